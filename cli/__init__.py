@@ -1,0 +1,1 @@
+"""The `consilium` command line: serve, migrate, dev."""

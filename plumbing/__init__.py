@@ -1,0 +1,1 @@
+"""Shared mechanisms (settings, gRPC, database, logging, telemetry); no domain types."""

@@ -1,0 +1,1 @@
+"""Consilium services: identity, anonymity, content, audit; each stands alone."""

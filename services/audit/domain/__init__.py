@@ -1,0 +1,1 @@
+"""Pure-Python domain of the audit service: no gRPC, Kafka, SQL or generated code."""
