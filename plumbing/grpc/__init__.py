@@ -1,0 +1,1 @@
+"""gRPC mechanisms: server bootstrap, channels, interceptors and the error table."""

@@ -1,0 +1,135 @@
+"""Server interceptors: caller token, error mapping and access logging, for every RPC."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import grpc
+from grpc_status import rpc_status
+from opentelemetry import trace
+
+from plumbing.errors import DomainError
+from plumbing.grpc.caller import bearer_from_metadata, reset_caller_token, set_caller_token
+from plumbing.grpc.errors import to_rpc_status
+
+log = logging.getLogger("consilium.grpc")
+
+Context = grpc.aio.ServicerContext[Any, Any]
+Handler = grpc.RpcMethodHandler[Any, Any]
+
+_HEALTH_PREFIX = "/grpc.health.v1.Health/"
+_REFLECTION_PREFIX = "/grpc.reflection."
+
+
+def _trace_id() -> str:
+    ctx = trace.get_current_span().get_span_context()
+    return format(ctx.trace_id, "032x") if ctx.is_valid else "none"
+
+
+async def _abort_for(exc: BaseException, context: Context, method: str) -> None:
+    if isinstance(exc, DomainError):
+        span = trace.get_current_span()
+        span.set_attribute("consilium.error_code", exc.code.value)
+        status = rpc_status.to_status(to_rpc_status(exc))
+        await context.abort_with_status(status)  # type: ignore[attr-defined]
+    # Unexpected: log it with the trace id; the caller gets only the trace id to quote.
+    trace_id = _trace_id()
+    log.error("unhandled error in %s (trace %s)", method, trace_id, exc_info=exc)
+    await context.abort(grpc.StatusCode.INTERNAL, f"internal error; quote trace id {trace_id}")
+
+
+class ServiceInterceptor(grpc.aio.ServerInterceptor[Any, Any]):
+    """Wraps each handler: caller token in a contextvar, domain errors to status, one log line."""
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[Handler]],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> Handler:
+        handler = await continuation(handler_call_details)
+        method: str = handler_call_details.method
+        if handler is None or method.startswith((_HEALTH_PREFIX, _REFLECTION_PREFIX)):
+            return handler
+        metadata = handler_call_details.invocation_metadata
+        token = bearer_from_metadata(metadata)
+        if handler.unary_unary is not None:
+            return grpc.unary_unary_rpc_method_handler(
+                _wrap_unary(handler.unary_unary, method, token),  # type: ignore[arg-type]
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        if handler.unary_stream is not None:
+            return grpc.unary_stream_rpc_method_handler(
+                _wrap_stream(handler.unary_stream, method, token),  # type: ignore[arg-type]
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        return handler
+
+
+def _wrap_unary(
+    behaviour: Callable[[Any, Context], Awaitable[Any]],
+    method: str,
+    token: str | None,
+) -> Callable[[Any, Context], Awaitable[Any]]:
+    async def wrapped(request: Any, context: Context) -> Any:
+        reset = set_caller_token(token)
+        started = time.perf_counter()
+        outcome = "OK"
+        try:
+            return await behaviour(request, context)
+        except Exception as exc:
+            outcome = exc.code.value if isinstance(exc, DomainError) else "INTERNAL"
+            if isinstance(exc, grpc.aio.AbortError):
+                outcome = "ABORTED"
+                raise
+            await _abort_for(exc, context, method)
+            raise  # unreachable: abort raises
+        finally:
+            reset_caller_token(reset)
+            _log_call(method, outcome, started)
+
+    return wrapped
+
+
+def _wrap_stream(
+    behaviour: Callable[[Any, Context], AsyncIterator[Any]],
+    method: str,
+    token: str | None,
+) -> Callable[[Any, Context], AsyncIterator[Any]]:
+    async def wrapped(request: Any, context: Context) -> AsyncIterator[Any]:
+        reset = set_caller_token(token)
+        started = time.perf_counter()
+        outcome = "OK"
+        try:
+            async for item in behaviour(request, context):
+                yield item
+        except Exception as exc:
+            outcome = exc.code.value if isinstance(exc, DomainError) else "INTERNAL"
+            if isinstance(exc, grpc.aio.AbortError):
+                raise
+            await _abort_for(exc, context, method)
+        finally:
+            reset_caller_token(reset)
+            _log_call(method, outcome, started)
+
+    return wrapped
+
+
+def _log_call(method: str, outcome: str, started: float) -> None:
+    # Method and outcome only: requests carry personal data and are never logged.
+    log.info(
+        "rpc %s %s",
+        method,
+        outcome,
+        extra={
+            "fields": {
+                "rpc": method,
+                "outcome": outcome,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+            }
+        },
+    )

@@ -1,0 +1,73 @@
+"""Settings shared by every component, read from the environment (pydantic-settings)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar, Literal
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: Default ports of "Running it" in DESIGN.md; one place so the CLI, the gateway and docs agree.
+DEFAULT_PORTS: dict[str, int] = {
+    "gateway": 8000,
+    "identity": 50051,
+    "anonymity": 50052,
+    "content": 50053,
+    "audit": 50054,
+}
+
+Environment = Literal["dev", "production"]
+
+
+class ComponentSettings(BaseSettings):
+    """What every gRPC component needs; subclasses set `component` and the env prefix.
+
+    `CONSILIUM_DATA_DIR` and `CONSILIUM_ENV` are shared by all components; everything else
+    is read with the component's own prefix, e.g. `CONSILIUM_IDENTITY_PORT`.
+    """
+
+    component: ClassVar[str] = ""
+    model_config = SettingsConfigDict(extra="ignore")
+
+    data_dir: Path = Field(
+        default=Path(".consilium"),
+        validation_alias=AliasChoices("CONSILIUM_DATA_DIR", "data_dir"),
+    )
+    environment: Environment = Field(
+        default="dev", validation_alias=AliasChoices("CONSILIUM_ENV", "environment")
+    )
+    host: str = "127.0.0.1"
+    port: int = Field(default=0, ge=0, le=65535)
+    database_url: str | None = None
+    log_level: str = "INFO"
+    log_format: Literal["json", "text"] = "json"
+    #: Seconds in-flight RPCs get to finish on SIGTERM (the Helm termination grace must exceed it).
+    shutdown_grace: float = Field(default=10.0, ge=0)
+    #: Seconds between dependency checks behind the gRPC health status.
+    health_interval: float = Field(default=5.0, gt=0)
+
+    def model_post_init(self, __context: object) -> None:
+        if self.port == 0 and self.component:
+            self.port = DEFAULT_PORTS[self.component]
+
+    @property
+    def component_dir(self) -> Path:
+        """`<data dir>/<component>/`, where this component keeps its files."""
+        return self.data_dir / self.component
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The configured database URL, or a SQLite file under the component's directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.component_dir / f'{self.component}.db').resolve()}"
+
+    @property
+    def address(self) -> str:
+        return f"{self.host}:{self.port}"
+
+
+def component_settings_config(component: str) -> SettingsConfigDict:
+    """The pydantic-settings config for one component: prefix `CONSILIUM_<COMPONENT>_`."""
+    return SettingsConfigDict(env_prefix=f"CONSILIUM_{component.upper()}_", extra="ignore")

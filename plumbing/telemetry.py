@@ -1,0 +1,43 @@
+"""OpenTelemetry from the standard OTEL_* variables; no exporter configured, no export."""
+
+from __future__ import annotations
+
+import os
+
+from opentelemetry import propagate, trace
+from opentelemetry.sdk.resources import SERVICE_NAME, Resource
+from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+
+def _exporter_configured() -> bool:
+    exporter = os.environ.get("OTEL_TRACES_EXPORTER", "").strip().lower()
+    if exporter == "none":
+        return False
+    return bool(
+        exporter
+        or os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")
+        or os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+    )
+
+
+def setup_telemetry(
+    component: str, *, extra_processors: tuple[SpanProcessor, ...] = ()
+) -> TracerProvider:
+    """Installs a tracer provider named `OTEL_SERVICE_NAME` (default: the component).
+
+    Propagation is W3C trace context only. Baggage is deliberately not propagated: it
+    crosses every hop unfiltered, and a user id in baggage would reach the content service.
+    """
+    name = os.environ.get("OTEL_SERVICE_NAME") or f"consilium-{component}"
+    provider = TracerProvider(resource=Resource.create({SERVICE_NAME: name}))
+    if _exporter_configured():
+        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+
+        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+    for processor in extra_processors:
+        provider.add_span_processor(processor)
+    trace.set_tracer_provider(provider)
+    propagate.set_global_textmap(TraceContextTextMapPropagator())
+    return provider
