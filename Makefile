@@ -1,0 +1,46 @@
+# Consilium: the two commands (`make dev`, `make test`) and the helpers behind them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+VENV := .venv/bin
+
+.PHONY: help venv dev test test-unit lint protos migrate kafka-start kafka-stop postgres-start postgres-stop clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
+
+venv: ## install uv (cached in ~/.cache/consilium) and the locked packages into .venv
+	@bash scripts/bootstrap.sh
+
+dev: venv ## run the whole system locally on embedded defaults (SQLite, demo data)
+	@$(VENV)/consilium dev
+
+test: ## install what is missing, start real PostgreSQL and Kafka, run every test
+	@bash scripts/test.sh
+
+test-unit: venv ## only the fast tests that need no server
+	@$(VENV)/pytest tests/unit tests/contract -q
+
+lint: venv ## ruff, mypy (strict), import-linter contracts, buf lint
+	@$(VENV)/ruff check .
+	@$(VENV)/ruff format --check .
+	@$(VENV)/mypy
+	@$(VENV)/lint-imports
+	@cd protos && ../$(VENV)/buf lint
+
+protos: venv ## regenerate Python code (with .pyi stubs) from protos/
+	@bash scripts/gen_protos.sh
+
+migrate: venv ## apply database migrations of every service
+	@$(VENV)/consilium migrate
+
+kafka-start: venv ## start the real Kafka broker used by tests (prints its address)
+	@bash scripts/kafka.sh start
+kafka-stop: ## stop it
+	@bash scripts/kafka.sh stop
+postgres-start: venv ## start the private PostgreSQL server used by tests
+	@bash scripts/postgres.sh start
+postgres-stop: ## stop it
+	@bash scripts/postgres.sh stop
+
+clean: ## remove local state (.consilium/) and caches in the checkout
+	rm -rf .consilium .pytest_cache .mypy_cache .ruff_cache
