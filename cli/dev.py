@@ -1,0 +1,118 @@
+"""`consilium dev`: every component as its own process on embedded defaults, stopped together."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from cli import components
+from plumbing.settings import DEFAULT_PORTS
+
+DEMO_PASSWORD_NOTE = "password consilium-demo (dev seed only)"
+_START_TIMEOUT = 60.0
+
+
+def _say(step: str) -> None:
+    print(f"==> {step}", flush=True)
+
+
+async def _wait_serving(address: str, service: str, process: subprocess.Popen[bytes]) -> None:
+    """Waits until `service` at `address` reports SERVING, the process dies, or time runs out."""
+    deadline = time.monotonic() + _START_TIMEOUT
+    async with grpc.aio.insecure_channel(address) as channel:
+        stub = health_pb2_grpc.HealthStub(channel)
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"{service} exited with code {process.returncode} while starting")
+            try:
+                reply = await stub.Check(health_pb2.HealthCheckRequest(service=service), timeout=1)
+                if reply.status == health_pb2.HealthCheckResponse.SERVING:
+                    return
+            except grpc.aio.AioRpcError:
+                pass
+            await asyncio.sleep(0.2)
+    raise RuntimeError(f"{service} did not report SERVING within {_START_TIMEOUT:.0f}s")
+
+
+def _prepare() -> None:
+    total = len(components.COMPONENTS)
+    for index, (name, component) in enumerate(components.COMPONENTS.items(), start=1):
+        target = component.load()
+        _say(f"[{index}/{total}] {name}: applying migrations")
+        asyncio.run(target.migrate())
+        _say(f"[{index}/{total}] {name}: seeding demo data (first start only)")
+        created = asyncio.run(target.seed_demo())
+        print(f"    {created} demo records created" if created else "    already seeded, reusing data")
+
+
+def _stop(processes: dict[str, subprocess.Popen[bytes]]) -> None:
+    for process in processes.values():
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + 20
+    for name, process in processes.items():
+        try:
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            print(f"    {name} did not stop in time; killing it", flush=True)
+            process.kill()
+            process.wait()
+
+
+def run_dev() -> int:
+    """Runs the dev system in the foreground; returns the exit code."""
+    data_dir = os.environ.get("CONSILIUM_DATA_DIR", ".consilium")
+    _say(f"Consilium dev system (data in {os.path.abspath(data_dir)})")
+    _prepare()
+    processes: dict[str, subprocess.Popen[bytes]] = {}
+    stop_requested = False
+
+    def _request_stop(_signum: int, _frame: object) -> None:
+        nonlocal stop_requested
+        stop_requested = True
+
+    signal.signal(signal.SIGINT, _request_stop)
+    signal.signal(signal.SIGTERM, _request_stop)
+    try:
+        for name, component in components.COMPONENTS.items():
+            port = int(os.environ.get(f"CONSILIUM_{name.upper()}_PORT", DEFAULT_PORTS[name]))
+            _say(f"starting {name} on 127.0.0.1:{port}")
+            process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+                [sys.executable, "-m", "cli.main", "serve", name, "--port", str(port)],
+                env={**os.environ, "CONSILIUM_DATA_DIR": data_dir},
+            )
+            processes[name] = process
+            asyncio.run(_wait_serving(f"127.0.0.1:{port}", component.grpc_service, process))
+        _print_ready()
+        while not stop_requested:
+            for name, process in processes.items():
+                if process.poll() is not None:
+                    print(f"!! {name} exited with code {process.returncode}; stopping", flush=True)
+                    return 1
+            time.sleep(0.5)
+        _say("stopping")
+        return 0
+    except RuntimeError as exc:
+        print(f"!! {exc}", file=sys.stderr, flush=True)
+        return 1
+    finally:
+        _stop(processes)
+        _say("stopped")
+
+
+def _print_ready() -> None:
+    print("", flush=True)
+    _say("ready")
+    for name, component in components.COMPONENTS.items():
+        port = os.environ.get(f"CONSILIUM_{name.upper()}_PORT", str(DEFAULT_PORTS[name]))
+        print(f"    {name:<10} grpc://127.0.0.1:{port}  ({component.grpc_service})")
+    print("    demo logins: admin@demo.consilium, moderator@demo.consilium,")
+    print(f"                 auditor@demo.consilium; {DEMO_PASSWORD_NOTE}")
+    print("    Ctrl-C stops everything.", flush=True)

@@ -1,0 +1,66 @@
+"""`consilium`: serve a component, migrate databases, seed demo data, run the dev system."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+import typer
+
+from cli import components
+
+app = typer.Typer(help="Consilium: run and operate the services.", no_args_is_help=True)
+
+ComponentArg = Annotated[
+    str, typer.Argument(help=f"one of: {', '.join(components.COMPONENTS)}", show_default=False)
+]
+
+
+@app.command()
+def serve(
+    component: ComponentArg,
+    port: Annotated[int | None, typer.Option(help="gRPC port (default per DESIGN.md)")] = None,
+    host: Annotated[str | None, typer.Option(help="address to bind (default 127.0.0.1)")] = None,
+) -> None:
+    """Run one component's gRPC server until SIGTERM or Ctrl-C."""
+    target = components.get(component).load()
+    asyncio.run(target.serve(host=host, port=port))
+
+
+@app.command()
+def migrate(
+    component: Annotated[
+        str | None, typer.Argument(help="one component; all when omitted", show_default=False)
+    ] = None,
+) -> None:
+    """Apply database migrations (SQLite under the data dir, or each component's DATABASE_URL)."""
+    names = [component] if component else list(components.COMPONENTS)
+    for name in names:
+        asyncio.run(components.get(name).load().migrate())
+        typer.echo(f"{name}: migrated")
+
+
+@app.command()
+def seed() -> None:
+    """Seed the dev demo data (skipped for a component that already has data)."""
+    for name, component in components.COMPONENTS.items():
+        target = component.load()
+        asyncio.run(target.migrate())
+        created = asyncio.run(target.seed_demo())
+        typer.echo(f"{name}: {created} demo records created" if created else f"{name}: seeded already")
+
+
+@app.command()
+def dev() -> None:
+    """Migrate, seed, and start every component with embedded defaults; Ctrl-C stops all."""
+    from cli.dev import run_dev
+
+    raise typer.Exit(run_dev())
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

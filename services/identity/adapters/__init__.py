@@ -1,0 +1,1 @@
+"""Identity's adapters: database, gRPC servicer."""

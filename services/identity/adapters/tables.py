@@ -1,0 +1,42 @@
+"""The identity database schema (SQLAlchemy Core), the one source for migrations and queries."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Index,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+physicians = Table(
+    "physicians",
+    metadata,
+    Column("user_id", String(40), primary_key=True),
+    # Personal fields are nullable so erasure can remove them while the row (and the id that
+    # anonymity's records point at) stays.
+    Column("email", String(320), nullable=True, unique=True),
+    Column("full_name", String(200), nullable=True),
+    Column("npi", String(10), nullable=True, unique=True),
+    Column("password_hash", Text, nullable=True),
+    Column("specialty_code", String(10), nullable=False),
+    Column("country", String(2), nullable=False),
+    Column("verification", String(16), nullable=False),
+    Column("suspended_from", String(16), nullable=True),
+    Column("roles", String(100), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("erased_at", DateTime(timezone=True), nullable=True),
+)
+Index("ix_physicians_specialty_verification", physicians.c.specialty_code, physicians.c.verification)

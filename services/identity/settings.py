@@ -1,0 +1,17 @@
+"""Identity settings: `CONSILIUM_IDENTITY_*` plus the shared `CONSILIUM_DATA_DIR`."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from pydantic import Field
+
+from plumbing.settings import ComponentSettings, component_settings_config
+
+
+class IdentitySettings(ComponentSettings):
+    component: ClassVar[str] = "identity"
+    model_config = component_settings_config("identity")
+
+    #: Lifetime of an access token, in seconds (short: tokens are not revocable).
+    token_ttl_seconds: int = Field(default=900, ge=60, le=86_400)
