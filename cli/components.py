@@ -24,7 +24,7 @@ class Component:
     grpc_service: str
 
     def load(self) -> ComponentApp:
-        app: ComponentApp = importlib.import_module(self.module)  # type: ignore[assignment]
+        app: ComponentApp = importlib.import_module(self.module)
         return app
 
 

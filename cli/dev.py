@@ -15,7 +15,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from cli import components
 from plumbing.settings import DEFAULT_PORTS
 
-DEMO_PASSWORD_NOTE = "password consilium-demo (dev seed only)"
+DEMO_PASSWORD_NOTE = "password consilium-demo (dev seed only)"  # noqa: S105
 _START_TIMEOUT = 60.0
 
 
@@ -30,7 +30,9 @@ async def _wait_serving(address: str, service: str, process: subprocess.Popen[by
         stub = health_pb2_grpc.HealthStub(channel)
         while time.monotonic() < deadline:
             if process.poll() is not None:
-                raise RuntimeError(f"{service} exited with code {process.returncode} while starting")
+                raise RuntimeError(
+                    f"{service} exited with code {process.returncode} while starting"
+                )
             try:
                 reply = await stub.Check(health_pb2.HealthCheckRequest(service=service), timeout=1)
                 if reply.status == health_pb2.HealthCheckResponse.SERVING:
@@ -49,7 +51,9 @@ def _prepare() -> None:
         asyncio.run(target.migrate())
         _say(f"[{index}/{total}] {name}: seeding demo data (first start only)")
         created = asyncio.run(target.seed_demo())
-        print(f"    {created} demo records created" if created else "    already seeded, reusing data")
+        print(
+            f"    {created} demo records created" if created else "    already seeded, reusing data"
+        )
 
 
 def _stop(processes: dict[str, subprocess.Popen[bytes]]) -> None:

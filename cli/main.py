@@ -47,7 +47,9 @@ def seed() -> None:
         target = component.load()
         asyncio.run(target.migrate())
         created = asyncio.run(target.seed_demo())
-        typer.echo(f"{name}: {created} demo records created" if created else f"{name}: seeded already")
+        typer.echo(
+            f"{name}: {created} demo records created" if created else f"{name}: seeded already"
+        )
 
 
 @app.command()

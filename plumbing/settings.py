@@ -38,7 +38,8 @@ class ComponentSettings(BaseSettings):
         default="dev", validation_alias=AliasChoices("CONSILIUM_ENV", "environment")
     )
     host: str = "127.0.0.1"
-    port: int = Field(default=0, ge=0, le=65535)
+    #: gRPC port; unset means the component's default, 0 an ephemeral port (tests).
+    port: int | None = Field(default=None, ge=0, le=65535)
     database_url: str | None = None
     log_level: str = "INFO"
     log_format: Literal["json", "text"] = "json"
@@ -48,7 +49,7 @@ class ComponentSettings(BaseSettings):
     health_interval: float = Field(default=5.0, gt=0)
 
     def model_post_init(self, __context: object) -> None:
-        if self.port == 0 and self.component:
+        if self.port is None and self.component:
             self.port = DEFAULT_PORTS[self.component]
 
     @property

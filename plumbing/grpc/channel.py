@@ -35,8 +35,8 @@ def _retry_config(service: str, idempotent_methods: Iterable[str]) -> str:
 
 
 class _DeadlineInterceptor(
-    grpc.aio.UnaryUnaryClientInterceptor[Any, Any],
-    grpc.aio.UnaryStreamClientInterceptor[Any, Any],
+    grpc.aio.UnaryUnaryClientInterceptor,  # type: ignore[type-arg]
+    grpc.aio.UnaryStreamClientInterceptor,  # type: ignore[type-arg]
 ):
     """Gives every call without an explicit timeout the channel's default deadline."""
 

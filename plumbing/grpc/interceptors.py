@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from typing import Any, TypeAlias
 
 import grpc
 from grpc_status import rpc_status
@@ -17,8 +17,9 @@ from plumbing.grpc.errors import to_rpc_status
 
 log = logging.getLogger("consilium.grpc")
 
-Context = grpc.aio.ServicerContext[Any, Any]
-Handler = grpc.RpcMethodHandler[Any, Any]
+# Subscripted only for the type checker: the runtime grpc classes are not generic.
+Context: TypeAlias = "grpc.aio.ServicerContext[Any, Any]"
+Handler: TypeAlias = "grpc.RpcMethodHandler[Any, Any]"
 
 _HEALTH_PREFIX = "/grpc.health.v1.Health/"
 _REFLECTION_PREFIX = "/grpc.reflection."
@@ -41,7 +42,7 @@ async def _abort_for(exc: BaseException, context: Context, method: str) -> None:
     await context.abort(grpc.StatusCode.INTERNAL, f"internal error; quote trace id {trace_id}")
 
 
-class ServiceInterceptor(grpc.aio.ServerInterceptor[Any, Any]):
+class ServiceInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
     """Wraps each handler: caller token in a contextvar, domain errors to status, one log line."""
 
     async def intercept_service(

@@ -15,3 +15,7 @@ class IdentitySettings(ComponentSettings):
 
     #: Lifetime of an access token, in seconds (short: tokens are not revocable).
     token_ttl_seconds: int = Field(default=900, ge=60, le=86_400)
+    #: argon2id cost; lower only for tests (hashes made with other costs are rehashed on login).
+    argon2_time_cost: int = Field(default=3, ge=1)
+    argon2_memory_kib: int = Field(default=64 * 1024, ge=8)
+    argon2_parallelism: int = Field(default=4, ge=1)

@@ -39,4 +39,6 @@ physicians = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("erased_at", DateTime(timezone=True), nullable=True),
 )
-Index("ix_physicians_specialty_verification", physicians.c.specialty_code, physicians.c.verification)
+Index(
+    "ix_physicians_specialty_verification", physicians.c.specialty_code, physicians.c.verification
+)

@@ -1,0 +1,126 @@
+"""The IdentityService gRPC servicer: convert, call the use case, convert."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from consilium.identity.v1 import identity_pb2 as pb
+from consilium.identity.v1 import identity_pb2_grpc
+from plumbing.errors import FieldViolation, InvalidArgument
+from plumbing.grpc.caller import caller_token
+from services.identity.adapters.converters import (
+    physician_to_proto,
+    roles_from_proto,
+    specialty_to_proto,
+    timestamp,
+)
+from services.identity.domain.access import AccessClaims
+from services.identity.service import IdentityService
+from services.identity.tokens import KeyRing, TokenVerifier
+
+Context = Any  # grpc.aio.ServicerContext; unused by these handlers beyond the signature
+
+
+class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
+    """Adapts gRPC calls to `IdentityService`; the caller comes from the bearer token."""
+
+    def __init__(self, service: IdentityService, keys: KeyRing) -> None:
+        self._service = service
+        self._keys = keys
+        self._verifier: TokenVerifier = keys.verifier()
+
+    def _caller(self) -> AccessClaims | None:
+        # Defence in depth: the gateway checked the token too, but identity trusts only its
+        # own verification of it.
+        token = caller_token()
+        return self._verifier.verify(token) if token else None
+
+    async def Register(self, request: pb.RegisterRequest, context: Context) -> pb.RegisterResponse:
+        physician = await self._service.register(
+            email=request.email,
+            password=request.password,
+            full_name=request.full_name,
+            npi=request.npi,
+            specialty_code=request.specialty_code,
+            country=request.country,
+        )
+        return pb.RegisterResponse(physician=physician_to_proto(physician))
+
+    async def Login(self, request: pb.LoginRequest, context: Context) -> pb.LoginResponse:
+        result = await self._service.login(email=request.email, password=request.password)
+        return pb.LoginResponse(
+            access_token=result.token.token,
+            expires_at=timestamp(result.token.claims.expires_at),
+            physician=physician_to_proto(result.physician),
+        )
+
+    async def GetPublicKeys(
+        self, request: pb.GetPublicKeysRequest, context: Context
+    ) -> pb.GetPublicKeysResponse:
+        return pb.GetPublicKeysResponse(jwks_json=json.dumps(self._keys.jwks(), sort_keys=True))
+
+    async def GetPhysician(
+        self, request: pb.GetPhysicianRequest, context: Context
+    ) -> pb.GetPhysicianResponse:
+        physician = await self._service.get_physician(self._caller(), request.user_id)
+        return pb.GetPhysicianResponse(physician=physician_to_proto(physician))
+
+    async def BatchGetPhysicians(
+        self, request: pb.BatchGetPhysiciansRequest, context: Context
+    ) -> pb.BatchGetPhysiciansResponse:
+        found, missing = await self._service.batch_get_physicians(self._caller(), request.user_ids)
+        return pb.BatchGetPhysiciansResponse(
+            physicians=[physician_to_proto(p) for p in found.values()],
+            missing_user_ids=missing,
+        )
+
+    async def VerifyPhysician(
+        self, request: pb.VerifyPhysicianRequest, context: Context
+    ) -> pb.VerifyPhysicianResponse:
+        physician = await self._service.verify(
+            self._caller(), request.user_id, approve=request.approve
+        )
+        return pb.VerifyPhysicianResponse(physician=physician_to_proto(physician))
+
+    async def SetRoles(self, request: pb.SetRolesRequest, context: Context) -> pb.SetRolesResponse:
+        roles = roles_from_proto(request.roles)
+        physician = await self._service.set_roles(self._caller(), request.user_id, roles)
+        return pb.SetRolesResponse(physician=physician_to_proto(physician))
+
+    async def SuspendPhysician(
+        self, request: pb.SuspendPhysicianRequest, context: Context
+    ) -> pb.SuspendPhysicianResponse:
+        if not request.reason.strip():
+            raise InvalidArgument([FieldViolation("reason", "say why the physician is suspended")])
+        physician = await self._service.suspend(self._caller(), request.user_id)
+        return pb.SuspendPhysicianResponse(physician=physician_to_proto(physician))
+
+    async def ReinstatePhysician(
+        self, request: pb.ReinstatePhysicianRequest, context: Context
+    ) -> pb.ReinstatePhysicianResponse:
+        physician = await self._service.reinstate(self._caller(), request.user_id)
+        return pb.ReinstatePhysicianResponse(physician=physician_to_proto(physician))
+
+    async def ErasePhysician(
+        self, request: pb.ErasePhysicianRequest, context: Context
+    ) -> pb.ErasePhysicianResponse:
+        await self._service.erase(self._caller(), request.user_id)
+        return pb.ErasePhysicianResponse()
+
+    async def ListSpecialties(
+        self, request: pb.ListSpecialtiesRequest, context: Context
+    ) -> pb.ListSpecialtiesResponse:
+        specialties = sorted(self._service.list_specialties(), key=lambda s: s.name)
+        return pb.ListSpecialtiesResponse(specialties=[specialty_to_proto(s) for s in specialties])
+
+    async def CountVerifiedBySpecialty(
+        self, request: pb.CountVerifiedBySpecialtyRequest, context: Context
+    ) -> pb.CountVerifiedBySpecialtyResponse:
+        counts = await self._service.count_verified_by_specialty(self._caller())
+        return pb.CountVerifiedBySpecialtyResponse(
+            counts=[
+                pb.SpecialtyCount(specialty_code=code, verified_count=count)
+                for code, count in sorted(counts.items())
+            ]
+        )

@@ -1,0 +1,155 @@
+"""The identity store on SQLAlchemy Core: SQLite by default, PostgreSQL by URL."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import exists, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from plumbing.db import session_factory, transaction
+from plumbing.errors import AlreadyExists, FieldViolation
+from services.identity.adapters.tables import physicians
+from services.identity.domain.physician import Physician, Role, VerificationStatus
+
+_ALREADY_REGISTERED = "is already registered; sign in instead, or use another"
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite returns naive datetimes even for timezone-aware columns; we store UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _to_row(physician: Physician) -> dict[str, Any]:
+    erased = physician.erased
+    return {
+        "user_id": physician.user_id,
+        "email": None if erased else physician.email,
+        "full_name": None if erased else physician.full_name,
+        "npi": None if erased else physician.npi,
+        "specialty_code": physician.specialty_code,
+        "country": physician.country,
+        "verification": physician.verification.value,
+        "suspended_from": physician.suspended_from.value if physician.suspended_from else None,
+        "roles": ",".join(sorted(r.value for r in physician.roles)),
+        "created_at": physician.created_at,
+    }
+
+
+def _from_row(row: Any) -> Physician:
+    return Physician(
+        user_id=row.user_id,
+        email=row.email or "",
+        full_name=row.full_name or "",
+        npi=row.npi or "",
+        specialty_code=row.specialty_code,
+        country=row.country,
+        verification=VerificationStatus(row.verification),
+        roles=frozenset(Role(r) for r in row.roles.split(",") if r),
+        created_at=_aware(row.created_at),
+        erased=row.erased_at is not None,
+        suspended_from=VerificationStatus(row.suspended_from) if row.suspended_from else None,
+    )
+
+
+class SqlPhysicianRepository:
+    """`PhysicianRepository` over one SQLAlchemy session (one transaction)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, physician: Physician, password_hash: str) -> None:
+        now = datetime.now(UTC)
+        try:
+            async with self._session.begin_nested():
+                await self._session.execute(
+                    insert(physicians).values(
+                        **_to_row(physician), password_hash=password_hash, updated_at=now
+                    )
+                )
+        except IntegrityError:
+            # A concurrent registration won the race after our pre-check.
+            taken = await self.taken_fields(physician.email, physician.npi)
+            raise AlreadyExists(
+                "an account with these details already exists",
+                violations=[FieldViolation(f, _ALREADY_REGISTERED) for f in taken or ["email"]],
+            ) from None
+
+    async def get(self, user_id: str, *, for_update: bool = False) -> Physician | None:
+        query = select(physicians).where(physicians.c.user_id == user_id)
+        if for_update:
+            query = query.with_for_update()
+        row = (await self._session.execute(query)).first()
+        return _from_row(row) if row else None
+
+    async def get_many(self, user_ids: Iterable[str]) -> dict[str, Physician]:
+        wanted = list(dict.fromkeys(user_ids))
+        if not wanted:
+            return {}
+        rows = await self._session.execute(
+            select(physicians).where(physicians.c.user_id.in_(wanted))
+        )
+        return {row.user_id: _from_row(row) for row in rows}
+
+    async def find_login(self, email: str) -> tuple[Physician, str] | None:
+        row = (
+            await self._session.execute(select(physicians).where(physicians.c.email == email))
+        ).first()
+        if row is None or row.password_hash is None:
+            return None
+        return _from_row(row), row.password_hash
+
+    async def taken_fields(self, email: str, npi: str) -> list[str]:
+        taken = []
+        for name, column, value in (
+            ("email", physicians.c.email, email),
+            ("npi", physicians.c.npi, npi),
+        ):
+            if await self._session.scalar(select(exists().where(column == value))):
+                taken.append(name)
+        return taken
+
+    async def save(self, physician: Physician) -> None:
+        values = _to_row(physician)
+        values["updated_at"] = datetime.now(UTC)
+        if physician.erased:
+            values["password_hash"] = None
+            values["erased_at"] = values["updated_at"]
+        await self._session.execute(
+            update(physicians).where(physicians.c.user_id == physician.user_id).values(**values)
+        )
+
+    async def set_password_hash(self, user_id: str, password_hash: str) -> None:
+        await self._session.execute(
+            update(physicians)
+            .where(physicians.c.user_id == user_id)
+            .values(password_hash=password_hash)
+        )
+
+    async def count_verified_by_specialty(self) -> dict[str, int]:
+        rows = await self._session.execute(
+            select(physicians.c.specialty_code, func.count())
+            .where(physicians.c.verification == VerificationStatus.VERIFIED.value)
+            .where(physicians.c.erased_at.is_(None))
+            .group_by(physicians.c.specialty_code)
+        )
+        return {code: count for code, count in rows}
+
+    async def has_any(self) -> bool:
+        return bool(await self._session.scalar(select(exists().select_from(physicians))))
+
+
+class SqlIdentityStore:
+    """`IdentityStore` over an async engine."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._sessions: async_sessionmaker[AsyncSession] = session_factory(engine)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[SqlPhysicianRepository]:
+        async with transaction(self._sessions) as session:
+            yield SqlPhysicianRepository(session)

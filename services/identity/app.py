@@ -1,0 +1,105 @@
+"""Wires the identity service from settings and runs it: `consilium serve identity`."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from consilium.identity.v1 import identity_pb2, identity_pb2_grpc
+from plumbing import db
+from plumbing.grpc.server import GrpcServer, ServiceBinding, run_until_signalled
+from plumbing.logging import configure_logging
+from plumbing.telemetry import setup_telemetry
+from services.identity.adapters.servicer import IdentityServicer
+from services.identity.adapters.store import SqlIdentityStore
+from services.identity.domain.passwords import HashParameters, Passwords
+from services.identity.seed import seed_demo_physicians
+from services.identity.service import IdentityService
+from services.identity.settings import IdentitySettings
+from services.identity.tokens import KeyRing, TokenIssuer
+
+MIGRATIONS = Path(__file__).parent / "adapters" / "migrations"
+SERVICE_NAME = identity_pb2.DESCRIPTOR.services_by_name["IdentityService"].full_name
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """The running parts of one identity instance."""
+
+    settings: IdentitySettings
+    engine: AsyncEngine
+    store: SqlIdentityStore
+    service: IdentityService
+    keys: KeyRing
+    server: GrpcServer
+
+
+def _passwords(settings: IdentitySettings) -> Passwords:
+    return Passwords(
+        HashParameters(
+            time_cost=settings.argon2_time_cost,
+            memory_cost_kib=settings.argon2_memory_kib,
+            parallelism=settings.argon2_parallelism,
+        )
+    )
+
+
+@asynccontextmanager
+async def build(settings: IdentitySettings) -> AsyncIterator[Identity]:
+    """Everything wired and migrated, not yet serving; the engine is disposed on exit."""
+    engine = db.create_engine(settings.resolved_database_url)
+    try:
+        await db.migrate(engine, MIGRATIONS)
+        keys = KeyRing.load(settings.data_dir, allow_dev_key=settings.environment == "dev")
+        issuer = TokenIssuer(keys, ttl=timedelta(seconds=settings.token_ttl_seconds))
+        store = SqlIdentityStore(engine)
+        service = IdentityService(store, _passwords(settings), issuer)
+        servicer = IdentityServicer(service, keys)
+        server = GrpcServer(
+            component="identity",
+            bindings=[
+                ServiceBinding(
+                    SERVICE_NAME, identity_pb2_grpc.add_IdentityServiceServicer_to_server, servicer
+                )
+            ],
+            address=settings.address,
+            health_check=lambda: db.ping(engine),
+            health_interval=settings.health_interval,
+            grace=settings.shutdown_grace,
+        )
+        yield Identity(settings, engine, store, service, keys, server)
+    finally:
+        await engine.dispose()
+
+
+async def serve(*, host: str | None = None, port: int | None = None) -> None:
+    overrides = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
+    settings = IdentitySettings(**overrides)  # type: ignore[arg-type]
+    configure_logging("identity", level=settings.log_level, fmt=settings.log_format)
+    setup_telemetry("identity")
+    async with build(settings) as identity:
+        await run_until_signalled(identity.server)
+
+
+async def migrate() -> None:
+    settings = IdentitySettings()
+    engine = db.create_engine(settings.resolved_database_url)
+    try:
+        await db.migrate(engine, MIGRATIONS)
+    finally:
+        await engine.dispose()
+
+
+async def seed_demo() -> int:
+    """Creates the demo accounts unless the database has physicians already."""
+    settings = IdentitySettings()
+    engine = db.create_engine(settings.resolved_database_url)
+    try:
+        return await seed_demo_physicians(SqlIdentityStore(engine), _passwords(settings))
+    finally:
+        await engine.dispose()

@@ -1,0 +1,41 @@
+"""What the identity use cases need from the outside world, as Protocols."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from contextlib import AbstractAsyncContextManager
+from typing import Protocol
+
+from services.identity.domain.physician import Physician
+
+
+class PhysicianRepository(Protocol):
+    """Physicians and their password hashes, inside one transaction."""
+
+    async def add(self, physician: Physician, password_hash: str) -> None:
+        """Stores a new physician; AlreadyExists naming `email` and/or `npi` when taken."""
+
+    async def get(self, user_id: str, *, for_update: bool = False) -> Physician | None: ...
+
+    async def get_many(self, user_ids: Iterable[str]) -> dict[str, Physician]: ...
+
+    async def find_login(self, email: str) -> tuple[Physician, str] | None:
+        """The physician with this (normalised) email and their password hash."""
+
+    async def taken_fields(self, email: str, npi: str) -> list[str]:
+        """Which of `email`, `npi` already belong to an account."""
+
+    async def save(self, physician: Physician) -> None:
+        """Persists a changed physician (an erased one loses its personal data and hash)."""
+
+    async def set_password_hash(self, user_id: str, password_hash: str) -> None: ...
+
+    async def count_verified_by_specialty(self) -> dict[str, int]: ...
+
+    async def has_any(self) -> bool: ...
+
+
+class IdentityStore(Protocol):
+    """Opens units of work: a repository whose changes commit together or not at all."""
+
+    def transaction(self) -> AbstractAsyncContextManager[PhysicianRepository]: ...

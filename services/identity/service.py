@@ -1,0 +1,225 @@
+"""Identity use cases: registration, sign-in, verification, roles, suspension, erasure."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from plumbing.errors import (
+    AlreadyExists,
+    FieldViolation,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+    Unauthenticated,
+)
+from services.identity.domain.access import AccessClaims
+from services.identity.domain.passwords import Passwords
+from services.identity.domain.physician import (
+    Physician,
+    Role,
+    is_user_id,
+    new_user_id,
+    require_role,
+)
+from services.identity.domain.specialties import Specialty, all_specialties
+from services.identity.domain.validation import normalize_email, validate_registration
+from services.identity.ports import IdentityStore, PhysicianRepository
+from services.identity.tokens import IssuedToken, TokenIssuer
+
+log = logging.getLogger("consilium.identity")
+
+#: Most ids one batch call may ask for; the gateway pages well below this.
+MAX_BATCH = 500
+
+_SIGN_IN_FIRST = "sign in first: this call needs an access token"
+
+
+@dataclass(frozen=True, slots=True)
+class LoginResult:
+    token: IssuedToken
+    physician: Physician
+
+
+def _require_caller(caller: AccessClaims | None) -> AccessClaims:
+    if caller is None:
+        raise Unauthenticated(_SIGN_IN_FIRST)
+    return caller
+
+
+def _check_user_id(user_id: str, field: str = "user_id") -> None:
+    if not is_user_id(user_id):
+        raise InvalidArgument(
+            [
+                FieldViolation(
+                    field,
+                    "not a user id; user ids look like usr_ followed by 26 "
+                    "lower-case letters and digits",
+                )
+            ]
+        )
+
+
+class IdentityService:
+    """The identity use cases. Callers arrive as verified token claims (or None)."""
+
+    def __init__(
+        self,
+        store: IdentityStore,
+        passwords: Passwords,
+        issuer: TokenIssuer,
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._store = store
+        self._passwords = passwords
+        self._issuer = issuer
+        self._clock = clock
+
+    async def register(
+        self,
+        *,
+        email: str,
+        password: str,
+        full_name: str,
+        npi: str,
+        specialty_code: str,
+        country: str,
+    ) -> Physician:
+        """A new PENDING member; INVALID_ARGUMENT names each bad field, ALREADY_EXISTS the taken."""
+        registration = validate_registration(
+            email=email,
+            password=password,
+            full_name=full_name,
+            npi=npi,
+            specialty_code=specialty_code,
+            country=country,
+        )
+        password_hash = self._passwords.hash_password(registration.password)
+        physician = Physician.register(registration, user_id=new_user_id(), now=self._clock())
+        async with self._store.transaction() as repo:
+            taken = await repo.taken_fields(registration.email, registration.npi)
+            if taken:
+                raise AlreadyExists(
+                    "an account with these details already exists",
+                    violations=[
+                        FieldViolation(f, "is already registered; sign in instead") for f in taken
+                    ],
+                )
+            await repo.add(physician, password_hash)
+        log.info("physician registered")
+        return physician
+
+    async def login(self, *, email: str, password: str) -> LoginResult:
+        """A signed access token; one message for every failure so accounts can't be probed."""
+        if not email or not password:
+            missing = [f for f, v in (("email", email), ("password", password)) if not v]
+            raise InvalidArgument([FieldViolation(f, "is required") for f in missing])
+        async with self._store.transaction() as repo:
+            found = await repo.find_login(normalize_email(email))
+            stored_hash = found[1] if found else None
+            check = self._passwords.check_credentials(stored_hash, password)
+            assert found is not None  # check_credentials raised otherwise
+            physician = found[0]
+            if check.needs_rehash:
+                await repo.set_password_hash(
+                    physician.user_id, self._passwords.hash_password(password)
+                )
+        token = self._issuer.issue(physician.user_id, physician.roles, physician.verification)
+        return LoginResult(token=token, physician=physician)
+
+    async def get_physician(self, caller: AccessClaims | None, user_id: str) -> Physician:
+        """One profile: the caller's own, or anyone's for an ADMIN."""
+        actor = _require_caller(caller)
+        _check_user_id(user_id)
+        if user_id != actor.user_id:
+            require_role(actor.roles, Role.ADMIN)
+        async with self._store.transaction() as repo:
+            return await _get(repo, user_id)
+
+    async def batch_get_physicians(
+        self, caller: AccessClaims | None, user_ids: Iterable[str]
+    ) -> tuple[dict[str, Physician], list[str]]:
+        """Profiles by id (ADMIN, or only one's own); also the ids that were not found."""
+        actor = _require_caller(caller)
+        wanted = list(dict.fromkeys(user_ids))
+        if len(wanted) > MAX_BATCH:
+            raise InvalidArgument(
+                [FieldViolation("user_ids", f"at most {MAX_BATCH} ids per call; split the batch")]
+            )
+        for index, user_id in enumerate(wanted):
+            _check_user_id(user_id, f"user_ids[{index}]")
+        if any(u != actor.user_id for u in wanted):
+            require_role(actor.roles, Role.ADMIN)
+        async with self._store.transaction() as repo:
+            found = await repo.get_many(wanted)
+        return found, [u for u in wanted if u not in found]
+
+    async def verify(
+        self, caller: AccessClaims | None, user_id: str, *, approve: bool
+    ) -> Physician:
+        return await self._change(
+            caller, user_id, lambda p: p.verify(approve=approve), "verification decided"
+        )
+
+    async def set_roles(
+        self, caller: AccessClaims | None, user_id: str, roles: Iterable[Role]
+    ) -> Physician:
+        wanted = frozenset(roles)
+        return await self._change(caller, user_id, lambda p: p.with_roles(wanted), "roles set")
+
+    async def suspend(self, caller: AccessClaims | None, user_id: str) -> Physician:
+        return await self._change(caller, user_id, lambda p: p.suspend(), "physician suspended")
+
+    async def reinstate(self, caller: AccessClaims | None, user_id: str) -> Physician:
+        return await self._change(caller, user_id, lambda p: p.reinstate(), "physician reinstated")
+
+    async def erase(self, caller: AccessClaims | None, user_id: str) -> Physician:
+        """Right to be forgotten: by the person themself or by an ADMIN."""
+        actor = _require_caller(caller)
+        _check_user_id(user_id)
+        if user_id != actor.user_id:
+            require_role(actor.roles, Role.ADMIN)
+        async with self._store.transaction() as repo:
+            physician = await _get(repo, user_id, for_update=True)
+            erased = physician.erase()
+            await repo.save(erased)
+        log.info("physician erased")
+        return erased
+
+    def list_specialties(self) -> tuple[Specialty, ...]:
+        return all_specialties()
+
+    async def count_verified_by_specialty(self, caller: AccessClaims | None) -> dict[str, int]:
+        """Counts only, for k-anonymity decisions; any signed-in caller may ask."""
+        _require_caller(caller)
+        async with self._store.transaction() as repo:
+            return await repo.count_verified_by_specialty()
+
+    async def _change(
+        self,
+        caller: AccessClaims | None,
+        user_id: str,
+        change: Callable[[Physician], Physician],
+        what: str,
+    ) -> Physician:
+        actor = _require_caller(caller)
+        require_role(actor.roles, Role.ADMIN)
+        _check_user_id(user_id)
+        if user_id == actor.user_id:
+            raise PermissionDenied("admins cannot change their own account status or roles")
+        async with self._store.transaction() as repo:
+            physician = await _get(repo, user_id, for_update=True)
+            changed = change(physician)
+            await repo.save(changed)
+        log.info(what)
+        return changed
+
+
+async def _get(repo: PhysicianRepository, user_id: str, *, for_update: bool = False) -> Physician:
+    physician = await repo.get(user_id, for_update=for_update)
+    if physician is None:
+        raise NotFound("no physician with that user id")
+    return physician

@@ -1,0 +1,94 @@
+"""Test helpers for talking to an identity server: accounts in known states, valid NPIs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import grpc
+from google.rpc import error_details_pb2
+from grpc_status import rpc_status
+
+from consilium.identity.v1 import identity_pb2 as pb
+from consilium.identity.v1 import identity_pb2_grpc
+from plumbing.grpc.caller import bearer_metadata
+from services.identity.app import Identity
+from services.identity.domain.passwords import HashParameters, Passwords
+from services.identity.domain.physician import Physician, Role, VerificationStatus, new_user_id
+
+#: Cheap argon2 for tests: the cost parameters are not what these tests are about.
+FAST_ARGON2 = {"argon2_time_cost": 1, "argon2_memory_kib": 64, "argon2_parallelism": 1}
+PASSWORD = "correct horse battery staple 42"
+
+_npi_counter = iter(range(100_000, 999_999))
+
+
+def next_npi() -> str:
+    """A fresh valid NPI per call, so tests never collide on the unique NPI."""
+    from services.identity.domain.validation import npi_check_digit
+
+    stem = f"1{next(_npi_counter):08d}"
+    return stem + npi_check_digit(stem)
+
+
+@dataclass
+class IdentityClient:
+    """A stub plus the running instance, with helpers for accounts in known states."""
+
+    stub: identity_pb2_grpc.IdentityServiceStub
+    channel: grpc.aio.Channel
+    instance: Identity
+
+    async def register(self, **overrides: str) -> pb.Physician:
+        fields = {
+            "email": f"{new_user_id()[4:14]}@example.org",
+            "password": PASSWORD,
+            "full_name": "Dr. Test Person",
+            "npi": next_npi(),
+            "specialty_code": "207RC0000X",
+            "country": "US",
+        }
+        fields.update(overrides)
+        reply = await self.stub.Register(pb.RegisterRequest(**fields))
+        return reply.physician
+
+    async def login(self, email: str, password: str = PASSWORD) -> str:
+        reply = await self.stub.Login(pb.LoginRequest(email=email, password=password))
+        return reply.access_token
+
+    async def member(self) -> tuple[pb.Physician, tuple[tuple[str, str], ...]]:
+        """A fresh PENDING member and the metadata that authenticates as them."""
+        physician = await self.register()
+        return physician, bearer_metadata(await self.login(physician.email))
+
+    async def staff(self, role: Role) -> tuple[str, tuple[tuple[str, str], ...]]:
+        """A VERIFIED account holding `role`, stored directly (bootstrap: no admin exists)."""
+        user_id = new_user_id()
+        email = f"{user_id[4:16]}@staff.example.org"
+        physician = Physician(
+            user_id=user_id,
+            email=email,
+            full_name="Staff Member",
+            npi=next_npi(),
+            specialty_code="207R00000X",
+            country="US",
+            verification=VerificationStatus.VERIFIED,
+            roles=frozenset({Role.MEMBER, role}),
+            created_at=datetime.now(UTC),
+        )
+        passwords = Passwords(HashParameters(time_cost=1, memory_cost_kib=64, parallelism=1))
+        async with self.instance.store.transaction() as repo:
+            await repo.add(physician, passwords.hash_password(PASSWORD))
+        return user_id, bearer_metadata(await self.login(email))
+
+
+def violations(error: grpc.aio.AioRpcError) -> list[str]:
+    """The field names in the google.rpc.BadRequest detail of a failed call."""
+    status = rpc_status.from_call(error)
+    assert status is not None, "the error carries no google.rpc.Status details"
+    fields: list[str] = []
+    for detail in status.details:
+        bad_request = error_details_pb2.BadRequest()
+        if detail.Unpack(bad_request):
+            fields.extend(v.field for v in bad_request.field_violations)
+    return fields
