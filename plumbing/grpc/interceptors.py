@@ -12,7 +12,12 @@ from grpc_status import rpc_status
 from opentelemetry import trace
 
 from plumbing.errors import DomainError
-from plumbing.grpc.caller import bearer_from_metadata, reset_caller_token, set_caller_token
+from plumbing.grpc.caller import (
+    bearer_from_metadata,
+    reset_caller_tokens,
+    service_token_from_metadata,
+    set_caller_tokens,
+)
 from plumbing.grpc.errors import to_rpc_status
 
 log = logging.getLogger("consilium.grpc")
@@ -56,15 +61,16 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
             return handler
         metadata = handler_call_details.invocation_metadata
         token = bearer_from_metadata(metadata)
+        service_token = service_token_from_metadata(metadata)
         if handler.unary_unary is not None:
             return grpc.unary_unary_rpc_method_handler(
-                _wrap_unary(handler.unary_unary, method, token),  # type: ignore[arg-type]
+                _wrap_unary(handler.unary_unary, method, token, service_token),  # type: ignore[arg-type]
                 request_deserializer=handler.request_deserializer,
                 response_serializer=handler.response_serializer,
             )
         if handler.unary_stream is not None:
             return grpc.unary_stream_rpc_method_handler(
-                _wrap_stream(handler.unary_stream, method, token),  # type: ignore[arg-type]
+                _wrap_stream(handler.unary_stream, method, token, service_token),  # type: ignore[arg-type]
                 request_deserializer=handler.request_deserializer,
                 response_serializer=handler.response_serializer,
             )
@@ -75,9 +81,10 @@ def _wrap_unary(
     behaviour: Callable[[Any, Context], Awaitable[Any]],
     method: str,
     token: str | None,
+    service_token: str | None,
 ) -> Callable[[Any, Context], Awaitable[Any]]:
     async def wrapped(request: Any, context: Context) -> Any:
-        reset = set_caller_token(token)
+        reset = set_caller_tokens(token, service_token)
         started = time.perf_counter()
         outcome = "OK"
         try:
@@ -90,7 +97,7 @@ def _wrap_unary(
             await _abort_for(exc, context, method)
             raise  # unreachable: abort raises
         finally:
-            reset_caller_token(reset)
+            reset_caller_tokens(reset)
             _log_call(method, outcome, started)
 
     return wrapped
@@ -100,9 +107,10 @@ def _wrap_stream(
     behaviour: Callable[[Any, Context], AsyncIterator[Any]],
     method: str,
     token: str | None,
+    service_token: str | None,
 ) -> Callable[[Any, Context], AsyncIterator[Any]]:
     async def wrapped(request: Any, context: Context) -> AsyncIterator[Any]:
-        reset = set_caller_token(token)
+        reset = set_caller_tokens(token, service_token)
         started = time.perf_counter()
         outcome = "OK"
         try:
@@ -114,7 +122,7 @@ def _wrap_stream(
                 raise
             await _abort_for(exc, context, method)
         finally:
-            reset_caller_token(reset)
+            reset_caller_tokens(reset)
             _log_call(method, outcome, started)
 
     return wrapped

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from consilium.identity.v1 import identity_pb2, identity_pb2_grpc
 from plumbing import db
+from plumbing.auth.service import ServiceCredentials
 from plumbing.grpc.server import GrpcServer, ServiceBinding, run_until_signalled
 from plumbing.logging import configure_logging
 from plumbing.telemetry import setup_telemetry
@@ -59,7 +60,10 @@ async def build(settings: IdentitySettings) -> AsyncIterator[Identity]:
         issuer = TokenIssuer(keys, ttl=timedelta(seconds=settings.token_ttl_seconds))
         store = SqlIdentityStore(engine)
         service = IdentityService(store, _passwords(settings), issuer)
-        servicer = IdentityServicer(service, keys)
+        credentials = ServiceCredentials.load(
+            settings.data_dir, allow_dev=settings.environment == "dev"
+        )
+        servicer = IdentityServicer(service, keys, credentials)
         server = GrpcServer(
             component="identity",
             bindings=[

@@ -14,7 +14,7 @@ from services.identity.domain.physician import Physician, Role, VerificationStat
 from services.identity.domain.validation import npi_check_digit
 from services.identity.ports import IdentityStore
 
-DEMO_PASSWORD = "consilium-demo"  # noqa: S105 - the documented dev-seed password
+DEMO_PASSWORD = "consilium-demo"
 DEMO_DOMAIN = "demo.consilium"
 SEED = 20261124
 #: (code) specialties that get many demo members, so their personas can show the specialty

@@ -7,6 +7,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from plumbing.auth.claims import AccessClaims
+from plumbing.auth.service import ServicePrincipal, require_service
 from plumbing.errors import (
     AlreadyExists,
     FieldViolation,
@@ -15,7 +17,6 @@ from plumbing.errors import (
     PermissionDenied,
     Unauthenticated,
 )
-from services.identity.domain.access import AccessClaims
 from services.identity.domain.passwords import Passwords
 from services.identity.domain.physician import (
     Physician,
@@ -60,6 +61,17 @@ def _check_user_id(user_id: str, field: str = "user_id") -> None:
                 )
             ]
         )
+
+
+def _checked_batch(user_ids: Iterable[str]) -> list[str]:
+    wanted = list(dict.fromkeys(user_ids))
+    if len(wanted) > MAX_BATCH:
+        raise InvalidArgument(
+            [FieldViolation("user_ids", f"at most {MAX_BATCH} ids per call; split the batch")]
+        )
+    for index, user_id in enumerate(wanted):
+        _check_user_id(user_id, f"user_ids[{index}]")
+    return wanted
 
 
 class IdentityService:
@@ -144,15 +156,19 @@ class IdentityService:
     ) -> tuple[dict[str, Physician], list[str]]:
         """Profiles by id (ADMIN, or only one's own); also the ids that were not found."""
         actor = _require_caller(caller)
-        wanted = list(dict.fromkeys(user_ids))
-        if len(wanted) > MAX_BATCH:
-            raise InvalidArgument(
-                [FieldViolation("user_ids", f"at most {MAX_BATCH} ids per call; split the batch")]
-            )
-        for index, user_id in enumerate(wanted):
-            _check_user_id(user_id, f"user_ids[{index}]")
+        wanted = _checked_batch(user_ids)
         if any(u != actor.user_id for u in wanted):
             require_role(actor.roles, Role.ADMIN)
+        async with self._store.transaction() as repo:
+            found = await repo.get_many(wanted)
+        return found, [u for u in wanted if u not in found]
+
+    async def batch_get_persona_attributes(
+        self, service: ServicePrincipal | None, user_ids: Iterable[str]
+    ) -> tuple[dict[str, Physician], list[str]]:
+        """Physicians by id for anonymity's personas; only the anonymity service may ask."""
+        require_service(service, "anonymity")
+        wanted = _checked_batch(user_ids)
         async with self._store.transaction() as repo:
             found = await repo.get_many(wanted)
         return found, [u for u in wanted if u not in found]
@@ -192,9 +208,12 @@ class IdentityService:
     def list_specialties(self) -> tuple[Specialty, ...]:
         return all_specialties()
 
-    async def count_verified_by_specialty(self, caller: AccessClaims | None) -> dict[str, int]:
-        """Counts only, for k-anonymity decisions; any signed-in caller may ask."""
-        _require_caller(caller)
+    async def count_verified_by_specialty(
+        self, caller: AccessClaims | None, service: ServicePrincipal | None = None
+    ) -> dict[str, int]:
+        """Counts only, for k-anonymity decisions; any signed-in user or known service."""
+        if service is None:
+            _require_caller(caller)
         async with self._store.transaction() as repo:
             return await repo.count_verified_by_specialty()
 

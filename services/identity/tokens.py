@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import base64
 import enum
-import hashlib
-import json
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,17 +14,17 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from plumbing.errors import Unauthenticated
-from services.identity.domain.access import (
+from plumbing.auth.claims import (
     AUDIENCE,
     DEFAULT_TTL,
     ISSUER,
-    REQUIRED_CLAIMS,
     AccessClaims,
-    claims_from_payload,
+    Role,
+    VerificationStatus,
     new_claims,
 )
-from services.identity.domain.physician import Role, VerificationStatus
+from plumbing.auth.jwk import ALGORITHM, key_id, public_jwk
+from plumbing.auth.verifier import DEFAULT_LEEWAY, Clock, TokenVerifier, utc_now
 
 __all__ = [
     "ALGORITHM",
@@ -52,20 +49,10 @@ __all__ = [
     "utc_now",
 ]
 
-ALGORITHM = "EdDSA"
-#: Tolerated clock skew between the identity service and whoever verifies.
-DEFAULT_LEEWAY = timedelta(seconds=30)
 SIGNING_KEY_ENV = "CONSILIUM_IDENTITY_SIGNING_KEY"
 SIGNING_KEY_FILE_ENV = "CONSILIUM_IDENTITY_SIGNING_KEY_FILE"
 #: Where a development key is kept, relative to the data dir.
 DEV_KEY_PATH = Path("identity", "keys", "signing-key.pem")
-
-Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    """The current time, timezone-aware in UTC: the default clock."""
-    return datetime.now(UTC)
 
 
 class KeyRingError(Exception):
@@ -88,25 +75,6 @@ class IssuedToken:
 
     token: str = field(repr=False)
     claims: AccessClaims
-
-
-def key_id(public_key: Ed25519PublicKey) -> str:
-    """The RFC 7638 JWK thumbprint (SHA-256, base64url): stable for a key, unique per key."""
-    jwk = {"crv": "Ed25519", "kty": "OKP", "x": _b64url(_raw_public(public_key))}
-    canonical = json.dumps(jwk, separators=(",", ":"), sort_keys=True).encode()
-    return _b64url(hashlib.sha256(canonical).digest())
-
-
-def public_jwk(public_key: Ed25519PublicKey) -> dict[str, str]:
-    """The public key as a JSON Web Key (RFC 8037 OKP), with its kid."""
-    return {
-        "kty": "OKP",
-        "crv": "Ed25519",
-        "x": _b64url(_raw_public(public_key)),
-        "kid": key_id(public_key),
-        "alg": ALGORITHM,
-        "use": "sig",
-    }
 
 
 def load_verify_key_pem(pem: bytes | str) -> Ed25519PublicKey:
@@ -250,102 +218,6 @@ class TokenIssuer:
         return IssuedToken(token=self._keys.sign(claims.to_payload()), claims=claims)
 
 
-class TokenVerifier:
-    """Checks access tokens offline against a set of trusted public keys."""
-
-    def __init__(
-        self,
-        keys: Mapping[str, Ed25519PublicKey],
-        *,
-        clock: Clock = utc_now,
-        leeway: timedelta = DEFAULT_LEEWAY,
-    ) -> None:
-        if not keys:
-            raise ValueError("a token verifier needs at least one key")
-        self._keys = dict(keys)
-        self._clock = clock
-        self._leeway = leeway
-
-    @classmethod
-    def from_jwks(
-        cls,
-        jwks: Mapping[str, Any],
-        *,
-        clock: Clock = utc_now,
-        leeway: timedelta = DEFAULT_LEEWAY,
-    ) -> TokenVerifier:
-        """A verifier trusting the Ed25519 keys of a JWKS (as `KeyRing.jwks()` makes)."""
-        entries = jwks.get("keys")
-        if not isinstance(entries, list):
-            raise ValueError("a JWKS has a 'keys' list")
-        keys: dict[str, Ed25519PublicKey] = {}
-        for entry in entries:
-            if not isinstance(entry, Mapping):
-                raise ValueError("each JWKS entry is a JSON object")
-            if entry.get("kty") != "OKP" or entry.get("crv") != "Ed25519":
-                continue  # not ours to verify with; a shared JWKS may hold other key types
-            try:
-                raw = base64.urlsafe_b64decode(_padded(str(entry["x"])))
-                public_key = Ed25519PublicKey.from_public_bytes(raw)
-            except (KeyError, ValueError) as exc:
-                raise ValueError("a JWKS entry has a malformed Ed25519 'x'") from exc
-            kid = entry.get("kid")
-            keys[kid if isinstance(kid, str) and kid else key_id(public_key)] = public_key
-        return cls(keys, clock=clock, leeway=leeway)
-
-    def verify(self, token: str) -> AccessClaims:
-        """The claims of a valid token; Unauthenticated saying why otherwise."""
-        if not token:
-            raise Unauthenticated("token missing; sign in to get one")
-        try:
-            header = jwt.get_unverified_header(token)
-        except jwt.InvalidTokenError as exc:
-            raise Unauthenticated("token malformed; sign in again") from exc
-        if header.get("alg") != ALGORITHM:
-            raise Unauthenticated("token algorithm not accepted; sign in again")
-        kid = header.get("kid")
-        public_key = self._keys.get(kid) if isinstance(kid, str) else None
-        if public_key is None or not isinstance(kid, str):
-            raise Unauthenticated("unknown key id; sign in again")
-        claims = claims_from_payload(_decode(token, public_key), key_id=kid)
-        now = self._clock()
-        if now.tzinfo is None:
-            raise ValueError("the clock must return timezone-aware datetimes")
-        if now >= claims.expires_at + self._leeway:
-            raise Unauthenticated("token expired; sign in again")
-        if claims.issued_at > now + self._leeway:
-            raise Unauthenticated("token not valid yet; check the system clock")
-        return claims
-
-
-def _decode(token: str, public_key: Ed25519PublicKey) -> dict[str, Any]:
-    # Time checks are done by the caller against the injected clock, not PyJWT's time().
-    try:
-        return jwt.decode(
-            token,
-            public_key,
-            algorithms=[ALGORITHM],
-            audience=AUDIENCE,
-            issuer=ISSUER,
-            options={
-                "verify_exp": False,
-                "verify_iat": False,
-                "verify_nbf": False,
-                "require": list(REQUIRED_CLAIMS),
-            },
-        )
-    except jwt.InvalidSignatureError as exc:
-        raise Unauthenticated("token signature invalid") from exc
-    except jwt.InvalidAudienceError as exc:
-        raise Unauthenticated("token audience invalid; it was not issued for Consilium") from exc
-    except jwt.InvalidIssuerError as exc:
-        raise Unauthenticated("token issuer invalid; it was not issued by Consilium") from exc
-    except jwt.MissingRequiredClaimError as exc:
-        raise Unauthenticated("token lacks a required claim; sign in again") from exc
-    except jwt.InvalidTokenError as exc:
-        raise Unauthenticated("token invalid; sign in again") from exc
-
-
 def _load_or_create_dev_key(path: Path) -> tuple[Ed25519PrivateKey, KeySource]:
     if path.exists():
         return _load_private_pem(path.read_bytes(), origin=str(path)), KeySource.DEV_KEY_LOADED
@@ -385,15 +257,3 @@ def _load_private_pem(data: bytes, *, origin: str) -> Ed25519PrivateKey:
     if not isinstance(key, Ed25519PrivateKey):
         raise KeyRingError(f"{origin}: not an Ed25519 key")
     return key
-
-
-def _raw_public(public_key: Ed25519PublicKey) -> bytes:
-    return public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-
-
-def _b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def _padded(text: str) -> str:
-    return text + "=" * (-len(text) % 4)

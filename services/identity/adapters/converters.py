@@ -57,6 +57,16 @@ def physician_to_proto(physician: Physician) -> pb.Physician:
     return message
 
 
+def persona_attributes_to_proto(physician: Physician) -> pb.PersonaAttributes:
+    return pb.PersonaAttributes(
+        user_id=physician.user_id,
+        full_name=physician.full_name,
+        verification=_STATUS_TO_PB[physician.verification],
+        specialty_code=physician.specialty_code,
+        erased=physician.erased,
+    )
+
+
 def roles_from_proto(values: Iterable[int], field: str = "roles") -> frozenset[Role]:
     roles: set[Role] = set()
     for index, value in enumerate(values):

@@ -7,15 +7,17 @@ from typing import Any
 
 from consilium.identity.v1 import identity_pb2 as pb
 from consilium.identity.v1 import identity_pb2_grpc
+from plumbing.auth.claims import AccessClaims
+from plumbing.auth.service import ServiceCredentials, ServicePrincipal
 from plumbing.errors import FieldViolation, InvalidArgument
-from plumbing.grpc.caller import caller_token
+from plumbing.grpc.caller import caller_service_token, caller_token
 from services.identity.adapters.converters import (
+    persona_attributes_to_proto,
     physician_to_proto,
     roles_from_proto,
     specialty_to_proto,
     timestamp,
 )
-from services.identity.domain.access import AccessClaims
 from services.identity.service import IdentityService
 from services.identity.tokens import KeyRing, TokenVerifier
 
@@ -25,9 +27,12 @@ Context = Any  # grpc.aio.ServicerContext; unused by these handlers beyond the s
 class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
     """Adapts gRPC calls to `IdentityService`; the caller comes from the bearer token."""
 
-    def __init__(self, service: IdentityService, keys: KeyRing) -> None:
+    def __init__(
+        self, service: IdentityService, keys: KeyRing, credentials: ServiceCredentials
+    ) -> None:
         self._service = service
         self._keys = keys
+        self._credentials = credentials
         self._verifier: TokenVerifier = keys.verifier()
 
     def _caller(self) -> AccessClaims | None:
@@ -35,6 +40,10 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
         # own verification of it.
         token = caller_token()
         return self._verifier.verify(token) if token else None
+
+    def _service_caller(self) -> ServicePrincipal | None:
+        token = caller_service_token()
+        return self._credentials.verify(token, audience="identity") if token else None
 
     async def Register(self, request: pb.RegisterRequest, context: Context) -> pb.RegisterResponse:
         physician = await self._service.register(
@@ -108,6 +117,17 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
         await self._service.erase(self._caller(), request.user_id)
         return pb.ErasePhysicianResponse()
 
+    async def BatchGetPersonaAttributes(
+        self, request: pb.BatchGetPersonaAttributesRequest, context: Context
+    ) -> pb.BatchGetPersonaAttributesResponse:
+        found, missing = await self._service.batch_get_persona_attributes(
+            self._service_caller(), request.user_ids
+        )
+        return pb.BatchGetPersonaAttributesResponse(
+            attributes=[persona_attributes_to_proto(p) for p in found.values()],
+            missing_user_ids=missing,
+        )
+
     async def ListSpecialties(
         self, request: pb.ListSpecialtiesRequest, context: Context
     ) -> pb.ListSpecialtiesResponse:
@@ -117,7 +137,9 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
     async def CountVerifiedBySpecialty(
         self, request: pb.CountVerifiedBySpecialtyRequest, context: Context
     ) -> pb.CountVerifiedBySpecialtyResponse:
-        counts = await self._service.count_verified_by_specialty(self._caller())
+        counts = await self._service.count_verified_by_specialty(
+            self._caller(), self._service_caller()
+        )
         return pb.CountVerifiedBySpecialtyResponse(
             counts=[
                 pb.SpecialtyCount(specialty_code=code, verified_count=count)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import enum
 import re
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from plumbing.auth.claims import Role, VerificationStatus
 from plumbing.errors import FailedPrecondition, PermissionDenied
 from services.identity.domain.validation import Registration
 
@@ -26,24 +26,6 @@ USER_ID_PREFIX = "usr_"
 _BASE32 = "abcdefghijklmnopqrstuvwxyz234567"
 _USER_ID_CHARS = 26  # 26 base32 characters carry 130 random bits
 _USER_ID_PATTERN = re.compile(rf"^{USER_ID_PREFIX}[a-z2-7]{{{_USER_ID_CHARS}}}$")
-
-
-class VerificationStatus(enum.Enum):
-    """Where a physician stands with the NPI check an admin performs."""
-
-    PENDING = "PENDING"
-    VERIFIED = "VERIFIED"
-    REJECTED = "REJECTED"
-    SUSPENDED = "SUSPENDED"
-
-
-class Role(enum.Enum):
-    """What a member may do beyond reading and (once verified) posting."""
-
-    MEMBER = "MEMBER"
-    MODERATOR = "MODERATOR"
-    AUDITOR = "AUDITOR"
-    ADMIN = "ADMIN"
 
 
 _SUSPENDABLE = frozenset({VerificationStatus.PENDING, VerificationStatus.VERIFIED})

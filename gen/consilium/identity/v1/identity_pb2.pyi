@@ -615,6 +615,87 @@ class ErasePhysicianResponse(_message.Message):
 Global___ErasePhysicianResponse: _TypeAlias = ErasePhysicianResponse  # noqa: Y015
 
 @_typing.final
+class BatchGetPersonaAttributesRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_IDS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def user_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """At most 500 ids; duplicates are answered once."""
+
+    def __init__(
+        self,
+        *,
+        user_ids: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["user_ids", b"user_ids"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___BatchGetPersonaAttributesRequest: _TypeAlias = BatchGetPersonaAttributesRequest  # noqa: Y015
+
+@_typing.final
+class PersonaAttributes(_message.Message):
+    """The persona-relevant attributes of one physician."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_ID_FIELD_NUMBER: _builtins.int
+    FULL_NAME_FIELD_NUMBER: _builtins.int
+    VERIFICATION_FIELD_NUMBER: _builtins.int
+    SPECIALTY_CODE_FIELD_NUMBER: _builtins.int
+    ERASED_FIELD_NUMBER: _builtins.int
+    user_id: _builtins.str
+    full_name: _builtins.str
+    """Empty for an erased account."""
+    verification: Global___VerificationStatus.ValueType
+    specialty_code: _builtins.str
+    """NUCC taxonomy code; empty for an erased account."""
+    erased: _builtins.bool
+    def __init__(
+        self,
+        *,
+        user_id: _builtins.str = ...,
+        full_name: _builtins.str = ...,
+        verification: Global___VerificationStatus.ValueType = ...,
+        specialty_code: _builtins.str = ...,
+        erased: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["erased", b"erased", "full_name", b"full_name", "specialty_code", b"specialty_code", "user_id", b"user_id", "verification", b"verification"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PersonaAttributes: _TypeAlias = PersonaAttributes  # noqa: Y015
+
+@_typing.final
+class BatchGetPersonaAttributesResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ATTRIBUTES_FIELD_NUMBER: _builtins.int
+    MISSING_USER_IDS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def attributes(self) -> _containers.RepeatedCompositeFieldContainer[Global___PersonaAttributes]: ...
+    @_builtins.property
+    def missing_user_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        attributes: _abc.Iterable[Global___PersonaAttributes] | None = ...,
+        missing_user_ids: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["attributes", b"attributes", "missing_user_ids", b"missing_user_ids"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___BatchGetPersonaAttributesResponse: _TypeAlias = BatchGetPersonaAttributesResponse  # noqa: Y015
+
+@_typing.final
 class ListSpecialtiesRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 

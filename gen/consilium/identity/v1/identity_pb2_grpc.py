@@ -85,6 +85,11 @@ class IdentityServiceStub:
                 request_serializer=consilium_dot_identity_dot_v1_dot_identity__pb2.ErasePhysicianRequest.SerializeToString,
                 response_deserializer=consilium_dot_identity_dot_v1_dot_identity__pb2.ErasePhysicianResponse.FromString,
                 _registered_method=True)
+        self.BatchGetPersonaAttributes = channel.unary_unary(
+                '/consilium.identity.v1.IdentityService/BatchGetPersonaAttributes',
+                request_serializer=consilium_dot_identity_dot_v1_dot_identity__pb2.BatchGetPersonaAttributesRequest.SerializeToString,
+                response_deserializer=consilium_dot_identity_dot_v1_dot_identity__pb2.BatchGetPersonaAttributesResponse.FromString,
+                _registered_method=True)
         self.ListSpecialties = channel.unary_unary(
                 '/consilium.identity.v1.IdentityService/ListSpecialties',
                 request_serializer=consilium_dot_identity_dot_v1_dot_identity__pb2.ListSpecialtiesRequest.SerializeToString,
@@ -179,6 +184,16 @@ class IdentityServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def BatchGetPersonaAttributes(self, request, context):
+        """What anonymity needs to render personas: name (shown only on IDENTIFIED aliases),
+        verification and specialty; no email or NPI. Only the anonymity service may call, with
+        its service credential (`x-consilium-service` metadata). Unknown ids come back in
+        `missing_user_ids`.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ListSpecialties(self, request, context):
         """The specialties a physician may register with. Anyone may call.
         """
@@ -247,6 +262,11 @@ def add_IdentityServiceServicer_to_server(servicer, server):
                     servicer.ErasePhysician,
                     request_deserializer=consilium_dot_identity_dot_v1_dot_identity__pb2.ErasePhysicianRequest.FromString,
                     response_serializer=consilium_dot_identity_dot_v1_dot_identity__pb2.ErasePhysicianResponse.SerializeToString,
+            ),
+            'BatchGetPersonaAttributes': grpc.unary_unary_rpc_method_handler(
+                    servicer.BatchGetPersonaAttributes,
+                    request_deserializer=consilium_dot_identity_dot_v1_dot_identity__pb2.BatchGetPersonaAttributesRequest.FromString,
+                    response_serializer=consilium_dot_identity_dot_v1_dot_identity__pb2.BatchGetPersonaAttributesResponse.SerializeToString,
             ),
             'ListSpecialties': grpc.unary_unary_rpc_method_handler(
                     servicer.ListSpecialties,
@@ -530,6 +550,33 @@ class IdentityService:
             '/consilium.identity.v1.IdentityService/ErasePhysician',
             consilium_dot_identity_dot_v1_dot_identity__pb2.ErasePhysicianRequest.SerializeToString,
             consilium_dot_identity_dot_v1_dot_identity__pb2.ErasePhysicianResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BatchGetPersonaAttributes(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/consilium.identity.v1.IdentityService/BatchGetPersonaAttributes',
+            consilium_dot_identity_dot_v1_dot_identity__pb2.BatchGetPersonaAttributesRequest.SerializeToString,
+            consilium_dot_identity_dot_v1_dot_identity__pb2.BatchGetPersonaAttributesResponse.FromString,
             options,
             channel_credentials,
             insecure,

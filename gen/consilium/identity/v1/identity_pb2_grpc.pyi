@@ -74,6 +74,12 @@ class IdentityServiceStub:
     alias mapping so posts stay but can never again be linked to the person.
     The physician themself or an ADMIN.
     """
+    BatchGetPersonaAttributes: _grpc.UnaryUnaryMultiCallable[_identity_pb2.BatchGetPersonaAttributesRequest, _identity_pb2.BatchGetPersonaAttributesResponse]
+    """What anonymity needs to render personas: name (shown only on IDENTIFIED aliases),
+    verification and specialty; no email or NPI. Only the anonymity service may call, with
+    its service credential (`x-consilium-service` metadata). Unknown ids come back in
+    `missing_user_ids`.
+    """
     ListSpecialties: _grpc.UnaryUnaryMultiCallable[_identity_pb2.ListSpecialtiesRequest, _identity_pb2.ListSpecialtiesResponse]
     """The specialties a physician may register with. Anyone may call."""
     CountVerifiedBySpecialty: _grpc.UnaryUnaryMultiCallable[_identity_pb2.CountVerifiedBySpecialtyRequest, _identity_pb2.CountVerifiedBySpecialtyResponse]
@@ -120,6 +126,12 @@ class IdentityServiceAsyncStub(IdentityServiceStub):
     """Right to be forgotten: deletes the personal data; anonymity then crypto-shreds the
     alias mapping so posts stay but can never again be linked to the person.
     The physician themself or an ADMIN.
+    """
+    BatchGetPersonaAttributes: _aio.UnaryUnaryMultiCallable[_identity_pb2.BatchGetPersonaAttributesRequest, _identity_pb2.BatchGetPersonaAttributesResponse]  # type: ignore[assignment]
+    """What anonymity needs to render personas: name (shown only on IDENTIFIED aliases),
+    verification and specialty; no email or NPI. Only the anonymity service may call, with
+    its service credential (`x-consilium-service` metadata). Unknown ids come back in
+    `missing_user_ids`.
     """
     ListSpecialties: _aio.UnaryUnaryMultiCallable[_identity_pb2.ListSpecialtiesRequest, _identity_pb2.ListSpecialtiesResponse]  # type: ignore[assignment]
     """The specialties a physician may register with. Anyone may call."""
@@ -224,6 +236,18 @@ class IdentityServiceServicer(metaclass=_abc_1.ABCMeta):
         """Right to be forgotten: deletes the personal data; anonymity then crypto-shreds the
         alias mapping so posts stay but can never again be linked to the person.
         The physician themself or an ADMIN.
+        """
+
+    @_abc_1.abstractmethod
+    def BatchGetPersonaAttributes(
+        self,
+        request: _identity_pb2.BatchGetPersonaAttributesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.BatchGetPersonaAttributesResponse, _abc.Awaitable[_identity_pb2.BatchGetPersonaAttributesResponse]]:
+        """What anonymity needs to render personas: name (shown only on IDENTIFIED aliases),
+        verification and specialty; no email or NPI. Only the anonymity service may call, with
+        its service credential (`x-consilium-service` metadata). Unknown ids come back in
+        `missing_user_ids`.
         """
 
     @_abc_1.abstractmethod

@@ -7,8 +7,7 @@ from typing import Any
 
 import pytest
 
-from plumbing.errors import Unauthenticated
-from services.identity.domain.access import (
+from plumbing.auth.claims import (
     AUDIENCE,
     DEFAULT_TTL,
     ISSUER,
@@ -16,6 +15,7 @@ from services.identity.domain.access import (
     claims_from_payload,
     new_claims,
 )
+from plumbing.errors import Unauthenticated
 from services.identity.domain.physician import Role, VerificationStatus
 
 NOW = datetime(2025, 3, 1, 9, 30, 15, 987654, tzinfo=UTC)

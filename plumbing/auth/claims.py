@@ -1,14 +1,14 @@
-"""What an access token asserts about its bearer, and how those claims map to JWT fields."""
+"""The access-token contract shared by every service: roles, statuses, claims, JWT fields."""
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from plumbing.errors import Unauthenticated
-from services.identity.domain.physician import Role, VerificationStatus
 
 __all__ = [
     "AUDIENCE",
@@ -16,9 +16,30 @@ __all__ = [
     "ISSUER",
     "REQUIRED_CLAIMS",
     "AccessClaims",
+    "Role",
+    "VerificationStatus",
     "claims_from_payload",
     "new_claims",
 ]
+
+
+class VerificationStatus(enum.Enum):
+    """Where a physician stands with the NPI check an admin performs."""
+
+    PENDING = "PENDING"
+    VERIFIED = "VERIFIED"
+    REJECTED = "REJECTED"
+    SUSPENDED = "SUSPENDED"
+
+
+class Role(enum.Enum):
+    """What a member may do beyond reading and (once verified) posting."""
+
+    MEMBER = "MEMBER"
+    MODERATOR = "MODERATOR"
+    AUDITOR = "AUDITOR"
+    ADMIN = "ADMIN"
+
 
 ISSUER = "consilium-identity"
 AUDIENCE = "consilium"
