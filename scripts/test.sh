@@ -3,8 +3,8 @@
 #
 # Usage: scripts/test.sh [pytest args...]   e.g. scripts/test.sh tests/integration -x
 # Starts PostgreSQL and Kafka (scripts/postgres.sh, scripts/kafka.sh), exports their env files,
-# runs .venv/bin/lint-imports and .venv/bin/pytest, stops both on exit (even on failure or ^C)
-# and exits with pytest's status (or lint-imports' when pytest passed but the contracts failed).
+# runs the lint (ruff, mypy, import-linter) and .venv/bin/pytest, stops both on exit (even on failure or ^C)
+# and exits with pytest's status (or the lint's when pytest passed but a lint check failed).
 # Unless CONSILIUM_RUN_DIR is set, each run gets its own run dir (/tmp/consilium-test-run-$UID.XXXXXX),
 # so parallel runs on one machine don't share or stop each other's servers; it is removed after
 # a passing run and kept (with the server logs) after a failing one. With CONSILIUM_RUN_DIR set,
@@ -75,12 +75,15 @@ set -a
 . "$CONSILIUM_RUN_DIR/kafka.env"
 set +a
 
-echo "==> checking import contracts (lint-imports)"
 lint_rc=0
-.venv/bin/lint-imports </dev/null || lint_rc=$?
-if [[ "$lint_rc" != 0 ]]; then
-  echo "==> lint-imports FAILED ($lint_rc); running pytest anyway, the run will fail"
-fi
+for check in "ruff check ." "ruff format --check ." "mypy" "lint-imports"; do
+  echo "==> lint: $check"
+  # shellcheck disable=SC2086
+  .venv/bin/$check </dev/null || {
+    lint_rc=$?
+    echo "==> lint: $check FAILED ($lint_rc); running pytest anyway, the run will fail"
+  }
+done
 
 echo "==> running pytest $*"
 rc=0
