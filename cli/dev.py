@@ -15,7 +15,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from cli import components
 from plumbing.settings import DEFAULT_PORTS
 
-DEMO_PASSWORD_NOTE = "password consilium-demo (dev seed only)"  # noqa: S105
+DEMO_PASSWORD_NOTE = "password consilium-demo (dev seed only)"
 _START_TIMEOUT = 60.0
 
 
@@ -90,7 +90,12 @@ def run_dev() -> int:
             _say(f"starting {name} on 127.0.0.1:{port}")
             process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
                 [sys.executable, "-m", "cli.main", "serve", name, "--port", str(port)],
-                env={**os.environ, "CONSILIUM_DATA_DIR": data_dir},
+                env={
+                    # Readable lines in a terminal; JSON stays the default everywhere else.
+                    f"CONSILIUM_{name.upper()}_LOG_FORMAT": "text",
+                    **os.environ,
+                    "CONSILIUM_DATA_DIR": data_dir,
+                },
             )
             processes[name] = process
             asyncio.run(_wait_serving(f"127.0.0.1:{port}", component.grpc_service, process))

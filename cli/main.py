@@ -52,6 +52,26 @@ def seed() -> None:
         )
 
 
+@app.command("grant-role")
+def grant_role(
+    email: Annotated[str, typer.Argument(help="the account's email")],
+    role: Annotated[str, typer.Argument(help="MODERATOR, AUDITOR or ADMIN")],
+) -> None:
+    """Give an existing account a role through direct database access (e.g. the first admin)."""
+    from plumbing.errors import DomainError
+    from services.identity import app as identity
+
+    wanted = role.upper()
+    if wanted not in ("MODERATOR", "AUDITOR", "ADMIN"):
+        raise typer.BadParameter("role must be MODERATOR, AUDITOR or ADMIN", param_hint="ROLE")
+    try:
+        user_id = asyncio.run(identity.grant_role(email, wanted))
+    except DomainError as exc:
+        typer.echo(f"error: {exc.message}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"{wanted} granted to {user_id}; it takes effect at their next sign-in")
+
+
 @app.command()
 def dev() -> None:
     """Migrate, seed, and start every component with embedded defaults; Ctrl-C stops all."""

@@ -12,13 +12,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from consilium.identity.v1 import identity_pb2, identity_pb2_grpc
 from plumbing import db
+from plumbing.auth.claims import Role
 from plumbing.auth.service import ServiceCredentials
+from plumbing.errors import NotFound
 from plumbing.grpc.server import GrpcServer, ServiceBinding, run_until_signalled
 from plumbing.logging import configure_logging
 from plumbing.telemetry import setup_telemetry
 from services.identity.adapters.servicer import IdentityServicer
 from services.identity.adapters.store import SqlIdentityStore
 from services.identity.domain.passwords import HashParameters, Passwords
+from services.identity.domain.validation import normalize_email
 from services.identity.seed import seed_demo_physicians
 from services.identity.service import IdentityService
 from services.identity.settings import IdentitySettings
@@ -105,5 +108,26 @@ async def seed_demo() -> int:
     engine = db.create_engine(settings.resolved_database_url)
     try:
         return await seed_demo_physicians(SqlIdentityStore(engine), _passwords(settings))
+    finally:
+        await engine.dispose()
+
+
+async def grant_role(email: str, role: str) -> str:
+    """Operator bootstrap (e.g. the first admin): adds `role` to the account with `email`.
+
+    Runs with direct database access, so only whoever operates the deployment can use it.
+    Returns the user id.
+    """
+    settings = IdentitySettings()
+    engine = db.create_engine(settings.resolved_database_url)
+    try:
+        store = SqlIdentityStore(engine)
+        async with store.transaction() as repo:
+            found = await repo.find_login(normalize_email(email))
+            if found is None:
+                raise NotFound("no account with that email")
+            physician = found[0]
+            await repo.save(physician.with_roles(physician.roles | {Role(role)}))
+        return physician.user_id
     finally:
         await engine.dispose()
