@@ -1,0 +1,1 @@
+"""Anonymity's adapters: database, gRPC servicer, identity client."""

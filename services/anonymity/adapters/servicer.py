@@ -1,0 +1,130 @@
+"""The AnonymityService gRPC servicer: convert, call the use case, convert."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from consilium.anonymity.v1 import anonymity_pb2 as pb
+from consilium.anonymity.v1 import anonymity_pb2_grpc
+from plumbing.auth import AccessClaims
+from plumbing.errors import Unauthenticated
+from plumbing.grpc.caller import caller_token
+from services.anonymity.adapters.callers import CallerAuthenticator
+from services.anonymity.adapters.converters import (
+    action_from_proto,
+    alias_to_proto,
+    persona_to_proto,
+    state_to_proto,
+    visibility_from_proto,
+)
+from services.anonymity.moderation import ModerationService
+from services.anonymity.service import AnonymityService
+
+Context = Any  # grpc.aio.ServicerContext; unused by these handlers beyond the signature
+
+
+class AnonymityServicer(anonymity_pb2_grpc.AnonymityServiceServicer):
+    """Adapts gRPC calls to the use cases; the caller comes from the bearer token."""
+
+    def __init__(
+        self,
+        service: AnonymityService,
+        moderation: ModerationService,
+        authenticator: CallerAuthenticator,
+    ) -> None:
+        self._service = service
+        self._moderation = moderation
+        self._auth = authenticator
+
+    async def _caller(self) -> AccessClaims | None:
+        return await self._auth.claims(caller_token())
+
+    async def _caller_or_none(self) -> AccessClaims | None:
+        # Reveal and act record every attempt, a bad token too: it is refused as
+        # unauthenticated after the DENIED record is written.
+        try:
+            return await self._caller()
+        except Unauthenticated:
+            return None
+
+    async def GetOrCreateAlias(
+        self, request: pb.GetOrCreateAliasRequest, context: Context
+    ) -> pb.GetOrCreateAliasResponse:
+        persona = await self._service.get_or_create_alias(
+            await self._caller(),
+            request.user_id,
+            visibility_from_proto(request.visibility),
+            request.scope_id,
+        )
+        return pb.GetOrCreateAliasResponse(
+            alias_id=persona.alias_id, persona=persona_to_proto(persona)
+        )
+
+    async def CreateThreadScope(
+        self, request: pb.CreateThreadScopeRequest, context: Context
+    ) -> pb.CreateThreadScopeResponse:
+        scope_id = await self._service.create_thread_scope(await self._caller())
+        return pb.CreateThreadScopeResponse(scope_id=scope_id)
+
+    async def BatchDescribeAliases(
+        self, request: pb.BatchDescribeAliasesRequest, context: Context
+    ) -> pb.BatchDescribeAliasesResponse:
+        personas, missing = await self._service.describe_aliases(request.alias_ids)
+        return pb.BatchDescribeAliasesResponse(
+            personas=[persona_to_proto(p) for p in personas], missing_alias_ids=missing
+        )
+
+    async def BatchCheckOwnership(
+        self, request: pb.BatchCheckOwnershipRequest, context: Context
+    ) -> pb.BatchCheckOwnershipResponse:
+        owned = await self._service.check_ownership(
+            await self._caller(), request.user_id, request.alias_ids
+        )
+        return pb.BatchCheckOwnershipResponse(owned_alias_ids=owned)
+
+    async def BatchGetThreadAliases(
+        self, request: pb.BatchGetThreadAliasesRequest, context: Context
+    ) -> pb.BatchGetThreadAliasesResponse:
+        found = await self._service.thread_aliases(
+            await self._caller(), request.user_id, request.scope_ids
+        )
+        return pb.BatchGetThreadAliasesResponse(
+            thread_aliases=[pb.ThreadAlias(scope_id=s, alias_id=a) for s, a in found.items()]
+        )
+
+    async def ListAliases(
+        self, request: pb.ListAliasesRequest, context: Context
+    ) -> pb.ListAliasesResponse:
+        page, next_token = await self._service.list_aliases(
+            await self._caller(), request.user_id, request.page_size, request.page_token
+        )
+        return pb.ListAliasesResponse(
+            aliases=[alias_to_proto(a, p) for a, p in page], next_page_token=next_token
+        )
+
+    async def RevealAlias(
+        self, request: pb.RevealAliasRequest, context: Context
+    ) -> pb.RevealAliasResponse:
+        revealed = await self._moderation.reveal(
+            await self._caller_or_none(), request.alias_id, request.purpose
+        )
+        return pb.RevealAliasResponse(user_id=revealed.user_id, audit_event_id=revealed.record_id)
+
+    async def ActOnAlias(
+        self, request: pb.ActOnAliasRequest, context: Context
+    ) -> pb.ActOnAliasResponse:
+        acted = await self._moderation.act(
+            await self._caller_or_none(),
+            request.alias_id,
+            action_from_proto(request.action),
+            request.reason,
+        )
+        return pb.ActOnAliasResponse(
+            state=state_to_proto(acted.state), audit_event_id=acted.record_id
+        )
+
+    async def EraseUser(
+        self, request: pb.EraseUserRequest, context: Context
+    ) -> pb.EraseUserResponse:
+        count = await self._service.erase_user(await self._caller(), request.user_id)
+        return pb.EraseUserResponse(orphaned_alias_count=count)

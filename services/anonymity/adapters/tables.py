@@ -1,0 +1,89 @@
+"""The anonymity database schema (SQLAlchemy Core), the one source for migrations and queries.
+
+No column holds a user id, name or email in clear: owners appear as keyed blind indexes
+(HMAC) or as AEAD ciphertexts (see services.anonymity.vault).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+#: One row per person: their data key, wrapped under a master key. Deleting it shreds them.
+user_keys = Table(
+    "user_keys",
+    metadata,
+    Column("owner_index", String(64), primary_key=True),
+    Column("kid", String(64), nullable=False),
+    Column("wrapped_key", LargeBinary, nullable=False),
+    Column("suspended", Boolean, nullable=False, default=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+aliases = Table(
+    "aliases",
+    metadata,
+    Column("alias_id", String(40), primary_key=True),
+    Column("visibility", String(16), nullable=False),
+    Column("scope_id", String(40), nullable=True),
+    Column("state", String(16), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    # Owner columns are cleared on erasure; the alias stays so posts keep their author.
+    Column("slot", String(64), nullable=True, unique=True),
+    Column("owner_seal_kid", String(64), nullable=True),
+    Column("owner_sealed", LargeBinary, nullable=True),
+    Column("owner_ciphertext", LargeBinary, nullable=True),
+)
+
+#: A person's aliases, each alias id encrypted under their data key: their own view and
+#: erasure enumerate it. Rows of one person share the blind index, never an alias id in clear.
+alias_directory = Table(
+    "alias_directory",
+    metadata,
+    Column("entry_id", Integer, primary_key=True, autoincrement=True),
+    Column("owner_index", String(64), nullable=False, index=True),
+    Column("ciphertext", LargeBinary, nullable=False),
+)
+
+thread_scopes = Table(
+    "thread_scopes",
+    metadata,
+    Column("scope_id", String(40), primary_key=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+identity_access_records = Table(
+    "identity_access_records",
+    metadata,
+    Column("record_id", String(40), primary_key=True),
+    Column("occurred_at", DateTime(timezone=True), nullable=False),
+    Column("actor_id", String(64), nullable=False),
+    Column("actor_roles", String(100), nullable=False),
+    Column("subject", String(80), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("purpose", Text, nullable=False),
+    Column("decision", String(16), nullable=False),
+    Column("reason", String(200), nullable=False),
+    Column("trace_id", String(32), nullable=False),
+    Column("span_id", String(16), nullable=False),
+)
+Index("ix_identity_access_records_subject", identity_access_records.c.subject)
+Index("ix_identity_access_records_occurred_at", identity_access_records.c.occurred_at)

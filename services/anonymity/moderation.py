@@ -1,0 +1,201 @@
+"""Reveal under purpose and acting on an alias: staff only, recorded first, fail-closed (P3, A1).
+
+Every attempt leaves an identity-access record, written and committed through the
+`AccessRecordWriter` before anything is returned or changed: refusals (wrong role, no
+purpose, unknown or erased alias) are DENIED records, and if a record cannot be written
+the call fails with UNAVAILABLE and nothing leaves. A reveal decrypts the user id in
+memory first, so a GRANTED record is only written for an identity that really resolves.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from plumbing.auth import AccessClaims
+from plumbing.errors import (
+    DomainError,
+    FailedPrecondition,
+    FieldViolation,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+    Unauthenticated,
+)
+from services.anonymity.domain.access import AccessAction, Decision, is_staff
+from services.anonymity.domain.aliases import AliasAction, AliasState, StoredAlias, is_alias_id
+from services.anonymity.domain.crypto import CryptoError
+from services.anonymity.ports import AnonymityStore
+from services.anonymity.recorder import AccessRecorder
+from services.anonymity.vault import Vault
+
+log = logging.getLogger("consilium.anonymity")
+
+_ACTIONS = {
+    AliasAction.SUSPEND: AccessAction.SUSPEND_ALIAS_OWNER,
+    AliasAction.REINSTATE: AccessAction.REINSTATE_ALIAS_OWNER,
+}
+_STAFF_ONLY = "only a MODERATOR or ADMIN may do this; the attempt was recorded"
+_ERASED = "the person behind this alias was erased; there is nobody to reveal or act on"
+
+
+@dataclass(frozen=True, slots=True)
+class Revealed:
+    user_id: str
+    record_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Acted:
+    state: AliasState
+    record_id: str
+
+
+class _Refused(Exception):
+    """A refusal to record as DENIED, then raise as `error`."""
+
+    def __init__(self, error: DomainError) -> None:
+        self.error = error
+
+
+class ModerationService:
+    """RevealAlias and ActOnAlias."""
+
+    def __init__(
+        self,
+        store: AnonymityStore,
+        vault: Vault,
+        recorder: AccessRecorder,
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._store = store
+        self._vault = vault
+        self._recorder = recorder
+        self._clock = clock
+
+    async def reveal(self, caller: AccessClaims | None, alias_id: str, purpose: str) -> Revealed:
+        """Who is behind `alias_id`, once a GRANTED record is durable."""
+        purpose = purpose.strip()
+        try:
+            alias = await self._checked(caller, alias_id, purpose, "purpose")
+            user_id = await self._user_id(alias)
+        except _Refused as refused:
+            await self._deny(caller, AccessAction.REVEAL_ALIAS, alias_id, purpose, refused.error)
+            raise refused.error from None
+        record_id = await self._recorder.record(
+            caller,
+            action=AccessAction.REVEAL_ALIAS,
+            subject=alias_id,
+            purpose=purpose,
+            decision=Decision.GRANTED,
+        )
+        log.info("alias revealed under a recorded purpose")
+        return Revealed(user_id=user_id, record_id=record_id)
+
+    async def act(
+        self, caller: AccessClaims | None, alias_id: str, action: AliasAction | None, reason: str
+    ) -> Acted:
+        """Suspends or reinstates the person behind `alias_id` without telling the caller who."""
+        reason = reason.strip()
+        access = _ACTIONS.get(action) if action else AccessAction.SUSPEND_ALIAS_OWNER
+        assert access is not None
+        try:
+            if action is None:
+                raise _Refused(
+                    InvalidArgument([FieldViolation("action", "choose SUSPEND or REINSTATE")])
+                )
+            alias = await self._checked(caller, alias_id, reason, "reason")
+            owner_index = self._owner_index(alias)
+        except _Refused as refused:
+            await self._deny(caller, access, alias_id, reason, refused.error)
+            raise refused.error from None
+        record_id = await self._recorder.record(
+            caller, action=access, subject=alias_id, purpose=reason, decision=Decision.GRANTED
+        )
+        suspend = action is AliasAction.SUSPEND
+        state = AliasState.SUSPENDED if suspend else AliasState.ACTIVE
+        async with self._store.transaction() as repo:
+            await repo.set_suspended(owner_index, suspend)
+            if suspend:
+                await repo.set_states([alias_id], AliasState.SUSPENDED)
+            else:
+                # Reinstating lifts every suspension of the person, whichever alias it was on.
+                key = await repo.get_user_key(owner_index)
+                ids = [alias_id]
+                if key is not None:
+                    entries = await repo.directory(owner_index)
+                    ids = self._vault.read_directory(
+                        self._vault.data_key(key), owner_index, entries
+                    )
+                suspended = [
+                    a.alias_id
+                    for a in (await repo.get_aliases(ids)).values()
+                    if a.state is AliasState.SUSPENDED
+                ]
+                await repo.set_states(suspended, AliasState.ACTIVE)
+        log.info("moderation action on an alias applied")
+        return Acted(state=state, record_id=record_id)
+
+    async def _checked(
+        self, caller: AccessClaims | None, alias_id: str, why: str, why_field: str
+    ) -> StoredAlias:
+        """The alias, if the caller may act on it and said why; else _Refused."""
+        if caller is None:
+            raise _Refused(Unauthenticated("sign in first: this call needs an access token"))
+        if not is_staff(caller):
+            raise _Refused(PermissionDenied(_STAFF_ONLY))
+        if not why:
+            raise _Refused(
+                InvalidArgument(
+                    [FieldViolation(why_field, "say why, in words an auditor can judge")]
+                )
+            )
+        if not is_alias_id(alias_id):
+            raise _Refused(
+                InvalidArgument([FieldViolation("alias_id", "not an alias id (als_...)")])
+            )
+        async with self._store.transaction() as repo:
+            alias = (await repo.get_aliases([alias_id])).get(alias_id)
+        if alias is None:
+            raise _Refused(NotFound("no alias with that id"))
+        if alias.orphaned:
+            raise _Refused(FailedPrecondition(_ERASED))
+        return alias
+
+    def _owner_index(self, alias: StoredAlias) -> str:
+        try:
+            return self._vault.owner_index_of(alias)
+        except CryptoError:
+            raise _Refused(FailedPrecondition(_ERASED)) from None
+
+    async def _user_id(self, alias: StoredAlias) -> str:
+        owner_index = self._owner_index(alias)
+        async with self._store.transaction() as repo:
+            key = await repo.get_user_key(owner_index)
+        if key is None:
+            raise _Refused(FailedPrecondition(_ERASED))
+        try:
+            return self._vault.user_id_of(alias, self._vault.data_key(key))
+        except CryptoError:
+            raise _Refused(FailedPrecondition(_ERASED)) from None
+
+    async def _deny(
+        self,
+        caller: AccessClaims | None,
+        action: AccessAction,
+        alias_id: str,
+        why: str,
+        error: DomainError,
+    ) -> None:
+        # The subject is whatever was asked for, cut short: a malformed id is still evidence.
+        await self._recorder.record(
+            caller,
+            action=action,
+            subject=alias_id[:64],
+            purpose=why[:2000],
+            decision=Decision.DENIED,
+            reason=error.code.value,
+        )

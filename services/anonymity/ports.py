@@ -1,0 +1,72 @@
+"""What the anonymity use cases need from the outside world, as Protocols."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from contextlib import AbstractAsyncContextManager
+from datetime import datetime
+from typing import Protocol
+
+from services.anonymity.domain.access import AccessRecord
+from services.anonymity.domain.aliases import AliasState, StoredAlias, UserKey
+from services.anonymity.domain.personas import PersonaAttributes
+
+
+class AliasRepository(Protocol):
+    """Aliases, data keys, alias directories and thread scopes inside one transaction."""
+
+    async def add_scope(self, scope_id: str, now: datetime) -> None: ...
+
+    async def scope_exists(self, scope_id: str) -> bool: ...
+
+    async def get_user_key(self, owner_index: str, *, for_update: bool = False) -> UserKey | None:
+        """The person's wrapped data key, by blind index."""
+
+    async def get_user_keys(self, owner_indexes: Iterable[str]) -> dict[str, UserKey]: ...
+
+    async def add_user_key(self, key: UserKey, now: datetime) -> UserKey:
+        """Stores a new data key; if a concurrent call stored one first, returns that one."""
+
+    async def set_suspended(self, owner_index: str, suspended: bool) -> None: ...
+
+    async def find_by_slots(self, slots: Iterable[str]) -> dict[str, StoredAlias]:
+        """Aliases by their (person, visibility, scope) slot value."""
+
+    async def add_alias(self, alias: StoredAlias, owner_index: str, directory_entry: bytes) -> bool:
+        """Stores an alias and its encrypted directory entry; False if the slot was taken."""
+
+    async def get_aliases(self, alias_ids: Iterable[str]) -> dict[str, StoredAlias]: ...
+
+    async def directory(self, owner_index: str) -> list[bytes]:
+        """The person's encrypted alias directory entries (alias ids under their data key)."""
+
+    async def set_states(self, alias_ids: Iterable[str], state: AliasState) -> None: ...
+
+    async def shred(self, owner_index: str, alias_ids: Iterable[str]) -> None:
+        """Orphans the aliases (owner fields cleared) and deletes the data key and directory."""
+
+
+class AnonymityStore(Protocol):
+    """Opens units of work: a repository whose changes commit together or not at all."""
+
+    def transaction(self) -> AbstractAsyncContextManager[AliasRepository]: ...
+
+
+class AccessRecordWriter(Protocol):
+    """Makes an identity-access record durable (committed) before the caller goes on."""
+
+    async def write(self, record: AccessRecord) -> None:
+        """Raises if the record could not be made durable; the caller must then fail closed."""
+
+
+class PersonaAttributesSource(Protocol):
+    """Identity's facts about people, as far as personas need them."""
+
+    async def attributes(self, user_ids: Iterable[str]) -> dict[str, PersonaAttributes]:
+        """By user id; unknown ids are absent."""
+
+    async def verified_counts(self) -> Mapping[str, int]:
+        """VERIFIED members per specialty code, for k-anonymity."""
+
+    async def specialty_names(self) -> Mapping[str, str]:
+        """Display names by specialty code."""

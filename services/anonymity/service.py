@@ -1,0 +1,308 @@
+"""Anonymity use cases: aliases per visibility and thread, personas, ownership, erasure.
+
+Callers arrive as verified access-token claims (or None). Who may do what:
+- GetOrCreateAlias, CreateThreadScope: a VERIFIED caller, for themself only;
+- BatchDescribeAliases: anyone (personas are public by construction, P5);
+- BatchCheckOwnership, BatchGetThreadAliases: the caller about themself only;
+- ListAliases: the person, or an ADMIN (recorded as an identity access);
+- EraseUser: the person or an ADMIN; idempotent.
+Resolving owners to fetch persona attributes from identity happens inside this service
+only and is not recorded per call: it discloses nothing beyond the persona (see P5).
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+
+from plumbing.auth import AccessClaims, Role, VerificationStatus
+from plumbing.errors import (
+    FailedPrecondition,
+    FieldViolation,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+    Unauthenticated,
+)
+from services.anonymity.domain.access import AccessAction, Decision
+from services.anonymity.domain.aliases import (
+    StoredAlias,
+    UserKey,
+    Visibility,
+    is_alias_id,
+    is_scope_id,
+    new_alias_id,
+    new_scope_id,
+)
+from services.anonymity.domain.crypto import CryptoError
+from services.anonymity.domain.personas import Disclosure, Persona, describe
+from services.anonymity.ports import AliasRepository, AnonymityStore, PersonaAttributesSource
+from services.anonymity.recorder import AccessRecorder
+from services.anonymity.vault import Vault
+
+log = logging.getLogger("consilium.anonymity")
+
+#: Most ids one batch call may carry; the gateway pages well below this.
+MAX_BATCH = 500
+MAX_PAGE = 100
+DEFAULT_PAGE = 50
+
+_SIGN_IN_FIRST = "sign in first: this call needs an access token"
+Clock = Callable[[], datetime]
+
+
+def require_caller(caller: AccessClaims | None) -> AccessClaims:
+    if caller is None:
+        raise Unauthenticated(_SIGN_IN_FIRST)
+    return caller
+
+
+def _require_self(caller: AccessClaims | None, user_id: str) -> AccessClaims:
+    actor = require_caller(caller)
+    if user_id != actor.user_id:
+        raise PermissionDenied("only for your own aliases: user_id must be the signed-in user")
+    return actor
+
+
+def _require_verified(actor: AccessClaims) -> None:
+    if actor.verification is not VerificationStatus.VERIFIED:
+        raise PermissionDenied("only verified physicians may post; wait for verification")
+
+
+def check_batch(values: Iterable[str], field: str, limit: int = MAX_BATCH) -> list[str]:
+    wanted = list(dict.fromkeys(values))
+    if len(wanted) > limit:
+        raise InvalidArgument([FieldViolation(field, f"at most {limit} ids per call; split it")])
+    return wanted
+
+
+class AnonymityService:
+    """The alias and persona use cases over a store, the vault and identity's attributes."""
+
+    def __init__(
+        self,
+        store: AnonymityStore,
+        vault: Vault,
+        attributes: PersonaAttributesSource,
+        recorder: AccessRecorder,
+        *,
+        k: int,
+        clock: Clock = lambda: datetime.now(UTC),
+    ) -> None:
+        self._store = store
+        self._vault = vault
+        self._attributes = attributes
+        self._recorder = recorder
+        self._k = k
+        self._clock = clock
+
+    async def create_thread_scope(self, caller: AccessClaims | None) -> str:
+        _require_verified(require_caller(caller))
+        scope_id = new_scope_id()
+        async with self._store.transaction() as repo:
+            await repo.add_scope(scope_id, self._clock())
+        return scope_id
+
+    async def get_or_create_alias(
+        self,
+        caller: AccessClaims | None,
+        user_id: str,
+        visibility: Visibility | None,
+        scope_id: str,
+    ) -> Persona:
+        """The caller's alias for `visibility` (and thread `scope_id` when ANONYMOUS)."""
+        actor = _require_self(caller, user_id)
+        _require_verified(actor)
+        if visibility is None:
+            raise InvalidArgument(
+                [FieldViolation("visibility", "choose IDENTIFIED, PSEUDONYMOUS or ANONYMOUS")]
+            )
+        scope = scope_id if visibility is Visibility.ANONYMOUS else None
+        if visibility is Visibility.ANONYMOUS and not is_scope_id(scope_id):
+            raise InvalidArgument(
+                [
+                    FieldViolation(
+                        "scope_id", "ANONYMOUS needs a thread scope from CreateThreadScope"
+                    )
+                ]
+            )
+        owner_index = self._vault.owner_index(user_id)
+        slot = self._vault.slot(user_id, visibility, scope)
+        async with self._store.transaction() as repo:
+            if scope is not None and not await repo.scope_exists(scope):
+                raise NotFound("no thread scope with that id; create one with CreateThreadScope")
+            key = await repo.get_user_key(owner_index)
+            if key is None:
+                key, _ = self._vault.new_user_key(owner_index)
+                key = await repo.add_user_key(key, self._clock())
+            if key.suspended:
+                raise FailedPrecondition("this account is suspended from posting")
+            alias = (await repo.find_by_slots([slot])).get(slot)
+            if alias is None:
+                alias = await self._create(repo, user_id, owner_index, key, visibility, scope, slot)
+        return (await self._personas([alias]))[alias.alias_id]
+
+    async def _create(
+        self,
+        repo: AliasRepository,
+        user_id: str,
+        owner_index: str,
+        key: UserKey,
+        visibility: Visibility,
+        scope: str | None,
+        slot: str,
+    ) -> StoredAlias:
+        data_key = self._vault.data_key(key)
+        alias_id = new_alias_id()
+        alias = self._vault.new_alias(
+            alias_id=alias_id,
+            visibility=visibility,
+            scope_id=scope,
+            created_at=self._clock(),
+            slot=slot,
+            user_id=user_id,
+            owner_index=owner_index,
+            data_key=data_key,
+        )
+        entry = self._vault.directory_entry(data_key, owner_index, alias_id)
+        if await repo.add_alias(alias, owner_index, entry):
+            return alias
+        # A concurrent call created the alias for this slot first: that one is the alias.
+        return (await repo.find_by_slots([slot]))[slot]
+
+    async def describe_aliases(self, alias_ids: Iterable[str]) -> tuple[list[Persona], list[str]]:
+        """Personas of the known ids and the ids that are not aliases here."""
+        wanted = check_batch(alias_ids, "alias_ids")
+        valid = [a for a in wanted if is_alias_id(a)]
+        async with self._store.transaction() as repo:
+            found = await repo.get_aliases(valid)
+        personas = await self._personas(list(found.values()))
+        return list(personas.values()), [a for a in wanted if a not in found]
+
+    async def check_ownership(
+        self, caller: AccessClaims | None, user_id: str, alias_ids: Iterable[str]
+    ) -> list[str]:
+        _require_self(caller, user_id)
+        wanted = check_batch(alias_ids, "alias_ids")
+        owned = set(await self._own_alias_ids(user_id))
+        return [a for a in wanted if a in owned]
+
+    async def thread_aliases(
+        self, caller: AccessClaims | None, user_id: str, scope_ids: Iterable[str]
+    ) -> dict[str, str]:
+        """scope id -> the caller's ANONYMOUS alias there, for scopes where they have one."""
+        _require_self(caller, user_id)
+        wanted = [s for s in check_batch(scope_ids, "scope_ids") if is_scope_id(s)]
+        slots = {self._vault.slot(user_id, Visibility.ANONYMOUS, s): s for s in wanted}
+        async with self._store.transaction() as repo:
+            found = await repo.find_by_slots(slots)
+        return {slots[slot]: alias.alias_id for slot, alias in found.items()}
+
+    async def list_aliases(
+        self, caller: AccessClaims | None, user_id: str, page_size: int, page_token: str
+    ) -> tuple[list[tuple[StoredAlias, Persona]], str]:
+        """A page of the person's aliases, newest first, and the next page's token."""
+        actor = require_caller(caller)
+        if user_id != actor.user_id:
+            if not actor.has_role(Role.ADMIN):
+                raise PermissionDenied("only your own aliases, unless you are an ADMIN")
+            if not user_id:
+                raise InvalidArgument([FieldViolation("user_id", "is required")])
+            await self._recorder.record(
+                actor,
+                action=AccessAction.LIST_ALIASES,
+                subject=f"person:{self._vault.owner_index(user_id)}",
+                purpose="admin listed a person's aliases",
+                decision=Decision.GRANTED,
+            )
+        size = page_size or DEFAULT_PAGE
+        if not 0 < size <= MAX_PAGE:
+            raise InvalidArgument([FieldViolation("page_size", f"between 1 and {MAX_PAGE}")])
+        offset = _offset(page_token)
+        ids = await self._own_alias_ids(user_id)
+        async with self._store.transaction() as repo:
+            aliases = list((await repo.get_aliases(ids)).values())
+        aliases.sort(key=lambda a: (a.created_at, a.alias_id), reverse=True)
+        page = aliases[offset : offset + size]
+        personas = await self._personas(page)
+        more = offset + size < len(aliases)
+        return [(a, personas[a.alias_id]) for a in page], _token(offset + size) if more else ""
+
+    async def erase_user(self, caller: AccessClaims | None, user_id: str) -> int:
+        """Crypto-shreds the person's mapping; how many aliases were orphaned (0 if repeated)."""
+        actor = require_caller(caller)
+        if user_id != actor.user_id and not actor.has_role(Role.ADMIN):
+            raise PermissionDenied("only the person themself or an ADMIN may erase")
+        if not user_id:
+            raise InvalidArgument([FieldViolation("user_id", "is required")])
+        owner_index = self._vault.owner_index(user_id)
+        async with self._store.transaction() as repo:
+            key = await repo.get_user_key(owner_index, for_update=True)
+            if key is None:
+                return 0
+            data_key = self._vault.data_key(key)
+            ids = self._vault.read_directory(
+                data_key, owner_index, await repo.directory(owner_index)
+            )
+            await repo.shred(owner_index, ids)
+        log.info("person erased: %d aliases orphaned", len(ids))
+        return len(ids)
+
+    async def _own_alias_ids(self, user_id: str) -> list[str]:
+        owner_index = self._vault.owner_index(user_id)
+        async with self._store.transaction() as repo:
+            key = await repo.get_user_key(owner_index)
+            if key is None:
+                return []
+            entries = await repo.directory(owner_index)
+        return self._vault.read_directory(self._vault.data_key(key), owner_index, entries)
+
+    async def _personas(self, aliases: list[StoredAlias]) -> dict[str, Persona]:
+        owners = await self._owners(aliases)
+        attributes = await self._attributes.attributes(set(owners.values())) if owners else {}
+        disclosure = Disclosure(
+            k=self._k,
+            verified_counts=await self._attributes.verified_counts(),
+            specialty_names=await self._attributes.specialty_names(),
+            handle_number=self._vault.handle_number,
+        )
+        return {
+            a.alias_id: describe(a, attributes.get(owners.get(a.alias_id, "")), disclosure)
+            for a in aliases
+        }
+
+    async def _owners(self, aliases: Iterable[StoredAlias]) -> dict[str, str]:
+        """alias id -> owner's user id, for aliases whose owner can still be resolved."""
+        live = [(a, self._vault.owner_index_of(a)) for a in aliases if not a.orphaned]
+        if not live:
+            return {}
+        async with self._store.transaction() as repo:
+            keys = await repo.get_user_keys({index for _, index in live})
+        owners: dict[str, str] = {}
+        for alias, owner_index in live:
+            key = keys.get(owner_index)
+            if key is None:
+                continue  # erased since the alias was read: nobody to describe
+            try:
+                owners[alias.alias_id] = self._vault.user_id_of(alias, self._vault.data_key(key))
+            except CryptoError:
+                log.warning("an alias owner did not decrypt; described as orphaned")
+        return owners
+
+
+def _offset(token: str) -> int:
+    if not token:
+        return 0
+    try:
+        value = int(base64.urlsafe_b64decode(token.encode()).decode().removeprefix("o:"))
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise InvalidArgument([FieldViolation("page_token", "not a token from ListAliases")])
+    return value
+
+
+def _token(offset: int) -> str:
+    return base64.urlsafe_b64encode(f"o:{offset}".encode()).decode()

@@ -1,0 +1,29 @@
+"""Anonymity settings: `CONSILIUM_ANONYMITY_*` plus the shared `CONSILIUM_DATA_DIR`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar
+
+from pydantic import Field, SecretStr
+
+from plumbing.settings import DEFAULT_PORTS, ComponentSettings, component_settings_config
+from services.anonymity.domain.personas import DEFAULT_K
+
+
+class AnonymitySettings(ComponentSettings):
+    component: ClassVar[str] = "anonymity"
+    model_config = component_settings_config("anonymity")
+
+    #: A persona shows its specialty only when at least this many VERIFIED members share it.
+    k_anonymity: int = Field(default=DEFAULT_K, ge=1)
+    #: gRPC address of the identity service (persona attributes, counts, token keys).
+    identity_address: str = f"127.0.0.1:{DEFAULT_PORTS['identity']}"
+    #: Seconds persona attributes fetched from identity are reused (short: verification changes).
+    attributes_cache_seconds: float = Field(default=30.0, ge=0)
+    #: Seconds the verified-per-specialty counts and specialty names are reused.
+    counts_cache_seconds: float = Field(default=60.0, ge=0)
+    #: The master key ring as JSON (see services.anonymity.keys); wins over the file.
+    master_keys: SecretStr | None = None
+    #: A file holding the same JSON, e.g. a mounted Kubernetes secret.
+    master_keys_file: Path | None = None

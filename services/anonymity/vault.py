@@ -1,0 +1,111 @@
+"""The alias mapping's cryptography applied to rows: wrap keys, seal owners, read directories.
+
+Which key protects what, and what each ciphertext is bound to (AEAD associated data):
+- user key row: data key wrapped under the active KEK, bound to the owner's blind index;
+- alias row: owner's blind index sealed under the active KEK, bound to the alias id (so
+  a reader of the database cannot group aliases by owner), and the user id under the
+  owner's data key, bound to the alias id (so erasing the data key shreds it);
+- directory entry: an alias id under the owner's data key, bound to the blind index, so
+  the person's own view and erasure can enumerate their aliases.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from services.anonymity.domain.aliases import AliasState, StoredAlias, UserKey, Visibility
+from services.anonymity.domain.crypto import (
+    CryptoError,
+    MasterKeys,
+    Sealed,
+    decrypt,
+    encrypt,
+    length_prefixed,
+    new_key,
+)
+
+
+class Vault:
+    """Applies the master keys and a person's data key to the stored shapes."""
+
+    def __init__(self, keys: MasterKeys) -> None:
+        self._keys = keys
+        self._indexer = keys.indexer()
+
+    @property
+    def active_kid(self) -> str:
+        return self._keys.active_kid
+
+    def owner_index(self, user_id: str) -> str:
+        return self._indexer.blind_index(user_id)
+
+    def slot(self, user_id: str, visibility: Visibility, scope_id: str | None) -> str:
+        return self._indexer.slot(user_id, visibility.value, scope_id or "")
+
+    def handle_number(self, alias_id: str) -> int:
+        return self._indexer.handle_number(alias_id)
+
+    def new_user_key(self, owner_index: str) -> tuple[UserKey, bytes]:
+        data_key = new_key()
+        sealed = self._keys.seal(data_key, aad=length_prefixed("dek", owner_index))
+        return UserKey(owner_index, sealed.kid, sealed.blob, suspended=False), data_key
+
+    def data_key(self, key: UserKey) -> bytes:
+        return self._keys.open(
+            Sealed(key.kid, key.wrapped_key), aad=length_prefixed("dek", key.owner_index)
+        )
+
+    def new_alias(
+        self,
+        *,
+        alias_id: str,
+        visibility: Visibility,
+        scope_id: str | None,
+        created_at: datetime,
+        slot: str,
+        user_id: str,
+        owner_index: str,
+        data_key: bytes,
+    ) -> StoredAlias:
+        sealed = self._keys.seal(owner_index.encode(), aad=length_prefixed("owner", alias_id))
+        return StoredAlias(
+            alias_id=alias_id,
+            visibility=visibility,
+            scope_id=scope_id,
+            state=AliasState.ACTIVE,
+            created_at=created_at,
+            slot=slot,
+            owner_seal_kid=sealed.kid,
+            owner_sealed=sealed.blob,
+            owner_ciphertext=encrypt(
+                data_key, user_id.encode(), aad=length_prefixed("user", alias_id)
+            ),
+        )
+
+    def owner_index_of(self, alias: StoredAlias) -> str:
+        """The blind index of an alias's owner; CryptoError if the alias is orphaned."""
+        if alias.owner_sealed is None or alias.owner_seal_kid is None:
+            raise CryptoError("the alias has no owner any more")
+        opened = self._keys.open(
+            Sealed(alias.owner_seal_kid, alias.owner_sealed),
+            aad=length_prefixed("owner", alias.alias_id),
+        )
+        return opened.decode()
+
+    def user_id_of(self, alias: StoredAlias, data_key: bytes) -> str:
+        if alias.owner_ciphertext is None:
+            raise CryptoError("the alias has no owner any more")
+        blob = decrypt(
+            data_key, alias.owner_ciphertext, aad=length_prefixed("user", alias.alias_id)
+        )
+        return blob.decode()
+
+    def directory_entry(self, data_key: bytes, owner_index: str, alias_id: str) -> bytes:
+        return encrypt(data_key, alias_id.encode(), aad=length_prefixed("dir", owner_index))
+
+    def read_directory(
+        self, data_key: bytes, owner_index: str, entries: Iterable[bytes]
+    ) -> list[str]:
+        aad = length_prefixed("dir", owner_index)
+        return [decrypt(data_key, entry, aad=aad).decode() for entry in entries]
