@@ -275,7 +275,15 @@ class AnonymityService:
 
     async def _owners(self, aliases: Iterable[StoredAlias]) -> dict[str, str]:
         """alias id -> owner's user id, for aliases whose owner can still be resolved."""
-        live = [(a, self._vault.owner_index_of(a)) for a in aliases if not a.orphaned]
+        live: list[tuple[StoredAlias, str]] = []
+        for alias in aliases:
+            if alias.orphaned:
+                continue
+            try:
+                live.append((alias, self._vault.owner_index_of(alias)))
+            except CryptoError:
+                # Sealed under a master key no longer in the ring: described as nobody's.
+                log.warning("an alias owner seal did not open; described as orphaned")
         if not live:
             return {}
         async with self._store.transaction() as repo:

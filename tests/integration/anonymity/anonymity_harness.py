@@ -1,0 +1,190 @@
+"""Test helpers: identity and anonymity servers on loopback, physicians in known states."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import grpc
+import pytest
+from sqlalchemy import text
+
+from consilium.anonymity.v1 import anonymity_pb2 as apb
+from consilium.anonymity.v1 import anonymity_pb2_grpc
+from consilium.identity.v1 import identity_pb2 as ipb
+from consilium.identity.v1 import identity_pb2_grpc
+from plumbing.auth import Role, VerificationStatus
+from plumbing.grpc.caller import bearer_metadata
+from services.anonymity.app import Anonymity, build
+from services.anonymity.ports import AccessRecordWriter
+from services.anonymity.settings import AnonymitySettings
+from services.identity.app import Identity
+from services.identity.domain.passwords import HashParameters, Passwords
+from services.identity.domain.physician import Physician, new_user_id
+from services.identity.domain.validation import npi_check_digit
+
+FAST_ARGON2 = {"argon2_time_cost": 1, "argon2_memory_kib": 64, "argon2_parallelism": 1}
+PASSWORD = "correct horse battery staple 42"
+CARDIOLOGY = "207RC0000X"
+DERMATOLOGY = "207N00000X"
+GENETICS = "207SG0201X"
+#: A small K so a handful of physicians crosses it.
+TEST_K = 3
+
+_npi_counter = itertools.count(300_000)
+Metadata = tuple[tuple[str, str], ...]
+
+
+def next_npi() -> str:
+    stem = f"1{next(_npi_counter):08d}"
+    return stem + npi_check_digit(stem)
+
+
+@dataclass(frozen=True)
+class Person:
+    user_id: str
+    email: str
+    full_name: str
+    metadata: Metadata = field(repr=False)
+
+
+async def rpc_error(call: Any) -> grpc.aio.AioRpcError:
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await call
+    return caught.value
+
+
+@dataclass
+class Stack:
+    """Identity and anonymity over real gRPC, with helpers for people and raw DB access."""
+
+    identity: identity_pb2_grpc.IdentityServiceStub
+    identity_instance: Identity
+    anonymity: anonymity_pb2_grpc.AnonymityServiceStub
+    instance: Anonymity
+    _admin: Person | None = None
+
+    async def staff(self, role: Role) -> Person:
+        """A VERIFIED account holding `role`, stored directly (no admin exists to bootstrap)."""
+        user_id = new_user_id()
+        email = f"{user_id[4:16]}@staff.example.org"
+        physician = Physician(
+            user_id=user_id,
+            email=email,
+            full_name="Staff Member",
+            npi=next_npi(),
+            specialty_code="207R00000X",
+            country="US",
+            verification=VerificationStatus.VERIFIED,
+            roles=frozenset({Role.MEMBER, role}),
+            created_at=datetime.now(UTC),
+        )
+        passwords = Passwords(HashParameters(time_cost=1, memory_cost_kib=64, parallelism=1))
+        async with self.identity_instance.store.transaction() as repo:
+            await repo.add(physician, passwords.hash_password(PASSWORD))
+        return Person(user_id, email, "Staff Member", await self._login(email))
+
+    async def physician(
+        self, *, specialty: str = CARDIOLOGY, full_name: str | None = None, verified: bool = True
+    ) -> Person:
+        """A registered physician (VERIFIED by an admin unless `verified` is False)."""
+        tag = new_user_id()[4:14]
+        email = f"canary.{tag}@example.org"
+        name = full_name or f"Dr Canary {tag.capitalize()}"
+        reply = await self.identity.Register(
+            ipb.RegisterRequest(
+                email=email,
+                password=PASSWORD,
+                full_name=name,
+                npi=next_npi(),
+                specialty_code=specialty,
+                country="US",
+            )
+        )
+        user_id = reply.physician.user_id
+        if verified:
+            if self._admin is None:
+                self._admin = await self.staff(Role.ADMIN)
+            await self.identity.VerifyPhysician(
+                ipb.VerifyPhysicianRequest(user_id=user_id, approve=True),
+                metadata=self._admin.metadata,
+            )
+        return Person(user_id, email, name, await self._login(email))
+
+    async def _login(self, email: str) -> Metadata:
+        reply = await self.identity.Login(ipb.LoginRequest(email=email, password=PASSWORD))
+        return bearer_metadata(reply.access_token)
+
+    async def alias(
+        self, person: Person, visibility: int = apb.VISIBILITY_PSEUDONYMOUS, scope_id: str = ""
+    ) -> apb.GetOrCreateAliasResponse:
+        return await self.anonymity.GetOrCreateAlias(
+            apb.GetOrCreateAliasRequest(
+                user_id=person.user_id, visibility=visibility, scope_id=scope_id
+            ),
+            metadata=person.metadata,
+        )
+
+    async def scope(self, person: Person) -> str:
+        reply = await self.anonymity.CreateThreadScope(
+            apb.CreateThreadScopeRequest(), metadata=person.metadata
+        )
+        return reply.scope_id
+
+    async def describe(self, *alias_ids: str) -> dict[str, apb.Persona]:
+        reply = await self.anonymity.BatchDescribeAliases(
+            apb.BatchDescribeAliasesRequest(alias_ids=list(alias_ids))
+        )
+        return {p.alias_id: p for p in reply.personas}
+
+    async def rows(self, table: str) -> list[dict[str, Any]]:
+        async with self.instance.engine.connect() as conn:
+            result = await conn.execute(text(f"SELECT * FROM {table}"))
+            return [dict(row._mapping) for row in result]
+
+
+@asynccontextmanager
+async def running_anonymity(
+    settings: AnonymitySettings,
+    identity: Identity,
+    *,
+    record_writer: AccessRecordWriter | None = None,
+) -> AsyncIterator[Stack]:
+    """An anonymity server for `settings`, talking to the running `identity`."""
+    async with build(settings, record_writer=record_writer) as instance:
+        port = await instance.server.start()
+        try:
+            async with (
+                grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel,
+                grpc.aio.insecure_channel(f"127.0.0.1:{identity.server.port}") as id_channel,
+            ):
+                yield Stack(
+                    identity=identity_pb2_grpc.IdentityServiceStub(id_channel),
+                    identity_instance=identity,
+                    anonymity=anonymity_pb2_grpc.AnonymityServiceStub(channel),
+                    instance=instance,
+                )
+        finally:
+            await instance.server.stop()
+
+
+def anonymity_settings(
+    database_url: str, data_dir: Path, identity: Identity, **overrides: Any
+) -> AnonymitySettings:
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "data_dir": data_dir,
+        "port": 0,
+        "identity_address": f"127.0.0.1:{identity.server.port}",
+        "k_anonymity": TEST_K,
+        # No caching: tests change verification and counts and look at once.
+        "attributes_cache_seconds": 0,
+        "counts_cache_seconds": 0,
+    }
+    values.update(overrides)
+    return AnonymitySettings(**values)

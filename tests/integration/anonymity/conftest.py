@@ -1,0 +1,55 @@
+"""Fixtures: anonymity over real gRPC on SQLite and on real PostgreSQL, with a real identity.
+
+Identity runs in-process on its own SQLite file (its store is not what these tests are
+about); both share a data dir, so they share the dev service secret.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from anonymity_harness import FAST_ARGON2, Stack, anonymity_settings, running_anonymity
+
+from services.identity.app import Identity
+from services.identity.app import build as build_identity
+from services.identity.settings import IdentitySettings
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def anonymity_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'anonymity.db'}"
+    url: str = request.getfixturevalue("fresh_postgres_url")
+    return url
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    return tmp_path / "data"
+
+
+@pytest.fixture
+async def identity_server(data_dir: Path, tmp_path: Path) -> AsyncIterator[Identity]:
+    settings = IdentitySettings(
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'identity.db'}",
+        data_dir=data_dir,
+        port=0,
+        **FAST_ARGON2,  # type: ignore[arg-type]
+    )
+    async with build_identity(settings) as instance:
+        await instance.server.start()
+        try:
+            yield instance
+        finally:
+            await instance.server.stop()
+
+
+@pytest.fixture
+async def stack(
+    anonymity_database_url: str, data_dir: Path, identity_server: Identity
+) -> AsyncIterator[Stack]:
+    settings = anonymity_settings(anonymity_database_url, data_dir, identity_server)
+    async with running_anonymity(settings, identity_server) as running:
+        yield running
