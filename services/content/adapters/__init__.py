@@ -1,0 +1,1 @@
+"""Content's adapters: database, full-text search, gRPC servicer."""

@@ -1,0 +1,180 @@
+"""Protobuf <-> domain conversions for content; protobuf goes no further than this module."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from consilium.content.v1 import content_pb2 as pb
+from consilium.content.v1 import types_pb2 as tpb
+from services.content.domain.engagement import PollView, ReactionKind, ReactionSummary
+from services.content.domain.posts import (
+    AgeBand,
+    CaseFacts,
+    CaseStatus,
+    Comment,
+    Community,
+    Post,
+    PostDraft,
+    PostKind,
+    Sex,
+)
+
+_KIND_TO_PB = {
+    PostKind.CASE: tpb.POST_KIND_CASE,
+    PostKind.DISCUSSION: tpb.POST_KIND_DISCUSSION,
+    PostKind.POLL: tpb.POST_KIND_POLL,
+}
+_KIND_FROM_PB = {v: k for k, v in _KIND_TO_PB.items()}
+_AGE_TO_PB = {
+    AgeBand.NEONATE: tpb.AGE_BAND_NEONATE,
+    AgeBand.INFANT: tpb.AGE_BAND_INFANT,
+    AgeBand.CHILD: tpb.AGE_BAND_CHILD,
+    AgeBand.ADOLESCENT: tpb.AGE_BAND_ADOLESCENT,
+    AgeBand.YOUNG_ADULT: tpb.AGE_BAND_YOUNG_ADULT,
+    AgeBand.MIDDLE_AGED: tpb.AGE_BAND_MIDDLE_AGED,
+    AgeBand.OLDER_ADULT: tpb.AGE_BAND_OLDER_ADULT,
+    AgeBand.NINETY_PLUS: tpb.AGE_BAND_NINETY_PLUS,
+}
+_AGE_FROM_PB = {v: k for k, v in _AGE_TO_PB.items()}
+_SEX_TO_PB = {
+    Sex.FEMALE: tpb.SEX_FEMALE,
+    Sex.MALE: tpb.SEX_MALE,
+    Sex.INTERSEX: tpb.SEX_INTERSEX,
+    Sex.UNDISCLOSED: tpb.SEX_UNDISCLOSED,
+}
+_SEX_FROM_PB = {v: k for k, v in _SEX_TO_PB.items()}
+_STATUS_TO_PB = {CaseStatus.OPEN: tpb.CASE_STATUS_OPEN, CaseStatus.SOLVED: tpb.CASE_STATUS_SOLVED}
+_REACTION_TO_PB = {
+    ReactionKind.LIKE: tpb.REACTION_KIND_LIKE,
+    ReactionKind.INSIGHTFUL: tpb.REACTION_KIND_INSIGHTFUL,
+    ReactionKind.AGREE: tpb.REACTION_KIND_AGREE,
+    ReactionKind.SUPPORT: tpb.REACTION_KIND_SUPPORT,
+}
+_REACTION_FROM_PB = {v: k for k, v in _REACTION_TO_PB.items()}
+
+
+def timestamp(moment: datetime) -> Timestamp:
+    stamp = Timestamp()
+    stamp.FromDatetime(moment)
+    return stamp
+
+
+def reaction_from_proto(value: int) -> ReactionKind | None:
+    return _REACTION_FROM_PB.get(tpb.ReactionKind.ValueType(value))
+
+
+def draft_from_proto(request: pb.CreatePostRequest) -> PostDraft:
+    """Unknown enum values become None, which validation reports against the field."""
+    case = None
+    if request.HasField("case"):
+        source = request.case
+        case = CaseFacts(
+            age_band=_AGE_FROM_PB.get(source.age_band),
+            sex=_SEX_FROM_PB.get(source.sex),
+            presenting_complaint=source.presenting_complaint,
+            history=source.history,
+            question=source.question,
+            specialty_tags=tuple(source.specialty_tags),
+        )
+    closes_at = None
+    if request.HasField("poll_closes_at"):
+        closes_at = request.poll_closes_at.ToDatetime(tzinfo=UTC)
+    return PostDraft(
+        kind=_KIND_FROM_PB.get(request.kind),
+        community_id=request.community_id,
+        thread_scope_id=request.thread_scope_id,
+        author_alias_id=request.author_alias_id,
+        title=request.title,
+        body=request.body,
+        case=case,
+        poll_options=tuple(request.poll_options),
+        poll_closes_at=closes_at,
+        request_id=request.request_id,
+    )
+
+
+def post_to_proto(post: Post) -> tpb.Post:
+    message = tpb.Post(
+        post_id=post.post_id,
+        kind=_KIND_TO_PB[post.kind],
+        community_id=post.community_id,
+        thread_scope_id=post.thread_scope_id,
+        author_alias_id=post.author_alias_id,
+        title=post.title,
+        body=post.body,
+        created_at=timestamp(post.created_at),
+        hidden=post.hidden,
+    )
+    if post.case is not None:
+        facts = post.case.facts
+        details = message.case
+        details.age_band = (
+            _AGE_TO_PB[facts.age_band] if facts.age_band else tpb.AGE_BAND_UNSPECIFIED
+        )
+        details.sex = _SEX_TO_PB[facts.sex] if facts.sex else tpb.SEX_UNSPECIFIED
+        details.presenting_complaint = facts.presenting_complaint
+        details.history = facts.history
+        details.question = facts.question
+        details.specialty_tags.extend(facts.specialty_tags)
+        details.status = _STATUS_TO_PB[post.case.status]
+        details.resolution = post.case.resolution
+        if post.case.solved_at is not None:
+            details.solved_at.CopyFrom(timestamp(post.case.solved_at))
+    return message
+
+
+def comment_to_proto(comment: Comment) -> tpb.Comment:
+    return tpb.Comment(
+        comment_id=comment.comment_id,
+        post_id=comment.post_id,
+        parent_id=comment.parent_id,
+        author_alias_id=comment.author_alias_id,
+        body=comment.body,
+        created_at=timestamp(comment.created_at),
+        hidden=comment.hidden,
+    )
+
+
+def community_to_proto(community: Community) -> tpb.Community:
+    return tpb.Community(
+        community_id=community.community_id,
+        name=community.name,
+        description=community.description,
+    )
+
+
+def summary_to_proto(summary: ReactionSummary) -> tpb.ReactionSummary:
+    return tpb.ReactionSummary(
+        post_id=summary.post_id,
+        counts=[tpb.ReactionCount(kind=_REACTION_TO_PB[k], count=n) for k, n in summary.counts],
+        total=summary.total,
+        viewer_reaction=(
+            _REACTION_TO_PB[summary.viewer_reaction]
+            if summary.viewer_reaction
+            else tpb.REACTION_KIND_UNSPECIFIED
+        ),
+    )
+
+
+def poll_to_proto(view: PollView) -> tpb.Poll:
+    message = tpb.Poll(
+        post_id=view.post_id,
+        options=[
+            # `votes` is optional in the proto: unset (not 0) while results are hidden.
+            tpb.PollOption(index=o.index, text=o.text, votes=o.votes)
+            if o.votes is not None
+            else tpb.PollOption(index=o.index, text=o.text)
+            for o in view.options
+        ],
+        viewer_has_voted=view.viewer_has_voted,
+        closed=view.closed,
+    )
+    if view.viewer_option is not None:
+        message.viewer_option_index = view.viewer_option
+    if view.closes_at is not None:
+        message.closes_at.CopyFrom(timestamp(view.closes_at))
+    if view.total_votes is not None:
+        message.total_votes = view.total_votes
+    return message

@@ -1,0 +1,172 @@
+"""The ContentService gRPC servicer: convert, call the use case, convert.
+
+It reads nothing from the call's metadata: content does not authenticate end users and
+must not learn who is asking (invariant P1). Service-to-service authentication (mTLS or
+a workload token) is a deployment concern still to come.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from consilium.content.v1 import content_pb2 as pb
+from consilium.content.v1 import content_pb2_grpc
+from services.content.adapters.converters import (
+    comment_to_proto,
+    community_to_proto,
+    draft_from_proto,
+    poll_to_proto,
+    post_to_proto,
+    reaction_from_proto,
+    summary_to_proto,
+)
+from services.content.engagement import EngagementService
+from services.content.service import ContentService
+
+Context = Any  # grpc.aio.ServicerContext; deliberately unused: metadata is never read
+
+
+class ContentServicer(content_pb2_grpc.ContentServiceServicer):
+    """Adapts gRPC calls to `ContentService` and `EngagementService`."""
+
+    def __init__(self, content: ContentService, engagement: EngagementService) -> None:
+        self._content = content
+        self._engagement = engagement
+
+    async def CreatePost(
+        self, request: pb.CreatePostRequest, context: Context
+    ) -> pb.CreatePostResponse:
+        post = await self._content.create_post(draft_from_proto(request))
+        return pb.CreatePostResponse(post=post_to_proto(post))
+
+    async def GetPost(self, request: pb.GetPostRequest, context: Context) -> pb.GetPostResponse:
+        post = await self._content.get_post(request.post_id)
+        return pb.GetPostResponse(post=post_to_proto(post))
+
+    async def BatchGetPosts(
+        self, request: pb.BatchGetPostsRequest, context: Context
+    ) -> pb.BatchGetPostsResponse:
+        found, missing = await self._content.batch_get_posts(request.post_ids)
+        return pb.BatchGetPostsResponse(
+            posts=[post_to_proto(p) for p in found], missing_post_ids=missing
+        )
+
+    async def ListFeed(self, request: pb.ListFeedRequest, context: Context) -> pb.ListFeedResponse:
+        page = await self._content.list_feed(request.community_id, request.first, request.after)
+        return pb.ListFeedResponse(
+            posts=[post_to_proto(p) for p in page.items],
+            next_cursor=page.next_cursor,
+            has_next_page=page.has_next_page,
+        )
+
+    async def Search(self, request: pb.SearchRequest, context: Context) -> pb.SearchResponse:
+        page = await self._content.search(
+            request.text, request.community_id, request.first, request.after
+        )
+        return pb.SearchResponse(
+            posts=[post_to_proto(p) for p in page.items],
+            next_cursor=page.next_cursor,
+            has_next_page=page.has_next_page,
+        )
+
+    async def AddComment(
+        self, request: pb.AddCommentRequest, context: Context
+    ) -> pb.AddCommentResponse:
+        comment = await self._content.add_comment(
+            request_id=request.request_id,
+            post_id=request.post_id,
+            parent_id=request.parent_id,
+            author_alias_id=request.author_alias_id,
+            body=request.body,
+        )
+        return pb.AddCommentResponse(comment=comment_to_proto(comment))
+
+    async def BatchCountComments(
+        self, request: pb.BatchCountCommentsRequest, context: Context
+    ) -> pb.BatchCountCommentsResponse:
+        counts = await self._content.count_comments(request.post_ids)
+        return pb.BatchCountCommentsResponse(
+            counts=[pb.CommentCount(post_id=p, count=n) for p, n in counts.items()]
+        )
+
+    async def BatchListComments(
+        self, request: pb.BatchListCommentsRequest, context: Context
+    ) -> pb.BatchListCommentsResponse:
+        pages = await self._content.list_comments(
+            [(q.post_id, q.first, q.after) for q in request.queries]
+        )
+        return pb.BatchListCommentsResponse(
+            pages=[
+                pb.CommentPage(
+                    post_id=post_id,
+                    comments=[comment_to_proto(c) for c in page.items],
+                    next_cursor=page.next_cursor,
+                    has_next_page=page.has_next_page,
+                )
+                for post_id, page in pages
+            ]
+        )
+
+    async def React(self, request: pb.ReactRequest, context: Context) -> pb.ReactResponse:
+        summary = await self._engagement.react(
+            request.post_id, request.reactor_alias_id, reaction_from_proto(request.kind)
+        )
+        return pb.ReactResponse(summary=summary_to_proto(summary))
+
+    async def RetractReaction(
+        self, request: pb.RetractReactionRequest, context: Context
+    ) -> pb.RetractReactionResponse:
+        summary = await self._engagement.retract(request.post_id, request.reactor_alias_id)
+        return pb.RetractReactionResponse(summary=summary_to_proto(summary))
+
+    async def BatchGetReactionSummaries(
+        self, request: pb.BatchGetReactionSummariesRequest, context: Context
+    ) -> pb.BatchGetReactionSummariesResponse:
+        summaries = await self._engagement.reaction_summaries(
+            request.post_ids, request.viewer_alias_ids
+        )
+        return pb.BatchGetReactionSummariesResponse(
+            summaries=[summary_to_proto(s) for s in summaries]
+        )
+
+    async def VotePoll(self, request: pb.VotePollRequest, context: Context) -> pb.VotePollResponse:
+        poll = await self._engagement.vote(
+            request.post_id, request.voter_alias_id, request.option_index
+        )
+        return pb.VotePollResponse(poll=poll_to_proto(poll))
+
+    async def BatchGetPolls(
+        self, request: pb.BatchGetPollsRequest, context: Context
+    ) -> pb.BatchGetPollsResponse:
+        polls, missing = await self._engagement.polls(request.post_ids, request.viewer_alias_ids)
+        return pb.BatchGetPollsResponse(
+            polls=[poll_to_proto(p) for p in polls], missing_post_ids=missing
+        )
+
+    async def ListCommunities(
+        self, request: pb.ListCommunitiesRequest, context: Context
+    ) -> pb.ListCommunitiesResponse:
+        found = await self._content.list_communities()
+        return pb.ListCommunitiesResponse(communities=[community_to_proto(c) for c in found])
+
+    async def BatchGetCommunities(
+        self, request: pb.BatchGetCommunitiesRequest, context: Context
+    ) -> pb.BatchGetCommunitiesResponse:
+        found, missing = await self._content.batch_get_communities(request.community_ids)
+        return pb.BatchGetCommunitiesResponse(
+            communities=[community_to_proto(c) for c in found], missing_community_ids=missing
+        )
+
+    async def SetAliasHidden(
+        self, request: pb.SetAliasHiddenRequest, context: Context
+    ) -> pb.SetAliasHiddenResponse:
+        posts, comments = await self._content.set_alias_hidden(request.alias_ids, request.hidden)
+        return pb.SetAliasHiddenResponse(changed_post_count=posts, changed_comment_count=comments)
+
+    async def MarkCaseSolved(
+        self, request: pb.MarkCaseSolvedRequest, context: Context
+    ) -> pb.MarkCaseSolvedResponse:
+        post = await self._content.mark_case_solved(
+            request.post_id, request.author_alias_id, request.resolution
+        )
+        return pb.MarkCaseSolvedResponse(post=post_to_proto(post))

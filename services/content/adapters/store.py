@@ -1,0 +1,450 @@
+"""The content store on SQLAlchemy Core: SQLite by default, PostgreSQL by URL."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    delete,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from plumbing.db import session_factory, transaction
+from services.content.adapters.search import FullTextSearch, full_text_for
+from services.content.adapters.tables import (
+    comments,
+    communities,
+    hidden_aliases,
+    poll_votes,
+    posts,
+    reactions,
+)
+from services.content.domain.engagement import ReactionKind
+from services.content.domain.paging import Cursor
+from services.content.domain.posts import (
+    AgeBand,
+    Case,
+    CaseFacts,
+    CaseStatus,
+    Comment,
+    Community,
+    Post,
+    PostKind,
+    Sex,
+)
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    # SQLite returns naive datetimes even for timezone-aware columns; we store UTC.
+    if moment is None:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _hidden(alias_column: Any) -> ColumnElement[bool]:
+    return exists().where(hidden_aliases.c.alias_id == alias_column)
+
+
+def _post_row(post: Post) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "post_id": post.post_id,
+        "kind": post.kind.value,
+        "community_id": post.community_id,
+        "thread_scope_id": post.thread_scope_id,
+        "author_alias_id": post.author_alias_id,
+        "request_id": post.request_id or None,
+        "title": post.title,
+        "body": post.body,
+        "created_at": post.created_at,
+        "poll_options": list(post.poll_options) if post.kind is PostKind.POLL else None,
+        "poll_closes_at": post.poll_closes_at,
+    }
+    if post.case is not None:
+        facts = post.case.facts
+        row |= {
+            "age_band": facts.age_band.value if facts.age_band else None,
+            "sex": facts.sex.value if facts.sex else None,
+            "presenting_complaint": facts.presenting_complaint,
+            "history": facts.history,
+            "question": facts.question,
+            "specialty_tags": ",".join(facts.specialty_tags),
+            "case_status": post.case.status.value,
+            "resolution": post.case.resolution,
+            "solved_at": post.case.solved_at,
+        }
+    return row
+
+
+def _post_from(row: Any) -> Post:
+    case = None
+    if row.kind == PostKind.CASE.value:
+        facts = CaseFacts(
+            age_band=AgeBand(row.age_band) if row.age_band else None,
+            sex=Sex(row.sex) if row.sex else None,
+            presenting_complaint=row.presenting_complaint or "",
+            history=row.history or "",
+            question=row.question or "",
+            specialty_tags=tuple(t for t in (row.specialty_tags or "").split(",") if t),
+        )
+        case = Case(
+            facts,
+            CaseStatus(row.case_status),
+            row.resolution or "",
+            _aware(row.solved_at),
+        )
+    created_at = _aware(row.created_at)
+    assert created_at is not None
+    return Post(
+        post_id=row.post_id,
+        kind=PostKind(row.kind),
+        community_id=row.community_id,
+        thread_scope_id=row.thread_scope_id,
+        author_alias_id=row.author_alias_id,
+        title=row.title,
+        body=row.body,
+        created_at=created_at,
+        case=case,
+        poll_options=tuple(row.poll_options or ()),
+        poll_closes_at=_aware(row.poll_closes_at),
+        request_id=row.request_id or "",
+        hidden=bool(row.hidden),
+    )
+
+
+def _comment_from(row: Any) -> Comment:
+    created_at = _aware(row.created_at)
+    assert created_at is not None
+    return Comment(
+        comment_id=row.comment_id,
+        post_id=row.post_id,
+        parent_id=row.parent_id or "",
+        author_alias_id=row.author_alias_id,
+        body=row.body,
+        created_at=created_at,
+        request_id=row.request_id or "",
+        hidden=bool(row.hidden),
+    )
+
+
+_POSTS = select(posts, _hidden(posts.c.author_alias_id).label("hidden"))
+_COMMENTS = select(comments, _hidden(comments.c.author_alias_id).label("hidden"))
+
+
+def _before(cursor: Cursor, created: Any, row_id: Any) -> ColumnElement[bool]:
+    """Strictly after `cursor` in newest-first order."""
+    return or_(
+        created < cursor.created_at,
+        and_(created == cursor.created_at, row_id < cursor.row_id),
+    )
+
+
+class SqlContentRepository:
+    """`ContentRepository` over one SQLAlchemy session (one transaction)."""
+
+    def __init__(self, session: AsyncSession, search: FullTextSearch) -> None:
+        self._session = session
+        self._search = search
+
+    async def list_communities(self) -> list[Community]:
+        rows = await self._session.execute(select(communities).order_by(communities.c.name))
+        return [Community(r.community_id, r.name, r.description) for r in rows]
+
+    async def get_communities(self, community_ids: Sequence[str]) -> dict[str, Community]:
+        if not community_ids:
+            return {}
+        rows = await self._session.execute(
+            select(communities).where(communities.c.community_id.in_(community_ids))
+        )
+        return {r.community_id: Community(r.community_id, r.name, r.description) for r in rows}
+
+    async def add_post(self, post: Post) -> Post:
+        try:
+            async with self._session.begin_nested():
+                await self._session.execute(insert(posts).values(**_post_row(post)))
+        except IntegrityError:
+            # Only the (author, request id) key can clash: ids are random, the community
+            # was checked in this transaction. A retry of the same request won the race.
+            earlier = await self._by_request(posts, _POSTS, post.author_alias_id, post.request_id)
+            if earlier is None:
+                raise
+            return _post_from(earlier)
+        return post
+
+    async def _by_request(self, table: Any, query: Select[Any], alias: str, request: str) -> Any:
+        if not request:
+            return None
+        found = await self._session.execute(
+            query.where(table.c.author_alias_id == alias, table.c.request_id == request)
+        )
+        return found.first()
+
+    async def get_posts(self, post_ids: Sequence[str]) -> dict[str, Post]:
+        if not post_ids:
+            return {}
+        rows = await self._session.execute(_POSTS.where(posts.c.post_id.in_(post_ids)))
+        return {row.post_id: _post_from(row) for row in rows}
+
+    async def get_post(self, post_id: str, *, for_update: bool = False) -> Post | None:
+        query = _POSTS.where(posts.c.post_id == post_id)
+        if for_update:
+            query = query.with_for_update(of=posts)
+        row = (await self._session.execute(query)).first()
+        return _post_from(row) if row else None
+
+    async def save_case(self, post: Post) -> None:
+        assert post.case is not None
+        await self._session.execute(
+            update(posts)
+            .where(posts.c.post_id == post.post_id)
+            .values(
+                case_status=post.case.status.value,
+                resolution=post.case.resolution,
+                solved_at=post.case.solved_at,
+            )
+        )
+
+    async def list_posts(
+        self, community_id: str | None, after: Cursor | None, limit: int
+    ) -> list[Post]:
+        query = _POSTS.where(~_hidden(posts.c.author_alias_id))
+        if community_id:
+            query = query.where(posts.c.community_id == community_id)
+        if after is not None:
+            query = query.where(_before(after, posts.c.created_at, posts.c.post_id))
+        query = query.order_by(posts.c.created_at.desc(), posts.c.post_id.desc()).limit(limit)
+        return [_post_from(row) for row in await self._session.execute(query)]
+
+    async def search_posts(
+        self, text: str, community_id: str | None, after: Cursor | None, limit: int
+    ) -> list[tuple[Post, float]]:
+        matches = self._search.matches(text)
+        if matches is None:
+            return []
+        query = (
+            select(posts, _hidden(posts.c.author_alias_id).label("hidden"), matches.c.score)
+            .join(matches, matches.c.post_id == posts.c.post_id)
+            .where(~_hidden(posts.c.author_alias_id))
+        )
+        if community_id:
+            query = query.where(posts.c.community_id == community_id)
+        if after is not None:
+            query = query.where(
+                or_(
+                    matches.c.score < after.score,
+                    and_(
+                        matches.c.score == after.score,
+                        _before(after, posts.c.created_at, posts.c.post_id),
+                    ),
+                )
+            )
+        query = query.order_by(
+            matches.c.score.desc(), posts.c.created_at.desc(), posts.c.post_id.desc()
+        ).limit(limit)
+        return [(_post_from(row), float(row.score)) for row in await self._session.execute(query)]
+
+    async def add_comment(self, comment: Comment) -> Comment:
+        values = {
+            "comment_id": comment.comment_id,
+            "post_id": comment.post_id,
+            "parent_id": comment.parent_id or None,
+            "author_alias_id": comment.author_alias_id,
+            "request_id": comment.request_id or None,
+            "body": comment.body,
+            "created_at": comment.created_at,
+        }
+        try:
+            async with self._session.begin_nested():
+                await self._session.execute(insert(comments).values(**values))
+        except IntegrityError:
+            earlier = await self._by_request(
+                comments, _COMMENTS, comment.author_alias_id, comment.request_id
+            )
+            if earlier is None:
+                raise
+            return _comment_from(earlier)
+        return comment
+
+    async def get_comment(self, comment_id: str) -> Comment | None:
+        row = (
+            await self._session.execute(_COMMENTS.where(comments.c.comment_id == comment_id))
+        ).first()
+        return _comment_from(row) if row else None
+
+    async def find_post_by_request(self, alias_id: str, request_id: str) -> Post | None:
+        row = await self._by_request(posts, _POSTS, alias_id, request_id)
+        return _post_from(row) if row else None
+
+    async def find_comment_by_request(self, alias_id: str, request_id: str) -> Comment | None:
+        row = await self._by_request(comments, _COMMENTS, alias_id, request_id)
+        return _comment_from(row) if row else None
+
+    async def count_comments(self, post_ids: Sequence[str]) -> dict[str, int]:
+        if not post_ids:
+            return {}
+        counted = (
+            select(comments.c.post_id, func.count().label("n"))
+            .where(comments.c.post_id.in_(post_ids), ~_hidden(comments.c.author_alias_id))
+            .group_by(comments.c.post_id)
+            .subquery()
+        )
+        rows = await self._session.execute(
+            select(posts.c.post_id, func.coalesce(counted.c.n, 0))
+            .outerjoin(counted, counted.c.post_id == posts.c.post_id)
+            .where(posts.c.post_id.in_(post_ids))
+        )
+        return {post_id: int(n) for post_id, n in rows}
+
+    async def list_comments(self, post_id: str, after: Cursor | None, limit: int) -> list[Comment]:
+        query = _COMMENTS.where(comments.c.post_id == post_id)
+        if after is not None:
+            query = query.where(
+                or_(
+                    comments.c.created_at > after.created_at,
+                    and_(
+                        comments.c.created_at == after.created_at,
+                        comments.c.comment_id > after.row_id,
+                    ),
+                )
+            )
+        query = query.order_by(comments.c.created_at, comments.c.comment_id).limit(limit)
+        return [_comment_from(row) for row in await self._session.execute(query)]
+
+    async def set_reaction(
+        self, post_id: str, alias_id: str, kind: ReactionKind, now: datetime
+    ) -> None:
+        # Delete then insert: one portable upsert for SQLite and PostgreSQL.
+        await self.remove_reaction(post_id, alias_id)
+        await self._session.execute(
+            insert(reactions).values(
+                post_id=post_id, reactor_alias_id=alias_id, kind=kind.value, reacted_at=now
+            )
+        )
+
+    async def remove_reaction(self, post_id: str, alias_id: str) -> None:
+        await self._session.execute(
+            delete(reactions).where(
+                reactions.c.post_id == post_id, reactions.c.reactor_alias_id == alias_id
+            )
+        )
+
+    async def reaction_counts(self, post_ids: Sequence[str]) -> dict[str, dict[ReactionKind, int]]:
+        counts: dict[str, dict[ReactionKind, int]] = {}
+        if not post_ids:
+            return counts
+        rows = await self._session.execute(
+            select(reactions.c.post_id, reactions.c.kind, func.count())
+            .where(reactions.c.post_id.in_(post_ids))
+            .group_by(reactions.c.post_id, reactions.c.kind)
+        )
+        for post_id, kind, count in rows:
+            counts.setdefault(post_id, {})[ReactionKind(kind)] = int(count)
+        return counts
+
+    async def reactions_by(
+        self, post_ids: Sequence[str], alias_ids: Sequence[str]
+    ) -> dict[str, ReactionKind]:
+        if not post_ids or not alias_ids:
+            return {}
+        rows = await self._session.execute(
+            select(reactions.c.post_id, reactions.c.kind)
+            .where(reactions.c.post_id.in_(post_ids))
+            .where(reactions.c.reactor_alias_id.in_(alias_ids))
+            .order_by(reactions.c.reacted_at)
+        )
+        # A viewer with several aliases on one post: the latest reaction is theirs.
+        return {post_id: ReactionKind(kind) for post_id, kind in rows}
+
+    async def add_vote(self, post_id: str, voter_alias_id: str, option: int, now: datetime) -> bool:
+        try:
+            async with self._session.begin_nested():
+                await self._session.execute(
+                    insert(poll_votes).values(
+                        post_id=post_id,
+                        voter_alias_id=voter_alias_id,
+                        option_index=option,
+                        voted_at=now,
+                    )
+                )
+        except IntegrityError:
+            return False
+        return True
+
+    async def vote_tallies(self, post_ids: Sequence[str]) -> dict[str, dict[int, int]]:
+        tallies: dict[str, dict[int, int]] = {}
+        if not post_ids:
+            return tallies
+        rows = await self._session.execute(
+            select(poll_votes.c.post_id, poll_votes.c.option_index, func.count())
+            .where(poll_votes.c.post_id.in_(post_ids))
+            .group_by(poll_votes.c.post_id, poll_votes.c.option_index)
+        )
+        for post_id, option, count in rows:
+            tallies.setdefault(post_id, {})[int(option)] = int(count)
+        return tallies
+
+    async def votes_by(self, post_ids: Sequence[str], alias_ids: Sequence[str]) -> dict[str, int]:
+        if not post_ids or not alias_ids:
+            return {}
+        rows = await self._session.execute(
+            select(poll_votes.c.post_id, poll_votes.c.option_index)
+            .where(poll_votes.c.post_id.in_(post_ids))
+            .where(poll_votes.c.voter_alias_id.in_(alias_ids))
+        )
+        return {post_id: int(option) for post_id, option in rows}
+
+    async def set_aliases_hidden(
+        self, alias_ids: Sequence[str], hidden: bool, now: datetime
+    ) -> tuple[int, int]:
+        already = set(
+            (
+                await self._session.scalars(
+                    select(hidden_aliases.c.alias_id).where(
+                        hidden_aliases.c.alias_id.in_(alias_ids)
+                    )
+                )
+            ).all()
+        )
+        changing = [a for a in alias_ids if (a not in already) == hidden]
+        if not changing:
+            return 0, 0
+        if hidden:
+            await self._session.execute(
+                insert(hidden_aliases), [{"alias_id": a, "hidden_at": now} for a in changing]
+            )
+        else:
+            await self._session.execute(
+                delete(hidden_aliases).where(hidden_aliases.c.alias_id.in_(changing))
+            )
+        post_count = await self._session.scalar(
+            select(func.count()).where(posts.c.author_alias_id.in_(changing))
+        )
+        comment_count = await self._session.scalar(
+            select(func.count()).where(comments.c.author_alias_id.in_(changing))
+        )
+        return int(post_count or 0), int(comment_count or 0)
+
+
+class SqlContentStore:
+    """`ContentStore` over an async engine; full-text search follows the engine's dialect."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._sessions: async_sessionmaker[AsyncSession] = session_factory(engine)
+        self._search = full_text_for(engine.dialect.name)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[SqlContentRepository]:
+        async with transaction(self._sessions) as session:
+            yield SqlContentRepository(session, self._search)

@@ -1,0 +1,90 @@
+"""Wires the content service from settings and runs it: `consilium serve content`."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from consilium.content.v1 import content_pb2, content_pb2_grpc
+from plumbing import db
+from plumbing.grpc.server import GrpcServer, ServiceBinding, run_until_signalled
+from plumbing.logging import configure_logging
+from plumbing.telemetry import setup_telemetry
+from services.content.adapters.servicer import ContentServicer
+from services.content.adapters.store import SqlContentStore
+from services.content.engagement import EngagementService
+from services.content.service import ContentService
+from services.content.settings import ContentSettings
+
+MIGRATIONS = Path(__file__).parent / "adapters" / "migrations"
+SERVICE_NAME = content_pb2.DESCRIPTOR.services_by_name["ContentService"].full_name
+
+
+@dataclass(frozen=True, slots=True)
+class Content:
+    """The running parts of one content instance."""
+
+    settings: ContentSettings
+    engine: AsyncEngine
+    store: SqlContentStore
+    service: ContentService
+    engagement: EngagementService
+    server: GrpcServer
+
+
+@asynccontextmanager
+async def build(settings: ContentSettings) -> AsyncIterator[Content]:
+    """Everything wired and migrated, not yet serving; the engine is disposed on exit."""
+    engine = db.create_engine(settings.resolved_database_url)
+    try:
+        await db.migrate(engine, MIGRATIONS)
+        store = SqlContentStore(engine)
+        service = ContentService(store)
+        engagement = EngagementService(store)
+        server = GrpcServer(
+            component="content",
+            bindings=[
+                ServiceBinding(
+                    SERVICE_NAME,
+                    content_pb2_grpc.add_ContentServiceServicer_to_server,
+                    ContentServicer(service, engagement),
+                )
+            ],
+            address=settings.address,
+            health_check=lambda: db.ping(engine),
+            health_interval=settings.health_interval,
+            grace=settings.shutdown_grace,
+        )
+        yield Content(settings, engine, store, service, engagement, server)
+    finally:
+        await engine.dispose()
+
+
+async def serve(*, host: str | None = None, port: int | None = None) -> None:
+    overrides = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
+    settings = ContentSettings(**overrides)  # type: ignore[arg-type]
+    configure_logging("content", level=settings.log_level, fmt=settings.log_format)
+    setup_telemetry("content")
+    async with build(settings) as content:
+        await run_until_signalled(content.server)
+
+
+async def migrate() -> None:
+    """Creates or upgrades the schema; the communities come with it (migration 0002)."""
+    settings = ContentSettings()
+    engine = db.create_engine(settings.resolved_database_url)
+    try:
+        await db.migrate(engine, MIGRATIONS)
+    finally:
+        await engine.dispose()
+
+
+async def seed_demo() -> int:
+    """Seeds no demo posts: a post needs an author alias that anonymity knows, so demo posts
+    are made by the gateway's seed once anonymity runs (made-up aliases would render as
+    unknown authors). The communities exist already: migration 0002 creates them."""
+    return 0

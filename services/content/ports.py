@@ -1,0 +1,92 @@
+"""What the content use cases need from the outside world, as Protocols."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
+from datetime import datetime
+from typing import Protocol
+
+from services.content.domain.engagement import ReactionKind
+from services.content.domain.paging import Cursor
+from services.content.domain.posts import Comment, Community, Post
+
+
+class ContentRepository(Protocol):
+    """Posts, comments, reactions, votes and moderation state, inside one transaction.
+
+    Posts and comments come back with `hidden` set when their author alias is hidden.
+    Lists take a cursor and a limit and return at most `limit` rows after the cursor.
+    """
+
+    async def list_communities(self) -> list[Community]: ...
+
+    async def get_communities(self, community_ids: Sequence[str]) -> dict[str, Community]: ...
+
+    async def add_post(self, post: Post) -> Post:
+        """Stores `post`; if its author already used its request id, the earlier post instead."""
+
+    async def find_post_by_request(self, alias_id: str, request_id: str) -> Post | None: ...
+
+    async def get_posts(self, post_ids: Sequence[str]) -> dict[str, Post]: ...
+
+    async def get_post(self, post_id: str, *, for_update: bool = False) -> Post | None: ...
+
+    async def save_case(self, post: Post) -> None:
+        """Persists the case status, resolution and solved time of `post`."""
+
+    async def list_posts(
+        self, community_id: str | None, after: Cursor | None, limit: int
+    ) -> list[Post]:
+        """Visible posts, newest first."""
+
+    async def search_posts(
+        self, text: str, community_id: str | None, after: Cursor | None, limit: int
+    ) -> list[tuple[Post, float]]:
+        """Visible posts matching `text`, best first, with their relevance scores."""
+
+    async def add_comment(self, comment: Comment) -> Comment:
+        """Stores `comment`, or returns the earlier one with the same author and request id."""
+
+    async def find_comment_by_request(self, alias_id: str, request_id: str) -> Comment | None: ...
+
+    async def get_comment(self, comment_id: str) -> Comment | None: ...
+
+    async def count_comments(self, post_ids: Sequence[str]) -> dict[str, int]:
+        """Visible comments per post, for the posts that exist."""
+
+    async def list_comments(self, post_id: str, after: Cursor | None, limit: int) -> list[Comment]:
+        """Comments of one post, oldest first, hidden ones included (threads keep shape)."""
+
+    async def set_reaction(
+        self, post_id: str, alias_id: str, kind: ReactionKind, now: datetime
+    ) -> None: ...
+
+    async def remove_reaction(self, post_id: str, alias_id: str) -> None: ...
+
+    async def reaction_counts(self, post_ids: Sequence[str]) -> dict[str, dict[ReactionKind, int]]:
+        """Counts per kind for posts that have any."""
+
+    async def reactions_by(
+        self, post_ids: Sequence[str], alias_ids: Sequence[str]
+    ) -> dict[str, ReactionKind]:
+        """The reaction any of `alias_ids` left on each post."""
+
+    async def add_vote(self, post_id: str, voter_alias_id: str, option: int, now: datetime) -> bool:
+        """Records a vote; False when this voter has voted on this poll already."""
+
+    async def vote_tallies(self, post_ids: Sequence[str]) -> dict[str, dict[int, int]]: ...
+
+    async def votes_by(self, post_ids: Sequence[str], alias_ids: Sequence[str]) -> dict[str, int]:
+        """The option any of `alias_ids` chose in each poll."""
+
+    async def set_aliases_hidden(
+        self, alias_ids: Sequence[str], hidden: bool, now: datetime
+    ) -> tuple[int, int]:
+        """Hides or shows the aliases; how many posts and comments changed visibility."""
+
+
+class ContentStore(Protocol):
+    """Opens units of work: a repository whose changes commit together or not at all."""
+
+    def transaction(self) -> AbstractAsyncContextManager[ContentRepository]: ...
