@@ -278,7 +278,10 @@ DETECTORS: tuple[Detector, ...] = (
     ),
     Detector(
         IdentifierKind.DATE,
-        re.compile(rf"\b{_MONTHS}\s+{_DAY}\b(?:,?\s+\d{{4}})?|\b{_DAY}\s+(?:of\s+)?{_MONTHS}\b"),
+        re.compile(
+            rf"\b{_MONTHS}\s+{_DAY}\b(?:,?\s+\d{{4}}\b)?"
+            rf"|\b{_DAY}\s+(?:of\s+)?{_MONTHS}(?:,?\s+\d{{4}}\b)?"
+        ),
     ),
     Detector(
         IdentifierKind.DATE,
