@@ -97,13 +97,18 @@ def _dev_keys(path: Path) -> tuple[MasterKeys, KeySource]:
     kid = "dev-" + secrets.token_hex(4)
     keys = MasterKeys(keys={kid: new_key()}, active_kid=kid, index_key=new_key())
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    # Written whole to a private temporary file, then linked into place: of two processes
+    # starting at once, one link wins and the other reads the winner's complete file.
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(dump_master_keys(keys))
     try:
-        # O_EXCL: of two processes starting at once, one writes and the other reads.
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        os.link(temporary, path)
     except FileExistsError:
         return parse_master_keys(path.read_text(), origin=str(path)), KeySource.DEV_KEYS_LOADED
-    with os.fdopen(fd, "w") as handle:
-        handle.write(dump_master_keys(keys))
+    finally:
+        temporary.unlink(missing_ok=True)
     return keys, KeySource.DEV_KEYS_GENERATED
 
 

@@ -100,8 +100,8 @@ class ModerationService:
     ) -> Acted:
         """Suspends or reinstates the person behind `alias_id` without telling the caller who."""
         reason = reason.strip()
-        access = _ACTIONS.get(action) if action else AccessAction.SUSPEND_ALIAS_OWNER
-        assert access is not None
+        # An attempt without a valid action is still recorded, as the more serious one.
+        access = _ACTIONS[action] if action else AccessAction.SUSPEND_ALIAS_OWNER
         try:
             if action is None:
                 raise _Refused(
