@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -36,9 +37,20 @@ class Content:
     server: GrpcServer
 
 
+#: Database drivers log statements with their parameters at DEBUG and INFO; parameters hold
+#: alias ids, viewer alias sets (which link one person's aliases) and post text.
+_PARAMETER_LOGGERS = ("aiosqlite", "asyncpg", "sqlalchemy.engine", "sqlalchemy.pool")
+
+
+def _silence_parameter_logging() -> None:
+    for name in _PARAMETER_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
 @asynccontextmanager
 async def build(settings: ContentSettings) -> AsyncIterator[Content]:
     """Everything wired and migrated, not yet serving; the engine is disposed on exit."""
+    _silence_parameter_logging()
     engine = db.create_engine(settings.resolved_database_url)
     try:
         await db.migrate(engine, MIGRATIONS)
