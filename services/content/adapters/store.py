@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from plumbing.db import session_factory, transaction
+from services.content.adapters.rows import comment_from, post_from, post_row
 from services.content.adapters.search import FullTextSearch, full_text_for
 from services.content.adapters.tables import (
     comments,
@@ -34,109 +35,11 @@ from services.content.adapters.tables import (
 )
 from services.content.domain.engagement import ReactionKind
 from services.content.domain.paging import Cursor
-from services.content.domain.posts import (
-    AgeBand,
-    Case,
-    CaseFacts,
-    CaseStatus,
-    Comment,
-    Community,
-    Post,
-    PostKind,
-    Sex,
-)
-
-
-def _aware(moment: datetime | None) -> datetime | None:
-    # SQLite returns naive datetimes even for timezone-aware columns; we store UTC.
-    if moment is None:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+from services.content.domain.posts import Comment, Community, Post
 
 
 def _hidden(alias_column: Any) -> ColumnElement[bool]:
     return exists().where(hidden_aliases.c.alias_id == alias_column)
-
-
-def _post_row(post: Post) -> dict[str, Any]:
-    row: dict[str, Any] = {
-        "post_id": post.post_id,
-        "kind": post.kind.value,
-        "community_id": post.community_id,
-        "thread_scope_id": post.thread_scope_id,
-        "author_alias_id": post.author_alias_id,
-        "request_id": post.request_id or None,
-        "title": post.title,
-        "body": post.body,
-        "created_at": post.created_at,
-        "poll_options": list(post.poll_options) if post.kind is PostKind.POLL else None,
-        "poll_closes_at": post.poll_closes_at,
-    }
-    if post.case is not None:
-        facts = post.case.facts
-        row |= {
-            "age_band": facts.age_band.value if facts.age_band else None,
-            "sex": facts.sex.value if facts.sex else None,
-            "presenting_complaint": facts.presenting_complaint,
-            "history": facts.history,
-            "question": facts.question,
-            "specialty_tags": ",".join(facts.specialty_tags),
-            "case_status": post.case.status.value,
-            "resolution": post.case.resolution,
-            "solved_at": post.case.solved_at,
-        }
-    return row
-
-
-def _post_from(row: Any) -> Post:
-    case = None
-    if row.kind == PostKind.CASE.value:
-        facts = CaseFacts(
-            age_band=AgeBand(row.age_band) if row.age_band else None,
-            sex=Sex(row.sex) if row.sex else None,
-            presenting_complaint=row.presenting_complaint or "",
-            history=row.history or "",
-            question=row.question or "",
-            specialty_tags=tuple(t for t in (row.specialty_tags or "").split(",") if t),
-        )
-        case = Case(
-            facts,
-            CaseStatus(row.case_status),
-            row.resolution or "",
-            _aware(row.solved_at),
-        )
-    created_at = _aware(row.created_at)
-    assert created_at is not None
-    return Post(
-        post_id=row.post_id,
-        kind=PostKind(row.kind),
-        community_id=row.community_id,
-        thread_scope_id=row.thread_scope_id,
-        author_alias_id=row.author_alias_id,
-        title=row.title,
-        body=row.body,
-        created_at=created_at,
-        case=case,
-        poll_options=tuple(row.poll_options or ()),
-        poll_closes_at=_aware(row.poll_closes_at),
-        request_id=row.request_id or "",
-        hidden=bool(row.hidden),
-    )
-
-
-def _comment_from(row: Any) -> Comment:
-    created_at = _aware(row.created_at)
-    assert created_at is not None
-    return Comment(
-        comment_id=row.comment_id,
-        post_id=row.post_id,
-        parent_id=row.parent_id or "",
-        author_alias_id=row.author_alias_id,
-        body=row.body,
-        created_at=created_at,
-        request_id=row.request_id or "",
-        hidden=bool(row.hidden),
-    )
 
 
 _POSTS = select(posts, _hidden(posts.c.author_alias_id).label("hidden"))
@@ -173,14 +76,14 @@ class SqlContentRepository:
     async def add_post(self, post: Post) -> Post:
         try:
             async with self._session.begin_nested():
-                await self._session.execute(insert(posts).values(**_post_row(post)))
+                await self._session.execute(insert(posts).values(**post_row(post)))
         except IntegrityError:
             # Only the (author, request id) key can clash: ids are random, the community
             # was checked in this transaction. A retry of the same request won the race.
             earlier = await self._by_request(posts, _POSTS, post.author_alias_id, post.request_id)
             if earlier is None:
                 raise
-            return _post_from(earlier)
+            return post_from(earlier)
         return post
 
     async def _by_request(self, table: Any, query: Select[Any], alias: str, request: str) -> Any:
@@ -195,14 +98,14 @@ class SqlContentRepository:
         if not post_ids:
             return {}
         rows = await self._session.execute(_POSTS.where(posts.c.post_id.in_(post_ids)))
-        return {row.post_id: _post_from(row) for row in rows}
+        return {row.post_id: post_from(row) for row in rows}
 
     async def get_post(self, post_id: str, *, for_update: bool = False) -> Post | None:
         query = _POSTS.where(posts.c.post_id == post_id)
         if for_update:
             query = query.with_for_update(of=posts)
         row = (await self._session.execute(query)).first()
-        return _post_from(row) if row else None
+        return post_from(row) if row else None
 
     async def save_case(self, post: Post) -> None:
         assert post.case is not None
@@ -225,7 +128,7 @@ class SqlContentRepository:
         if after is not None:
             query = query.where(_before(after, posts.c.created_at, posts.c.post_id))
         query = query.order_by(posts.c.created_at.desc(), posts.c.post_id.desc()).limit(limit)
-        return [_post_from(row) for row in await self._session.execute(query)]
+        return [post_from(row) for row in await self._session.execute(query)]
 
     async def search_posts(
         self, text: str, community_id: str | None, after: Cursor | None, limit: int
@@ -253,7 +156,7 @@ class SqlContentRepository:
         query = query.order_by(
             matches.c.score.desc(), posts.c.created_at.desc(), posts.c.post_id.desc()
         ).limit(limit)
-        return [(_post_from(row), float(row.score)) for row in await self._session.execute(query)]
+        return [(post_from(row), float(row.score)) for row in await self._session.execute(query)]
 
     async def add_comment(self, comment: Comment) -> Comment:
         values = {
@@ -274,22 +177,22 @@ class SqlContentRepository:
             )
             if earlier is None:
                 raise
-            return _comment_from(earlier)
+            return comment_from(earlier)
         return comment
 
     async def get_comment(self, comment_id: str) -> Comment | None:
         row = (
             await self._session.execute(_COMMENTS.where(comments.c.comment_id == comment_id))
         ).first()
-        return _comment_from(row) if row else None
+        return comment_from(row) if row else None
 
     async def find_post_by_request(self, alias_id: str, request_id: str) -> Post | None:
         row = await self._by_request(posts, _POSTS, alias_id, request_id)
-        return _post_from(row) if row else None
+        return post_from(row) if row else None
 
     async def find_comment_by_request(self, alias_id: str, request_id: str) -> Comment | None:
         row = await self._by_request(comments, _COMMENTS, alias_id, request_id)
-        return _comment_from(row) if row else None
+        return comment_from(row) if row else None
 
     async def count_comments(self, post_ids: Sequence[str]) -> dict[str, int]:
         if not post_ids:
@@ -320,7 +223,7 @@ class SqlContentRepository:
                 )
             )
         query = query.order_by(comments.c.created_at, comments.c.comment_id).limit(limit)
-        return [_comment_from(row) for row in await self._session.execute(query)]
+        return [comment_from(row) for row in await self._session.execute(query)]
 
     async def set_reaction(
         self, post_id: str, alias_id: str, kind: ReactionKind, now: datetime

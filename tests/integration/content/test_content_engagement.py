@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import grpc
@@ -208,3 +209,22 @@ async def test_batch_get_polls_reports_non_polls_missing(content: ContentClient)
         )
     )
     assert set(violations(error)) == {"post_id"}
+
+
+async def test_concurrent_votes_by_one_voter_count_once(content: ContentClient) -> None:
+    poll = await content.poll()
+    voter = alias()
+    calls = [
+        content.stub.VotePoll(
+            pb.VotePollRequest(post_id=poll.post_id, voter_alias_id=voter, option_index=i % 2)
+        )
+        for i in range(4)
+    ]
+    outcomes = await asyncio.gather(*calls, return_exceptions=True)
+    refused = [o for o in outcomes if isinstance(o, grpc.aio.AioRpcError)]
+    assert len(refused) == 3
+    assert {e.code() for e in refused} == {grpc.StatusCode.FAILED_PRECONDITION}
+    polls = await content.stub.BatchGetPolls(
+        pb.BatchGetPollsRequest(post_ids=[poll.post_id], viewer_alias_ids=[voter])
+    )
+    assert polls.polls[0].total_votes == 1
