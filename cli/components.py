@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, cast
 
 
-class ComponentApp(Protocol):
-    """What `services/<name>/app.py` offers the CLI."""
+class Servable(Protocol):
+    """What every component module offers: `serve` until SIGTERM."""
 
     async def serve(self, *, host: str | None = None, port: int | None = None) -> None: ...
+
+
+class StatefulApp(Servable, Protocol):
+    """What `services/<name>/app.py` adds: its database and its demo data."""
 
     async def migrate(self) -> None: ...
 
@@ -21,20 +25,34 @@ class ComponentApp(Protocol):
 class Component:
     name: str
     module: str
-    grpc_service: str
+    #: The gRPC service its health check names; None for the HTTP gateway.
+    grpc_service: str | None
 
-    def load(self) -> ComponentApp:
-        app: ComponentApp = importlib.import_module(self.module)
-        return app
+    @property
+    def stateful(self) -> bool:
+        return self.grpc_service is not None
+
+    def load(self) -> Servable:
+        return cast(Servable, importlib.import_module(self.module))
+
+    def load_stateful(self) -> StatefulApp:
+        if not self.stateful:
+            raise SystemExit(f"{self.name} keeps no state: nothing to migrate or seed")
+        return cast(StatefulApp, importlib.import_module(self.module))
 
 
-#: The components that exist today, in start order (dependencies first).
+#: Every component, in start order (dependencies first).
 COMPONENTS: dict[str, Component] = {
     c.name: c
     for c in (
         Component("identity", "services.identity.app", "consilium.identity.v1.IdentityService"),
+        Component("anonymity", "services.anonymity.app", "consilium.anonymity.v1.AnonymityService"),
+        Component("content", "services.content.app", "consilium.content.v1.ContentService"),
+        Component("gateway", "gateway.serve", None),
     )
 }
+
+STATEFUL = {name: c for name, c in COMPONENTS.items() if c.stateful}
 
 
 def get(name: str) -> Component:

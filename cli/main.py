@@ -34,17 +34,17 @@ def migrate(
     ] = None,
 ) -> None:
     """Apply database migrations (SQLite under the data dir, or each component's DATABASE_URL)."""
-    names = [component] if component else list(components.COMPONENTS)
+    names = [component] if component else list(components.STATEFUL)
     for name in names:
-        asyncio.run(components.get(name).load().migrate())
+        asyncio.run(components.get(name).load_stateful().migrate())
         typer.echo(f"{name}: migrated")
 
 
 @app.command()
 def seed() -> None:
     """Seed the dev demo data (skipped for a component that already has data)."""
-    for name, component in components.COMPONENTS.items():
-        target = component.load()
+    for name, component in components.STATEFUL.items():
+        target = component.load_stateful()
         asyncio.run(target.migrate())
         created = asyncio.run(target.seed_demo())
         typer.echo(

@@ -107,5 +107,13 @@ def configure_logging(component: str, *, level: str = "INFO", fmt: str = "json")
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     # Third-party chatter at INFO carries request details we do not control.
-    for noisy in ("aiokafka", "sqlalchemy.engine", "alembic.runtime.migration"):
+    # aiosqlite and asyncpg log every query parameter at DEBUG: personal data in identity.
+    for noisy in (
+        "aiokafka",
+        "aiosqlite",
+        "asyncpg",
+        "sqlalchemy.engine",
+        "sqlalchemy.pool",
+        "alembic.runtime.migration",
+    ):
         logging.getLogger(noisy).setLevel(logging.WARNING)

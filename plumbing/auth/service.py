@@ -71,30 +71,25 @@ class ServiceCredentials:
         return cls(_load_or_create_dev_secret(data_dir / DEV_SECRET_PATH))
 
     def metadata(self, *, service: str, audience: str) -> tuple[tuple[str, str], ...]:
-        """gRPC metadata presenting `service` to `audience`; tokens are reused until near expiry."""
+        """gRPC metadata presenting `service` to `audience`; reused until near expiry."""
         now = time.time()
         cached = self._cache.get((service, audience))
         if cached is None or cached[1] - now < _LIFETIME / 5:
             expires = now + _LIFETIME
-            token = jwt.encode(
-                {
-                    "iss": service,
-                    "sub": f"svc:{service}",
-                    "aud": audience,
-                    "iat": int(now),
-                    "exp": int(expires),
-                },
-                self._secret,
-                algorithm=_ALGORITHM,
-            )
+            claims = {"iss": service, "sub": f"svc:{service}", "aud": audience}
+            token = self.sign({**claims, "iat": int(now), "exp": int(expires)})
             cached = (token, expires)
             self._cache[(service, audience)] = cached
         return ((SERVICE_TOKEN_KEY, cached[0]),)
 
-    def verify(self, token: str, *, audience: str) -> ServicePrincipal:
-        """The calling service; Unauthenticated when the token is not valid for `audience`."""
+    def sign(self, claims: Mapping[str, object]) -> str:
+        """Any claims set, signed with the shared secret (service tokens, reveal grants)."""
+        return jwt.encode(dict(claims), self._secret, algorithm=_ALGORITHM)
+
+    def decode(self, token: str, *, audience: str) -> dict[str, object]:
+        """Checked claims of a token signed with the shared secret for `audience`."""
         try:
-            claims = jwt.decode(
+            claims: dict[str, object] = jwt.decode(
                 token,
                 self._secret,
                 algorithms=[_ALGORITHM],
@@ -105,10 +100,60 @@ class ServiceCredentials:
             raise Unauthenticated("service token expired") from exc
         except jwt.InvalidTokenError as exc:
             raise Unauthenticated("service token invalid") from exc
+        return claims
+
+    def verify(self, token: str, *, audience: str) -> ServicePrincipal:
+        """The calling service; Unauthenticated when the token is not valid for `audience`."""
+        claims = self.decode(token, audience=audience)
         name = str(claims["iss"])
-        if claims["sub"] != f"svc:{name}":
+        if "typ" in claims or claims["sub"] != f"svc:{name}":  # a grant is no service identity
             raise Unauthenticated("service token invalid")
         return ServicePrincipal(name)
+
+
+@dataclass(frozen=True, slots=True)
+class RevealGrant:
+    """Anonymity's signed note: `actor` may read `subject`'s profile (audit record `record`)."""
+
+    subject: str
+    actor: str
+    record: str
+
+
+_GRANT_LIFETIME = 60
+_GRANT_TYPE = "reveal-grant"
+
+
+def mint_reveal_grant(credentials: ServiceCredentials, grant: RevealGrant) -> str:
+    """A one-minute grant token from anonymity to identity."""
+    now = int(time.time())
+    return credentials.sign(
+        {
+            "iss": "anonymity",
+            "aud": "identity",
+            "typ": _GRANT_TYPE,
+            "sub": grant.subject,
+            "act": grant.actor,
+            "rec": grant.record,
+            "iat": now,
+            "exp": now + _GRANT_LIFETIME,
+        }
+    )
+
+
+def verify_reveal_grant(
+    credentials: ServiceCredentials, token: str, *, subject: str, actor: str
+) -> RevealGrant:
+    """The grant, if valid, from anonymity, for exactly this subject and actor; else raises."""
+    claims = credentials.decode(token, audience="identity")
+    if (
+        claims.get("iss") != "anonymity"
+        or claims.get("typ") != _GRANT_TYPE
+        or claims.get("sub") != subject
+        or claims.get("act") != actor
+    ):
+        raise PermissionDenied("the reveal grant does not cover this profile or this caller")
+    return RevealGrant(subject=subject, actor=actor, record=str(claims.get("rec", "")))
 
 
 def require_service(principal: ServicePrincipal | None, *allowed: str) -> ServicePrincipal:

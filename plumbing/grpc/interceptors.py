@@ -12,12 +12,7 @@ from grpc_status import rpc_status
 from opentelemetry import trace
 
 from plumbing.errors import DomainError
-from plumbing.grpc.caller import (
-    bearer_from_metadata,
-    reset_caller_tokens,
-    service_token_from_metadata,
-    set_caller_tokens,
-)
+from plumbing.grpc.caller import reset_caller_metadata, set_caller_metadata
 from plumbing.grpc.errors import to_rpc_status
 
 log = logging.getLogger("consilium.grpc")
@@ -48,7 +43,14 @@ async def _abort_for(exc: BaseException, context: Context, method: str) -> None:
 
 
 class ServiceInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
-    """Wraps each handler: caller token in a contextvar, domain errors to status, one log line."""
+    """Wraps each handler: caller metadata in a contextvar, domain errors to status, one log line.
+
+    With `keep_metadata=False` (the content service) the handler never sees the caller's
+    metadata at all: whatever a client sends there cannot reach content's code.
+    """
+
+    def __init__(self, *, keep_metadata: bool = True) -> None:
+        self._keep_metadata = keep_metadata
 
     async def intercept_service(
         self,
@@ -59,18 +61,16 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
         method: str = handler_call_details.method
         if handler is None or method.startswith((_HEALTH_PREFIX, _REFLECTION_PREFIX)):
             return handler
-        metadata = handler_call_details.invocation_metadata
-        token = bearer_from_metadata(metadata)
-        service_token = service_token_from_metadata(metadata)
+        metadata = handler_call_details.invocation_metadata if self._keep_metadata else None
         if handler.unary_unary is not None:
             return grpc.unary_unary_rpc_method_handler(
-                _wrap_unary(handler.unary_unary, method, token, service_token),  # type: ignore[arg-type]
+                _wrap_unary(handler.unary_unary, method, metadata),  # type: ignore[arg-type]
                 request_deserializer=handler.request_deserializer,
                 response_serializer=handler.response_serializer,
             )
         if handler.unary_stream is not None:
             return grpc.unary_stream_rpc_method_handler(
-                _wrap_stream(handler.unary_stream, method, token, service_token),  # type: ignore[arg-type]
+                _wrap_stream(handler.unary_stream, method, metadata),  # type: ignore[arg-type]
                 request_deserializer=handler.request_deserializer,
                 response_serializer=handler.response_serializer,
             )
@@ -80,11 +80,10 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
 def _wrap_unary(
     behaviour: Callable[[Any, Context], Awaitable[Any]],
     method: str,
-    token: str | None,
-    service_token: str | None,
+    metadata: Any,
 ) -> Callable[[Any, Context], Awaitable[Any]]:
     async def wrapped(request: Any, context: Context) -> Any:
-        reset = set_caller_tokens(token, service_token)
+        reset = set_caller_metadata(metadata)
         started = time.perf_counter()
         outcome = "OK"
         try:
@@ -97,7 +96,7 @@ def _wrap_unary(
             await _abort_for(exc, context, method)
             raise  # unreachable: abort raises
         finally:
-            reset_caller_tokens(reset)
+            reset_caller_metadata(reset)
             _log_call(method, outcome, started)
 
     return wrapped
@@ -106,11 +105,10 @@ def _wrap_unary(
 def _wrap_stream(
     behaviour: Callable[[Any, Context], AsyncIterator[Any]],
     method: str,
-    token: str | None,
-    service_token: str | None,
+    metadata: Any,
 ) -> Callable[[Any, Context], AsyncIterator[Any]]:
     async def wrapped(request: Any, context: Context) -> AsyncIterator[Any]:
-        reset = set_caller_tokens(token, service_token)
+        reset = set_caller_metadata(metadata)
         started = time.perf_counter()
         outcome = "OK"
         try:
@@ -122,7 +120,7 @@ def _wrap_stream(
                 raise
             await _abort_for(exc, context, method)
         finally:
-            reset_caller_tokens(reset)
+            reset_caller_metadata(reset)
             _log_call(method, outcome, started)
 
     return wrapped

@@ -51,6 +51,7 @@ class GrpcServer:
         health_check: HealthCheck | None = None,
         health_interval: float = 5.0,
         grace: float = 10.0,
+        keep_caller_metadata: bool = True,
     ) -> None:
         self.component = component
         self._bindings = tuple(bindings)
@@ -64,7 +65,7 @@ class GrpcServer:
                 aio_server_interceptor(  # type: ignore[no-untyped-call]
                     filter_=filters.negate(filters.health_check())
                 ),
-                ServiceInterceptor(),
+                ServiceInterceptor(keep_metadata=keep_caller_metadata),
             ],
             options=[("grpc.so_reuseport", 0)],
         )

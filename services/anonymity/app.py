@@ -74,10 +74,10 @@ async def build(
     `attributes` and `record_writer` replace identity and the SQL record writer (tests).
     """
     engine = db.create_engine(settings.resolved_database_url)
-    identity = IdentityClient(
-        settings.identity_address,
-        ServiceCredentials.load(settings.data_dir, allow_dev=settings.environment == "dev"),
+    credentials = ServiceCredentials.load(
+        settings.data_dir, allow_dev=settings.environment == "dev"
     )
+    identity = IdentityClient(settings.identity_address, credentials)
     try:
         await db.migrate(engine, MIGRATIONS)
         keys = master_keys(settings)
@@ -91,7 +91,9 @@ async def build(
         )
         service = AnonymityService(store, vault, source, recorder, k=settings.k_anonymity)
         moderation = ModerationService(store, vault, recorder)
-        servicer = AnonymityServicer(service, moderation, CallerAuthenticator(identity.jwks))
+        servicer = AnonymityServicer(
+            service, moderation, CallerAuthenticator(identity.jwks), credentials
+        )
         server = GrpcServer(
             component="anonymity",
             bindings=[

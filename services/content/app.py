@@ -70,6 +70,8 @@ async def build(settings: ContentSettings) -> AsyncIterator[Content]:
             health_check=lambda: db.ping(engine),
             health_interval=settings.health_interval,
             grace=settings.shutdown_grace,
+            # Content must not learn who asks: it never sees the caller's metadata (P1).
+            keep_caller_metadata=False,
         )
         yield Content(settings, engine, store, service, engagement, server)
     finally:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from plumbing.auth.claims import AccessClaims
-from plumbing.auth.service import ServicePrincipal, require_service
+from plumbing.auth.service import RevealGrant, ServicePrincipal, require_service
 from plumbing.errors import (
     AlreadyExists,
     FieldViolation,
@@ -142,11 +142,20 @@ class IdentityService:
         token = self._issuer.issue(physician.user_id, physician.roles, physician.verification)
         return LoginResult(token=token, physician=physician)
 
-    async def get_physician(self, caller: AccessClaims | None, user_id: str) -> Physician:
-        """One profile: the caller's own, or anyone's for an ADMIN."""
+    async def get_physician(
+        self, caller: AccessClaims | None, user_id: str, *, revealed: RevealGrant | None = None
+    ) -> Physician:
+        """One profile: the caller's own, anyone's for an ADMIN, or one a reveal granted.
+
+        `revealed` is anonymity's grant, already checked to name this subject and caller: a
+        moderator reads exactly the profile an audited reveal just resolved, nothing else.
+        """
         actor = _require_caller(caller)
         _check_user_id(user_id)
-        if user_id != actor.user_id:
+        if revealed is not None:
+            require_role(actor.roles, Role.MODERATOR, Role.ADMIN)
+            log.info("profile read under a reveal grant (audit record %s)", revealed.record)
+        elif user_id != actor.user_id:
             require_role(actor.roles, Role.ADMIN)
         async with self._store.transaction() as repo:
             return await _get(repo, user_id)

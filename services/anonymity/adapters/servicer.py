@@ -7,6 +7,7 @@ from typing import Any
 from consilium.anonymity.v1 import anonymity_pb2 as pb
 from consilium.anonymity.v1 import anonymity_pb2_grpc
 from plumbing.auth import AccessClaims
+from plumbing.auth.service import RevealGrant, ServiceCredentials, mint_reveal_grant
 from plumbing.errors import Unauthenticated
 from plumbing.grpc.caller import caller_token
 from services.anonymity.adapters.callers import CallerAuthenticator
@@ -31,10 +32,12 @@ class AnonymityServicer(anonymity_pb2_grpc.AnonymityServiceServicer):
         service: AnonymityService,
         moderation: ModerationService,
         authenticator: CallerAuthenticator,
+        credentials: ServiceCredentials,
     ) -> None:
         self._service = service
         self._moderation = moderation
         self._auth = authenticator
+        self._credentials = credentials
 
     async def _caller(self) -> AccessClaims | None:
         return await self._auth.claims(caller_token())
@@ -105,10 +108,16 @@ class AnonymityServicer(anonymity_pb2_grpc.AnonymityServiceServicer):
     async def RevealAlias(
         self, request: pb.RevealAliasRequest, context: Context
     ) -> pb.RevealAliasResponse:
-        revealed = await self._moderation.reveal(
-            await self._caller_or_none(), request.alias_id, request.purpose
+        caller = await self._caller_or_none()
+        revealed = await self._moderation.reveal(caller, request.alias_id, request.purpose)
+        assert caller is not None  # reveal refused (and recorded) an anonymous caller
+        grant = mint_reveal_grant(
+            self._credentials,
+            RevealGrant(subject=revealed.user_id, actor=caller.user_id, record=revealed.record_id),
         )
-        return pb.RevealAliasResponse(user_id=revealed.user_id, audit_event_id=revealed.record_id)
+        return pb.RevealAliasResponse(
+            user_id=revealed.user_id, audit_event_id=revealed.record_id, reveal_grant=grant
+        )
 
     async def ActOnAlias(
         self, request: pb.ActOnAliasRequest, context: Context

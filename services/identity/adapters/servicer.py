@@ -8,9 +8,14 @@ from typing import Any
 from consilium.identity.v1 import identity_pb2 as pb
 from consilium.identity.v1 import identity_pb2_grpc
 from plumbing.auth.claims import AccessClaims
-from plumbing.auth.service import ServiceCredentials, ServicePrincipal
+from plumbing.auth.service import ServiceCredentials, ServicePrincipal, verify_reveal_grant
 from plumbing.errors import FieldViolation, InvalidArgument
-from plumbing.grpc.caller import caller_service_token, caller_token
+from plumbing.grpc.caller import (
+    REVEAL_GRANT_KEY,
+    caller_metadata,
+    caller_service_token,
+    caller_token,
+)
 from services.identity.adapters.converters import (
     persona_attributes_to_proto,
     physician_to_proto,
@@ -72,7 +77,14 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
     async def GetPhysician(
         self, request: pb.GetPhysicianRequest, context: Context
     ) -> pb.GetPhysicianResponse:
-        physician = await self._service.get_physician(self._caller(), request.user_id)
+        caller = self._caller()
+        grant = caller_metadata(REVEAL_GRANT_KEY)
+        revealed = None
+        if grant and caller is not None:
+            revealed = verify_reveal_grant(
+                self._credentials, grant, subject=request.user_id, actor=caller.user_id
+            )
+        physician = await self._service.get_physician(caller, request.user_id, revealed=revealed)
         return pb.GetPhysicianResponse(physician=physician_to_proto(physician))
 
     async def BatchGetPhysicians(

@@ -545,19 +545,26 @@ class RevealAliasResponse(_message.Message):
 
     USER_ID_FIELD_NUMBER: _builtins.int
     AUDIT_EVENT_ID_FIELD_NUMBER: _builtins.int
+    REVEAL_GRANT_FIELD_NUMBER: _builtins.int
     user_id: _builtins.str
     """Who is behind the alias; the gateway fetches the profile from identity."""
     audit_event_id: _builtins.str
     """The audit event that recorded this reveal."""
+    reveal_grant: _builtins.str
+    """A one-minute grant, signed with the service secret, that lets this caller (and only
+    this caller) read this one profile from identity: send it to identity's GetPhysician
+    as `x-consilium-reveal-grant` metadata. Without it a moderator cannot read profiles.
+    """
     def __init__(
         self,
         *,
         user_id: _builtins.str = ...,
         audit_event_id: _builtins.str = ...,
+        reveal_grant: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["audit_event_id", b"audit_event_id", "user_id", b"user_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["audit_event_id", b"audit_event_id", "reveal_grant", b"reveal_grant", "user_id", b"user_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -1,0 +1,189 @@
+"""The gateway's Starlette app: GraphQL over HTTP (and WebSocket later), health, limits."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+
+from gateway.auth import Authenticator
+from gateway.clients.anonymity import AnonymityClient
+from gateway.clients.content import ContentClient
+from gateway.clients.identity import IdentityClient
+from gateway.context import GatewayContext
+from gateway.health import healthz, readyz
+from gateway.loaders import create_loaders
+from gateway.schema.build import build_schema
+from gateway.settings import GatewaySettings
+
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+
+
+@dataclass(frozen=True, slots=True)
+class Upstreams:
+    """The clients shared by every request of this process."""
+
+    identity: IdentityClient
+    anonymity: AnonymityClient
+    content: ContentClient
+    authenticator: Authenticator
+
+    @classmethod
+    def connect(cls, settings: GatewaySettings) -> Upstreams:
+        deadline = settings.upstream_deadline
+        identity = IdentityClient(settings.identity_address, deadline=deadline)
+        return cls(
+            identity=identity,
+            anonymity=AnonymityClient(settings.anonymity_address, deadline=deadline),
+            content=ContentClient(settings.content_address, deadline=deadline),
+            authenticator=Authenticator(identity),
+        )
+
+    def health_targets(self) -> list[tuple[str, Any, str]]:
+        return [
+            ("identity", self.identity, "consilium.identity.v1.IdentityService"),
+            ("anonymity", self.anonymity, "consilium.anonymity.v1.AnonymityService"),
+            ("content", self.content, "consilium.content.v1.ContentService"),
+        ]
+
+    async def close(self) -> None:
+        for client in (self.identity, self.anonymity, self.content):
+            await client.close()
+
+
+class ConsiliumGraphQL(GraphQL[GatewayContext, None]):
+    """Strawberry's ASGI view with our typed context and GraphQL-over-HTTP content negotiation."""
+
+    def __init__(self, settings: GatewaySettings, upstreams: Upstreams) -> None:
+        super().__init__(
+            build_schema(settings),
+            graphql_ide="graphiql" if settings.dev else None,
+            allow_queries_via_get=True,
+        )
+        self._settings = settings
+        self._upstreams = upstreams
+
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket
+    ) -> GatewayContext:
+        auth = await self._upstreams.authenticator.authenticate(
+            request.headers.get("authorization")
+        )
+        return GatewayContext(
+            request=request,
+            response=response,
+            auth=auth,
+            upstreams=self._upstreams,
+            loaders=create_loaders(self._upstreams.anonymity, self._upstreams.content, auth.viewer),
+            settings=self._settings,
+        )
+
+    def create_response(self, response_data: Any, sub_response: Response) -> Response:
+        response = super().create_response(response_data, sub_response)
+        request = getattr(sub_response, "_consilium_request", None)
+        accept = request.headers.get("accept", "") if request is not None else ""
+        if GRAPHQL_RESPONSE in accept:
+            response.headers["content-type"] = GRAPHQL_RESPONSE
+        return response
+
+    async def get_sub_response(self, request: Request | WebSocket) -> Response:
+        sub_response = await super().get_sub_response(request)
+        sub_response._consilium_request = request  # type: ignore[attr-defined]
+        return sub_response
+
+
+class RequestLimits:
+    """Refuses bodies over `max_body_bytes` (413) and answers 504 past `timeout` seconds."""
+
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int, timeout: float) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+        self.timeout = timeout
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or ()).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
+            await _error(413, "PAYLOAD_TOO_LARGE", self._too_large())(scope, receive, send)
+            return
+        seen = 0
+
+        async def limited_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.max_body_bytes:
+                raise _BodyTooLarge
+            return message
+
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = True
+            await send(message)
+
+        try:
+            async with asyncio.timeout(self.timeout):
+                await self.app(scope, limited_receive, tracking_send)
+        except _BodyTooLarge:
+            if not started:
+                await _error(413, "PAYLOAD_TOO_LARGE", self._too_large())(scope, receive, send)
+        except TimeoutError:
+            if not started:
+                message = f"the request took longer than {self.timeout:g}s and was stopped"
+                await _error(504, "TIMEOUT", message)(scope, receive, send)
+
+    def _too_large(self) -> str:
+        return f"request body over {self.max_body_bytes} bytes; send a smaller query"
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+def _error(status: int, code: str, message: str) -> JSONResponse:
+    body = {"errors": [{"message": message, "extensions": {"code": code}}]}
+    return JSONResponse(body, status_code=status)
+
+
+def create_app(settings: GatewaySettings, upstreams: Upstreams | None = None) -> Starlette:
+    """The ASGI app; pass `upstreams` to share clients (tests), otherwise they are created."""
+    shared = upstreams or Upstreams.connect(settings)
+    graphql = ConsiliumGraphQL(settings, shared)
+    limited = RequestLimits(
+        graphql, max_body_bytes=settings.max_body_bytes, timeout=settings.request_timeout
+    )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        app.state.upstreams = shared
+        try:
+            yield
+        finally:
+            if upstreams is None:
+                await shared.close()
+
+    app = Starlette(
+        routes=[
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Route("/graphql", limited, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.upstreams = shared
+    return app

@@ -1,0 +1,102 @@
+"""Who is asking: bearer tokens verified offline with identity's public keys."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass, field
+
+from gateway.clients.identity import IdentityClient
+from plumbing.auth import AccessClaims, Role, TokenVerifier, VerificationStatus
+from plumbing.errors import DomainError, PermissionDenied, Unauthenticated
+from plumbing.grpc.caller import bearer_metadata
+
+log = logging.getLogger("consilium.gateway.auth")
+
+#: Fetch the key set again at most this often when a token names an unknown key.
+_REFRESH_INTERVAL = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    """The signed-in physician of this request."""
+
+    claims: AccessClaims
+    token: str = field(repr=False)
+
+    @property
+    def user_id(self) -> str:
+        return self.claims.user_id
+
+    @property
+    def metadata(self) -> tuple[tuple[str, str], ...]:
+        """gRPC metadata forwarding the token, for identity and anonymity only."""
+        return bearer_metadata(self.token)
+
+    def require_verified(self) -> Viewer:
+        if self.claims.verification is not VerificationStatus.VERIFIED:
+            raise PermissionDenied(
+                "only verified physicians can post, comment, react or vote; "
+                "an admin verifies new accounts after checking the NPI"
+            )
+        return self
+
+    def require_role(self, *roles: Role) -> Viewer:
+        if not self.claims.has_role(*roles):
+            names = " or ".join(r.value for r in roles)
+            raise PermissionDenied(f"this needs the {names} role")
+        return self
+
+
+@dataclass(frozen=True, slots=True)
+class Authentication:
+    """The outcome for one request: a viewer, nobody, or why the token was refused."""
+
+    viewer: Viewer | None = None
+    error: DomainError | None = None
+
+    def require(self) -> Viewer:
+        if self.error is not None:
+            raise self.error
+        if self.viewer is None:
+            raise Unauthenticated("sign in first: send `Authorization: Bearer <token>` from login")
+        return self.viewer
+
+
+class Authenticator:
+    """Verifies tokens offline; the key set comes from identity and follows key rotation."""
+
+    def __init__(self, identity: IdentityClient) -> None:
+        self._identity = identity
+        self._verifier: TokenVerifier | None = None
+        self._fetched_at = 0.0
+        self._lock = asyncio.Lock()
+
+    async def _refresh(self, *, force: bool) -> TokenVerifier:
+        async with self._lock:
+            stale = time.monotonic() - self._fetched_at > _REFRESH_INTERVAL
+            if self._verifier is None or (force and stale):
+                self._verifier = TokenVerifier.from_jwks(await self._identity.public_keys())
+                self._fetched_at = time.monotonic()
+            return self._verifier
+
+    async def authenticate(self, authorization: str | None) -> Authentication:
+        if not authorization:
+            return Authentication()
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            error = Unauthenticated("the Authorization header must be `Bearer <token>`")
+            return Authentication(error=error)
+        token = token.strip()
+        try:
+            verifier = await self._refresh(force=False)
+            try:
+                claims = verifier.verify(token)
+            except Unauthenticated as exc:
+                if "unknown key id" not in exc.message:
+                    raise
+                claims = (await self._refresh(force=True)).verify(token)
+        except DomainError as exc:
+            return Authentication(error=exc)
+        return Authentication(viewer=Viewer(claims, token))

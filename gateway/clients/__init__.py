@@ -1,0 +1,1 @@
+"""gRPC clients of the upstream services; each converts failures into domain errors."""

@@ -1,0 +1,74 @@
+"""Client of the anonymity service: aliases for writing, personas for reading, reveal."""
+
+from __future__ import annotations
+
+import grpc
+
+from consilium.anonymity.v1 import anonymity_pb2 as pb
+from consilium.anonymity.v1 import anonymity_pb2_grpc
+from gateway.clients.base import Metadata, invoke
+from plumbing.grpc.channel import create_channel
+
+_SERVICE = "consilium.anonymity.v1.AnonymityService"
+_IDEMPOTENT = (
+    "GetOrCreateAlias",
+    "BatchDescribeAliases",
+    "BatchCheckOwnership",
+    "BatchGetThreadAliases",
+    "ListAliases",
+)
+
+
+class AnonymityClient:
+    def __init__(self, address: str, *, deadline: float) -> None:
+        self.channel: grpc.aio.Channel = create_channel(
+            address, service=_SERVICE, idempotent_methods=_IDEMPOTENT, deadline=deadline
+        )
+        self._stub = anonymity_pb2_grpc.AnonymityServiceStub(self.channel)
+
+    async def close(self) -> None:
+        await self.channel.close()
+
+    async def alias_for(
+        self, user_id: str, visibility: int, scope_id: str, metadata: Metadata
+    ) -> str:
+        request = pb.GetOrCreateAliasRequest(
+            user_id=user_id,
+            visibility=visibility,
+            scope_id=scope_id,  # type: ignore[arg-type]
+        )
+        return (await invoke(self._stub.GetOrCreateAlias, request, metadata)).alias_id
+
+    async def new_thread_scope(self, metadata: Metadata) -> str:
+        reply = await invoke(self._stub.CreateThreadScope, pb.CreateThreadScopeRequest(), metadata)
+        return reply.scope_id
+
+    async def describe(self, alias_ids: list[str]) -> dict[str, pb.Persona]:
+        reply = await invoke(
+            self._stub.BatchDescribeAliases, pb.BatchDescribeAliasesRequest(alias_ids=alias_ids)
+        )
+        return {p.alias_id: p for p in reply.personas}
+
+    async def owned(self, user_id: str, alias_ids: list[str], metadata: Metadata) -> set[str]:
+        request = pb.BatchCheckOwnershipRequest(user_id=user_id, alias_ids=alias_ids)
+        reply = await invoke(self._stub.BatchCheckOwnership, request, metadata)
+        return set(reply.owned_alias_ids)
+
+    async def thread_aliases(
+        self, user_id: str, scope_ids: list[str], metadata: Metadata
+    ) -> dict[str, str]:
+        request = pb.BatchGetThreadAliasesRequest(user_id=user_id, scope_ids=scope_ids)
+        reply = await invoke(self._stub.BatchGetThreadAliases, request, metadata)
+        return {t.scope_id: t.alias_id for t in reply.thread_aliases}
+
+    async def reveal(
+        self, alias_id: str, purpose: str, metadata: Metadata
+    ) -> pb.RevealAliasResponse:
+        request = pb.RevealAliasRequest(alias_id=alias_id, purpose=purpose)
+        return await invoke(self._stub.RevealAlias, request, metadata)
+
+    async def suspend(self, alias_id: str, reason: str, metadata: Metadata) -> int:
+        request = pb.ActOnAliasRequest(
+            alias_id=alias_id, action=pb.ALIAS_ACTION_SUSPEND, reason=reason
+        )
+        return int((await invoke(self._stub.ActOnAlias, request, metadata)).state)

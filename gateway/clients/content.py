@@ -1,0 +1,116 @@
+"""Client of the content service. It takes no metadata at all: content must never learn who asks.
+
+Only alias ids, post ids and text cross this line; the end user's token, user id and any
+baggage stay in the gateway (OpenTelemetry propagates trace context only).
+"""
+
+from __future__ import annotations
+
+import grpc
+
+from consilium.content.v1 import content_pb2 as pb
+from consilium.content.v1 import content_pb2_grpc
+from consilium.content.v1 import types_pb2 as types
+from gateway.clients.base import invoke
+from plumbing.grpc.channel import create_channel
+
+_SERVICE = "consilium.content.v1.ContentService"
+_IDEMPOTENT = (
+    "GetPost",
+    "BatchGetPosts",
+    "ListFeed",
+    "Search",
+    "BatchCountComments",
+    "BatchListComments",
+    "BatchGetReactionSummaries",
+    "BatchGetPolls",
+    "ListCommunities",
+    "BatchGetCommunities",
+    # Writes carry a request id, so a retried create returns the first result.
+    "CreatePost",
+    "AddComment",
+)
+
+
+class ContentClient:
+    def __init__(self, address: str, *, deadline: float) -> None:
+        self.channel: grpc.aio.Channel = create_channel(
+            address, service=_SERVICE, idempotent_methods=_IDEMPOTENT, deadline=deadline
+        )
+        self._stub = content_pb2_grpc.ContentServiceStub(self.channel)
+
+    async def close(self) -> None:
+        await self.channel.close()
+
+    async def create_post(self, request: pb.CreatePostRequest) -> types.Post:
+        return (await invoke(self._stub.CreatePost, request)).post
+
+    async def add_comment(self, request: pb.AddCommentRequest) -> types.Comment:
+        return (await invoke(self._stub.AddComment, request)).comment
+
+    async def posts(self, post_ids: list[str]) -> dict[str, types.Post]:
+        reply = await invoke(self._stub.BatchGetPosts, pb.BatchGetPostsRequest(post_ids=post_ids))
+        return {p.post_id: p for p in reply.posts}
+
+    async def feed(self, community_id: str, first: int, after: str) -> pb.ListFeedResponse:
+        request = pb.ListFeedRequest(community_id=community_id, first=first, after=after)
+        return await invoke(self._stub.ListFeed, request)
+
+    async def search(self, text: str, first: int, after: str) -> pb.SearchResponse:
+        return await invoke(
+            self._stub.Search, pb.SearchRequest(text=text, first=first, after=after)
+        )
+
+    async def comment_counts(self, post_ids: list[str]) -> dict[str, int]:
+        reply = await invoke(
+            self._stub.BatchCountComments, pb.BatchCountCommentsRequest(post_ids=post_ids)
+        )
+        return {c.post_id: int(c.count) for c in reply.counts}
+
+    async def comment_pages(
+        self, queries: list[tuple[str, int, str]]
+    ) -> dict[tuple[str, int, str], pb.CommentPage]:
+        request = pb.BatchListCommentsRequest(
+            queries=[pb.CommentPageQuery(post_id=p, first=f, after=a) for p, f, a in queries]
+        )
+        reply = await invoke(self._stub.BatchListComments, request)
+        pages = {page.post_id: page for page in reply.pages}
+        return {q: pages.get(q[0], pb.CommentPage(post_id=q[0])) for q in queries}
+
+    async def reaction_summaries(
+        self, post_ids: list[str], viewer_alias_ids: list[str]
+    ) -> dict[str, types.ReactionSummary]:
+        request = pb.BatchGetReactionSummariesRequest(
+            post_ids=post_ids, viewer_alias_ids=viewer_alias_ids
+        )
+        reply = await invoke(self._stub.BatchGetReactionSummaries, request)
+        return {s.post_id: s for s in reply.summaries}
+
+    async def react(self, post_id: str, alias_id: str, kind: int) -> types.ReactionSummary:
+        request = pb.ReactRequest(post_id=post_id, reactor_alias_id=alias_id, kind=kind)  # type: ignore[arg-type]
+        return (await invoke(self._stub.React, request)).summary
+
+    async def polls(
+        self, post_ids: list[str], viewer_alias_ids: list[str]
+    ) -> dict[str, types.Poll]:
+        request = pb.BatchGetPollsRequest(post_ids=post_ids, viewer_alias_ids=viewer_alias_ids)
+        reply = await invoke(self._stub.BatchGetPolls, request)
+        return {p.post_id: p for p in reply.polls}
+
+    async def vote(self, post_id: str, alias_id: str, option: int) -> types.Poll:
+        request = pb.VotePollRequest(post_id=post_id, voter_alias_id=alias_id, option_index=option)
+        return (await invoke(self._stub.VotePoll, request)).poll
+
+    async def communities(self) -> list[types.Community]:
+        reply = await invoke(self._stub.ListCommunities, pb.ListCommunitiesRequest())
+        return list(reply.communities)
+
+    async def communities_by_id(self, community_ids: list[str]) -> dict[str, types.Community]:
+        request = pb.BatchGetCommunitiesRequest(community_ids=community_ids)
+        reply = await invoke(self._stub.BatchGetCommunities, request)
+        return {c.community_id: c for c in reply.communities}
+
+    async def hide_aliases(self, alias_ids: list[str], hidden: bool) -> None:
+        await invoke(
+            self._stub.SetAliasHidden, pb.SetAliasHiddenRequest(alias_ids=alias_ids, hidden=hidden)
+        )

@@ -1,0 +1,58 @@
+"""Client of the identity service: sign-up, sign-in, keys, profiles and admin actions."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import grpc
+
+from consilium.identity.v1 import identity_pb2 as pb
+from consilium.identity.v1 import identity_pb2_grpc
+from gateway.clients.base import Metadata, invoke
+from plumbing.grpc.channel import create_channel
+
+_SERVICE = "consilium.identity.v1.IdentityService"
+_IDEMPOTENT = (
+    "GetPublicKeys",
+    "GetPhysician",
+    "BatchGetPhysicians",
+    "ListSpecialties",
+    "CountVerifiedBySpecialty",
+)
+
+
+class IdentityClient:
+    """The end user's token travels in `metadata`; identity checks it again itself."""
+
+    def __init__(self, address: str, *, deadline: float) -> None:
+        self.channel: grpc.aio.Channel = create_channel(
+            address, service=_SERVICE, idempotent_methods=_IDEMPOTENT, deadline=deadline
+        )
+        self._stub = identity_pb2_grpc.IdentityServiceStub(self.channel)
+
+    async def close(self) -> None:
+        await self.channel.close()
+
+    async def register(self, request: pb.RegisterRequest) -> pb.Physician:
+        return (await invoke(self._stub.Register, request)).physician
+
+    async def login(self, email: str, password: str) -> pb.LoginResponse:
+        return await invoke(self._stub.Login, pb.LoginRequest(email=email, password=password))
+
+    async def public_keys(self) -> dict[str, Any]:
+        reply = await invoke(self._stub.GetPublicKeys, pb.GetPublicKeysRequest())
+        keys: dict[str, Any] = json.loads(reply.jwks_json)
+        return keys
+
+    async def get_physician(self, user_id: str, metadata: Metadata) -> pb.Physician:
+        request = pb.GetPhysicianRequest(user_id=user_id)
+        return (await invoke(self._stub.GetPhysician, request, metadata)).physician
+
+    async def verify(self, user_id: str, approve: bool, metadata: Metadata) -> pb.Physician:
+        request = pb.VerifyPhysicianRequest(user_id=user_id, approve=approve)
+        return (await invoke(self._stub.VerifyPhysician, request, metadata)).physician
+
+    async def list_specialties(self) -> list[pb.Specialty]:
+        reply = await invoke(self._stub.ListSpecialties, pb.ListSpecialtiesRequest())
+        return list(reply.specialties)

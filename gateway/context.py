@@ -1,0 +1,32 @@
+"""The typed per-request context every resolver receives as `info.context`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import Request
+from starlette.websockets import WebSocket
+
+from gateway.auth import Authentication, Viewer
+from gateway.loaders import Loaders
+
+if TYPE_CHECKING:
+    from gateway.app import Upstreams
+    from gateway.settings import GatewaySettings
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayContext:
+    """Built fresh for each request: its viewer, its loaders, the shared clients."""
+
+    request: Request | WebSocket
+    response: Any
+    auth: Authentication
+    upstreams: Upstreams
+    loaders: Loaders
+    settings: GatewaySettings
+
+    @property
+    def viewer(self) -> Viewer | None:
+        return self.auth.viewer

@@ -1,0 +1,1 @@
+"""Schema extensions: error shaping and masking, limits, telemetry."""

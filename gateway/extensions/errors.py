@@ -1,0 +1,72 @@
+"""Errors as clients see them: `extensions.code` and field violations; everything else masked."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from graphql.error import GraphQLError
+from opentelemetry import trace
+from strawberry.extensions import MaskErrors
+
+from plumbing.errors import DomainError, ErrorCode
+
+log = logging.getLogger("consilium.gateway.errors")
+
+#: The one table from domain error codes to GraphQL `extensions.code`.
+GRAPHQL_CODES: dict[ErrorCode, str] = {
+    ErrorCode.INVALID_ARGUMENT: "BAD_USER_INPUT",
+    ErrorCode.NOT_FOUND: "NOT_FOUND",
+    ErrorCode.ALREADY_EXISTS: "ALREADY_EXISTS",
+    ErrorCode.UNAUTHENTICATED: "UNAUTHENTICATED",
+    ErrorCode.PERMISSION_DENIED: "FORBIDDEN",
+    ErrorCode.FAILED_PRECONDITION: "FAILED_PRECONDITION",
+    ErrorCode.UNAVAILABLE: "UNAVAILABLE",
+    ErrorCode.INTERNAL: "INTERNAL_SERVER_ERROR",
+}
+
+
+def _trace_id() -> str:
+    ctx = trace.get_current_span().get_span_context()
+    return format(ctx.trace_id, "032x") if ctx.is_valid else ""
+
+
+class ShapeErrors(MaskErrors):
+    """Domain errors keep their (personal-data-free) message, with a code and the bad fields.
+
+    GraphQL's own errors (syntax, validation, bad variables) pass with GRAPHQL_VALIDATION_FAILED.
+    Anything else is a bug: logged with the trace id, and the client gets only that id.
+    """
+
+    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        return [self._shape(error) for error in errors]
+
+    def _shape(self, error: GraphQLError) -> GraphQLError:
+        original = error.original_error
+        extensions: dict[str, Any]
+        if isinstance(original, DomainError):
+            message = original.message
+            extensions = {"code": GRAPHQL_CODES[original.code]}
+            if original.violations:
+                extensions["fieldViolations"] = [
+                    {"field": v.field, "description": v.description} for v in original.violations
+                ]
+        elif original is None:
+            message = error.message
+            extensions = {"code": (error.extensions or {}).get("code", "GRAPHQL_VALIDATION_FAILED")}
+        else:
+            trace_id = _trace_id()
+            log.error(
+                "unexpected error resolving %s (trace %s)", error.path, trace_id, exc_info=original
+            )
+            message = "Unexpected error; quote the trace id when you report it."
+            extensions = {"code": "INTERNAL_SERVER_ERROR", "traceId": trace_id}
+        return GraphQLError(
+            message,
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            original_error=None,
+            extensions=extensions,
+        )

@@ -1,0 +1,1 @@
+"""The GraphQL schema (an Apollo Federation v2 subgraph), assembled from small modules."""

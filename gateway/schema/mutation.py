@@ -1,0 +1,229 @@
+"""The Mutation root: the gateway asks anonymity for an alias, then calls content with it alone."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import strawberry
+from google.protobuf.timestamp_pb2 import Timestamp
+from strawberry.types import Info
+
+from consilium.content.v1 import content_pb2 as cpb
+from consilium.content.v1 import types_pb2 as ctypes
+from consilium.identity.v1 import identity_pb2 as ipb
+from gateway.context import GatewayContext
+from gateway.schema.types.engagement import Poll
+from gateway.schema.types.enums import (
+    AGE_BAND,
+    POST_KIND,
+    REACTION,
+    SEX,
+    VISIBILITY,
+    AgeBand,
+    PostKind,
+    Reaction,
+    Sex,
+    Visibility,
+    to_proto,
+)
+from gateway.schema.types.identity import AuthPayload, Physician, RegisterInput, ViewerProfile
+from gateway.schema.types.posts import Comment, Post
+from plumbing.auth import Role
+from plumbing.errors import FieldViolation, InvalidArgument, NotFound
+
+Ctx = Info[GatewayContext, None]
+
+
+@strawberry.input
+class CaseInput:
+    age_band: AgeBand
+    sex: Sex
+    presenting_complaint: str
+    history: str = ""
+    question: str
+    specialty_tags: list[str] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class CreatePostInput:
+    kind: PostKind
+    community: strawberry.ID
+    title: str
+    body: str = ""
+    visibility: Visibility = Visibility.PSEUDONYMOUS
+    case: CaseInput | None = None
+    poll_options: list[str] | None = None
+    poll_closes_at: datetime | None = None
+
+
+@strawberry.input
+class AddCommentInput:
+    post_id: strawberry.ID
+    body: str
+    visibility: Visibility = Visibility.PSEUDONYMOUS
+    parent_id: strawberry.ID | None = None
+
+
+def _case(case: CaseInput | None) -> ctypes.CaseInput | None:
+    if case is None:
+        return None
+    return ctypes.CaseInput(
+        age_band=to_proto(case.age_band, AGE_BAND),  # type: ignore[arg-type]
+        sex=to_proto(case.sex, SEX),  # type: ignore[arg-type]
+        presenting_complaint=case.presenting_complaint,
+        history=case.history,
+        question=case.question,
+        specialty_tags=case.specialty_tags,
+    )
+
+
+async def _payload(info: Ctx, email: str, password: str) -> AuthPayload:
+    reply = await info.context.upstreams.identity.login(email, password)
+    return AuthPayload(token=reply.access_token, viewer=ViewerProfile.from_proto(reply.physician))
+
+
+async def _post(info: Ctx, post_id: str) -> ctypes.Post:
+    found = await info.context.loaders.posts.load(post_id)
+    if found is None or found.hidden:
+        raise NotFound("no such post")
+    return found
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="A new PENDING physician, signed in.")
+    async def register(self, info: Ctx, input: RegisterInput) -> AuthPayload:
+        await info.context.upstreams.identity.register(
+            ipb.RegisterRequest(
+                email=input.email,
+                password=input.password,
+                full_name=input.full_name,
+                npi=input.npi,
+                specialty_code=input.specialty,
+                country=input.country,
+            )
+        )
+        return await _payload(info, input.email, input.password)
+
+    @strawberry.mutation
+    async def login(self, info: Ctx, email: str, password: str) -> AuthPayload:
+        return await _payload(info, email, password)
+
+    @strawberry.mutation(description="VERIFIED physicians only; the author is an alias.")
+    async def create_post(self, info: Ctx, input: CreatePostInput) -> Post:
+        viewer = info.context.auth.require().require_verified()
+        anonymity = info.context.upstreams.anonymity
+        if input.kind is PostKind.CASE and input.case is None:
+            raise InvalidArgument([FieldViolation("case", "a CASE post needs its case details")])
+        scope = await anonymity.new_thread_scope(viewer.metadata)
+        alias = await anonymity.alias_for(
+            viewer.user_id, to_proto(input.visibility, VISIBILITY), scope, viewer.metadata
+        )
+        closes_at = None
+        if input.poll_closes_at is not None:
+            closes_at = Timestamp()
+            closes_at.FromDatetime(input.poll_closes_at)
+        post = await info.context.upstreams.content.create_post(
+            cpb.CreatePostRequest(
+                request_id=uuid.uuid4().hex,
+                kind=to_proto(input.kind, POST_KIND),  # type: ignore[arg-type]
+                community_id=str(input.community),
+                thread_scope_id=scope,
+                author_alias_id=alias,
+                title=input.title,
+                body=input.body,
+                case=_case(input.case),
+                poll_options=input.poll_options or [],
+                poll_closes_at=closes_at,
+            )
+        )
+        return Post.from_proto(post)
+
+    @strawberry.mutation
+    async def add_comment(self, info: Ctx, input: AddCommentInput) -> Comment:
+        viewer = info.context.auth.require().require_verified()
+        post = await _post(info, str(input.post_id))
+        alias = await info.context.upstreams.anonymity.alias_for(
+            viewer.user_id,
+            to_proto(input.visibility, VISIBILITY),
+            post.thread_scope_id,
+            viewer.metadata,
+        )
+        comment = await info.context.upstreams.content.add_comment(
+            cpb.AddCommentRequest(
+                request_id=uuid.uuid4().hex,
+                post_id=post.post_id,
+                parent_id=str(input.parent_id or ""),
+                author_alias_id=alias,
+                body=input.body,
+            )
+        )
+        return Comment.from_proto(comment)
+
+    @strawberry.mutation(description="Reacts with the viewer's alias for this thread only.")
+    async def react(self, info: Ctx, post_id: strawberry.ID, reaction: Reaction) -> Post:
+        info.context.auth.require().require_verified()
+        post = await _post(info, str(post_id))
+        alias = await _thread_alias(info, post)
+        await info.context.upstreams.content.react(
+            post.post_id, alias, to_proto(reaction, REACTION)
+        )
+        # The viewer may have just got a thread alias; what was loaded before is stale.
+        info.context.loaders.reactions.clear_all()
+        info.context.loaders.thread_aliases.clear_all()
+        return Post.from_proto(post)
+
+    @strawberry.mutation(description="One vote per physician per poll, by a per-poll alias.")
+    async def vote_poll(self, info: Ctx, post_id: strawberry.ID, option: int) -> Poll:
+        info.context.auth.require().require_verified()
+        post = await _post(info, str(post_id))
+        alias = await _thread_alias(info, post)
+        return Poll.from_proto(
+            await info.context.upstreams.content.vote(post.post_id, alias, option)
+        )
+
+    @strawberry.mutation(description="ADMIN: approve or reject a physician after the NPI check.")
+    async def verify_physician(self, info: Ctx, user_id: strawberry.ID, approve: bool) -> Physician:
+        viewer = info.context.auth.require().require_role(Role.ADMIN)
+        physician = await info.context.upstreams.identity.verify(
+            str(user_id), approve, viewer.metadata
+        )
+        return Physician.from_proto(physician)
+
+    @strawberry.mutation(
+        description="MODERATOR or ADMIN: who wrote this, under a stated purpose; audited."
+    )
+    async def reveal_author(self, info: Ctx, alias_id: strawberry.ID, purpose: str) -> Physician:
+        viewer = info.context.auth.require().require_role(Role.MODERATOR, Role.ADMIN)
+        revealed = await info.context.upstreams.anonymity.reveal(
+            str(alias_id), purpose, viewer.metadata
+        )
+        physician = await info.context.upstreams.identity.get_physician(
+            revealed.user_id, (*viewer.metadata, *revealed_grant(revealed))
+        )
+        return Physician.from_proto(physician)
+
+    @strawberry.mutation(description="MODERATOR: suspend the person behind an alias, unrevealed.")
+    async def suspend_author(self, info: Ctx, alias_id: strawberry.ID, reason: str) -> bool:
+        viewer = info.context.auth.require().require_role(Role.MODERATOR, Role.ADMIN)
+        await info.context.upstreams.anonymity.suspend(str(alias_id), reason, viewer.metadata)
+        await info.context.upstreams.content.hide_aliases([str(alias_id)], True)
+        return True
+
+
+async def _thread_alias(info: Ctx, post: ctypes.Post) -> str:
+    """The viewer's ANONYMOUS alias of this thread: reactions and votes never link threads."""
+    viewer = info.context.auth.require()
+    return await info.context.upstreams.anonymity.alias_for(
+        viewer.user_id,
+        to_proto(Visibility.ANONYMOUS, VISIBILITY),
+        post.thread_scope_id,
+        viewer.metadata,
+    )
+
+
+def revealed_grant(revealed: object) -> tuple[tuple[str, str], ...]:
+    """Metadata carrying anonymity's reveal grant to identity, when anonymity issued one."""
+    grant = getattr(revealed, "reveal_grant", "")
+    return (("x-consilium-reveal-grant", grant),) if grant else ()

@@ -1,0 +1,214 @@
+"""Posts, comments, communities and their connections; authors are personas, never people."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import strawberry
+from strawberry.types import Info
+
+from consilium.content.v1 import content_pb2 as cpb
+from consilium.content.v1 import types_pb2 as ctypes
+from gateway.context import GatewayContext
+from gateway.schema.types.author import Author, load_author
+from gateway.schema.types.engagement import Poll, ReactionSummary
+from gateway.schema.types.enums import (
+    AGE_BAND,
+    CASE_STATUS,
+    POST_KIND,
+    SEX,
+    AgeBand,
+    CaseStatus,
+    PostKind,
+    Sex,
+    from_proto,
+)
+from plumbing.errors import FieldViolation, InvalidArgument
+
+
+def check_page_size(first: int, settings_max: int, field: str = "first") -> int:
+    if not 1 <= first <= settings_max:
+        raise InvalidArgument([FieldViolation(field, f"must be between 1 and {settings_max}")])
+    return first
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None = strawberry.field(description="Pass as `after` for the next page.")
+
+
+@strawberry.type
+class Community:
+    id: strawberry.ID
+    name: str
+    description: str
+
+    @classmethod
+    def from_proto(cls, community: ctypes.Community) -> Community:
+        return cls(
+            id=strawberry.ID(community.community_id),
+            name=community.name,
+            description=community.description,
+        )
+
+
+@strawberry.type
+class CaseDetails:
+    age_band: AgeBand | None
+    sex: Sex | None
+    presenting_complaint: str
+    history: str
+    question: str
+    specialty_tags: list[str]
+    status: CaseStatus | None
+    resolution: str | None
+
+    @classmethod
+    def from_proto(cls, case: ctypes.CaseDetails) -> CaseDetails:
+        return cls(
+            age_band=from_proto(AgeBand, AGE_BAND, case.age_band),
+            sex=from_proto(Sex, SEX, case.sex),
+            presenting_complaint=case.presenting_complaint,
+            history=case.history,
+            question=case.question,
+            specialty_tags=list(case.specialty_tags),
+            status=from_proto(CaseStatus, CASE_STATUS, case.status),
+            resolution=case.resolution or None,
+        )
+
+
+def _time(stamp: object) -> datetime:
+    return stamp.ToDatetime(UTC)  # type: ignore[attr-defined,no-any-return]
+
+
+@strawberry.type
+class Comment:
+    id: strawberry.ID
+    body: str
+    created_at: datetime
+    parent_id: strawberry.ID | None
+    author_alias_id: strawberry.Private[str]
+
+    @strawberry.field
+    async def author(self, info: Info[GatewayContext, None]) -> Author:
+        return await load_author(info, self.author_alias_id)
+
+    @strawberry.field
+    async def viewer_is_author(self, info: Info[GatewayContext, None]) -> bool:
+        return bool(await info.context.loaders.owned.load(self.author_alias_id))
+
+    @classmethod
+    def from_proto(cls, comment: ctypes.Comment) -> Comment:
+        return cls(
+            id=strawberry.ID(comment.comment_id),
+            body=comment.body,
+            created_at=_time(comment.created_at),
+            parent_id=strawberry.ID(comment.parent_id) if comment.parent_id else None,
+            author_alias_id=comment.author_alias_id,
+        )
+
+
+@strawberry.type
+class CommentConnection:
+    nodes: list[Comment]
+    page_info: PageInfo
+
+    @classmethod
+    def from_proto(cls, page: cpb.CommentPage | None) -> CommentConnection:
+        if page is None:
+            return cls(nodes=[], page_info=PageInfo(has_next_page=False, end_cursor=None))
+        return cls(
+            nodes=[Comment.from_proto(c) for c in page.comments],
+            page_info=PageInfo(
+                has_next_page=page.has_next_page, end_cursor=page.next_cursor or None
+            ),
+        )
+
+
+@strawberry.federation.type(keys=["id"])
+class Post:
+    id: strawberry.ID
+    kind: PostKind
+    title: str
+    body: str
+    created_at: datetime
+    proto: strawberry.Private[ctypes.Post]
+
+    @strawberry.field
+    async def community(self, info: Info[GatewayContext, None]) -> Community:
+        found = await info.context.loaders.communities.load(self.proto.community_id)
+        if found is None:
+            return Community(id=strawberry.ID(self.proto.community_id), name="", description="")
+        return Community.from_proto(found)
+
+    @strawberry.field
+    async def author(self, info: Info[GatewayContext, None]) -> Author:
+        return await load_author(info, self.proto.author_alias_id)
+
+    @strawberry.field
+    async def viewer_is_author(self, info: Info[GatewayContext, None]) -> bool:
+        return bool(await info.context.loaders.owned.load(self.proto.author_alias_id))
+
+    @strawberry.field
+    async def comment_count(self, info: Info[GatewayContext, None]) -> int:
+        return await info.context.loaders.comment_counts.load(str(self.id)) or 0
+
+    @strawberry.field
+    async def comments(
+        self, info: Info[GatewayContext, None], first: int = 20, after: str | None = None
+    ) -> CommentConnection:
+        check_page_size(first, info.context.settings.max_page_size)
+        page = await info.context.loaders.comment_pages.load((str(self.id), first, after or ""))
+        return CommentConnection.from_proto(page)
+
+    @strawberry.field
+    async def reactions(self, info: Info[GatewayContext, None]) -> ReactionSummary:
+        key = (str(self.id), self.proto.thread_scope_id)
+        return ReactionSummary.from_proto(await info.context.loaders.reactions.load(key))
+
+    @strawberry.field
+    async def poll(self, info: Info[GatewayContext, None]) -> Poll | None:
+        if self.kind is not PostKind.POLL:
+            return None
+        found = await info.context.loaders.polls.load((str(self.id), self.proto.thread_scope_id))
+        return Poll.from_proto(found) if found is not None else None
+
+    @strawberry.field(name="case")
+    def case_details(self) -> CaseDetails | None:
+        if self.kind is not PostKind.CASE:
+            return None
+        return CaseDetails.from_proto(self.proto.case)
+
+    @classmethod
+    def from_proto(cls, post: ctypes.Post) -> Post:
+        return cls(
+            id=strawberry.ID(post.post_id),
+            kind=from_proto(PostKind, POST_KIND, post.kind) or PostKind.DISCUSSION,
+            title=post.title,
+            body=post.body,
+            created_at=_time(post.created_at),
+            proto=post,
+        )
+
+    @classmethod
+    async def resolve_reference(
+        cls, info: Info[GatewayContext, None], id: strawberry.ID
+    ) -> Post | None:
+        found = await info.context.loaders.posts.load(str(id))
+        return cls.from_proto(found) if found is not None else None
+
+
+@strawberry.type
+class PostConnection:
+    nodes: list[Post]
+    page_info: PageInfo
+
+    @classmethod
+    def from_page(
+        cls, posts: list[ctypes.Post], next_cursor: str, has_next: bool
+    ) -> PostConnection:
+        return cls(
+            nodes=[Post.from_proto(p) for p in posts],
+            page_info=PageInfo(has_next_page=has_next, end_cursor=next_cursor or None),
+        )

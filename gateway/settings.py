@@ -1,0 +1,49 @@
+"""Gateway settings: `CONSILIUM_GATEWAY_*` plus the shared data dir and environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from plumbing.settings import DEFAULT_PORTS
+
+
+def _upstream(component: str) -> str:
+    return f"127.0.0.1:{DEFAULT_PORTS[component]}"
+
+
+class GatewaySettings(BaseSettings):
+    """Where the gateway listens, where its upstreams are, and the limits it enforces."""
+
+    model_config = SettingsConfigDict(env_prefix="CONSILIUM_GATEWAY_", extra="ignore")
+
+    data_dir: Path = Field(
+        default=Path(".consilium"), validation_alias=AliasChoices("CONSILIUM_DATA_DIR", "data_dir")
+    )
+    environment: Literal["dev", "production"] = Field(
+        default="dev", validation_alias=AliasChoices("CONSILIUM_ENV", "environment")
+    )
+    host: str = "127.0.0.1"
+    port: int = Field(default=DEFAULT_PORTS["gateway"], ge=0, le=65535)
+    identity_address: str = _upstream("identity")
+    anonymity_address: str = _upstream("anonymity")
+    content_address: str = _upstream("content")
+    log_level: str = "INFO"
+    log_format: Literal["json", "text"] = "json"
+
+    #: Seconds every upstream call may take; the whole request gets `request_timeout`.
+    upstream_deadline: float = Field(default=5.0, gt=0)
+    request_timeout: float = Field(default=15.0, gt=0)
+    max_depth: int = Field(default=10, ge=1)
+    max_tokens: int = Field(default=2000, ge=10)
+    max_aliases: int = Field(default=15, ge=1)
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    max_page_size: int = Field(default=50, ge=1)
+
+    @property
+    def dev(self) -> bool:
+        """Dev mode: GraphiQL, introspection and field suggestions on."""
+        return self.environment == "dev"

@@ -1,0 +1,1 @@
+"""Shared test support: starting the whole system on loopback."""

@@ -1,0 +1,190 @@
+"""The whole system in one test process: every service over real gRPC, the gateway over HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+
+from gateway.app import create_app
+from gateway.settings import GatewaySettings
+from plumbing.auth import Role, VerificationStatus
+from services.anonymity.app import build as build_anonymity
+from services.anonymity.settings import AnonymitySettings
+from services.content.app import build as build_content
+from services.content.settings import ContentSettings
+from services.identity.app import build as build_identity
+from services.identity.domain.passwords import HashParameters, Passwords
+from services.identity.domain.physician import Physician, new_user_id
+from services.identity.domain.validation import npi_check_digit
+from services.identity.settings import IdentitySettings
+
+PASSWORD = "correct horse battery staple 42"
+_FAST = {"argon2_time_cost": 1, "argon2_memory_kib": 64, "argon2_parallelism": 1}
+_npis = iter(range(200_000, 999_999))
+
+
+def next_npi() -> str:
+    stem = f"1{next(_npis):08d}"
+    return stem + npi_check_digit(stem)
+
+
+class GraphQLError(AssertionError):
+    """A GraphQL response carried errors the test did not expect."""
+
+
+@dataclass
+class System:
+    """Handles on the running system, plus helpers to act as particular people."""
+
+    data_dir: Path
+    gateway_url: str
+    http: httpx.AsyncClient
+    identity: Any
+    anonymity: Any
+    content: Any
+    database_urls: dict[str, str] = field(default_factory=dict)
+
+    async def graphql(
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        *,
+        token: str | None = None,
+        expect_errors: bool = False,
+    ) -> dict[str, Any]:
+        headers = {"authorization": f"Bearer {token}"} if token else {}
+        reply = await self.http.post(
+            self.gateway_url, json={"query": query, "variables": variables or {}}, headers=headers
+        )
+        assert reply.status_code == 200, reply.text
+        body: dict[str, Any] = reply.json()
+        if not expect_errors and body.get("errors"):
+            raise GraphQLError(body["errors"])
+        return body
+
+    async def register(self, **overrides: str) -> tuple[str, str]:
+        """A new PENDING member through GraphQL; returns (user id, token)."""
+        values = {
+            "email": f"{new_user_id()[4:14]}@example.org",
+            "password": PASSWORD,
+            "fullName": "Dr. Test Person",
+            "npi": next_npi(),
+            "specialty": "207RC0000X",
+            "country": "US",
+        }
+        values.update(overrides)
+        body = await self.graphql(
+            "mutation($input: RegisterInput!) { register(input: $input) { token viewer { id } } }",
+            {"input": values},
+        )
+        payload = body["data"]["register"]
+        return payload["viewer"]["id"], payload["token"]
+
+    async def account(self, *roles: Role, verified: bool = True, **fields: str) -> tuple[str, str]:
+        """An account stored directly with `roles` (bootstrap); returns (user id, token)."""
+        user_id = new_user_id()
+        email = fields.get("email", f"{user_id[4:16]}@staff.example.org")
+        physician = Physician(
+            user_id=user_id,
+            email=email,
+            full_name=fields.get("full_name", "Dr. Staff Member"),
+            npi=fields.get("npi", next_npi()),
+            specialty_code=fields.get("specialty_code", "207R00000X"),
+            country="US",
+            verification=VerificationStatus.VERIFIED if verified else VerificationStatus.PENDING,
+            roles=frozenset({Role.MEMBER, *roles}),
+            created_at=datetime.now(UTC),
+        )
+        passwords = Passwords(HashParameters(time_cost=1, memory_cost_kib=64, parallelism=1))
+        async with self.identity.store.transaction() as repo:
+            await repo.add(physician, passwords.hash_password(PASSWORD))
+        body = await self.graphql(
+            "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }",
+            {"e": email, "p": PASSWORD},
+        )
+        return user_id, body["data"]["login"]["token"]
+
+
+def _free_socket() -> socket.socket:
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+@contextlib.asynccontextmanager
+async def run_system(
+    data_dir: Path, database_urls: dict[str, str] | None = None, **gateway: Any
+) -> AsyncIterator[System]:
+    """Starts identity, anonymity, content and the gateway; stops them in reverse order."""
+    urls = database_urls or {}
+
+    def db(name: str) -> str:
+        return urls.get(name) or f"sqlite+aiosqlite:///{data_dir / name / f'{name}.db'}"
+
+    common: dict[str, Any] = {"data_dir": data_dir, "port": 0, "log_format": "text"}
+    async with contextlib.AsyncExitStack() as stack:
+        identity = await stack.enter_async_context(
+            build_identity(IdentitySettings(database_url=db("identity"), **common, **_FAST))
+        )
+        identity_port = await identity.server.start()
+        stack.push_async_callback(identity.server.stop)
+        anonymity = await stack.enter_async_context(
+            build_anonymity(
+                AnonymitySettings(
+                    database_url=db("anonymity"),
+                    identity_address=f"127.0.0.1:{identity_port}",
+                    **common,
+                )
+            )
+        )
+        anonymity_port = await anonymity.server.start()
+        stack.push_async_callback(anonymity.server.stop)
+        content = await stack.enter_async_context(
+            build_content(ContentSettings(database_url=db("content"), **common))
+        )
+        content_port = await content.server.start()
+        stack.push_async_callback(content.server.stop)
+
+        settings = GatewaySettings(
+            data_dir=data_dir,
+            identity_address=f"127.0.0.1:{identity_port}",
+            anonymity_address=f"127.0.0.1:{anonymity_port}",
+            content_address=f"127.0.0.1:{content_port}",
+            **gateway,
+        )
+        server = uvicorn.Server(
+            uvicorn.Config(create_app(settings), log_config=None, access_log=False, lifespan="on")
+        )
+        sock = _free_socket()
+        stack.callback(sock.close)
+        port = sock.getsockname()[1]
+        task = asyncio.create_task(server.serve(sockets=[sock]))
+
+        async def stop_gateway() -> None:
+            server.should_exit = True
+            await task
+
+        stack.push_async_callback(stop_gateway)
+        async with asyncio.timeout(30):
+            while not server.started:  # noqa: ASYNC110 - uvicorn offers no started event
+                await asyncio.sleep(0.02)
+        http = await stack.enter_async_context(httpx.AsyncClient(timeout=30))
+        yield System(
+            data_dir=data_dir,
+            gateway_url=f"http://127.0.0.1:{port}/graphql",
+            http=http,
+            identity=identity,
+            anonymity=anonymity,
+            content=content,
+            database_urls={n: db(n) for n in ("identity", "anonymity", "content")},
+        )
