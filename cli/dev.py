@@ -8,6 +8,8 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -23,8 +25,12 @@ def _say(step: str) -> None:
     print(f"==> {step}", flush=True)
 
 
-async def _wait_serving(address: str, service: str, process: subprocess.Popen[bytes]) -> None:
-    """Waits until `service` at `address` reports SERVING, the process dies, or time runs out."""
+def port_of(name: str) -> int:
+    return int(os.environ.get(f"CONSILIUM_{name.upper()}_PORT", DEFAULT_PORTS[name]))
+
+
+async def wait_grpc_serving(address: str, service: str, process: subprocess.Popen[bytes]) -> None:
+    """Waits until `service` reports SERVING, the process dies, or time runs out."""
     deadline = time.monotonic() + _START_TIMEOUT
     async with grpc.aio.insecure_channel(address) as channel:
         stub = health_pb2_grpc.HealthStub(channel)
@@ -43,24 +49,55 @@ async def _wait_serving(address: str, service: str, process: subprocess.Popen[by
     raise RuntimeError(f"{service} did not report SERVING within {_START_TIMEOUT:.0f}s")
 
 
+def wait_http_ready(url: str, process: subprocess.Popen[bytes]) -> None:
+    """Waits until `url` answers 200 (the gateway's /readyz), the process dies, or time runs out."""
+    deadline = time.monotonic() + _START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the gateway exited with code {process.returncode} while starting")
+        try:
+            with urllib.request.urlopen(url, timeout=1) as reply:  # noqa: S310 - our loopback URL
+                if reply.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"the gateway was not ready within {_START_TIMEOUT:.0f}s ({url})")
+
+
 def _prepare() -> None:
-    total = len(components.COMPONENTS)
-    for index, (name, component) in enumerate(components.COMPONENTS.items(), start=1):
-        target = component.load()
+    total = len(components.STATEFUL)
+    for index, (name, component) in enumerate(components.STATEFUL.items(), start=1):
+        target = component.load_stateful()
         _say(f"[{index}/{total}] {name}: applying migrations")
         asyncio.run(target.migrate())
-        _say(f"[{index}/{total}] {name}: seeding demo data (first start only)")
         created = asyncio.run(target.seed_demo())
-        print(
-            f"    {created} demo records created" if created else "    already seeded, reusing data"
-        )
+        if created:
+            print(f"    {created} demo records created", flush=True)
+
+
+def _start(name: str, data_dir: str) -> subprocess.Popen[bytes]:
+    env = {
+        # Readable lines in a terminal; JSON stays the default everywhere else.
+        f"CONSILIUM_{name.upper()}_LOG_FORMAT": "text",
+        **os.environ,
+        "CONSILIUM_DATA_DIR": data_dir,
+    }
+    for upstream in ("identity", "anonymity", "content"):
+        address = f"127.0.0.1:{port_of(upstream)}"
+        env.setdefault(f"CONSILIUM_GATEWAY_{upstream.upper()}_ADDRESS", address)
+    env.setdefault("CONSILIUM_ANONYMITY_IDENTITY_ADDRESS", f"127.0.0.1:{port_of('identity')}")
+    return subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        [sys.executable, "-m", "cli.main", "serve", name, "--port", str(port_of(name))], env=env
+    )
 
 
 def _stop(processes: dict[str, subprocess.Popen[bytes]]) -> None:
-    for process in processes.values():
+    # Reverse start order: the gateway drains first, identity goes last.
+    for process in reversed(processes.values()):
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 30
     for name, process in processes.items():
         try:
             process.wait(timeout=max(0.1, deadline - time.monotonic()))
@@ -86,19 +123,19 @@ def run_dev() -> int:
     signal.signal(signal.SIGTERM, _request_stop)
     try:
         for name, component in components.COMPONENTS.items():
-            port = int(os.environ.get(f"CONSILIUM_{name.upper()}_PORT", DEFAULT_PORTS[name]))
-            _say(f"starting {name} on 127.0.0.1:{port}")
-            process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-                [sys.executable, "-m", "cli.main", "serve", name, "--port", str(port)],
-                env={
-                    # Readable lines in a terminal; JSON stays the default everywhere else.
-                    f"CONSILIUM_{name.upper()}_LOG_FORMAT": "text",
-                    **os.environ,
-                    "CONSILIUM_DATA_DIR": data_dir,
-                },
-            )
+            _say(f"starting {name} on 127.0.0.1:{port_of(name)}")
+            process = _start(name, data_dir)
             processes[name] = process
-            asyncio.run(_wait_serving(f"127.0.0.1:{port}", component.grpc_service, process))
+            if component.grpc_service is not None:
+                address = f"127.0.0.1:{port_of(name)}"
+                asyncio.run(wait_grpc_serving(address, component.grpc_service, process))
+            else:
+                wait_http_ready(f"http://127.0.0.1:{port_of(name)}/readyz", process)
+        from cli.demo import seed_demo_content
+
+        _say("demo posts, comments, reactions and votes (first start only)")
+        created = seed_demo_content(f"http://127.0.0.1:{port_of('gateway')}/graphql")
+        print(f"    {created} demo posts created" if created else "    already there", flush=True)
         _print_ready()
         while not stop_requested:
             for name, process in processes.items():
@@ -119,9 +156,9 @@ def run_dev() -> int:
 def _print_ready() -> None:
     print("", flush=True)
     _say("ready")
-    for name, component in components.COMPONENTS.items():
-        port = os.environ.get(f"CONSILIUM_{name.upper()}_PORT", str(DEFAULT_PORTS[name]))
-        print(f"    {name:<10} grpc://127.0.0.1:{port}  ({component.grpc_service})")
+    print(f"    GraphiQL   http://127.0.0.1:{port_of('gateway')}/graphql")
+    for name, component in components.STATEFUL.items():
+        print(f"    {name:<10} grpc://127.0.0.1:{port_of(name)}  ({component.grpc_service})")
     print("    demo logins: admin@demo.consilium, moderator@demo.consilium,")
     print(f"                 auditor@demo.consilium; {DEMO_PASSWORD_NOTE}")
     print("    Ctrl-C stops everything.", flush=True)

@@ -127,8 +127,10 @@ def _wrap_stream(
 
 
 def _log_call(method: str, outcome: str, started: float) -> None:
-    # Method and outcome only: requests carry personal data and are never logged.
-    log.info(
+    # Method and outcome only: requests carry personal data and are never logged. Successful
+    # calls are routine (DEBUG); refusals and failures are worth a line (INFO).
+    log.log(
+        logging.DEBUG if outcome == "OK" else logging.INFO,
         "rpc %s %s",
         method,
         outcome,
