@@ -7,7 +7,11 @@ import os
 from opentelemetry import propagate, trace
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.sdk.trace.export import (
+    BatchSpanProcessor,
+    ConsoleSpanExporter,
+    SimpleSpanProcessor,
+)
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 
@@ -32,7 +36,10 @@ def setup_telemetry(
     """
     name = os.environ.get("OTEL_SERVICE_NAME") or f"consilium-{component}"
     provider = TracerProvider(resource=Resource.create({SERVICE_NAME: name}))
-    if _exporter_configured():
+    if os.environ.get("OTEL_TRACES_EXPORTER", "").strip().lower() == "console":
+        # Spans as JSON on stdout: for debugging, and for the privacy tests that scan them.
+        provider.add_span_processor(SimpleSpanProcessor(ConsoleSpanExporter()))
+    elif _exporter_configured():
         from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
 
         provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))

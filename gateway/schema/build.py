@@ -9,13 +9,25 @@ from strawberry.extensions import (
     MaxTokensLimiter,
     QueryDepthLimiter,
 )
+from graphql import GraphQLError
 from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
 
 from gateway.extensions.errors import ShapeErrors
 from gateway.extensions.telemetry import OperationSpan
 from gateway.schema.mutation import Mutation
 from gateway.schema.query import Query
 from gateway.settings import GatewaySettings
+
+
+class ConsiliumSchema(strawberry.federation.Schema):
+    """Strawberry logs every error with its full text; ShapeErrors already logs the unexpected
+    ones (with trace ids, through the personal-data filter), and expected ones are not news."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        return None
 
 
 def build_schema(settings: GatewaySettings) -> strawberry.federation.Schema:
@@ -30,7 +42,7 @@ def build_schema(settings: GatewaySettings) -> strawberry.federation.Schema:
     ]
     if not settings.dev:
         extensions.append(DisableIntrospection)
-    return strawberry.federation.Schema(
+    return ConsiliumSchema(
         query=Query,
         mutation=Mutation,
         extensions=extensions,  # type: ignore[arg-type]

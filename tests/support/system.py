@@ -123,9 +123,17 @@ def _free_socket() -> socket.socket:
 
 @contextlib.asynccontextmanager
 async def run_system(
-    data_dir: Path, database_urls: dict[str, str] | None = None, **gateway: Any
+    data_dir: Path,
+    database_urls: dict[str, str] | None = None,
+    *,
+    content_address: str | None = None,
+    **gateway: Any,
 ) -> AsyncIterator[System]:
-    """Starts identity, anonymity, content and the gateway; stops them in reverse order."""
+    """Starts identity, anonymity, content and the gateway; stops them in reverse order.
+
+    With `content_address`, content is not started here: the caller runs it (e.g. as its
+    own process, so its log output can be examined alone).
+    """
     urls = database_urls or {}
 
     def db(name: str) -> str:
@@ -149,17 +157,20 @@ async def run_system(
         )
         anonymity_port = await anonymity.server.start()
         stack.push_async_callback(anonymity.server.stop)
-        content = await stack.enter_async_context(
-            build_content(ContentSettings(database_url=db("content"), **common))
-        )
-        content_port = await content.server.start()
-        stack.push_async_callback(content.server.stop)
+        content = None
+        if content_address is None:
+            content = await stack.enter_async_context(
+                build_content(ContentSettings(database_url=db("content"), **common))
+            )
+            content_port = await content.server.start()
+            stack.push_async_callback(content.server.stop)
+            content_address = f"127.0.0.1:{content_port}"
 
         settings = GatewaySettings(
             data_dir=data_dir,
             identity_address=f"127.0.0.1:{identity_port}",
             anonymity_address=f"127.0.0.1:{anonymity_port}",
-            content_address=f"127.0.0.1:{content_port}",
+            content_address=content_address,
             **gateway,
         )
         server = uvicorn.Server(
