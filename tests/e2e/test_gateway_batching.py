@@ -7,9 +7,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
+from support.system import System
 
 from gateway.clients import anonymity, base, content, identity
-from support.system import System
 
 FEED = """query($n: Int!) { feed(first: $n) { nodes {
   id title kind createdAt viewerIsAuthor commentCount

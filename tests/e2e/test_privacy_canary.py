@@ -12,10 +12,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support.system import System, next_npi, run_system
 
 from cli.dev import wait_grpc_serving
 from plumbing.auth import Role
-from support.system import System, next_npi, run_system
 
 CANARY_EMAIL = "canary.mail.q7x@canary-clinic.example"
 CANARY_NAME = "Dr. Zyxwquv Canaryson"
@@ -46,7 +46,7 @@ def content_process(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], s
         "OTEL_TRACES_EXPORTER": "console",
     }
     with log_path.open("wb") as output:
-        process = subprocess.Popen(  # noqa: S603
+        process = subprocess.Popen(
             [sys.executable, "-m", "cli.main", "serve", "content", "--port", str(port)],
             env=env,
             stdout=output,
