@@ -195,8 +195,9 @@ class Post:
     async def resolve_reference(
         cls, info: Info[GatewayContext, None], id: strawberry.ID
     ) -> Post | None:
+        # As Query.post: content still returns hidden posts (threads keep their shape).
         found = await info.context.loaders.posts.load(str(id))
-        return cls.from_proto(found) if found is not None else None
+        return cls.from_proto(found) if found is not None and not found.hidden else None
 
 
 @strawberry.type
