@@ -37,6 +37,10 @@ class ComponentSettings(BaseSettings):
     environment: Environment = Field(
         default="dev", validation_alias=AliasChoices("CONSILIUM_ENV", "environment")
     )
+    #: Kafka bootstrap servers; unset means the embedded bus under the data dir (dev).
+    kafka_bootstrap: str | None = Field(
+        default=None, validation_alias=AliasChoices("CONSILIUM_KAFKA_BOOTSTRAP", "kafka_bootstrap")
+    )
     host: str = "127.0.0.1"
     #: gRPC port; unset means the component's default, 0 an ephemeral port (tests).
     port: int | None = Field(default=None, ge=0, le=65535)

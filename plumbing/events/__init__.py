@@ -1,0 +1,1 @@
+"""Events: envelope, outbox and relay, idempotent consumers, Kafka and the embedded bus."""

@@ -1,0 +1,182 @@
+"""Idempotent consumers: apply each event once, retry with backoff, dead-letter poison messages.
+
+Per batch: records are grouped by key; keys are processed concurrently (bounded), each key's
+records in order. An event is applied in one database transaction together with its id in
+the processed-events table, so a redelivered event is recognised and skipped. Offsets are
+committed only after the whole batch is done. A record that is not a valid event, or whose
+handler keeps failing, goes to `<topic>.dlq` with the error, and the consumer moves on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
+
+from opentelemetry import propagate, trace
+from sqlalchemy import Table, insert, select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from plumbing.events.bus import EventBus, Record, Subscription
+from plumbing.events.envelope import Event
+
+log = logging.getLogger("consilium.events.consumer")
+_tracer = trace.get_tracer("consilium.events")
+
+Handler = Callable[[Event, AsyncSession], Awaitable[None]]
+
+
+def dead_letter_topic(topic: str) -> str:
+    return f"{topic}.dlq"
+
+
+class EventConsumer:
+    """Runs `handler` for every event of `topics` as consumer group `group`."""
+
+    def __init__(
+        self,
+        bus: EventBus,
+        engine: AsyncEngine,
+        processed: Table,
+        *,
+        group: str,
+        topics: Sequence[str],
+        handler: Handler,
+        concurrency: int = 8,
+        max_attempts: int = 5,
+        first_backoff: float = 0.05,
+        fetch_timeout: float = 0.5,
+        batch_size: int = 100,
+    ) -> None:
+        self._bus = bus
+        self._engine = engine
+        self._processed = processed
+        self.group = group
+        self._topics = tuple(topics)
+        self._handler = handler
+        self._limit = asyncio.Semaphore(concurrency)
+        self._max_attempts = max_attempts
+        self._first_backoff = first_backoff
+        self._fetch_timeout = fetch_timeout
+        self._batch_size = batch_size
+        self._stopping = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.applied = 0
+        self.skipped = 0
+        self.dead_lettered = 0
+
+    async def start(self) -> None:
+        subscription = await self._bus.subscribe(group=self.group, topics=self._topics)
+        self._task = asyncio.create_task(self._run(subscription), name=f"consumer-{self.group}")
+
+    async def stop(self) -> None:
+        """Finishes the batch in hand, commits it, and leaves the group."""
+        self._stopping.set()
+        if self._task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _run(self, subscription: Subscription) -> None:
+        try:
+            while not self._stopping.is_set():
+                try:
+                    records = await subscription.fetch(
+                        max_records=self._batch_size, wait=self._fetch_timeout
+                    )
+                except Exception:
+                    log.warning("%s: fetching failed; retrying", self.group, exc_info=True)
+                    await asyncio.sleep(1)
+                    continue
+                if not records:
+                    continue
+                await self._process_batch(records)
+                await subscription.commit(records)
+        finally:
+            await subscription.close()
+
+    async def _process_batch(self, records: Sequence[Record]) -> None:
+        by_key: dict[tuple[str, bytes | None], list[Record]] = defaultdict(list)
+        for record in records:
+            by_key[(record.topic, record.key)].append(record)
+
+        async def one_key(batch: list[Record]) -> None:
+            async with self._limit:
+                for record in batch:
+                    await self._process(record)
+
+        await asyncio.gather(*(one_key(batch) for batch in by_key.values()))
+
+    async def _process(self, record: Record) -> None:
+        event = record.event
+        if event is None:
+            await self._dead_letter(record, f"malformed: {record.error}")
+            return
+        context = propagate.extract({"traceparent": event.traceparent or ""})
+        with _tracer.start_as_current_span(
+            f"consume {event.topic}",
+            context=context,
+            kind=trace.SpanKind.CONSUMER,
+            attributes={
+                "messaging.destination.name": event.topic,
+                "messaging.consumer.group.name": self.group,
+                "messaging.message.id": event.id,
+            },
+        ):
+            delay = self._first_backoff
+            for attempt in range(1, self._max_attempts + 1):
+                try:
+                    applied = await self._apply(event)
+                except Exception as exc:
+                    if attempt == self._max_attempts:
+                        log.error(
+                            "%s: %s failed %d times; dead-lettering",
+                            self.group,
+                            event.type,
+                            attempt,
+                            exc_info=True,
+                        )
+                        await self._dead_letter(
+                            record, f"{type(exc).__name__} after {attempt} attempts"
+                        )
+                        return
+                    await asyncio.sleep(delay)
+                    delay *= 2
+                    continue
+                if applied:
+                    self.applied += 1
+                else:
+                    self.skipped += 1
+                return
+
+    async def _apply(self, event: Event) -> bool:
+        """Applies `event` once; False when this group had already applied it."""
+        table = self._processed
+        async with AsyncSession(self._engine) as session, session.begin():
+            seen = await session.scalar(
+                select(table.c.event_id).where(
+                    table.c.consumer_group == self.group, table.c.event_id == event.id
+                )
+            )
+            if seen is not None:
+                return False
+            await self._handler(event, session)
+            await session.execute(
+                insert(table).values(
+                    consumer_group=self.group, event_id=event.id, processed_at=datetime.now(UTC)
+                )
+            )
+        return True
+
+    async def _dead_letter(self, record: Record, reason: str) -> None:
+        headers = [
+            *record.headers,
+            ("x-consilium-dead-letter-reason", reason.encode()),
+            ("x-consilium-consumer-group", self.group.encode()),
+        ]
+        await self._bus.publish_raw(
+            dead_letter_topic(record.topic), record.key, record.value, headers
+        )
+        self.dead_lettered += 1

@@ -1,0 +1,245 @@
+"""The embedded event bus for `make dev`: Kafka's semantics in one SQLite file, no broker.
+
+Same contract as Kafka: topics with partitions (a key always maps to the same partition, so
+order per key holds), append-only logs, consumer groups whose committed offsets survive a
+restart, at-least-once delivery. Several processes share one file (SQLite WAL). One member
+per group: dev runs one replica of everything, so there is no rebalancing to imitate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import time
+import zlib
+from collections.abc import Sequence
+from pathlib import Path
+
+import aiosqlite
+
+from plumbing.events.bus import Record, Subscription, TopicSpec
+from plumbing.events.envelope import Event, MalformedEvent, from_record
+
+_SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS topics (name TEXT PRIMARY KEY, partitions INTEGER NOT NULL,
+       retention_ms INTEGER NOT NULL, cleanup_policy TEXT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS records (topic TEXT NOT NULL, partition INTEGER NOT NULL,
+       "offset" INTEGER NOT NULL, key BLOB, value BLOB, headers TEXT NOT NULL,
+       appended_at REAL NOT NULL, PRIMARY KEY (topic, partition, "offset"))""",
+    """CREATE TABLE IF NOT EXISTS group_offsets (grp TEXT NOT NULL, topic TEXT NOT NULL,
+       partition INTEGER NOT NULL, committed INTEGER NOT NULL,
+       PRIMARY KEY (grp, topic, partition))""",
+)
+_POLL_INTERVAL = 0.05
+
+
+class UnknownTopic(Exception):
+    """Publishing to a topic nobody created (run `consilium topics create`)."""
+
+
+def partition_for(key: str, partitions: int) -> int:
+    """A stable key -> partition mapping (crc32), so one key's events stay in order."""
+    return zlib.crc32(key.encode()) % partitions
+
+
+async def _connect(path: Path) -> aiosqlite.Connection:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = await aiosqlite.connect(path, timeout=30, isolation_level=None)
+    await conn.execute("PRAGMA journal_mode=WAL")
+    await conn.execute("PRAGMA busy_timeout=30000")
+    for statement in _SCHEMA:
+        await conn.execute(statement)
+    return conn
+
+
+class EmbeddedSubscription:
+    """A group member reading from the file; its position starts at the committed offsets."""
+
+    def __init__(
+        self, conn: aiosqlite.Connection, group: str, partitions: dict[tuple[str, int], int]
+    ) -> None:
+        self._conn = conn
+        self._group = group
+        self._position = partitions  # next offset to read, per (topic, partition)
+
+    async def fetch(self, *, max_records: int, wait: float) -> list[Record]:
+        deadline = time.monotonic() + wait
+        while True:
+            records = await self._read(max_records)
+            if records or time.monotonic() >= deadline:
+                return records
+            await asyncio.sleep(_POLL_INTERVAL)
+
+    async def _read(self, max_records: int) -> list[Record]:
+        found: list[Record] = []
+        for (topic, partition), position in self._position.items():
+            if len(found) >= max_records:
+                break
+            cursor = await self._conn.execute(
+                'SELECT "offset", key, value, headers FROM records WHERE topic = ? AND '
+                'partition = ? AND "offset" >= ? ORDER BY "offset" LIMIT ?',
+                (topic, partition, position, max_records - len(found)),
+            )
+            for offset, key, value, raw_headers in await cursor.fetchall():
+                headers = tuple(
+                    (name, base64.b64decode(data)) for name, data in json.loads(raw_headers)
+                )
+                event: Event | None = None
+                error: MalformedEvent | None = None
+                try:
+                    event = from_record(topic, key, value, headers)
+                except MalformedEvent as exc:
+                    error = exc
+                found.append(Record(topic, partition, offset, key, value, headers, event, error))
+                self._position[(topic, partition)] = offset + 1
+        return found
+
+    async def commit(self, records: Sequence[Record]) -> None:
+        offsets: dict[tuple[str, int], int] = {}
+        for record in records:
+            where = (record.topic, record.partition)
+            offsets[where] = max(offsets.get(where, 0), record.offset + 1)
+        for (topic, partition), committed in offsets.items():
+            await self._conn.execute(
+                "INSERT INTO group_offsets (grp, topic, partition, committed) VALUES (?,?,?,?) "
+                "ON CONFLICT (grp, topic, partition) DO UPDATE SET committed = "
+                "MAX(committed, excluded.committed)",
+                (self._group, topic, partition, committed),
+            )
+
+    async def close(self) -> None:
+        await self._conn.close()
+
+
+class EmbeddedBus:
+    """`EventBus` in a SQLite file (default `<data dir>/bus/events.db`)."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._conn: aiosqlite.Connection | None = None
+
+    async def start(self) -> None:
+        self._conn = await _connect(self._path)
+
+    async def close(self) -> None:
+        if self._conn is not None:
+            await self._conn.close()
+            self._conn = None
+
+    def _db(self) -> aiosqlite.Connection:
+        if self._conn is None:
+            raise RuntimeError("start the bus first")
+        return self._conn
+
+    async def _partitions(self, topic: str) -> int:
+        cursor = await self._db().execute("SELECT partitions FROM topics WHERE name = ?", (topic,))
+        row = await cursor.fetchone()
+        if row is None:
+            raise UnknownTopic(f"topic {topic} does not exist; run `consilium topics create`")
+        return int(row[0])
+
+    async def publish(self, events: Sequence[Event]) -> None:
+        conn = self._db()
+        await conn.execute("BEGIN IMMEDIATE")  # one writer at a time: offsets stay dense
+        try:
+            for event in events:
+                partition = partition_for(event.key, await self._partitions(event.topic))
+                cursor = await conn.execute(
+                    'SELECT COALESCE(MAX("offset"), -1) + 1 FROM records '
+                    "WHERE topic = ? AND partition = ?",
+                    (event.topic, partition),
+                )
+                row = await cursor.fetchone()
+                assert row is not None
+                headers = [(n, base64.b64encode(v).decode()) for n, v in event.headers()]
+                await conn.execute(
+                    "INSERT INTO records VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        event.topic,
+                        partition,
+                        row[0],
+                        event.key.encode(),
+                        event.data,
+                        json.dumps(headers),
+                        time.time(),
+                    ),
+                )
+            await conn.execute("COMMIT")
+        except BaseException:
+            await conn.execute("ROLLBACK")
+            raise
+
+    async def publish_raw(
+        self,
+        topic: str,
+        key: bytes | None,
+        value: bytes | None,
+        headers: Sequence[tuple[str, bytes]],
+    ) -> None:
+        """Appends a record that need not be a valid event (dead letters, malformed tests)."""
+        conn = self._db()
+        partition = partition_for(
+            (key or b"").decode(errors="replace"), await self._partitions(topic)
+        )
+        await conn.execute("BEGIN IMMEDIATE")
+        try:
+            cursor = await conn.execute(
+                'SELECT COALESCE(MAX("offset"), -1) + 1 FROM records WHERE topic = ? AND '
+                "partition = ?",
+                (topic, partition),
+            )
+            row = await cursor.fetchone()
+            assert row is not None
+            encoded = [(n, base64.b64encode(v).decode()) for n, v in headers]
+            await conn.execute(
+                "INSERT INTO records VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (topic, partition, row[0], key, value, json.dumps(encoded), time.time()),
+            )
+            await conn.execute("COMMIT")
+        except BaseException:
+            await conn.execute("ROLLBACK")
+            raise
+
+    async def subscribe(
+        self, *, group: str, topics: Sequence[str], from_beginning: bool = True
+    ) -> Subscription:
+        conn = await _connect(self._path)
+        positions: dict[tuple[str, int], int] = {}
+        for topic in topics:
+            cursor = await conn.execute("SELECT partitions FROM topics WHERE name = ?", (topic,))
+            row = await cursor.fetchone()
+            if row is None:
+                await conn.close()
+                raise UnknownTopic(f"topic {topic} does not exist; run `consilium topics create`")
+            for partition in range(int(row[0])):
+                cursor = await conn.execute(
+                    "SELECT committed FROM group_offsets WHERE grp = ? AND topic = ? AND "
+                    "partition = ?",
+                    (group, topic, partition),
+                )
+                committed = await cursor.fetchone()
+                if committed is not None:
+                    positions[(topic, partition)] = int(committed[0])
+                elif from_beginning:
+                    positions[(topic, partition)] = 0
+                else:
+                    cursor = await conn.execute(
+                        'SELECT COALESCE(MAX("offset"), -1) + 1 FROM records WHERE topic = ? '
+                        "AND partition = ?",
+                        (topic, partition),
+                    )
+                    end = await cursor.fetchone()
+                    positions[(topic, partition)] = int(end[0]) if end else 0
+        return EmbeddedSubscription(conn, group, positions)
+
+    async def create_topics(self, specs: Sequence[TopicSpec]) -> list[str]:
+        created = []
+        for spec in specs:
+            cursor = await self._db().execute(
+                "INSERT OR IGNORE INTO topics VALUES (?, ?, ?, ?)",
+                (spec.name, spec.partitions, spec.retention_ms, spec.cleanup_policy),
+            )
+            if cursor.rowcount:
+                created.append(spec.name)
+        return created

@@ -1,0 +1,152 @@
+"""The event bus on Apache Kafka (aiokafka): idempotent producer, manual commits, admin."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+
+from plumbing.events.bus import Record, Subscription, TopicSpec
+from plumbing.events.envelope import Event, MalformedEvent, from_record
+
+log = logging.getLogger("consilium.events.kafka")
+
+
+class KafkaSubscription:
+    """One consumer-group member; offsets are committed only when asked (after processing)."""
+
+    def __init__(self, consumer: AIOKafkaConsumer) -> None:
+        self._consumer = consumer
+
+    async def fetch(self, *, max_records: int, wait: float) -> list[Record]:
+        batches = await self._consumer.getmany(timeout_ms=int(wait * 1000), max_records=max_records)
+        records: list[Record] = []
+        for partition, messages in batches.items():
+            for message in messages:
+                headers = tuple((k, v or b"") for k, v in message.headers or ())
+                event: Event | None = None
+                error: MalformedEvent | None = None
+                try:
+                    event = from_record(partition.topic, message.key, message.value, headers)
+                except MalformedEvent as exc:
+                    error = exc
+                records.append(
+                    Record(
+                        partition.topic,
+                        partition.partition,
+                        message.offset,
+                        message.key,
+                        message.value,
+                        headers,
+                        event,
+                        error,
+                    )
+                )
+        return records
+
+    async def commit(self, records: Sequence[Record]) -> None:
+        offsets: dict[TopicPartition, int] = {}
+        for record in records:
+            partition = TopicPartition(record.topic, record.partition)
+            offsets[partition] = max(offsets.get(partition, 0), record.offset + 1)
+        if offsets:
+            await self._consumer.commit(offsets)
+
+    async def close(self) -> None:
+        await self._consumer.stop()
+
+
+class KafkaBus:
+    """`EventBus` over a Kafka cluster at `bootstrap` (e.g. `127.0.0.1:9092`)."""
+
+    def __init__(self, bootstrap: str, *, client_id: str) -> None:
+        self._bootstrap = bootstrap
+        self._client_id = client_id
+        self._producer: AIOKafkaProducer | None = None
+
+    async def start(self) -> None:
+        producer = AIOKafkaProducer(
+            bootstrap_servers=self._bootstrap,
+            client_id=self._client_id,
+            enable_idempotence=True,  # no duplicates or reordering from producer retries
+            acks="all",
+            request_timeout_ms=10_000,
+        )
+        await producer.start()
+        self._producer = producer
+
+    async def close(self) -> None:
+        if self._producer is not None:
+            await self._producer.flush()
+            await self._producer.stop()
+            self._producer = None
+
+    async def publish(self, events: Sequence[Event]) -> None:
+        if self._producer is None:
+            raise RuntimeError("start the bus before publishing")
+        # Sent in order; with idempotence the broker keeps that order per partition (= key).
+        futures = [
+            await self._producer.send(
+                event.topic, key=event.key.encode(), value=event.data, headers=event.headers()
+            )
+            for event in events
+        ]
+        for future in futures:
+            await future
+
+    async def publish_raw(
+        self,
+        topic: str,
+        key: bytes | None,
+        value: bytes | None,
+        headers: Sequence[tuple[str, bytes]],
+    ) -> None:
+        if self._producer is None:
+            raise RuntimeError("start the bus before publishing")
+        await self._producer.send_and_wait(topic, key=key, value=value, headers=list(headers))
+
+    async def subscribe(
+        self, *, group: str, topics: Sequence[str], from_beginning: bool = True
+    ) -> Subscription:
+        consumer = AIOKafkaConsumer(
+            *topics,
+            bootstrap_servers=self._bootstrap,
+            client_id=self._client_id,
+            group_id=group,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest" if from_beginning else "latest",
+            isolation_level="read_committed",
+        )
+        await consumer.start()
+        return KafkaSubscription(consumer)
+
+    async def create_topics(self, specs: Sequence[TopicSpec]) -> list[str]:
+        admin = AIOKafkaAdminClient(bootstrap_servers=self._bootstrap, client_id=self._client_id)
+        await admin.start()
+        try:
+            existing = set(await admin.list_topics())
+            wanted = [s for s in specs if s.name not in existing]
+            if wanted:
+                try:
+                    await admin.create_topics(
+                        [
+                            NewTopic(
+                                name=s.name,
+                                num_partitions=s.partitions,
+                                replication_factor=s.replication_factor,
+                                topic_configs={
+                                    "retention.ms": str(s.retention_ms),
+                                    "cleanup.policy": s.cleanup_policy,
+                                },
+                            )
+                            for s in wanted
+                        ]
+                    )
+                except TopicAlreadyExistsError:
+                    log.info("a topic was created concurrently")
+            return [s.name for s in wanted]
+        finally:
+            await admin.close()

@@ -1,0 +1,150 @@
+"""Transactional outbox: events are rows written with the state change; a relay publishes them.
+
+Writes never wait for the broker. While it is away, events wait in the outbox; when it is
+back the relay sends them in the order they were written (so in order per key), marks them
+sent, and carries on. A batch that fails is sent again whole: delivery is at least once and
+consumers drop repeats by event id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Table, delete, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from plumbing.events.bus import EventBus
+from plumbing.events.envelope import Event
+
+log = logging.getLogger("consilium.events.outbox")
+
+
+async def add_to_outbox(session: AsyncSession, table: Table, events: Sequence[Event]) -> None:
+    """Queues `events` inside the caller's transaction: they exist only if it commits."""
+    if not events:
+        return
+    await session.execute(
+        insert(table),
+        [
+            {
+                "event_id": e.id,
+                "topic": e.topic,
+                "event_key": e.key,
+                "event_type": e.type,
+                "source": e.source,
+                "data": e.data,
+                "traceparent": e.traceparent,
+                "occurred_at": e.time,
+            }
+            for e in events
+        ],
+    )
+
+
+def _event(row: object) -> Event:
+    occurred = row.occurred_at  # type: ignore[attr-defined]
+    return Event(
+        id=row.event_id,  # type: ignore[attr-defined]
+        type=row.event_type,  # type: ignore[attr-defined]
+        source=row.source,  # type: ignore[attr-defined]
+        topic=row.topic,  # type: ignore[attr-defined]
+        key=row.event_key,  # type: ignore[attr-defined]
+        data=row.data,  # type: ignore[attr-defined]
+        time=occurred if occurred.tzinfo else occurred.replace(tzinfo=UTC),
+        traceparent=row.traceparent,  # type: ignore[attr-defined]
+    )
+
+
+class OutboxRelay:
+    """Publishes unsent outbox rows in write order, with backoff while the bus is away."""
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        table: Table,
+        bus: EventBus,
+        *,
+        batch_size: int = 200,
+        idle_interval: float = 0.2,
+        max_backoff: float = 5.0,
+        keep_sent: timedelta = timedelta(hours=1),
+    ) -> None:
+        self._engine = engine
+        self._table = table
+        self._bus = bus
+        self._batch_size = batch_size
+        self._idle_interval = idle_interval
+        self._max_backoff = max_backoff
+        self._keep_sent = keep_sent
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._task: asyncio.Task[None] | None = None
+        self.failures = 0
+
+    def notify(self) -> None:
+        """Something was written: look now instead of at the next poll."""
+        self._wake.set()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="outbox-relay")
+
+    async def stop(self) -> None:
+        """Sends what it can within one more attempt, then stops."""
+        self._stopping = True
+        self._wake.set()
+        if self._task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def publish_pending(self) -> int:
+        """One pass: publishes up to a batch of unsent events; returns how many were sent."""
+        table = self._table
+        async with self._engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    select(table)
+                    .where(table.c.sent_at.is_(None))
+                    .order_by(table.c.position)
+                    .limit(self._batch_size)
+                )
+            ).all()
+        if not rows:
+            return 0
+        await self._bus.publish([_event(row) for row in rows])
+        now = datetime.now(UTC)
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                update(table)
+                .where(table.c.position.in_([row.position for row in rows]))
+                .values(sent_at=now)
+            )
+            await conn.execute(delete(table).where(table.c.sent_at < now - self._keep_sent))
+        return len(rows)
+
+    async def _run(self) -> None:
+        backoff = 0.1
+        while True:
+            try:
+                sent = await self.publish_pending()
+                backoff = 0.1
+            except Exception:
+                self.failures += 1
+                log.warning(
+                    "outbox relay: publishing failed; retrying in %.1fs", backoff, exc_info=True
+                )
+                if self._stopping:
+                    return
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, self._max_backoff)
+                continue
+            if self._stopping and sent == 0:
+                return
+            if sent == self._batch_size:
+                continue  # more waiting: no pause
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self._idle_interval)
