@@ -69,8 +69,27 @@ class EventConsumer:
         self.dead_lettered = 0
 
     async def start(self) -> None:
-        subscription = await self._bus.subscribe(group=self.group, topics=self._topics)
-        self._task = asyncio.create_task(self._run(subscription), name=f"consumer-{self.group}")
+        """Joins the group in the background: a broker that is away delays it, never fails it."""
+        self._task = asyncio.create_task(self._join_and_run(), name=f"consumer-{self.group}")
+
+    async def _join_and_run(self) -> None:
+        delay = 0.2
+        while not self._stopping.is_set():
+            try:
+                subscription = await self._bus.subscribe(group=self.group, topics=self._topics)
+            except Exception:
+                log.warning(
+                    "%s: cannot join the group yet; retrying in %.1fs",
+                    self.group,
+                    delay,
+                    exc_info=True,
+                )
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), delay)
+                delay = min(delay * 2, 5.0)
+                continue
+            await self._run(subscription)
+            return
 
     async def stop(self) -> None:
         """Finishes the batch in hand, commits it, and leaves the group."""

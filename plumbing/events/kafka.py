@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 
@@ -66,17 +67,29 @@ class KafkaBus:
         self._bootstrap = bootstrap
         self._client_id = client_id
         self._producer: AIOKafkaProducer | None = None
+        self._lock = asyncio.Lock()
 
     async def start(self) -> None:
-        producer = AIOKafkaProducer(
-            bootstrap_servers=self._bootstrap,
-            client_id=self._client_id,
-            enable_idempotence=True,  # no duplicates or reordering from producer retries
-            acks="all",
-            request_timeout_ms=10_000,
-        )
-        await producer.start()
-        self._producer = producer
+        """Nothing to do yet: the producer connects on first publish, so a service starts
+        (and keeps accepting writes into its outbox) while the broker is away."""
+
+    async def _ready_producer(self) -> AIOKafkaProducer:
+        async with self._lock:
+            if self._producer is None:
+                producer = AIOKafkaProducer(
+                    bootstrap_servers=self._bootstrap,
+                    client_id=self._client_id,
+                    enable_idempotence=True,  # no duplicates or reordering from retries
+                    acks="all",
+                    request_timeout_ms=10_000,
+                )
+                try:
+                    await producer.start()
+                except BaseException:
+                    await producer.stop()
+                    raise
+                self._producer = producer
+            return self._producer
 
     async def close(self) -> None:
         if self._producer is not None:
@@ -85,11 +98,10 @@ class KafkaBus:
             self._producer = None
 
     async def publish(self, events: Sequence[Event]) -> None:
-        if self._producer is None:
-            raise RuntimeError("start the bus before publishing")
+        producer = await self._ready_producer()
         # Sent in order; with idempotence the broker keeps that order per partition (= key).
         futures = [
-            await self._producer.send(
+            await producer.send(
                 event.topic, key=event.key.encode(), value=event.data, headers=event.headers()
             )
             for event in events
@@ -104,9 +116,8 @@ class KafkaBus:
         value: bytes | None,
         headers: Sequence[tuple[str, bytes]],
     ) -> None:
-        if self._producer is None:
-            raise RuntimeError("start the bus before publishing")
-        await self._producer.send_and_wait(topic, key=key, value=value, headers=list(headers))
+        producer = await self._ready_producer()
+        await producer.send_and_wait(topic, key=key, value=value, headers=list(headers))
 
     async def subscribe(
         self, *, group: str, topics: Sequence[str], from_beginning: bool = True
@@ -120,7 +131,11 @@ class KafkaBus:
             auto_offset_reset="earliest" if from_beginning else "latest",
             isolation_level="read_committed",
         )
-        await consumer.start()
+        try:
+            await consumer.start()
+        except BaseException:
+            await consumer.stop()
+            raise
         return KafkaSubscription(consumer)
 
     async def create_topics(self, specs: Sequence[TopicSpec]) -> list[str]:
