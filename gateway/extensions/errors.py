@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import re
+import secrets
 from typing import Any
 
 from graphql.error import GraphQLError
@@ -26,15 +28,24 @@ GRAPHQL_CODES: dict[ErrorCode, str] = {
 }
 
 
+#: graphql-core's hints ("Did you mean 'first'?") on unknown arguments, types, enum values and
+#: input fields. Strawberry's `disable_field_suggestions` strips them from unknown fields only,
+#: and the rest would let anyone map the schema that production keeps from introspection.
+_SUGGESTION = re.compile(r" ?Did you mean [^?]*\?")
+
+
 def _trace_id() -> str:
+    """The current trace id; without tracing, a fresh random one, so there is always an id
+    for the client to quote that the log line carries too."""
     ctx = trace.get_current_span().get_span_context()
-    return format(ctx.trace_id, "032x") if ctx.is_valid else ""
+    return format(ctx.trace_id, "032x") if ctx.is_valid else secrets.token_hex(16)
 
 
 class ShapeErrors(MaskErrors):
     """Domain errors keep their (personal-data-free) message, with a code and the bad fields.
 
-    GraphQL's own errors (syntax, validation, bad variables) pass with GRAPHQL_VALIDATION_FAILED.
+    GraphQL's own errors (syntax, validation, bad variables) pass with GRAPHQL_VALIDATION_FAILED,
+    without "Did you mean" hints when the schema turns suggestions off (production).
     Anything else is a bug: logged with the trace id, and the client gets only that id.
     """
 
@@ -53,6 +64,8 @@ class ShapeErrors(MaskErrors):
                 ]
         elif original is None:
             message = error.message
+            if self.execution_context.schema.config.disable_field_suggestions:
+                message = _SUGGESTION.sub("", message)
             extensions = {"code": (error.extensions or {}).get("code", "GRAPHQL_VALIDATION_FAILED")}
         else:
             trace_id = _trace_id()
