@@ -10,6 +10,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -65,7 +66,13 @@ def wait_http_ready(url: str, process: subprocess.Popen[bytes]) -> None:
     raise RuntimeError(f"the gateway was not ready within {_START_TIMEOUT:.0f}s ({url})")
 
 
-def _prepare() -> None:
+def _prepare(data_dir: str) -> None:
+    from cli.topics import create_topics
+
+    bootstrap = os.environ.get("CONSILIUM_KAFKA_BOOTSTRAP")
+    new_topics, _ = asyncio.run(create_topics(bootstrap, Path(data_dir)))
+    where = f"Kafka at {bootstrap}" if bootstrap else "the embedded bus"
+    _say(f"event topics on {where}: {len(new_topics)} created")
     total = len(components.STATEFUL)
     for index, (name, component) in enumerate(components.STATEFUL.items(), start=1):
         target = component.load_stateful()
@@ -111,7 +118,7 @@ def run_dev() -> int:
     """Runs the dev system in the foreground; returns the exit code."""
     data_dir = os.environ.get("CONSILIUM_DATA_DIR", ".consilium")
     _say(f"Consilium dev system (data in {os.path.abspath(data_dir)})")
-    _prepare()
+    _prepare(data_dir)
     processes: dict[str, subprocess.Popen[bytes]] = {}
     stop_requested = False
 

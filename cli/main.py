@@ -7,9 +7,10 @@ from typing import Annotated
 
 import typer
 
-from cli import components
+from cli import components, topics
 
 app = typer.Typer(help="Consilium: run and operate the services.", no_args_is_help=True)
+app.add_typer(topics.app, name="topics")
 
 ComponentArg = Annotated[
     str, typer.Argument(help=f"one of: {', '.join(components.COMPONENTS)}", show_default=False)
