@@ -1,4 +1,8 @@
-"""The Query root: reading the feed, posts, search, communities, specialties and oneself."""
+"""The Query root: reading the feed, posts, search, communities, specialties and oneself.
+
+Root fields are nullable on purpose: when the service behind one is down, that field is
+null with an UNAVAILABLE error and the rest of the response still arrives (partial data).
+"""
 
 from __future__ import annotations
 
@@ -31,7 +35,7 @@ class Query:
         first: int = 20,
         after: str | None = None,
         community: strawberry.ID | None = None,
-    ) -> PostConnection:
+    ) -> PostConnection | None:
         check_page_size(first, info.context.settings.max_page_size)
         page = await info.context.upstreams.content.feed(str(community or ""), first, after or "")
         return PostConnection.from_page(list(page.posts), page.next_cursor, page.has_next_page)
@@ -44,7 +48,7 @@ class Query:
     @strawberry.field(description="Full-text search over titles, bodies and case fields.")
     async def search(
         self, info: Ctx, text: str, first: int = 20, after: str | None = None
-    ) -> PostConnection:
+    ) -> PostConnection | None:
         if not text.strip():
             raise InvalidArgument([FieldViolation("text", "say what to search for")])
         check_page_size(first, info.context.settings.max_page_size)
@@ -52,11 +56,11 @@ class Query:
         return PostConnection.from_page(list(page.posts), page.next_cursor, page.has_next_page)
 
     @strawberry.field
-    async def communities(self, info: Ctx) -> list[Community]:
+    async def communities(self, info: Ctx) -> list[Community] | None:
         return [Community.from_proto(c) for c in await info.context.upstreams.content.communities()]
 
     @strawberry.field
-    async def specialties(self, info: Ctx) -> list[Specialty]:
+    async def specialties(self, info: Ctx) -> list[Specialty] | None:
         found = await info.context.upstreams.identity.list_specialties()
         return [Specialty.from_proto(s) for s in found]
 

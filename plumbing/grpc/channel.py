@@ -1,4 +1,4 @@
-"""Client channels: a deadline on every call, retries for idempotent reads, OTel propagation."""
+"""Client channels: a deadline on every call, retries for idempotent reads, trace context."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import grpc
-from opentelemetry.instrumentation.grpc import aio_client_interceptors
+from opentelemetry import propagate
 
 DEFAULT_DEADLINE = 5.0
 
@@ -34,31 +34,40 @@ def _retry_config(service: str, idempotent_methods: Iterable[str]) -> str:
     )
 
 
-class _DeadlineInterceptor(
+class _CallInterceptor(
     grpc.aio.UnaryUnaryClientInterceptor,  # type: ignore[type-arg]
     grpc.aio.UnaryStreamClientInterceptor,  # type: ignore[type-arg]
 ):
-    """Gives every call without an explicit timeout the channel's default deadline."""
+    """Every call gets the channel's deadline (unless it set one) and the W3C trace context.
+
+    Trace context is injected here rather than by OpenTelemetry's gRPC client interceptor:
+    that one swallows cancellation (open-telemetry/opentelemetry-python-contrib#3271), so a
+    request that timed out in the gateway kept its upstream calls running. Only
+    `traceparent` travels (the global propagator is trace context only, never baggage).
+    """
 
     def __init__(self, deadline: float) -> None:
         self._deadline = deadline
 
-    def _with_deadline(self, details: grpc.aio.ClientCallDetails) -> grpc.aio.ClientCallDetails:
-        if details.timeout is not None:
-            return details
+    def _prepare(self, details: grpc.aio.ClientCallDetails) -> grpc.aio.ClientCallDetails:
+        carrier: dict[str, str] = {}
+        propagate.inject(carrier)
+        metadata = grpc.aio.Metadata(*(details.metadata or ()))
+        for key, value in carrier.items():
+            metadata[key] = value
         return grpc.aio.ClientCallDetails(
             details.method,
-            self._deadline,
-            details.metadata,
+            self._deadline if details.timeout is None else details.timeout,
+            metadata,
             details.credentials,
             details.wait_for_ready,
         )
 
     async def intercept_unary_unary(self, continuation: Any, details: Any, request: Any) -> Any:
-        return await continuation(self._with_deadline(details), request)
+        return await continuation(self._prepare(details), request)
 
     async def intercept_unary_stream(self, continuation: Any, details: Any, request: Any) -> Any:
-        return await continuation(self._with_deadline(details), request)
+        return await continuation(self._prepare(details), request)
 
 
 def create_channel(
@@ -79,5 +88,5 @@ def create_channel(
             ("grpc.enable_retries", 1),
             ("grpc.service_config", _retry_config(service, idempotent_methods)),
         ],
-        interceptors=[_DeadlineInterceptor(deadline), *aio_client_interceptors()],  # type: ignore[list-item,no-untyped-call]
+        interceptors=[_CallInterceptor(deadline)],  # type: ignore[list-item]
     )

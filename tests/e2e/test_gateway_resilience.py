@@ -28,11 +28,6 @@ CREATE = """mutation($input: CreatePostInput!) { createPost(input: $input) {
   id author { aliasId displayName } } }"""
 FEED = "{ feed(first: 10) { nodes { id title author { aliasId handle displayName } } } }"
 
-SCHEMA_NULLABILITY = (
-    "a non-null field that fails nulls its parent up to `data`: partial data needs "
-    "Query.communities and Post.author nullable in gateway/schema (a contract change)"
-)
-
 
 async def post(
     system: System, query: str, variables: dict[str, Any] | None = None, token: str | None = None
@@ -95,7 +90,6 @@ async def test_content_down_keeps_the_other_fields(system: System) -> None:
     assert "207RC0000X" in [s["code"] for s in data["specialties"]]
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=SCHEMA_NULLABILITY)
 async def test_content_down_gives_partial_data(system: System) -> None:
     await system.content.server.stop()
     reply = await post(system, "{ communities { id } specialties { code } }")
@@ -116,8 +110,7 @@ async def test_anonymity_down_never_falls_back_to_the_author(system: System) -> 
     await system.anonymity.server.stop()
     for as_whom in (None, token):
         reply = await post(system, FEED, token=as_whom)
-        # Once one author fails, the non-null field nulls the whole feed (see the xfail below),
-        # and graphql-core reports only that first error.
+        # Whether every author's error is reported or only the first, none may leak.
         authors: list[list[str | int]] = [["feed", "nodes", i, "author"] for i in (0, 1)]
         assert_unavailable(reply, *authors, every_path=False)
         for identifying in ("Dr. Canary Fallback", user_id, "staff.example.org"):
@@ -149,7 +142,6 @@ async def test_anonymity_down_refuses_to_post(system: System) -> None:
     assert feed.json()["data"]["feed"]["nodes"] == [], "nothing posted without an alias"
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=SCHEMA_NULLABILITY)
 async def test_anonymity_down_feed_keeps_its_posts(system: System) -> None:
     _, token = await system.account()
     for title in ("First", "Second"):
@@ -252,13 +244,6 @@ async def test_a_slow_upstream_ends_in_504_at_the_request_timeout(
         assert alive.status_code == 200
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=TimeoutError,
-    reason="opentelemetry-instrumentation-grpc's aio client interceptor swallows the "
-    "cancellation (open-telemetry/opentelemetry-python-contrib#3271), so a timed-out request "
-    "leaves its upstream call running until the upstream deadline",
-)
 async def test_a_timed_out_request_cancels_its_upstream_call(
     black_hole: tuple[str, BlackHole], tmp_path: Path
 ) -> None:

@@ -90,8 +90,8 @@ class Comment:
     parent_id: strawberry.ID | None
     author_alias_id: strawberry.Private[str]
 
-    @strawberry.field
-    async def author(self, info: Info[GatewayContext, None]) -> Author:
+    @strawberry.field(description="Null (with an error) only while anonymity is unreachable.")
+    async def author(self, info: Info[GatewayContext, None]) -> Author | None:
         return await load_author(info, self.author_alias_id)
 
     @strawberry.field
@@ -142,8 +142,8 @@ class Post:
             return Community(id=strawberry.ID(self.proto.community_id), name="", description="")
         return Community.from_proto(found)
 
-    @strawberry.field
-    async def author(self, info: Info[GatewayContext, None]) -> Author:
+    @strawberry.field(description="Null (with an error) only while anonymity is unreachable.")
+    async def author(self, info: Info[GatewayContext, None]) -> Author | None:
         return await load_author(info, self.proto.author_alias_id)
 
     @strawberry.field
