@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 VENV := .venv/bin
 
-.PHONY: help venv dev test test-unit lint protos migrate kafka-start kafka-stop postgres-start postgres-stop clean
+.PHONY: help venv dev test test-unit lint protos schema migrate kafka-start kafka-stop postgres-start postgres-stop clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -29,6 +29,9 @@ lint: venv ## ruff, mypy (strict), import-linter contracts, buf lint
 
 protos: venv ## regenerate Python code (with .pyi stubs) from protos/
 	@bash scripts/gen_protos.sh
+
+schema: venv ## record the GraphQL SDL snapshot (gateway/schema.graphql) after a reviewed change
+	@CONSILIUM_UPDATE_SDL=1 $(VENV)/pytest -q tests/contract/test_sdl_snapshot.py
 
 migrate: venv ## apply database migrations of every service
 	@$(VENV)/consilium migrate
