@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs (cached), starts, checks and stops a real single-node Apache Kafka 4.x broker (KRaft) for tests.
 #
-# Usage: scripts/kafka.sh start|stop|status
+# Usage: scripts/kafka.sh start|stop|status|pause|resume
 #   start   fetch the broker jars once (Maven, cached in $CONSILIUM_CACHE), format a fresh data dir,
 #           start the broker on a free 127.0.0.1 port, wait until it answers metadata, write and
 #           print $RUN_DIR/kafka.env. A no-op (reprints) when it already runs and is healthy.
 #   stop    SIGTERM, wait, SIGKILL after a bound; safe when nothing runs.
 #   status  exit 0 and print the env line when it runs and its port answers; exit 3 otherwise.
+#   pause   stop the broker but keep its data, config and port (outage tests)
+#   resume  start that same broker again and wait until it is ready
 # Environment: CONSILIUM_CACHE (default ~/.cache/consilium), CONSILIUM_RUN_DIR (default
 #   /tmp/consilium-test-run-$UID), CONSILIUM_KAFKA_PORT / CONSILIUM_KAFKA_CONTROLLER_PORT (default:
 #   free ports), CONSILIUM_KAFKA_HEAP (default "-Xms512m -Xmx1g"),
@@ -200,11 +202,17 @@ cmd_start() {
     >>"$STATE/format.log" 2>&1 || { cat "$STATE/format.log" >&2; die "StorageTool format failed"; }
 
   log "starting Kafka $KAFKA_VERSION on 127.0.0.1:$port (controller 127.0.0.1:$cport), log: $LOG"
+  launch_broker "$port"
+}
+
+# Starts the broker on the existing config and data, waits until it is ready, writes the env.
+launch_broker() {
+  local port="$1" pid
   # shellcheck disable=SC2086  # HEAP holds several JVM options
   setsid nohup java $HEAP -server -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
     -XX:InitiatingHeapOccupancyPercent=35 -XX:+ExplicitGCInvokesConcurrent -Djava.awt.headless=true \
     -Dlog4j2.configurationFile="$DEPLOY/log4j2.properties" \
-    -cp "$LIBS/*" kafka.Kafka "$CONF" >"$LOG" 2>&1 </dev/null 8>&- 9>&- &
+    -cp "$LIBS/*" kafka.Kafka "$CONF" >>"$LOG" 2>&1 </dev/null 8>&- 9>&- &
   pid=$!
   echo "$pid" >"$PID_FILE"
 
@@ -218,6 +226,29 @@ cmd_start() {
   echo "CONSILIUM_TEST_KAFKA_BOOTSTRAP=127.0.0.1:$port" >"$ENV_FILE"
   log "ready (pid $pid)"
   print_env
+}
+
+# Stops the broker but keeps its data, config and port: `resume` brings the same cluster back.
+# For outage tests: clients see a broker that is gone, then the same one again.
+cmd_pause() {
+  local pid
+  exec 9>"$RUN_DIR/kafka.lock"
+  flock -w 600 9 || die "timed out waiting for another kafka.sh in $RUN_DIR"
+  pid="$(broker_pid)" || die "no broker runs in $RUN_DIR"
+  log "pausing the broker (pid $pid); data kept in $STATE"
+  stop_broker "$pid"
+  rm -f "$PID_FILE"
+}
+
+cmd_resume() {
+  local port
+  exec 9>"$RUN_DIR/kafka.lock"
+  flock -w 600 9 || die "timed out waiting for another kafka.sh in $RUN_DIR"
+  if broker_pid >/dev/null; then log "already running"; print_env; return; fi
+  [[ -f "$CONF" && -f "$PORT_FILE" ]] || die "nothing to resume in $STATE: run start"
+  port="$(cat "$PORT_FILE")"
+  log "resuming the broker on 127.0.0.1:$port with its data"
+  launch_broker "$port"
 }
 
 stop_broker() {
@@ -263,5 +294,7 @@ case "${1:-}" in
   start) cmd_start ;;
   stop) cmd_stop ;;
   status) cmd_status ;;
-  *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+  pause) cmd_pause ;;
+  resume) cmd_resume ;;
+  *) echo "usage: $0 start|stop|status|pause|resume" >&2; exit 2 ;;
 esac
