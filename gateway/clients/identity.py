@@ -53,6 +53,17 @@ class IdentityClient:
         request = pb.VerifyPhysicianRequest(user_id=user_id, approve=approve)
         return (await invoke(self._stub.VerifyPhysician, request, metadata)).physician
 
+    async def suspend(self, user_id: str, reason: str, metadata: Metadata) -> pb.Physician:
+        request = pb.SuspendPhysicianRequest(user_id=user_id, reason=reason)
+        return (await invoke(self._stub.SuspendPhysician, request, metadata)).physician
+
+    async def reinstate(self, user_id: str, metadata: Metadata) -> pb.Physician:
+        request = pb.ReinstatePhysicianRequest(user_id=user_id)
+        return (await invoke(self._stub.ReinstatePhysician, request, metadata)).physician
+
+    async def erase(self, user_id: str, metadata: Metadata) -> None:
+        await invoke(self._stub.ErasePhysician, pb.ErasePhysicianRequest(user_id=user_id), metadata)
+
     async def list_specialties(self) -> list[pb.Specialty]:
         reply = await invoke(self._stub.ListSpecialties, pb.ListSpecialtiesRequest())
         return list(reply.specialties)

@@ -191,6 +191,29 @@ class Mutation:
         )
         return Physician.from_proto(physician)
 
+    @strawberry.mutation(description="ADMIN: suspend a physician (all their aliases go quiet).")
+    async def suspend_physician(self, info: Ctx, user_id: strawberry.ID, reason: str) -> Physician:
+        viewer = info.context.auth.require().require_role(Role.ADMIN)
+        physician = await info.context.upstreams.identity.suspend(
+            str(user_id), reason, viewer.metadata
+        )
+        return Physician.from_proto(physician)
+
+    @strawberry.mutation(description="ADMIN: lift a suspension.")
+    async def reinstate_physician(self, info: Ctx, user_id: strawberry.ID) -> Physician:
+        viewer = info.context.auth.require().require_role(Role.ADMIN)
+        physician = await info.context.upstreams.identity.reinstate(str(user_id), viewer.metadata)
+        return Physician.from_proto(physician)
+
+    @strawberry.mutation(
+        description="Right to be forgotten, for oneself or (ADMIN) anyone: personal data is "
+        "deleted and the posts can never again be linked to the person."
+    )
+    async def erase_account(self, info: Ctx, user_id: strawberry.ID) -> bool:
+        viewer = info.context.auth.require()
+        await info.context.upstreams.identity.erase(str(user_id), viewer.metadata)
+        return True
+
     @strawberry.mutation(
         description="MODERATOR or ADMIN: who wrote this, under a stated purpose; audited."
     )
