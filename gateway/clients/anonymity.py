@@ -27,15 +27,15 @@ class AnonymityClient:
         self._stub = anonymity_pb2_grpc.AnonymityServiceStub(self.channel)
 
     async def close(self) -> None:
-        await self.channel.close()
+        await self.channel.close(grace=None)
 
     async def alias_for(
         self, user_id: str, visibility: int, scope_id: str, metadata: Metadata
     ) -> str:
         request = pb.GetOrCreateAliasRequest(
             user_id=user_id,
-            visibility=visibility,
-            scope_id=scope_id,  # type: ignore[arg-type]
+            visibility=pb.Visibility.ValueType(visibility),
+            scope_id=scope_id,
         )
         return (await invoke(self._stub.GetOrCreateAlias, request, metadata)).alias_id
 

@@ -32,7 +32,7 @@ class IdentityClient:
         self._stub = identity_pb2_grpc.IdentityServiceStub(self.channel)
 
     async def close(self) -> None:
-        await self.channel.close()
+        await self.channel.close(grace=None)
 
     async def register(self, request: pb.RegisterRequest) -> pb.Physician:
         return (await invoke(self._stub.Register, request)).physician
