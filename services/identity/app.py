@@ -15,11 +15,15 @@ from plumbing import db
 from plumbing.auth.claims import Role
 from plumbing.auth.service import ServiceCredentials
 from plumbing.errors import NotFound
+from plumbing.events.bus import EventBus
+from plumbing.events.factory import create_bus
+from plumbing.events.runtime import EventRuntime
 from plumbing.grpc.server import GrpcServer, ServiceBinding, run_until_signalled
 from plumbing.logging import configure_logging
 from plumbing.telemetry import setup_telemetry
 from services.identity.adapters.servicer import IdentityServicer
 from services.identity.adapters.store import SqlIdentityStore
+from services.identity.adapters.tables import event_tables
 from services.identity.domain.passwords import HashParameters, Passwords
 from services.identity.domain.validation import normalize_email
 from services.identity.seed import seed_demo_physicians
@@ -33,7 +37,12 @@ SERVICE_NAME = identity_pb2.DESCRIPTOR.services_by_name["IdentityService"].full_
 
 @dataclass(frozen=True, slots=True)
 class Identity:
-    """The running parts of one identity instance."""
+    """The running parts of one identity instance.
+
+    `events` is built but not started: `serve()` starts it before the gRPC server and stops
+    it after; a test that wants events published starts it, or calls
+    `events.relay.publish_pending()` after starting only `events.bus`.
+    """
 
     settings: IdentitySettings
     engine: AsyncEngine
@@ -41,6 +50,7 @@ class Identity:
     service: IdentityService
     keys: KeyRing
     server: GrpcServer
+    events: EventRuntime
 
 
 def _passwords(settings: IdentitySettings) -> Passwords:
@@ -53,15 +63,28 @@ def _passwords(settings: IdentitySettings) -> Passwords:
     )
 
 
+def _bus(settings: IdentitySettings) -> EventBus:
+    return create_bus(
+        kafka_bootstrap=settings.kafka_bootstrap, data_dir=settings.data_dir, client_id="identity"
+    )
+
+
 @asynccontextmanager
-async def build(settings: IdentitySettings) -> AsyncIterator[Identity]:
-    """Everything wired and migrated, not yet serving; the engine is disposed on exit."""
+async def build(
+    settings: IdentitySettings, *, bus: EventBus | None = None
+) -> AsyncIterator[Identity]:
+    """Everything wired and migrated, not yet serving; the engine is disposed on exit.
+
+    `bus` defaults to the one the settings name (Kafka, or the embedded bus under the data
+    dir). Nothing here connects to it: the event runtime starts only when asked to.
+    """
     engine = db.create_engine(settings.resolved_database_url)
     try:
         await db.migrate(engine, MIGRATIONS)
         keys = KeyRing.load(settings.data_dir, allow_dev_key=settings.environment == "dev")
         issuer = TokenIssuer(keys, ttl=timedelta(seconds=settings.token_ttl_seconds))
-        store = SqlIdentityStore(engine)
+        events = EventRuntime(bus if bus is not None else _bus(settings), engine, event_tables)
+        store = SqlIdentityStore(engine, on_emitted=events.relay.notify)
         service = IdentityService(store, _passwords(settings), issuer)
         credentials = ServiceCredentials.load(
             settings.data_dir, allow_dev=settings.environment == "dev"
@@ -79,7 +102,7 @@ async def build(settings: IdentitySettings) -> AsyncIterator[Identity]:
             health_interval=settings.health_interval,
             grace=settings.shutdown_grace,
         )
-        yield Identity(settings, engine, store, service, keys, server)
+        yield Identity(settings, engine, store, service, keys, server, events)
     finally:
         await engine.dispose()
 
@@ -90,7 +113,11 @@ async def serve(*, host: str | None = None, port: int | None = None) -> None:
     configure_logging("identity", level=settings.log_level, fmt=settings.log_format)
     setup_telemetry("identity")
     async with build(settings) as identity:
-        await run_until_signalled(identity.server)
+        # Events start first so the relay sends what waited in the outbox; they stop after
+        # the server, so events from the last requests still leave. A broker that is away
+        # only delays them: the relay retries and the writes go on.
+        await identity.events.start()
+        await run_until_signalled(identity.server, on_stopped=[identity.events.stop])
 
 
 async def migrate() -> None:
@@ -107,6 +134,7 @@ async def seed_demo() -> int:
     settings = IdentitySettings()
     engine = db.create_engine(settings.resolved_database_url)
     try:
+        # The demo accounts' events wait in the outbox until `serve` relays them.
         return await seed_demo_physicians(SqlIdentityStore(engine), _passwords(settings))
     finally:
         await engine.dispose()

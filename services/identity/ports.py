@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
+from services.identity.domain.events import PhysicianEvent
 from services.identity.domain.physician import Physician
 
 
@@ -33,6 +34,9 @@ class PhysicianRepository(Protocol):
     async def count_verified_by_specialty(self) -> dict[str, int]: ...
 
     async def has_any(self) -> bool: ...
+
+    async def emit(self, events: Sequence[PhysicianEvent]) -> None:
+        """Queues `events` for publishing: they go out if, and only if, this unit commits."""
 
 
 class IdentityStore(Protocol):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 
+from services.identity.domain.events import events_between
 from services.identity.domain.passwords import Passwords
 from services.identity.domain.physician import Physician, Role, VerificationStatus, new_user_id
 from services.identity.domain.validation import npi_check_digit
@@ -111,7 +112,7 @@ def demo_physicians(count: int = 60) -> list[Physician]:
 
 
 async def seed_demo_physicians(store: IdentityStore, passwords: Passwords) -> int:
-    """Stores the demo accounts unless there are physicians already; returns how many."""
+    """Stores the demo accounts (and their events) unless there are physicians; returns how many."""
     async with store.transaction() as repo:
         if await repo.has_any():
             return 0
@@ -120,4 +121,6 @@ async def seed_demo_physicians(store: IdentityStore, passwords: Passwords) -> in
         people = demo_physicians()
         for physician in people:
             await repo.add(physician, password_hash)
+            # Anonymity learns of them as of anyone: PhysicianRegistered, then PhysicianVerified.
+            await repo.emit(events_between(None, physician))
     return len(people)

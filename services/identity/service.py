@@ -17,6 +17,7 @@ from plumbing.errors import (
     PermissionDenied,
     Unauthenticated,
 )
+from services.identity.domain.events import events_between
 from services.identity.domain.passwords import Passwords
 from services.identity.domain.physician import (
     Physician,
@@ -121,6 +122,7 @@ class IdentityService:
                     ],
                 )
             await repo.add(physician, password_hash)
+            await repo.emit(events_between(None, physician))
         log.info("physician registered")
         return physician
 
@@ -195,11 +197,29 @@ class IdentityService:
         wanted = frozenset(roles)
         return await self._change(caller, user_id, lambda p: p.with_roles(wanted), "roles set")
 
-    async def suspend(self, caller: AccessClaims | None, user_id: str) -> Physician:
-        return await self._change(caller, user_id, lambda p: p.suspend(), "physician suspended")
+    async def suspend(
+        self,
+        caller: AccessClaims | None,
+        user_id: str,
+        *,
+        service: ServicePrincipal | None = None,
+    ) -> Physician:
+        """By an ADMIN, or by anonymity when a moderator suspends the person behind an alias."""
+        return await self._change(
+            caller, user_id, lambda p: p.suspend(), "physician suspended", service=service
+        )
 
-    async def reinstate(self, caller: AccessClaims | None, user_id: str) -> Physician:
-        return await self._change(caller, user_id, lambda p: p.reinstate(), "physician reinstated")
+    async def reinstate(
+        self,
+        caller: AccessClaims | None,
+        user_id: str,
+        *,
+        service: ServicePrincipal | None = None,
+    ) -> Physician:
+        """Lifts a suspension; by an ADMIN or by anonymity, as for `suspend`."""
+        return await self._change(
+            caller, user_id, lambda p: p.reinstate(), "physician reinstated", service=service
+        )
 
     async def erase(self, caller: AccessClaims | None, user_id: str) -> Physician:
         """Right to be forgotten: by the person themself or by an ADMIN."""
@@ -211,6 +231,7 @@ class IdentityService:
             physician = await _get(repo, user_id, for_update=True)
             erased = physician.erase()
             await repo.save(erased)
+            await repo.emit(events_between(physician, erased))
         log.info("physician erased")
         return erased
 
@@ -232,17 +253,31 @@ class IdentityService:
         user_id: str,
         change: Callable[[Physician], Physician],
         what: str,
+        *,
+        service: ServicePrincipal | None = None,
     ) -> Physician:
-        actor = _require_caller(caller)
-        require_role(actor.roles, Role.ADMIN)
-        _check_user_id(user_id)
-        if user_id == actor.user_id:
-            raise PermissionDenied("admins cannot change their own account status or roles")
+        """An account change by an ADMIN or, where the caller passes `service`, by anonymity.
+
+        A service credential, when presented, is what authorises the call: anonymity acts on
+        behalf of a moderator it has already checked and audited.
+        """
+        if service is not None:
+            require_service(service, "anonymity")
+            _check_user_id(user_id)
+            by = f" by service {service.name}"
+        else:
+            actor = _require_caller(caller)
+            require_role(actor.roles, Role.ADMIN)
+            _check_user_id(user_id)
+            if user_id == actor.user_id:
+                raise PermissionDenied("admins cannot change their own account status or roles")
+            by = ""
         async with self._store.transaction() as repo:
             physician = await _get(repo, user_id, for_update=True)
             changed = change(physician)
             await repo.save(changed)
-        log.info(what)
+            await repo.emit(events_between(physician, changed))
+        log.info("%s%s", what, by)
         return changed
 
 

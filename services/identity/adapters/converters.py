@@ -32,6 +32,10 @@ def timestamp(moment: object) -> Timestamp:
     return stamp
 
 
+def status_to_proto(status: VerificationStatus) -> pb.VerificationStatus.ValueType:
+    return _STATUS_TO_PB[status]
+
+
 def specialty_to_proto(specialty: Specialty) -> pb.Specialty:
     return pb.Specialty(
         code=specialty.code, name=specialty.name, classification=specialty.classification
@@ -41,7 +45,7 @@ def specialty_to_proto(specialty: Specialty) -> pb.Specialty:
 def physician_to_proto(physician: Physician) -> pb.Physician:
     message = pb.Physician(
         user_id=physician.user_id,
-        verification=_STATUS_TO_PB[physician.verification],
+        verification=status_to_proto(physician.verification),
         roles=sorted(_ROLE_TO_PB[r] for r in physician.roles),
         created_at=timestamp(physician.created_at),
         erased=physician.erased,
@@ -61,7 +65,7 @@ def persona_attributes_to_proto(physician: Physician) -> pb.PersonaAttributes:
     return pb.PersonaAttributes(
         user_id=physician.user_id,
         full_name=physician.full_name,
-        verification=_STATUS_TO_PB[physician.verification],
+        verification=status_to_proto(physician.verification),
         specialty_code=physician.specialty_code,
         erased=physician.erased,
     )

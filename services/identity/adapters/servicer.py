@@ -114,13 +114,17 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
     ) -> pb.SuspendPhysicianResponse:
         if not request.reason.strip():
             raise InvalidArgument([FieldViolation("reason", "say why the physician is suspended")])
-        physician = await self._service.suspend(self._caller(), request.user_id)
+        service = self._service_caller()
+        caller = None if service else self._caller()
+        physician = await self._service.suspend(caller, request.user_id, service=service)
         return pb.SuspendPhysicianResponse(physician=physician_to_proto(physician))
 
     async def ReinstatePhysician(
         self, request: pb.ReinstatePhysicianRequest, context: Context
     ) -> pb.ReinstatePhysicianResponse:
-        physician = await self._service.reinstate(self._caller(), request.user_id)
+        service = self._service_caller()
+        caller = None if service else self._caller()
+        physician = await self._service.reinstate(caller, request.user_id, service=service)
         return pb.ReinstatePhysicianResponse(physician=physician_to_proto(physician))
 
     async def ErasePhysician(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -13,7 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from plumbing.db import session_factory, transaction
 from plumbing.errors import AlreadyExists, FieldViolation
-from services.identity.adapters.tables import physicians
+from plumbing.events.outbox import add_to_outbox
+from services.identity.adapters.events import to_envelope
+from services.identity.adapters.tables import event_tables, physicians
+from services.identity.domain.events import PhysicianEvent
 from services.identity.domain.physician import Physician, Role, VerificationStatus
 
 _ALREADY_REGISTERED = "is already registered; sign in instead, or use another"
@@ -61,6 +64,8 @@ class SqlPhysicianRepository:
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
+        #: Whether this unit queued events (so the relay can be woken after the commit).
+        self.emitted = False
 
     async def add(self, physician: Physician, password_hash: str) -> None:
         now = datetime.now(UTC)
@@ -142,14 +147,28 @@ class SqlPhysicianRepository:
     async def has_any(self) -> bool:
         return bool(await self._session.scalar(select(exists().select_from(physicians))))
 
+    async def emit(self, events: Sequence[PhysicianEvent]) -> None:
+        await add_to_outbox(self._session, event_tables.outbox, [to_envelope(e) for e in events])
+        self.emitted = self.emitted or bool(events)
+
 
 class SqlIdentityStore:
-    """`IdentityStore` over an async engine."""
+    """`IdentityStore` over an async engine; events queued in a unit go to its outbox.
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    `on_emitted` runs after a unit that queued events has committed (the relay's `notify`),
+    so events leave at once instead of at the relay's next poll.
+    """
+
+    def __init__(
+        self, engine: AsyncEngine, *, on_emitted: Callable[[], None] | None = None
+    ) -> None:
         self._sessions: async_sessionmaker[AsyncSession] = session_factory(engine)
+        self._on_emitted = on_emitted
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[SqlPhysicianRepository]:
         async with transaction(self._sessions) as session:
-            yield SqlPhysicianRepository(session)
+            repo = SqlPhysicianRepository(session)
+            yield repo
+        if repo.emitted and self._on_emitted is not None:
+            self._on_emitted()

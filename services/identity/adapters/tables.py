@@ -12,6 +12,8 @@ from sqlalchemy import (
     Text,
 )
 
+from plumbing.events.runtime import EventTables
+
 metadata = MetaData(
     naming_convention={
         "ix": "ix_%(table_name)s_%(column_0_name)s",
@@ -42,3 +44,6 @@ physicians = Table(
 Index(
     "ix_physicians_specialty_verification", physicians.c.specialty_code, physicians.c.verification
 )
+
+#: The outbox the relay publishes from, and processed event ids (identity consumes nothing yet).
+event_tables = EventTables.add_to(metadata)

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import grpc
 import pytest
-from identity_harness import FAST_ARGON2, IdentityClient
+from identity_events_harness import PhysicianTopic
+from identity_harness import FAST_ARGON2, IdentityClient, running
 
-from consilium.identity.v1 import identity_pb2_grpc
-from services.identity.app import build
+from plumbing.events.kafka import KafkaBus
+from plumbing.events.topics import IDENTITY_PHYSICIANS, topic_specs
 from services.identity.settings import IdentitySettings
 
 
@@ -23,19 +24,50 @@ def identity_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str
 
 
 @pytest.fixture
-async def identity(identity_database_url: str, tmp_path: Path) -> AsyncIterator[IdentityClient]:
-    settings = IdentitySettings(
+def identity_settings(identity_database_url: str, tmp_path: Path) -> IdentitySettings:
+    return IdentitySettings(
         database_url=identity_database_url,
         data_dir=tmp_path / "data",
         port=0,
         **FAST_ARGON2,  # type: ignore[arg-type]
     )
-    async with build(settings) as instance:
-        port = await instance.server.start()
-        try:
-            async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
-                yield IdentityClient(
-                    identity_pb2_grpc.IdentityServiceStub(channel), channel, instance
-                )
-        finally:
-            await instance.server.stop()
+
+
+@pytest.fixture
+async def identity(identity_settings: IdentitySettings) -> AsyncIterator[IdentityClient]:
+    async with running(identity_settings) as client:
+        yield client
+
+
+@pytest.fixture
+async def evented(
+    identity_settings: IdentitySettings, kafka_bootstrap: str
+) -> AsyncIterator[IdentityClient]:
+    """Identity on the real Kafka broker: its bus is started, its relay is not.
+
+    Tests publish with `instance.events.relay.publish_pending()`, so they decide when.
+    """
+    bus = KafkaBus(kafka_bootstrap, client_id=f"identity-test-{uuid.uuid4().hex[:8]}")
+    await bus.create_topics(topic_specs())
+    await bus.start()
+    try:
+        async with running(identity_settings, bus=bus) as client:
+            yield client
+    finally:
+        await bus.close()
+
+
+@pytest.fixture
+async def physician_topic(kafka_bootstrap: str) -> AsyncIterator[PhysicianTopic]:
+    """`identity.physicians.v1` read from the beginning by a fresh consumer group."""
+    bus = KafkaBus(kafka_bootstrap, client_id=f"reader-{uuid.uuid4().hex[:8]}")
+    await bus.create_topics(topic_specs())
+    await bus.start()
+    subscription = await bus.subscribe(
+        group=f"identity-test-{uuid.uuid4().hex[:8]}", topics=[IDENTITY_PHYSICIANS]
+    )
+    try:
+        yield PhysicianTopic(subscription)
+    finally:
+        await subscription.close()
+        await bus.close()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -11,10 +13,12 @@ from grpc_status import rpc_status
 
 from consilium.identity.v1 import identity_pb2 as pb
 from consilium.identity.v1 import identity_pb2_grpc
+from plumbing.events.bus import EventBus
 from plumbing.grpc.caller import bearer_metadata
-from services.identity.app import Identity
+from services.identity.app import Identity, build
 from services.identity.domain.passwords import HashParameters, Passwords
 from services.identity.domain.physician import Physician, Role, VerificationStatus, new_user_id
+from services.identity.settings import IdentitySettings
 
 #: Cheap argon2 for tests: the cost parameters are not what these tests are about.
 FAST_ARGON2 = {"argon2_time_cost": 1, "argon2_memory_kib": 64, "argon2_parallelism": 1}
@@ -80,6 +84,22 @@ class IdentityClient:
         async with self.instance.store.transaction() as repo:
             await repo.add(physician, passwords.hash_password(PASSWORD))
         return user_id, bearer_metadata(await self.login(email))
+
+
+@asynccontextmanager
+async def running(
+    settings: IdentitySettings, *, bus: EventBus | None = None
+) -> AsyncIterator[IdentityClient]:
+    """An identity server on an ephemeral port and a client for it; the event runtime idle."""
+    async with build(settings, bus=bus) as instance:
+        port = await instance.server.start()
+        try:
+            async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+                yield IdentityClient(
+                    identity_pb2_grpc.IdentityServiceStub(channel), channel, instance
+                )
+        finally:
+            await instance.server.stop()
 
 
 def violations(error: grpc.aio.AioRpcError) -> list[str]:

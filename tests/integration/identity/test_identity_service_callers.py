@@ -1,4 +1,4 @@
-"""Service-to-service calls: anonymity's credential reads persona attributes, nobody else does."""
+"""Service-to-service calls: anonymity reads persona attributes and suspends; nobody else does."""
 
 from __future__ import annotations
 
@@ -59,5 +59,69 @@ async def test_a_credential_from_another_secret_is_unauthenticated(
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         await identity.stub.BatchGetPersonaAttributes(
             pb.BatchGetPersonaAttributesRequest(user_ids=[member.user_id]), metadata=stranger
+        )
+    assert caught.value.code() == grpc.StatusCode.UNAUTHENTICATED
+
+
+async def test_anonymity_suspends_and_reinstates_a_physician(identity: IdentityClient) -> None:
+    member = await identity.register()
+    metadata = credentials_of(identity).metadata(service="anonymity", audience="identity")
+    suspended = await identity.stub.SuspendPhysician(
+        pb.SuspendPhysicianRequest(user_id=member.user_id, reason="alias reported"),
+        metadata=metadata,
+    )
+    assert suspended.physician.verification == pb.VERIFICATION_STATUS_SUSPENDED
+    reinstated = await identity.stub.ReinstatePhysician(
+        pb.ReinstatePhysicianRequest(user_id=member.user_id), metadata=metadata
+    )
+    assert reinstated.physician.verification == pb.VERIFICATION_STATUS_PENDING
+
+
+async def test_anonymity_must_say_why_it_suspends(identity: IdentityClient) -> None:
+    member = await identity.register()
+    metadata = credentials_of(identity).metadata(service="anonymity", audience="identity")
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await identity.stub.SuspendPhysician(
+            pb.SuspendPhysicianRequest(user_id=member.user_id, reason=""), metadata=metadata
+        )
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+@pytest.mark.parametrize("service", ["content", "audit", "gateway"])
+async def test_other_services_may_not_suspend_or_reinstate(
+    identity: IdentityClient, service: str
+) -> None:
+    member = await identity.register()
+    credentials = credentials_of(identity)
+    anonymity = credentials.metadata(service="anonymity", audience="identity")
+    other = credentials.metadata(service=service, audience="identity")
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await identity.stub.SuspendPhysician(
+            pb.SuspendPhysicianRequest(user_id=member.user_id, reason="spam"), metadata=other
+        )
+    assert caught.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    await identity.stub.SuspendPhysician(
+        pb.SuspendPhysicianRequest(user_id=member.user_id, reason="spam"), metadata=anonymity
+    )
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await identity.stub.ReinstatePhysician(
+            pb.ReinstatePhysicianRequest(user_id=member.user_id), metadata=other
+        )
+    assert caught.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    _, admin = await identity.staff(Role.ADMIN)
+    reply = await identity.stub.GetPhysician(
+        pb.GetPhysicianRequest(user_id=member.user_id), metadata=admin
+    )
+    assert reply.physician.verification == pb.VERIFICATION_STATUS_SUSPENDED
+
+
+async def test_a_service_credential_for_another_audience_may_not_suspend(
+    identity: IdentityClient,
+) -> None:
+    member = await identity.register()
+    metadata = credentials_of(identity).metadata(service="anonymity", audience="content")
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await identity.stub.SuspendPhysician(
+            pb.SuspendPhysicianRequest(user_id=member.user_id, reason="spam"), metadata=metadata
         )
     assert caught.value.code() == grpc.StatusCode.UNAUTHENTICATED
