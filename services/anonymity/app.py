@@ -14,18 +14,30 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from consilium.anonymity.v1 import anonymity_pb2, anonymity_pb2_grpc
 from plumbing import db
 from plumbing.auth.service import ServiceCredentials
+from plumbing.events.bus import EventBus
+from plumbing.events.factory import create_bus
+from plumbing.events.runtime import EventRuntime
+from plumbing.events.topics import IDENTITY_PHYSICIANS
 from plumbing.grpc.server import GrpcServer, ServiceBinding, run_until_signalled
 from plumbing.logging import configure_logging
 from plumbing.telemetry import setup_telemetry
 from services.anonymity.adapters.cache import CachedPersonaAttributes
 from services.anonymity.adapters.callers import CallerAuthenticator
 from services.anonymity.adapters.identity_client import IdentityClient
+from services.anonymity.adapters.identity_events import GROUP, IdentityEventHandler
 from services.anonymity.adapters.servicer import AnonymityServicer
 from services.anonymity.adapters.store import SqlAccessRecordWriter, SqlAnonymityStore
+from services.anonymity.adapters.tables import event_tables
+from services.anonymity.attributes import StoredPersonaAttributes
 from services.anonymity.domain.crypto import MasterKeys
 from services.anonymity.keys import load_master_keys
 from services.anonymity.moderation import ModerationService
-from services.anonymity.ports import AccessRecordWriter, PersonaAttributesSource
+from services.anonymity.people import PhysicianFeed
+from services.anonymity.ports import (
+    AccessRecordWriter,
+    AccountModeration,
+    PersonaAttributesSource,
+)
 from services.anonymity.recorder import AccessRecorder
 from services.anonymity.seed import seed_demo_aliases
 from services.anonymity.service import AnonymityService
@@ -49,6 +61,11 @@ class Anonymity:
     moderation: ModerationService
     keys: MasterKeys
     server: GrpcServer
+    #: Bus, outbox relay and the identity consumer; built here, started by `serve()`
+    #: (or by a test that wants events to flow), stopped after the gRPC server.
+    events: EventRuntime
+    #: The consumer's handler, for tests that feed identity events without a bus.
+    identity_events: IdentityEventHandler
 
 
 def master_keys(settings: AnonymitySettings) -> MasterKeys:
@@ -68,10 +85,16 @@ async def build(
     *,
     attributes: PersonaAttributesSource | None = None,
     record_writer: AccessRecordWriter | None = None,
+    accounts: AccountModeration | None = None,
+    bus: EventBus | None = None,
 ) -> AsyncIterator[Anonymity]:
     """Everything wired and migrated, not yet serving; engine and channel closed on exit.
 
-    `attributes` and `record_writer` replace identity and the SQL record writer (tests).
+    The event runtime is built, not started: `serve()` starts it before the gRPC server
+    and stops it after. Until started, events wait in the outbox (nothing is lost).
+    For tests: `attributes` replaces identity as the persona fallback, `record_writer` the
+    SQL record writer, `accounts` identity's account actions, `bus` the one from settings
+    (Kafka when `CONSILIUM_KAFKA_BOOTSTRAP` is set, else the embedded bus in the data dir).
     """
     engine = db.create_engine(settings.resolved_database_url)
     credentials = ServiceCredentials.load(
@@ -82,15 +105,30 @@ async def build(
         await db.migrate(engine, MIGRATIONS)
         keys = master_keys(settings)
         vault = Vault(keys)
-        store = SqlAnonymityStore(engine)
-        recorder = AccessRecorder(record_writer or SqlAccessRecordWriter(engine), clock=_utc_now)
-        source = CachedPersonaAttributes(
+        events = EventRuntime(
+            bus
+            or create_bus(
+                kafka_bootstrap=settings.kafka_bootstrap,
+                data_dir=settings.data_dir,
+                client_id="anonymity",
+            ),
+            engine,
+            event_tables,
+        )
+        notify = events.relay.notify
+        store = SqlAnonymityStore(engine, notify=notify)
+        writer = record_writer or SqlAccessRecordWriter(engine, notify=notify)
+        recorder = AccessRecorder(writer, clock=_utc_now)
+        fallback = CachedPersonaAttributes(
             attributes or identity,
             attributes_ttl=settings.attributes_cache_seconds,
             counts_ttl=settings.counts_cache_seconds,
         )
+        source = StoredPersonaAttributes(store, vault, fallback=fallback)
         service = AnonymityService(store, vault, source, recorder, k=settings.k_anonymity)
-        moderation = ModerationService(store, vault, recorder)
+        moderation = ModerationService(store, vault, recorder, accounts=accounts or identity)
+        handler = IdentityEventHandler(PhysicianFeed(vault, clock=_utc_now), notify=notify)
+        events.consume(group=GROUP, topics=[IDENTITY_PHYSICIANS], handler=handler)
         servicer = AnonymityServicer(
             service, moderation, CallerAuthenticator(identity.jwks), credentials
         )
@@ -108,7 +146,7 @@ async def build(
             health_interval=settings.health_interval,
             grace=settings.shutdown_grace,
         )
-        yield Anonymity(settings, engine, store, service, moderation, keys, server)
+        yield Anonymity(settings, engine, store, service, moderation, keys, server, events, handler)
     finally:
         await identity.close()
         await engine.dispose()
@@ -124,7 +162,9 @@ async def serve(*, host: str | None = None, port: int | None = None) -> None:
     configure_logging("anonymity", level=settings.log_level, fmt=settings.log_format)
     setup_telemetry("anonymity")
     async with build(settings) as anonymity:
-        await run_until_signalled(anonymity.server)
+        await anonymity.events.start()
+        # Stopped after the gRPC server: consumers commit, the relay sends what it can.
+        await run_until_signalled(anonymity.server, on_stopped=[anonymity.events.stop])
 
 
 async def migrate() -> None:

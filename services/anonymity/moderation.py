@@ -5,6 +5,13 @@ Every attempt leaves an identity-access record, written and committed through th
 purpose, unknown or erased alias) are DENIED records, and if a record cannot be written
 the call fails with UNAVAILABLE and nothing leaves. A reveal decrypts the user id in
 memory first, so a GRANTED record is only written for an identity that really resolves.
+
+Acting on an alias acts on the person behind it: SUSPEND suspends the acted alias here at
+once (AliasSuspended, cause MODERATION, for content) and asks identity to suspend the
+account, whose PhysicianSuspended event then suspends the person's other aliases;
+REINSTATE lifts every suspension here and asks identity to reinstate the account. The
+moderator never learns who it was. If identity cannot be reached, the local part stands
+and the call fails UNAVAILABLE: acting again is safe and completes the account part.
 """
 
 from __future__ import annotations
@@ -27,7 +34,9 @@ from plumbing.errors import (
 from services.anonymity.domain.access import AccessAction, Decision, is_staff
 from services.anonymity.domain.aliases import AliasAction, AliasState, StoredAlias, is_alias_id
 from services.anonymity.domain.crypto import CryptoError
-from services.anonymity.ports import AnonymityStore
+from services.anonymity.domain.events import SuspensionCause
+from services.anonymity.people import reinstate_person, suspend_aliases
+from services.anonymity.ports import AccountModeration, AnonymityStore
 from services.anonymity.recorder import AccessRecorder
 from services.anonymity.vault import Vault
 
@@ -69,11 +78,13 @@ class ModerationService:
         vault: Vault,
         recorder: AccessRecorder,
         *,
+        accounts: AccountModeration | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._store = store
         self._vault = vault
         self._recorder = recorder
+        self._accounts = accounts
         self._clock = clock
 
     async def reveal(self, caller: AccessClaims | None, alias_id: str, purpose: str) -> Revealed:
@@ -116,26 +127,27 @@ class ModerationService:
             caller, action=access, subject=alias_id, purpose=reason, decision=Decision.GRANTED
         )
         suspend = action is AliasAction.SUSPEND
-        state = AliasState.SUSPENDED if suspend else AliasState.ACTIVE
         async with self._store.transaction() as repo:
-            await repo.set_suspended(owner_index, suspend)
+            key = await repo.get_user_key(owner_index, for_update=True)
+            if key is None:
+                raise FailedPrecondition(_ERASED)  # erased since the check: nothing to act on
+            try:
+                user_id = self._vault.user_id_of(alias, self._vault.data_key(key))
+            except CryptoError:
+                raise FailedPrecondition(_ERASED) from None
             if suspend:
-                await repo.set_states([alias_id], AliasState.SUSPENDED)
+                # The acted alias at once, so content hides it before identity's
+                # PhysicianSuspended comes back and suspends the person's other aliases.
+                await repo.set_suspended(owner_index, True)
+                await suspend_aliases(repo, [alias_id], SuspensionCause.MODERATION)
             else:
-                # Reinstating lifts every suspension of the person, whichever alias it was on.
-                key = await repo.get_user_key(owner_index)
-                ids = [alias_id]
-                if key is not None:
-                    entries = await repo.directory(owner_index)
-                    ids = self._vault.read_directory(
-                        self._vault.data_key(key), owner_index, entries
-                    )
-                suspended = [
-                    a.alias_id
-                    for a in (await repo.get_aliases(ids)).values()
-                    if a.state is AliasState.SUSPENDED
-                ]
-                await repo.set_states(suspended, AliasState.ACTIVE)
+                await reinstate_person(repo, self._vault, key)
+        if self._accounts is not None:
+            if suspend:
+                await self._accounts.suspend_account(user_id, reason)
+            else:
+                await self._accounts.reinstate_account(user_id)
+        state = AliasState.SUSPENDED if suspend else AliasState.ACTIVE
         log.info("moderation action on an alias applied")
         return Acted(state=state, record_id=record_id)
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Protocol
 
 from services.anonymity.domain.access import AccessRecord
 from services.anonymity.domain.aliases import AliasState, StoredAlias, UserKey
+from services.anonymity.domain.events import AliasEvent
+from services.anonymity.domain.people import StoredPerson
 from services.anonymity.domain.personas import PersonaAttributes
 
 
@@ -45,6 +47,23 @@ class AliasRepository(Protocol):
     async def shred(self, owner_index: str, alias_ids: Iterable[str]) -> None:
         """Orphans the aliases (owner fields cleared) and deletes the data key and directory."""
 
+    async def get_people(self, owner_indexes: Iterable[str]) -> dict[str, StoredPerson]:
+        """Person records by blind index; people identity has not told us about are absent."""
+
+    async def put_person(self, person: StoredPerson, now: datetime) -> None:
+        """Inserts or replaces the person's record."""
+
+    async def delete_person(self, owner_index: str) -> None: ...
+
+    async def adjust_verified_counts(self, deltas: Mapping[str, int]) -> None:
+        """Adds each delta to its specialty's count of VERIFIED people."""
+
+    async def verified_counts(self) -> dict[str, int]:
+        """VERIFIED people per specialty code (codes with none are absent)."""
+
+    async def queue(self, events: Sequence[AliasEvent]) -> None:
+        """Queues alias events for content: published only if this transaction commits."""
+
 
 class AnonymityStore(Protocol):
     """Opens units of work: a repository whose changes commit together or not at all."""
@@ -57,6 +76,19 @@ class AccessRecordWriter(Protocol):
 
     async def write(self, record: AccessRecord) -> None:
         """Raises if the record could not be made durable; the caller must then fail closed."""
+
+
+class AccountModeration(Protocol):
+    """Identity's account actions anonymity asks for on a moderator's behalf."""
+
+    async def suspend_account(self, user_id: str, reason: str) -> None:
+        """Suspends the account; returns quietly if it is already suspended (or cannot be).
+
+        Raises Unavailable if identity could not be reached or refused the service.
+        """
+
+    async def reinstate_account(self, user_id: str) -> None:
+        """Lifts the suspension; returns quietly if the account is not suspended."""
 
 
 class PersonaAttributesSource(Protocol):

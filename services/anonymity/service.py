@@ -5,7 +5,7 @@ Callers arrive as verified access-token claims (or None). Who may do what:
 - BatchDescribeAliases: anyone (personas are public by construction, P5);
 - BatchCheckOwnership, BatchGetThreadAliases: the caller about themself only;
 - ListAliases: the person, or an ADMIN (recorded as an identity access);
-- EraseUser: the person or an ADMIN; idempotent.
+- EraseUser: the person or an ADMIN; idempotent (identity's PhysicianErased does the same).
 Resolving owners to fetch persona attributes from identity happens inside this service
 only and is not recorded per call: it discloses nothing beyond the persona (see P5).
 """
@@ -38,6 +38,7 @@ from services.anonymity.domain.aliases import (
 )
 from services.anonymity.domain.crypto import CryptoError
 from services.anonymity.domain.personas import Disclosure, Persona, describe
+from services.anonymity.people import erase_person
 from services.anonymity.ports import AliasRepository, AnonymityStore, PersonaAttributesSource
 from services.anonymity.recorder import AccessRecorder
 from services.anonymity.vault import Vault
@@ -237,16 +238,8 @@ class AnonymityService:
             raise PermissionDenied("only the person themself or an ADMIN may erase")
         if not user_id:
             raise InvalidArgument([FieldViolation("user_id", "is required")])
-        owner_index = self._vault.owner_index(user_id)
         async with self._store.transaction() as repo:
-            key = await repo.get_user_key(owner_index, for_update=True)
-            if key is None:
-                return 0
-            data_key = self._vault.data_key(key)
-            ids = self._vault.read_directory(
-                data_key, owner_index, await repo.directory(owner_index)
-            )
-            await repo.shred(owner_index, ids)
+            ids = await erase_person(repo, self._vault, self._vault.owner_index(user_id))
         log.info("person erased: %d aliases orphaned", len(ids))
         return len(ids)
 

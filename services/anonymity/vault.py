@@ -6,14 +6,18 @@ Which key protects what, and what each ciphertext is bound to (AEAD associated d
   a reader of the database cannot group aliases by owner), and the user id under the
   owner's data key, bound to the alias id (so erasing the data key shreds it);
 - directory entry: an alias id under the owner's data key, bound to the blind index, so
-  the person's own view and erasure can enumerate their aliases.
+  the person's own view and erasure can enumerate their aliases;
+- person record: verification and specialty sealed under the active KEK, bound to the
+  blind index; the full name under the owner's data key, so erasure shreds it too.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from datetime import datetime
 
+from plumbing.auth import VerificationStatus
 from services.anonymity.domain.aliases import AliasState, StoredAlias, UserKey, Visibility
 from services.anonymity.domain.crypto import (
     CryptoError,
@@ -24,6 +28,7 @@ from services.anonymity.domain.crypto import (
     length_prefixed,
     new_key,
 )
+from services.anonymity.domain.people import PersonRecord, StoredPerson
 
 
 class Vault:
@@ -109,3 +114,27 @@ class Vault:
     ) -> list[str]:
         aad = length_prefixed("dir", owner_index)
         return [decrypt(data_key, entry, aad=aad).decode() for entry in entries]
+
+    def seal_person(self, owner_index: str, data_key: bytes, record: PersonRecord) -> StoredPerson:
+        facts = json.dumps({"v": record.verification.value, "s": record.specialty_code})
+        sealed = self._keys.seal(facts.encode(), aad=length_prefixed("person", owner_index))
+        name = None
+        if record.full_name is not None:
+            name = encrypt(
+                data_key, record.full_name.encode(), aad=length_prefixed("name", owner_index)
+            )
+        return StoredPerson(owner_index, sealed.kid, sealed.blob, name)
+
+    def open_person(self, stored: StoredPerson, data_key: bytes | None) -> PersonRecord:
+        """The record; without `data_key` (counting only) the name stays unread (None)."""
+        facts = json.loads(
+            self._keys.open(
+                Sealed(stored.kid, stored.sealed),
+                aad=length_prefixed("person", stored.owner_index),
+            )
+        )
+        name = None
+        if data_key is not None and stored.name_ciphertext is not None:
+            aad = length_prefixed("name", stored.owner_index)
+            name = decrypt(data_key, stored.name_ciphertext, aad=aad).decode()
+        return PersonRecord(VerificationStatus(facts["v"]), str(facts["s"]), name)

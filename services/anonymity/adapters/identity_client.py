@@ -1,15 +1,18 @@
-"""Identity over gRPC: persona attributes, verified counts, specialty names, token keys.
+"""Identity over gRPC: persona attributes, specialty names, token keys, account moderation.
 
 Anonymity calls identity on its own behalf with the shared service credential; persona
 attributes are batched (one call per describe request) and specialty names and counts are
 cheap to cache (see `CachedPersonaAttributes`). Errors from identity surface as
 UNAVAILABLE: personas cannot be described safely without knowing the verification status.
+Suspending and reinstating accounts (a moderator acting on an alias) are made idempotent
+here: identity answers FAILED_PRECONDITION when the account is already in that state.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+import logging
+from collections.abc import Awaitable, Iterable, Mapping
 from typing import Any
 
 import grpc
@@ -22,13 +25,20 @@ from plumbing.errors import Unavailable
 from plumbing.grpc.channel import create_channel
 from services.anonymity.domain.personas import PersonaAttributes
 
+log = logging.getLogger("consilium.anonymity")
+
 IDENTITY_SERVICE = ipb.DESCRIPTOR.services_by_name["IdentityService"].full_name
-_READS = (
+# Safe to retry: reads, and the account actions, which `_account_action` makes idempotent.
+_RETRYABLE = (
     "BatchGetPersonaAttributes",
     "CountVerifiedBySpecialty",
     "ListSpecialties",
     "GetPublicKeys",
+    "SuspendPhysician",
+    "ReinstatePhysician",
 )
+# Identity's answers meaning "nothing to do": already in that state, or nobody to act on.
+_SETTLED = (grpc.StatusCode.FAILED_PRECONDITION, grpc.StatusCode.NOT_FOUND)
 _STATUS_FROM_PB = {
     ipb.VERIFICATION_STATUS_PENDING: VerificationStatus.PENDING,
     ipb.VERIFICATION_STATUS_VERIFIED: VerificationStatus.VERIFIED,
@@ -43,7 +53,9 @@ class IdentityClient:
     """The identity calls anonymity makes; implements `PersonaAttributesSource`."""
 
     def __init__(self, address: str, credentials: ServiceCredentials) -> None:
-        self._channel = create_channel(address, service=IDENTITY_SERVICE, idempotent_methods=_READS)
+        self._channel = create_channel(
+            address, service=IDENTITY_SERVICE, idempotent_methods=_RETRYABLE
+        )
         self._stub = identity_pb2_grpc.IdentityServiceStub(self._channel)
         self._credentials = credentials
 
@@ -86,6 +98,30 @@ class IdentityClient:
         except grpc.aio.AioRpcError:
             raise Unavailable(_UNAVAILABLE) from None
         return {s.code: s.name for s in reply.specialties}
+
+    async def suspend_account(self, user_id: str, reason: str) -> None:
+        request = ipb.SuspendPhysicianRequest(user_id=user_id, reason=reason)
+        await self._account_action(self._stub.SuspendPhysician(request, metadata=self._metadata()))
+
+    async def reinstate_account(self, user_id: str) -> None:
+        request = ipb.ReinstatePhysicianRequest(user_id=user_id)
+        await self._account_action(
+            self._stub.ReinstatePhysician(request, metadata=self._metadata())
+        )
+
+    async def _account_action(self, call: Awaitable[object]) -> None:
+        try:
+            await call
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() in _SETTLED:
+                log.info("identity: account already settled (%s)", exc.code().name)
+                return
+            # The code only: identity's details may quote the request.
+            log.warning("identity refused an account action (%s)", exc.code().name)
+            raise Unavailable(
+                "identity did not apply the account action; the alias itself was acted on, "
+                "try again to act on the account"
+            ) from None
 
     async def jwks(self) -> dict[str, Any]:
         """Identity's token-verification keys (a JWKS)."""

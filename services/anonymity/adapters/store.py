@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -12,15 +12,29 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from plumbing.db import session_factory, transaction
+from plumbing.events.outbox import add_to_outbox
+from services.anonymity.adapters.event_converters import alias_envelope, audit_envelope
 from services.anonymity.adapters.tables import (
     alias_directory,
     aliases,
+    event_tables,
     identity_access_records,
+    person_records,
     thread_scopes,
     user_keys,
+    verified_counts,
 )
 from services.anonymity.domain.access import AccessRecord
 from services.anonymity.domain.aliases import AliasState, StoredAlias, UserKey, Visibility
+from services.anonymity.domain.events import AliasEvent
+from services.anonymity.domain.people import StoredPerson
+
+#: Called after a commit that queued events, so the outbox relay looks at once.
+Notify = Callable[[], None]
+
+
+def _no_notify() -> None:
+    return None
 
 
 def _aware(moment: datetime) -> datetime:
@@ -51,6 +65,8 @@ class SqlAliasRepository:
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
+        #: How many events this transaction queued in the outbox.
+        self.queued = 0
 
     async def add_scope(self, scope_id: str, now: datetime) -> None:
         await self._session.execute(insert(thread_scopes).values(scope_id=scope_id, created_at=now))
@@ -175,27 +191,107 @@ class SqlAliasRepository:
         )
         await self._session.execute(delete(user_keys).where(user_keys.c.owner_index == owner_index))
 
+    async def get_people(self, owner_indexes: Iterable[str]) -> dict[str, StoredPerson]:
+        wanted = list(set(owner_indexes))
+        if not wanted:
+            return {}
+        rows = await self._session.execute(
+            select(person_records).where(person_records.c.owner_index.in_(wanted))
+        )
+        return {
+            row.owner_index: StoredPerson(row.owner_index, row.kid, row.sealed, row.name_ciphertext)
+            for row in rows
+        }
+
+    async def put_person(self, person: StoredPerson, now: datetime) -> None:
+        values = {
+            "kid": person.kid,
+            "sealed": person.sealed,
+            "name_ciphertext": person.name_ciphertext,
+            "updated_at": now,
+        }
+        # One person's events are applied one at a time (ordered by key, and the data key
+        # row is locked), so update-else-insert does not race with itself.
+        result = await self._session.execute(
+            update(person_records)
+            .where(person_records.c.owner_index == person.owner_index)
+            .values(**values)
+        )
+        if result.rowcount == 0:  # type: ignore[attr-defined]
+            await self._session.execute(
+                insert(person_records).values(owner_index=person.owner_index, **values)
+            )
+
+    async def delete_person(self, owner_index: str) -> None:
+        await self._session.execute(
+            delete(person_records).where(person_records.c.owner_index == owner_index)
+        )
+
+    async def adjust_verified_counts(self, deltas: Mapping[str, int]) -> None:
+        # Sorted, so concurrent transactions lock count rows in one order (no deadlock).
+        for code, delta in sorted(deltas.items()):
+            if await self._add_to_count(code, delta):
+                continue
+            try:
+                async with self._session.begin_nested():
+                    await self._session.execute(
+                        insert(verified_counts).values(specialty_code=code, verified=delta)
+                    )
+            except IntegrityError:
+                # Another transaction created the row first; add to it.
+                await self._add_to_count(code, delta)
+
+    async def _add_to_count(self, code: str, delta: int) -> bool:
+        result = await self._session.execute(
+            update(verified_counts)
+            .where(verified_counts.c.specialty_code == code)
+            .values(verified=verified_counts.c.verified + delta)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def verified_counts(self) -> dict[str, int]:
+        rows = await self._session.execute(
+            select(verified_counts).where(verified_counts.c.verified > 0)
+        )
+        return {row.specialty_code: row.verified for row in rows}
+
+    async def queue(self, events: Sequence[AliasEvent]) -> None:
+        await add_to_outbox(
+            self._session, event_tables.outbox, [alias_envelope(event) for event in events]
+        )
+        self.queued += len(events)
+
 
 class SqlAnonymityStore:
-    """`AnonymityStore` over an async engine."""
+    """`AnonymityStore` over an async engine; `notify` runs after commits that queued events."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, *, notify: Notify = _no_notify) -> None:
         self._sessions: async_sessionmaker[AsyncSession] = session_factory(engine)
+        self._notify = notify
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[SqlAliasRepository]:
         async with transaction(self._sessions) as session:
-            yield SqlAliasRepository(session)
+            repo = SqlAliasRepository(session)
+            yield repo
+        if repo.queued:
+            self._notify()
 
 
 class SqlAccessRecordWriter:
-    """`AccessRecordWriter`: each record in its own transaction, committed before returning."""
+    """`AccessRecordWriter`: each record in its own transaction, committed before returning.
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    The record's `IdentityAccessRecorded` event for audit is queued in the same transaction:
+    no record, no event, and no record, nothing revealed (fail closed, P3).
+    """
+
+    def __init__(self, engine: AsyncEngine, *, notify: Notify = _no_notify) -> None:
         self._sessions: async_sessionmaker[AsyncSession] = session_factory(engine)
+        self._notify = notify
 
     async def write(self, record: AccessRecord) -> None:
         async with transaction(self._sessions) as session:
+            await add_to_outbox(session, event_tables.outbox, [audit_envelope(record)])
             await session.execute(
                 insert(identity_access_records).values(
                     record_id=record.record_id,
@@ -211,3 +307,4 @@ class SqlAccessRecordWriter:
                     span_id=record.span_id,
                 )
             )
+        self._notify()

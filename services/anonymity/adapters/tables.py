@@ -1,7 +1,9 @@
 """The anonymity database schema (SQLAlchemy Core), the one source for migrations and queries.
 
 No column holds a user id, name or email in clear: owners appear as keyed blind indexes
-(HMAC) or as AEAD ciphertexts (see services.anonymity.vault).
+(HMAC) or as AEAD ciphertexts (see services.anonymity.vault). The outbox holds events on
+their way out: alias ids for content, and identity-access records for audit (staff actor
+ids, as in identity_access_records); the relay deletes sent rows after an hour.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from sqlalchemy import (
     Table,
     Text,
 )
+
+from plumbing.events.runtime import EventTables
 
 metadata = MetaData(
     naming_convention={
@@ -87,3 +91,27 @@ identity_access_records = Table(
 )
 Index("ix_identity_access_records_subject", identity_access_records.c.subject)
 Index("ix_identity_access_records_occurred_at", identity_access_records.c.occurred_at)
+
+#: What personas need about a person, from identity's events (see domain.people): sealed
+#: under the master key; the name under the person's data key (erasure shreds it).
+person_records = Table(
+    "person_records",
+    metadata,
+    Column("owner_index", String(64), primary_key=True),
+    Column("kid", String(64), nullable=False),
+    Column("sealed", LargeBinary, nullable=False),
+    Column("name_ciphertext", LargeBinary, nullable=True),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+#: VERIFIED people per specialty, kept in step with person_records by the same
+#: transactions: counts only, so k-anonymity never decrypts every record.
+verified_counts = Table(
+    "verified_counts",
+    metadata,
+    Column("specialty_code", String(20), primary_key=True),
+    Column("verified", Integer, nullable=False),
+)
+
+#: The transactional outbox and the consumer's processed-event ids (plumbing.events).
+event_tables = EventTables.add_to(metadata)

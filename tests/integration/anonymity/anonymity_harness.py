@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -12,16 +13,23 @@ from typing import Any
 
 import grpc
 import pytest
+from google.protobuf.message import Message
 from sqlalchemy import text
 
 from consilium.anonymity.v1 import anonymity_pb2 as apb
 from consilium.anonymity.v1 import anonymity_pb2_grpc
+from consilium.events.v1 import identity_events_pb2 as iev
 from consilium.identity.v1 import identity_pb2 as ipb
 from consilium.identity.v1 import identity_pb2_grpc
 from plumbing.auth import Role, VerificationStatus
+from plumbing.events.bus import EventBus
+from plumbing.events.embedded import EmbeddedBus
+from plumbing.events.envelope import Event, new_event
+from plumbing.events.factory import embedded_path
+from plumbing.events.topics import IDENTITY_PHYSICIANS, topic_specs
 from plumbing.grpc.caller import bearer_metadata
 from services.anonymity.app import Anonymity, build
-from services.anonymity.ports import AccessRecordWriter
+from services.anonymity.ports import AccessRecordWriter, AccountModeration
 from services.anonymity.settings import AnonymitySettings
 from services.identity.app import Identity
 from services.identity.domain.passwords import HashParameters, Passwords
@@ -53,6 +61,34 @@ class Person:
     metadata: Metadata = field(repr=False)
 
 
+def identity_event(message: Message, user_id: str) -> Event:
+    """An event as identity publishes it on `identity.physicians.v1`, keyed by user id."""
+    return new_event(message, topic=IDENTITY_PHYSICIANS, key=user_id, source="/consilium/identity")
+
+
+@dataclass
+class FakeAccounts:
+    """Identity's account actions as anonymity calls them; `bus` set: answers with the event
+    identity would publish (PhysicianSuspended / PhysicianReinstated), like the real one."""
+
+    bus: EventBus | None = None
+    calls: list[tuple[str, str]] = field(default_factory=list)
+
+    async def suspend_account(self, user_id: str, reason: str) -> None:
+        self.calls.append(("suspend", user_id))
+        if self.bus is not None:
+            await self.bus.publish(
+                [identity_event(iev.PhysicianSuspended(user_id=user_id), user_id)]
+            )
+
+    async def reinstate_account(self, user_id: str) -> None:
+        self.calls.append(("reinstate", user_id))
+        if self.bus is not None:
+            verified = ipb.VERIFICATION_STATUS_VERIFIED
+            message = iev.PhysicianReinstated(user_id=user_id, verification=verified)
+            await self.bus.publish([identity_event(message, user_id)])
+
+
 async def rpc_error(call: Any) -> grpc.aio.AioRpcError:
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         await call
@@ -67,7 +103,60 @@ class Stack:
     identity_instance: Identity
     anonymity: anonymity_pb2_grpc.AnonymityServiceStub
     instance: Anonymity
+    #: A separate client of the bus anonymity consumes from, acting as identity's relay.
+    bus: EventBus
+    accounts: FakeAccounts
     _admin: Person | None = None
+
+    async def publish(self, *events: Event) -> None:
+        """Publishes identity events and waits until anonymity's consumer has handled them."""
+        target = self.handled + len(events)
+        await self.bus.publish(list(events))
+        await self.settled(target)
+
+    async def settled(self, target: int) -> None:
+        """Waits until the consumer has handled `target` events in all."""
+        async with asyncio.timeout(15):
+            while self.handled < target:  # noqa: ASYNC110 - the consumer offers no event
+                await asyncio.sleep(0.02)
+
+    @property
+    def handled(self) -> int:
+        """How many identity events the consumer has handled (applied, skipped or dead)."""
+        (consumer,) = self.instance.events.consumers
+        return consumer.applied + consumer.skipped + consumer.dead_lettered
+
+    async def outbox(self, topic: str) -> list[Event]:
+        """The events anonymity queued for `topic`, in write order (sent or not)."""
+        async with self.instance.engine.connect() as conn:
+            result = await conn.execute(
+                text("SELECT * FROM outbox WHERE topic = :t ORDER BY position"), {"t": topic}
+            )
+            rows = [row._mapping for row in result]
+        return [
+            Event(
+                id=r["event_id"],
+                type=r["event_type"],
+                source=r["source"],
+                topic=r["topic"],
+                key=r["event_key"],
+                data=bytes(r["data"]),
+                time=r["occurred_at"],
+                traceparent=r["traceparent"],
+            )
+            for r in rows
+        ]
+
+    async def suspend_account(self, person: Person) -> None:
+        """An ADMIN suspends the account at identity, which announces it to anonymity."""
+        if self._admin is None:
+            self._admin = await self.staff(Role.ADMIN)
+        await self.identity.SuspendPhysician(
+            ipb.SuspendPhysicianRequest(user_id=person.user_id, reason="test"),
+            metadata=self._admin.metadata,
+        )
+        uid = person.user_id
+        await self.publish(identity_event(iev.PhysicianSuspended(user_id=uid), uid))
 
     async def staff(self, role: Role) -> Person:
         """A VERIFIED account holding `role`, stored directly (no admin exists to bootstrap)."""
@@ -107,6 +196,12 @@ class Stack:
             )
         )
         user_id = reply.physician.user_id
+        events = [
+            identity_event(
+                iev.PhysicianRegistered(user_id=user_id, full_name=name, specialty_code=specialty),
+                user_id,
+            )
+        ]
         if verified:
             if self._admin is None:
                 self._admin = await self.staff(Role.ADMIN)
@@ -114,6 +209,10 @@ class Stack:
                 ipb.VerifyPhysicianRequest(user_id=user_id, approve=True),
                 metadata=self._admin.metadata,
             )
+            verified_event = iev.PhysicianVerified(user_id=user_id, specialty_code=specialty)
+            events.append(identity_event(verified_event, user_id))
+        # What identity's relay would publish; anonymity learns personas from it.
+        await self.publish(*events)
         return Person(user_id, email, name, await self._login(email))
 
     async def _login(self, email: str) -> Metadata:
@@ -154,10 +253,21 @@ async def running_anonymity(
     identity: Identity,
     *,
     record_writer: AccessRecordWriter | None = None,
+    accounts: AccountModeration | None = None,
 ) -> AsyncIterator[Stack]:
-    """An anonymity server for `settings`, talking to the running `identity`."""
-    async with build(settings, record_writer=record_writer) as instance:
+    """An anonymity server for `settings`, talking to the running `identity`, with its
+    event runtime started on the embedded bus in the data dir (topics created here).
+
+    Account actions go to a `FakeAccounts` that answers through the bus like identity,
+    unless `accounts` says otherwise.
+    """
+    bus = EmbeddedBus(embedded_path(settings.data_dir))
+    await bus.start()
+    await bus.create_topics(topic_specs())
+    fake = FakeAccounts(bus)
+    async with build(settings, record_writer=record_writer, accounts=accounts or fake) as instance:
         port = await instance.server.start()
+        await instance.events.start()
         try:
             async with (
                 grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel,
@@ -168,9 +278,13 @@ async def running_anonymity(
                     identity_instance=identity,
                     anonymity=anonymity_pb2_grpc.AnonymityServiceStub(channel),
                     instance=instance,
+                    bus=bus,
+                    accounts=fake,
                 )
         finally:
             await instance.server.stop()
+            await instance.events.stop()
+            await bus.close()
 
 
 def anonymity_settings(

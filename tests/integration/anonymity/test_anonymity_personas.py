@@ -5,8 +5,6 @@ from __future__ import annotations
 from anonymity_harness import CARDIOLOGY, GENETICS, TEST_K, Stack
 
 from consilium.anonymity.v1 import anonymity_pb2 as pb
-from consilium.identity.v1 import identity_pb2 as ipb
-from plumbing.auth import Role
 
 
 async def test_k_threshold_hides_rare_and_shows_common_specialty(stack: Stack) -> None:
@@ -29,11 +27,7 @@ async def test_specialty_disappears_when_the_count_drops_below_k(stack: Stack) -
     doctors = [await stack.physician(specialty=CARDIOLOGY) for _ in range(TEST_K)]
     alias = (await stack.alias(doctors[0])).alias_id
     assert (await stack.describe(alias))[alias].HasField("specialty")
-    admin = await stack.staff(Role.ADMIN)
-    await stack.identity.SuspendPhysician(
-        ipb.SuspendPhysicianRequest(user_id=doctors[-1].user_id, reason="test"),
-        metadata=admin.metadata,
-    )
+    await stack.suspend_account(doctors[-1])
     persona = (await stack.describe(alias))[alias]
     assert not persona.HasField("specialty")
     assert persona.handle.startswith("Anonymous Physician ")
@@ -46,11 +40,7 @@ async def test_handles_are_stable_and_suspended_owners_lose_the_badge(stack: Sta
     assert before.handle == (await stack.describe(alias))[alias].handle
     assert before.display_name == "Dr Zebedee Canarywood"
     assert "Zebedee" not in before.handle and "Canarywood" not in before.handle
-    admin = await stack.staff(Role.ADMIN)
-    await stack.identity.SuspendPhysician(
-        ipb.SuspendPhysicianRequest(user_id=doctor.user_id, reason="test"),
-        metadata=admin.metadata,
-    )
+    await stack.suspend_account(doctor)
     after = (await stack.describe(alias))[alias]
     assert not after.verified_physician
     assert after.handle.split()[-1] == before.handle.split()[-1]

@@ -177,6 +177,7 @@ async def test_moderator_suspends_without_learning_who(stack: Stack) -> None:
     other = (await stack.alias(doctor, pb.VISIBILITY_PSEUDONYMOUS)).alias_id
     moderator = await stack.staff(Role.MODERATOR)
 
+    before = stack.handled
     reply = await stack.anonymity.ActOnAlias(
         pb.ActOnAliasRequest(alias_id=reported, action=pb.ALIAS_ACTION_SUSPEND, reason="abuse"),
         metadata=moderator.metadata,
@@ -185,11 +186,13 @@ async def test_moderator_suspends_without_learning_who(stack: Stack) -> None:
     assert doctor.user_id not in str(reply)
     error = await rpc_error(stack.alias(doctor, pb.VISIBILITY_PSEUDONYMOUS))
     assert error.code() == grpc.StatusCode.FAILED_PRECONDITION
+    # Identity suspends the account and says so; every alias of the person follows.
+    assert stack.accounts.calls == [("suspend", doctor.user_id)]
+    await stack.settled(before + 1)
     personas = await stack.describe(reported, other)
     assert personas[reported].state == pb.ALIAS_STATE_SUSPENDED
     assert not personas[reported].verified_physician
-    # The other alias is not announced, so moderation links nothing for readers.
-    assert personas[other].state == pb.ALIAS_STATE_ACTIVE
+    assert personas[other].state == pb.ALIAS_STATE_SUSPENDED
 
     member = await stack.physician()
     error = await rpc_error(
