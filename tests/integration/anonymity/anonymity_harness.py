@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -254,18 +254,23 @@ async def running_anonymity(
     *,
     record_writer: AccessRecordWriter | None = None,
     accounts: AccountModeration | None = None,
+    bus_factory: Callable[[], EventBus] | None = None,
 ) -> AsyncIterator[Stack]:
     """An anonymity server for `settings`, talking to the running `identity`, with its
-    event runtime started on the embedded bus in the data dir (topics created here).
+    event runtime started on the embedded bus in the data dir, or on the buses
+    `bus_factory` makes (one for anonymity, one for the test); topics created here.
 
     Account actions go to a `FakeAccounts` that answers through the bus like identity,
     unless `accounts` says otherwise.
     """
-    bus = EmbeddedBus(embedded_path(settings.data_dir))
+    make_bus = bus_factory or (lambda: EmbeddedBus(embedded_path(settings.data_dir)))
+    bus = make_bus()
     await bus.start()
     await bus.create_topics(topic_specs())
     fake = FakeAccounts(bus)
-    async with build(settings, record_writer=record_writer, accounts=accounts or fake) as instance:
+    async with build(
+        settings, record_writer=record_writer, accounts=accounts or fake, bus=make_bus()
+    ) as instance:
         port = await instance.server.start()
         await instance.events.start()
         try:

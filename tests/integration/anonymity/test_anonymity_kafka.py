@@ -1,0 +1,77 @@
+"""The same event flow on a real Kafka broker: identity's events in, alias events out.
+
+The topics are the real ones, shared with other tests on the broker, so this test waits
+for the effects it caused and looks only at its own aliases, not at counters.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import pytest
+from anonymity_harness import anonymity_settings, identity_event, running_anonymity
+
+from consilium.anonymity.v1 import anonymity_pb2 as pb
+from consilium.events.v1 import anonymity_events_pb2 as aev
+from consilium.events.v1 import identity_events_pb2 as iev
+from plumbing.events.kafka import KafkaBus
+from plumbing.events.topics import ANONYMITY_ALIASES
+from services.identity.app import Identity
+
+pytestmark = pytest.mark.kafka
+
+
+async def eventually(check: Callable[[], Awaitable[bool]]) -> None:
+    async with asyncio.timeout(30):
+        while not await check():  # noqa: ASYNC110 - polling an effect across processes
+            await asyncio.sleep(0.1)
+
+
+async def test_suspension_over_kafka(
+    anonymity_database_url: str, data_dir: Path, identity_server: Identity, kafka_bootstrap: str
+) -> None:
+    if not anonymity_database_url.startswith("sqlite"):
+        pytest.skip("the storage is covered elsewhere; once is enough on Kafka")
+    settings = anonymity_settings(anonymity_database_url, data_dir, identity_server)
+
+    def kafka() -> KafkaBus:
+        return KafkaBus(kafka_bootstrap, client_id=f"test-{uuid.uuid4().hex[:8]}")
+
+    async with running_anonymity(settings, identity_server, bus_factory=kafka) as stack:
+        doctor = await stack.physician()
+        thread = await stack.scope(doctor)
+        aliases = {
+            (await stack.alias(doctor, pb.VISIBILITY_PSEUDONYMOUS)).alias_id,
+            (await stack.alias(doctor, pb.VISIBILITY_ANONYMOUS, thread)).alias_id,
+        }
+        uid = doctor.user_id
+        await stack.bus.publish([identity_event(iev.PhysicianSuspended(user_id=uid), uid)])
+
+        async def all_suspended() -> bool:
+            personas = await stack.describe(*aliases)
+            return all(p.state == pb.ALIAS_STATE_SUSPENDED for p in personas.values())
+
+        await eventually(all_suspended)
+        subscription = await stack.bus.subscribe(
+            group=f"test-{uuid.uuid4().hex[:8]}", topics=[ANONYMITY_ALIASES]
+        )
+        seen: dict[str, int] = {}
+        try:
+
+            async def relayed() -> bool:
+                for record in await subscription.fetch(max_records=500, wait=0.5):
+                    event = record.event
+                    if event is not None and event.type == aev.AliasSuspended.DESCRIPTOR.full_name:
+                        message = event.decode(aev.AliasSuspended)
+                        if message.alias_id in aliases:
+                            assert event.key == message.alias_id
+                            seen[message.alias_id] = message.cause
+                return set(seen) == aliases
+
+            await eventually(relayed)
+        finally:
+            await subscription.close()
+        assert set(seen.values()) == {aev.ALIAS_SUSPENSION_CAUSE_ACCOUNT_SUSPENDED}
