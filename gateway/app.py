@@ -1,4 +1,4 @@
-"""The gateway's Starlette app: GraphQL over HTTP (and WebSocket later), health, limits."""
+"""The gateway's Starlette app: GraphQL over HTTP and WebSocket, health, limits, the live feed."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from starlette.applications import Starlette
@@ -15,6 +16,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from gateway.auth import Authenticator
 from gateway.clients.anonymity import AnonymityClient
@@ -25,6 +27,9 @@ from gateway.health import healthz, readyz
 from gateway.loaders import create_loaders
 from gateway.schema.build import build_schema
 from gateway.settings import GatewaySettings
+from gateway.subscriptions.feed import LiveFeed
+from gateway.subscriptions.websocket import AuthenticatingHandler
+from plumbing.events.factory import create_bus
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 
@@ -62,16 +67,26 @@ class Upstreams:
 
 
 class ConsiliumGraphQL(GraphQL[GatewayContext, None]):
-    """Strawberry's ASGI view with our typed context and GraphQL-over-HTTP content negotiation."""
+    """Strawberry's ASGI view with our typed context and GraphQL-over-HTTP content negotiation.
 
-    def __init__(self, settings: GatewaySettings, upstreams: Upstreams) -> None:
+    WebSockets speak graphql-transport-ws only (the legacy graphql-ws protocol has no
+    standard place for the token); one context serves a connection's whole life.
+    """
+
+    graphql_transport_ws_handler_class = AuthenticatingHandler
+
+    def __init__(self, settings: GatewaySettings, upstreams: Upstreams, feed: LiveFeed) -> None:
         super().__init__(
             build_schema(settings),
             graphql_ide="graphiql" if settings.dev else None,
             allow_queries_via_get=True,
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            connection_init_wait_timeout=timedelta(seconds=settings.connection_init_timeout),
+            max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
         )
         self._settings = settings
         self._upstreams = upstreams
+        self._feed = feed
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -86,6 +101,7 @@ class ConsiliumGraphQL(GraphQL[GatewayContext, None]):
             upstreams=self._upstreams,
             loaders=create_loaders(self._upstreams.anonymity, self._upstreams.content, auth.viewer),
             settings=self._settings,
+            feed=self._feed,
         )
 
     def create_response(self, response_data: Any, sub_response: Response) -> Response:
@@ -162,7 +178,21 @@ def _error(status: int, code: str, message: str) -> JSONResponse:
 def create_app(settings: GatewaySettings, upstreams: Upstreams | None = None) -> Starlette:
     """The ASGI app; pass `upstreams` to share clients (tests), otherwise they are created."""
     shared = upstreams or Upstreams.connect(settings)
-    graphql = ConsiliumGraphQL(settings, shared)
+    feed = LiveFeed(
+        create_bus(
+            kafka_bootstrap=settings.kafka_bootstrap,
+            data_dir=settings.data_dir,
+            client_id="consilium-gateway",
+        ),
+        shared.content,
+        shared.anonymity,
+        buffer=settings.subscription_buffer,
+        max_subscribers=settings.max_subscriptions,
+        # Dev's embedded bus has no operator to create topics; on Kafka, ops (or the
+        # chart's hook) runs `consilium topics create`.
+        ensure_topic=not settings.kafka_bootstrap,
+    )
+    graphql = ConsiliumGraphQL(settings, shared, feed)
     limited = RequestLimits(
         graphql, max_body_bytes=settings.max_body_bytes, timeout=settings.request_timeout
     )
@@ -170,9 +200,11 @@ def create_app(settings: GatewaySettings, upstreams: Upstreams | None = None) ->
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         app.state.upstreams = shared
+        await feed.start()
         try:
             yield
         finally:
+            await feed.stop()
             if upstreams is None:
                 await shared.close()
 

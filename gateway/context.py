@@ -14,11 +14,13 @@ from gateway.loaders import Loaders
 if TYPE_CHECKING:
     from gateway.app import Upstreams
     from gateway.settings import GatewaySettings
+    from gateway.subscriptions.feed import LiveFeed
 
 
 @dataclass(frozen=True, slots=True)
 class GatewayContext:
-    """Built fresh for each request: its viewer, its loaders, the shared clients."""
+    """Built fresh for each request (each WebSocket connection): its viewer, its loaders, the
+    shared clients and the live feed."""
 
     request: Request | WebSocket
     response: Any
@@ -26,6 +28,7 @@ class GatewayContext:
     upstreams: Upstreams
     loaders: Loaders
     settings: GatewaySettings
+    feed: LiveFeed
 
     @property
     def viewer(self) -> Viewer | None:

@@ -44,6 +44,22 @@ class Loaders:
     reactions: DataLoader[tuple[str, str], types.ReactionSummary | None]
     polls: DataLoader[tuple[str, str], types.Poll | None]
 
+    def clear(self) -> None:
+        """Forgets everything loaded: a WebSocket keeps one context for its whole life, and
+        each subscription event (or operation) must see fresh data."""
+        for loader in (
+            self.personas,
+            self.posts,
+            self.communities,
+            self.comment_counts,
+            self.comment_pages,
+            self.owned,
+            self.thread_aliases,
+            self.reactions,
+            self.polls,
+        ):
+            loader.clear_all()
+
 
 def create_loaders(
     anonymity: AnonymityClient, content: ContentClient, viewer: Viewer | None

@@ -31,6 +31,10 @@ class GatewaySettings(BaseSettings):
     identity_address: str = _upstream("identity")
     anonymity_address: str = _upstream("anonymity")
     content_address: str = _upstream("content")
+    #: Kafka bootstrap servers; unset means the embedded bus under the data dir (dev).
+    kafka_bootstrap: str | None = Field(
+        default=None, validation_alias=AliasChoices("CONSILIUM_KAFKA_BOOTSTRAP", "kafka_bootstrap")
+    )
     log_level: str = "INFO"
     log_format: Literal["json", "text"] = "json"
 
@@ -42,6 +46,15 @@ class GatewaySettings(BaseSettings):
     max_aliases: int = Field(default=15, ge=1)
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     max_page_size: int = Field(default=50, ge=1)
+
+    #: Events one subscription may hold unsent; past that it is ended (a slow client must
+    #: never hold up the others, nor grow the gateway's memory).
+    subscription_buffer: int = Field(default=64, ge=1)
+    #: Live subscriptions this replica serves in all, and per WebSocket connection.
+    max_subscriptions: int = Field(default=10_000, ge=1)
+    max_subscriptions_per_connection: int = Field(default=20, ge=1)
+    #: Seconds a new WebSocket has to send `connection_init` before it is closed (4408).
+    connection_init_timeout: float = Field(default=10.0, gt=0)
 
     @property
     def dev(self) -> bool:

@@ -17,6 +17,7 @@ from gateway.extensions.errors import ShapeErrors
 from gateway.extensions.telemetry import OperationSpan
 from gateway.schema.mutation import Mutation
 from gateway.schema.query import Query
+from gateway.schema.subscription import Subscription
 from gateway.settings import GatewaySettings
 
 
@@ -45,6 +46,7 @@ def build_schema(settings: GatewaySettings) -> strawberry.federation.Schema:
     return ConsiliumSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         extensions=extensions,  # type: ignore[arg-type]
         config=StrawberryConfig(disable_field_suggestions=not settings.dev),
     )

@@ -1,0 +1,97 @@
+"""The Subscription root: new posts and comments as they happen, over graphql-transport-ws."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+from collections.abc import AsyncGenerator, Callable
+from datetime import UTC, datetime
+from typing import TypeVar
+
+import strawberry
+from opentelemetry import context as otel_context
+from strawberry.types import Info
+
+from gateway.auth import Viewer
+from gateway.context import GatewayContext
+from gateway.loaders import Loaders
+from gateway.schema.types.posts import Comment, Post
+from gateway.subscriptions.fanout import Subscriber
+from gateway.subscriptions.feed import NewComment, NewPost
+from plumbing.errors import NotFound, Unauthenticated
+
+Ctx = Info[GatewayContext, None]
+D = TypeVar("D", NewPost, NewComment)
+
+
+async def _next(subscriber: Subscriber[D], viewer: Viewer) -> D:
+    """The next delivery; the subscription ends when the viewer's token expires."""
+    remaining = (viewer.claims.expires_at - datetime.now(UTC)).total_seconds()
+    try:
+        async with asyncio.timeout(max(remaining, 0.0)):
+            return await subscriber.get()
+    except TimeoutError:
+        raise Unauthenticated(
+            "the access token of this connection expired; sign in again and resubscribe"
+        ) from None
+
+
+def _prime(loaders: Loaders, delivery: NewPost | NewComment) -> None:
+    """Fresh loaders for this event, primed with what the feed resolved once for everyone:
+    only viewer-specific fields (viewerIsAuthor, isViewer, reactions) are fetched per viewer."""
+    loaders.clear()
+    loaders.posts.prime(delivery.post.post_id, delivery.post)
+    if delivery.persona is not None:
+        loaders.personas.prime(delivery.persona.alias_id, delivery.persona)
+
+
+async def _stream(
+    info: Ctx, viewer: Viewer, subscribe: Callable[[], Subscriber[D]]
+) -> AsyncGenerator[D, None]:
+    subscriber = subscribe()
+    try:
+        while True:
+            delivery = await _next(subscriber, viewer)
+            _prime(info.context.loaders, delivery)
+            # The fields of this event are resolved while we are suspended at `yield`, in
+            # this task: calls they make belong to the trace of the event.
+            token = otel_context.attach(delivery.trace)
+            try:
+                yield delivery
+            finally:
+                otel_context.detach(token)
+    finally:
+        subscriber.close()
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(
+        description="Posts as they are created, in one community or in all; needs sign-in."
+    )
+    async def post_added(
+        self, info: Ctx, community: strawberry.ID | None = None
+    ) -> AsyncGenerator[Post, None]:
+        viewer = info.context.auth.require()
+        known = community is None or await info.context.loaders.communities.load(str(community))
+        if not known:
+            raise NotFound(f"there is no community {community!s}; `communities` lists them")
+        feed = info.context.feed
+        subscribe = functools.partial(feed.subscribe_posts, str(community) if community else None)
+        async with contextlib.aclosing(_stream(info, viewer, subscribe)) as stream:
+            async for delivery in stream:
+                yield Post.from_proto(delivery.post)
+
+    @strawberry.subscription(description="Comments as they are added to one post; needs sign-in.")
+    async def comment_added(
+        self, info: Ctx, post_id: strawberry.ID
+    ) -> AsyncGenerator[Comment, None]:
+        viewer = info.context.auth.require()
+        post = await info.context.loaders.posts.load(str(post_id))
+        if post is None or post.hidden:
+            raise NotFound("there is no such post; it may have been removed")
+        subscribe = functools.partial(info.context.feed.subscribe_comments, str(post_id))
+        async with contextlib.aclosing(_stream(info, viewer, subscribe)) as stream:
+            async for delivery in stream:
+                yield Comment.from_proto(delivery.comment)

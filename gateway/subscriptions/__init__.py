@@ -1,0 +1,1 @@
+"""GraphQL subscriptions: content's events fanned out to WebSocket subscribers."""

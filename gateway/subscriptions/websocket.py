@@ -1,0 +1,69 @@
+"""graphql-transport-ws with our authentication: the token may come in `connection_init`."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+)
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
+    ConnectionInitMessage,
+    SubscribeMessage,
+)
+
+from gateway.context import GatewayContext
+from gateway.loaders import create_loaders
+
+#: Close code of graphql-transport-ws for a connection the server refuses.
+FORBIDDEN = 4403
+_MAX_REASON = 120  # WebSocket close reasons are limited to 123 bytes
+
+
+def authorization_param(payload: Mapping[str, object]) -> str | None:
+    """The `Authorization` value of a connection_init payload, whatever the key's case
+    (browsers cannot set headers on a WebSocket, so clients send it here)."""
+    for key, value in payload.items():
+        if key.lower() == "authorization" and isinstance(value, str):
+            return value
+    return None
+
+
+class AuthenticatingHandler(BaseGraphQLTransportWSHandler[GatewayContext, None]):
+    """Authenticates `connection_init`: a bad token closes the connection (4403) at once,
+    rather than acknowledging it and failing every later operation."""
+
+    async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
+        payload = message.get("payload")
+        first = not self.connection_init_received and not self.connection_timed_out
+        if first and isinstance(payload, Mapping):
+            authorization = authorization_param(payload)
+            if authorization is not None:
+                await self._authenticate(authorization)
+            error = self.context.auth.error
+            if error is not None:
+                self.connection_init_received = True
+                if self.connection_init_timeout_task:
+                    self.connection_init_timeout_task.cancel()
+                reason = f"Forbidden: {error.message}"[:_MAX_REASON]
+                await self.websocket.close(code=FORBIDDEN, reason=reason)
+                return
+        await super().handle_connection_init(message)
+
+    async def _authenticate(self, authorization: str) -> None:
+        # The handshake's own Authorization header (if any) was read into the context when
+        # the socket opened; connection_init's token replaces it.
+        context = self.context
+        upstreams = context.upstreams
+        auth = await upstreams.authenticator.authenticate(authorization)
+        self.context = dataclasses.replace(
+            context,
+            auth=auth,
+            loaders=create_loaders(upstreams.anonymity, upstreams.content, auth.viewer),
+        )
+
+    async def handle_subscribe(self, message: SubscribeMessage) -> None:
+        # One context serves the whole connection; each operation starts from fresh loaders.
+        self.context.loaders.clear()
+        await super().handle_subscribe(message)

@@ -1,0 +1,470 @@
+"""Subscriptions over graphql-transport-ws: live posts and comments, personas, refusals, limits.
+
+A real WebSocket client (`websockets`) talks to the gateway on loopback; events reach the
+gateway's live feed through the same bus content publishes to (the embedded one here).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import uuid
+from collections import defaultdict, deque
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from google.protobuf.timestamp_pb2 import Timestamp
+from opentelemetry import propagate, trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+from support.system import System, run_system
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
+from websockets.typing import Subprotocol
+
+from consilium.content.v1 import types_pb2 as ctypes
+from consilium.events.v1 import content_events_pb2 as events
+from gateway.settings import GatewaySettings
+from plumbing.auth import Role
+from plumbing.events.bus import EventBus
+from plumbing.events.envelope import Event, new_event
+from plumbing.events.factory import create_bus
+from plumbing.events.topics import CONTENT_POSTS
+
+PROTOCOL = Subprotocol("graphql-transport-ws")
+CREATE = (
+    """mutation($input: CreatePostInput!) { createPost(input: $input) { id author { aliasId } } }"""
+)
+COMMENT = (
+    """mutation($input: AddCommentInput!) { addComment(input: $input) { id author { aliasId } } }"""
+)
+POST_ADDED = """subscription($community: ID) { postAdded(community: $community) {
+  id title community { id } viewerIsAuthor
+  author { aliasId handle displayName verifiedPhysician isViewer } } }"""
+COMMENT_ADDED = """subscription($postId: ID!) { commentAdded(postId: $postId) {
+  id body parentId viewerIsAuthor author { aliasId handle displayName isViewer } } }"""
+
+
+class Socket:
+    """One graphql-transport-ws connection; messages of other operations wait their turn."""
+
+    def __init__(self, ws: ClientConnection) -> None:
+        self.ws = ws
+        self._pending: defaultdict[str, deque[dict[str, Any]]] = defaultdict(deque)
+
+    async def send(self, message: dict[str, Any]) -> None:
+        await self.ws.send(json.dumps(message))
+
+    async def subscribe(self, op: str, query: str, variables: dict[str, Any]) -> None:
+        payload = {"query": query, "variables": variables}
+        await self.send({"id": op, "type": "subscribe", "payload": payload})
+
+    async def message(self, op: str, within: float = 10.0) -> dict[str, Any]:
+        """The next message of operation `op` (next, error or complete)."""
+        async with asyncio.timeout(within):
+            while not self._pending[op]:
+                message = json.loads(await self.ws.recv())
+                self._pending[message.get("id", "")].append(message)
+        return self._pending[op].popleft()
+
+    async def next(
+        self, op: str, skip: frozenset[str] | set[str] = frozenset(), within: float = 10.0
+    ) -> Any:
+        """The data of the next event of `op` whose id is not in `skip` (probe repeats)."""
+        async with asyncio.timeout(within):
+            while True:
+                message = await self.message(op, within)
+                assert message["type"] == "next", message
+                assert "errors" not in message["payload"], message
+                (value,) = message["payload"]["data"].values()
+                if value["id"] not in skip:
+                    return value
+
+
+@contextlib.asynccontextmanager
+async def socket(system: System, token: str | None, **init: Any) -> AsyncIterator[Socket]:
+    url = system.gateway_url.replace("http://", "ws://", 1)
+    payload = {"authorization": f"Bearer {token}"} if token else {}
+    async with connect(url, subprotocols=[PROTOCOL], proxy=None, open_timeout=10) as ws:
+        sock = Socket(ws)
+        await sock.send({"type": "connection_init", "payload": {**payload, **init}})
+        async with asyncio.timeout(10):
+            ack = json.loads(await ws.recv())
+        assert ack["type"] == "connection_ack", ack
+        yield sock
+
+
+@contextlib.asynccontextmanager
+async def event_bus(system: System) -> AsyncIterator[EventBus]:
+    """The bus the gateway reads (Kafka when CONSILIUM_KAFKA_BOOTSTRAP is set)."""
+    settings = GatewaySettings(data_dir=system.data_dir)
+    bus = create_bus(
+        kafka_bootstrap=settings.kafka_bootstrap, data_dir=system.data_dir, client_id="e2e-test"
+    )
+    await bus.start()
+    try:
+        yield bus
+    finally:
+        await bus.close()
+
+
+def _now() -> Timestamp:
+    stamp = Timestamp()
+    stamp.FromDatetime(datetime.now(UTC))
+    return stamp
+
+
+def post_created(post_id: str, community: str, alias_id: str) -> Event:
+    message = events.PostCreated(
+        post_id=post_id,
+        community_id=community,
+        kind=ctypes.POST_KIND_DISCUSSION,
+        author_alias_id=alias_id,
+        created_at=_now(),
+    )
+    return new_event(message, topic=CONTENT_POSTS, key=post_id, source="/consilium/content")
+
+
+def comment_created(comment_id: str, post_id: str, alias_id: str, parent_id: str = "") -> Event:
+    message = events.CommentCreated(
+        comment_id=comment_id,
+        post_id=post_id,
+        parent_id=parent_id,
+        author_alias_id=alias_id,
+        created_at=_now(),
+    )
+    return new_event(message, topic=CONTENT_POSTS, key=post_id, source="/consilium/content")
+
+
+async def live(sock: Socket, op: str, probe: Callable[[], Awaitable[None]]) -> None:
+    """Waits until subscription `op` is registered: publishes `probe` (an event it matches)
+    until one arrives. Callers then skip the probe's id, as repeats may still be on their way."""
+    async with asyncio.timeout(20):
+        while True:
+            await probe()
+            try:
+                message = await sock.message(op, within=0.5)
+            except TimeoutError:
+                continue
+            assert message["type"] == "next", message
+            return
+
+
+class Actions:
+    """GraphQL writes through the gateway, each followed by its event on the bus."""
+
+    def __init__(self, system: System, bus: EventBus) -> None:
+        self.system = system
+        self.bus = bus
+
+    async def post(self, token: str, community: str, visibility: str, title: str) -> dict[str, Any]:
+        variables = {
+            "input": {
+                "kind": "DISCUSSION",
+                "community": community,
+                "title": title,
+                "body": "Seen on the ward today.",
+                "visibility": visibility,
+            }
+        }
+        created = (await self.system.graphql(CREATE, variables, token=token))["data"]["createPost"]
+        await self.bus.publish(
+            [post_created(created["id"], community, created["author"]["aliasId"])]
+        )
+        return {**created, "community": community}
+
+    async def comment(
+        self, token: str, post_id: str, visibility: str, parent_id: str | None = None
+    ) -> dict[str, Any]:
+        variables = {
+            "input": {
+                "postId": post_id,
+                "body": f"Agreed, {uuid.uuid4().hex[:6]}.",
+                "visibility": visibility,
+                **({"parentId": parent_id} if parent_id else {}),
+            }
+        }
+        body = await self.system.graphql(COMMENT, variables, token=token)
+        added: dict[str, Any] = body["data"]["addComment"]
+        event = comment_created(added["id"], post_id, added["author"]["aliasId"], parent_id or "")
+        await self.bus.publish([event])
+        return added
+
+    def republish_post(self, post: dict[str, Any]) -> Callable[[], Awaitable[None]]:
+        async def probe() -> None:
+            alias = post["author"]["aliasId"]
+            await self.bus.publish([post_created(post["id"], post["community"], alias)])
+
+        return probe
+
+    def republish_comment(
+        self, post_id: str, comment: dict[str, Any]
+    ) -> Callable[[], Awaitable[None]]:
+        async def probe() -> None:
+            alias = comment["author"]["aliasId"]
+            await self.bus.publish([comment_created(comment["id"], post_id, alias)])
+
+        return probe
+
+
+@pytest.fixture
+async def actions(system: System) -> AsyncIterator[Actions]:
+    async with event_bus(system) as bus:
+        yield Actions(system, bus)
+
+
+async def test_post_added_reaches_subscribers_of_that_community_only(
+    system: System, actions: Actions
+) -> None:
+    _, reader = await system.account()
+    _, author = await system.account(full_name="Dr. Canary Subscriber")
+    probe = await actions.post(author, "second-opinions", "PSEUDONYMOUS", "Probe")
+    async with socket(system, reader) as sock, socket(system, author) as own:
+        await sock.subscribe("one", POST_ADDED, {"community": "second-opinions"})
+        await sock.subscribe("all", POST_ADDED, {})
+        await own.subscribe("mine", POST_ADDED, {"community": "second-opinions"})
+        for s, op in ((sock, "one"), (sock, "all"), (own, "mine")):
+            await live(s, op, actions.republish_post(probe))
+
+        elsewhere = await actions.post(author, "lounge-stories", "ANONYMOUS", "Elsewhere")
+        target = await actions.post(author, "second-opinions", "ANONYMOUS", "Live case")
+
+        seen = await sock.next("one", skip={probe["id"]})
+        assert seen["id"] == target["id"], "a post of another community came through"
+        assert seen["title"] == "Live case"
+        assert seen["community"] == {"id": "second-opinions"}
+        assert seen["viewerIsAuthor"] is False
+        assert seen["author"]["aliasId"] == target["author"]["aliasId"]
+        assert seen["author"]["displayName"] is None, "an ANONYMOUS author shows no name"
+        assert seen["author"]["handle"]
+        assert seen["author"]["verifiedPhysician"] is True
+        assert seen["author"]["isViewer"] is False
+
+        everywhere = {(await sock.next("all", skip={probe["id"]}))["id"] for _ in range(2)}
+        assert everywhere == {elsewhere["id"], target["id"]}
+
+        # The same event, resolved for its author: viewer-specific fields follow the subscriber.
+        mine = await own.next("mine", skip={probe["id"]})
+        assert mine["id"] == target["id"]
+        assert mine["viewerIsAuthor"] is True
+        assert mine["author"]["isViewer"] is True
+
+        await sock.send({"id": "one", "type": "complete"})
+        await actions.post(author, "second-opinions", "IDENTIFIED", "After completing")
+        named = await sock.next("all", skip={probe["id"]})
+        assert named["author"]["displayName"] == "Dr. Canary Subscriber"
+        with pytest.raises(TimeoutError):
+            await sock.message("one", within=0.5)
+
+
+async def test_comment_added_reaches_subscribers_of_that_post_only(
+    system: System, actions: Actions
+) -> None:
+    _, reader = await system.account()
+    _, op = await system.account()
+    _, colleague = await system.account(full_name="Dr. Canary Commenter")
+    post = await actions.post(op, "second-opinions", "ANONYMOUS", "Thread")
+    other = await actions.post(op, "second-opinions", "ANONYMOUS", "Other thread")
+    probe = await actions.comment(op, post["id"], "ANONYMOUS")
+    async with socket(system, reader) as sock:
+        await sock.subscribe("c", COMMENT_ADDED, {"postId": post["id"]})
+        await live(sock, "c", actions.republish_comment(post["id"], probe))
+
+        await actions.comment(colleague, other["id"], "ANONYMOUS")
+        anonymous = await actions.comment(colleague, post["id"], "ANONYMOUS")
+        seen = await sock.next("c", skip={probe["id"]})
+        assert seen["id"] == anonymous["id"], "a comment on another post came through"
+        assert seen["parentId"] is None
+        assert seen["viewerIsAuthor"] is False
+        assert seen["author"]["aliasId"] == anonymous["author"]["aliasId"]
+        assert seen["author"]["displayName"] is None
+        assert seen["author"]["isViewer"] is False
+
+        reply = await actions.comment(
+            colleague, post["id"], "IDENTIFIED", parent_id=anonymous["id"]
+        )
+        seen = await sock.next("c", skip={probe["id"]})
+        assert seen["id"] == reply["id"]
+        assert seen["parentId"] == anonymous["id"]
+        assert seen["author"]["displayName"] == "Dr. Canary Commenter"
+
+
+async def test_a_new_comment_is_found_past_the_first_page(system: System, actions: Actions) -> None:
+    """Content lists a thread oldest first, in pages of at most 100: the newest comment of a
+    long thread is not on the first page."""
+    _, reader = await system.account()
+    _, op = await system.account()
+    post = await actions.post(op, "lounge-stories", "PSEUDONYMOUS", "Long thread")
+    variables = {"input": {"postId": post["id"], "body": "Me too.", "visibility": "PSEUDONYMOUS"}}
+    limit = asyncio.Semaphore(8)
+
+    async def quiet_comment() -> dict[str, Any]:
+        async with limit:
+            body = await system.graphql(COMMENT, variables, token=op)
+            added: dict[str, Any] = body["data"]["addComment"]
+            return added
+
+    earlier = await asyncio.gather(*(quiet_comment() for _ in range(120)))
+    async with socket(system, reader) as sock:
+        await sock.subscribe("c", COMMENT_ADDED, {"postId": post["id"]})
+        await live(sock, "c", actions.republish_comment(post["id"], earlier[0]))
+        newest = await actions.comment(op, post["id"], "PSEUDONYMOUS")
+        seen = await sock.next("c", skip={earlier[0]["id"]})
+        assert seen["id"] == newest["id"]
+
+
+async def test_hidden_posts_and_comments_are_never_sent(system: System, actions: Actions) -> None:
+    _, reader = await system.account()
+    _, moderator = await system.account(Role.MODERATOR)
+    _, suspended = await system.account()
+    _, member = await system.account()
+    visible = await actions.post(member, "lounge-stories", "PSEUDONYMOUS", "Visible")
+    hidden = await actions.post(suspended, "lounge-stories", "PSEUDONYMOUS", "Soon hidden")
+    hidden_comment = await actions.comment(suspended, visible["id"], "ANONYMOUS")
+    probe_comment = await actions.comment(member, visible["id"], "ANONYMOUS")
+    for alias in (hidden["author"]["aliasId"], hidden_comment["author"]["aliasId"]):
+        await system.graphql(
+            'mutation($a: ID!) { suspendAuthor(aliasId: $a, reason: "spam") }',
+            {"a": alias},
+            token=moderator,
+        )
+    async with socket(system, reader) as sock:
+        await sock.subscribe("p", POST_ADDED, {"community": "lounge-stories"})
+        await sock.subscribe("c", COMMENT_ADDED, {"postId": visible["id"]})
+        await live(sock, "p", actions.republish_post(visible))
+        await live(sock, "c", actions.republish_comment(visible["id"], probe_comment))
+
+        # The events of hidden content (as a redelivery would bring them), then a visible one.
+        await actions.republish_post(hidden)()
+        await actions.republish_comment(visible["id"], hidden_comment)()
+        after_post = await actions.post(member, "lounge-stories", "PSEUDONYMOUS", "After")
+        after_comment = await actions.comment(member, visible["id"], "PSEUDONYMOUS")
+        assert (await sock.next("p", skip={visible["id"]}))["id"] == after_post["id"]
+        assert (await sock.next("c", skip={probe_comment["id"]}))["id"] == after_comment["id"]
+
+
+async def test_connection_init_with_a_bad_token_is_refused(system: System) -> None:
+    url = system.gateway_url.replace("http://", "ws://", 1)
+    async with connect(url, subprotocols=[PROTOCOL], proxy=None, open_timeout=10) as ws:
+        init = {"type": "connection_init", "payload": {"authorization": "Bearer not-a-token"}}
+        await ws.send(json.dumps(init))
+        with pytest.raises(ConnectionClosed) as closed:
+            async with asyncio.timeout(10):
+                await ws.recv()
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 4403
+    assert closed.value.rcvd.reason.startswith("Forbidden")
+
+
+async def test_subscriptions_need_sign_in_and_a_known_target(system: System) -> None:
+    _, reader = await system.account()
+    async with socket(system, None) as anonymous:
+        await anonymous.subscribe("p", POST_ADDED, {})
+        refused = await anonymous.message("p")
+        assert refused["type"] == "next", refused
+        assert [e["extensions"]["code"] for e in refused["payload"]["errors"]] == [
+            "UNAUTHENTICATED"
+        ]
+        assert (await anonymous.message("p"))["type"] == "complete"
+    async with socket(system, reader) as sock:
+        await sock.subscribe("p", POST_ADDED, {"community": "no-such-community"})
+        await sock.subscribe("c", COMMENT_ADDED, {"postId": "post_does_not_exist"})
+        for op in ("p", "c"):
+            refused = await sock.message(op)
+            codes = [e["extensions"]["code"] for e in refused["payload"]["errors"]]
+            assert codes == ["NOT_FOUND"], refused
+
+
+async def test_a_subscriber_that_falls_behind_is_ended_alone(tmp_path: Path) -> None:
+    async with (
+        run_system(tmp_path / "data", subscription_buffer=2) as system,
+        event_bus(system) as bus,
+    ):
+        actions = Actions(system, bus)
+        _, reader = await system.account()
+        _, author = await system.account()
+        lounge = await actions.post(author, "lounge-stories", "PSEUDONYMOUS", "Busy")
+        cases = await actions.post(author, "second-opinions", "PSEUDONYMOUS", "Quiet")
+        async with socket(system, reader) as sock:
+            await sock.subscribe("slow", POST_ADDED, {"community": "lounge-stories"})
+            await sock.subscribe("calm", POST_ADDED, {"community": "second-opinions"})
+            await live(sock, "slow", actions.republish_post(lounge))
+            await live(sock, "calm", actions.republish_post(cases))
+
+            # One batch of 20 events: far more than the 2 the slow subscription may hold.
+            alias = lounge["author"]["aliasId"]
+            burst = [post_created(lounge["id"], "lounge-stories", alias) for _ in range(20)]
+            await bus.publish(burst)
+            await actions.republish_post(cases)()
+
+            assert (await sock.next("calm"))["id"] == cases["id"]
+            messages = [await sock.message("slow")]
+            while messages[-1]["type"] != "complete":
+                messages.append(await sock.message("slow"))
+            *delivered, end, _complete = messages
+            assert len(delivered) <= 2 + 1, "more than it may hold (plus a late probe)"
+            (error,) = end["payload"]["errors"]
+            assert error["extensions"]["code"] == "UNAVAILABLE"
+            assert "fell more than 2 events behind" in error["message"]
+            assert "subscribe again" in error["message"]
+
+
+@pytest.fixture
+def spans() -> Iterator[InMemorySpanExporter]:
+    """Spans of this process (every component runs in it) kept in memory for this test."""
+    provider = trace.get_tracer_provider()
+    if not isinstance(provider, TracerProvider):
+        provider = TracerProvider()
+        trace.set_tracer_provider(provider)
+        propagate.set_global_textmap(TraceContextTextMapPropagator())
+    exporter = InMemorySpanExporter()
+    processor = SimpleSpanProcessor(exporter)
+    provider.add_span_processor(processor)
+    yield exporter
+    processor.shutdown()  # later tests' spans are dropped, not kept
+
+
+async def test_a_live_event_stays_in_the_trace_that_caused_it(
+    system: System, actions: Actions, spans: InMemorySpanExporter
+) -> None:
+    _, reader = await system.account()
+    _, author = await system.account()
+    probe = await actions.post(author, "second-opinions", "PSEUDONYMOUS", "Probe")
+    variables = {
+        "input": {
+            "kind": "DISCUSSION",
+            "community": "second-opinions",
+            "title": "Traced",
+            "body": "A body.",
+        }
+    }
+    target = (await system.graphql(CREATE, variables, token=author))["data"]["createPost"]
+    async with socket(system, reader) as sock:
+        await sock.subscribe("p", POST_ADDED, {"community": "second-opinions"})
+        await live(sock, "p", actions.republish_post(probe))
+        with trace.get_tracer("e2e").start_as_current_span("the request that posted") as cause:
+            event = post_created(target["id"], "second-opinions", target["author"]["aliasId"])
+        assert event.traceparent is not None
+        await actions.bus.publish([event])
+        seen = await sock.next("p", skip={probe["id"]})
+        assert seen["id"] == target["id"]
+        assert seen["viewerIsAuthor"] is False
+
+    trace_id = cause.get_span_context().trace_id
+    in_trace = [s for s in spans.get_finished_spans() if s.context.trace_id == trace_id]
+    (consume,) = [s for s in in_trace if s.name == f"consume {CONTENT_POSTS}"]
+    assert consume.parent is not None
+    assert consume.parent.span_id == cause.get_span_context().span_id
+    assert consume.attributes is not None
+    assert consume.attributes["messaging.message.id"] == event.id
+    names = {s.name for s in in_trace}
+    # Resolved once by the feed, under the consumer span ...
+    assert "/consilium.content.v1.ContentService/BatchGetPosts" in names
+    # ... and the subscriber's own field (viewerIsAuthor) in the same trace.
+    assert "/consilium.anonymity.v1.AnonymityService/BatchCheckOwnership" in names
