@@ -6,8 +6,9 @@ Callers arrive as verified access-token claims (or None). Who may do what:
 - BatchCheckOwnership, BatchGetThreadAliases: the caller about themself only;
 - ListAliases: the person, or an ADMIN (recorded as an identity access);
 - EraseUser: the person or an ADMIN; idempotent (identity's PhysicianErased does the same).
-Resolving owners to fetch persona attributes from identity happens inside this service
-only and is not recorded per call: it discloses nothing beyond the persona (see P5).
+Resolving owners to look up persona attributes (anonymity's own records from identity's
+events, identity itself for people with none yet) happens inside this service only and is
+not recorded per call: it discloses nothing beyond the persona (see P5).
 """
 
 from __future__ import annotations

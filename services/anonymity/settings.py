@@ -17,11 +17,14 @@ class AnonymitySettings(ComponentSettings):
 
     #: A persona shows its specialty only when at least this many VERIFIED members share it.
     k_anonymity: int = Field(default=DEFAULT_K, ge=1)
-    #: gRPC address of the identity service (persona attributes, counts, token keys).
+    #: gRPC address of the identity service (token keys, specialty names, account actions,
+    #: and persona attributes of people anonymity has no record of yet).
     identity_address: str = f"127.0.0.1:{DEFAULT_PORTS['identity']}"
-    #: Seconds persona attributes fetched from identity are reused (short: verification changes).
+    #: Seconds persona attributes asked of identity are reused. Only people with no record
+    #: from identity's events yet are asked (see services.anonymity.attributes).
     attributes_cache_seconds: float = Field(default=30.0, ge=0)
-    #: Seconds the verified-per-specialty counts and specialty names are reused.
+    #: Seconds identity's answers for counts and specialty names are reused. Counts now come
+    #: from anonymity's own store, and names are kept once fetched; kept for compatibility.
     counts_cache_seconds: float = Field(default=60.0, ge=0)
     #: The master key ring as JSON (see services.anonymity.keys); wins over the file.
     master_keys: SecretStr | None = None

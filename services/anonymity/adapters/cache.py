@@ -2,8 +2,8 @@
 
 Attributes are cached per user id for `attributes_ttl` seconds, counts and specialty names
 for `counts_ttl`; a describe request then costs at most one batched call for the ids it
-has not seen lately. Short on purpose: a suspension or a verification should show on
-personas within seconds, until identity events replace polling.
+has not seen lately. Short on purpose: it serves only the fallback for people whose
+identity events have not arrived yet (services.anonymity.attributes).
 """
 
 from __future__ import annotations
