@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
-from opentelemetry import trace
+from opentelemetry import propagate, trace
 from strawberry.extensions import SchemaExtension
 
 #: Every attribute this extension sets; the list in the README must match.
@@ -20,7 +20,13 @@ class OperationSpan(SchemaExtension):
 
     def on_operation(self) -> Iterator[None]:
         context = self.execution_context
-        with _tracer.start_as_current_span("graphql.operation") as span:
+        # Continue the caller's trace (W3C `traceparent` on the HTTP request): the trace id of
+        # every audit event this operation causes is then the one the client sees (A3).
+        request = getattr(context.context, "request", None)
+        parent = propagate.extract(dict(request.headers)) if request is not None else None
+        with _tracer.start_as_current_span(
+            "graphql.operation", context=parent, kind=trace.SpanKind.SERVER
+        ) as span:
             yield
             if context.operation_name:
                 span.set_attribute("graphql.operation.name", context.operation_name[:100])

@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import uvicorn
 
+from cli.topics import create_topics
 from gateway.app import create_app
 from gateway.settings import GatewaySettings
 from plumbing.auth import Role, VerificationStatus
@@ -52,6 +53,7 @@ class System:
     anonymity: Any
     content: Any
     database_urls: dict[str, str] = field(default_factory=dict)
+    kafka_bootstrap: str | None = None
 
     async def graphql(
         self,
@@ -127,19 +129,33 @@ async def run_system(
     database_urls: dict[str, str] | None = None,
     *,
     content_address: str | None = None,
+    events: bool = False,
+    kafka_bootstrap: str | None = None,
+    k_anonymity: int | None = None,
     **gateway: Any,
 ) -> AsyncIterator[System]:
     """Starts identity, anonymity, content and the gateway; stops them in reverse order.
 
     With `content_address`, content is not started here: the caller runs it (e.g. as its
-    own process, so its log output can be examined alone).
+    own process, so its log output can be examined alone). With `events`, the topics are
+    created and every service's outbox relay and consumers run, on Kafka at
+    `kafka_bootstrap` or else on the embedded bus under `data_dir`; without it, events
+    wait in the outboxes. `k_anonymity` lowers anonymity's K for small test populations.
     """
     urls = database_urls or {}
 
     def db(name: str) -> str:
         return urls.get(name) or f"sqlite+aiosqlite:///{data_dir / name / f'{name}.db'}"
 
-    common: dict[str, Any] = {"data_dir": data_dir, "port": 0, "log_format": "text"}
+    common: dict[str, Any] = {
+        "data_dir": data_dir,
+        "port": 0,
+        "log_format": "text",
+        "kafka_bootstrap": kafka_bootstrap,
+    }
+    runtimes: list[Any] = []
+    if events:
+        await create_topics(kafka_bootstrap, data_dir)
     async with contextlib.AsyncExitStack() as stack:
         identity = await stack.enter_async_context(
             build_identity(IdentitySettings(database_url=db("identity"), **common, **_FAST))
@@ -151,6 +167,7 @@ async def run_system(
                 AnonymitySettings(
                     database_url=db("anonymity"),
                     identity_address=f"127.0.0.1:{identity_port}",
+                    **({"k_anonymity": k_anonymity} if k_anonymity else {}),
                     **common,
                 )
             )
@@ -165,9 +182,15 @@ async def run_system(
             content_port = await content.server.start()
             stack.push_async_callback(content.server.stop)
             content_address = f"127.0.0.1:{content_port}"
+        if events:
+            runtimes = [s.events for s in (identity, anonymity, content) if s is not None]
+            for runtime in runtimes:
+                await runtime.start()
+                stack.push_async_callback(runtime.stop)
 
         settings = GatewaySettings(
             data_dir=data_dir,
+            kafka_bootstrap=kafka_bootstrap,
             identity_address=f"127.0.0.1:{identity_port}",
             anonymity_address=f"127.0.0.1:{anonymity_port}",
             content_address=content_address,
@@ -198,4 +221,5 @@ async def run_system(
             anonymity=anonymity,
             content=content,
             database_urls={n: db(n) for n in ("identity", "anonymity", "content")},
+            kafka_bootstrap=kafka_bootstrap,
         )
