@@ -43,6 +43,18 @@ trap 'exit 143' TERM
 echo "==> bootstrapping the virtual env"
 bash scripts/bootstrap.sh
 
+# kcat (Debian) is the independent Kafka client the event tests read every topic with.
+if ! command -v kcat >/dev/null 2>&1; then
+  if [[ "$(id -u)" == 0 ]]; then
+    echo "==> installing kcat (Debian)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null && apt-get install -y -qq kcat >/dev/null
+  else
+    echo "==> kcat is missing and this is not root: install the Debian package kcat" >&2
+    exit 1
+  fi
+fi
+
 if [[ -z "${CONSILIUM_RUN_DIR:-}" ]]; then
   private_run_dir="$(mktemp -d "/tmp/consilium-test-run-$UID.XXXXXX")"
   chmod 755 "$private_run_dir"  # the postgres system user must reach its data dir
