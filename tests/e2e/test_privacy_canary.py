@@ -1,13 +1,19 @@
 """P1: users with canary strings in every identity field go through every flow; content's
-database files, its log output and its spans never contain any of them, nor any user id."""
+database files, its log output, its spans and its topics (the one it writes and the one it
+consumes) never contain any of them, nor any user id."""
 
 from __future__ import annotations
 
+import asyncio
+import base64
+import json
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +22,8 @@ from support.system import System, next_npi, run_system
 
 from cli.dev import wait_grpc_serving
 from plumbing.auth import Role
+from plumbing.events.factory import embedded_path
+from plumbing.events.topics import ANONYMITY_ALIASES, CONTENT_POSTS
 
 CANARY_EMAIL = "canary.mail.q7x@canary-clinic.example"
 CANARY_NAME = "Dr. Zyxwquv Canaryson"
@@ -183,6 +191,26 @@ async def _every_flow(system: System) -> tuple[list[str], list[str]]:
     return canaries, [first_id, second_id]
 
 
+def _topic_bytes(data_dir: Path, topic: str) -> bytes:
+    """Every key, value and header of `topic` on the embedded bus, as raw bytes."""
+    with sqlite3.connect(embedded_path(data_dir)) as conn:
+        rows = conn.execute(
+            "SELECT key, value, headers FROM records WHERE topic = ?", (topic,)
+        ).fetchall()
+    chunks: list[bytes] = []
+    for key, value, headers in rows:
+        chunks += [key or b"", value or b""]
+        chunks += [base64.b64decode(v) + name.encode() for name, v in json.loads(headers)]
+    return b"\n".join(chunks)
+
+
+async def _wait_for_topic(data_dir: Path, topic: str) -> None:
+    deadline = time.monotonic() + 30
+    while not _topic_bytes(data_dir, topic):
+        assert time.monotonic() < deadline, f"nothing reached {topic}"
+        await asyncio.sleep(0.1)
+
+
 def _content_files(data_dir: Path) -> list[Path]:
     files = sorted((data_dir / "content").glob("content.db*"))
     assert files, "content's database file was not found"
@@ -194,8 +222,10 @@ async def test_content_never_sees_identity(
 ) -> None:
     process, address, log_path = content_process
     await wait_grpc_serving(address, "consilium.content.v1.ContentService", process)
-    async with run_system(tmp_path / "data", content_address=address) as system:
+    async with run_system(tmp_path / "data", content_address=address, events=True) as system:
         canaries, user_ids = await _every_flow(system)
+        # Let the flows' events settle: suspension reaches content through the bus.
+        await _wait_for_topic(tmp_path / "data", ANONYMITY_ALIASES)
         identity_db = b"".join(
             p.read_bytes() for p in (tmp_path / "data" / "identity").glob("identity.db*")
         )
@@ -210,6 +240,10 @@ async def test_content_never_sees_identity(
 
     scanned = {path.name: path.read_bytes() for path in _content_files(tmp_path / "data")}
     scanned[log_path.name] = output
+    for topic in (CONTENT_POSTS, ANONYMITY_ALIASES):
+        records = _topic_bytes(tmp_path / "data", topic)
+        assert records, f"{topic} is empty: the flows did not reach it"
+        scanned[topic] = records
     for name, data in scanned.items():
         lowered = data.lower()
         for canary in [*canaries, *user_ids, "usr_"]:
