@@ -1,4 +1,14 @@
-"""Wires the content service from settings and runs it: `consilium serve content`."""
+"""Wires the content service from settings and runs it: `consilium serve content`.
+
+Events: `build()` wires the event runtime (bus client, outbox relay, the `content` consumer
+group on `anonymity.aliases.v1`) but does not start it, so code that only needs the gRPC
+server and the database (the integration and e2e harnesses) runs without a bus; writes
+still queue their events in the outbox. `serve()` starts it before the gRPC server and
+stops it after the server has stopped. Tests that want events start `content.events`
+themselves (all of it, or only its bus to drive the relay by hand). The topics come from
+`consilium topics create` (`consilium dev` runs it); until they exist the relay and the
+consumer retry, and writes keep landing in the outbox.
+"""
 
 from __future__ import annotations
 
@@ -12,11 +22,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from consilium.content.v1 import content_pb2, content_pb2_grpc
 from plumbing import db
+from plumbing.events.factory import create_bus
+from plumbing.events.runtime import EventRuntime
 from plumbing.grpc.server import GrpcServer, ServiceBinding, run_until_signalled
 from plumbing.logging import configure_logging
 from plumbing.telemetry import setup_telemetry
+from services.content.adapters import alias_events
 from services.content.adapters.servicer import ContentServicer
 from services.content.adapters.store import SqlContentStore
+from services.content.adapters.tables import event_tables
 from services.content.engagement import EngagementService
 from services.content.service import ContentService
 from services.content.settings import ContentSettings
@@ -35,6 +49,8 @@ class Content:
     service: ContentService
     engagement: EngagementService
     server: GrpcServer
+    #: Not started by `build()`: see the module docstring.
+    events: EventRuntime
 
 
 #: Database drivers log statements with their parameters at DEBUG and INFO; parameters hold
@@ -54,7 +70,18 @@ async def build(settings: ContentSettings) -> AsyncIterator[Content]:
     engine = db.create_engine(settings.resolved_database_url)
     try:
         await db.migrate(engine, MIGRATIONS)
-        store = SqlContentStore(engine)
+        bus = create_bus(
+            kafka_bootstrap=settings.kafka_bootstrap,
+            data_dir=settings.data_dir,
+            client_id="content",
+        )
+        events = EventRuntime(bus, engine, event_tables)
+        store = SqlContentStore(engine, on_announced=events.relay.notify)
+        events.consume(
+            group=alias_events.GROUP,
+            topics=alias_events.TOPICS,
+            handler=alias_events.AliasEventHandler(store),
+        )
         service = ContentService(store)
         engagement = EngagementService(store)
         server = GrpcServer(
@@ -73,7 +100,7 @@ async def build(settings: ContentSettings) -> AsyncIterator[Content]:
             # Content must not learn who asks: it never sees the caller's metadata (P1).
             keep_caller_metadata=False,
         )
-        yield Content(settings, engine, store, service, engagement, server)
+        yield Content(settings, engine, store, service, engagement, server, events)
     finally:
         await engine.dispose()
 
@@ -84,7 +111,9 @@ async def serve(*, host: str | None = None, port: int | None = None) -> None:
     configure_logging("content", level=settings.log_level, fmt=settings.log_format)
     setup_telemetry("content")
     async with build(settings) as content:
-        await run_until_signalled(content.server)
+        await content.events.start()
+        # Stopped after the gRPC server: consumers commit, the relay sends what it can.
+        await run_until_signalled(content.server, on_stopped=[content.events.stop])
 
 
 async def migrate() -> None:

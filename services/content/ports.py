@@ -85,6 +85,18 @@ class ContentRepository(Protocol):
     ) -> tuple[int, int]:
         """Hides or shows the aliases; how many posts and comments changed visibility."""
 
+    async def mark_orphaned(self, alias_id: str, now: datetime) -> bool:
+        """Flags the alias as belonging to nobody any more; False when it already was."""
+
+    async def orphaned(self, alias_ids: Sequence[str]) -> set[str]:
+        """Those of `alias_ids` that are orphaned."""
+
+    async def announce_post(self, post: Post) -> None:
+        """Queues PostCreated for `post`: it is published only if this transaction commits."""
+
+    async def announce_comment(self, comment: Comment) -> None:
+        """Queues CommentCreated for `comment`, keyed by its post like the post's own event."""
+
 
 class ContentStore(Protocol):
     """Opens units of work: a repository whose changes commit together or not at all."""

@@ -13,7 +13,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Generic, TypeVar
 
-from plumbing.errors import FieldViolation, InvalidArgument, NotFound, PermissionDenied
+from plumbing.errors import (
+    FailedPrecondition,
+    FieldViolation,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+)
 from services.content.domain import ids
 from services.content.domain.paging import Cursor, decode_cursor, page_size
 from services.content.domain.posts import (
@@ -92,7 +98,11 @@ class ContentService:
         self._clock = clock
 
     async def create_post(self, draft: PostDraft) -> Post:
-        """A new post; INVALID_ARGUMENT names bad fields, including patient identifiers."""
+        """A new post; INVALID_ARGUMENT names bad fields, including patient identifiers.
+
+        PostCreated is queued in the same transaction as the insert; a retry with the same
+        request id returns the earlier post and queues nothing.
+        """
         require(
             ids.opaque_id_violation(draft.author_alias_id, "author_alias_id"),
             ids.opaque_id_violation(draft.thread_scope_id, "thread_scope_id", "a thread scope id"),
@@ -109,7 +119,11 @@ class ContentService:
                 raise InvalidArgument(
                     [FieldViolation("community_id", "no such community; ListCommunities has them")]
                 )
-            post = await repo.add_post(_new_post(draft, now))
+            await _check_not_orphaned(repo, draft.author_alias_id)
+            new = _new_post(draft, now)
+            post = await repo.add_post(new)
+            if post.post_id == new.post_id:  # not a concurrent retry's earlier post
+                await repo.announce_post(post)
         log.info("post created")
         return redacted(post)
 
@@ -168,6 +182,7 @@ class ContentService:
                 if earlier is not None:
                     return redacted_comment(earlier)
             validate_comment_body(body)
+            await _check_not_orphaned(repo, author_alias_id)
             if await repo.get_post(post_id) is None:
                 raise NotFound("no post with that id")
             if parent_id:
@@ -185,9 +200,11 @@ class ContentService:
                 created_at=self._clock(),
                 request_id=request_id,
             )
-            comment = await repo.add_comment(comment)
+            stored = await repo.add_comment(comment)
+            if stored.comment_id == comment.comment_id:
+                await repo.announce_comment(stored)
         log.info("comment added")
-        return redacted_comment(comment)
+        return redacted_comment(stored)
 
     async def count_comments(self, post_ids: Sequence[str]) -> dict[str, int]:
         wanted = check_batch(post_ids, "post_ids")
@@ -265,6 +282,13 @@ async def _check_community(repo: ContentRepository, community_id: str) -> None:
     if community_id and not await repo.get_communities([community_id]):
         raise InvalidArgument(
             [FieldViolation("community_id", "no such community; ListCommunities has them")]
+        )
+
+
+async def _check_not_orphaned(repo: ContentRepository, alias_id: str) -> None:
+    if await repo.orphaned([alias_id]):
+        raise FailedPrecondition(
+            "this alias belongs to nobody since its owner's account was erased; it cannot write"
         )
 
 

@@ -61,6 +61,10 @@ def timestamp(moment: datetime) -> Timestamp:
     return stamp
 
 
+def kind_to_proto(kind: PostKind) -> tpb.PostKind.ValueType:
+    return _KIND_TO_PB[kind]
+
+
 def reaction_from_proto(value: int) -> ReactionKind | None:
     return _REACTION_FROM_PB.get(tpb.ReactionKind.ValueType(value))
 
@@ -98,7 +102,7 @@ def draft_from_proto(request: pb.CreatePostRequest) -> PostDraft:
 def post_to_proto(post: Post) -> tpb.Post:
     message = tpb.Post(
         post_id=post.post_id,
-        kind=_KIND_TO_PB[post.kind],
+        kind=kind_to_proto(post.kind),
         community_id=post.community_id,
         thread_scope_id=post.thread_scope_id,
         author_alias_id=post.author_alias_id,

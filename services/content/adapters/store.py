@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
@@ -23,11 +23,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from plumbing.db import session_factory, transaction
+from plumbing.events.outbox import add_to_outbox
+from services.content.adapters.alias_state import AliasStateQueries
+from services.content.adapters.post_events import comment_created, post_created
 from services.content.adapters.rows import comment_from, post_from, post_row
 from services.content.adapters.search import FullTextSearch, full_text_for
 from services.content.adapters.tables import (
     comments,
     communities,
+    event_tables,
     hidden_aliases,
     poll_votes,
     posts,
@@ -54,12 +58,14 @@ def _before(cursor: Cursor, created: Any, row_id: Any) -> ColumnElement[bool]:
     )
 
 
-class SqlContentRepository:
+class SqlContentRepository(AliasStateQueries):
     """`ContentRepository` over one SQLAlchemy session (one transaction)."""
 
     def __init__(self, session: AsyncSession, search: FullTextSearch) -> None:
         self._session = session
         self._search = search
+        #: Whether this unit of work queued events (the relay is told after the commit).
+        self.announced = False
 
     async def list_communities(self) -> list[Community]:
         rows = await self._session.execute(select(communities).order_by(communities.c.name))
@@ -308,46 +314,37 @@ class SqlContentRepository:
         )
         return {post_id: int(option) for post_id, option in rows}
 
-    async def set_aliases_hidden(
-        self, alias_ids: Sequence[str], hidden: bool, now: datetime
-    ) -> tuple[int, int]:
-        already = set(
-            (
-                await self._session.scalars(
-                    select(hidden_aliases.c.alias_id).where(
-                        hidden_aliases.c.alias_id.in_(alias_ids)
-                    )
-                )
-            ).all()
-        )
-        changing = [a for a in alias_ids if (a not in already) == hidden]
-        if not changing:
-            return 0, 0
-        if hidden:
-            await self._session.execute(
-                insert(hidden_aliases), [{"alias_id": a, "hidden_at": now} for a in changing]
-            )
-        else:
-            await self._session.execute(
-                delete(hidden_aliases).where(hidden_aliases.c.alias_id.in_(changing))
-            )
-        post_count = await self._session.scalar(
-            select(func.count()).where(posts.c.author_alias_id.in_(changing))
-        )
-        comment_count = await self._session.scalar(
-            select(func.count()).where(comments.c.author_alias_id.in_(changing))
-        )
-        return int(post_count or 0), int(comment_count or 0)
+    async def announce_post(self, post: Post) -> None:
+        await add_to_outbox(self._session, event_tables.outbox, [post_created(post)])
+        self.announced = True
+
+    async def announce_comment(self, comment: Comment) -> None:
+        await add_to_outbox(self._session, event_tables.outbox, [comment_created(comment)])
+        self.announced = True
 
 
 class SqlContentStore:
-    """`ContentStore` over an async engine; full-text search follows the engine's dialect."""
+    """`ContentStore` over an async engine; full-text search follows the engine's dialect.
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    `on_announced` runs after a transaction that queued events has committed: the outbox
+    relay's `notify`, so events leave at once instead of at the relay's next poll.
+    """
+
+    def __init__(
+        self, engine: AsyncEngine, *, on_announced: Callable[[], None] | None = None
+    ) -> None:
         self._sessions: async_sessionmaker[AsyncSession] = session_factory(engine)
         self._search = full_text_for(engine.dialect.name)
+        self._on_announced = on_announced
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[SqlContentRepository]:
         async with transaction(self._sessions) as session:
-            yield SqlContentRepository(session, self._search)
+            repo = SqlContentRepository(session, self._search)
+            yield repo
+        if repo.announced and self._on_announced is not None:
+            self._on_announced()
+
+    def joined(self, session: AsyncSession) -> SqlContentRepository:
+        """A repository inside a transaction someone else owns (an event consumer's)."""
+        return SqlContentRepository(session, self._search)

@@ -2,7 +2,8 @@
 
 No table has a column for a user id, name, email or NPI: authors, reactors and voters are
 alias ids (invariant P1). The full-text index is dialect-specific and lives in the
-migrations and `search.py`, not here.
+migrations and `search.py`, not here. The outbox and processed-events tables come from
+`plumbing.events` (migration 0003).
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+
+from plumbing.events.runtime import EventTables
 
 metadata = MetaData(
     naming_convention={
@@ -116,3 +119,15 @@ hidden_aliases = Table(
     Column("alias_id", ID, primary_key=True),
     Column("hidden_at", DateTime(timezone=True), nullable=False),
 )
+
+#: Aliases whose owner was erased (AliasOrphaned): they belong to nobody and never will again.
+#: Their content stays visible; they may not write any more. Only the alias id is kept.
+orphaned_aliases = Table(
+    "orphaned_aliases",
+    metadata,
+    Column("alias_id", ID, primary_key=True),
+    Column("orphaned_at", DateTime(timezone=True), nullable=False),
+)
+
+#: The transactional outbox (PostCreated, CommentCreated) and the ids of alias events applied.
+event_tables = EventTables.add_to(metadata)

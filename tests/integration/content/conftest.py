@@ -1,4 +1,7 @@
-"""Fixtures: a content server over real gRPC on loopback, on SQLite and on real PostgreSQL."""
+"""Fixtures: a content server over real gRPC on loopback, on SQLite and on real PostgreSQL.
+
+`content_events` adds the event bus: the embedded one and a real Kafka broker.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +11,11 @@ from pathlib import Path
 import grpc
 import pytest
 from content_harness import ContentClient
+from events_harness import EventsClient
 
+from cli.topics import create_topics
 from consilium.content.v1 import content_pb2_grpc
+from plumbing.events.factory import create_bus
 from services.content.app import build
 from services.content.settings import ContentSettings
 
@@ -32,3 +38,47 @@ async def content(content_database_url: str, tmp_path: Path) -> AsyncIterator[Co
                 yield ContentClient(content_pb2_grpc.ContentServiceStub(channel), instance)
         finally:
             await instance.server.stop()
+
+
+@pytest.fixture(params=["embedded", pytest.param("kafka", marks=pytest.mark.kafka)])
+def content_kafka_bootstrap(request: pytest.FixtureRequest) -> str | None:
+    """None for the embedded bus under the test's data dir, else the real broker's address."""
+    if request.param == "embedded":
+        return None
+    bootstrap: str = request.getfixturevalue("kafka_bootstrap")
+    return bootstrap
+
+
+@pytest.fixture
+async def content_events(
+    content_database_url: str, content_kafka_bootstrap: str | None, tmp_path: Path
+) -> AsyncIterator[EventsClient]:
+    """A content server whose event runtime the test starts, plus a bus client of its own.
+
+    On Kafka the topics (and the `content` group's offsets) outlive a test, so tests tell
+    their records apart by key (post and alias ids are fresh in every test).
+    """
+    await create_topics(content_kafka_bootstrap, tmp_path)
+    bus = create_bus(kafka_bootstrap=content_kafka_bootstrap, data_dir=tmp_path, client_id="test")
+    await bus.start()
+    try:
+        settings = ContentSettings(
+            database_url=content_database_url,
+            data_dir=tmp_path,
+            port=0,
+            kafka_bootstrap=content_kafka_bootstrap,
+        )
+        async with build(settings) as instance:
+            port = await instance.server.start()
+            client: EventsClient | None = None
+            try:
+                async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+                    stub = content_pb2_grpc.ContentServiceStub(channel)
+                    client = EventsClient(ContentClient(stub, instance), bus)
+                    yield client
+            finally:
+                await instance.server.stop()
+                if client is not None:
+                    await client.stop()
+    finally:
+        await bus.close()
