@@ -111,10 +111,27 @@ class EventConsumer:
                     continue
                 if not records:
                     continue
-                await self._process_batch(records)
+                await self._process_until_done(records)
                 await subscription.commit(records)
         finally:
             await subscription.close()
+
+    async def _process_until_done(self, records: Sequence[Record]) -> None:
+        """Processes a batch; if something beyond one event fails (the database, the dead-letter
+        write), tries the whole batch again: applied events are skipped by their ids."""
+        delay = 0.2
+        while True:
+            try:
+                await self._process_batch(records)
+                return
+            except Exception:
+                log.error(
+                    "%s: a batch failed; retrying it in %.1fs", self.group, delay, exc_info=True
+                )
+                if self._stopping.is_set():
+                    raise
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
 
     async def _process_batch(self, records: Sequence[Record]) -> None:
         by_key: dict[tuple[str, bytes | None], list[Record]] = defaultdict(list)

@@ -118,6 +118,9 @@ class EmbeddedBus:
     def __init__(self, path: Path) -> None:
         self._path = path
         self._conn: aiosqlite.Connection | None = None
+        # One connection, shared by the relay and the consumers' dead letters: transactions
+        # on it must not interleave ("cannot start a transaction within a transaction").
+        self._lock = asyncio.Lock()
 
     async def start(self) -> None:
         self._conn = await _connect(self._path)
@@ -140,6 +143,10 @@ class EmbeddedBus:
         return int(row[0])
 
     async def publish(self, events: Sequence[Event]) -> None:
+        async with self._lock:
+            await self._publish(events)
+
+    async def _publish(self, events: Sequence[Event]) -> None:
         conn = self._db()
         await conn.execute("BEGIN IMMEDIATE")  # one writer at a time: offsets stay dense
         try:
@@ -178,6 +185,16 @@ class EmbeddedBus:
         headers: Sequence[tuple[str, bytes]],
     ) -> None:
         """Appends a record that need not be a valid event (dead letters, malformed tests)."""
+        async with self._lock:
+            await self._publish_raw(topic, key, value, headers)
+
+    async def _publish_raw(
+        self,
+        topic: str,
+        key: bytes | None,
+        value: bytes | None,
+        headers: Sequence[tuple[str, bytes]],
+    ) -> None:
         conn = self._db()
         partition = partition_for(
             (key or b"").decode(errors="replace"), await self._partitions(topic)
@@ -234,6 +251,10 @@ class EmbeddedBus:
         return EmbeddedSubscription(conn, group, positions)
 
     async def create_topics(self, specs: Sequence[TopicSpec]) -> list[str]:
+        async with self._lock:
+            return await self._create_topics(specs)
+
+    async def _create_topics(self, specs: Sequence[TopicSpec]) -> list[str]:
         created = []
         for spec in specs:
             cursor = await self._db().execute(

@@ -80,3 +80,18 @@ async def test_creating_topics_twice_creates_them_once(bus: EventBus) -> None:
     name = f"test.{uuid.uuid4().hex[:10]}.v1"
     assert await bus.create_topics([TopicSpec(name, partitions=2)]) == [name]
     assert await bus.create_topics([TopicSpec(name, partitions=2)]) == []
+
+
+async def test_concurrent_publishes_on_one_client_all_land(bus: EventBus, topic: str) -> None:
+    """The relay and a consumer's dead letters share a client; their writes must not clash."""
+    import asyncio
+
+    await asyncio.gather(
+        *(bus.publish([event(topic, f"k{i}", f"m{i}")]) for i in range(10)),
+        *(bus.publish_raw(topic, b"raw", b"not an event", [("x", b"y")]) for _ in range(10)),
+    )
+    subscription = await bus.subscribe(group=f"g-{uuid.uuid4().hex[:6]}", topics=[topic])
+    try:
+        assert len(await drain(subscription, 20)) == 20
+    finally:
+        await subscription.close()
