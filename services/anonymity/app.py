@@ -14,13 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from consilium.anonymity.v1 import anonymity_pb2, anonymity_pb2_grpc
 from plumbing import db
 from plumbing.auth.service import ServiceCredentials
+from plumbing.component import load_settings, migrate_database, serve_until_signalled, start_process
 from plumbing.events.bus import EventBus
 from plumbing.events.factory import create_bus
 from plumbing.events.runtime import EventRuntime
 from plumbing.events.topics import IDENTITY_PHYSICIANS
-from plumbing.grpc.server import GrpcServer, ServiceBinding, run_until_signalled
-from plumbing.logging import configure_logging
-from plumbing.telemetry import setup_telemetry
+from plumbing.grpc.server import GrpcServer, ServiceBinding
 from services.anonymity.adapters.cache import CachedPersonaAttributes
 from services.anonymity.adapters.callers import CallerAuthenticator
 from services.anonymity.adapters.identity_client import IdentityClient
@@ -157,23 +156,14 @@ def _utc_now() -> datetime:
 
 
 async def serve(*, host: str | None = None, port: int | None = None) -> None:
-    overrides = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
-    settings = AnonymitySettings(**overrides)  # type: ignore[arg-type]
-    configure_logging("anonymity", level=settings.log_level, fmt=settings.log_format)
-    setup_telemetry("anonymity")
+    settings = load_settings(AnonymitySettings, host=host, port=port)
+    start_process(settings)
     async with build(settings) as anonymity:
-        await anonymity.events.start()
-        # Stopped after the gRPC server: consumers commit, the relay sends what it can.
-        await run_until_signalled(anonymity.server, on_stopped=[anonymity.events.stop])
+        await serve_until_signalled(anonymity.server, anonymity.events)
 
 
 async def migrate() -> None:
-    settings = AnonymitySettings()
-    engine = db.create_engine(settings.resolved_database_url)
-    try:
-        await db.migrate(engine, MIGRATIONS)
-    finally:
-        await engine.dispose()
+    await migrate_database(AnonymitySettings().resolved_database_url, MIGRATIONS)
 
 
 async def seed_demo() -> int:

@@ -22,11 +22,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from consilium.content.v1 import content_pb2, content_pb2_grpc
 from plumbing import db
+from plumbing.component import load_settings, migrate_database, serve_until_signalled, start_process
 from plumbing.events.factory import create_bus
 from plumbing.events.runtime import EventRuntime
-from plumbing.grpc.server import GrpcServer, ServiceBinding, run_until_signalled
-from plumbing.logging import configure_logging
-from plumbing.telemetry import setup_telemetry
+from plumbing.grpc.server import GrpcServer, ServiceBinding
 from services.content.adapters import alias_events
 from services.content.adapters.servicer import ContentServicer
 from services.content.adapters.store import SqlContentStore
@@ -106,24 +105,15 @@ async def build(settings: ContentSettings) -> AsyncIterator[Content]:
 
 
 async def serve(*, host: str | None = None, port: int | None = None) -> None:
-    overrides = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
-    settings = ContentSettings(**overrides)  # type: ignore[arg-type]
-    configure_logging("content", level=settings.log_level, fmt=settings.log_format)
-    setup_telemetry("content")
+    settings = load_settings(ContentSettings, host=host, port=port)
+    start_process(settings)
     async with build(settings) as content:
-        await content.events.start()
-        # Stopped after the gRPC server: consumers commit, the relay sends what it can.
-        await run_until_signalled(content.server, on_stopped=[content.events.stop])
+        await serve_until_signalled(content.server, content.events)
 
 
 async def migrate() -> None:
     """Creates or upgrades the schema; the communities come with it (migration 0002)."""
-    settings = ContentSettings()
-    engine = db.create_engine(settings.resolved_database_url)
-    try:
-        await db.migrate(engine, MIGRATIONS)
-    finally:
-        await engine.dispose()
+    await migrate_database(ContentSettings().resolved_database_url, MIGRATIONS)
 
 
 async def seed_demo() -> int:

@@ -14,13 +14,12 @@ from consilium.identity.v1 import identity_pb2, identity_pb2_grpc
 from plumbing import db
 from plumbing.auth.claims import Role
 from plumbing.auth.service import ServiceCredentials
+from plumbing.component import load_settings, migrate_database, serve_until_signalled, start_process
 from plumbing.errors import NotFound
 from plumbing.events.bus import EventBus
 from plumbing.events.factory import create_bus
 from plumbing.events.runtime import EventRuntime
-from plumbing.grpc.server import GrpcServer, ServiceBinding, run_until_signalled
-from plumbing.logging import configure_logging
-from plumbing.telemetry import setup_telemetry
+from plumbing.grpc.server import GrpcServer, ServiceBinding
 from services.identity.adapters.servicer import IdentityServicer
 from services.identity.adapters.store import SqlIdentityStore
 from services.identity.adapters.tables import event_tables
@@ -108,25 +107,14 @@ async def build(
 
 
 async def serve(*, host: str | None = None, port: int | None = None) -> None:
-    overrides = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
-    settings = IdentitySettings(**overrides)  # type: ignore[arg-type]
-    configure_logging("identity", level=settings.log_level, fmt=settings.log_format)
-    setup_telemetry("identity")
+    settings = load_settings(IdentitySettings, host=host, port=port)
+    start_process(settings)
     async with build(settings) as identity:
-        # Events start first so the relay sends what waited in the outbox; they stop after
-        # the server, so events from the last requests still leave. A broker that is away
-        # only delays them: the relay retries and the writes go on.
-        await identity.events.start()
-        await run_until_signalled(identity.server, on_stopped=[identity.events.stop])
+        await serve_until_signalled(identity.server, identity.events)
 
 
 async def migrate() -> None:
-    settings = IdentitySettings()
-    engine = db.create_engine(settings.resolved_database_url)
-    try:
-        await db.migrate(engine, MIGRATIONS)
-    finally:
-        await engine.dispose()
+    await migrate_database(IdentitySettings().resolved_database_url, MIGRATIONS)
 
 
 async def seed_demo() -> int:
