@@ -20,6 +20,7 @@ from plumbing.events.factory import create_bus
 from plumbing.events.runtime import EventRuntime
 from plumbing.events.topics import IDENTITY_PHYSICIANS
 from plumbing.grpc.server import GrpcServer, ServiceBinding
+from services.anonymity.adapters.audit_chain import AuditChain
 from services.anonymity.adapters.cache import CachedPersonaAttributes
 from services.anonymity.adapters.callers import CallerAuthenticator
 from services.anonymity.adapters.identity_client import IdentityClient
@@ -28,6 +29,13 @@ from services.anonymity.adapters.servicer import AnonymityServicer
 from services.anonymity.adapters.store import SqlAccessRecordWriter, SqlAnonymityStore
 from services.anonymity.adapters.tables import event_tables
 from services.anonymity.attributes import StoredPersonaAttributes
+from services.anonymity.audit_keys import (
+    DEV_TRUSTED_KEYS_PATH,
+    TRUSTED_KEYS_DIR_ENV,
+    AuditSigningKey,
+    load_audit_signing_key,
+    publish_public_key,
+)
 from services.anonymity.domain.crypto import MasterKeys
 from services.anonymity.keys import load_master_keys
 from services.anonymity.moderation import ModerationService
@@ -67,6 +75,30 @@ class Anonymity:
     identity_events: IdentityEventHandler
 
 
+def audit_signing_key(settings: AnonymitySettings) -> AuditSigningKey:
+    """The chain's signing key; in dev its public half is published for the local ledger."""
+    dev = settings.environment == "dev"
+    key, source = load_audit_signing_key(
+        settings.data_dir,
+        allow_dev_key=dev,
+        env_pem=(
+            settings.audit_signing_key.get_secret_value() if settings.audit_signing_key else None
+        ),
+        file=settings.audit_signing_key_file,
+    )
+    if dev:
+        publish_public_key(key, settings.data_dir / DEV_TRUSTED_KEYS_PATH)
+        log.info("anonymity audit signing key: %s, key id %s (published)", source.value, key.key_id)
+    else:
+        log.info(
+            "anonymity audit signing key: %s, key id %s; the ledger must trust its public key (%s)",
+            source.value,
+            key.key_id,
+            TRUSTED_KEYS_DIR_ENV,
+        )
+    return key
+
+
 def master_keys(settings: AnonymitySettings) -> MasterKeys:
     keys, source = load_master_keys(
         settings.data_dir,
@@ -103,6 +135,7 @@ async def build(
     try:
         await db.migrate(engine, MIGRATIONS)
         keys = master_keys(settings)
+        chain = AuditChain(audit_signing_key(settings))
         vault = Vault(keys)
         events = EventRuntime(
             bus
@@ -116,7 +149,7 @@ async def build(
         )
         notify = events.relay.notify
         store = SqlAnonymityStore(engine, notify=notify)
-        writer = record_writer or SqlAccessRecordWriter(engine, notify=notify)
+        writer = record_writer or SqlAccessRecordWriter(engine, chain, notify=notify)
         recorder = AccessRecorder(writer, clock=_utc_now)
         fallback = CachedPersonaAttributes(
             attributes or identity,

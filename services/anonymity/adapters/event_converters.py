@@ -129,9 +129,9 @@ def audit_event_to_proto(record: AccessRecord) -> apb.AuditEvent:
     )
 
 
-def audit_envelope(record: AccessRecord) -> Event:
+def audit_envelope(event: apb.AuditEvent) -> Event:
     """On `audit.identity-access.v1`, keyed by producer so the chain stays in one partition."""
-    payload = auev.IdentityAccessRecorded(event=audit_event_to_proto(record))
+    payload = auev.IdentityAccessRecorded(event=event)
     return new_event(payload, topic=AUDIT_IDENTITY_ACCESS, key=PRODUCER, source=SOURCE)
 
 

@@ -13,7 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from plumbing.db import session_factory, transaction
 from plumbing.events.outbox import add_to_outbox
-from services.anonymity.adapters.event_converters import alias_envelope, audit_envelope
+from services.anonymity.adapters.audit_chain import AuditChain
+from services.anonymity.adapters.event_converters import (
+    alias_envelope,
+    audit_envelope,
+    audit_event_to_proto,
+)
 from services.anonymity.adapters.tables import (
     alias_directory,
     aliases,
@@ -281,17 +286,24 @@ class SqlAnonymityStore:
 class SqlAccessRecordWriter:
     """`AccessRecordWriter`: each record in its own transaction, committed before returning.
 
-    The record's `IdentityAccessRecorded` event for audit is queued in the same transaction:
-    no record, no event, and no record, nothing revealed (fail closed, P3).
+    In that transaction the record's audit event takes the next place in the audit chain
+    and is queued as `IdentityAccessRecorded`: record, event and chain row commit together
+    or not at all. No record, no event, no sequence used, and nothing revealed (P3, A2).
     """
 
-    def __init__(self, engine: AsyncEngine, *, notify: Notify = _no_notify) -> None:
+    def __init__(
+        self, engine: AsyncEngine, chain: AuditChain, *, notify: Notify = _no_notify
+    ) -> None:
         self._sessions: async_sessionmaker[AsyncSession] = session_factory(engine)
+        self._chain = chain
         self._notify = notify
 
     async def write(self, record: AccessRecord) -> None:
+        event = audit_event_to_proto(record)
         async with transaction(self._sessions) as session:
-            await add_to_outbox(session, event_tables.outbox, [audit_envelope(record)])
+            # First statement of the transaction: the chain lock is taken before any read.
+            await self._chain.append(session, event)
+            await add_to_outbox(session, event_tables.outbox, [audit_envelope(event)])
             await session.execute(
                 insert(identity_access_records).values(
                     record_id=record.record_id,

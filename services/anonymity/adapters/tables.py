@@ -9,6 +9,7 @@ ids, as in identity_access_records); the relay deletes sent rows after an hour.
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     DateTime,
@@ -111,6 +112,17 @@ verified_counts = Table(
     metadata,
     Column("specialty_code", String(20), primary_key=True),
     Column("verified", Integer, nullable=False),
+)
+
+#: Each producer's place in its audit chain (plumbing.auditchain): the last sequence
+#: handed out and that event's hash. Every audit event locks and advances its row in the
+#: transaction that queues the event, so sequences are gap-free and unique.
+audit_chain = Table(
+    "audit_chain",
+    metadata,
+    Column("producer", String(40), primary_key=True),
+    Column("sequence", BigInteger, nullable=False),
+    Column("last_hash", LargeBinary, nullable=False),
 )
 
 #: The transactional outbox and the consumer's processed-event ids (plumbing.events).

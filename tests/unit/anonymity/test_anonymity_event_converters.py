@@ -19,6 +19,7 @@ from plumbing.events.topics import ANONYMITY_ALIASES, AUDIT_IDENTITY_ACCESS, IDE
 from services.anonymity.adapters.event_converters import (
     alias_envelope,
     audit_envelope,
+    audit_event_to_proto,
     physician_change,
 )
 from services.anonymity.domain.access import AccessAction, AccessRecord, Decision
@@ -98,7 +99,7 @@ def record(**overrides: object) -> AccessRecord:
 
 
 def test_access_records_become_audit_events_keyed_by_producer() -> None:
-    envelope = audit_envelope(record())
+    envelope = audit_envelope(audit_event_to_proto(record()))
     assert (envelope.topic, envelope.key) == (AUDIT_IDENTITY_ACCESS, "anonymity")
     event = envelope.decode(auev.IdentityAccessRecorded).event
     assert event.event_id == "iar_0123" and event.producer == "anonymity"
@@ -112,13 +113,19 @@ def test_access_records_become_audit_events_keyed_by_producer() -> None:
 
 def test_denied_and_person_level_records() -> None:
     denied = audit_envelope(
-        record(decision=Decision.DENIED, reason="PERMISSION_DENIED", actor_roles="")
+        audit_event_to_proto(
+            record(decision=Decision.DENIED, reason="PERMISSION_DENIED", actor_roles="")
+        )
     ).decode(auev.IdentityAccessRecorded)
     assert denied.event.decision == apb.DECISION_DENIED
     assert denied.event.denial_reason == "PERMISSION_DENIED"
     assert denied.event.actor_role == apb.ACTOR_ROLE_UNSPECIFIED and not denied.event.fields
     listed = audit_envelope(
-        record(action=AccessAction.LIST_ALIASES, subject="person:00ff", actor_roles="ADMIN,MEMBER")
+        audit_event_to_proto(
+            record(
+                action=AccessAction.LIST_ALIASES, subject="person:00ff", actor_roles="ADMIN,MEMBER"
+            )
+        )
     ).decode(auev.IdentityAccessRecorded)
     assert listed.event.subject_kind == apb.SUBJECT_KIND_USER
     assert listed.event.actor_role == apb.ACTOR_ROLE_ADMIN
