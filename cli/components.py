@@ -48,6 +48,7 @@ COMPONENTS: dict[str, Component] = {
         Component("identity", "services.identity.app", "consilium.identity.v1.IdentityService"),
         Component("anonymity", "services.anonymity.app", "consilium.anonymity.v1.AnonymityService"),
         Component("content", "services.content.app", "consilium.content.v1.ContentService"),
+        Component("audit", "services.audit.app", "consilium.audit.v1.AuditService"),
         Component("gateway", "gateway.serve", None),
     )
 }

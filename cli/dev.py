@@ -90,10 +90,11 @@ def _start(name: str, data_dir: str) -> subprocess.Popen[bytes]:
         **os.environ,
         "CONSILIUM_DATA_DIR": data_dir,
     }
-    for upstream in ("identity", "anonymity", "content"):
+    for upstream in ("identity", "anonymity", "content", "audit"):
         address = f"127.0.0.1:{port_of(upstream)}"
         env.setdefault(f"CONSILIUM_GATEWAY_{upstream.upper()}_ADDRESS", address)
     env.setdefault("CONSILIUM_ANONYMITY_IDENTITY_ADDRESS", f"127.0.0.1:{port_of('identity')}")
+    env.setdefault("CONSILIUM_AUDIT_IDENTITY_ADDRESS", f"127.0.0.1:{port_of('identity')}")
     return subprocess.Popen(  # noqa: S603 - our own interpreter and module
         [sys.executable, "-m", "cli.main", "serve", name, "--port", str(port_of(name))], env=env
     )

@@ -1,0 +1,104 @@
+"""Wires the audit service from settings and runs it: `consilium serve audit`."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from consilium.audit.v1 import audit_pb2, audit_pb2_grpc
+from plumbing import db
+from plumbing.component import load_settings, migrate_database, serve_until_signalled, start_process
+from plumbing.events.bus import EventBus
+from plumbing.events.factory import create_bus
+from plumbing.events.runtime import EventRuntime
+from plumbing.events.topics import AUDIT_IDENTITY_ACCESS
+from plumbing.grpc.server import GrpcServer, ServiceBinding
+from services.audit.adapters.access_events import GROUP, AccessEventHandler
+from services.audit.adapters.identity_keys import IdentityKeysClient, TokenChecker
+from services.audit.adapters.servicer import AuditServicer
+from services.audit.adapters.store import SqlLedger
+from services.audit.adapters.tables import event_tables
+from services.audit.adapters.trusted_keys import TrustedKeyDirectory
+from services.audit.service import AuditService
+from services.audit.settings import AuditSettings
+
+MIGRATIONS = Path(__file__).parent / "adapters" / "migrations"
+SERVICE_NAME = audit_pb2.DESCRIPTOR.services_by_name["AuditService"].full_name
+
+
+@dataclass(frozen=True, slots=True)
+class Audit:
+    """The running parts of one audit instance.
+
+    `events` (bus and the consumer of `audit.identity-access.v1`) is built, not started:
+    `serve()` starts it before the gRPC server and stops it after; a test that wants events
+    ingested starts it, or feeds `access_events` directly inside a transaction.
+    """
+
+    settings: AuditSettings
+    engine: AsyncEngine
+    ledger: SqlLedger
+    service: AuditService
+    server: GrpcServer
+    events: EventRuntime
+    access_events: AccessEventHandler
+
+
+@asynccontextmanager
+async def build(settings: AuditSettings, *, bus: EventBus | None = None) -> AsyncIterator[Audit]:
+    """Everything wired and migrated, not yet serving; engine and channel closed on exit."""
+    engine = db.create_engine(settings.resolved_database_url)
+    identity = IdentityKeysClient(settings.identity_address)
+    try:
+        await db.migrate(engine, MIGRATIONS)
+        events = EventRuntime(
+            bus
+            or create_bus(
+                kafka_bootstrap=settings.kafka_bootstrap,
+                data_dir=settings.data_dir,
+                client_id="audit",
+            ),
+            engine,
+            event_tables,
+        )
+        handler = AccessEventHandler()
+        events.consume(group=GROUP, topics=[AUDIT_IDENTITY_ACCESS], handler=handler)
+        ledger = SqlLedger(engine)
+        service = AuditService(ledger, TrustedKeyDirectory(settings.resolved_trusted_keys_dir))
+        servicer = AuditServicer(service, TokenChecker(identity))
+        server = GrpcServer(
+            component="audit",
+            bindings=[
+                ServiceBinding(
+                    SERVICE_NAME, audit_pb2_grpc.add_AuditServiceServicer_to_server, servicer
+                )
+            ],
+            address=settings.address,
+            health_check=lambda: db.ping(engine),
+            health_interval=settings.health_interval,
+            grace=settings.shutdown_grace,
+        )
+        yield Audit(settings, engine, ledger, service, server, events, handler)
+    finally:
+        await identity.close()
+        await engine.dispose()
+
+
+async def serve(*, host: str | None = None, port: int | None = None) -> None:
+    settings = load_settings(AuditSettings, host=host, port=port)
+    start_process(settings)
+    async with build(settings) as audit:
+        await serve_until_signalled(audit.server, audit.events)
+
+
+async def migrate() -> None:
+    await migrate_database(AuditSettings().resolved_database_url, MIGRATIONS)
+
+
+async def seed_demo() -> int:
+    """The ledger has no demo data: it holds only what producers recorded."""
+    return 0

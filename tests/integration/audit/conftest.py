@@ -1,0 +1,78 @@
+"""Fixtures: the audit ledger over real gRPC on SQLite and real PostgreSQL, fed through the
+embedded bus (and, in the Kafka test, a real broker), with a real identity for tokens.
+
+Identity runs in-process on its own SQLite file: its store is not what these tests are about.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from audit_harness import FAST_ARGON2, Ledger, audit_settings, running_ledger
+
+from plumbing.events.embedded import EmbeddedBus
+from plumbing.events.factory import embedded_path
+from plumbing.events.kafka import KafkaBus
+from services.identity.app import Identity
+from services.identity.app import build as build_identity
+from services.identity.settings import IdentitySettings
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def audit_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'audit.db'}"
+    url: str = request.getfixturevalue("fresh_postgres_url")
+    return url
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    return tmp_path / "data"
+
+
+@pytest.fixture
+async def identity_server(data_dir: Path, tmp_path: Path) -> AsyncIterator[Identity]:
+    settings = IdentitySettings(
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'identity.db'}",
+        data_dir=data_dir,
+        port=0,
+        **FAST_ARGON2,  # type: ignore[arg-type]
+    )
+    async with build_identity(settings) as instance:
+        await instance.server.start()
+        try:
+            yield instance
+        finally:
+            await instance.server.stop()
+
+
+@pytest.fixture
+async def ledger(
+    audit_database_url: str, data_dir: Path, identity_server: Identity
+) -> AsyncIterator[Ledger]:
+    """The ledger on the embedded bus in the data dir."""
+    settings = audit_settings(audit_database_url, data_dir, identity_server)
+    async with running_ledger(
+        settings, identity_server, lambda: EmbeddedBus(embedded_path(data_dir))
+    ) as running:
+        yield running
+
+
+@pytest.fixture
+async def kafka_ledger(
+    tmp_path: Path, data_dir: Path, identity_server: Identity, kafka_bootstrap: str
+) -> AsyncIterator[Ledger]:
+    """The ledger (SQLite) consuming from the real Kafka broker."""
+    settings = audit_settings(
+        f"sqlite+aiosqlite:///{tmp_path / 'audit.db'}", data_dir, identity_server
+    )
+    async with running_ledger(
+        settings,
+        identity_server,
+        lambda: KafkaBus(kafka_bootstrap, client_id=f"audit-test-{uuid.uuid4().hex[:8]}"),
+    ) as running:
+        yield running
