@@ -20,6 +20,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from gateway.auth import Authenticator
 from gateway.clients.anonymity import AnonymityClient
+from gateway.clients.audit import AuditClient
 from gateway.clients.content import ContentClient
 from gateway.clients.identity import IdentityClient
 from gateway.context import GatewayContext
@@ -41,6 +42,7 @@ class Upstreams:
     identity: IdentityClient
     anonymity: AnonymityClient
     content: ContentClient
+    audit: AuditClient
     authenticator: Authenticator
 
     @classmethod
@@ -51,6 +53,7 @@ class Upstreams:
             identity=identity,
             anonymity=AnonymityClient(settings.anonymity_address, deadline=deadline),
             content=ContentClient(settings.content_address, deadline=deadline),
+            audit=AuditClient(settings.audit_address, deadline=deadline),
             authenticator=Authenticator(identity),
         )
 
@@ -59,10 +62,11 @@ class Upstreams:
             ("identity", self.identity, "consilium.identity.v1.IdentityService"),
             ("anonymity", self.anonymity, "consilium.anonymity.v1.AnonymityService"),
             ("content", self.content, "consilium.content.v1.ContentService"),
+            ("audit", self.audit, "consilium.audit.v1.AuditService"),
         ]
 
     async def close(self) -> None:
-        for client in (self.identity, self.anonymity, self.content):
+        for client in (self.identity, self.anonymity, self.content, self.audit):
             await client.close()
 
 

@@ -31,6 +31,7 @@ class GatewaySettings(BaseSettings):
     identity_address: str = _upstream("identity")
     anonymity_address: str = _upstream("anonymity")
     content_address: str = _upstream("content")
+    audit_address: str = _upstream("audit")
     #: Kafka bootstrap servers; unset means the embedded bus under the data dir (dev).
     kafka_bootstrap: str | None = Field(
         default=None, validation_alias=AliasChoices("CONSILIUM_KAFKA_BOOTSTRAP", "kafka_bootstrap")

@@ -1,4 +1,4 @@
-"""The Query root: reading the feed, posts, search, communities, specialties and oneself.
+"""The Query root: the feed, posts, search, communities, specialties, oneself and the audit ledger.
 
 Root fields are nullable on purpose: when the service behind one is down, that field is
 null with an UNAVAILABLE error and the rest of the response still arrives (partial data).
@@ -10,9 +10,16 @@ import strawberry
 from strawberry.types import Info
 
 from gateway.context import GatewayContext
+from gateway.schema.types.audit import (
+    MAX_AUDIT_PAGE,
+    AuditEventConnection,
+    AuditFilter,
+    ChainReport,
+)
 from gateway.schema.types.author import Author
 from gateway.schema.types.identity import Specialty, ViewerProfile
 from gateway.schema.types.posts import Community, Post, PostConnection, check_page_size
+from plumbing.auth import Role
 from plumbing.errors import FieldViolation, InvalidArgument
 
 Ctx = Info[GatewayContext, None]
@@ -68,3 +75,28 @@ class Query:
     async def author(self, info: Ctx, alias_id: strawberry.ID) -> Author | None:
         persona = await info.context.loaders.personas.load(str(alias_id))
         return Author.from_proto(persona) if persona is not None else None
+
+    @strawberry.field(description="AUDITOR: identity-access events, oldest first.")
+    async def audit_events(
+        self,
+        info: Ctx,
+        filter: AuditFilter | None = None,
+        first: int = 50,
+        after: str | None = None,
+    ) -> AuditEventConnection | None:
+        viewer = info.context.auth.require().require_role(Role.AUDITOR)
+        check_page_size(first, MAX_AUDIT_PAGE)
+        where = (filter or AuditFilter()).to_proto()
+        reply = await info.context.upstreams.audit.query(where, first, after or "", viewer.metadata)
+        return AuditEventConnection.from_proto(reply)
+
+    @strawberry.field(
+        description="AUDITOR: re-checks the ledger's hash chains and signatures (all producers "
+        "unless one is named)."
+    )
+    async def verify_audit_chain(
+        self, info: Ctx, producer: str | None = None
+    ) -> list[ChainReport] | None:
+        viewer = info.context.auth.require().require_role(Role.AUDITOR)
+        reply = await info.context.upstreams.audit.verify(producer or "", viewer.metadata)
+        return [ChainReport.from_proto(r) for r in reply.reports]

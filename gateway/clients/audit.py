@@ -1,0 +1,34 @@
+"""Client of the audit service: the ledger's events and its chain verification, for auditors."""
+
+from __future__ import annotations
+
+import grpc
+
+from consilium.audit.v1 import audit_pb2 as pb
+from consilium.audit.v1 import audit_pb2_grpc
+from gateway.clients.base import Metadata, invoke
+from plumbing.grpc.channel import create_channel
+
+_SERVICE = "consilium.audit.v1.AuditService"
+_IDEMPOTENT = ("QueryEvents", "VerifyChain")
+
+
+class AuditClient:
+    def __init__(self, address: str, *, deadline: float) -> None:
+        self.channel: grpc.aio.Channel = create_channel(
+            address, service=_SERVICE, idempotent_methods=_IDEMPOTENT, deadline=deadline
+        )
+        self._stub = audit_pb2_grpc.AuditServiceStub(self.channel)
+
+    async def close(self) -> None:
+        await self.channel.close(grace=None)
+
+    async def query(
+        self, where: pb.EventFilter, first: int, after: str, metadata: Metadata
+    ) -> pb.QueryEventsResponse:
+        request = pb.QueryEventsRequest(filter=where, page_size=first, page_token=after)
+        return await invoke(self._stub.QueryEvents, request, metadata)
+
+    async def verify(self, producer: str, metadata: Metadata) -> pb.VerifyChainResponse:
+        request = pb.VerifyChainRequest(producer=producer)
+        return await invoke(self._stub.VerifyChain, request, metadata)

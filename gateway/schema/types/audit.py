@@ -1,0 +1,214 @@
+"""Audit types: the ledger's identity-access events and chain reports, for auditors only.
+
+Nothing here is reachable from content types (P4): only the AUDITOR root fields lead here.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+
+import strawberry
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from consilium.audit.v1 import audit_pb2 as pb
+from gateway.schema.types.enums import ProtoEnum, from_proto, to_proto
+from gateway.schema.types.posts import PageInfo
+
+#: The most events one page may hold (the audit service's own maximum).
+MAX_AUDIT_PAGE = 200
+
+
+@strawberry.enum(description="What kind of identity access happened.")
+class AuditAction(enum.Enum):
+    REVEAL_ALIAS = "REVEAL_ALIAS"
+    SUSPEND_ALIAS = "SUSPEND_ALIAS"
+    REINSTATE_ALIAS = "REINSTATE_ALIAS"
+    LIST_ALIASES = "LIST_ALIASES"
+    ERASE_ALIASES = "ERASE_ALIASES"
+    RESOLVE_ALIAS = "RESOLVE_ALIAS"
+    READ_PROFILE = "READ_PROFILE"
+    VERIFY_PHYSICIAN = "VERIFY_PHYSICIAN"
+    SET_ROLES = "SET_ROLES"
+    SUSPEND_PHYSICIAN = "SUSPEND_PHYSICIAN"
+    REINSTATE_PHYSICIAN = "REINSTATE_PHYSICIAN"
+    ERASE_PHYSICIAN = "ERASE_PHYSICIAN"
+
+
+@strawberry.enum(description="Whether the access was allowed; refused attempts are recorded too.")
+class AuditDecision(enum.Enum):
+    GRANTED = "GRANTED"
+    DENIED = "DENIED"
+
+
+@strawberry.enum(description="The role an actor acted in; SERVICE is a service on its own behalf.")
+class AuditActorRole(enum.Enum):
+    MEMBER = "MEMBER"
+    MODERATOR = "MODERATOR"
+    AUDITOR = "AUDITOR"
+    ADMIN = "ADMIN"
+    SERVICE = "SERVICE"
+
+
+@strawberry.enum(description="What kind of id an audit event's subject is.")
+class AuditSubjectKind(enum.Enum):
+    USER = "USER"
+    ALIAS = "ALIAS"
+
+
+@strawberry.enum(description="What verification found wrong with one event of a chain.")
+class ChainProblemKind(enum.Enum):
+    HASH_MISMATCH = "HASH_MISMATCH"
+    BROKEN_LINK = "BROKEN_LINK"
+    BAD_SIGNATURE = "BAD_SIGNATURE"
+    UNKNOWN_KEY = "UNKNOWN_KEY"
+    DUPLICATE_SEQUENCE = "DUPLICATE_SEQUENCE"
+
+
+ACTION: ProtoEnum = (pb.Action, "ACTION")
+DECISION: ProtoEnum = (pb.Decision, "DECISION")
+ACTOR_ROLE: ProtoEnum = (pb.ActorRole, "ACTOR_ROLE")
+SUBJECT_KIND: ProtoEnum = (pb.SubjectKind, "SUBJECT_KIND")
+PROBLEM_KIND: ProtoEnum = (pb.ProblemKind, "PROBLEM_KIND")
+
+
+def _time(stamp: Timestamp) -> datetime:
+    return stamp.ToDatetime(tzinfo=UTC)
+
+
+def _stamp(moment: datetime) -> Timestamp:
+    stamp = Timestamp()
+    stamp.FromDatetime(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
+    return stamp
+
+
+@strawberry.type(description="One identity access, as its producer recorded and signed it.")
+class AuditEvent:
+    id: strawberry.ID
+    occurred_at: datetime
+    producer: str = strawberry.field(description="The service that recorded it.")
+    sequence: int = strawberry.field(description="Position in the producer's hash chain.")
+    actor_id: strawberry.ID = strawberry.field(description="A user id, or a service's name.")
+    actor_role: AuditActorRole | None
+    subject_id: strawberry.ID = strawberry.field(description="A user id or an alias id.")
+    subject_kind: AuditSubjectKind | None
+    action: AuditAction | None
+    fields: list[str] = strawberry.field(description="Identity fields disclosed or changed.")
+    purpose: str = strawberry.field(description="The stated purpose or reason.")
+    decision: AuditDecision | None
+    denial_reason: str | None
+    trace_id: str = strawberry.field(description="W3C trace id of the causing GraphQL request.")
+    span_id: str
+
+    @classmethod
+    def from_proto(cls, event: pb.AuditEvent) -> AuditEvent:
+        return cls(
+            id=strawberry.ID(event.event_id),
+            occurred_at=_time(event.occurred_at),
+            producer=event.producer,
+            sequence=event.sequence,
+            actor_id=strawberry.ID(event.actor_id),
+            actor_role=from_proto(AuditActorRole, ACTOR_ROLE, event.actor_role),
+            subject_id=strawberry.ID(event.subject_id),
+            subject_kind=from_proto(AuditSubjectKind, SUBJECT_KIND, event.subject_kind),
+            action=from_proto(AuditAction, ACTION, event.action),
+            fields=list(event.fields),
+            purpose=event.purpose,
+            decision=from_proto(AuditDecision, DECISION, event.decision),
+            denial_reason=event.denial_reason or None,
+            trace_id=event.trace_id,
+            span_id=event.span_id,
+        )
+
+
+@strawberry.type
+class AuditEventConnection:
+    nodes: list[AuditEvent]
+    page_info: PageInfo
+
+    @classmethod
+    def from_proto(cls, reply: pb.QueryEventsResponse) -> AuditEventConnection:
+        return cls(
+            nodes=[AuditEvent.from_proto(e) for e in reply.events],
+            page_info=PageInfo(
+                has_next_page=bool(reply.next_page_token),
+                end_cursor=reply.next_page_token or None,
+            ),
+        )
+
+
+@strawberry.input(description="Unset fields match everything; set ones must all match.")
+class AuditFilter:
+    actor_id: strawberry.ID | None = None
+    subject_id: strawberry.ID | None = None
+    actions: list[AuditAction] | None = strawberry.field(
+        default=None, description="Any of these actions."
+    )
+    decision: AuditDecision | None = None
+    occurred_after: datetime | None = strawberry.field(default=None, description="Inclusive.")
+    occurred_before: datetime | None = strawberry.field(default=None, description="Exclusive.")
+    trace_id: str | None = None
+    producer: str | None = None
+
+    def to_proto(self) -> pb.EventFilter:
+        message = pb.EventFilter(
+            actor_id=str(self.actor_id or ""),
+            subject_id=str(self.subject_id or ""),
+            actions=[pb.Action.ValueType(to_proto(a, ACTION)) for a in self.actions or ()],
+            decision=pb.Decision.ValueType(
+                to_proto(self.decision, DECISION) if self.decision else 0
+            ),
+            trace_id=self.trace_id or "",
+            producer=self.producer or "",
+        )
+        if self.occurred_after is not None:
+            message.occurred_after.CopyFrom(_stamp(self.occurred_after))
+        if self.occurred_before is not None:
+            message.occurred_before.CopyFrom(_stamp(self.occurred_before))
+        return message
+
+
+@strawberry.type(description="Sequence numbers missing from a chain, inclusive.")
+class SequenceGap:
+    first_missing: int
+    last_missing: int
+
+
+@strawberry.type(description="One problem found in a chain.")
+class ChainProblem:
+    sequence: int
+    event_id: strawberry.ID
+    kind: ChainProblemKind | None
+    detail: str
+
+
+@strawberry.type(description="The verdict on one producer's hash chain.")
+class ChainReport:
+    producer: str
+    ok: bool = strawberry.field(description="No gaps and no problems.")
+    event_count: int
+    last_sequence: int
+    gaps: list[SequenceGap]
+    problems: list[ChainProblem]
+
+    @classmethod
+    def from_proto(cls, report: pb.ChainReport) -> ChainReport:
+        return cls(
+            producer=report.producer,
+            ok=report.ok,
+            event_count=report.event_count,
+            last_sequence=report.last_sequence,
+            gaps=[
+                SequenceGap(first_missing=g.first_missing, last_missing=g.last_missing)
+                for g in report.gaps
+            ],
+            problems=[
+                ChainProblem(
+                    sequence=p.sequence,
+                    event_id=strawberry.ID(p.event_id),
+                    kind=from_proto(ChainProblemKind, PROBLEM_KIND, p.kind),
+                    detail=p.detail,
+                )
+                for p in report.problems
+            ],
+        )
