@@ -11,7 +11,7 @@ import json
 import urllib.request
 from typing import Any
 
-from cli.demo_corpus import DEMO_POSTS, DemoPost
+from cli.demo_corpus import DemoPost, load_demo_posts
 from services.identity.seed import DEMO_PASSWORD, demo_physicians
 
 _REACTIONS = ("LIKE", "INSIGHTFUL", "AGREE", "SUPPORT")
@@ -86,7 +86,8 @@ def seed_demo_content(url: str) -> int:
         return 0
     # Staff accounts stay out of the chatter; the physicians take turns.
     members = [p.email for p in demo_physicians() if len(p.roles) == 1]
-    for number, post in enumerate(DEMO_POSTS):
+    demo_posts = load_demo_posts()
+    for number, post in enumerate(demo_posts):
         author = members[number % len(members)]
         others = [m for m in members if m != author]
         created = gateway.call(_CREATE, {"input": _post_input(post)}, gateway.token(author))
@@ -111,5 +112,5 @@ def seed_demo_content(url: str) -> int:
             voter = others[(number * 5 + index) % len(others)]
             gateway.call(_VOTE, {"p": post_id, "o": option}, gateway.token(voter))
         if (number + 1) % 10 == 0:
-            print(f"    {number + 1}/{len(DEMO_POSTS)} posts", flush=True)
-    return len(DEMO_POSTS)
+            print(f"    {number + 1}/{len(demo_posts)} posts", flush=True)
+    return len(demo_posts)
