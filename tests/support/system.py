@@ -20,6 +20,8 @@ from gateway.settings import GatewaySettings
 from plumbing.auth import Role, VerificationStatus
 from services.anonymity.app import build as build_anonymity
 from services.anonymity.settings import AnonymitySettings
+from services.audit.app import build as build_audit
+from services.audit.settings import AuditSettings
 from services.content.app import build as build_content
 from services.content.settings import ContentSettings
 from services.identity.app import build as build_identity
@@ -54,6 +56,7 @@ class System:
     content: Any
     database_urls: dict[str, str] = field(default_factory=dict)
     kafka_bootstrap: str | None = None
+    audit: Any = None
 
     async def graphql(
         self,
@@ -62,8 +65,10 @@ class System:
         *,
         token: str | None = None,
         expect_errors: bool = False,
+        extra_headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         headers = {"authorization": f"Bearer {token}"} if token else {}
+        headers.update(extra_headers or {})
         reply = await self.http.post(
             self.gateway_url, json={"query": query, "variables": variables or {}}, headers=headers
         )
@@ -134,7 +139,7 @@ async def run_system(
     k_anonymity: int | None = None,
     **gateway: Any,
 ) -> AsyncIterator[System]:
-    """Starts identity, anonymity, content and the gateway; stops them in reverse order.
+    """Starts identity, anonymity, content, audit and the gateway; stops them in reverse order.
 
     With `content_address`, content is not started here: the caller runs it (e.g. as its
     own process, so its log output can be examined alone). With `events`, the topics are
@@ -182,8 +187,19 @@ async def run_system(
             content_port = await content.server.start()
             stack.push_async_callback(content.server.stop)
             content_address = f"127.0.0.1:{content_port}"
+        audit = await stack.enter_async_context(
+            build_audit(
+                AuditSettings(
+                    database_url=db("audit"),
+                    identity_address=f"127.0.0.1:{identity_port}",
+                    **common,
+                )
+            )
+        )
+        audit_port = await audit.server.start()
+        stack.push_async_callback(audit.server.stop)
         if events:
-            runtimes = [s.events for s in (identity, anonymity, content) if s is not None]
+            runtimes = [s.events for s in (identity, anonymity, content, audit) if s is not None]
             for runtime in runtimes:
                 await runtime.start()
                 stack.push_async_callback(runtime.stop)
@@ -194,7 +210,7 @@ async def run_system(
             identity_address=f"127.0.0.1:{identity_port}",
             anonymity_address=f"127.0.0.1:{anonymity_port}",
             content_address=content_address,
-            **gateway,
+            **{"audit_address": f"127.0.0.1:{audit_port}", **gateway},
         )
         server = uvicorn.Server(
             uvicorn.Config(create_app(settings), log_config=None, access_log=False, lifespan="on")
@@ -220,6 +236,7 @@ async def run_system(
             identity=identity,
             anonymity=anonymity,
             content=content,
-            database_urls={n: db(n) for n in ("identity", "anonymity", "content")},
+            database_urls={n: db(n) for n in ("identity", "anonymity", "content", "audit")},
             kafka_bootstrap=kafka_bootstrap,
+            audit=audit,
         )

@@ -1,0 +1,133 @@
+"""The audit ledger end to end (A1 to A3): a moderator's reveal reaches `auditEvents` for an
+auditor, with the moderator as actor, the stated purpose and the GraphQL request's trace id;
+the chain it joined verifies; members are refused. Embedded bus and real Kafka."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from support.system import PASSWORD, System, run_system
+
+from plumbing.auth import Role
+
+AUDIT_EVENTS = """query($f: AuditFilter, $first: Int, $after: String) {
+  auditEvents(filter: $f, first: $first, after: $after) {
+    nodes { id occurredAt producer sequence actorId actorRole subjectId subjectKind action
+            fields purpose decision denialReason traceId spanId }
+    pageInfo { hasNextPage endCursor } } }"""
+VERIFY = """query($p: String) { verifyAuditChain(producer: $p) {
+  producer ok eventCount lastSequence gaps { firstMissing lastMissing }
+  problems { sequence kind detail } } }"""
+CREATE = (
+    """mutation($input: CreatePostInput!) { createPost(input: $input) { id author { aliasId } } }"""
+)
+LOGIN = "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }"
+REVEAL = "mutation($a: ID!, $p: String!) { revealAuthor(aliasId: $a, purpose: $p) { id } }"
+
+
+@pytest.fixture(params=["embedded", pytest.param("kafka", marks=pytest.mark.kafka)])
+async def evented(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[System]:
+    bootstrap = request.getfixturevalue("kafka_bootstrap") if request.param == "kafka" else None
+    async with run_system(tmp_path / "data", events=True, kafka_bootstrap=bootstrap) as system:
+        yield system
+
+
+async def anonymous_post_alias(system: System) -> tuple[str, str]:
+    """A verified member's ANONYMOUS post; returns (author user id, alias id)."""
+    _, admin = await system.account(Role.ADMIN)
+    email = f"{uuid.uuid4().hex[:10]}@example.org"
+    user_id, _ = await system.register(email=email)
+    await system.graphql(
+        "mutation($u: ID!) { verifyPhysician(userId: $u, approve: true) { id } }",
+        {"u": user_id},
+        token=admin,
+    )
+    token = (await system.graphql(LOGIN, {"e": email, "p": PASSWORD}))["data"]["login"]["token"]
+    post_input = {
+        "kind": "DISCUSSION",
+        "community": "lounge-stories",
+        "title": "Night shift",
+        "body": "Notes.",
+        "visibility": "ANONYMOUS",
+    }
+    body = await system.graphql(CREATE, {"input": post_input}, token=token)
+    return user_id, body["data"]["createPost"]["author"]["aliasId"]
+
+
+async def audited(system: System, token: str, trace_id: str) -> list[dict[str, Any]]:
+    """The ledger's events of one trace, once there are any (bounded polling: ingestion is
+    asynchronous, through the outbox, the bus and the ledger's consumer)."""
+    deadline = time.monotonic() + 30
+    while True:
+        body = await system.graphql(AUDIT_EVENTS, {"f": {"traceId": trace_id}}, token=token)
+        nodes: list[dict[str, Any]] = body["data"]["auditEvents"]["nodes"]
+        if nodes:
+            return nodes
+        assert time.monotonic() < deadline, "the reveal never reached the audit ledger"
+        await asyncio.sleep(0.1)
+
+
+async def test_a_reveal_is_in_the_ledger_for_auditors(evented: System) -> None:
+    author_id, alias_id = await anonymous_post_alias(evented)
+    moderator_id, moderator = await evented.account(Role.MODERATOR)
+    _, auditor = await evented.account(Role.AUDITOR)
+    trace_id = uuid.uuid4().hex
+    await evented.graphql(
+        REVEAL,
+        {"a": alias_id, "p": "credible threat report"},
+        token=moderator,
+        extra_headers={"traceparent": f"00-{trace_id}-{uuid.uuid4().hex[:16]}-01"},
+    )
+
+    (event,) = await audited(evented, auditor, trace_id)
+
+    assert event["actorId"] == moderator_id
+    assert event["actorRole"] == "MODERATOR"
+    assert event["action"] == "REVEAL_ALIAS"
+    assert event["subjectId"] == alias_id
+    assert event["purpose"] == "credible threat report"
+    assert event["decision"] == "GRANTED"
+    assert event["denialReason"] is None
+    assert event["producer"] == "anonymity"
+    assert event["sequence"] >= 1
+    assert len(event["spanId"]) == 16
+    assert author_id not in str(event), "the ledger records the alias, not who is behind it"
+
+    # The same event through the other filters an auditor would use.
+    by_actor = await evented.graphql(
+        AUDIT_EVENTS,
+        {"f": {"actorId": moderator_id, "actions": ["REVEAL_ALIAS"], "decision": "GRANTED"}},
+        token=auditor,
+    )
+    assert [n["id"] for n in by_actor["data"]["auditEvents"]["nodes"]] == [event["id"]]
+
+    # A2: the chain the reveal joined verifies with the key anonymity published.
+    reports = (await evented.graphql(VERIFY, {"p": "anonymity"}, token=auditor))["data"]
+    (report,) = reports["verifyAuditChain"]
+    assert report["ok"], report
+    assert report["lastSequence"] >= event["sequence"]
+
+
+async def test_the_ledger_is_closed_to_everyone_but_auditors(evented: System) -> None:
+    _, member = await evented.register()
+    _, moderator = await evented.account(Role.MODERATOR)
+    for token in (member, moderator):
+        for query in (AUDIT_EVENTS, VERIFY):
+            body = await evented.graphql(query, token=token, expect_errors=True)
+            assert [e["extensions"]["code"] for e in body["errors"]] == ["FORBIDDEN"]
+            field = "auditEvents" if query is AUDIT_EVENTS else "verifyAuditChain"
+            assert body["data"] == {field: None}
+    anonymous = await evented.graphql(AUDIT_EVENTS, expect_errors=True)
+    assert [e["extensions"]["code"] for e in anonymous["errors"]] == ["UNAUTHENTICATED"]
+
+
+async def test_page_size_is_bounded(evented: System) -> None:
+    _, auditor = await evented.account(Role.AUDITOR)
+    body = await evented.graphql(AUDIT_EVENTS, {"first": 201}, token=auditor, expect_errors=True)
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["BAD_USER_INPUT"]
