@@ -15,11 +15,10 @@ from gateway.clients.base import invoke
 from plumbing.grpc.channel import create_channel
 
 _SERVICE = "consilium.content.v1.ContentService"
-#: Content's largest comment page; a thread is scanned in pages of this size.
-_SCAN_PAGE = 100
 _IDEMPOTENT = (
     "GetPost",
     "BatchGetPosts",
+    "BatchGetComments",
     "ListFeed",
     "Search",
     "BatchCountComments",
@@ -79,34 +78,10 @@ class ContentClient:
         pages = {page.post_id: page for page in reply.pages}
         return {q: pages.get(q[0], pb.CommentPage(post_id=q[0])) for q in queries}
 
-    async def find_comment(
-        self, post_id: str, comment_id: str, *, start: str = "", max_pages: int = 50
-    ) -> tuple[types.Comment | None, str]:
-        """One comment of a thread, and the cursor of the page it was on (pass it as `start`
-        to look for a later comment from there).
-
-        Content has no call that fetches a comment by id, so this reads the thread in order
-        from `start` (a keyset cursor: still valid after new comments arrive). A comment that
-        is not after `start` is looked for again from the beginning, then given up on after
-        `max_pages` pages.
-        """
-        origins = [start, ""] if start else [""]
-        for origin in origins:
-            after = origin
-            for _ in range(max_pages):
-                request = pb.BatchListCommentsRequest(
-                    queries=[pb.CommentPageQuery(post_id=post_id, first=_SCAN_PAGE, after=after)]
-                )
-                pages = (await invoke(self._stub.BatchListComments, request)).pages
-                if not pages:
-                    return None, ""
-                for comment in pages[0].comments:
-                    if comment.comment_id == comment_id:
-                        return comment, after
-                if not pages[0].has_next_page or not pages[0].next_cursor:
-                    break
-                after = pages[0].next_cursor
-        return None, ""
+    async def comments(self, comment_ids: list[str]) -> dict[str, types.Comment]:
+        request = pb.BatchGetCommentsRequest(comment_ids=comment_ids)
+        reply = await invoke(self._stub.BatchGetComments, request)
+        return {c.comment_id: c for c in reply.comments}
 
     async def reaction_summaries(
         self, post_ids: list[str], viewer_alias_ids: list[str]

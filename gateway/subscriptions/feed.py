@@ -44,9 +44,8 @@ _COMMENT_CREATED = events.CommentCreated.DESCRIPTOR.full_name
 _BATCH = 100
 _FETCH_WAIT = 0.5
 _RESOLVE_CONCURRENCY = 8
-#: Event ids remembered to drop redeliveries, and threads whose scan position is remembered.
+#: Event ids remembered to drop redeliveries.
 _SEEN = 4096
-_TAILS = 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +92,6 @@ class LiveFeed:
         self.joined = asyncio.Event()
         self._limit = asyncio.Semaphore(_RESOLVE_CONCURRENCY)
         self._seen: OrderedDict[str, None] = OrderedDict()
-        self._tails: OrderedDict[str, str] = OrderedDict()
         self._task: asyncio.Task[None] | None = None
 
     async def start(self, *, join_timeout: float = 5.0) -> None:
@@ -237,16 +235,14 @@ class LiveFeed:
             if not self.comments.wants((added.post_id,)):
                 return None
             with self._consume_span(event):
-                posts, (comment, page) = await asyncio.gather(
+                posts, comments = await asyncio.gather(
                     self._content.posts([added.post_id]),
-                    self._content.find_comment(
-                        added.post_id, added.comment_id, start=self._tails.get(added.post_id, "")
-                    ),
+                    self._content.comments([added.comment_id]),
                 )
                 post = posts.get(added.post_id)
+                comment = comments.get(added.comment_id)
                 if post is None or post.hidden or comment is None or comment.hidden:
                     return None
-                self._remember_tail(added.post_id, page)
                 persona = await self._persona(comment.author_alias_id)
                 return NewComment(post, comment, persona, otel_context.get_current())
         return None  # a later event type: not ours to handle yet
@@ -271,9 +267,3 @@ class LiveFeed:
             return (await self._anonymity.describe([alias_id])).get(alias_id)
         except DomainError:
             return None
-
-    def _remember_tail(self, post_id: str, cursor: str) -> None:
-        self._tails[post_id] = cursor
-        self._tails.move_to_end(post_id)
-        if len(self._tails) > _TAILS:
-            self._tails.popitem(last=False)

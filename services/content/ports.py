@@ -52,6 +52,8 @@ class ContentRepository(Protocol):
 
     async def get_comment(self, comment_id: str) -> Comment | None: ...
 
+    async def get_comments(self, comment_ids: Sequence[str]) -> dict[str, Comment]: ...
+
     async def count_comments(self, post_ids: Sequence[str]) -> dict[str, int]:
         """Visible comments per post, for the posts that exist."""
 

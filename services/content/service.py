@@ -141,6 +141,14 @@ class ContentService:
             found = await repo.get_posts(wanted)
         return [redacted(p) for p in found.values()], [i for i in wanted if i not in found]
 
+    async def batch_get_comments(
+        self, comment_ids: Sequence[str]
+    ) -> tuple[list[Comment], list[str]]:
+        wanted = check_batch(comment_ids, "comment_ids")
+        async with self._store.transaction() as repo:
+            found = await repo.get_comments(wanted)
+        return [redacted_comment(c) for c in found.values()], [i for i in wanted if i not in found]
+
     async def list_feed(self, community_id: str, first: int, after: str) -> Page[Post]:
         limit = page_size(first)
         cursor = decode_cursor(after, "feed")

@@ -51,6 +51,14 @@ class ContentServicer(content_pb2_grpc.ContentServiceServicer):
             posts=[post_to_proto(p) for p in found], missing_post_ids=missing
         )
 
+    async def BatchGetComments(
+        self, request: pb.BatchGetCommentsRequest, context: Context
+    ) -> pb.BatchGetCommentsResponse:
+        found, missing = await self._content.batch_get_comments(request.comment_ids)
+        return pb.BatchGetCommentsResponse(
+            comments=[comment_to_proto(c) for c in found], missing_comment_ids=missing
+        )
+
     async def ListFeed(self, request: pb.ListFeedRequest, context: Context) -> pb.ListFeedResponse:
         page = await self._content.list_feed(request.community_id, request.first, request.after)
         return pb.ListFeedResponse(

@@ -192,6 +192,12 @@ class SqlContentRepository(AliasStateQueries):
         ).first()
         return comment_from(row) if row else None
 
+    async def get_comments(self, comment_ids: Sequence[str]) -> dict[str, Comment]:
+        if not comment_ids:
+            return {}
+        rows = await self._session.execute(_COMMENTS.where(comments.c.comment_id.in_(comment_ids)))
+        return {row.comment_id: comment_from(row) for row in rows}
+
     async def find_post_by_request(self, alias_id: str, request_id: str) -> Post | None:
         row = await self._by_request(posts, _POSTS, alias_id, request_id)
         return post_from(row) if row else None

@@ -66,6 +66,31 @@ async def test_batch_list_and_count_answer_per_post(content: ContentClient) -> N
     assert {c.post_id: c.count for c in counts.counts} == {one.post_id: 3, two.post_id: 0}
 
 
+async def test_batch_get_comments_finds_by_id_and_blanks_hidden_ones(
+    content: ContentClient,
+) -> None:
+    post = await content.post()
+    shown = await comment(content, post.post_id, "Visible advice.")
+    hidden = await comment(content, post.post_id, "Soon hidden.")
+    await content.stub.SetAliasHidden(
+        pb.SetAliasHiddenRequest(alias_ids=[hidden.author_alias_id], hidden=True)
+    )
+    unknown = shown.comment_id[:-4] + "zzzz"
+    reply = await content.stub.BatchGetComments(
+        pb.BatchGetCommentsRequest(comment_ids=[shown.comment_id, hidden.comment_id, unknown])
+    )
+    found = {c.comment_id: c for c in reply.comments}
+    assert found[shown.comment_id].body == "Visible advice."
+    assert found[hidden.comment_id].hidden and found[hidden.comment_id].body == ""
+    assert list(reply.missing_comment_ids) == [unknown]
+    too_many = [f"cmt_{i}" for i in range(501)]
+    error = await rpc_error(
+        content.stub.BatchGetComments(pb.BatchGetCommentsRequest(comment_ids=too_many))
+    )
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "comment_ids" in violations(error)
+
+
 async def test_comment_errors_are_precise(content: ContentClient) -> None:
     post, other = await content.post(), await content.post()
     foreign = await comment(content, other.post_id, "elsewhere")

@@ -206,6 +206,52 @@ class BatchGetPostsResponse(_message.Message):
 Global___BatchGetPostsResponse: _TypeAlias = BatchGetPostsResponse  # noqa: Y015
 
 @_typing.final
+class BatchGetCommentsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    COMMENT_IDS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def comment_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """At most 500 ids; duplicates are answered once."""
+
+    def __init__(
+        self,
+        *,
+        comment_ids: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["comment_ids", b"comment_ids"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___BatchGetCommentsRequest: _TypeAlias = BatchGetCommentsRequest  # noqa: Y015
+
+@_typing.final
+class BatchGetCommentsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    COMMENTS_FIELD_NUMBER: _builtins.int
+    MISSING_COMMENT_IDS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def comments(self) -> _containers.RepeatedCompositeFieldContainer[_types_pb2.Comment]: ...
+    @_builtins.property
+    def missing_comment_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        comments: _abc.Iterable[_types_pb2.Comment] | None = ...,
+        missing_comment_ids: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["comments", b"comments", "missing_comment_ids", b"missing_comment_ids"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___BatchGetCommentsResponse: _TypeAlias = BatchGetCommentsResponse  # noqa: Y015
+
+@_typing.final
 class ListFeedRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 

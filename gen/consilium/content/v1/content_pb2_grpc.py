@@ -50,6 +50,11 @@ class ContentServiceStub:
                 request_serializer=consilium_dot_content_dot_v1_dot_content__pb2.BatchGetPostsRequest.SerializeToString,
                 response_deserializer=consilium_dot_content_dot_v1_dot_content__pb2.BatchGetPostsResponse.FromString,
                 _registered_method=True)
+        self.BatchGetComments = channel.unary_unary(
+                '/consilium.content.v1.ContentService/BatchGetComments',
+                request_serializer=consilium_dot_content_dot_v1_dot_content__pb2.BatchGetCommentsRequest.SerializeToString,
+                response_deserializer=consilium_dot_content_dot_v1_dot_content__pb2.BatchGetCommentsResponse.FromString,
+                _registered_method=True)
         self.ListFeed = channel.unary_unary(
                 '/consilium.content.v1.ContentService/ListFeed',
                 request_serializer=consilium_dot_content_dot_v1_dot_content__pb2.ListFeedRequest.SerializeToString,
@@ -143,6 +148,14 @@ class ContentServiceServicer:
 
     def BatchGetPosts(self, request, context):
         """Posts by id for the gateway's DataLoaders; unknown ids in `missing_post_ids`.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def BatchGetComments(self, request, context):
+        """Comments by id (hidden ones blanked, see Comment.hidden), for resolving subscription
+        events; unknown ids in `missing_comment_ids`.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -267,6 +280,11 @@ def add_ContentServiceServicer_to_server(servicer, server):
                     servicer.BatchGetPosts,
                     request_deserializer=consilium_dot_content_dot_v1_dot_content__pb2.BatchGetPostsRequest.FromString,
                     response_serializer=consilium_dot_content_dot_v1_dot_content__pb2.BatchGetPostsResponse.SerializeToString,
+            ),
+            'BatchGetComments': grpc.unary_unary_rpc_method_handler(
+                    servicer.BatchGetComments,
+                    request_deserializer=consilium_dot_content_dot_v1_dot_content__pb2.BatchGetCommentsRequest.FromString,
+                    response_serializer=consilium_dot_content_dot_v1_dot_content__pb2.BatchGetCommentsResponse.SerializeToString,
             ),
             'ListFeed': grpc.unary_unary_rpc_method_handler(
                     servicer.ListFeed,
@@ -421,6 +439,33 @@ class ContentService:
             '/consilium.content.v1.ContentService/BatchGetPosts',
             consilium_dot_content_dot_v1_dot_content__pb2.BatchGetPostsRequest.SerializeToString,
             consilium_dot_content_dot_v1_dot_content__pb2.BatchGetPostsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BatchGetComments(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/consilium.content.v1.ContentService/BatchGetComments',
+            consilium_dot_content_dot_v1_dot_content__pb2.BatchGetCommentsRequest.SerializeToString,
+            consilium_dot_content_dot_v1_dot_content__pb2.BatchGetCommentsResponse.FromString,
             options,
             channel_credentials,
             insecure,

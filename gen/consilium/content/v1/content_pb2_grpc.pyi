@@ -58,6 +58,10 @@ class ContentServiceStub:
     """One post, hidden ones included (see Post.hidden). NOT_FOUND if there is none."""
     BatchGetPosts: _grpc.UnaryUnaryMultiCallable[_content_pb2.BatchGetPostsRequest, _content_pb2.BatchGetPostsResponse]
     """Posts by id for the gateway's DataLoaders; unknown ids in `missing_post_ids`."""
+    BatchGetComments: _grpc.UnaryUnaryMultiCallable[_content_pb2.BatchGetCommentsRequest, _content_pb2.BatchGetCommentsResponse]
+    """Comments by id (hidden ones blanked, see Comment.hidden), for resolving subscription
+    events; unknown ids in `missing_comment_ids`.
+    """
     ListFeed: _grpc.UnaryUnaryMultiCallable[_content_pb2.ListFeedRequest, _content_pb2.ListFeedResponse]
     """Newest posts first, of one community or of all; hidden posts omitted."""
     Search: _grpc.UnaryUnaryMultiCallable[_content_pb2.SearchRequest, _content_pb2.SearchResponse]
@@ -108,6 +112,10 @@ class ContentServiceAsyncStub(ContentServiceStub):
     """One post, hidden ones included (see Post.hidden). NOT_FOUND if there is none."""
     BatchGetPosts: _aio.UnaryUnaryMultiCallable[_content_pb2.BatchGetPostsRequest, _content_pb2.BatchGetPostsResponse]  # type: ignore[assignment]
     """Posts by id for the gateway's DataLoaders; unknown ids in `missing_post_ids`."""
+    BatchGetComments: _aio.UnaryUnaryMultiCallable[_content_pb2.BatchGetCommentsRequest, _content_pb2.BatchGetCommentsResponse]  # type: ignore[assignment]
+    """Comments by id (hidden ones blanked, see Comment.hidden), for resolving subscription
+    events; unknown ids in `missing_comment_ids`.
+    """
     ListFeed: _aio.UnaryUnaryMultiCallable[_content_pb2.ListFeedRequest, _content_pb2.ListFeedResponse]  # type: ignore[assignment]
     """Newest posts first, of one community or of all; hidden posts omitted."""
     Search: _aio.UnaryUnaryMultiCallable[_content_pb2.SearchRequest, _content_pb2.SearchResponse]  # type: ignore[assignment]
@@ -173,6 +181,16 @@ class ContentServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_content_pb2.BatchGetPostsResponse, _abc.Awaitable[_content_pb2.BatchGetPostsResponse]]:
         """Posts by id for the gateway's DataLoaders; unknown ids in `missing_post_ids`."""
+
+    @_abc_1.abstractmethod
+    def BatchGetComments(
+        self,
+        request: _content_pb2.BatchGetCommentsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_content_pb2.BatchGetCommentsResponse, _abc.Awaitable[_content_pb2.BatchGetCommentsResponse]]:
+        """Comments by id (hidden ones blanked, see Comment.hidden), for resolving subscription
+        events; unknown ids in `missing_comment_ids`.
+        """
 
     @_abc_1.abstractmethod
     def ListFeed(
