@@ -250,6 +250,7 @@ async def test_healthz_is_alive_and_readyz_names_a_down_upstream(system: System)
         "identity": "SERVING",
         "anonymity": "SERVING",
         "content": "SERVING",
+        "audit": "SERVING",
     }
 
     await system.content.server.stop()
@@ -260,6 +261,7 @@ async def test_healthz_is_alive_and_readyz_names_a_down_upstream(system: System)
         "identity": "SERVING",
         "anonymity": "SERVING",
         "content": "NOT_SERVING",
+        "audit": "SERVING",
     }
     alive = await system.http.get(health)
     assert alive.status_code == 200, "liveness must not follow upstreams, or k8s restarts us"
