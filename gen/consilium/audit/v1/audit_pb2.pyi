@@ -343,7 +343,7 @@ class QueryEventsRequest(_message.Message):
     PAGE_SIZE_FIELD_NUMBER: _builtins.int
     PAGE_TOKEN_FIELD_NUMBER: _builtins.int
     page_size: _builtins.int
-    """At most 500; 0 means 50."""
+    """At most 200; 0 means 50."""
     page_token: _builtins.str
     """From a previous response's next_page_token; empty for the first page."""
     @_builtins.property
