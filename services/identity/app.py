@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -20,9 +21,17 @@ from plumbing.events.bus import EventBus
 from plumbing.events.factory import create_bus
 from plumbing.events.runtime import EventRuntime
 from plumbing.grpc.server import GrpcServer, ServiceBinding
+from services.identity.adapters.audit import AuditChain
 from services.identity.adapters.servicer import IdentityServicer
 from services.identity.adapters.store import SqlIdentityStore
 from services.identity.adapters.tables import event_tables
+from services.identity.audit_keys import (
+    DEV_TRUSTED_KEYS_PATH,
+    TRUSTED_KEYS_DIR_ENV,
+    AuditSigningKey,
+    load_audit_signing_key,
+    publish_public_key,
+)
 from services.identity.domain.passwords import HashParameters, Passwords
 from services.identity.domain.validation import normalize_email
 from services.identity.seed import seed_demo_physicians
@@ -32,6 +41,8 @@ from services.identity.tokens import KeyRing, TokenIssuer
 
 MIGRATIONS = Path(__file__).parent / "adapters" / "migrations"
 SERVICE_NAME = identity_pb2.DESCRIPTOR.services_by_name["IdentityService"].full_name
+
+log = logging.getLogger("consilium.identity")
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +73,30 @@ def _passwords(settings: IdentitySettings) -> Passwords:
     )
 
 
+def audit_signing_key(settings: IdentitySettings) -> AuditSigningKey:
+    """The chain's signing key; in dev its public half is published for the local ledger."""
+    dev = settings.environment == "dev"
+    key, source = load_audit_signing_key(
+        settings.data_dir,
+        allow_dev_key=dev,
+        env_pem=(
+            settings.audit_signing_key.get_secret_value() if settings.audit_signing_key else None
+        ),
+        file=settings.audit_signing_key_file,
+    )
+    if dev:
+        publish_public_key(key, settings.data_dir / DEV_TRUSTED_KEYS_PATH)
+        log.info("identity audit signing key: %s, key id %s (published)", source.value, key.key_id)
+    else:
+        log.info(
+            "identity audit signing key: %s, key id %s; the ledger must trust its public key (%s)",
+            source.value,
+            key.key_id,
+            TRUSTED_KEYS_DIR_ENV,
+        )
+    return key
+
+
 def _bus(settings: IdentitySettings) -> EventBus:
     return create_bus(
         kafka_bootstrap=settings.kafka_bootstrap, data_dir=settings.data_dir, client_id="identity"
@@ -83,7 +118,8 @@ async def build(
         keys = KeyRing.load(settings.data_dir, allow_dev_key=settings.environment == "dev")
         issuer = TokenIssuer(keys, ttl=timedelta(seconds=settings.token_ttl_seconds))
         events = EventRuntime(bus if bus is not None else _bus(settings), engine, event_tables)
-        store = SqlIdentityStore(engine, on_emitted=events.relay.notify)
+        chain = AuditChain(audit_signing_key(settings))
+        store = SqlIdentityStore(engine, chain=chain, on_emitted=events.relay.notify)
         service = IdentityService(store, _passwords(settings), issuer)
         credentials = ServiceCredentials.load(
             settings.data_dir, allow_dev=settings.environment == "dev"

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
+from services.identity.domain.access import IdentityAccess
 from services.identity.domain.events import PhysicianEvent
 from services.identity.domain.physician import Physician
 
@@ -37,6 +38,12 @@ class PhysicianRepository(Protocol):
 
     async def emit(self, events: Sequence[PhysicianEvent]) -> None:
         """Queues `events` for publishing: they go out if, and only if, this unit commits."""
+
+    async def record_accesses(self, accesses: Sequence[IdentityAccess]) -> None:
+        """Chains, signs and queues one audit event per access, with this unit's commit.
+
+        Call it first in the unit: it takes the audit chain's lock before anything is read.
+        """
 
 
 class IdentityStore(Protocol):

@@ -3,19 +3,33 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any, NoReturn
 
 from plumbing.auth.claims import AccessClaims
 from plumbing.auth.service import RevealGrant, ServicePrincipal, require_service
 from plumbing.errors import (
     AlreadyExists,
+    DomainError,
     FieldViolation,
     InvalidArgument,
     NotFound,
     PermissionDenied,
     Unauthenticated,
+    Unavailable,
+)
+from services.identity.domain.access import (
+    ADMIN_READ_PURPOSE,
+    PERSONA_FIELDS,
+    PERSONA_PURPOSE,
+    PROFILE_FIELDS,
+    AccessAction,
+    ActorRole,
+    IdentityAccess,
+    accesses,
+    acting_role,
 )
 from services.identity.domain.events import events_between
 from services.identity.domain.passwords import Passwords
@@ -37,6 +51,10 @@ log = logging.getLogger("consilium.identity")
 MAX_BATCH = 500
 
 _SIGN_IN_FIRST = "sign in first: this call needs an access token"
+
+UNRECORDED = (
+    "the identity access could not be recorded, so nothing was disclosed; try again shortly"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,37 +169,142 @@ class IdentityService:
 
         `revealed` is anonymity's grant, already checked to name this subject and caller: a
         moderator reads exactly the profile an audited reveal just resolved, nothing else.
+        An ADMIN's read of someone else's profile is audited here, granted or denied; under a
+        grant only a refusal is (the granted read is anonymity's REVEAL_ALIAS event).
         """
         actor = _require_caller(caller)
         _check_user_id(user_id)
         if revealed is not None:
-            require_role(actor.roles, Role.MODERATOR, Role.ADMIN)
             log.info("profile read under a reveal grant (audit record %s)", revealed.record)
-        elif user_id != actor.user_id:
-            require_role(actor.roles, Role.ADMIN)
-        async with self._store.transaction() as repo:
-            return await _get(repo, user_id)
+            try:
+                require_role(actor.roles, Role.MODERATOR, Role.ADMIN)
+            except PermissionDenied as refusal:
+                await self.refuse_reveal_read(
+                    actor, user_id, refusal, purpose=f"reveal {revealed.record}"
+                )
+            # Granted: this disclosure's audit event is anonymity's REVEAL_ALIAS, the record
+            # the grant names, committed before the grant was minted. Identity adds none, so a
+            # reveal is one event in the ledger (one per trace, as the e2e tests require).
+            async with self._store.transaction() as repo:
+                return await _get(repo, user_id)
+        if user_id == actor.user_id:
+            async with self._store.transaction() as repo:
+                return await _get(repo, user_id)
+        found = await self._audited_read(
+            actor.user_id,
+            acting_role(actor, preferred=Role.ADMIN),
+            [user_id],
+            permit=lambda: require_role(actor.roles, Role.ADMIN),
+            action=AccessAction.READ_PROFILE,
+            fields=PROFILE_FIELDS,
+            purpose=ADMIN_READ_PURPOSE,
+        )
+        physician = found.get(user_id)
+        if physician is None:
+            raise NotFound("no physician with that user id")
+        return physician
+
+    async def refuse_reveal_read(
+        self,
+        caller: AccessClaims,
+        user_id: str,
+        refusal: PermissionDenied,
+        *,
+        purpose: str = "reveal (grant refused)",
+    ) -> NoReturn:
+        """Records a read whose reveal grant did not cover it as DENIED, then raises `refusal`."""
+        _check_user_id(user_id)
+
+        def refuse() -> None:
+            raise refusal
+
+        await self._audited_read(
+            caller.user_id,
+            acting_role(caller, preferred=Role.MODERATOR),
+            [user_id],
+            permit=refuse,
+            action=AccessAction.READ_PROFILE,
+            fields=PROFILE_FIELDS,
+            purpose=purpose,
+        )
+        raise refusal  # not reached: `refuse` raised inside `_audited_read`
 
     async def batch_get_physicians(
         self, caller: AccessClaims | None, user_ids: Iterable[str]
     ) -> tuple[dict[str, Physician], list[str]]:
-        """Profiles by id (ADMIN, or only one's own); also the ids that were not found."""
+        """Profiles by id (ADMIN, or only one's own); also the ids that were not found.
+
+        Each profile other than the caller's own is an audited access: one event per subject.
+        """
         actor = _require_caller(caller)
         wanted = _checked_batch(user_ids)
-        if any(u != actor.user_id for u in wanted):
-            require_role(actor.roles, Role.ADMIN)
-        async with self._store.transaction() as repo:
-            found = await repo.get_many(wanted)
+        others = [u for u in wanted if u != actor.user_id]
+        if not others:
+            async with self._store.transaction() as repo:
+                found = await repo.get_many(wanted)
+        else:
+            found = await self._audited_read(
+                actor.user_id,
+                acting_role(actor, preferred=Role.ADMIN),
+                others,
+                permit=lambda: require_role(actor.roles, Role.ADMIN),
+                action=AccessAction.READ_PROFILE,
+                fields=PROFILE_FIELDS,
+                purpose=ADMIN_READ_PURPOSE,
+                also_read=wanted,
+            )
         return found, [u for u in wanted if u not in found]
 
     async def batch_get_persona_attributes(
-        self, service: ServicePrincipal | None, user_ids: Iterable[str]
+        self,
+        service: ServicePrincipal | None,
+        user_ids: Iterable[str],
+        *,
+        caller: AccessClaims | None = None,
     ) -> tuple[dict[str, Physician], list[str]]:
-        """Physicians by id for anonymity's personas; only the anonymity service may ask."""
-        require_service(service, "anonymity")
-        wanted = _checked_batch(user_ids)
-        async with self._store.transaction() as repo:
-            found = await repo.get_many(wanted)
+        """Physicians by id for anonymity's personas; only the anonymity service may ask.
+
+        `caller`, a user who called without a service credential, only names the actor of the
+        refusal's audit event.
+
+        A service-to-service resolution: one audit event per user id asked for (actor the
+        service, role SERVICE), so the ledger answers "who read this person" by subject.
+        """
+        requested = list(user_ids)
+        if service is not None:
+            actor_id, role = service.name, ActorRole.SERVICE
+        elif caller is not None:
+            actor_id, role = caller.user_id, acting_role(caller)
+        else:
+            actor_id, role = "", ActorRole.UNSPECIFIED
+
+        def permit() -> None:
+            require_service(service, "anonymity")
+
+        try:
+            permit()
+        except PermissionDenied:
+            # Record the refusal against whatever well-formed ids were asked for.
+            subjects = [u for u in dict.fromkeys(requested) if is_user_id(u)][:MAX_BATCH]
+            await self._audited_read(
+                actor_id,
+                role,
+                subjects or [""],
+                permit=permit,
+                action=AccessAction.READ_PERSONA_ATTRIBUTES,
+                fields=PERSONA_FIELDS,
+                purpose=PERSONA_PURPOSE,
+            )
+        wanted = _checked_batch(requested)
+        found = await self._audited_read(
+            actor_id,
+            role,
+            wanted,
+            permit=permit,
+            action=AccessAction.READ_PERSONA_ATTRIBUTES,
+            fields=PERSONA_FIELDS,
+            purpose=PERSONA_PURPOSE,
+        )
         return found, [u for u in wanted if u not in found]
 
     async def verify(
@@ -246,6 +369,70 @@ class IdentityService:
             _require_caller(caller)
         async with self._store.transaction() as repo:
             return await repo.count_verified_by_specialty()
+
+    async def _audited_read(
+        self,
+        actor_id: str,
+        role: ActorRole,
+        subjects: list[str],
+        *,
+        permit: Callable[[], None],
+        action: AccessAction,
+        fields: tuple[str, ...],
+        purpose: str,
+        also_read: list[str] | None = None,
+    ) -> dict[str, Physician]:
+        """Reads `subjects` (and `also_read`) if `permit()` allows, recording every access.
+
+        Granted: the events are chained and queued first in the transaction of the read, which
+        commits before anything is returned. Denied: the refusal is recorded in a transaction
+        of its own, then PermissionDenied is raised. Fail closed: if the record cannot be
+        written, the call fails with UNAVAILABLE and discloses nothing.
+        """
+
+        def recorded(denial_reason: str = "") -> list[IdentityAccess]:
+            return accesses(
+                subjects,
+                occurred_at=self._clock(),
+                actor_id=actor_id,
+                actor_role=role,
+                action=action,
+                fields=fields,
+                purpose=purpose,
+                denial_reason=denial_reason,
+            )
+
+        try:
+            permit()
+        except PermissionDenied as denied:
+            await self._fail_closed(self._record_only(recorded(f"PERMISSION_DENIED: {denied}")))
+            raise
+        return await self._fail_closed(self._read_recorded(recorded(), also_read or subjects))
+
+    async def _record_only(self, records: list[IdentityAccess]) -> dict[str, Physician]:
+        async with self._store.transaction() as repo:
+            await repo.record_accesses(records)
+        return {}
+
+    async def _read_recorded(
+        self, records: list[IdentityAccess], user_ids: list[str]
+    ) -> dict[str, Physician]:
+        async with self._store.transaction() as repo:
+            await repo.record_accesses(records)  # first: takes the chain lock
+            return await repo.get_many(user_ids)
+
+    @staticmethod
+    async def _fail_closed(
+        work: Coroutine[Any, Any, dict[str, Physician]],
+    ) -> dict[str, Physician]:
+        try:
+            return await work
+        except DomainError:
+            raise
+        except Exception as exc:
+            # Type only: driver messages quote statement parameters (user ids).
+            log.error("identity access not recorded (%s)", type(exc).__name__)
+            raise Unavailable(UNRECORDED) from None
 
     async def _change(
         self,

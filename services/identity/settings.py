@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import ClassVar
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 
 from plumbing.settings import ComponentSettings, component_settings_config
 
@@ -19,3 +20,8 @@ class IdentitySettings(ComponentSettings):
     argon2_time_cost: int = Field(default=3, ge=1)
     argon2_memory_kib: int = Field(default=64 * 1024, ge=8)
     argon2_parallelism: int = Field(default=4, ge=1)
+    #: The Ed25519 key signing identity's audit chain, as PKCS#8 PEM (see
+    #: services.identity.audit_keys); wins over the file.
+    audit_signing_key: SecretStr | None = None
+    #: A file holding that PEM, e.g. a mounted Kubernetes secret.
+    audit_signing_key_file: Path | None = None

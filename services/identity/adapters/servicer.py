@@ -9,7 +9,7 @@ from consilium.identity.v1 import identity_pb2 as pb
 from consilium.identity.v1 import identity_pb2_grpc
 from plumbing.auth.claims import AccessClaims
 from plumbing.auth.service import ServiceCredentials, ServicePrincipal, verify_reveal_grant
-from plumbing.errors import FieldViolation, InvalidArgument
+from plumbing.errors import FieldViolation, InvalidArgument, PermissionDenied
 from plumbing.grpc.caller import (
     REVEAL_GRANT_KEY,
     caller_metadata,
@@ -81,9 +81,12 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
         grant = caller_metadata(REVEAL_GRANT_KEY)
         revealed = None
         if grant and caller is not None:
-            revealed = verify_reveal_grant(
-                self._credentials, grant, subject=request.user_id, actor=caller.user_id
-            )
+            try:
+                revealed = verify_reveal_grant(
+                    self._credentials, grant, subject=request.user_id, actor=caller.user_id
+                )
+            except PermissionDenied as refusal:
+                await self._service.refuse_reveal_read(caller, request.user_id, refusal)
         physician = await self._service.get_physician(caller, request.user_id, revealed=revealed)
         return pb.GetPhysicianResponse(physician=physician_to_proto(physician))
 
@@ -136,8 +139,11 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
     async def BatchGetPersonaAttributes(
         self, request: pb.BatchGetPersonaAttributesRequest, context: Context
     ) -> pb.BatchGetPersonaAttributesResponse:
+        service = self._service_caller()
+        # A signed-in user has no business here, but is named in the refusal's audit event.
+        caller = None if service else self._caller()
         found, missing = await self._service.batch_get_persona_attributes(
-            self._service_caller(), request.user_ids
+            service, request.user_ids, caller=caller
         )
         return pb.BatchGetPersonaAttributesResponse(
             attributes=[persona_attributes_to_proto(p) for p in found.values()],

@@ -14,8 +14,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from plumbing.db import session_factory, transaction
 from plumbing.errors import AlreadyExists, FieldViolation
 from plumbing.events.outbox import add_to_outbox
+from services.identity.adapters.audit import (
+    AuditChain,
+    AuditChainError,
+    access_to_proto,
+    audit_envelope,
+    current_trace_ids,
+)
 from services.identity.adapters.events import to_envelope
 from services.identity.adapters.tables import event_tables, physicians
+from services.identity.domain.access import IdentityAccess
 from services.identity.domain.events import PhysicianEvent
 from services.identity.domain.physician import Physician, Role, VerificationStatus
 
@@ -62,8 +70,9 @@ def _from_row(row: Any) -> Physician:
 class SqlPhysicianRepository:
     """`PhysicianRepository` over one SQLAlchemy session (one transaction)."""
 
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, chain: AuditChain | None = None) -> None:
         self._session = session
+        self._chain = chain
         #: Whether this unit queued events (so the relay can be woken after the commit).
         self.emitted = False
 
@@ -151,24 +160,41 @@ class SqlPhysicianRepository:
         await add_to_outbox(self._session, event_tables.outbox, [to_envelope(e) for e in events])
         self.emitted = self.emitted or bool(events)
 
+    async def record_accesses(self, accesses: Sequence[IdentityAccess]) -> None:
+        if not accesses:
+            return
+        if self._chain is None:
+            raise AuditChainError("this store was built without an audit chain")
+        trace_id, span_id = current_trace_ids()
+        events = [access_to_proto(a, trace_id=trace_id, span_id=span_id) for a in accesses]
+        await self._chain.append(self._session, events)
+        await add_to_outbox(self._session, event_tables.outbox, [audit_envelope(e) for e in events])
+        self.emitted = True
+
 
 class SqlIdentityStore:
     """`IdentityStore` over an async engine; events queued in a unit go to its outbox.
 
     `on_emitted` runs after a unit that queued events has committed (the relay's `notify`),
-    so events leave at once instead of at the relay's next poll.
+    so events leave at once instead of at the relay's next poll. `chain` numbers and signs
+    recorded identity accesses; a store without one (operator tools) cannot record them.
     """
 
     def __init__(
-        self, engine: AsyncEngine, *, on_emitted: Callable[[], None] | None = None
+        self,
+        engine: AsyncEngine,
+        *,
+        chain: AuditChain | None = None,
+        on_emitted: Callable[[], None] | None = None,
     ) -> None:
         self._sessions: async_sessionmaker[AsyncSession] = session_factory(engine)
+        self._chain = chain
         self._on_emitted = on_emitted
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[SqlPhysicianRepository]:
         async with transaction(self._sessions) as session:
-            repo = SqlPhysicianRepository(session)
+            repo = SqlPhysicianRepository(session, self._chain)
             yield repo
         if repo.emitted and self._on_emitted is not None:
             self._on_emitted()

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Column,
     DateTime,
     Index,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -43,6 +45,18 @@ physicians = Table(
 )
 Index(
     "ix_physicians_specialty_verification", physicians.c.specialty_code, physicians.c.verification
+)
+
+#: Identity's audit chain (plumbing.auditchain): one row per producer (only "identity"),
+#: seeded by the migration at sequence 0 and the genesis hash, holding the last sequence
+#: handed out and that event's hash. Every audit event locks and advances the row in the
+#: transaction that queues the event, so sequences are gap-free and unique.
+audit_chain = Table(
+    "audit_chain",
+    metadata,
+    Column("producer", String(40), primary_key=True),
+    Column("sequence", BigInteger, nullable=False),
+    Column("last_hash", LargeBinary, nullable=False),
 )
 
 #: The outbox the relay publishes from, and processed event ids (identity consumes nothing yet).

@@ -1,0 +1,143 @@
+"""Identity's audit chain: numbers, links and signs access events inside the caller's transaction.
+
+The chain row (tables.audit_chain) is advanced first, with `UPDATE ... SET sequence =
+sequence + n RETURNING`: the update takes the row lock (PostgreSQL) or the database write
+lock (SQLite) before anything is read, so a concurrent transaction waits, then sees the
+committed sequence and hash. The lock is held to commit, so sequences are unique and
+gap-free, events enter the outbox in chain order, and a rollback gives the numbers back.
+A batch of n accesses advances the row once by n: two statements whatever the batch size.
+
+Each event goes to the outbox as `IdentityAccessRecorded` on `audit.identity-access.v1`,
+keyed by the producer so the chain stays in one partition.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from opentelemetry import trace
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from consilium.audit.v1 import audit_pb2 as apb
+from consilium.events.v1 import audit_events_pb2 as auev
+from plumbing.auditchain import link
+from plumbing.events.envelope import Event, new_event
+from plumbing.events.topics import AUDIT_IDENTITY_ACCESS
+from services.identity.adapters.converters import timestamp
+from services.identity.adapters.events import SOURCE
+from services.identity.adapters.tables import audit_chain
+from services.identity.audit_keys import AuditSigningKey
+from services.identity.domain.access import (
+    AccessAction,
+    AccessDecision,
+    ActorRole,
+    IdentityAccess,
+)
+
+#: The chain identity's events belong to, and the key of every audit event it publishes.
+PRODUCER = "identity"
+
+_ROLES: dict[ActorRole, apb.ActorRole.ValueType] = {
+    ActorRole.MEMBER: apb.ACTOR_ROLE_MEMBER,
+    ActorRole.MODERATOR: apb.ACTOR_ROLE_MODERATOR,
+    ActorRole.AUDITOR: apb.ACTOR_ROLE_AUDITOR,
+    ActorRole.ADMIN: apb.ACTOR_ROLE_ADMIN,
+    ActorRole.SERVICE: apb.ACTOR_ROLE_SERVICE,
+    ActorRole.UNSPECIFIED: apb.ACTOR_ROLE_UNSPECIFIED,
+}
+# The proto has no action of its own for persona attributes: they are a subset of the
+# profile, read by a service, so READ_PROFILE with ACTOR_ROLE_SERVICE and the fields named.
+_ACTIONS: dict[AccessAction, apb.Action.ValueType] = {
+    AccessAction.READ_PROFILE: apb.ACTION_READ_PROFILE,
+    AccessAction.READ_PERSONA_ATTRIBUTES: apb.ACTION_READ_PROFILE,
+}
+_DECISIONS: dict[AccessDecision, apb.Decision.ValueType] = {
+    AccessDecision.GRANTED: apb.DECISION_GRANTED,
+    AccessDecision.DENIED: apb.DECISION_DENIED,
+}
+
+
+class AuditChainError(Exception):
+    """The chain row is missing: the migrations did not run, or someone deleted it."""
+
+
+def current_trace_ids() -> tuple[str, str]:
+    """(trace id, span id) of the current span, W3C hex; empty outside any trace."""
+    context = trace.get_current_span().get_span_context()
+    if not context.is_valid:
+        return "", ""
+    return format(context.trace_id, "032x"), format(context.span_id, "016x")
+
+
+def access_to_proto(access: IdentityAccess, *, trace_id: str, span_id: str) -> apb.AuditEvent:
+    """The access as the ledger's `AuditEvent`; chain fields are left to `AuditChain`."""
+    return apb.AuditEvent(
+        event_id=str(uuid.uuid4()),
+        occurred_at=timestamp(access.occurred_at),
+        producer=PRODUCER,
+        actor_id=access.actor_id,
+        actor_role=_ROLES[access.actor_role],
+        subject_id=access.subject_id,
+        subject_kind=apb.SUBJECT_KIND_USER,
+        action=_ACTIONS[access.action],
+        fields=list(access.fields),
+        purpose=access.purpose,
+        decision=_DECISIONS[access.decision],
+        denial_reason=access.denial_reason,
+        trace_id=trace_id,
+        span_id=span_id,
+    )
+
+
+def audit_envelope(event: apb.AuditEvent) -> Event:
+    """On `audit.identity-access.v1`, keyed by producer so the chain stays in one partition."""
+    payload = auev.IdentityAccessRecorded(event=event)
+    return new_event(payload, topic=AUDIT_IDENTITY_ACCESS, key=PRODUCER, source=SOURCE)
+
+
+class AuditChain:
+    """Links events as `producer`'s next ones, signed with `key`."""
+
+    def __init__(self, key: AuditSigningKey, *, producer: str = PRODUCER) -> None:
+        self._key = key
+        self._producer = producer
+
+    @property
+    def key_id(self) -> str:
+        return self._key.key_id
+
+    async def append(self, session: AsyncSession, events: Sequence[apb.AuditEvent]) -> int:
+        """Fills `events`' chain fields as the next ones, in order; returns the last sequence.
+
+        Run it first in the transaction that queues `events`, so all commit or none does.
+        """
+        if not events:
+            raise ValueError("nothing to append")
+        where = audit_chain.c.producer == self._producer
+        advanced = await session.execute(
+            update(audit_chain)
+            .where(where)
+            .values(sequence=audit_chain.c.sequence + len(events))
+            .returning(audit_chain.c.sequence, audit_chain.c.last_hash)
+        )
+        row = advanced.first()
+        if row is None:
+            # Starting a new chain at 1 would repeat sequences the ledger already holds.
+            raise AuditChainError(
+                f"no audit chain row for producer {self._producer!r}: run the identity "
+                "migrations; never recreate the row by hand"
+            )
+        last = int(row.sequence)
+        digest = bytes(row.last_hash)
+        for sequence, event in enumerate(events, start=last - len(events) + 1):
+            digest = link(
+                event,
+                sequence=sequence,
+                prev_hash=digest,
+                key=self._key.private_key,
+                key_id=self._key.key_id,
+            )
+        await session.execute(update(audit_chain).where(where).values(last_hash=digest))
+        return last

@@ -1,0 +1,351 @@
+"""Identity accesses are audited (A1, A2), on SQLite and PostgreSQL.
+
+Someone else's profile read by an ADMIN and anonymity's persona resolution each emit an
+`IdentityAccessRecorded` event per subject, chained and signed, in the transaction of the read;
+refusals are recorded as DENIED (also under a reveal grant, whose granted read is anonymity's
+REVEAL_ALIAS event); reading oneself is no identity access. If the event cannot be written,
+the read fails UNAVAILABLE.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import re
+import secrets
+from pathlib import Path
+
+import grpc
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from identity_harness import IdentityClient
+from sqlalchemy import text
+
+from consilium.audit.v1 import audit_pb2 as apb
+from consilium.events.v1 import audit_events_pb2 as auev
+from consilium.identity.v1 import identity_pb2 as pb
+from plumbing.auditchain import GENESIS, verify_chain
+from plumbing.auth.service import RevealGrant, ServiceCredentials, mint_reveal_grant
+from plumbing.events.topics import AUDIT_IDENTITY_ACCESS
+from plumbing.grpc.caller import REVEAL_GRANT_KEY
+from services.identity.domain.access import PERSONA_FIELDS, PROFILE_FIELDS
+from services.identity.domain.physician import Role, new_user_id
+
+Metadata = tuple[tuple[str, str], ...]
+
+
+async def audit_events(identity: IdentityClient) -> list[apb.AuditEvent]:
+    """Identity's audit events in its outbox, in the order they were queued."""
+    async with identity.instance.engine.connect() as conn:
+        result = await conn.execute(
+            text("SELECT data, event_key FROM outbox WHERE topic = :t ORDER BY position"),
+            {"t": AUDIT_IDENTITY_ACCESS},
+        )
+        rows = list(result)
+    assert all(row.event_key == "identity" for row in rows)
+    return [auev.IdentityAccessRecorded.FromString(bytes(row.data)).event for row in rows]
+
+
+def trusted_keys(data_dir: Path) -> dict[str, Ed25519PublicKey]:
+    """What the dev ledger would load: every public key PEM published under the data dir."""
+    keys: dict[str, Ed25519PublicKey] = {}
+    for path in (data_dir / "audit" / "trusted-keys").glob("*.pem"):
+        public = serialization.load_pem_public_key(path.read_bytes())
+        assert isinstance(public, Ed25519PublicKey)
+        keys[path.stem] = public
+    return keys
+
+
+def assert_chain_verifies(identity: IdentityClient, events: list[apb.AuditEvent]) -> None:
+    assert [e.sequence for e in events] == list(range(1, len(events) + 1))
+    assert bytes(events[0].prev_hash) == GENESIS
+    for previous, event in itertools.pairwise(events):
+        assert bytes(event.prev_hash) == bytes(previous.hash)
+    verdict = verify_chain(events, trusted_keys(identity.instance.settings.data_dir))
+    assert verdict.ok, verdict.problems
+    assert verdict.event_count == len(events)
+
+
+def traceparent() -> tuple[str, tuple[str, str]]:
+    trace_id, span_id = secrets.token_hex(16), secrets.token_hex(8)
+    return trace_id, ("traceparent", f"00-{trace_id}-{span_id}-01")
+
+
+def credentials_of(identity: IdentityClient) -> ServiceCredentials:
+    return ServiceCredentials.load(identity.instance.settings.data_dir, environ={})
+
+
+async def rpc_error(call: object) -> grpc.aio.AioRpcError:
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await call  # type: ignore[misc]
+    return caught.value
+
+
+async def test_an_admin_read_emits_one_granted_event(identity: IdentityClient) -> None:
+    admin_id, admin = await identity.staff(Role.ADMIN)
+    member, _ = await identity.member()
+    trace_id, header = traceparent()
+    reply = await identity.stub.GetPhysician(
+        pb.GetPhysicianRequest(user_id=member.user_id), metadata=(*admin, header)
+    )
+    assert reply.physician.user_id == member.user_id
+    (event,) = await audit_events(identity)
+    assert event.producer == "identity"
+    assert event.actor_id == admin_id
+    assert event.actor_role == apb.ACTOR_ROLE_ADMIN
+    assert event.subject_id == member.user_id
+    assert event.subject_kind == apb.SUBJECT_KIND_USER
+    assert event.action == apb.ACTION_READ_PROFILE
+    assert list(event.fields) == list(PROFILE_FIELDS)
+    assert event.purpose == "admin profile read"
+    assert event.decision == apb.DECISION_GRANTED
+    assert event.denial_reason == ""
+    assert event.trace_id == trace_id
+    assert re.fullmatch(r"[0-9a-f]{16}", event.span_id)
+    assert event.event_id and event.occurred_at.seconds > 0
+    assert_chain_verifies(identity, [event])
+
+
+async def test_a_member_reading_someone_else_is_denied_and_recorded(
+    identity: IdentityClient,
+) -> None:
+    other, _ = await identity.member()
+    member, metadata = await identity.member()
+    trace_id, header = traceparent()
+    error = await rpc_error(
+        identity.stub.GetPhysician(
+            pb.GetPhysicianRequest(user_id=other.user_id), metadata=(*metadata, header)
+        )
+    )
+    assert error.code() == grpc.StatusCode.PERMISSION_DENIED
+    (event,) = await audit_events(identity)
+    assert event.decision == apb.DECISION_DENIED
+    assert event.actor_id == member.user_id
+    assert event.actor_role == apb.ACTOR_ROLE_MEMBER
+    assert event.subject_id == other.user_id
+    assert list(event.fields) == []
+    assert event.denial_reason.startswith("PERMISSION_DENIED")
+    assert event.trace_id == trace_id
+    assert_chain_verifies(identity, [event])
+
+
+async def test_a_member_batch_reading_others_is_denied_per_subject(
+    identity: IdentityClient,
+) -> None:
+    first, _ = await identity.member()
+    second, _ = await identity.member()
+    member, metadata = await identity.member()
+    error = await rpc_error(
+        identity.stub.BatchGetPhysicians(
+            pb.BatchGetPhysiciansRequest(user_ids=[member.user_id, first.user_id, second.user_id]),
+            metadata=metadata,
+        )
+    )
+    assert error.code() == grpc.StatusCode.PERMISSION_DENIED
+    events = await audit_events(identity)
+    assert [e.subject_id for e in events] == [first.user_id, second.user_id]
+    assert {e.decision for e in events} == {apb.DECISION_DENIED}
+
+
+async def test_reading_oneself_emits_nothing(identity: IdentityClient) -> None:
+    member, metadata = await identity.member()
+    await identity.stub.GetPhysician(
+        pb.GetPhysicianRequest(user_id=member.user_id), metadata=metadata
+    )
+    await identity.stub.BatchGetPhysicians(
+        pb.BatchGetPhysiciansRequest(user_ids=[member.user_id]), metadata=metadata
+    )
+    assert await audit_events(identity) == []
+
+
+async def test_an_admin_batch_read_emits_one_event_per_other_subject(
+    identity: IdentityClient,
+) -> None:
+    admin_id, admin = await identity.staff(Role.ADMIN)
+    first, _ = await identity.member()
+    second, _ = await identity.member()
+    missing = new_user_id()
+    reply = await identity.stub.BatchGetPhysicians(
+        pb.BatchGetPhysiciansRequest(user_ids=[admin_id, first.user_id, second.user_id, missing]),
+        metadata=admin,
+    )
+    assert {p.user_id for p in reply.physicians} == {admin_id, first.user_id, second.user_id}
+    events = await audit_events(identity)
+    # The admin's own profile is no identity access; a missing id was still asked for.
+    assert [e.subject_id for e in events] == [first.user_id, second.user_id, missing]
+    assert {e.decision for e in events} == {apb.DECISION_GRANTED}
+    assert {e.actor_id for e in events} == {admin_id}
+    assert len({e.event_id for e in events}) == 3
+    assert_chain_verifies(identity, events)
+
+
+async def test_a_read_under_a_reveal_grant_adds_no_event(identity: IdentityClient) -> None:
+    """The granted read is audited once, as anonymity's REVEAL_ALIAS record the grant names."""
+    moderator_id, moderator = await identity.staff(Role.MODERATOR)
+    member, _ = await identity.member()
+    grant = mint_reveal_grant(
+        credentials_of(identity),
+        RevealGrant(subject=member.user_id, actor=moderator_id, record="rec_0123abcd"),
+    )
+    reply = await identity.stub.GetPhysician(
+        pb.GetPhysicianRequest(user_id=member.user_id),
+        metadata=(*moderator, (REVEAL_GRANT_KEY, grant)),
+    )
+    assert reply.physician.user_id == member.user_id
+    assert await audit_events(identity) == []
+
+
+async def test_a_member_holding_a_reveal_grant_is_refused_and_recorded(
+    identity: IdentityClient,
+) -> None:
+    member, metadata = await identity.member()
+    subject, _ = await identity.member()
+    grant = mint_reveal_grant(
+        credentials_of(identity),
+        RevealGrant(subject=subject.user_id, actor=member.user_id, record="rec_0123abcd"),
+    )
+    error = await rpc_error(
+        identity.stub.GetPhysician(
+            pb.GetPhysicianRequest(user_id=subject.user_id),
+            metadata=(*metadata, (REVEAL_GRANT_KEY, grant)),
+        )
+    )
+    assert error.code() == grpc.StatusCode.PERMISSION_DENIED
+    (event,) = await audit_events(identity)
+    assert (event.actor_id, event.actor_role) == (member.user_id, apb.ACTOR_ROLE_MEMBER)
+    assert event.purpose == "reveal rec_0123abcd"
+    assert event.decision == apb.DECISION_DENIED
+
+
+async def test_persona_attributes_emit_one_event_per_user(identity: IdentityClient) -> None:
+    first, _ = await identity.member()
+    second, _ = await identity.member()
+    trace_id, header = traceparent()
+    metadata = credentials_of(identity).metadata(service="anonymity", audience="identity")
+    reply = await identity.stub.BatchGetPersonaAttributes(
+        pb.BatchGetPersonaAttributesRequest(user_ids=[first.user_id, second.user_id]),
+        metadata=(*metadata, header),
+    )
+    assert len(reply.attributes) == 2
+    events = await audit_events(identity)
+    assert [e.subject_id for e in events] == [first.user_id, second.user_id]
+    for event in events:
+        assert event.actor_id == "anonymity"
+        assert event.actor_role == apb.ACTOR_ROLE_SERVICE
+        assert event.action == apb.ACTION_READ_PROFILE
+        assert list(event.fields) == list(PERSONA_FIELDS)
+        assert event.decision == apb.DECISION_GRANTED
+        assert event.trace_id == trace_id
+    assert_chain_verifies(identity, events)
+
+
+async def test_a_refused_persona_read_is_recorded(identity: IdentityClient) -> None:
+    member, _ = await identity.member()
+    request = pb.BatchGetPersonaAttributesRequest(user_ids=[member.user_id])
+    content = credentials_of(identity).metadata(service="content", audience="identity")
+    error = await rpc_error(identity.stub.BatchGetPersonaAttributes(request, metadata=content))
+    assert error.code() == grpc.StatusCode.PERMISSION_DENIED
+    admin_id, admin = await identity.staff(Role.ADMIN)
+    error = await rpc_error(identity.stub.BatchGetPersonaAttributes(request, metadata=admin))
+    assert error.code() == grpc.StatusCode.PERMISSION_DENIED
+    events = await audit_events(identity)
+    assert [(e.actor_id, e.actor_role) for e in events] == [
+        ("content", apb.ACTOR_ROLE_SERVICE),
+        (admin_id, apb.ACTOR_ROLE_ADMIN),
+    ]
+    assert {e.decision for e in events} == {apb.DECISION_DENIED}
+    assert {e.subject_id for e in events} == {member.user_id}
+    assert all(list(e.fields) == [] for e in events)
+    assert_chain_verifies(identity, events)
+
+
+async def test_concurrent_reads_keep_sequences_unique(identity: IdentityClient) -> None:
+    _, admin = await identity.staff(Role.ADMIN)
+    members = [(await identity.member())[0] for _ in range(4)]
+    service = credentials_of(identity).metadata(service="anonymity", audience="identity")
+    calls = [
+        identity.stub.GetPhysician(pb.GetPhysicianRequest(user_id=m.user_id), metadata=admin)
+        for m in members
+    ] + [
+        identity.stub.BatchGetPersonaAttributes(
+            pb.BatchGetPersonaAttributesRequest(user_ids=[m.user_id for m in members]),
+            metadata=service,
+        )
+        for _ in range(3)
+    ]
+    await asyncio.gather(*calls)
+    events = await audit_events(identity)
+    assert len(events) == 4 + 3 * 4
+    assert_chain_verifies(identity, events)
+    async with identity.instance.engine.connect() as conn:
+        sequence = await conn.scalar(
+            text("SELECT sequence FROM audit_chain WHERE producer = 'identity'")
+        )
+    assert sequence == len(events)
+
+
+@pytest.mark.parametrize("breakage", ["DROP TABLE audit_chain", "DELETE FROM audit_chain"])
+async def test_a_failing_audit_write_fails_the_read(
+    identity: IdentityClient, breakage: str
+) -> None:
+    admin_id, admin = await identity.staff(Role.ADMIN)
+    member, metadata = await identity.member()
+    async with identity.instance.engine.begin() as conn:
+        await conn.execute(text(breakage))
+    for call in (
+        identity.stub.GetPhysician(pb.GetPhysicianRequest(user_id=member.user_id), metadata=admin),
+        identity.stub.BatchGetPhysicians(
+            pb.BatchGetPhysiciansRequest(user_ids=[admin_id, member.user_id]), metadata=admin
+        ),
+        identity.stub.BatchGetPersonaAttributes(
+            pb.BatchGetPersonaAttributesRequest(user_ids=[member.user_id]),
+            metadata=credentials_of(identity).metadata(service="anonymity", audience="identity"),
+        ),
+        # A refusal that cannot be recorded fails closed too.
+        identity.stub.GetPhysician(pb.GetPhysicianRequest(user_id=admin_id), metadata=metadata),
+    ):
+        error = await rpc_error(call)
+        assert error.code() == grpc.StatusCode.UNAVAILABLE
+        assert member.email not in (error.details() or "")
+    assert await audit_events(identity) == []
+    # Reading oneself is no identity access: it needs no audit record.
+    own = await identity.stub.GetPhysician(
+        pb.GetPhysicianRequest(user_id=member.user_id), metadata=metadata
+    )
+    assert own.physician.user_id == member.user_id
+
+
+async def test_the_public_key_is_published_for_the_ledger(identity: IdentityClient) -> None:
+    data_dir = identity.instance.settings.data_dir
+    key_file = data_dir / "identity" / "keys" / "audit-signing-key.pem"
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    _, admin = await identity.staff(Role.ADMIN)
+    member, _ = await identity.member()
+    await identity.stub.GetPhysician(pb.GetPhysicianRequest(user_id=member.user_id), metadata=admin)
+    (event,) = await audit_events(identity)
+    assert (data_dir / "audit" / "trusted-keys" / f"{event.key_id}.pem").exists()
+
+
+async def test_a_reveal_grant_for_someone_else_is_refused_and_recorded(
+    identity: IdentityClient,
+) -> None:
+    moderator_id, moderator = await identity.staff(Role.MODERATOR)
+    granted, _ = await identity.member()
+    other, _ = await identity.member()
+    grant = mint_reveal_grant(
+        credentials_of(identity),
+        RevealGrant(subject=granted.user_id, actor=moderator_id, record="rec_0123abcd"),
+    )
+    error = await rpc_error(
+        identity.stub.GetPhysician(
+            pb.GetPhysicianRequest(user_id=other.user_id),
+            metadata=(*moderator, (REVEAL_GRANT_KEY, grant)),
+        )
+    )
+    assert error.code() == grpc.StatusCode.PERMISSION_DENIED
+    (event,) = await audit_events(identity)
+    assert (event.actor_id, event.subject_id) == (moderator_id, other.user_id)
+    assert event.actor_role == apb.ACTOR_ROLE_MODERATOR
+    assert event.decision == apb.DECISION_DENIED
+    assert list(event.fields) == []
