@@ -169,24 +169,27 @@ class IdentityService:
 
         `revealed` is anonymity's grant, already checked to name this subject and caller: a
         moderator reads exactly the profile an audited reveal just resolved, nothing else.
-        An ADMIN's read of someone else's profile is audited here, granted or denied; under a
-        grant only a refusal is (the granted read is anonymity's REVEAL_ALIAS event).
+        Every read of someone else's profile is audited here, granted or denied.
         """
         actor = _require_caller(caller)
         _check_user_id(user_id)
         if revealed is not None:
-            log.info("profile read under a reveal grant (audit record %s)", revealed.record)
-            try:
-                require_role(actor.roles, Role.MODERATOR, Role.ADMIN)
-            except PermissionDenied as refusal:
-                await self.refuse_reveal_read(
-                    actor, user_id, refusal, purpose=f"reveal {revealed.record}"
-                )
-            # Granted: this disclosure's audit event is anonymity's REVEAL_ALIAS, the record
-            # the grant names, committed before the grant was minted. Identity adds none, so a
-            # reveal is one event in the ledger (one per trace, as the e2e tests require).
-            async with self._store.transaction() as repo:
-                return await _get(repo, user_id)
+            # The disclosure itself is anonymity's REVEAL_ALIAS record (the one the grant
+            # names); reading the profile is identity's own access and is recorded too, so
+            # the ledger finds the reveal by the user's id as well as by the alias.
+            found = await self._audited_read(
+                actor.user_id,
+                acting_role(actor, preferred=Role.MODERATOR),
+                [user_id],
+                permit=lambda: require_role(actor.roles, Role.MODERATOR, Role.ADMIN),
+                action=AccessAction.READ_PROFILE,
+                fields=PROFILE_FIELDS,
+                purpose=f"reveal {revealed.record}",
+            )
+            revealed_physician = found.get(user_id)
+            if revealed_physician is None:
+                raise NotFound("no physician with that user id")
+            return revealed_physician
         if user_id == actor.user_id:
             async with self._store.transaction() as repo:
                 return await _get(repo, user_id)

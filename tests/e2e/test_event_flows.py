@@ -187,12 +187,12 @@ async def test_reveal_is_audited_with_the_requests_trace_id(evented: System) -> 
                 if record.event is None:
                     continue
                 audit = record.event.decode(audit_events_pb2.IdentityAccessRecorded).event
-                if audit.trace_id == trace_id:
+                if audit.trace_id == trace_id and audit.producer == "anonymity":
                     found.append(audit)
         await subscription.close()
     finally:
         await bus.close()
-    assert len(found) == 1, "exactly one audit event for the reveal"
+    assert len(found) == 1, "exactly one REVEAL_ALIAS event for the reveal"
     (event,) = found
     assert event.actor_id == moderator_id
     assert event.purpose == "threat"

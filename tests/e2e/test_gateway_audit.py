@@ -60,14 +60,16 @@ async def anonymous_post_alias(system: System) -> tuple[str, str]:
     return user_id, body["data"]["createPost"]["author"]["aliasId"]
 
 
-async def audited(system: System, token: str, trace_id: str) -> list[dict[str, Any]]:
-    """The ledger's events of one trace, once there are any (bounded polling: ingestion is
-    asynchronous, through the outbox, the bus and the ledger's consumer)."""
+async def audited(
+    system: System, token: str, trace_id: str, count: int = 1
+) -> list[dict[str, Any]]:
+    """The ledger's events of one trace, once there are `count` (bounded polling: ingestion
+    is asynchronous, through the outboxes, the bus and the ledger's consumer)."""
     deadline = time.monotonic() + 30
     while True:
         body = await system.graphql(AUDIT_EVENTS, {"f": {"traceId": trace_id}}, token=token)
         nodes: list[dict[str, Any]] = body["data"]["auditEvents"]["nodes"]
-        if nodes:
+        if len(nodes) >= count:
             return nodes
         assert time.monotonic() < deadline, "the reveal never reached the audit ledger"
         await asyncio.sleep(0.1)
@@ -85,7 +87,17 @@ async def test_a_reveal_is_in_the_ledger_for_auditors(evented: System) -> None:
         extra_headers={"traceparent": f"00-{trace_id}-{uuid.uuid4().hex[:16]}-01"},
     )
 
-    (event,) = await audited(evented, auditor, trace_id)
+    # Two accesses, one trace: anonymity resolved the alias, identity served the profile.
+    events = await audited(evented, auditor, trace_id, count=2)
+    assert sorted(e["producer"] for e in events) == ["anonymity", "identity"]
+    (event,) = [e for e in events if e["producer"] == "anonymity"]
+    (read,) = [e for e in events if e["producer"] == "identity"]
+    assert (read["action"], read["subjectId"], read["actorId"]) == (
+        "READ_PROFILE",
+        author_id,
+        moderator_id,
+    )
+    assert read["purpose"] == f"reveal {event['id']}"
 
     assert event["actorId"] == moderator_id
     assert event["actorRole"] == "MODERATOR"
