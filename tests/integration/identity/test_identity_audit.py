@@ -180,8 +180,10 @@ async def test_an_admin_batch_read_emits_one_event_per_other_subject(
     assert_chain_verifies(identity, events)
 
 
-async def test_a_read_under_a_reveal_grant_adds_no_event(identity: IdentityClient) -> None:
-    """The granted read is audited once, as anonymity's REVEAL_ALIAS record the grant names."""
+async def test_a_read_under_a_reveal_grant_is_recorded_with_the_reveal(
+    identity: IdentityClient,
+) -> None:
+    """The read is identity's own access, recorded with the reveal record the grant names."""
     moderator_id, moderator = await identity.staff(Role.MODERATOR)
     member, _ = await identity.member()
     grant = mint_reveal_grant(
@@ -193,7 +195,11 @@ async def test_a_read_under_a_reveal_grant_adds_no_event(identity: IdentityClien
         metadata=(*moderator, (REVEAL_GRANT_KEY, grant)),
     )
     assert reply.physician.user_id == member.user_id
-    assert await audit_events(identity) == []
+    (event,) = await audit_events(identity)
+    assert (event.actor_id, event.actor_role) == (moderator_id, apb.ACTOR_ROLE_MODERATOR)
+    assert (event.subject_id, event.action) == (member.user_id, apb.ACTION_READ_PROFILE)
+    assert event.purpose == "reveal rec_0123abcd"
+    assert event.decision == apb.DECISION_GRANTED
 
 
 async def test_a_member_holding_a_reveal_grant_is_refused_and_recorded(
