@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from consilium.anonymity.v1 import anonymity_pb2, anonymity_pb2_grpc
 from plumbing import db
+from plumbing.auditkeys import AuditSigningKey, component_signing_key
 from plumbing.auth.service import ServiceCredentials
 from plumbing.component import load_settings, migrate_database, serve_until_signalled, start_process
 from plumbing.events.bus import EventBus
@@ -29,13 +30,6 @@ from services.anonymity.adapters.servicer import AnonymityServicer
 from services.anonymity.adapters.store import SqlAccessRecordWriter, SqlAnonymityStore
 from services.anonymity.adapters.tables import event_tables
 from services.anonymity.attributes import StoredPersonaAttributes
-from services.anonymity.audit_keys import (
-    DEV_TRUSTED_KEYS_PATH,
-    TRUSTED_KEYS_DIR_ENV,
-    AuditSigningKey,
-    load_audit_signing_key,
-    publish_public_key,
-)
 from services.anonymity.domain.crypto import MasterKeys
 from services.anonymity.keys import load_master_keys
 from services.anonymity.moderation import ModerationService
@@ -77,26 +71,14 @@ class Anonymity:
 
 def audit_signing_key(settings: AnonymitySettings) -> AuditSigningKey:
     """The chain's signing key; in dev its public half is published for the local ledger."""
-    dev = settings.environment == "dev"
-    key, source = load_audit_signing_key(
+    secret = settings.audit_signing_key
+    return component_signing_key(
+        "anonymity",
         settings.data_dir,
-        allow_dev_key=dev,
-        env_pem=(
-            settings.audit_signing_key.get_secret_value() if settings.audit_signing_key else None
-        ),
+        dev=settings.environment == "dev",
+        env_pem=secret.get_secret_value() if secret else None,
         file=settings.audit_signing_key_file,
     )
-    if dev:
-        publish_public_key(key, settings.data_dir / DEV_TRUSTED_KEYS_PATH)
-        log.info("anonymity audit signing key: %s, key id %s (published)", source.value, key.key_id)
-    else:
-        log.info(
-            "anonymity audit signing key: %s, key id %s; the ledger must trust its public key (%s)",
-            source.value,
-            key.key_id,
-            TRUSTED_KEYS_DIR_ENV,
-        )
-    return key
 
 
 def master_keys(settings: AnonymitySettings) -> MasterKeys:

@@ -31,7 +31,7 @@ class AnonymitySettings(ComponentSettings):
     #: A file holding the same JSON, e.g. a mounted Kubernetes secret.
     master_keys_file: Path | None = None
     #: The Ed25519 key signing the audit chain, as PKCS#8 PEM (see
-    #: services.anonymity.audit_keys); wins over the file.
+    #: plumbing.auditkeys); wins over the file.
     audit_signing_key: SecretStr | None = None
     #: A file holding that PEM, e.g. a mounted Kubernetes secret.
     audit_signing_key_file: Path | None = None

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from consilium.identity.v1 import identity_pb2, identity_pb2_grpc
 from plumbing import db
+from plumbing.auditkeys import AuditSigningKey, component_signing_key
 from plumbing.auth.claims import Role
 from plumbing.auth.service import ServiceCredentials
 from plumbing.component import load_settings, migrate_database, serve_until_signalled, start_process
@@ -25,13 +26,6 @@ from services.identity.adapters.audit import AuditChain
 from services.identity.adapters.servicer import IdentityServicer
 from services.identity.adapters.store import SqlIdentityStore
 from services.identity.adapters.tables import event_tables
-from services.identity.audit_keys import (
-    DEV_TRUSTED_KEYS_PATH,
-    TRUSTED_KEYS_DIR_ENV,
-    AuditSigningKey,
-    load_audit_signing_key,
-    publish_public_key,
-)
 from services.identity.domain.passwords import HashParameters, Passwords
 from services.identity.domain.validation import normalize_email
 from services.identity.seed import seed_demo_physicians
@@ -75,26 +69,14 @@ def _passwords(settings: IdentitySettings) -> Passwords:
 
 def audit_signing_key(settings: IdentitySettings) -> AuditSigningKey:
     """The chain's signing key; in dev its public half is published for the local ledger."""
-    dev = settings.environment == "dev"
-    key, source = load_audit_signing_key(
+    secret = settings.audit_signing_key
+    return component_signing_key(
+        "identity",
         settings.data_dir,
-        allow_dev_key=dev,
-        env_pem=(
-            settings.audit_signing_key.get_secret_value() if settings.audit_signing_key else None
-        ),
+        dev=settings.environment == "dev",
+        env_pem=secret.get_secret_value() if secret else None,
         file=settings.audit_signing_key_file,
     )
-    if dev:
-        publish_public_key(key, settings.data_dir / DEV_TRUSTED_KEYS_PATH)
-        log.info("identity audit signing key: %s, key id %s (published)", source.value, key.key_id)
-    else:
-        log.info(
-            "identity audit signing key: %s, key id %s; the ledger must trust its public key (%s)",
-            source.value,
-            key.key_id,
-            TRUSTED_KEYS_DIR_ENV,
-        )
-    return key
 
 
 def _bus(settings: IdentitySettings) -> EventBus:

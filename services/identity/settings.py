@@ -21,7 +21,7 @@ class IdentitySettings(ComponentSettings):
     argon2_memory_kib: int = Field(default=64 * 1024, ge=8)
     argon2_parallelism: int = Field(default=4, ge=1)
     #: The Ed25519 key signing identity's audit chain, as PKCS#8 PEM (see
-    #: services.identity.audit_keys); wins over the file.
+    #: plumbing.auditkeys); wins over the file.
     audit_signing_key: SecretStr | None = None
     #: A file holding that PEM, e.g. a mounted Kubernetes secret.
     audit_signing_key_file: Path | None = None

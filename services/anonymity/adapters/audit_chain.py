@@ -14,9 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from consilium.audit.v1 import audit_pb2 as apb
 from plumbing.auditchain import link
+from plumbing.auditkeys import AuditSigningKey
 from services.anonymity.adapters.event_converters import PRODUCER
 from services.anonymity.adapters.tables import audit_chain
-from services.anonymity.audit_keys import AuditSigningKey
 
 
 class AuditChainError(Exception):

@@ -23,12 +23,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from consilium.audit.v1 import audit_pb2 as apb
 from consilium.events.v1 import audit_events_pb2 as auev
 from plumbing.auditchain import link
+from plumbing.auditkeys import AuditSigningKey
 from plumbing.events.envelope import Event, new_event
 from plumbing.events.topics import AUDIT_IDENTITY_ACCESS
 from services.identity.adapters.converters import timestamp
 from services.identity.adapters.events import SOURCE
 from services.identity.adapters.tables import audit_chain
-from services.identity.audit_keys import AuditSigningKey
 from services.identity.domain.access import (
     AccessAction,
     AccessDecision,

@@ -1,25 +1,26 @@
-"""Loads the Ed25519 key that signs anonymity's audit chain, and publishes its public half.
+"""A producer's Ed25519 key for its audit chain: loaded (or made, in dev) and published.
 
 Where the private key comes from, first match wins:
 
-1. `CONSILIUM_ANONYMITY_AUDIT_SIGNING_KEY`: the PKCS#8 PEM itself (e.g. from a secret);
-2. `CONSILIUM_ANONYMITY_AUDIT_SIGNING_KEY_FILE`: a file holding that PEM (a mounted secret);
-3. dev only: `<data_dir>/anonymity/keys/audit-signing-key.pem`, generated once (0600).
+1. `CONSILIUM_<COMPONENT>_AUDIT_SIGNING_KEY`: the PKCS#8 PEM itself (e.g. from a secret);
+2. `CONSILIUM_<COMPONENT>_AUDIT_SIGNING_KEY_FILE`: a file holding that PEM (a mounted secret);
+3. dev only: `<data_dir>/<component>/keys/audit-signing-key.pem`, generated once (0600).
 
 Production (`CONSILIUM_ENV=production`) refuses to generate: a key nobody published would
 make every event the ledger receives fail as UNKNOWN_KEY.
 
 The key id is the RFC 7638 thumbprint of the public key (`plumbing.auth.jwk.key_id`), so
 it is stable for a key and needs no registry. The audit ledger trusts every PEM public key
-in its trusted-keys directory: in dev anonymity writes `<key_id>.pem` into
+in its trusted-keys directory: in dev a producer writes `<key_id>.pem` into
 `<data_dir>/audit/trusted-keys/` itself; in production the operator mounts the public keys
-(a Secret or ConfigMap) where `CONSILIUM_AUDIT_TRUSTED_KEYS_DIR` points, and anonymity
-writes nothing there. On rotation keep the old public key in that directory for as long as
-events signed with it must verify.
+(a Secret or ConfigMap) where `CONSILIUM_AUDIT_TRUSTED_KEYS_DIR` points, and producers write
+nothing there. On rotation keep the old public key there while its events must verify.
 """
 
 from __future__ import annotations
 
+import enum
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,16 +29,32 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from plumbing.auth.jwk import key_id
-from services.anonymity.keys import KeySource
 
-SIGNING_KEY_ENV = "CONSILIUM_ANONYMITY_AUDIT_SIGNING_KEY"
-SIGNING_KEY_FILE_ENV = "CONSILIUM_ANONYMITY_AUDIT_SIGNING_KEY_FILE"
+log = logging.getLogger("consilium.audit.keys")
 #: The audit service's directory of trusted public keys in production (not written here).
 TRUSTED_KEYS_DIR_ENV = "CONSILIUM_AUDIT_TRUSTED_KEYS_DIR"
-#: Where the dev signing key lives, relative to the data dir.
-DEV_SIGNING_KEY_PATH = Path("anonymity", "keys", "audit-signing-key.pem")
 #: Where the dev audit service looks for trusted public keys, relative to the data dir.
 DEV_TRUSTED_KEYS_PATH = Path("audit", "trusted-keys")
+
+
+class KeyOrigin(enum.Enum):
+    """Where the signing key came from; worth a line in the startup log."""
+
+    ENV = "env"
+    FILE = "file"
+    DEV_KEY_LOADED = "dev-key-loaded"
+    DEV_KEY_GENERATED = "dev-key-generated"
+
+
+def signing_key_env(component: str) -> tuple[str, str]:
+    """The variables holding a producer's key: `CONSILIUM_<C>_AUDIT_SIGNING_KEY` (PEM), `_FILE`."""
+    name = f"CONSILIUM_{component.upper()}_AUDIT_SIGNING_KEY"
+    return name, f"{name}_FILE"
+
+
+def dev_signing_key_path(component: str) -> Path:
+    """Where a producer's dev key lives, relative to the data dir."""
+    return Path(component, "keys", "audit-signing-key.pem")
 
 
 class AuditKeyError(Exception):
@@ -46,7 +63,7 @@ class AuditKeyError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class AuditSigningKey:
-    """The private key that signs anonymity's audit events, and the id events carry."""
+    """The private key that signs a producer's audit events, and the id events carry."""
 
     private_key: Ed25519PrivateKey
     key_id: str
@@ -85,35 +102,37 @@ def private_pem(key: AuditSigningKey) -> bytes:
 
 
 def load_audit_signing_key(
+    component: str,
     data_dir: Path,
     *,
     allow_dev_key: bool,
     env_pem: str | None = None,
     file: Path | None = None,
-) -> tuple[AuditSigningKey, KeySource]:
-    """From `env_pem`, else `file`, else (dev only) `<data_dir>/anonymity/keys/`."""
-    env_pem = env_pem if env_pem is not None else os.environ.get(SIGNING_KEY_ENV)
+) -> tuple[AuditSigningKey, KeyOrigin]:
+    """From `env_pem`, else `file`, else (dev only) `<data_dir>/<component>/keys/`."""
+    key_env, file_env = signing_key_env(component)
+    env_pem = env_pem if env_pem is not None else os.environ.get(key_env)
     if env_pem:
-        return parse_signing_key(env_pem.encode(), origin=SIGNING_KEY_ENV), KeySource.ENV
-    if file is None and os.environ.get(SIGNING_KEY_FILE_ENV):
-        file = Path(os.environ[SIGNING_KEY_FILE_ENV])
+        return parse_signing_key(env_pem.encode(), origin=key_env), KeyOrigin.ENV
+    if file is None and os.environ.get(file_env):
+        file = Path(os.environ[file_env])
     if file is not None:
         try:
             pem = file.read_bytes()
         except OSError as exc:
-            raise AuditKeyError(f"{SIGNING_KEY_FILE_ENV}: cannot read {file}") from exc
-        return parse_signing_key(pem, origin=str(file)), KeySource.FILE
+            raise AuditKeyError(f"{file_env}: cannot read {file}") from exc
+        return parse_signing_key(pem, origin=str(file)), KeyOrigin.FILE
     if not allow_dev_key:
         raise AuditKeyError(
-            f"no audit signing key: set {SIGNING_KEY_ENV} or {SIGNING_KEY_FILE_ENV} "
+            f"no audit signing key: set {key_env} or {file_env} "
             "(an Ed25519 PKCS#8 PEM; a dev key is never generated in production)"
         )
-    return _dev_key(data_dir / DEV_SIGNING_KEY_PATH)
+    return _dev_key(data_dir / dev_signing_key_path(component))
 
 
-def _dev_key(path: Path) -> tuple[AuditSigningKey, KeySource]:
+def _dev_key(path: Path) -> tuple[AuditSigningKey, KeyOrigin]:
     if path.exists():
-        return parse_signing_key(path.read_bytes(), origin=str(path)), KeySource.DEV_KEYS_LOADED
+        return parse_signing_key(path.read_bytes(), origin=str(path)), KeyOrigin.DEV_KEY_LOADED
     key = AuditSigningKey.of(Ed25519PrivateKey.generate())
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     # Written whole to a private temporary file, then linked into place: of two processes
@@ -125,10 +144,10 @@ def _dev_key(path: Path) -> tuple[AuditSigningKey, KeySource]:
     try:
         os.link(temporary, path)
     except FileExistsError:
-        return parse_signing_key(path.read_bytes(), origin=str(path)), KeySource.DEV_KEYS_LOADED
+        return parse_signing_key(path.read_bytes(), origin=str(path)), KeyOrigin.DEV_KEY_LOADED
     finally:
         temporary.unlink(missing_ok=True)
-    return key, KeySource.DEV_KEYS_GENERATED
+    return key, KeyOrigin.DEV_KEY_GENERATED
 
 
 def publish_public_key(key: AuditSigningKey, directory: Path) -> Path:
@@ -144,3 +163,32 @@ def publish_public_key(key: AuditSigningKey, directory: Path) -> Path:
     os.chmod(temporary, 0o644)
     os.replace(temporary, path)
     return path
+
+
+def component_signing_key(
+    component: str,
+    data_dir: Path,
+    *,
+    dev: bool,
+    env_pem: str | None = None,
+    file: Path | None = None,
+) -> AuditSigningKey:
+    """A producer's chain key at start-up; in dev its public half is published for the local
+    ledger, in production the operator must mount it where the ledger looks."""
+    key, origin = load_audit_signing_key(
+        component, data_dir, allow_dev_key=dev, env_pem=env_pem, file=file
+    )
+    if dev:
+        publish_public_key(key, data_dir / DEV_TRUSTED_KEYS_PATH)
+        log.info(
+            "%s audit signing key: %s, key id %s (published)", component, origin.value, key.key_id
+        )
+    else:
+        log.info(
+            "%s audit signing key: %s, key id %s; the ledger must trust its public key (%s)",
+            component,
+            origin.value,
+            key.key_id,
+            TRUSTED_KEYS_DIR_ENV,
+        )
+    return key
