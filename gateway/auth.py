@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import time
 from dataclasses import dataclass, field
 
 from gateway.clients.identity import IdentityClient
-from plumbing.auth import AccessClaims, Role, TokenVerifier, VerificationStatus
+from plumbing.auth import AccessClaims, Role, VerificationStatus
+from plumbing.auth.remote import RemoteTokenVerifier
 from plumbing.errors import DomainError, PermissionDenied, Unauthenticated
 from plumbing.grpc.caller import bearer_metadata
 
@@ -68,18 +67,7 @@ class Authenticator:
     """Verifies tokens offline; the key set comes from identity and follows key rotation."""
 
     def __init__(self, identity: IdentityClient) -> None:
-        self._identity = identity
-        self._verifier: TokenVerifier | None = None
-        self._fetched_at = 0.0
-        self._lock = asyncio.Lock()
-
-    async def _refresh(self, *, force: bool) -> TokenVerifier:
-        async with self._lock:
-            stale = time.monotonic() - self._fetched_at > _REFRESH_INTERVAL
-            if self._verifier is None or (force and stale):
-                self._verifier = TokenVerifier.from_jwks(await self._identity.public_keys())
-                self._fetched_at = time.monotonic()
-            return self._verifier
+        self._verifier = RemoteTokenVerifier(identity.public_keys)
 
     async def authenticate(self, authorization: str | None) -> Authentication:
         if not authorization:
@@ -90,13 +78,8 @@ class Authenticator:
             return Authentication(error=error)
         token = token.strip()
         try:
-            verifier = await self._refresh(force=False)
-            try:
-                claims = verifier.verify(token)
-            except Unauthenticated as exc:
-                if "unknown key id" not in exc.message:
-                    raise
-                claims = (await self._refresh(force=True)).verify(token)
+            claims = await self._verifier.claims(token)
         except DomainError as exc:
             return Authentication(error=exc)
+        assert claims is not None  # a non-empty token gives claims or raises
         return Authentication(viewer=Viewer(claims, token))

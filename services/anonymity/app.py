@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from consilium.anonymity.v1 import anonymity_pb2, anonymity_pb2_grpc
 from plumbing import db
 from plumbing.auditkeys import AuditSigningKey, component_signing_key
+from plumbing.auth.remote import RemoteTokenVerifier
 from plumbing.auth.service import ServiceCredentials
 from plumbing.component import load_settings, migrate_database, serve_until_signalled, start_process
 from plumbing.events.bus import EventBus
@@ -23,7 +24,6 @@ from plumbing.events.topics import IDENTITY_PHYSICIANS
 from plumbing.grpc.server import GrpcServer, ServiceBinding
 from services.anonymity.adapters.audit_chain import AuditChain
 from services.anonymity.adapters.cache import CachedPersonaAttributes
-from services.anonymity.adapters.callers import CallerAuthenticator
 from services.anonymity.adapters.identity_client import IdentityClient
 from services.anonymity.adapters.identity_events import GROUP, IdentityEventHandler
 from services.anonymity.adapters.servicer import AnonymityServicer
@@ -144,7 +144,7 @@ async def build(
         handler = IdentityEventHandler(PhysicianFeed(vault, clock=_utc_now), notify=notify)
         events.consume(group=GROUP, topics=[IDENTITY_PHYSICIANS], handler=handler)
         servicer = AnonymityServicer(
-            service, moderation, CallerAuthenticator(identity.jwks), credentials
+            service, moderation, RemoteTokenVerifier(identity.jwks), credentials
         )
         server = GrpcServer(
             component="anonymity",

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from consilium.audit.v1 import audit_pb2, audit_pb2_grpc
 from plumbing import db
+from plumbing.auth.remote import RemoteTokenVerifier
 from plumbing.component import load_settings, migrate_database, serve_until_signalled, start_process
 from plumbing.events.bus import EventBus
 from plumbing.events.factory import create_bus
@@ -18,7 +19,7 @@ from plumbing.events.runtime import EventRuntime
 from plumbing.events.topics import AUDIT_IDENTITY_ACCESS
 from plumbing.grpc.server import GrpcServer, ServiceBinding
 from services.audit.adapters.access_events import GROUP, AccessEventHandler
-from services.audit.adapters.identity_keys import IdentityKeysClient, TokenChecker
+from services.audit.adapters.identity_keys import IdentityKeysClient
 from services.audit.adapters.servicer import AuditServicer
 from services.audit.adapters.store import SqlLedger
 from services.audit.adapters.tables import event_tables
@@ -69,7 +70,7 @@ async def build(settings: AuditSettings, *, bus: EventBus | None = None) -> Asyn
         events.consume(group=GROUP, topics=[AUDIT_IDENTITY_ACCESS], handler=handler)
         ledger = SqlLedger(engine)
         service = AuditService(ledger, TrustedKeyDirectory(settings.resolved_trusted_keys_dir))
-        servicer = AuditServicer(service, TokenChecker(identity))
+        servicer = AuditServicer(service, RemoteTokenVerifier(identity.jwks))
         server = GrpcServer(
             component="audit",
             bindings=[

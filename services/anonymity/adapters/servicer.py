@@ -7,10 +7,10 @@ from typing import Any
 from consilium.anonymity.v1 import anonymity_pb2 as pb
 from consilium.anonymity.v1 import anonymity_pb2_grpc
 from plumbing.auth import AccessClaims
+from plumbing.auth.remote import RemoteTokenVerifier
 from plumbing.auth.service import RevealGrant, ServiceCredentials, mint_reveal_grant
 from plumbing.errors import Unauthenticated
 from plumbing.grpc.caller import caller_token
-from services.anonymity.adapters.callers import CallerAuthenticator
 from services.anonymity.adapters.converters import (
     action_from_proto,
     alias_to_proto,
@@ -31,7 +31,7 @@ class AnonymityServicer(anonymity_pb2_grpc.AnonymityServiceServicer):
         self,
         service: AnonymityService,
         moderation: ModerationService,
-        authenticator: CallerAuthenticator,
+        authenticator: RemoteTokenVerifier,
         credentials: ServiceCredentials,
     ) -> None:
         self._service = service

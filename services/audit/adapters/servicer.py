@@ -7,9 +7,9 @@ from typing import Any
 from consilium.audit.v1 import audit_pb2 as pb
 from consilium.audit.v1 import audit_pb2_grpc
 from plumbing.auth import AccessClaims
+from plumbing.auth.remote import RemoteTokenVerifier
 from plumbing.grpc.caller import caller_token
 from services.audit.adapters.converters import filter_from_proto, report_to_proto
-from services.audit.adapters.identity_keys import TokenChecker
 from services.audit.domain.query import require_auditor
 from services.audit.service import AuditService
 
@@ -19,7 +19,7 @@ Context = Any  # grpc.aio.ServicerContext; unused beyond the signature
 class AuditServicer(audit_pb2_grpc.AuditServiceServicer):
     """Adapts gRPC calls to `AuditService`; the caller comes from the bearer token."""
 
-    def __init__(self, service: AuditService, tokens: TokenChecker) -> None:
+    def __init__(self, service: AuditService, tokens: RemoteTokenVerifier) -> None:
         self._service = service
         self._tokens = tokens
 

@@ -1,4 +1,4 @@
-"""Checks callers' access tokens offline with identity's public keys (JWKS over gRPC).
+"""Checks callers' access tokens offline with identity's public keys, fetched as a JWKS.
 
 The keys are fetched on first use and again when a token names a key id we do not know
 (identity rotated its signing key), at most once per `refresh_interval` seconds so a
@@ -14,13 +14,18 @@ from typing import Any
 
 import jwt
 
-from plumbing.auth import AccessClaims, TokenVerifier
+from plumbing.auth.claims import AccessClaims
+from plumbing.auth.verifier import TokenVerifier
 
 JwksFetcher = Callable[[], Awaitable[dict[str, Any]]]
 
 
-class CallerAuthenticator:
-    """Turns a bearer token into verified claims (None when there is no token)."""
+class RemoteTokenVerifier:
+    """Turns a bearer token into verified claims (None when there is no token).
+
+    `fetch_jwks` gets identity's key set (its GetPublicKeys RPC, through each component's own
+    client): every component that checks end-user tokens does it this one way.
+    """
 
     def __init__(
         self,

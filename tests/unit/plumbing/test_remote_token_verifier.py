@@ -8,8 +8,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from plumbing.auth import Role, VerificationStatus
+from plumbing.auth.remote import RemoteTokenVerifier
 from plumbing.errors import Unauthenticated
-from services.anonymity.adapters.callers import CallerAuthenticator
 from services.identity.tokens import KeyRing, TokenIssuer
 
 USER = "usr_abcdefghijklmnopqrstuvwxyz"
@@ -41,14 +41,14 @@ class Clock:
 
 async def test_no_token_is_no_caller_and_no_fetch() -> None:
     identity = Identity()
-    auth = CallerAuthenticator(identity.jwks)
+    auth = RemoteTokenVerifier(identity.jwks)
     assert await auth.claims(None) is None
     assert identity.fetches == 0
 
 
 async def test_keys_are_fetched_once_then_reused() -> None:
     identity = Identity()
-    auth = CallerAuthenticator(identity.jwks)
+    auth = RemoteTokenVerifier(identity.jwks)
     for _ in range(3):
         claims = await auth.claims(identity.token())
         assert claims is not None and claims.user_id == USER
@@ -57,7 +57,7 @@ async def test_keys_are_fetched_once_then_reused() -> None:
 
 async def test_rotated_signing_key_triggers_a_refresh_at_most_once_per_interval() -> None:
     identity, clock = Identity(), Clock()
-    auth = CallerAuthenticator(identity.jwks, refresh_interval=30, clock=clock)
+    auth = RemoteTokenVerifier(identity.jwks, refresh_interval=30, clock=clock)
     await auth.claims(identity.token())
     old_ring = identity.ring
     identity.ring = KeyRing(Ed25519PrivateKey.generate())
@@ -72,7 +72,7 @@ async def test_rotated_signing_key_triggers_a_refresh_at_most_once_per_interval(
 
 async def test_forged_token_is_refused() -> None:
     identity = Identity()
-    auth = CallerAuthenticator(identity.jwks)
+    auth = RemoteTokenVerifier(identity.jwks)
     head, payload, signature = identity.token().split(".")
     with pytest.raises(Unauthenticated):
         await auth.claims(f"{head}.{payload}.{signature[::-1]}")
