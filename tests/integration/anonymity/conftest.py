@@ -10,11 +10,10 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from anonymity_harness import FAST_ARGON2, Stack, anonymity_settings, running_anonymity
+from anonymity_harness import Stack, anonymity_settings, running_anonymity
+from support.identity_server import running_identity
 
 from services.identity.app import Identity
-from services.identity.app import build as build_identity
-from services.identity.settings import IdentitySettings
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -32,18 +31,8 @@ def data_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 async def identity_server(data_dir: Path, tmp_path: Path) -> AsyncIterator[Identity]:
-    settings = IdentitySettings(
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'identity.db'}",
-        data_dir=data_dir,
-        port=0,
-        **FAST_ARGON2,  # type: ignore[arg-type]
-    )
-    async with build_identity(settings) as instance:
-        await instance.server.start()
-        try:
-            yield instance
-        finally:
-            await instance.server.stop()
+    async with running_identity(data_dir, tmp_path / "identity.db") as instance:
+        yield instance
 
 
 @pytest.fixture

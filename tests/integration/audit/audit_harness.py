@@ -36,7 +36,6 @@ from services.identity.domain.passwords import HashParameters, Passwords
 from services.identity.domain.physician import Physician, new_user_id
 from services.identity.domain.validation import npi_check_digit
 
-FAST_ARGON2 = {"argon2_time_cost": 1, "argon2_memory_kib": 64, "argon2_parallelism": 1}
 PASSWORD = "correct horse battery staple 42"
 Metadata = tuple[tuple[str, str], ...]
 #: A fixed start, so time-range filters have known answers.

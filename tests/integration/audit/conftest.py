@@ -11,14 +11,13 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from audit_harness import FAST_ARGON2, Ledger, audit_settings, running_ledger
+from audit_harness import Ledger, audit_settings, running_ledger
+from support.identity_server import running_identity
 
 from plumbing.events.embedded import EmbeddedBus
 from plumbing.events.factory import embedded_path
 from plumbing.events.kafka import KafkaBus
 from services.identity.app import Identity
-from services.identity.app import build as build_identity
-from services.identity.settings import IdentitySettings
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -36,18 +35,8 @@ def data_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 async def identity_server(data_dir: Path, tmp_path: Path) -> AsyncIterator[Identity]:
-    settings = IdentitySettings(
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'identity.db'}",
-        data_dir=data_dir,
-        port=0,
-        **FAST_ARGON2,  # type: ignore[arg-type]
-    )
-    async with build_identity(settings) as instance:
-        await instance.server.start()
-        try:
-            yield instance
-        finally:
-            await instance.server.stop()
+    async with running_identity(data_dir, tmp_path / "identity.db") as instance:
+        yield instance
 
 
 @pytest.fixture

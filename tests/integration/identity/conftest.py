@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 from identity_events_harness import PhysicianTopic
-from identity_harness import FAST_ARGON2, IdentityClient, running
+from identity_harness import IdentityClient, running
+from support.identity_server import FAST_ARGON2
 
 from plumbing.events.kafka import KafkaBus
 from plumbing.events.topics import IDENTITY_PHYSICIANS, topic_specs

@@ -20,8 +20,6 @@ from services.identity.domain.passwords import HashParameters, Passwords
 from services.identity.domain.physician import Physician, Role, VerificationStatus, new_user_id
 from services.identity.settings import IdentitySettings
 
-#: Cheap argon2 for tests: the cost parameters are not what these tests are about.
-FAST_ARGON2 = {"argon2_time_cost": 1, "argon2_memory_kib": 64, "argon2_parallelism": 1}
 PASSWORD = "correct horse battery staple 42"
 
 _npi_counter = iter(range(100_000, 999_999))
