@@ -143,7 +143,7 @@ def test_a_rewritten_history_has_no_consistency_proof(data: st.DataObject, n: in
 def test_appending_keeps_earlier_roots_and_proofs() -> None:
     leaves = _leaves(37)
     tree = MerkleTree()
-    roots = []
+    roots: list[bytes] = []
     for digest in leaves:
         assert tree.append(digest) == len(roots)
         roots.append(tree.root())
