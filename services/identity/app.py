@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from consilium.identity.v1 import identity_pb2, identity_pb2_grpc
 from plumbing import db
 from plumbing.auditkeys import AuditSigningKey, component_signing_key
+from plumbing.auditlink import load_tag_key
 from plumbing.auth.claims import Role
 from plumbing.auth.service import ServiceCredentials
 from plumbing.component import load_settings, migrate_database, serve_until_signalled, start_process
@@ -23,6 +24,7 @@ from plumbing.events.factory import create_bus
 from plumbing.events.runtime import EventRuntime
 from plumbing.grpc.server import GrpcServer, ServiceBinding
 from services.identity.adapters.audit import AuditChain
+from services.identity.adapters.audit_subjects import AuditSubjects
 from services.identity.adapters.servicer import IdentityServicer
 from services.identity.adapters.store import SqlIdentityStore
 from services.identity.adapters.tables import event_tables
@@ -100,7 +102,8 @@ async def build(
         keys = KeyRing.load(settings.data_dir, allow_dev_key=settings.environment == "dev")
         issuer = TokenIssuer(keys, ttl=timedelta(seconds=settings.token_ttl_seconds))
         events = EventRuntime(bus if bus is not None else _bus(settings), engine, event_tables)
-        chain = AuditChain(audit_signing_key(settings))
+        tag_key = load_tag_key(settings.data_dir, allow_dev=settings.environment == "dev")
+        chain = AuditChain(audit_signing_key(settings), AuditSubjects(tag_key))
         store = SqlIdentityStore(engine, chain=chain, on_emitted=events.relay.notify)
         service = IdentityService(store, _passwords(settings), issuer)
         credentials = ServiceCredentials.load(

@@ -21,6 +21,7 @@ from services.identity.adapters.audit import (
     audit_envelope,
     current_trace_ids,
 )
+from services.identity.adapters.audit_subjects import AuditSubjects
 from services.identity.adapters.events import to_envelope
 from services.identity.adapters.tables import event_tables, physicians
 from services.identity.domain.access import IdentityAccess
@@ -133,6 +134,8 @@ class SqlPhysicianRepository:
         if physician.erased:
             values["password_hash"] = None
             values["erased_at"] = values["updated_at"]
+            # In the erasing transaction: the person's audit links die with their data.
+            await AuditSubjects.shred(self._session, physician.user_id)
         await self._session.execute(
             update(physicians).where(physicians.c.user_id == physician.user_id).values(**values)
         )
@@ -190,6 +193,13 @@ class SqlIdentityStore:
         self._sessions: async_sessionmaker[AsyncSession] = session_factory(engine)
         self._chain = chain
         self._on_emitted = on_emitted
+
+    @property
+    def audit_subjects(self) -> AuditSubjects:
+        """How audit events name people (tags, sealed links); needs the audit chain."""
+        if self._chain is None:
+            raise AuditChainError("this store was built without an audit chain")
+        return self._chain.subjects
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[SqlPhysicianRepository]:
