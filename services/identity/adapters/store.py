@@ -23,7 +23,7 @@ from services.identity.adapters.audit import (
 )
 from services.identity.adapters.audit_subjects import AuditSubjects
 from services.identity.adapters.events import to_envelope
-from services.identity.adapters.tables import event_tables, physicians
+from services.identity.adapters.tables import audit_subject_keys, event_tables, physicians
 from services.identity.domain.access import IdentityAccess
 from services.identity.domain.events import PhysicianEvent
 from services.identity.domain.physician import Physician, Role, VerificationStatus
@@ -162,6 +162,14 @@ class SqlPhysicianRepository:
     async def emit(self, events: Sequence[PhysicianEvent]) -> None:
         await add_to_outbox(self._session, event_tables.outbox, [to_envelope(e) for e in events])
         self.emitted = self.emitted or bool(events)
+
+    async def erasure_candidates(self) -> list[str]:
+        unerased = select(physicians.c.user_id).where(physicians.c.erased_at.is_(None))
+        keyed = select(audit_subject_keys.c.user_id)
+        return list((await self._session.scalars(unerased.union(keyed))).all())
+
+    async def shred_audit_key(self, user_id: str) -> None:
+        await AuditSubjects.shred(self._session, user_id)
 
     async def record_accesses(self, accesses: Sequence[IdentityAccess]) -> None:
         if not accesses:

@@ -15,6 +15,7 @@ import sqlite3
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterable
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +51,7 @@ def sqlite_path(url: str) -> Path:
 def table_rows(path: Path) -> list[bytes]:
     """Every row of every table of a SQLite database, each as the bytes of its values."""
     rows: list[bytes] = []
-    with sqlite3.connect(path) as conn:
+    with closing(sqlite3.connect(path)) as conn:
         tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
         for table in tables:
             for row in conn.execute(f'SELECT * FROM "{table}"'):
@@ -67,14 +68,14 @@ def _bytes(value: Any) -> bytes:
 
 
 def ledger_events(path: Path) -> list[apb.AuditEvent]:
-    with sqlite3.connect(path) as conn:
+    with closing(sqlite3.connect(path)) as conn:
         return [
             apb.AuditEvent.FromString(r[0]) for r in conn.execute("SELECT data FROM audit_events")
         ]
 
 
 def topic_events(bus: Path) -> list[apb.AuditEvent]:
-    with sqlite3.connect(bus) as conn:
+    with closing(sqlite3.connect(bus)) as conn:
         values = conn.execute(
             "SELECT value FROM records WHERE topic = ?", (AUDIT_IDENTITY_ACCESS,)
         ).fetchall()
@@ -146,7 +147,7 @@ async def test_an_erased_persons_reveal_no_longer_names_them(system: System) -> 
     identity_db = sqlite_path(system.database_urls["identity"])
 
     async def all_ingested() -> bool:
-        with sqlite3.connect(identity_db) as conn:
+        with closing(sqlite3.connect(identity_db)) as conn:
             queued = conn.execute(
                 "SELECT COUNT(*) FROM outbox WHERE topic = ? AND sent_at IS NOT NULL",
                 (AUDIT_IDENTITY_ACCESS,),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 import uuid
+from contextlib import closing
 from pathlib import Path
 
 from google.protobuf.wrappers_pb2 import StringValue
@@ -44,7 +45,7 @@ async def read_all(subscription: Subscription) -> list[Record]:
 
 
 def stored(path: Path) -> int:
-    with sqlite3.connect(path) as conn:
+    with closing(sqlite3.connect(path)) as conn:
         return int(conn.execute("SELECT COUNT(*) FROM records").fetchone()[0])
 
 
