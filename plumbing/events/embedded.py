@@ -281,6 +281,45 @@ class EmbeddedBus:
             await conn.execute("ROLLBACK")
             raise
 
+    async def rewrite_values(
+        self,
+        topics: Sequence[str],
+        transform: Callable[[tuple[tuple[str, bytes], ...], bytes | None], bytes | None],
+    ) -> int:
+        """Replaces record values in place where `transform(headers, value)` returns bytes.
+
+        For privacy migrations only (purging what older versions published): a log is
+        otherwise append-only. Offsets, keys and headers stay; returns how many changed.
+        """
+        async with self._lock:
+            conn = self._db()
+            await conn.execute("BEGIN IMMEDIATE")
+            try:
+                changed = 0
+                for topic in topics:
+                    cursor = await conn.execute(
+                        'SELECT partition, "offset", value, headers FROM records WHERE topic = ?',
+                        (topic,),
+                    )
+                    for partition, offset, value, raw_headers in await cursor.fetchall():
+                        headers = tuple(
+                            (name, base64.b64decode(data)) for name, data in json.loads(raw_headers)
+                        )
+                        new = transform(headers, value)
+                        if new is None or new == value:
+                            continue
+                        await conn.execute(
+                            "UPDATE records SET value = ? WHERE topic = ? AND partition = ? AND "
+                            '"offset" = ?',
+                            (new, topic, partition, offset),
+                        )
+                        changed += 1
+                await conn.execute("COMMIT")
+            except BaseException:
+                await conn.execute("ROLLBACK")
+                raise
+        return changed
+
     async def subscribe(
         self, *, group: str, topics: Sequence[str], from_beginning: bool = True
     ) -> Subscription:
