@@ -85,8 +85,10 @@ async def purge_embedded_bus(bus: EmbeddedBus) -> int:
     return await bus.rewrite_values(topics, _purged)
 
 
-async def delete_consumed(bootstrap: str, *, group: str = CONSUMER_GROUP) -> int:
-    """Deletes the records of `identity.physicians.v1` that `group` has committed past.
+async def delete_consumed(
+    bootstrap: str, *, topic: str = IDENTITY_PHYSICIANS, group: str = CONSUMER_GROUP
+) -> int:
+    """Deletes the records of `topic` that `group` has committed past.
 
     Kafka cannot rewrite a record; it can drop a partition's prefix (DeleteRecords). Only
     what the consumer has processed goes, so no event is lost to it. Returns the number of
@@ -99,7 +101,7 @@ async def delete_consumed(bootstrap: str, *, group: str = CONSUMER_GROUP) -> int
         cut = {
             TopicPartition(tp.topic, tp.partition): RecordsToDelete(before_offset=meta.offset)
             for tp, meta in committed.items()
-            if tp.topic == IDENTITY_PHYSICIANS and meta.offset > 0
+            if tp.topic == topic and meta.offset > 0
         }
         if cut:
             await admin.delete_records(cut)

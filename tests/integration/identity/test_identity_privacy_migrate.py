@@ -21,11 +21,14 @@ from typer.testing import CliRunner
 
 from cli.main import app
 from consilium.events.v1 import identity_events_pb2 as ev
+from plumbing.events.bus import TopicSpec
 from plumbing.events.embedded import EmbeddedBus
 from plumbing.events.envelope import new_event
 from plumbing.events.factory import embedded_path
+from plumbing.events.kafka import KafkaBus
 from plumbing.events.topics import IDENTITY_PHYSICIANS, topic_specs
 from services.identity.adapters.tables import event_tables
+from services.identity.privacy import delete_consumed
 from services.identity.settings import IdentitySettings
 
 
@@ -119,3 +122,39 @@ async def test_names_on_retained_events_are_purged(
     # Running it again finds nothing left to do.
     again = await asyncio.to_thread(CliRunner().invoke, app, ["privacy", "migrate"])
     assert again.exit_code == 0 and "0 events rewritten" in again.output
+
+
+@pytest.mark.kafka
+async def test_on_kafka_only_what_the_consumer_processed_is_deleted(kafka_bootstrap: str) -> None:
+    """DeleteRecords up to the group's committed offsets: processed names go, nothing else."""
+    topic = f"test.{uuid.uuid4().hex[:10]}.v1"
+    group = f"privacy-{uuid.uuid4().hex[:8]}"
+    bus = KafkaBus(kafka_bootstrap, client_id=f"privacy-{uuid.uuid4().hex[:8]}")
+    await bus.create_topics([TopicSpec(topic, partitions=1)])
+    await bus.start()
+    try:
+        sent = [
+            new_event(ev.PhysicianErased(user_id=f"usr_{i}"), topic=topic, key="k", source="/t")
+            for i in range(3)
+        ]
+        await bus.publish(sent[:2])
+        reader = await bus.subscribe(group=group, topics=[topic])
+        processed = []
+        deadline = asyncio.get_running_loop().time() + 30
+        while len(processed) < 2 and asyncio.get_running_loop().time() < deadline:
+            processed.extend(await reader.fetch(max_records=10, wait=0.5))
+        await reader.commit(processed)
+        await reader.close()
+        await bus.publish(sent[2:])  # not yet processed: it must stay
+
+        assert await delete_consumed(kafka_bootstrap, topic=topic, group=group) == 1
+
+        fresh = await bus.subscribe(group=f"fresh-{uuid.uuid4().hex[:8]}", topics=[topic])
+        left = []
+        deadline = asyncio.get_running_loop().time() + 30
+        while not left and asyncio.get_running_loop().time() < deadline:
+            left.extend(await fresh.fetch(max_records=10, wait=0.5))
+        await fresh.close()
+        assert [r.event.id for r in left if r.event] == [sent[2].id]
+    finally:
+        await bus.close()
