@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import closing
 from pathlib import Path
+from typing import Any
 
+import asyncpg
 import grpc
 import pytest
 from identity_harness import PASSWORD, IdentityClient, next_npi, running
-from support.identity_server import FAST_ARGON2
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from consilium.identity.v1 import identity_pb2 as pb
 from consilium.identity.v1 import identity_pb2_grpc
+from plumbing import db
 from plumbing.events.embedded import EmbeddedBus
 from plumbing.events.topics import topic_specs
-from services.identity.app import build
+from plumbing.grpc.caller import bearer_metadata
+from services.identity.app import Identity, build
 from services.identity.domain.physician import Role
 from services.identity.settings import IdentitySettings
 
@@ -70,67 +76,133 @@ async def test_no_retained_event_names_an_erased_person(
             assert secret.encode() not in record
 
 
-def backup(database: Path, to: Path) -> None:
-    """A consistent copy of a live SQLite database (what a nightly backup would hold)."""
-    with closing(sqlite3.connect(database)) as source, closing(sqlite3.connect(to)) as target:
-        source.backup(target)
+class Backups:
+    """Backs a database up and restores it: a file copy for SQLite, a template database
+    for PostgreSQL (each taken while identity is stopped, as a cold backup would be)."""
+
+    def __init__(self, url: str, admin_url: str | None, tmp_path: Path) -> None:
+        self.url = url
+        self._admin_url = admin_url
+        self._copy = tmp_path / "backup.db"
+
+    @property
+    def _sqlite(self) -> Path:
+        return Path(self.url.removeprefix("sqlite+aiosqlite:///"))
+
+    async def _admin(self, statement: str) -> None:
+        assert self._admin_url is not None
+        url = make_url(self._admin_url)
+        conn = await asyncpg.connect(
+            host=url.host,
+            port=url.port,
+            user=url.username,
+            password=url.password,
+            database=url.database,
+        )
+        try:
+            await conn.execute(statement)
+        finally:
+            await conn.close()
+
+    def _copy_file(self) -> None:
+        with (
+            closing(sqlite3.connect(self._sqlite)) as source,
+            closing(sqlite3.connect(self._copy)) as target,
+        ):
+            source.backup(target)
+
+    def _restore_file(self) -> None:
+        for suffix in ("-wal", "-shm"):
+            Path(f"{self._sqlite}{suffix}").unlink(missing_ok=True)
+        self._sqlite.write_bytes(self._copy.read_bytes())
+
+    async def backup(self) -> None:
+        if self._admin_url is None:
+            await asyncio.to_thread(self._copy_file)
+            return
+        name = make_url(self.url).database
+        await self._admin(f'CREATE DATABASE "{name}_bak" TEMPLATE "{name}"')
+
+    async def restore(self) -> None:
+        if self._admin_url is None:
+            await asyncio.to_thread(self._restore_file)
+            return
+        name = make_url(self.url).database
+        await self._admin(f'DROP DATABASE "{name}" WITH (FORCE)')
+        await self._admin(f'CREATE DATABASE "{name}" TEMPLATE "{name}_bak"')
+        await self._admin(f'DROP DATABASE "{name}_bak"')
 
 
-def restore(copy: Path, database: Path) -> None:
-    for suffix in ("-wal", "-shm"):
-        Path(f"{database}{suffix}").unlink(missing_ok=True)
-    database.write_bytes(copy.read_bytes())
+@pytest.fixture
+def backups(
+    identity_settings: IdentitySettings, request: pytest.FixtureRequest, tmp_path: Path
+) -> Backups:
+    url = identity_settings.resolved_database_url
+    admin = request.getfixturevalue("postgres_url") if url.startswith("postgresql") else None
+    return Backups(url, admin, tmp_path)
 
 
 async def test_a_restore_from_backup_erases_the_person_again_before_serving(
-    tmp_path: Path,
+    identity_settings: IdentitySettings, backups: Backups
 ) -> None:
-    database = tmp_path / "identity.db"
-    settings = IdentitySettings(
-        database_url=f"sqlite+aiosqlite:///{database}",
-        data_dir=tmp_path / "data",
-        port=0,
-        **FAST_ARGON2,  # type: ignore[arg-type]
-    )
+    settings = identity_settings
     canary = uuid.uuid4().hex[:10]
     name, email = f"Dr. Restored Canary {canary}", f"restore.{canary}@example.org"
     async with running(settings) as identity:
-        _, admin = await identity.staff(Role.ADMIN)
+        admin_id, _ = await identity.staff(Role.ADMIN)
+        admin = bearer_metadata(await identity.login(f"{admin_id[4:16]}@staff.example.org"))
         member = await identity.register(full_name=name, email=email)
         # Audited, so the backup also holds the person's audit sealing key.
         await identity.stub.GetPhysician(
             pb.GetPhysicianRequest(user_id=member.user_id), metadata=admin
         )
-        backup(database, tmp_path / "before-erasure.db")
+    await backups.backup()
+    async with running(settings) as identity:
+        admin = bearer_metadata(await identity.login(f"{admin_id[4:16]}@staff.example.org"))
         await identity.stub.ErasePhysician(
             pb.ErasePhysicianRequest(user_id=member.user_id), metadata=admin
         )
+    await backups.restore()
 
-    restore(tmp_path / "before-erasure.db", database)
-    with closing(sqlite3.connect(database)) as conn:  # the backup brought the person back
-        assert conn.execute(
-            "SELECT email FROM physicians WHERE user_id = ?", (member.user_id,)
-        ).fetchone() == (email,)
+    async def person(instance: Identity) -> tuple[Any, ...]:
+        async with instance.engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    text(
+                        "SELECT email, full_name, npi, erased_at FROM physicians WHERE user_id = :u"
+                    ),
+                    {"u": member.user_id},
+                )
+            ).one()
+            keys = await conn.scalar(
+                text("SELECT COUNT(*) FROM audit_subject_keys WHERE user_id = :u"),
+                {"u": member.user_id},
+            )
+            erased_events = await conn.scalar(
+                text("SELECT COUNT(*) FROM outbox WHERE event_key = :u AND event_type = :t"),
+                {"u": member.user_id, "t": "consilium.events.v1.PhysicianErased"},
+            )
+        return (*row, keys, erased_events)
+
+    engine = db.create_engine(backups.url)
+    try:  # the backup brought the person back, and their audit sealing key
+        async with engine.connect() as conn:
+            restored = await conn.scalar(
+                text("SELECT email FROM physicians WHERE user_id = :u"), {"u": member.user_id}
+            )
+            keys = await conn.scalar(text("SELECT COUNT(*) FROM audit_subject_keys"))
+        assert restored == email and keys >= 1
+    finally:
+        await engine.dispose()
 
     async with build(settings) as instance:
         # Built, not yet serving: the replay has already run.
-        with closing(sqlite3.connect(database)) as conn:
-            row = conn.execute(
-                "SELECT email, full_name, npi, erased_at FROM physicians WHERE user_id = ?",
-                (member.user_id,),
-            ).fetchone()
-            keys = conn.execute(
-                "SELECT COUNT(*) FROM audit_subject_keys WHERE user_id = ?", (member.user_id,)
-            ).fetchone()
-            erased_events = conn.execute(
-                "SELECT COUNT(*) FROM outbox WHERE event_key = ? AND event_type = ?",
-                (member.user_id, "consilium.events.v1.PhysicianErased"),
-            ).fetchone()
-        assert row[:3] == (None, None, None) and row[3] is not None
-        assert keys == (0,)
+        email_now, name_now, npi_now, erased_at, keys_now, erased_events = await person(instance)
+        assert (email_now, name_now, npi_now) == (None, None, None) and erased_at is not None
+        assert keys_now == 0
         # Anonymity hears of the erasure again (the backup predates the first event), so it
         # shreds whatever its own restore revived.
-        assert erased_events == (1,)
+        assert erased_events == 1
         port = await instance.server.start()
         try:
             async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
