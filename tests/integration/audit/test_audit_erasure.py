@@ -26,6 +26,7 @@ from consilium.audit.v1 import audit_pb2 as apb
 from consilium.events.v1 import audit_events_pb2 as auev
 from plumbing.auth import Role
 from plumbing.events.factory import embedded_path
+from plumbing.events.kafka import KafkaBus
 from plumbing.events.topics import AUDIT_IDENTITY_ACCESS
 
 AUDIT_EVENTS = """query($f: AuditFilter) { auditEvents(filter: $f, first: 200) {
@@ -38,10 +39,34 @@ VERIFY_PHYSICIAN = "mutation($u: ID!) { verifyPhysician(userId: $u, approve: tru
 ERASE = "mutation($u: ID!) { eraseAccount(userId: $u) }"
 
 
-@pytest.fixture
-async def system(tmp_path: Path) -> AsyncIterator[System]:
-    async with run_system(tmp_path / "data", events=True) as running:
+@pytest.fixture(params=["embedded", pytest.param("kafka", marks=pytest.mark.kafka)])
+async def system(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[System]:
+    bootstrap = request.getfixturevalue("kafka_bootstrap") if request.param == "kafka" else None
+    async with run_system(tmp_path / "data", events=True, kafka_bootstrap=bootstrap) as running:
         yield running
+
+
+async def kafka_topic_events(bootstrap: str) -> list[apb.AuditEvent]:
+    """Everything on the real broker's audit topic, read from the beginning to its end."""
+    bus = KafkaBus(bootstrap, client_id=f"scan-{uuid.uuid4().hex[:8]}")
+    await bus.start()
+    subscription = await bus.subscribe(
+        group=f"scan-{uuid.uuid4().hex[:8]}", topics=[AUDIT_IDENTITY_ACCESS]
+    )
+    events: list[apb.AuditEvent] = []
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            batch = await subscription.fetch(max_records=500, wait=2)
+            if not batch and events:
+                break
+            events.extend(
+                auev.IdentityAccessRecorded.FromString(r.value).event for r in batch if r.value
+            )
+    finally:
+        await subscription.close()
+        await bus.close()
+    return events
 
 
 def sqlite_path(url: str) -> Path:
@@ -163,7 +188,12 @@ async def test_an_erased_persons_reveal_no_longer_names_them(system: System) -> 
     secrets = [user_id, name, f"Revealed Canary {canary}", email, npi]
     for source, events in (
         ("ledger", ledger_events(ledger_db)),
-        ("audit topic", topic_events(embedded_path(system.data_dir))),
+        (
+            "audit topic",
+            await kafka_topic_events(system.kafka_bootstrap)
+            if system.kafka_bootstrap
+            else topic_events(embedded_path(system.data_dir)),
+        ),
     ):
         joined = linked(events, alias_id)
         assert {e.producer for e in joined} == {"anonymity", "identity"}, source
