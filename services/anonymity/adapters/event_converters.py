@@ -137,7 +137,8 @@ def audit_envelope(event: apb.AuditEvent) -> Event:
 
 def _registered(event: Event) -> PhysicianChange:
     m = event.decode(iev.PhysicianRegistered)
-    return PhysicianRegistered(m.user_id, m.full_name, m.specialty_code)
+    # The event carries no name (it outlives erasure): "" makes the name be asked of identity.
+    return PhysicianRegistered(m.user_id, "", m.specialty_code)
 
 
 def _verified(event: Event) -> PhysicianChange:

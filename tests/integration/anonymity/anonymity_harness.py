@@ -197,7 +197,7 @@ class Stack:
         user_id = reply.physician.user_id
         events = [
             identity_event(
-                iev.PhysicianRegistered(user_id=user_id, full_name=name, specialty_code=specialty),
+                iev.PhysicianRegistered(user_id=user_id, specialty_code=specialty),
                 user_id,
             )
         ]
