@@ -1,20 +1,20 @@
-"""The alias mapping's cryptography applied to rows: wrap keys, seal owners, read directories.
+"""The alias mapping's cryptography applied to rows: wrap keys, seal owners and names.
 
 Which key protects what, and what each ciphertext is bound to (AEAD associated data):
 - user key row: data key wrapped under the active KEK, bound to the owner's blind index;
 - alias row: owner's blind index sealed under the active KEK, bound to the alias id (so
   a reader of the database cannot group aliases by owner), and the user id under the
   owner's data key, bound to the alias id (so erasing the data key shreds it);
-- directory entry: an alias id under the owner's data key, bound to the blind index, so
-  the person's own view and erasure can enumerate their aliases;
+- alias display name (IDENTIFIED only): the name frozen with the alias, under the owner's
+  data key, bound to the alias id, so erasure shreds it;
 - person record: verification and specialty sealed under the active KEK, bound to the
   blind index; the full name under the owner's data key, so erasure shreds it too.
 """
 
 from __future__ import annotations
 
+import hmac
 import json
-from collections.abc import Iterable
 from datetime import datetime
 
 from plumbing.auth import VerificationStatus
@@ -106,14 +106,22 @@ class Vault:
         )
         return blob.decode()
 
-    def directory_entry(self, data_key: bytes, owner_index: str, alias_id: str) -> bytes:
-        return encrypt(data_key, alias_id.encode(), aad=length_prefixed("dir", owner_index))
+    def owns(self, alias: StoredAlias, owner_index: str) -> bool:
+        """Whether `alias` belongs to the person with `owner_index` (False if orphaned)."""
+        try:
+            return hmac.compare_digest(self.owner_index_of(alias), owner_index)
+        except CryptoError:
+            return False
 
-    def read_directory(
-        self, data_key: bytes, owner_index: str, entries: Iterable[bytes]
-    ) -> list[str]:
-        aad = length_prefixed("dir", owner_index)
-        return [decrypt(data_key, entry, aad=aad).decode() for entry in entries]
+    def seal_alias_name(self, data_key: bytes, alias_id: str, name: str) -> bytes:
+        return encrypt(data_key, name.encode(), aad=length_prefixed("alias-name", alias_id))
+
+    def open_alias_name(self, alias: StoredAlias, data_key: bytes) -> str | None:
+        """The display name frozen with `alias`, if it has one; CryptoError if it won't open."""
+        if alias.name_ciphertext is None:
+            return None
+        aad = length_prefixed("alias-name", alias.alias_id)
+        return decrypt(data_key, alias.name_ciphertext, aad=aad).decode()
 
     def seal_person(self, owner_index: str, data_key: bytes, record: PersonRecord) -> StoredPerson:
         facts = json.dumps({"v": record.verification.value, "s": record.specialty_code})
