@@ -133,7 +133,7 @@ class ModerationService:
             alias = await self._checked(
                 caller, alias_id, reason, "reason", allow_orphaned=alias_only
             )
-            owner_index = None if alias_only else self._owner_index(alias)
+            owner_index = None if alias_only else await self._live_owner(alias)
         except _Refused as refused:
             await self._deny(caller, access, alias_id, reason, refused.error)
             raise refused.error from None
@@ -220,6 +220,15 @@ class ModerationService:
             return self._vault.owner_index_of(alias)
         except CryptoError:
             raise _Refused(FailedPrecondition(_ERASED)) from None
+
+    async def _live_owner(self, alias: StoredAlias) -> str:
+        """The owner's blind index, if they still have a data key (else erased: _Refused)."""
+        owner_index = self._owner_index(alias)
+        async with self._store.transaction() as repo:
+            key = await repo.get_user_key(owner_index)
+        if key is None:
+            raise _Refused(FailedPrecondition(_ERASED))
+        return owner_index
 
     async def _user_id(self, alias: StoredAlias) -> str:
         owner_index = self._owner_index(alias)

@@ -4,13 +4,9 @@ Person-level changes never touch or announce aliases (P2): a suspension or reins
 only sets the person's write ban (`user_keys.suspended`, which GetOrCreateAlias checks),
 and erasure shreds the mapping and the IDENTIFIED alias's display name without an alias
 event. Content hides an alias's posts only when a moderator acts on that alias (see
-services.anonymity.moderation), one alias at a time. Every function works inside the
-caller's transaction (one `AliasRepository`).
-
-A person's aliases are found by opening the owner seal of every owned alias row, in
-bounded batches: O(n) in all aliases, on purpose. An index from person to aliases would
-be a row that groups them for anyone holding the database without keys (finding 5); only
-the person's own list and erasure need the scan, and both are rare.
+services.anonymity.moderation), one alias at a time; erasure is
+services.anonymity.erasure. Every function works inside the caller's transaction (one
+`AliasRepository`).
 """
 
 from __future__ import annotations
@@ -19,7 +15,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from services.anonymity.domain.aliases import StoredAlias, UserKey
+from services.anonymity.domain.aliases import UserKey
 from services.anonymity.domain.events import (
     PhysicianChange,
     PhysicianErased,
@@ -27,13 +23,11 @@ from services.anonymity.domain.events import (
     PhysicianSuspended,
 )
 from services.anonymity.domain.people import apply_change, count_deltas
+from services.anonymity.erasure import erase_person
 from services.anonymity.ports import AliasRepository
 from services.anonymity.vault import Vault
 
 log = logging.getLogger("consilium.anonymity")
-
-#: Alias rows read per query while scanning for one person's aliases.
-SCAN_BATCH = 500
 
 
 async def ensure_key(
@@ -49,34 +43,6 @@ async def ensure_key(
         key, _ = vault.new_user_key(owner_index)
         key = await repo.add_user_key(key)
     return key
-
-
-async def aliases_of(repo: AliasRepository, vault: Vault, owner_index: str) -> list[StoredAlias]:
-    """The person's aliases that still have an owner, by scanning every alias's owner seal."""
-    found: list[StoredAlias] = []
-    after = ""
-    while batch := await repo.owned_aliases_after(after, SCAN_BATCH):
-        found += [alias for alias in batch if vault.owns(alias, owner_index)]
-        after = batch[-1].alias_id
-    return found
-
-
-async def erase_person(repo: AliasRepository, vault: Vault, owner_index: str) -> list[str]:
-    """Crypto-shreds the person; the aliases that lost their owner (empty if repeated).
-
-    Announces nothing: content keeps showing the posts as they were, and the personas
-    keep their frozen face except the IDENTIFIED alias's display name, which was sealed
-    under the data key deleted here.
-    """
-    await repo.get_user_key(owner_index, for_update=True)
-    stored = (await repo.get_people([owner_index])).get(owner_index)
-    if stored is not None:
-        before = vault.open_person(stored, None)
-        await repo.adjust_verified_counts(count_deltas(before, None))
-        await repo.delete_person(owner_index)
-    ids = sorted(alias.alias_id for alias in await aliases_of(repo, vault, owner_index))
-    await repo.shred(owner_index, ids)
-    return ids
 
 
 class PhysicianFeed:

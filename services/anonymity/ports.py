@@ -52,8 +52,11 @@ class AliasRepository(Protocol):
 
     async def set_states(self, alias_ids: Iterable[str], state: AliasState) -> None: ...
 
-    async def shred(self, owner_index: str, alias_ids: Iterable[str]) -> None:
-        """Orphans the aliases (owner fields and display name cleared), deletes the data key."""
+    async def rewrite_owner(self, alias: StoredAlias) -> None:
+        """Stores the alias's slot, owner seal, owner and name ciphertexts as given."""
+
+    async def delete_user_key(self, owner_index: str) -> None:
+        """Deletes the person's data key: crypto-shreds what it encrypted."""
 
     async def get_people(self, owner_indexes: Iterable[str]) -> dict[str, StoredPerson]:
         """Person records by blind index; people identity has not told us about are absent."""

@@ -12,7 +12,7 @@ Callers arrive as verified access-token claims (or None). Who may do what:
 Personas are frozen when the alias is made (services.anonymity.freezing); describing one
 opens only the IDENTIFIED alias's display name, inside this service, unrecorded: it
 discloses nothing beyond the persona (P5). Ownership is checked by opening the owner seal
-of just the asked aliases; listing scans alias rows (see services.anonymity.people).
+of just the asked aliases; listing scans alias rows (see services.anonymity.scan).
 """
 
 from __future__ import annotations
@@ -44,10 +44,12 @@ from services.anonymity.domain.aliases import (
 )
 from services.anonymity.domain.crypto import CryptoError
 from services.anonymity.domain.personas import Persona, describe, unfrozen
+from services.anonymity.erasure import erase_person
 from services.anonymity.freezing import PersonaFreezer
-from services.anonymity.people import aliases_of, ensure_key, erase_person
+from services.anonymity.people import ensure_key
 from services.anonymity.ports import AnonymityStore, PersonaAttributesSource
 from services.anonymity.recorder import AccessRecorder
+from services.anonymity.scan import aliases_of
 from services.anonymity.vault import Vault
 
 log = logging.getLogger("consilium.anonymity")

@@ -15,6 +15,9 @@ from __future__ import annotations
 
 import hmac
 import json
+import os
+import secrets
+from dataclasses import replace
 from datetime import datetime
 
 from plumbing.auth import VerificationStatus
@@ -113,6 +116,41 @@ class Vault:
         except CryptoError:
             return False
 
+    def tombstone(self, alias: StoredAlias) -> StoredAlias:
+        """`alias` with owner fields that belong to nobody but look like anyone's (erasure).
+
+        The seal opens to a random index no person has; slot and ciphertexts are random
+        bytes of the lengths real ones have, so a reader without keys sees no difference.
+        """
+        sealed = self._keys.seal(
+            secrets.token_hex(32).encode(), aad=length_prefixed("owner", alias.alias_id)
+        )
+        return replace(
+            alias,
+            slot=secrets.token_hex(32),
+            owner_seal_kid=sealed.kid,
+            owner_sealed=sealed.blob,
+            owner_ciphertext=_random_like(alias.owner_ciphertext),
+            name_ciphertext=_random_like(alias.name_ciphertext),
+        )
+
+    def reseal(self, alias: StoredAlias, owner_index: str, data_key: bytes) -> StoredAlias:
+        """`alias` with the same owner fields under fresh nonces (a decoy of an erasure)."""
+        sealed = self._keys.seal(owner_index.encode(), aad=length_prefixed("owner", alias.alias_id))
+        user_id = self.user_id_of(alias, data_key)
+        name = self.open_alias_name(alias, data_key)
+        return replace(
+            alias,
+            owner_seal_kid=sealed.kid,
+            owner_sealed=sealed.blob,
+            owner_ciphertext=encrypt(
+                data_key, user_id.encode(), aad=length_prefixed("user", alias.alias_id)
+            ),
+            name_ciphertext=(
+                None if name is None else self.seal_alias_name(data_key, alias.alias_id, name)
+            ),
+        )
+
     def seal_alias_name(self, data_key: bytes, alias_id: str, name: str) -> bytes:
         return encrypt(data_key, name.encode(), aad=length_prefixed("alias-name", alias_id))
 
@@ -146,3 +184,7 @@ class Vault:
             aad = length_prefixed("name", stored.owner_index)
             name = decrypt(data_key, stored.name_ciphertext, aad=aad).decode()
         return PersonRecord(VerificationStatus(facts["v"]), str(facts["s"]), name)
+
+
+def _random_like(blob: bytes | None) -> bytes | None:
+    return None if blob is None else os.urandom(len(blob))

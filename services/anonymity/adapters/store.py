@@ -224,21 +224,20 @@ class SqlAliasRepository:
                 update(aliases).where(aliases.c.alias_id.in_(wanted)).values(state=state.value)
             )
 
-    async def shred(self, owner_index: str, alias_ids: Iterable[str]) -> None:
-        wanted = list(set(alias_ids))
-        if wanted:
-            # The state stays: erasure changes nothing visible but the display name.
-            await self._session.execute(
-                update(aliases)
-                .where(aliases.c.alias_id.in_(wanted))
-                .values(
-                    slot=None,
-                    owner_seal_kid=None,
-                    owner_sealed=None,
-                    owner_ciphertext=None,
-                    name_ciphertext=None,
-                )
+    async def rewrite_owner(self, alias: StoredAlias) -> None:
+        await self._session.execute(
+            update(aliases)
+            .where(aliases.c.alias_id == alias.alias_id)
+            .values(
+                slot=alias.slot,
+                owner_seal_kid=alias.owner_seal_kid,
+                owner_sealed=alias.owner_sealed,
+                owner_ciphertext=alias.owner_ciphertext,
+                name_ciphertext=alias.name_ciphertext,
             )
+        )
+
+    async def delete_user_key(self, owner_index: str) -> None:
         await self._session.execute(delete(user_keys).where(user_keys.c.owner_index == owner_index))
 
     async def get_people(self, owner_indexes: Iterable[str]) -> dict[str, StoredPerson]:

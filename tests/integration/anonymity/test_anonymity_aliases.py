@@ -95,7 +95,7 @@ async def test_ownership_thread_aliases_and_own_list(
     stack: Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Listing scans alias rows in batches: make them small so the scan takes several.
-    monkeypatch.setattr("services.anonymity.people.SCAN_BATCH", 2)
+    monkeypatch.setattr("services.anonymity.scan.SCAN_BATCH", 2)
     alice, bob = await stack.physician(), await stack.physician(specialty=DERMATOLOGY)
     read_only_thread = await stack.scope(bob)
     threads = [await stack.scope(alice) for _ in range(3)]

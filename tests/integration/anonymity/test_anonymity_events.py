@@ -32,6 +32,8 @@ from consilium.identity.v1 import identity_pb2 as ipb
 from plumbing.auth import Role
 from plumbing.events.envelope import Event
 from plumbing.events.topics import ANONYMITY_ALIASES
+from services.anonymity.domain.aliases import Visibility
+from services.anonymity.vault import Vault
 
 _TYPES = {
     m.DESCRIPTOR.full_name: m for m in (aev.AliasSuspended, aev.AliasReinstated, aev.AliasOrphaned)
@@ -148,8 +150,15 @@ async def test_erasure_orphans_every_alias_and_announces_nothing(stack: Stack) -
     assert await stack.outbox(ANONYMITY_ALIASES) == []
     for table in ("user_keys", "person_records"):
         assert await stack.rows(table) == [], table
+    # Tombstoned, not cleared: the rows look like any other, and open to nobody.
     rows = [r for r in await stack.rows("aliases") if r["alias_id"] in aliases]
-    assert all(r["owner_sealed"] is None and r["slot"] is None for r in rows)
+    assert all(r["owner_sealed"] and r["slot"] for r in rows)
+    vault = Vault(stack.instance.keys)
+    owner_index = vault.owner_index(doctor.user_id)
+    slots = {vault.slot(doctor.user_id, Visibility(r["visibility"]), r["scope_id"]) for r in rows}
+    assert not slots & {r["slot"] for r in rows}
+    stored = await stack.stored(*aliases)
+    assert not any(vault.owns(alias, owner_index) for alias in stored.values())
     assert await counts(stack) == {CARDIOLOGY: 0}
     # EraseUser afterwards (or a redelivery) finds nobody.
     again = await stack.anonymity.EraseUser(

@@ -4,8 +4,11 @@ The attacker holds the database files (or a read-only SQL session) but no master
 key. Aliases are linked to each other only through some owner-keyed row (any table with an
 `owner_index` column), so the attack joins every alias row against every owner-keyed row on
 what the engine stamps on rows: SQLite rowid; PostgreSQL ctid, xmin and xmax; and every
-timestamp column. Each join guesses an owner per alias, and the guess links two aliases
-when it names the same owner for both. Chance here is the share of alias pairs that really
+timestamp column, and alias rows against each other. Besides the aliases being made (in
+a shuffled order across people), one person is suspended and reinstated, one is erased,
+and moderators suspend, reinstate and hide single aliases, since those write owner-keyed
+and alias rows too. Each join guesses an owner per alias, and the guess links two aliases when it names
+the same owner for both. Chance here is the share of alias pairs that really
 share an owner (about 0.16); the test fails when any join links pairs with a precision of
 one half or more (on the code before the fix, the alias directory's rows gave 1.0).
 """
@@ -18,10 +21,13 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from anonymity_harness import Person, Stack
+from anonymity_harness import Person, Stack, identity_event
 from sqlalchemy import inspect, text
 
 from consilium.anonymity.v1 import anonymity_pb2 as pb
+from consilium.events.v1 import identity_events_pb2 as iev
+from consilium.identity.v1 import identity_pb2 as ipb
+from plumbing.auth import Role
 
 PEOPLE = 5
 #: Precision at or above which a join counts as linking aliases (chance is about 0.16).
@@ -31,9 +37,8 @@ Row = dict[str, Any]
 Guess = Callable[[Row], object | None]
 
 
-async def _create_interleaved(stack: Stack, seed: int) -> dict[str, str]:
+async def _create_interleaved(stack: Stack, people: list[Person], seed: int) -> dict[str, str]:
     """alias id -> its owner's user id, for aliases made in one shuffled order."""
-    people = [await stack.physician() for _ in range(PEOPLE)]
     wanted: list[tuple[Person, int, bool]] = []
     for person in people:
         wanted += [
@@ -48,6 +53,35 @@ async def _create_interleaved(stack: Stack, seed: int) -> dict[str, str]:
         scope = await stack.scope(person) if scoped else ""
         owners[(await stack.alias(person, visibility, scope)).alias_id] = person.user_id
     return owners
+
+
+async def _moderate(stack: Stack, people: list[Person], owners: dict[str, str]) -> None:
+    """What else writes owner-keyed rows or alias rows: suspensions, moderator actions."""
+    uid = people[0].user_id
+    verified = ipb.VERIFICATION_STATUS_VERIFIED
+    await stack.publish(identity_event(iev.PhysicianSuspended(user_id=uid), uid))
+    await stack.publish(
+        identity_event(iev.PhysicianReinstated(user_id=uid, verification=verified), uid)
+    )
+    # Erasure rewrites the person's aliases in one transaction (decoys with them).
+    erased = people[4].user_id
+    await stack.publish(identity_event(iev.PhysicianErased(user_id=erased), erased))
+    moderator = await stack.staff(Role.MODERATOR)
+    by_owner = {p.user_id: sorted(a for a, o in owners.items() if o == p.user_id) for p in people}
+    acts = [
+        (by_owner[people[1].user_id][0], pb.ALIAS_ACTION_SUSPEND),
+        (by_owner[people[1].user_id][0], pb.ALIAS_ACTION_REINSTATE),
+        (by_owner[people[2].user_id][0], pb.ALIAS_ACTION_HIDE),
+        (by_owner[people[3].user_id][1], pb.ALIAS_ACTION_HIDE),
+    ]
+    for alias, action in acts:
+        before = stack.handled
+        await stack.anonymity.ActOnAlias(
+            pb.ActOnAliasRequest(alias_id=alias, action=action, reason="linkage test"),
+            metadata=moderator.metadata,
+        )
+        if action in (pb.ALIAS_ACTION_SUSPEND, pb.ALIAS_ACTION_REINSTATE):
+            await stack.settled(before + 1)  # identity's answer, through the bus
 
 
 async def _tables(stack: Stack) -> dict[str, list[str]]:
@@ -148,7 +182,9 @@ async def test_keyless_reader_links_no_aliases_by_row_order_or_time(
     stack: Stack, anonymity_database_url: str
 ) -> None:
     postgres = anonymity_database_url.startswith("postgresql")
-    owners = await _create_interleaved(stack, seed=20261129)
+    people = [await stack.physician() for _ in range(PEOPLE)]
+    owners = await _create_interleaved(stack, people, seed=20261129)
+    await _moderate(stack, people, owners)
     tables = await _tables(stack)
     alias_rows = [r for r in await _rows(stack, "aliases", postgres) if r["alias_id"] in owners]
     assert len(alias_rows) == len(owners) == PEOPLE * 4
@@ -169,5 +205,11 @@ async def test_keyless_reader_links_no_aliases_by_row_order_or_time(
             precision = _precision(guess, alias_rows, owners)
             if precision is not None and precision >= LINKED:
                 linked[f"{table}.{name}"] = precision
+    # Alias rows against each other: written in one transaction, or at one moment.
+    for column in [*system, "created_at"]:
+        tried += 1
+        precision = _precision(lambda r, c=column: _order_value(r, c), alias_rows, owners)
+        if precision is not None and precision >= LINKED:
+            linked[f"aliases.{column}=aliases.{column}"] = precision
     assert tried, "no join was tried"
     assert not linked, f"aliases linked beyond chance ({chance:.2f}): {linked}"

@@ -17,6 +17,7 @@ from consilium.anonymity.v1 import anonymity_pb2 as pb
 from plumbing.auth import Role
 from plumbing.events.topics import ANONYMITY_ALIASES
 from services.anonymity.domain.access import AccessRecord
+from services.anonymity.vault import Vault
 
 
 class BrokenWriter:
@@ -175,10 +176,15 @@ async def test_reveal_is_impossible_after_erasure(stack: Stack) -> None:
     assert not personas[named].HasField("display_name")
     assert all(p.verified_physician for p in personas.values())
     assert await stack.rows("user_keys") == []
-    rows = {r["alias_id"]: r for r in await stack.rows("aliases")}
-    for alias in (named, hidden):
-        assert rows[alias]["owner_sealed"] is None and rows[alias]["name_ciphertext"] is None
-    assert [r["decision"] for r in await records(stack)] == ["DENIED", "DENIED"]
+    # Tombstoned: the seal opens to nobody, the name is gone with the key.
+    found = await stack.stored(named, hidden)
+    vault = Vault(stack.instance.keys)
+    owner_index = vault.owner_index(doctor.user_id)
+    assert not any(vault.owns(alias, owner_index) for alias in found.values())
+    suspend = pb.ActOnAliasRequest(alias_id=hidden, action=pb.ALIAS_ACTION_SUSPEND, reason="x")
+    error = await rpc_error(stack.anonymity.ActOnAlias(suspend, metadata=admin.metadata))
+    assert error.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert [r["decision"] for r in await records(stack)] == ["DENIED"] * 3
 
 
 async def test_moderator_suspends_without_learning_who(stack: Stack) -> None:
