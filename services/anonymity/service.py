@@ -8,7 +8,8 @@ Callers arrive as verified access-token claims (or None). Who may do what:
 - BatchDescribeAliases: anyone (personas are public by construction, P5);
 - BatchCheckOwnership, BatchGetThreadAliases: the caller about themself only;
 - ListAliases: the person, or an ADMIN (recorded as an identity access);
-- EraseUser: the person or an ADMIN; idempotent (identity's PhysicianErased does the same).
+- EraseUser: the person or an ADMIN; idempotent (identity's PhysicianErased does the same);
+  announces nothing (services.anonymity.erasure).
 Personas are frozen when the alias is made (services.anonymity.freezing); describing one
 opens only the IDENTIFIED alias's display name, inside this service, unrecorded: it
 discloses nothing beyond the persona (P5). Ownership is checked by opening the owner seal

@@ -7,6 +7,8 @@ Which key protects what, and what each ciphertext is bound to (AEAD associated d
   owner's data key, bound to the alias id (so erasing the data key shreds it);
 - alias display name (IDENTIFIED only): the name frozen with the alias, under the owner's
   data key, bound to the alias id, so erasure shreds it;
+- tombstone (erasure): random owner fields of real lengths, the seal opening to a random
+  index nobody has, so an erased alias's row looks like any other;
 - person record: verification and specialty sealed under the active KEK, bound to the
   blind index; the full name under the owner's data key, so erasure shreds it too.
 """

@@ -32,9 +32,9 @@ class Visibility(enum.Enum):
 class AliasState(enum.Enum):
     """Whether an alias is shown: SUSPENDED aliases are hidden by a moderator.
 
-    ORPHANED is what erasure wrote before personas were frozen; erasure now clears the
+    ORPHANED is what erasure wrote before personas were frozen; erasure now tombstones the
     owner columns and keeps the state, so an erased person's aliases do not change state
-    together (`StoredAlias.orphaned` tells an ownerless alias either way).
+    together (services.anonymity.erasure).
     """
 
     ACTIVE = "ACTIVE"
@@ -99,7 +99,8 @@ class StoredAlias:
     The owner appears only encrypted: `owner_sealed` is the owner's blind index sealed
     under the master key (random nonce, so two rows of one owner never compare equal), and
     `owner_ciphertext` is the user id under the owner's own data key. `slot` is the keyed
-    lookup value for (owner, visibility, scope). All three are None once the owner is erased.
+    lookup value for (owner, visibility, scope). Erasure overwrites all three with a
+    tombstone (random values that open to nobody); rows erased before that hold None.
     `persona` is None only for aliases made before personas were frozen, until
     `freeze_existing_personas` has run; `state` is the alias's own moderation state.
     """
