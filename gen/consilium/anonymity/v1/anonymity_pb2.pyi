@@ -168,8 +168,8 @@ class Persona(_message.Message):
     STATE_FIELD_NUMBER: _builtins.int
     alias_id: _builtins.str
     handle: _builtins.str
-    """Stable display handle, e.g. "Cardiologist-7f3k" or "Anonymous-2"; never derived from
-    the person's name or ids.
+    """Stable display handle, e.g. "Anonymous Cardiologist 4821" (the noun follows the
+    disclosed specialty); never derived from the person's name or ids; frozen.
     """
     verified_physician: _builtins.bool
     """The owner was a VERIFIED physician when the alias was made (frozen with it)."""
