@@ -140,6 +140,9 @@ async def build(
         )
         source = StoredPersonaAttributes(store, vault, fallback=fallback)
         service = AnonymityService(store, vault, source, recorder, k=settings.k_anonymity)
+        frozen = await freeze_existing_personas(service)
+        if frozen:
+            log.info("froze the personas of %d aliases made before freezing", frozen)
         moderation = ModerationService(store, vault, recorder, accounts=accounts or identity)
         handler = IdentityEventHandler(PhysicianFeed(vault, clock=_utc_now), notify=notify)
         events.consume(group=GROUP, topics=[IDENTITY_PHYSICIANS], handler=handler)
@@ -164,6 +167,14 @@ async def build(
     finally:
         await identity.close()
         await engine.dispose()
+
+
+async def freeze_existing_personas(service: AnonymityService) -> int:
+    """One-shot, idempotent: freezes the current persona of aliases that have none yet.
+
+    Run at every start (a no-op once all are frozen); callable from a CLI as well.
+    """
+    return await service.freezer.freeze_existing()
 
 
 def _utc_now() -> datetime:

@@ -29,6 +29,7 @@ from plumbing.events.factory import embedded_path
 from plumbing.events.topics import IDENTITY_PHYSICIANS, topic_specs
 from plumbing.grpc.caller import bearer_metadata
 from services.anonymity.app import Anonymity, build
+from services.anonymity.domain.aliases import StoredAlias
 from services.anonymity.ports import AccessRecordWriter, AccountModeration
 from services.anonymity.settings import AnonymitySettings
 from services.identity.app import Identity
@@ -239,6 +240,11 @@ class Stack:
             apb.BatchDescribeAliasesRequest(alias_ids=list(alias_ids))
         )
         return {p.alias_id: p for p in reply.personas}
+
+    async def stored(self, *alias_ids: str) -> dict[str, StoredAlias]:
+        """The alias rows as the store reads them."""
+        async with self.instance.store.transaction() as repo:
+            return await repo.get_aliases(alias_ids)
 
     async def rows(self, table: str) -> list[dict[str, Any]]:
         async with self.instance.engine.connect() as conn:

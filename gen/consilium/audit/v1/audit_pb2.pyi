@@ -58,6 +58,10 @@ class _ActionEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Action.ValueTy
     """identity: a suspension lifted."""
     ACTION_ERASE_PHYSICIAN: _Action.ValueType  # 12
     """identity: a physician's personal data erased."""
+    ACTION_HIDE_ALIAS: _Action.ValueType  # 20
+    """anonymity: a moderator hid one alias, leaving the account alone (ActOnAlias HIDE)."""
+    ACTION_UNHIDE_ALIAS: _Action.ValueType  # 21
+    """anonymity: a moderator showed one hidden alias again (ActOnAlias UNHIDE)."""
 
 class Action(_Action, metaclass=_ActionEnumTypeWrapper):
     """What kind of identity access happened."""
@@ -87,6 +91,10 @@ ACTION_REINSTATE_PHYSICIAN: Action.ValueType  # 11
 """identity: a suspension lifted."""
 ACTION_ERASE_PHYSICIAN: Action.ValueType  # 12
 """identity: a physician's personal data erased."""
+ACTION_HIDE_ALIAS: Action.ValueType  # 20
+"""anonymity: a moderator hid one alias, leaving the account alone (ActOnAlias HIDE)."""
+ACTION_UNHIDE_ALIAS: Action.ValueType  # 21
+"""anonymity: a moderator showed one hidden alias again (ActOnAlias UNHIDE)."""
 Global___Action: _TypeAlias = Action  # noqa: Y015
 
 class _Decision:
