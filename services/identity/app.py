@@ -104,7 +104,7 @@ async def build(
         store = SqlIdentityStore(engine, chain=chain, on_emitted=events.relay.notify)
         service = IdentityService(store, _passwords(settings), issuer)
         credentials = ServiceCredentials.load(
-            settings.data_dir, allow_dev=settings.environment == "dev"
+            "identity", settings.data_dir, allow_dev=settings.environment == "dev"
         )
         servicer = IdentityServicer(service, keys, credentials)
         server = GrpcServer(
