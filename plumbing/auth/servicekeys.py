@@ -81,6 +81,20 @@ def load_service_key(
     return key
 
 
+#: The services that hold a service key: they sign calls (gateway, anonymity) or may be called.
+KEYED_SERVICES = ("identity", "anonymity", "content", "gateway")
+
+
+def prepare_dev_service_keys(data_dir: Path) -> list[str]:
+    """Makes (once) and publishes every dev service key before the services start; returns
+    the services whose key was new. Each service would make its own at start anyway; doing it
+    up front means no service ever waits for a peer's key to appear."""
+    made = [s for s in KEYED_SERVICES if not (data_dir / dev_service_key_path(s)).exists()]
+    for service in KEYED_SERVICES:
+        load_service_key(service, data_dir, dev=True, environ=None)
+    return made
+
+
 class PeerKeys:
     """The public keys of peer services, pinned by service name.
 

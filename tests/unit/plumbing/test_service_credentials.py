@@ -20,9 +20,11 @@ from plumbing.auth.service import (
     verify_reveal_grant,
 )
 from plumbing.auth.servicekeys import (
+    KEYED_SERVICES,
     PeerKeys,
     ServiceKeyError,
     dev_service_key_path,
+    prepare_dev_service_keys,
     public_key_env,
     service_key_env,
 )
@@ -187,3 +189,18 @@ def test_a_regenerated_dev_peer_key_is_picked_up(tmp_path: Path) -> None:
     renewed = dev("gateway", tmp_path)
     token = renewed.metadata(audience="content")[0][1]
     assert content.verify(token, audience="content").name == "gateway"
+
+
+def test_dev_startup_prepares_every_service_key_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for service in KEYED_SERVICES:
+        monkeypatch.delenv(service_key_env(service)[0], raising=False)
+        monkeypatch.delenv(service_key_env(service)[1], raising=False)
+    assert prepare_dev_service_keys(tmp_path) == list(KEYED_SERVICES)
+    before = {s: (tmp_path / dev_service_key_path(s)).read_bytes() for s in KEYED_SERVICES}
+    assert prepare_dev_service_keys(tmp_path) == []
+    after = {s: (tmp_path / dev_service_key_path(s)).read_bytes() for s in KEYED_SERVICES}
+    assert after == before
+    published = sorted(p.name for p in (tmp_path / "keys" / "public").iterdir())
+    assert published == sorted(f"{s}.pem" for s in KEYED_SERVICES)
