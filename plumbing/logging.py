@@ -9,7 +9,6 @@ import logging
 import re
 import sys
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -64,15 +63,36 @@ def _mask_ten_digits(text: str) -> str:
     return _DIGIT_RUN.sub(replace, text)
 
 
-@dataclass(frozen=True, slots=True)
-class _SubjectNames:
-    terms: frozenset[str]
-    pattern: re.Pattern[str] | None
+class _NameScope:
+    """The names masked in one context (a request): the terms and one pattern matching them."""
+
+    __slots__ = ("pattern", "terms")
+
+    def __init__(self, terms: frozenset[str] = frozenset()) -> None:
+        self.terms = terms
+        self.pattern: re.Pattern[str] | None = None
+        self._compile()
+
+    def add(self, names: Iterable[str]) -> None:
+        terms = set(self.terms)
+        for name in names:
+            terms |= _name_terms(name)
+        if len(terms) != len(self.terms):
+            self.terms = frozenset(terms)
+            self._compile()
+
+    def _compile(self) -> None:
+        if not self.terms:
+            self.pattern = None
+            return
+        # Longest first, so a whole name is masked before its parts are.
+        ordered = sorted(self.terms, key=len, reverse=True)
+        alternatives = "|".join(re.escape(t) for t in ordered).replace(r"\ ", r"\s+")
+        self.pattern = re.compile(alternatives, re.IGNORECASE)
 
 
-_NO_NAMES = _SubjectNames(frozenset(), None)
-_subject_names: contextvars.ContextVar[_SubjectNames] = contextvars.ContextVar(
-    "consilium_redacted_names", default=_NO_NAMES
+_subject_names: contextvars.ContextVar[_NameScope | None] = contextvars.ContextVar(
+    "consilium_redacted_names", default=None
 )
 _NAME_PART = re.compile(r"[^\W\d_]{3,}")
 
@@ -84,33 +104,36 @@ def _name_terms(name: str) -> set[str]:
 
 
 @contextlib.contextmanager
-def redact_names(names: Iterable[str]) -> Iterator[None]:
+def redact_names(names: Iterable[str] = ()) -> Iterator[None]:
     """Masks `names` (and their parts of ≥ 3 letters, any case) in every log line written in
-    this context: identity wraps the handling of a request about a person in it. Nested
-    contexts add up; the set is a contextvar, so concurrent requests never see each other's."""
+    this context. Nested contexts add up; the set is a contextvar, so concurrent requests never
+    see each other's. Each gRPC call runs in one (see `plumbing.grpc.interceptors`)."""
     outer = _subject_names.get()
-    terms = set(outer.terms)
-    for name in names:
-        terms |= _name_terms(name)
-    if not terms:
-        yield
-        return
-    # Longest first, so a whole name is masked before its parts are.
-    alternatives = "|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True))
-    pattern = re.compile(alternatives.replace(r"\ ", r"\s+"), re.IGNORECASE)
-    reset = _subject_names.set(_SubjectNames(frozenset(terms), pattern))
+    scope = _NameScope(outer.terms if outer is not None else frozenset())
+    scope.add(names)
+    reset = _subject_names.set(scope)
     try:
         yield
     finally:
         _subject_names.reset(reset)
 
 
+def also_redact(names: Iterable[str]) -> None:
+    """Adds `names` to the innermost `redact_names` scope, for the rest of it: identity calls it
+    whenever it loads a person, so the request's later log lines never name its subject."""
+    scope = _subject_names.get()
+    if scope is None:
+        scope = _NameScope()
+        _subject_names.set(scope)
+    scope.add(names)
+
+
 def redact(text: str) -> str:
     """Replaces anything that looks like personal data in `text`, and the names of the
     current request's subject (`redact_names`)."""
-    names = _subject_names.get().pattern
-    if names is not None:
-        text = names.sub("[name]", text)
+    scope = _subject_names.get()
+    if scope is not None and scope.pattern is not None:
+        text = scope.pattern.sub("[name]", text)
     for pattern, replacement in _REDACTIONS:
         text = pattern.sub(replacement, text)
     return _mask_ten_digits(text)

@@ -14,6 +14,7 @@ from opentelemetry import trace
 from plumbing.errors import DomainError
 from plumbing.grpc.caller import reset_caller_metadata, set_caller_metadata
 from plumbing.grpc.errors import to_rpc_status
+from plumbing.logging import redact_names
 
 log = logging.getLogger("consilium.grpc")
 
@@ -101,6 +102,12 @@ def _wrap_unary(
     admit: Callable[[], None],
 ) -> Callable[[Any, Context], Awaitable[Any]]:
     async def wrapped(request: Any, context: Context) -> Any:
+        # Names the handler learns (`also_redact`) stay masked to the call's last log line,
+        # the error log included.
+        with redact_names():
+            return await _call(request, context)
+
+    async def _call(request: Any, context: Context) -> Any:
         reset = set_caller_metadata(metadata)
         started = time.perf_counter()
         outcome = "OK"
@@ -128,6 +135,11 @@ def _wrap_stream(
     admit: Callable[[], None],
 ) -> Callable[[Any, Context], AsyncIterator[Any]]:
     async def wrapped(request: Any, context: Context) -> AsyncIterator[Any]:
+        with redact_names():
+            async for item in _call(request, context):
+                yield item
+
+    async def _call(request: Any, context: Context) -> AsyncIterator[Any]:
         reset = set_caller_metadata(metadata)
         started = time.perf_counter()
         outcome = "OK"

@@ -12,6 +12,7 @@ from plumbing.logging import (
     JsonFormatter,
     PersonalDataFilter,
     TraceContextFilter,
+    also_redact,
     redact,
     redact_names,
 )
@@ -166,3 +167,10 @@ def test_trace_ids_in_messages_stay_searchable() -> None:
     trace_id = "0af76519161234567893eb211c80319c"
     assert redact(f"unhandled error (trace {trace_id})") == f"unhandled error (trace {trace_id})"
     assert "7893" not in redact("npi 1234567893 and 0af7 1234567893")
+
+
+def test_also_redact_adds_to_the_current_scope_until_it_ends() -> None:
+    with redact_names(["Jane Doe"]):
+        also_redact(["Mary Major"])
+        assert "Mary" not in redact("Mary Major and Jane Doe") and "Jane" not in redact("Jane")
+    assert redact("Mary Major") == "Mary Major"
