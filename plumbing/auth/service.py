@@ -74,6 +74,10 @@ class ServiceCredentials:
     def key(self) -> SigningKey:
         return self._key
 
+    def require_peers(self, *services: str) -> None:
+        """ServiceKeyError at startup (outside dev) unless each of `services` has a pinned key."""
+        self._peers.require(services)
+
     def metadata(self, *, audience: str, service: str | None = None) -> tuple[tuple[str, str]]:
         """gRPC metadata presenting this service to `audience`; reused until near expiry.
 
@@ -215,6 +219,7 @@ class CallerPolicy:
         self._credentials = credentials
         self._default = tuple(default)
         self._methods = {name: tuple(allowed) for name, allowed in (methods or {}).items()}
+        credentials.require_peers(*self._default, *(s for a in self._methods.values() for s in a))
 
     def allowed(self, method: str) -> tuple[str, ...]:
         return self._methods.get(method.rsplit("/", 1)[-1], self._default)

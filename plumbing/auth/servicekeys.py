@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -122,6 +122,18 @@ class PeerKeys:
             if found is not None:
                 self._keys[service] = (found, key_id(found))
         self._fixed = frozenset(self._keys)
+        self._dev = dev
+
+    def require(self, services: Iterable[str]) -> None:
+        """Fails at startup, outside dev, when a peer this service admits has no pinned key:
+        every call from it would be refused, better to say so before serving. In dev the
+        published keys are read when first needed (a peer may start later)."""
+        if self._dev:
+            return
+        missing = sorted(set(services) - set(self._keys))
+        if missing:
+            names = ", ".join(public_key_env(s)[0] for s in missing)
+            raise ServiceKeyError(f"no pinned public key for {', '.join(missing)}: set {names}")
 
     @classmethod
     def pinned(cls, keys: Mapping[str, Ed25519PublicKey]) -> PeerKeys:

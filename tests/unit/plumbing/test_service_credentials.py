@@ -204,3 +204,15 @@ def test_dev_startup_prepares_every_service_key_once(
     assert after == before
     published = sorted(p.name for p in (tmp_path / "keys" / "public").iterdir())
     assert published == sorted(f"{s}.pem" for s in KEYED_SERVICES)
+
+
+def test_production_refuses_to_start_without_the_peers_it_admits(tmp_path: Path) -> None:
+    own = {service_key_env("content")[0]: private_pem(SigningKey.generate()).decode()}
+    content = ServiceCredentials.load("content", tmp_path, environ=own, allow_dev=False)
+    with pytest.raises(ServiceKeyError, match="CONSILIUM_GATEWAY_SERVICE_PUBLIC_KEY"):
+        CallerPolicy(content, default=("gateway",))
+    pinned = {**own, public_key_env("gateway")[0]: SigningKey.generate().public_pem().decode()}
+    content = ServiceCredentials.load("content", tmp_path, environ=pinned, allow_dev=False)
+    CallerPolicy(content, default=("gateway",), methods={"SetAliasHidden": ()})
+    # In dev a peer's key is read when first needed: it may start after us.
+    CallerPolicy(dev("content", tmp_path), default=("gateway",))
