@@ -15,7 +15,7 @@ from consilium.anonymity.v1 import anonymity_pb2, anonymity_pb2_grpc
 from plumbing import db
 from plumbing.auditkeys import AuditSigningKey, component_signing_key
 from plumbing.auth.remote import RemoteTokenVerifier
-from plumbing.auth.service import ServiceCredentials
+from plumbing.auth.service import CallerPolicy, ServiceCredentials
 from plumbing.component import load_settings, migrate_database, serve_until_signalled, start_process
 from plumbing.events.bus import EventBus
 from plumbing.events.factory import create_bus
@@ -111,7 +111,7 @@ async def build(
     """
     engine = db.create_engine(settings.resolved_database_url)
     credentials = ServiceCredentials.load(
-        settings.data_dir, allow_dev=settings.environment == "dev"
+        "anonymity", settings.data_dir, allow_dev=settings.environment == "dev"
     )
     identity = IdentityClient(settings.identity_address, credentials)
     try:
@@ -162,6 +162,8 @@ async def build(
             health_check=lambda: db.ping(engine),
             health_interval=settings.health_interval,
             grace=settings.shutdown_grace,
+            # The gateway is anonymity's only caller; the user's token still decides what it may do.
+            callers=CallerPolicy(credentials, default=("gateway",)),
         )
         yield Anonymity(settings, engine, store, service, moderation, keys, server, events, handler)
     finally:

@@ -115,8 +115,9 @@ async def build(
         # Before anything serves: a restored database must not answer for erased people.
         await service.replay_erasures()
         credentials = ServiceCredentials.load(
-            settings.data_dir, allow_dev=settings.environment == "dev"
+            "identity", settings.data_dir, allow_dev=settings.environment == "dev"
         )
+        credentials.require_peers("anonymity")  # its service calls and its reveal grants
         servicer = IdentityServicer(service, keys, credentials)
         server = GrpcServer(
             component="identity",

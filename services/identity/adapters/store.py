@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from plumbing.db import session_factory, transaction
 from plumbing.errors import AlreadyExists, FieldViolation
 from plumbing.events.outbox import add_to_outbox
+from plumbing.logging import also_redact
 from services.identity.adapters.audit import (
     AuditChain,
     AuditChainError,
@@ -53,6 +54,8 @@ def _to_row(physician: Physician) -> dict[str, Any]:
 
 
 def _from_row(row: Any) -> Physician:
+    # Whoever this request loads, no later log line of it may name them (finding 8).
+    also_redact([row.full_name or ""])
     return Physician(
         user_id=row.user_id,
         email=row.email or "",

@@ -15,6 +15,7 @@ import grpc
 import pytest
 from google.protobuf.message import Message
 from sqlalchemy import text
+from support.service_channel import service_channel
 
 from consilium.anonymity.v1 import anonymity_pb2 as apb
 from consilium.anonymity.v1 import anonymity_pb2_grpc
@@ -280,7 +281,9 @@ async def running_anonymity(
         await instance.events.start()
         try:
             async with (
-                grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel,
+                service_channel(
+                    f"127.0.0.1:{port}", settings.data_dir, audience="anonymity"
+                ) as channel,
                 grpc.aio.insecure_channel(f"127.0.0.1:{identity.server.port}") as id_channel,
             ):
                 yield Stack(

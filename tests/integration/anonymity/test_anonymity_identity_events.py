@@ -49,7 +49,7 @@ async def live(
     """Both runtimes started; anonymity's account actions go to the real identity."""
     settings = anonymity_settings(anonymity_database_url, data_dir, identity_server)
     accounts = IdentityClient(
-        settings.identity_address, ServiceCredentials.load(data_dir, allow_dev=True)
+        settings.identity_address, ServiceCredentials.load("anonymity", data_dir, allow_dev=True)
     )
     async with running_anonymity(settings, identity_server, accounts=accounts) as stack:
         await identity_server.events.start()

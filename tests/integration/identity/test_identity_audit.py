@@ -78,8 +78,8 @@ def traceparent() -> tuple[str, tuple[str, str]]:
     return trace_id, ("traceparent", f"00-{trace_id}-{span_id}-01")
 
 
-def credentials_of(identity: IdentityClient) -> ServiceCredentials:
-    return ServiceCredentials.load(identity.instance.settings.data_dir, environ={})
+def credentials_of(identity: IdentityClient, service: str = "anonymity") -> ServiceCredentials:
+    return ServiceCredentials.load(service, identity.instance.settings.data_dir, environ={})
 
 
 async def rpc_error(call: object) -> grpc.aio.AioRpcError:
@@ -265,7 +265,7 @@ async def test_persona_attributes_emit_one_event_per_user(identity: IdentityClie
 async def test_a_refused_persona_read_is_recorded(identity: IdentityClient) -> None:
     member, _ = await identity.member()
     request = pb.BatchGetPersonaAttributesRequest(user_ids=[member.user_id])
-    content = credentials_of(identity).metadata(service="content", audience="identity")
+    content = credentials_of(identity, "content").metadata(audience="identity")
     error = await rpc_error(identity.stub.BatchGetPersonaAttributes(request, metadata=content))
     assert error.code() == grpc.StatusCode.PERMISSION_DENIED
     admin_id, admin = await identity.staff(Role.ADMIN)

@@ -29,7 +29,9 @@ pytestmark = pytest.mark.kafka
 
 def anonymity(identity: IdentityClient) -> tuple[tuple[str, str], ...]:
     """Metadata presenting the anonymity service, as its identity client sends it."""
-    credentials = ServiceCredentials.load(identity.instance.settings.data_dir, environ={})
+    credentials = ServiceCredentials.load(
+        "anonymity", identity.instance.settings.data_dir, environ={}
+    )
     return credentials.metadata(service="anonymity", audience="identity")
 
 
