@@ -12,6 +12,7 @@ from plumbing.grpc.caller import caller_token
 from services.audit.adapters.converters import filter_from_proto, report_to_proto
 from services.audit.domain.query import require_auditor
 from services.audit.service import AuditService
+from services.audit.transparency import TransparencyLog
 
 Context = Any  # grpc.aio.ServicerContext; unused beyond the signature
 
@@ -19,9 +20,12 @@ Context = Any  # grpc.aio.ServicerContext; unused beyond the signature
 class AuditServicer(audit_pb2_grpc.AuditServiceServicer):
     """Adapts gRPC calls to `AuditService`; the caller comes from the bearer token."""
 
-    def __init__(self, service: AuditService, tokens: RemoteTokenVerifier) -> None:
+    def __init__(
+        self, service: AuditService, tokens: RemoteTokenVerifier, tlog: TransparencyLog
+    ) -> None:
         self._service = service
         self._tokens = tokens
+        self._tlog = tlog
 
     async def _caller(self) -> AccessClaims | None:
         return await self._tokens.claims(caller_token())
@@ -47,4 +51,67 @@ class AuditServicer(audit_pb2_grpc.AuditServiceServicer):
         reports = await self._service.verify(await self._caller(), request.producer)
         return pb.VerifyChainResponse(
             ok=all(r.verdict.ok for r in reports), reports=[report_to_proto(r) for r in reports]
+        )
+
+    async def GetCheckpoint(
+        self, request: pb.GetCheckpointRequest, context: Context
+    ) -> pb.GetCheckpointResponse:
+        require_auditor(await self._caller())
+        signed = await self._tlog.checkpoint(request.producer)
+        return pb.GetCheckpointResponse(
+            checkpoint=signed.note,
+            origin=signed.checkpoint.origin,
+            tree_size=signed.checkpoint.size,
+            root_hash=signed.checkpoint.root_hash,
+            verifier_key=self._tlog.verifier_key,
+        )
+
+    async def GetInclusionProof(
+        self, request: pb.GetInclusionProofRequest, context: Context
+    ) -> pb.GetInclusionProofResponse:
+        require_auditor(await self._caller())
+        producer, sequence, proof, note = await self._tlog.inclusion(
+            event_id=request.event_id,
+            producer=request.producer,
+            sequence=request.sequence,
+            tree_size=request.tree_size,
+        )
+        (stored,) = await self._tlog.events(producer, sequence - 1, 1)
+        return pb.GetInclusionProofResponse(
+            event=stored.event,
+            leaf_index=proof.leaf_index,
+            tree_size=proof.tree_size,
+            hashes=list(proof.hashes),
+            checkpoint=note,
+        )
+
+    async def GetConsistencyProof(
+        self, request: pb.GetConsistencyProofRequest, context: Context
+    ) -> pb.GetConsistencyProofResponse:
+        require_auditor(await self._caller())
+        proof, note = await self._tlog.consistency(
+            request.producer, request.old_size, request.new_size
+        )
+        return pb.GetConsistencyProofResponse(
+            old_size=proof.old_size,
+            new_size=proof.new_size,
+            hashes=list(proof.hashes),
+            checkpoint=note,
+        )
+
+    async def ListChainEvents(
+        self, request: pb.ListChainEventsRequest, context: Context
+    ) -> pb.ListChainEventsResponse:
+        require_auditor(await self._caller())
+        size = min(request.page_size, 1000) if request.page_size > 0 else 500
+        stored = await self._tlog.events(request.producer, request.after_sequence, size + 1)
+        more = len(stored) > size
+        events = [s.event for s in stored[:size]]
+        conflicts = (
+            await self._tlog.conflicts(request.producer) if not request.after_sequence else []
+        )
+        return pb.ListChainEventsResponse(
+            events=events,
+            conflicts=conflicts,
+            next_after_sequence=events[-1].sequence if more else 0,
         )
