@@ -1,0 +1,305 @@
+"""The tamper matrix (A2): each attack on the ledger's database is caught by
+`consilium audit verify`, which exits non-zero and names it.
+
+The attacker has write access to the ledger's database and edits it with raw SQL, past the
+service. The auditor has an auditor's token, the producers' pinned public keys and the ledger's
+checkpoint key, and keeps checkpoints between runs (`--state`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from audit_harness import Ledger, Producer, audit_settings, publish_key, running_ledger
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import insert
+from typer.testing import CliRunner
+
+from cli.audit import Options, run_verify
+from cli.audit.verify import Outcome
+from cli.main import app
+from consilium.audit.v1 import audit_pb2 as pb
+from plumbing.auditchain import GENESIS, link
+from plumbing.auth import Role
+from plumbing.events.embedded import EmbeddedBus
+from plumbing.events.factory import embedded_path
+from services.audit.adapters.converters import row_from_event
+from services.audit.adapters.tables import audit_events
+from services.audit.settings import AuditSettings
+from services.identity.app import Identity
+
+
+def _pem(key: Ed25519PrivateKey) -> str:
+    return (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+
+
+@dataclass
+class Scene:
+    """A ledger with pinned producers `identity` (5 events) and `anonymity` (3 events)."""
+
+    ledger: Ledger
+    settings: AuditSettings
+    identity: Producer
+    anonymity: Producer
+    producers_file: Path
+    state_file: Path
+
+    async def verify(self, *, state: bool = True) -> Outcome:
+        token = dict(await self.ledger.token(Role.AUDITOR))["authorization"].split()[1]
+        options = Options(
+            token,
+            f"127.0.0.1:{self.ledger.instance.server.port}",
+            producers=self.producers_file,
+            data_dir=self.settings.data_dir,
+        )
+        return await run_verify(options, state_file=self.state_file if state else None)
+
+    async def replace(self, event: pb.AuditEvent, *, at: int | None = None) -> None:
+        """Overwrites the stored bytes of the row at `event`'s (or `at`'s) sequence."""
+        await self.ledger.execute(
+            "UPDATE audit_events SET data = :data WHERE producer = :p AND sequence = :s",
+            data=event.SerializeToString(deterministic=True),
+            p=event.producer,
+            s=at if at is not None else event.sequence,
+        )
+
+
+def kinds(outcome: Outcome, producer: str = "identity") -> set[str]:
+    return {f.kind for f in outcome.findings if f.producer == producer}
+
+
+@asynccontextmanager
+async def _ledger(settings: AuditSettings, identity: Identity) -> AsyncIterator[Ledger]:
+    data_dir = settings.data_dir
+    async with running_ledger(
+        settings, identity, lambda: EmbeddedBus(embedded_path(data_dir))
+    ) as ledger:
+        yield ledger
+
+
+@pytest.fixture
+async def scene(
+    audit_database_url: str, data_dir: Path, identity_server: Identity, tmp_path: Path
+) -> AsyncIterator[Scene]:
+    keys = {name: Ed25519PrivateKey.generate() for name in ("identity", "anonymity")}
+    pins = json.dumps({name: [_pem(key)] for name, key in keys.items()})
+    producers_file = tmp_path / "producers.json"
+    producers_file.write_text(pins)
+    settings = audit_settings(audit_database_url, data_dir, identity_server, producers=pins)
+    async with _ledger(settings, identity_server) as ledger:
+        made = {name: Producer(name, key, publish_key(data_dir, key)) for name, key in keys.items()}
+        await ledger.ingest(*(made["identity"].next() for _ in range(5)))
+        await ledger.ingest(*(made["anonymity"].next() for _ in range(3)))
+        await ledger.instance.tlog.checkpoint_all()  # as the cadence would: events are logged
+        yield Scene(
+            ledger,
+            settings,
+            made["identity"],
+            made["anonymity"],
+            producers_file,
+            tmp_path / "auditor-state.json",
+        )
+
+
+def altered(event: pb.AuditEvent, **changes: Any) -> pb.AuditEvent:
+    copy = pb.AuditEvent()
+    copy.CopyFrom(event)
+    for name, value in changes.items():
+        setattr(copy, name, value)
+    return copy
+
+
+async def test_an_intact_ledger_verifies_and_the_state_is_kept(scene: Scene) -> None:
+    outcome = await scene.verify()
+
+    assert outcome.findings == []
+    kept = json.loads(scene.state_file.read_text())
+    assert set(kept["checkpoints"]) == {"identity", "anonymity"}
+    assert kept["checkpoints"]["identity"].startswith("consilium.audit/identity\n5\n")
+    # Again, now demanding consistency with the kept checkpoints.
+    await scene.ledger.ingest(scene.identity.next())
+    assert (await scene.verify()).findings == []
+
+
+async def test_a_modified_field_is_named(scene: Scene) -> None:
+    await scene.replace(altered(scene.identity.made[1], purpose="nothing to see"))
+
+    outcome = await scene.verify()
+
+    assert {"MODIFIED", "LOG_MISMATCH"} <= kinds(outcome)
+    assert kinds(outcome, "anonymity") == set()
+
+
+async def test_an_edited_indexed_column_neither_forges_a_view_nor_passes(scene: Scene) -> None:
+    target = scene.identity.made[1]
+    await scene.ledger.execute(
+        "UPDATE audit_events SET actor_id = 'usr_scapegoat' WHERE event_id = :id",
+        id=target.event_id,
+    )
+
+    forged_view = await scene.ledger.query(actor_id="usr_scapegoat")
+    outcome = await scene.verify()
+
+    assert list(forged_view.events) == []
+    assert "INDEX_MISMATCH" in kinds(outcome)
+    assert any(f"event {target.sequence}" in f.detail for f in outcome.findings)
+
+
+async def test_a_deleted_middle_event_is_a_gap(scene: Scene) -> None:
+    await scene.ledger.execute(
+        "DELETE FROM audit_events WHERE event_id = :id", id=scene.identity.made[2].event_id
+    )
+
+    outcome = await scene.verify()
+
+    assert "GAP" in kinds(outcome)
+    assert any(f.kind == "GAP" and "events 3 " in f.detail for f in outcome.findings)
+
+
+async def test_a_truncated_tail_is_caught_against_the_kept_checkpoint(scene: Scene) -> None:
+    assert (await scene.verify()).findings == []  # the auditor keeps checkpoint 5
+    await scene.ledger.execute(
+        "DELETE FROM audit_events WHERE producer = 'identity' AND sequence >= 4"
+    )
+    await scene.ledger.execute(
+        "DELETE FROM audit_tlog_leaves WHERE producer = 'identity' AND leaf_index >= 3"
+    )
+    await scene.ledger.execute(
+        "DELETE FROM audit_tlog_checkpoints WHERE producer = 'identity' AND tree_size > 3"
+    )
+
+    outcome = await scene.verify()
+
+    assert "TRUNCATED" in kinds(outcome)
+
+
+async def test_two_swapped_events_are_reordered(scene: Scene) -> None:
+    second, third = scene.identity.made[1], scene.identity.made[2]
+    await scene.replace(third, at=2)
+    await scene.replace(second, at=3)
+
+    outcome = await scene.verify()
+
+    assert {"REORDERED", "INDEX_MISMATCH"} <= kinds(outcome)
+
+
+async def test_an_inserted_forged_event_is_named(scene: Scene) -> None:
+    forger = Producer(
+        "identity",
+        Ed25519PrivateKey.generate(),
+        scene.identity.key_id,  # claims the producer's key
+        sequence=scene.identity.sequence,
+        last_hash=scene.identity.last_hash,
+    )
+    forged = forger.next(actor_id="usr_nobody")
+    async with scene.ledger.instance.engine.begin() as conn:
+        await conn.execute(
+            insert(audit_events).values(
+                **row_from_event(forged),
+                data=forged.SerializeToString(deterministic=True),
+                recorded_at=datetime.now(UTC),
+            )
+        )
+
+    outcome = await scene.verify()
+
+    assert "FORGED" in kinds(outcome)
+    assert any(forged.event_id in f.detail for f in outcome.findings)
+
+
+async def test_a_chain_re_signed_with_another_producers_key_is_named(scene: Scene) -> None:
+    # Anonymity's key (a compromised producer) rewrites identity's whole chain, well linked.
+    prev = GENESIS
+    for original in scene.identity.made:
+        event = altered(original)
+        prev = link(
+            event,
+            sequence=original.sequence,
+            prev_hash=prev,
+            key=scene.anonymity.key,
+            key_id=scene.anonymity.key_id,
+        )
+        await scene.replace(event)
+
+    outcome = await scene.verify()
+
+    assert {"WRONG_PRODUCER_KEY", "LOG_MISMATCH"} <= kinds(outcome)
+    assert any("pinned to 'anonymity'" in f.detail for f in outcome.findings)
+
+
+async def test_a_deleted_producer_chain_is_a_missing_producer(scene: Scene) -> None:
+    await scene.ledger.execute("DELETE FROM audit_events WHERE producer = 'identity'")
+    await scene.ledger.execute("DELETE FROM audit_tlog_leaves WHERE producer = 'identity'")
+    await scene.ledger.execute("DELETE FROM audit_tlog_checkpoints WHERE producer = 'identity'")
+
+    outcome = await scene.verify(state=False)
+
+    assert "MISSING_PRODUCER" in kinds(outcome)
+    reply = await scene.ledger.verify()
+    (report,) = [r for r in reply.reports if r.producer == "identity"]
+    assert pb.PROBLEM_KIND_MISSING_PRODUCER in [p.kind for p in report.problems]
+
+
+async def test_a_ledger_rolled_back_to_an_older_checkpoint_fails(
+    scene: Scene, identity_server: Identity
+) -> None:
+    first = await scene.ledger.stub.GetCheckpoint(
+        pb.GetCheckpointRequest(producer="identity"),
+        metadata=await scene.ledger.token(Role.AUDITOR),
+    )
+    assert first.tree_size == 5
+    await scene.ledger.ingest(scene.identity.next(), scene.identity.next())
+    assert (await scene.verify()).findings == []  # the auditor keeps checkpoint 7
+    # The attacker restores the ledger as it was at checkpoint 5, and restarts it.
+    for statement in (
+        "DELETE FROM audit_events WHERE producer = 'identity' AND sequence > 5",
+        "DELETE FROM audit_tlog_leaves WHERE producer = 'identity' AND leaf_index >= 5",
+        "DELETE FROM audit_tlog_checkpoints WHERE producer = 'identity' AND tree_size > 5",
+    ):
+        await scene.ledger.execute(statement)
+    await scene.ledger.instance.server.stop()
+
+    async with _ledger(scene.settings, identity_server) as restored:
+        scene.ledger = restored
+        outcome = await scene.verify()
+
+    assert "ROLLED_BACK" in kinds(outcome)
+    # A second run still fails: the state is not moved back to the rolled-back checkpoint.
+    assert json.loads(scene.state_file.read_text())["checkpoints"]["identity"].startswith(
+        "consilium.audit/identity\n7\n"
+    )
+
+
+async def test_the_command_exits_non_zero_and_names_the_fault(scene: Scene) -> None:
+    await scene.replace(altered(scene.identity.made[0], purpose="edited"))
+    token = dict(await scene.ledger.token(Role.AUDITOR))["authorization"].split()[1]
+    args = [
+        "audit",
+        "verify",
+        "--token",
+        token,
+        "--audit-address",
+        f"127.0.0.1:{scene.ledger.instance.server.port}",
+        "--producers",
+        str(scene.producers_file),
+    ]
+
+    result = await asyncio.to_thread(
+        CliRunner().invoke, app, args, env={"CONSILIUM_DATA_DIR": str(scene.settings.data_dir)}
+    )
+
+    assert result.exit_code == 1, result.output
+    assert "FAIL identity: MODIFIED" in result.output
