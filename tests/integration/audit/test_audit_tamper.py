@@ -10,116 +10,21 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any
 
-import pytest
-from audit_harness import Ledger, Producer, audit_settings, publish_key, running_ledger
-from cryptography.hazmat.primitives import serialization
+from audit_harness import Producer
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import insert
+from tamper_scene import Scene, altered, kinds, restarted_ledger
 from typer.testing import CliRunner
 
-from cli.audit import Options, run_verify
-from cli.audit.verify import Outcome
 from cli.main import app
 from consilium.audit.v1 import audit_pb2 as pb
 from plumbing.auditchain import GENESIS, link
 from plumbing.auth import Role
-from plumbing.events.embedded import EmbeddedBus
-from plumbing.events.factory import embedded_path
 from services.audit.adapters.converters import row_from_event
 from services.audit.adapters.tables import audit_events
-from services.audit.settings import AuditSettings
 from services.identity.app import Identity
-
-
-def _pem(key: Ed25519PrivateKey) -> str:
-    return (
-        key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
-
-
-@dataclass
-class Scene:
-    """A ledger with pinned producers `identity` (5 events) and `anonymity` (3 events)."""
-
-    ledger: Ledger
-    settings: AuditSettings
-    identity: Producer
-    anonymity: Producer
-    producers_file: Path
-    state_file: Path
-
-    async def verify(self, *, state: bool = True) -> Outcome:
-        token = dict(await self.ledger.token(Role.AUDITOR))["authorization"].split()[1]
-        options = Options(
-            token,
-            f"127.0.0.1:{self.ledger.instance.server.port}",
-            producers=self.producers_file,
-            data_dir=self.settings.data_dir,
-        )
-        return await run_verify(options, state_file=self.state_file if state else None)
-
-    async def replace(self, event: pb.AuditEvent, *, at: int | None = None) -> None:
-        """Overwrites the stored bytes of the row at `event`'s (or `at`'s) sequence."""
-        await self.ledger.execute(
-            "UPDATE audit_events SET data = :data WHERE producer = :p AND sequence = :s",
-            data=event.SerializeToString(deterministic=True),
-            p=event.producer,
-            s=at if at is not None else event.sequence,
-        )
-
-
-def kinds(outcome: Outcome, producer: str = "identity") -> set[str]:
-    return {f.kind for f in outcome.findings if f.producer == producer}
-
-
-@asynccontextmanager
-async def _ledger(settings: AuditSettings, identity: Identity) -> AsyncIterator[Ledger]:
-    data_dir = settings.data_dir
-    async with running_ledger(
-        settings, identity, lambda: EmbeddedBus(embedded_path(data_dir))
-    ) as ledger:
-        yield ledger
-
-
-@pytest.fixture
-async def scene(
-    audit_database_url: str, data_dir: Path, identity_server: Identity, tmp_path: Path
-) -> AsyncIterator[Scene]:
-    keys = {name: Ed25519PrivateKey.generate() for name in ("identity", "anonymity")}
-    pins = json.dumps({name: [_pem(key)] for name, key in keys.items()})
-    producers_file = tmp_path / "producers.json"
-    producers_file.write_text(pins)
-    settings = audit_settings(audit_database_url, data_dir, identity_server, producers=pins)
-    async with _ledger(settings, identity_server) as ledger:
-        made = {name: Producer(name, key, publish_key(data_dir, key)) for name, key in keys.items()}
-        await ledger.ingest(*(made["identity"].next() for _ in range(5)))
-        await ledger.ingest(*(made["anonymity"].next() for _ in range(3)))
-        await ledger.instance.tlog.checkpoint_all()  # as the cadence would: events are logged
-        yield Scene(
-            ledger,
-            settings,
-            made["identity"],
-            made["anonymity"],
-            producers_file,
-            tmp_path / "auditor-state.json",
-        )
-
-
-def altered(event: pb.AuditEvent, **changes: Any) -> pb.AuditEvent:
-    copy = pb.AuditEvent()
-    copy.CopyFrom(event)
-    for name, value in changes.items():
-        setattr(copy, name, value)
-    return copy
 
 
 async def test_an_intact_ledger_verifies_and_the_state_is_kept(scene: Scene) -> None:
@@ -272,7 +177,7 @@ async def test_a_ledger_rolled_back_to_an_older_checkpoint_fails(
         await scene.ledger.execute(statement)
     await scene.ledger.instance.server.stop()
 
-    async with _ledger(scene.settings, identity_server) as restored:
+    async with restarted_ledger(scene.settings, identity_server) as restored:
         scene.ledger = restored
         outcome = await scene.verify()
 
