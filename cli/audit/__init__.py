@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
@@ -99,6 +100,7 @@ async def run_verify(
     state_file: Path | None = None,
     from_topic: bool = False,
     kafka_bootstrap: str | None = None,
+    only: Sequence[str] = (),
 ) -> Outcome:
     trust = options.trust()
     state = AuditorState.load(state_file)
@@ -111,12 +113,18 @@ async def run_verify(
             events, bad = await read_topic(bus)
         finally:
             await bus.close()
+        if only:
+            events = [e for e in events if e.producer in only]
         outcome = verify_topic(events, trust, state)
+        if only:
+            outcome.findings = [f for f in outcome.findings if f.producer in only]
         if bad:
             outcome.notes.append(f"{bad} records on the topic are not audit events")
         return outcome
     async with connect(options.address, options.token) as client:
-        outcome = await verify_ledger(client, trust, state)
+        outcome = await verify_ledger(client, trust, state, only=only)
+    if only:
+        outcome.findings = [f for f in outcome.findings if f.producer in only]
     if state_file is not None and not outcome.findings:
         AuditorState(outcome.ledger_key, {**state.checkpoints, **outcome.checkpoints}).save(
             state_file
@@ -141,12 +149,19 @@ def verify(
     kafka_bootstrap: Annotated[
         str | None, typer.Option(envvar="CONSILIUM_KAFKA_BOOTSTRAP", help="embedded if unset")
     ] = None,
+    only: Annotated[
+        list[str] | None, typer.Option("--only", help="verify just this producer (repeatable)")
+    ] = None,
 ) -> None:
     """Verify every producer's chain, keys, checkpoints and history; exit 1 naming each fault."""
     options = Options(token, audit_address, producers, trusted_keys, ledger_key, _data_dir())
     outcome = asyncio.run(
         run_verify(
-            options, state_file=state, from_topic=from_topic, kafka_bootstrap=kafka_bootstrap
+            options,
+            state_file=state,
+            from_topic=from_topic,
+            kafka_bootstrap=kafka_bootstrap,
+            only=only or (),
         )
     )
     raise typer.Exit(_report(outcome))

@@ -82,15 +82,22 @@ def open_producer_checkpoint(note: str, producer: str, verifier: NoteVerifier) -
     return checkpoint
 
 
-async def verify_ledger(client: LedgerClient, trust: Trust, state: AuditorState) -> Outcome:
+async def verify_ledger(
+    client: LedgerClient, trust: Trust, state: AuditorState, *, only: Sequence[str] = ()
+) -> Outcome:
+    """Every producer the ledger, the pins or the kept state name (just `only`, if given)."""
     outcome = Outcome()
     report = await client.verify_chain()
     for chain in report.reports:
+        if only and chain.producer not in only:
+            continue
         for problem in chain.problems:
             kind = pb.ProblemKind.Name(problem.kind).removeprefix("PROBLEM_KIND_")
             outcome.add([Finding(chain.producer, kind, f"(ledger) {problem.detail}")])
     names = {r.producer for r in report.reports} | set(trust.pins.producers)
     names |= set(state.checkpoints)
+    if only:
+        names &= set(only)
     chains: dict[str, list[pb.AuditEvent]] = {}
     conflicts: dict[str, list[pb.AuditEvent]] = {}
     for name in sorted(names):

@@ -31,7 +31,7 @@ from services.audit.adapters.tables import event_tables
 from services.audit.adapters.tlog_store import SqlLogStore
 from services.audit.adapters.trusted_keys import PinnedKeyDirectory, TrustedKeyDirectory
 from services.audit.checks import LedgerChecks
-from services.audit.domain.producers import parse_producers
+from services.audit.domain.producers import ProducerConfigError, parse_producers
 from services.audit.service import AuditService
 from services.audit.settings import AuditSettings
 from services.audit.transparency import TransparencyLog
@@ -82,6 +82,11 @@ async def build(settings: AuditSettings, *, bus: EventBus | None = None) -> Asyn
         ledger = SqlLedger(engine)
         text, origin = settings.producers_config()
         pins = parse_producers(text, origin=origin)
+        if not pins.configured and settings.environment == "production":
+            raise ProducerConfigError(
+                "set CONSILIUM_AUDIT_PRODUCERS (or _FILE): in production the ledger verifies "
+                'against pinned producers, {"<producer>": ["<PEM public key or key id>"]}'
+            )
         if not pins.configured:
             log.warning(
                 "audit: no CONSILIUM_AUDIT_PRODUCERS: no producer is expected and every trusted "
