@@ -24,7 +24,7 @@ app = typer.Typer(help="Audit the ledger: verify it, trace a request, export it 
 
 Token = Annotated[
     str,
-    typer.Option(envvar="CONSILIUM_TOKEN", help="an auditor's access token (consilium login)"),
+    typer.Option(envvar="CONSILIUM_TOKEN", help="an auditor's access token (from GraphQL login)"),
 ]
 Address = Annotated[
     str, typer.Option("--audit-address", envvar="CONSILIUM_AUDIT_ADDRESS", help="the ledger")
