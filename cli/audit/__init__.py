@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
+import grpc
 import typer
 
 from cli.audit.export import export_lines
@@ -17,9 +18,10 @@ from cli.audit.state import AuditorState
 from cli.audit.trace import event_line, services_crossed, spans_of
 from cli.audit.verify import Outcome, Trust, read_topic, verify_ledger, verify_topic
 from plumbing.events.factory import create_bus
-from plumbing.tlog import NoteVerifier
-from services.audit.domain.producers import ProducerPins, parse_producers
+from plumbing.tlog import NoteError, NoteVerifier
+from services.audit.domain.producers import ProducerConfigError, ProducerPins, parse_producers
 
+T = TypeVar("T")
 app = typer.Typer(help="Audit the ledger: verify it, trace a request, export it for others.")
 
 Token = Annotated[
@@ -71,12 +73,24 @@ class Options:
             pins = parse_producers(self.producers.read_text(), origin=str(self.producers))
         elif os.environ.get("CONSILIUM_AUDIT_PRODUCERS"):
             pins = parse_producers(os.environ["CONSILIUM_AUDIT_PRODUCERS"])
-        ledger_key = self.ledger_key
         dev_vkey = self.data_dir / "audit" / "checkpoint-key.vkey"
-        if not ledger_key and dev_vkey.exists():
-            ledger_key = dev_vkey.read_text().strip()
+        dev_key = dev_vkey.read_text().strip() if dev_vkey.exists() else ""
         keys_dir = self.trusted_keys or self.data_dir / "audit" / "trusted-keys"
-        return Trust.of(pins, keys_dir, ledger_key)
+        return Trust.of(pins, keys_dir, self.ledger_key, dev_key)
+
+
+def _run(work: Coroutine[Any, Any, T], address: str) -> T:
+    """Runs a command's work; a refused or unreachable ledger is one line and exit 2."""
+    try:
+        return asyncio.run(work)
+    except grpc.aio.AioRpcError as error:
+        typer.echo(
+            f"error: the ledger at {address}: {error.code().name}: {error.details()}", err=True
+        )
+        raise typer.Exit(2) from None
+    except (ProducerConfigError, NoteError, OSError) as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(2) from None
 
 
 def _report(outcome: Outcome, echo: bool = True) -> int:
@@ -155,14 +169,15 @@ def verify(
 ) -> None:
     """Verify every producer's chain, keys, checkpoints and history; exit 1 naming each fault."""
     options = Options(token, audit_address, producers, trusted_keys, ledger_key, _data_dir())
-    outcome = asyncio.run(
+    outcome = _run(
         run_verify(
             options,
             state_file=state,
             from_topic=from_topic,
             kafka_bootstrap=kafka_bootstrap,
             only=only or (),
-        )
+        ),
+        audit_address,
     )
     raise typer.Exit(_report(outcome))
 
@@ -194,7 +209,7 @@ def trace(
 ) -> None:
     """The audit events of one request, in order (and its spans' services with --otlp)."""
     options = Options(token, audit_address, data_dir=_data_dir())
-    for line in asyncio.run(run_trace(options, trace_id, otlp)):
+    for line in _run(run_trace(options, trace_id, otlp), audit_address):
         typer.echo(line)
 
 
@@ -203,7 +218,8 @@ async def run_export(options: Options, out: Path) -> Outcome:
     async with connect(options.address, options.token) as client:
         report = await client.verify_chain()
         names = sorted({r.producer for r in report.reports} | set(trust.pins.producers))
-        verifier = NoteVerifier.from_vkey(trust.ledger_key) if trust.ledger_key else None
+        vkey = trust.vkey(AuditorState())
+        verifier = NoteVerifier.from_vkey(vkey) if vkey else None
         lines, refused = await export_lines(client, names, verifier)
     await asyncio.to_thread(out.write_text, "".join(line + "\n" for line in lines))
     return Outcome(findings=refused, notes=[f"{len(lines)} lines written to {out}"])
@@ -220,4 +236,4 @@ def export(
     """Every logged event with its inclusion proof and checkpoint, for
     tools/verify_audit_export.py."""
     options = Options(token, audit_address, producers, None, ledger_key, _data_dir())
-    raise typer.Exit(_report(asyncio.run(run_export(options, out))))
+    raise typer.Exit(_report(_run(run_export(options, out), audit_address)))

@@ -46,14 +46,22 @@ class Trust:
     pins: ProducerPins
     keys: dict[str, Ed25519PublicKey]
     ledger_key: str = ""
+    #: The dev ledger's own record of its key: a convenience on first use, never over a pin.
+    dev_ledger_key: str = ""
 
     @classmethod
-    def of(cls, pins: ProducerPins, trusted_keys_dir: Path, ledger_key: str) -> Trust:
+    def of(
+        cls, pins: ProducerPins, trusted_keys_dir: Path, ledger_key: str, dev_ledger_key: str = ""
+    ) -> Trust:
         keys = load_keys(trusted_keys_dir)
         if pins.configured:
             pinned = {k for kids in pins.pins.values() for k in kids}
             keys = {k: v for k, v in keys.items() if k in pinned}
-        return cls(pins, {**keys, **pins.inline_keys}, ledger_key)
+        return cls(pins, {**keys, **pins.inline_keys}, ledger_key, dev_ledger_key)
+
+    def vkey(self, state: AuditorState) -> str:
+        """The ledger key to hold checkpoints to: pinned, else kept, else the dev file's."""
+        return self.ledger_key or state.ledger_key or self.dev_ledger_key
 
 
 @dataclass
@@ -111,15 +119,15 @@ async def verify_ledger(
             chain_findings(name, [*events, *conflicts[name]], trust.keys, trust.pins, signers)
         )
         reply = await client.checkpoint(name)
-        vkey = trust.ledger_key or state.ledger_key or reply.verifier_key
-        if not (trust.ledger_key or state.ledger_key):
+        vkey = trust.vkey(state) or reply.verifier_key
+        if not trust.vkey(state):
             outcome.notes.append(f"trusting the ledger key on first use: {vkey}")
         outcome.ledger_key = vkey
         verifier = NoteVerifier.from_vkey(vkey)
         try:
             checkpoint = open_producer_checkpoint(reply.checkpoint, name, verifier)
         except NoteError as exc:
-            outcome.add([Finding(name, "BAD_CHECKPOINT", f"{exc.code}: {exc}")])
+            outcome.add([Finding(name, "BAD_CHECKPOINT", str(exc))])
             continue
         outcome.add(log_findings(name, events, checkpoint))
         outcome.add(await _against_kept(client, name, checkpoint, state, verifier))
@@ -218,16 +226,18 @@ def verify_topic(events: Sequence[pb.AuditEvent], trust: Trust, state: AuditorSt
             chains[event.producer].append(event)
     signers = _signers(chains)
     outcome.add(producer_findings(trust.pins, sorted(chains), list(state.checkpoints)))
-    verifier = (
-        NoteVerifier.from_vkey(trust.ledger_key or state.ledger_key)
-        if (trust.ledger_key or state.ledger_key)
-        else None
-    )
+    vkey = trust.vkey(state)
+    verifier = NoteVerifier.from_vkey(vkey) if vkey else None
     for name in sorted(chains):
         chain = sorted(chains[name], key=lambda e: e.sequence)
         outcome.add(chain_findings(name, chain, trust.keys, trust.pins, signers))
         note = state.checkpoints.get(name)
         if note and verifier is not None:
-            outcome.add(log_findings(name, chain, open_producer_checkpoint(note, name, verifier)))
+            try:
+                kept = open_producer_checkpoint(note, name, verifier)
+            except NoteError as exc:
+                outcome.add([Finding(name, "BAD_CHECKPOINT", f"the kept checkpoint: {exc}")])
+                continue
+            outcome.add(log_findings(name, chain, kept))
         outcome.notes.append(f"{name}: {len(chain)} events on the topic")
     return outcome

@@ -206,7 +206,10 @@ class TransparencyLog:
         state = await self._log(producer)
         checkpoint = Checkpoint(origin_of(producer), size, state.tree.root(size))
         signed = SignedCheckpoint(checkpoint, sign_checkpoint(checkpoint, self._signer))
-        if newest is None or newest.checkpoint.size < size:
+        # Empty logs of names nobody configured are answered, not stored: an auditor's typo
+        # must not leave rows behind.
+        worth_keeping = size > 0 or producer in self._pins.pins
+        if worth_keeping and (newest is None or newest.checkpoint.size < size):
             await self._store.add_checkpoint(producer, signed)
         return signed
 

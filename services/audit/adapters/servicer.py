@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from consilium.audit.v1 import audit_pb2 as pb
 from consilium.audit.v1 import audit_pb2_grpc
 from plumbing.auth import AccessClaims
 from plumbing.auth.remote import RemoteTokenVerifier
+from plumbing.errors import FieldViolation, InvalidArgument
 from plumbing.grpc.caller import caller_token
 from services.audit.adapters.converters import filter_from_proto, report_to_proto
 from services.audit.domain.query import require_auditor
@@ -15,6 +17,17 @@ from services.audit.service import AuditService
 from services.audit.transparency import TransparencyLog
 
 Context = Any  # grpc.aio.ServicerContext; unused beyond the signature
+
+#: A producer name: it becomes a log origin (`consilium.audit/<producer>`), one note line.
+_PRODUCER = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
+
+
+def _producer(value: str, *, optional: bool = False) -> str:
+    if (optional and not value) or _PRODUCER.fullmatch(value):
+        return value
+    raise InvalidArgument(
+        [FieldViolation("producer", "a producer name, e.g. identity (a-z, 0-9, '.', '_', '-')")]
+    )
 
 
 class AuditServicer(audit_pb2_grpc.AuditServiceServicer):
@@ -57,7 +70,7 @@ class AuditServicer(audit_pb2_grpc.AuditServiceServicer):
         self, request: pb.GetCheckpointRequest, context: Context
     ) -> pb.GetCheckpointResponse:
         require_auditor(await self._caller())
-        signed = await self._tlog.checkpoint(request.producer)
+        signed = await self._tlog.checkpoint(_producer(request.producer))
         return pb.GetCheckpointResponse(
             checkpoint=signed.note,
             origin=signed.checkpoint.origin,
@@ -72,7 +85,7 @@ class AuditServicer(audit_pb2_grpc.AuditServiceServicer):
         require_auditor(await self._caller())
         producer, sequence, proof, note = await self._tlog.inclusion(
             event_id=request.event_id,
-            producer=request.producer,
+            producer=_producer(request.producer, optional=True),
             sequence=request.sequence,
             tree_size=request.tree_size,
         )
@@ -90,7 +103,7 @@ class AuditServicer(audit_pb2_grpc.AuditServiceServicer):
     ) -> pb.GetConsistencyProofResponse:
         require_auditor(await self._caller())
         proof, note = await self._tlog.consistency(
-            request.producer, request.old_size, request.new_size
+            _producer(request.producer), request.old_size, request.new_size
         )
         return pb.GetConsistencyProofResponse(
             old_size=proof.old_size,
@@ -104,12 +117,11 @@ class AuditServicer(audit_pb2_grpc.AuditServiceServicer):
     ) -> pb.ListChainEventsResponse:
         require_auditor(await self._caller())
         size = min(request.page_size, 1000) if request.page_size > 0 else 500
-        stored = await self._tlog.events(request.producer, request.after_sequence, size + 1)
+        producer = _producer(request.producer)
+        stored = await self._tlog.events(producer, request.after_sequence, size + 1)
         more = len(stored) > size
         events = [s.event for s in stored[:size]]
-        conflicts = (
-            await self._tlog.conflicts(request.producer) if not request.after_sequence else []
-        )
+        conflicts = await self._tlog.conflicts(producer) if not request.after_sequence else []
         return pb.ListChainEventsResponse(
             events=events,
             conflicts=conflicts,

@@ -12,8 +12,11 @@ import asyncio
 import json
 from datetime import UTC, datetime
 
-from audit_harness import Producer
+import grpc
+from audit_harness import Producer, rpc_error
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from pydantic import SecretStr
 from sqlalchemy import insert
 from tamper_scene import Scene, altered, kinds, restarted_ledger
 from typer.testing import CliRunner
@@ -208,3 +211,35 @@ async def test_the_command_exits_non_zero_and_names_the_fault(scene: Scene) -> N
 
     assert result.exit_code == 1, result.output
     assert "FAIL identity: MODIFIED" in result.output
+
+
+async def test_a_ledger_signing_with_another_key_fails_against_the_kept_one(
+    scene: Scene, identity_server: Identity
+) -> None:
+    assert (await scene.verify()).findings == []  # the auditor keeps the ledger's key too
+    impostor = Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    await scene.ledger.instance.server.stop()
+    # Its dev verifier-key file is rewritten too: only what the auditor kept tells.
+    settings = scene.settings.model_copy(update={"checkpoint_key": SecretStr(impostor.decode())})
+    (scene.settings.data_dir / "audit" / "checkpoint-key.vkey").unlink()
+    async with restarted_ledger(settings, identity_server) as restored:
+        await restored.ingest(scene.identity.next())  # so a new checkpoint must be signed
+        scene.ledger = restored
+        outcome = await scene.verify()
+
+    assert "BAD_CHECKPOINT" in kinds(outcome)
+    assert any("no signature by a known key" in f.detail for f in outcome.findings)
+
+
+async def test_a_producer_name_that_cannot_be_an_origin_is_refused(scene: Scene) -> None:
+    error = await rpc_error(
+        scene.ledger.stub.GetCheckpoint(
+            pb.GetCheckpointRequest(producer="identity\nforged"),
+            metadata=await scene.ledger.token(Role.AUDITOR),
+        )
+    )
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
