@@ -3,18 +3,27 @@ topic as producers published it, and of one request across services."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import sqlite3
 import uuid
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from audit_harness import Ledger, Producer, envelope
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.ext.asyncio import AsyncSession
-from tamper_scene import Scene, kinds
+from tamper_scene import Scene, altered, kinds
 
 from cli.audit import Options, run_trace, run_verify
+from consilium.audit.v1 import audit_pb2 as pb
+from consilium.events.v1 import audit_events_pb2 as epb
+from plumbing.auditchain import link
 from plumbing.auth import Role
+from plumbing.events.factory import embedded_path
+from plumbing.events.topics import AUDIT_IDENTITY_ACCESS
 from services.audit.adapters.store import append
 
 
@@ -130,3 +139,67 @@ async def test_trace_shows_one_requests_events_and_the_services_it_crossed(
         "  anonymity -> identity",
         "  identity -> audit",
     ]
+
+
+def _edit_topic(data_dir: Path, change: Callable[[pb.AuditEvent], pb.AuditEvent | None]) -> None:
+    """Rewrites the embedded bus's audit records in place, as someone with its file would:
+    `change` returns the event to store instead, the same event, or None to delete it."""
+    with sqlite3.connect(embedded_path(data_dir)) as conn:
+        rows = conn.execute(
+            'SELECT partition, "offset", value FROM records WHERE topic = ?',
+            (AUDIT_IDENTITY_ACCESS,),
+        ).fetchall()
+        for partition, offset, value in rows:
+            event = epb.IdentityAccessRecorded.FromString(value).event
+            where = (AUDIT_IDENTITY_ACCESS, partition, offset)
+            replacement = change(event)
+            if replacement is None:
+                conn.execute(
+                    'DELETE FROM records WHERE topic = ? AND partition = ? AND "offset" = ?', where
+                )
+            elif replacement is not event:
+                data = epb.IdentityAccessRecorded(event=replacement).SerializeToString()
+                conn.execute(
+                    'UPDATE records SET value = ? WHERE topic = ? AND partition = ? AND "offset" = ?',
+                    (data, *where),
+                )
+
+
+def _tampers(scene: Scene) -> dict[str, tuple[Callable[[pb.AuditEvent], Any], str]]:
+    second, last = scene.identity.made[1], scene.identity.made[-1]
+
+    def resign(event: pb.AuditEvent) -> pb.AuditEvent:
+        copy = altered(event)
+        link(
+            copy,
+            sequence=event.sequence,
+            prev_hash=bytes(event.prev_hash),
+            key=scene.anonymity.key,
+            key_id=scene.anonymity.key_id,
+        )
+        return copy
+
+    def only(target: pb.AuditEvent, then: Callable[[pb.AuditEvent], Any]) -> Callable[..., Any]:
+        return lambda e: then(e) if e.event_id == target.event_id else e
+
+    return {
+        "modified": (only(second, lambda e: altered(e, purpose="edited")), "MODIFIED"),
+        "deleted": (only(second, lambda e: None), "GAP"),
+        "truncated": (only(last, lambda e: None), "TRUNCATED"),
+        "re-signed": (only(second, resign), "WRONG_PRODUCER_KEY"),
+        "producer gone": (lambda e: None if e.producer == "identity" else e, "MISSING_PRODUCER"),
+    }
+
+
+@pytest.mark.parametrize(
+    "tamper", ["modified", "deleted", "truncated", "re-signed", "producer gone"]
+)
+async def test_tampering_with_the_topic_is_named(scene: Scene, tamper: str) -> None:
+    options = await options_for(scene.ledger, producers=scene.producers_file)
+    assert (await run_verify(options, state_file=scene.state_file)).findings == []
+    change, named = _tampers(scene)[tamper]
+    await asyncio.to_thread(_edit_topic, scene.settings.data_dir, change)
+
+    outcome = await run_verify(options, state_file=scene.state_file, from_topic=True)
+
+    assert named in kinds(outcome), outcome.findings
