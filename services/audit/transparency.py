@@ -253,6 +253,28 @@ class TransparencyLog:
         state = await self._log(producer)
         return producer, sequence, InclusionProof.of(state.tree, sequence - 1, size), note
 
+    async def batch_inclusion(
+        self, event_ids: Sequence[str]
+    ) -> tuple[list[tuple[str, str, InclusionProof]], dict[str, str]]:
+        """(event id, producer, proof) for each event in its producer's newest checkpoint,
+        in the order asked, and those checkpoints' notes by producer."""
+        proofs: list[tuple[str, str, InclusionProof]] = []
+        notes: dict[str, str] = {}
+        sizes: dict[str, int] = {}
+        for event_id in event_ids:
+            located = await self._store.locate(event_id)
+            if located is None:
+                continue
+            producer, sequence = located
+            if producer not in sizes:
+                signed = await self.checkpoint(producer)
+                sizes[producer], notes[producer] = signed.checkpoint.size, signed.note
+            if sequence <= sizes[producer]:
+                tree = (await self._log(producer)).tree
+                proof = InclusionProof.of(tree, sequence - 1, sizes[producer])
+                proofs.append((event_id, producer, proof))
+        return proofs, {p: notes[p] for p in sorted({p for _, p, _ in proofs})}
+
     async def consistency(
         self, producer: str, old_size: int, new_size: int
     ) -> tuple[ConsistencyProof, str]:

@@ -18,6 +18,7 @@ from services.audit.transparency import TransparencyLog
 
 Context = Any  # grpc.aio.ServicerContext; unused beyond the signature
 
+MAX_BATCH = 200
 #: A producer name: it becomes a log origin (`consilium.audit/<producer>`), one note line.
 _PRODUCER = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 
@@ -96,6 +97,27 @@ class AuditServicer(audit_pb2_grpc.AuditServiceServicer):
             tree_size=proof.tree_size,
             hashes=list(proof.hashes),
             checkpoint=note,
+        )
+
+    async def BatchGetInclusionProofs(
+        self, request: pb.BatchGetInclusionProofsRequest, context: Context
+    ) -> pb.BatchGetInclusionProofsResponse:
+        require_auditor(await self._caller())
+        if len(request.event_ids) > MAX_BATCH:
+            raise InvalidArgument([FieldViolation("event_ids", f"at most {MAX_BATCH} at once")])
+        proofs, notes = await self._tlog.batch_inclusion(list(request.event_ids))
+        return pb.BatchGetInclusionProofsResponse(
+            proofs=[
+                pb.InclusionProof(
+                    event_id=event_id,
+                    producer=producer,
+                    leaf_index=proof.leaf_index,
+                    tree_size=proof.tree_size,
+                    hashes=list(proof.hashes),
+                )
+                for event_id, producer, proof in proofs
+            ],
+            checkpoints=notes,
         )
 
     async def GetConsistencyProof(

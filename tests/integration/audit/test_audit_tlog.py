@@ -175,6 +175,9 @@ async def test_only_auditors_read_the_log(scene: Scene, role: Role | None) -> No
             pb.GetConsistencyProofRequest(producer="identity", old_size=1), metadata=metadata
         ),
         stub.ListChainEvents(pb.ListChainEventsRequest(producer="identity"), metadata=metadata),
+        stub.BatchGetInclusionProofs(
+            pb.BatchGetInclusionProofsRequest(event_ids=["x"]), metadata=metadata
+        ),
     ):
         error = await rpc_error(call)
         assert error.code() in (grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED)
@@ -189,3 +192,51 @@ async def test_an_event_outside_the_log_has_no_proof(scene: Scene) -> None:
     )
     assert error.code() == grpc.StatusCode.NOT_FOUND
     assert json.dumps(error.details())  # a sentence, no internals
+
+
+async def test_batched_inclusion_proofs_serve_a_list_in_one_call(scene: Scene) -> None:
+    metadata = await scene.ledger.token(Role.AUDITOR)
+    forger = Producer(
+        "anonymity",
+        Ed25519PrivateKey.generate(),
+        scene.anonymity.key_id,
+        sequence=scene.anonymity.sequence,
+        last_hash=scene.anonymity.last_hash,
+    )
+    unlogged = forger.next()  # its signature fails: it never enters the log
+    await scene.ledger.ingest(unlogged)
+    wanted = [
+        scene.anonymity.made[2],
+        scene.identity.made[0],
+        unlogged,
+        scene.identity.made[4],
+    ]
+
+    reply = await scene.ledger.stub.BatchGetInclusionProofs(
+        pb.BatchGetInclusionProofsRequest(event_ids=[e.event_id for e in wanted] + ["nope"]),
+        metadata=metadata,
+    )
+
+    vkey = NoteVerifier.from_vkey((await checkpoint(scene.ledger, "identity")).verifier_key)
+    assert [p.event_id for p in reply.proofs] == [
+        wanted[0].event_id,
+        wanted[1].event_id,
+        wanted[3].event_id,
+    ]
+    assert sorted(reply.checkpoints) == ["anonymity", "identity"]
+    by_id = {e.event_id: e for e in wanted}
+    for proof in reply.proofs:
+        opened, _ = open_checkpoint(
+            reply.checkpoints[proof.producer],
+            origin=f"consilium.audit/{proof.producer}",
+            verifier=vkey,
+        )
+        InclusionProof(proof.leaf_index, proof.tree_size, tuple(proof.hashes)).verify_in(
+            opened, leaf_hash(by_id[proof.event_id].SerializeToString(deterministic=True))
+        )
+    too_many = await rpc_error(
+        scene.ledger.stub.BatchGetInclusionProofs(
+            pb.BatchGetInclusionProofsRequest(event_ids=["x"] * 201), metadata=metadata
+        )
+    )
+    assert too_many.code() == grpc.StatusCode.INVALID_ARGUMENT

@@ -55,6 +55,11 @@ class AuditServiceStub:
                 request_serializer=consilium_dot_audit_dot_v1_dot_audit__pb2.GetInclusionProofRequest.SerializeToString,
                 response_deserializer=consilium_dot_audit_dot_v1_dot_audit__pb2.GetInclusionProofResponse.FromString,
                 _registered_method=True)
+        self.BatchGetInclusionProofs = channel.unary_unary(
+                '/consilium.audit.v1.AuditService/BatchGetInclusionProofs',
+                request_serializer=consilium_dot_audit_dot_v1_dot_audit__pb2.BatchGetInclusionProofsRequest.SerializeToString,
+                response_deserializer=consilium_dot_audit_dot_v1_dot_audit__pb2.BatchGetInclusionProofsResponse.FromString,
+                _registered_method=True)
         self.GetConsistencyProof = channel.unary_unary(
                 '/consilium.audit.v1.AuditService/GetConsistencyProof',
                 request_serializer=consilium_dot_audit_dot_v1_dot_audit__pb2.GetConsistencyProofRequest.SerializeToString,
@@ -102,6 +107,15 @@ class AuditServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def BatchGetInclusionProofs(self, request, context):
+        """Inclusion proofs of many events at once, each in its producer's newest checkpoint, for
+        lists (the gateway's AuditEvent.inclusionProof). AUDITOR only; events not (yet) in the
+        log are left out.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetConsistencyProof(self, request, context):
         """That the log of `old_size` is a prefix of the log of `new_size` (RFC 6962 consistency
         proof), so a checkpoint an auditor kept can be held against a newer one. AUDITOR only.
@@ -140,6 +154,11 @@ def add_AuditServiceServicer_to_server(servicer, server):
                     servicer.GetInclusionProof,
                     request_deserializer=consilium_dot_audit_dot_v1_dot_audit__pb2.GetInclusionProofRequest.FromString,
                     response_serializer=consilium_dot_audit_dot_v1_dot_audit__pb2.GetInclusionProofResponse.SerializeToString,
+            ),
+            'BatchGetInclusionProofs': grpc.unary_unary_rpc_method_handler(
+                    servicer.BatchGetInclusionProofs,
+                    request_deserializer=consilium_dot_audit_dot_v1_dot_audit__pb2.BatchGetInclusionProofsRequest.FromString,
+                    response_serializer=consilium_dot_audit_dot_v1_dot_audit__pb2.BatchGetInclusionProofsResponse.SerializeToString,
             ),
             'GetConsistencyProof': grpc.unary_unary_rpc_method_handler(
                     servicer.GetConsistencyProof,
@@ -261,6 +280,33 @@ class AuditService:
             '/consilium.audit.v1.AuditService/GetInclusionProof',
             consilium_dot_audit_dot_v1_dot_audit__pb2.GetInclusionProofRequest.SerializeToString,
             consilium_dot_audit_dot_v1_dot_audit__pb2.GetInclusionProofResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BatchGetInclusionProofs(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/consilium.audit.v1.AuditService/BatchGetInclusionProofs',
+            consilium_dot_audit_dot_v1_dot_audit__pb2.BatchGetInclusionProofsRequest.SerializeToString,
+            consilium_dot_audit_dot_v1_dot_audit__pb2.BatchGetInclusionProofsResponse.FromString,
             options,
             channel_credentials,
             insecure,

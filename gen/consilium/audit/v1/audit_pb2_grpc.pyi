@@ -54,6 +54,11 @@ class AuditServiceStub:
     """That one event is in a producer's log of a given size (RFC 6962 inclusion proof).
     AUDITOR only; NOT_FOUND for an event that is not (yet) in the log.
     """
+    BatchGetInclusionProofs: _grpc.UnaryUnaryMultiCallable[_audit_pb2.BatchGetInclusionProofsRequest, _audit_pb2.BatchGetInclusionProofsResponse]
+    """Inclusion proofs of many events at once, each in its producer's newest checkpoint, for
+    lists (the gateway's AuditEvent.inclusionProof). AUDITOR only; events not (yet) in the
+    log are left out.
+    """
     GetConsistencyProof: _grpc.UnaryUnaryMultiCallable[_audit_pb2.GetConsistencyProofRequest, _audit_pb2.GetConsistencyProofResponse]
     """That the log of `old_size` is a prefix of the log of `new_size` (RFC 6962 consistency
     proof), so a checkpoint an auditor kept can be held against a newer one. AUDITOR only.
@@ -81,6 +86,11 @@ class AuditServiceAsyncStub(AuditServiceStub):
     GetInclusionProof: _aio.UnaryUnaryMultiCallable[_audit_pb2.GetInclusionProofRequest, _audit_pb2.GetInclusionProofResponse]  # type: ignore[assignment]
     """That one event is in a producer's log of a given size (RFC 6962 inclusion proof).
     AUDITOR only; NOT_FOUND for an event that is not (yet) in the log.
+    """
+    BatchGetInclusionProofs: _aio.UnaryUnaryMultiCallable[_audit_pb2.BatchGetInclusionProofsRequest, _audit_pb2.BatchGetInclusionProofsResponse]  # type: ignore[assignment]
+    """Inclusion proofs of many events at once, each in its producer's newest checkpoint, for
+    lists (the gateway's AuditEvent.inclusionProof). AUDITOR only; events not (yet) in the
+    log are left out.
     """
     GetConsistencyProof: _aio.UnaryUnaryMultiCallable[_audit_pb2.GetConsistencyProofRequest, _audit_pb2.GetConsistencyProofResponse]  # type: ignore[assignment]
     """That the log of `old_size` is a prefix of the log of `new_size` (RFC 6962 consistency
@@ -130,6 +140,17 @@ class AuditServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_audit_pb2.GetInclusionProofResponse, _abc.Awaitable[_audit_pb2.GetInclusionProofResponse]]:
         """That one event is in a producer's log of a given size (RFC 6962 inclusion proof).
         AUDITOR only; NOT_FOUND for an event that is not (yet) in the log.
+        """
+
+    @_abc_1.abstractmethod
+    def BatchGetInclusionProofs(
+        self,
+        request: _audit_pb2.BatchGetInclusionProofsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_audit_pb2.BatchGetInclusionProofsResponse, _abc.Awaitable[_audit_pb2.BatchGetInclusionProofsResponse]]:
+        """Inclusion proofs of many events at once, each in its producer's newest checkpoint, for
+        lists (the gateway's AuditEvent.inclusionProof). AUDITOR only; events not (yet) in the
+        log are left out.
         """
 
     @_abc_1.abstractmethod
