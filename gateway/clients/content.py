@@ -115,8 +115,3 @@ class ContentClient:
         request = pb.BatchGetCommunitiesRequest(community_ids=community_ids)
         reply = await invoke(self._stub.BatchGetCommunities, request)
         return {c.community_id: c for c in reply.communities}
-
-    async def hide_aliases(self, alias_ids: list[str], hidden: bool) -> None:
-        await invoke(
-            self._stub.SetAliasHidden, pb.SetAliasHiddenRequest(alias_ids=alias_ids, hidden=hidden)
-        )

@@ -227,11 +227,15 @@ class Mutation:
         )
         return Physician.from_proto(physician)
 
-    @strawberry.mutation(description="MODERATOR: suspend the person behind an alias, unrevealed.")
+    @strawberry.mutation(
+        description="MODERATOR: suspend the person behind an alias, unrevealed. Their posts "
+        "under this alias are hidden shortly after (anonymity's event reaches content)."
+    )
     async def suspend_author(self, info: Ctx, alias_id: strawberry.ID, reason: str) -> bool:
         viewer = info.context.auth.require().require_role(Role.MODERATOR, Role.ADMIN)
+        # Hiding reaches content only as anonymity's alias-level event, never from here: a
+        # gateway that could hide aliases at will could also hide them in revealing bursts.
         await info.context.upstreams.anonymity.suspend(str(alias_id), reason, viewer.metadata)
-        await info.context.upstreams.content.hide_aliases([str(alias_id)], True)
         return True
 
 

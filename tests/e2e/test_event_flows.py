@@ -55,7 +55,7 @@ def post_input(title: str, visibility: str) -> dict[str, Any]:
 
 
 async def feed(system: System) -> dict[str, dict[str, Any]]:
-    body = await system.graphql(FEED)
+    body = await system.graphql(FEED, token=await system.reader())
     return {n["id"]: n for n in body["data"]["feed"]["nodes"]}
 
 

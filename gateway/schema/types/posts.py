@@ -195,6 +195,8 @@ class Post:
     async def resolve_reference(
         cls, info: Info[GatewayContext, None], id: strawberry.ID
     ) -> Post | None:
+        # A federation router forwards the client's Authorization: the same rule as Query.
+        info.context.auth.require_reader()
         # As Query.post: content still returns hidden posts (threads keep their shape).
         found = await info.context.loaders.posts.load(str(id))
         return cls.from_proto(found) if found is not None and not found.hidden else None
