@@ -179,9 +179,8 @@ class Mutation:
         info.context.auth.require().require_verified()
         post = await _post(info, str(post_id))
         alias = await _thread_alias(info, post)
-        return Poll.from_proto(
-            await info.context.upstreams.content.vote(post.post_id, alias, option)
-        )
+        poll = await info.context.upstreams.content.vote(post.post_id, alias, option)
+        return Poll.from_proto(poll, viewer_has_voted=poll.viewer_has_voted)
 
     @strawberry.mutation(description="ADMIN: approve or reject a physician after the NPI check.")
     async def verify_physician(self, info: Ctx, user_id: strawberry.ID, approve: bool) -> Physician:
