@@ -8,6 +8,7 @@ answers its id in `traceresponse`, and the audit events of the request carry tha
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import time
 import uuid
@@ -19,6 +20,8 @@ import httpx
 import pytest
 from support.recording import RecordingInterceptor, record_servers
 from support.system import System, run_system
+from websockets.asyncio.client import connect
+from websockets.typing import Subprotocol
 
 from plumbing.auth import Role
 
@@ -26,6 +29,13 @@ CANARY = "trace.canary.7f3a@example.org"
 TRACERESPONSE = re.compile(r"^00-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$")
 CREATE = "mutation($i: CreatePostInput!) { createPost(input: $i) { id author { aliasId } } }"
 REVEAL = "mutation($a: ID!, $p: String!) { revealAuthor(aliasId: $a, purpose: $p) { id } }"
+POST_INPUT = {
+    "kind": "DISCUSSION",
+    "community": "lounge-stories",
+    "title": "Night shift",
+    "body": "Notes.",
+    "visibility": "ANONYMOUS",
+}
 AUDIT = """query($f: AuditFilter) { auditEvents(filter: $f) { nodes { producer traceId } } }"""
 
 
@@ -56,6 +66,11 @@ async def send(
     assert reply.status_code == 200, reply.text
     assert reply.json().get("errors") is None, reply.text
     return reply
+
+
+def trace_of(call: Any) -> str:
+    (parent,) = [str(v) for k, v in call.metadata if k == "traceparent"]
+    return parent.split("-")[1]
 
 
 def own_trace_id(reply: httpx.Response) -> str:
@@ -132,3 +147,44 @@ async def test_every_http_response_names_its_trace(system: System) -> None:
     ids = [own_trace_id(reply) for reply in (ok, bad, huge)]
     assert huge.status_code == 413
     assert len(set(ids)) == 3, "each request is its own trace"
+
+
+async def test_websocket_operations_each_start_their_own_trace(
+    recorded: tuple[System, RecordingInterceptor],
+) -> None:
+    system, recorder = recorded
+    _, author = await system.account()
+    client_trace = uuid.uuid4().hex
+    headers = client_headers(author, client_trace)
+    del headers["authorization"]
+    url = system.gateway_url.replace("http://", "ws://", 1)
+    traces = []
+    async with connect(
+        url,
+        subprotocols=[Subprotocol("graphql-transport-ws")],
+        additional_headers=headers,
+        proxy=None,
+        open_timeout=10,
+    ) as sock:
+        init = {"type": "connection_init", "payload": {"authorization": f"Bearer {author}"}}
+        await sock.send(json.dumps(init))
+        async with asyncio.timeout(10):
+            assert json.loads(await sock.recv())["type"] == "connection_ack"
+        for op in ("one", "two"):
+            before = len(recorder.calls)
+            payload = {"query": CREATE, "variables": {"i": {**POST_INPUT, "title": op}}}
+            await sock.send(json.dumps({"id": op, "type": "subscribe", "payload": payload}))
+            messages = []
+            async with asyncio.timeout(10):
+                while not messages or messages[-1]["type"] not in ("complete", "error"):
+                    messages.append(json.loads(await sock.recv()))
+            assert [m["type"] for m in messages] == ["next", "complete"], messages
+            assert "errors" not in messages[0]["payload"], messages
+            calls = recorder.calls[before:]
+            assert calls
+            for call in calls:
+                assert CANARY not in repr(call.metadata) and client_trace not in repr(call.metadata)
+                assert not {k for k, _ in call.metadata} & {"tracestate", "baggage"}
+            traces.append({trace_of(c) for c in calls})
+    (first,), (second,) = traces
+    assert first != second, "two operations of one connection share no trace"
