@@ -66,7 +66,10 @@ def base_url(system: System) -> str:
 
 async def test_depth_limit_refuses_deeper_queries(tmp_path: Path) -> None:
     async with run_system(tmp_path / "data", max_depth=3) as system:
-        at_limit = await post(system, "{ feed { nodes { author { handle } } } }")
+        reader = f"Bearer {await system.reader()}"
+        at_limit = await post(
+            system, "{ feed { nodes { author { handle } } } }", authorization=reader
+        )
         assert at_limit.json() == {"data": {"feed": {"nodes": []}}}
         deeper = "{ feed { nodes { comments { nodes { id } } } } }"
         refused(await post(system, deeper), "exceeds maximum operation depth of 3")
@@ -158,6 +161,7 @@ async def test_get_runs_queries(system: System) -> None:
             "query": "query($f: Int) { feed(first: $f) { nodes { id } } communities { id } }",
             "variables": json.dumps({"f": 5}),
         },
+        headers={"authorization": f"Bearer {await system.reader()}"},
     )
     assert reply.status_code == 200, reply.text
     data = reply.json()["data"]
