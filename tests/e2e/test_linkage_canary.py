@@ -426,6 +426,7 @@ async def test_no_adversary_links_the_canarys_aliases(tmp_path: Path) -> None:
             before = after
         findings += _call_links(world)
         findings += _trace_links(world)
+        findings += _row_links(world)
         assert not findings, "\n".join(findings)
 
 
@@ -450,6 +451,30 @@ def _call_links(world: World) -> list[str]:
         together = set().union(*(c.alias_ids() for c in group)) & canary if group else set()
         if len(together) > 1:
             found.append(f"content: one GraphQL request carried {len(together)} aliases")
+    return found
+
+
+def _row_links(world: World) -> list[str]:
+    """A holder of anonymity's database without its keys: does any value on the canary's
+    alias rows (a column other than the alias id) set two of them apart from the decoys'?"""
+    path = Path(world.system.database_urls["anonymity"].removeprefix("sqlite+aiosqlite:///"))
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        conn.row_factory = sqlite3.Row
+        rows = {r["alias_id"]: dict(r) for r in conn.execute("SELECT * FROM aliases")}
+    canary = [rows[a] for a in sorted(world.canary.aliases) if a in rows]
+    decoys = [rows[a] for d in world.decoys for a in d.aliases if a in rows]
+    assert len(canary) == len(world.canary.aliases) and decoys, "alias rows not found"
+    found = []
+    for column in canary[0]:
+        if column == "alias_id":
+            continue
+        values = [r[column] for r in canary if r[column] is not None]
+        shared = {v for v in values if values.count(v) > 1}
+        private = shared - {r[column] for r in decoys}
+        if private:
+            found.append(
+                f"anonymity database: {column} holds a value only the canary's aliases share"
+            )
     return found
 
 
