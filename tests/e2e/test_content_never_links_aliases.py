@@ -21,6 +21,7 @@ from support.recording import Received, RecordingInterceptor, record_servers
 from support.system import System, run_system
 
 from gateway.clients.anonymity import AnonymityClient
+from plumbing.auth.service import ServiceCredentials
 from plumbing.grpc.caller import bearer_metadata
 
 CONTENT = "consilium.content.v1.ContentService"
@@ -82,7 +83,13 @@ def trace_of(call: Received) -> str:
 async def owned_by(system: System, user_id: str, token: str, aliases: set[str]) -> set[str]:
     """Which of `aliases` belong to the person: anonymity knows, content must never learn."""
     port = system.anonymity.server.port
-    client = AnonymityClient(f"127.0.0.1:{port}", deadline=5)
+    # Anonymity admits the gateway alone: the test asks as the gateway would.
+    credentials = ServiceCredentials.load("gateway", system.data_dir, environ={})
+    client = AnonymityClient(
+        f"127.0.0.1:{port}",
+        deadline=5,
+        service_token=lambda: credentials.metadata(audience="anonymity"),
+    )
     try:
         return await client.owned(user_id, sorted(aliases), bearer_metadata(token))
     finally:

@@ -14,6 +14,11 @@ import pytest
 from support.system import PASSWORD, System, next_npi, run_system
 
 from gateway.clients.content import ContentClient
+from plumbing.auth.servicekeys import (
+    dev_service_key_path,
+    prepare_dev_service_keys,
+    service_key_env,
+)
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 
@@ -136,7 +141,11 @@ async def test_dev_mode_offers_introspection_suggestions_and_graphiql(system: Sy
     assert "graphiql" in ide.text.lower()
 
 
-async def test_production_hides_the_schema(tmp_path: Path) -> None:
+async def test_production_hides_the_schema(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Production makes no dev keys: the gateway's service key comes from the environment.
+    prepare_dev_service_keys(tmp_path / "data")
+    key_file = tmp_path / "data" / dev_service_key_path("gateway")
+    monkeypatch.setenv(service_key_env("gateway")[1], str(key_file))
     async with run_system(tmp_path / "data", environment="production") as system:
         for query in INTROSPECTION:
             refused(await post(system, query), "introspection has been disabled")
