@@ -255,10 +255,12 @@ class IdentityService:
 
         Each profile other than the caller's own is an audited access: one event per subject.
         """
-        actor = _require_active(caller)
+        actor = _require_caller(caller)
         wanted = _checked_batch(user_ids)
         others = [u for u in wanted if u != actor.user_id]
         if not others:
+            # Reading others is decided live and recorded below; this is only one's own.
+            _require_active(actor)
             async with self._store.transaction() as repo:
                 found = await repo.get_many(wanted)
         else:

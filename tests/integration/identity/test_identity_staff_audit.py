@@ -339,4 +339,20 @@ async def test_a_suspended_account_signs_in_only_to_see_its_status_or_leave(
     ):
         error = await rpc_error(call)
         assert error.code() == grpc.StatusCode.PERMISSION_DENIED
+    # Its old staff powers are refused with a record, whatever token it holds.
+    member, _ = await identity.member()
+    before = len(await audit_events(identity))
+    for call in (
+        identity.stub.BatchGetPhysicians(
+            pb.BatchGetPhysiciansRequest(user_ids=[admin_id, member.user_id]), metadata=mine
+        ),
+        identity.stub.VerifyPhysician(
+            pb.VerifyPhysicianRequest(user_id=member.user_id, approve=True), metadata=mine
+        ),
+    ):
+        error = await rpc_error(call)
+        assert error.code() == grpc.StatusCode.PERMISSION_DENIED
+    refusals = (await audit_events(identity))[before:]
+    assert [(e.actor_id, e.decision) for e in refusals] == [(admin_id, apb.DECISION_DENIED)] * 2
+    assert all("suspended" in e.denial_reason for e in refusals)
     await identity.stub.ErasePhysician(pb.ErasePhysicianRequest(user_id=admin_id), metadata=mine)
