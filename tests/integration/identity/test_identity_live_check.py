@@ -30,11 +30,11 @@ class Clock:
 def live_check(
     identity: IdentityClient, clock: Clock, service: str = "anonymity"
 ) -> LiveStaffCheck:
-    credentials = credentials_of(identity)
+    credentials = credentials_of(identity, service)
     stub = identity_pb2_grpc.IdentityServiceStub(identity.channel)
     return LiveStaffCheck(
         lambda: stub,
-        lambda: credentials.metadata(service=service, audience="identity"),
+        lambda: credentials.metadata(audience="identity"),
         clock=clock,
     )
 
@@ -47,18 +47,18 @@ async def test_check_actor_answers_services_only(identity: IdentityClient) -> No
     moderator_id, _ = await identity.staff(Role.MODERATOR)
     request = pb.CheckActorRequest(user_id=moderator_id)
     for service in ("anonymity", "audit"):
-        metadata = credentials_of(identity).metadata(service=service, audience="identity")
+        metadata = credentials_of(identity, service).metadata(audience="identity")
         reply = await identity.stub.CheckActor(request, metadata=metadata)
         assert (reply.exists, reply.erased) == (True, False)
         assert reply.verification == pb.VERIFICATION_STATUS_VERIFIED
         assert sorted(reply.roles) == [pb.ROLE_MEMBER, pb.ROLE_MODERATOR]
     unknown = await identity.stub.CheckActor(
         pb.CheckActorRequest(user_id=new_user_id()),
-        metadata=credentials_of(identity).metadata(service="audit", audience="identity"),
+        metadata=credentials_of(identity, "audit").metadata(audience="identity"),
     )
     assert not unknown.exists
     _, admin = await identity.staff(Role.ADMIN)
-    content = credentials_of(identity).metadata(service="content", audience="identity")
+    content = credentials_of(identity, "content").metadata(audience="identity")
     for metadata in (content, admin):
         error = await rpc_error(identity.stub.CheckActor(request, metadata=metadata))
         assert error.code() == grpc.StatusCode.PERMISSION_DENIED
@@ -88,11 +88,11 @@ async def test_a_demoted_moderator_is_refused_once_the_cache_bound_passes(
 async def test_a_suspended_admin_is_refused_at_once_without_a_cache(
     identity: IdentityClient,
 ) -> None:
-    credentials = credentials_of(identity)
+    credentials = credentials_of(identity, "audit")
     stub = identity_pb2_grpc.IdentityServiceStub(identity.channel)
     live = LiveStaffCheck(
         lambda: stub,
-        lambda: credentials.metadata(service="audit", audience="identity"),
+        lambda: credentials.metadata(audience="identity"),
         ttl=0,
     )
     admin_id, admin = await identity.staff(Role.ADMIN)
@@ -128,10 +128,10 @@ async def test_an_unauthorised_service_or_no_identity_fails_closed(
         await live_check(identity, Clock(), service="content").require(token, Role.ADMIN)
     async with grpc.aio.insecure_channel("127.0.0.1:9") as dead:
         stub = identity_pb2_grpc.IdentityServiceStub(dead)
-        credentials = credentials_of(identity)
+        credentials = credentials_of(identity, "audit")
         unreachable = LiveStaffCheck(
             lambda: stub,
-            lambda: credentials.metadata(service="audit", audience="identity"),
+            lambda: credentials.metadata(audience="identity"),
             timeout=1.0,
         )
         with pytest.raises(Unavailable):

@@ -115,7 +115,7 @@ async def test_another_service_suspending_is_denied_and_recorded(
     identity: IdentityClient,
 ) -> None:
     member, _ = await identity.member()
-    content = credentials_of(identity).metadata(service="content", audience="identity")
+    content = credentials_of(identity, "content").metadata(audience="identity")
     error = await rpc_error(
         identity.stub.SuspendPhysician(
             pb.SuspendPhysicianRequest(user_id=member.user_id, reason="x"), metadata=content
