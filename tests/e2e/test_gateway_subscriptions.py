@@ -21,12 +21,10 @@ from typing import Any
 
 import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
-from opentelemetry import propagate, trace
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry import trace
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from support.system import System, run_system
+from support.tracing import recorded_spans
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol
@@ -419,17 +417,9 @@ async def test_a_subscriber_that_falls_behind_is_ended_alone(tmp_path: Path) -> 
 
 @pytest.fixture
 def spans() -> Iterator[InMemorySpanExporter]:
-    """Spans of this process (every component runs in it) kept in memory for this test."""
-    provider = trace.get_tracer_provider()
-    if not isinstance(provider, TracerProvider):
-        provider = TracerProvider()
-        trace.set_tracer_provider(provider)
-        propagate.set_global_textmap(TraceContextTextMapPropagator())
-    exporter = InMemorySpanExporter()
-    processor = SimpleSpanProcessor(exporter)
-    provider.add_span_processor(processor)
-    yield exporter
-    processor.shutdown()  # later tests' spans are dropped, not kept
+    """Real trace ids for this test (see support.tracing)."""
+    with recorded_spans() as exporter:
+        yield exporter
 
 
 async def test_a_live_event_stays_in_the_trace_that_caused_it(

@@ -29,11 +29,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from opentelemetry import propagate, trace
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from support.recording_proxy import ALIAS_ID, RecordingProxy, recording_proxy
 from support.system import PASSWORD, System, next_npi, run_system
+from support.tracing import recorded_spans
 
 from plumbing.auth import Role
 from plumbing.events.factory import embedded_path
@@ -363,12 +361,9 @@ async def _world(tmp_path: Path) -> AsyncIterator[World]:
 
 @pytest.fixture
 def traced() -> Iterator[None]:
-    """Real tracing in this process (every component runs in it), so trace ids travel."""
-    provider = trace.get_tracer_provider()
-    if not isinstance(provider, TracerProvider):
-        trace.set_tracer_provider(TracerProvider())
-        propagate.set_global_textmap(TraceContextTextMapPropagator())
-    yield
+    """Real trace ids for this test (see support.tracing)."""
+    with recorded_spans():
+        yield
 
 
 @pytest.mark.usefixtures("traced")

@@ -12,11 +12,8 @@ from pathlib import Path
 
 import pytest
 from anonymity_harness import anonymity_settings, running_anonymity
-from opentelemetry import propagate, trace
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+from opentelemetry import trace
+from support.tracing import recorded_spans
 
 from consilium.anonymity.v1 import anonymity_pb2 as pb
 from plumbing.auth import Role
@@ -31,16 +28,9 @@ def anonymity_database_url(tmp_path: Path) -> str:
 
 @pytest.fixture
 def recording() -> Iterator[None]:
-    """Real trace ids: a no-op tracer would hide a shared one."""
-    provider = trace.get_tracer_provider()
-    if not isinstance(provider, TracerProvider):
-        provider = TracerProvider()
-        trace.set_tracer_provider(provider)
-        propagate.set_global_textmap(TraceContextTextMapPropagator())
-    processor = SimpleSpanProcessor(InMemorySpanExporter())
-    provider.add_span_processor(processor)
-    yield
-    processor.shutdown()
+    """Real trace ids for this test (see support.tracing)."""
+    with recorded_spans():
+        yield
 
 
 async def test_a_moderators_suspension_keeps_the_person_event_out_of_the_alias_trace(

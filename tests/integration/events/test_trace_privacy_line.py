@@ -11,13 +11,11 @@ from pathlib import Path
 
 import pytest
 from google.protobuf.wrappers_pb2 import StringValue
-from opentelemetry import propagate, trace
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry import trace
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from sqlalchemy import MetaData
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from support.tracing import recorded_spans
 
 from plumbing import db
 from plumbing.events.bus import EventBus, TopicSpec
@@ -33,17 +31,9 @@ _tracer = trace.get_tracer("tests.trace-privacy-line")
 
 @pytest.fixture
 def spans() -> Iterator[InMemorySpanExporter]:
-    """A recording tracer provider, so trace ids are real (a no-op one would hide the leak)."""
-    provider = trace.get_tracer_provider()
-    if not isinstance(provider, TracerProvider):
-        provider = TracerProvider()
-        trace.set_tracer_provider(provider)
-        propagate.set_global_textmap(TraceContextTextMapPropagator())
-    exporter = InMemorySpanExporter()
-    processor = SimpleSpanProcessor(exporter)
-    provider.add_span_processor(processor)
-    yield exporter
-    processor.shutdown()
+    """Real trace ids for this test (see support.tracing)."""
+    with recorded_spans() as exporter:
+        yield exporter
 
 
 @pytest.fixture

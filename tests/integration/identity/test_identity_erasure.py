@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 import uuid
 from collections.abc import AsyncIterator
@@ -10,12 +9,11 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import grpc
 import pytest
 from identity_harness import PASSWORD, IdentityClient, next_npi, running
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
+from support.backups import Backups
 
 from consilium.identity.v1 import identity_pb2 as pb
 from consilium.identity.v1 import identity_pb2_grpc
@@ -74,63 +72,6 @@ async def test_no_retained_event_names_an_erased_person(
     for record in records:
         for secret in (name, f"Canary Erasable {canary}", email, npi):
             assert secret.encode() not in record
-
-
-class Backups:
-    """Backs a database up and restores it: a file copy for SQLite, a template database
-    for PostgreSQL (each taken while identity is stopped, as a cold backup would be)."""
-
-    def __init__(self, url: str, admin_url: str | None, tmp_path: Path) -> None:
-        self.url = url
-        self._admin_url = admin_url
-        self._copy = tmp_path / "backup.db"
-
-    @property
-    def _sqlite(self) -> Path:
-        return Path(self.url.removeprefix("sqlite+aiosqlite:///"))
-
-    async def _admin(self, statement: str) -> None:
-        assert self._admin_url is not None
-        url = make_url(self._admin_url)
-        conn = await asyncpg.connect(
-            host=url.host,
-            port=url.port,
-            user=url.username,
-            password=url.password,
-            database=url.database,
-        )
-        try:
-            await conn.execute(statement)
-        finally:
-            await conn.close()
-
-    def _copy_file(self) -> None:
-        with (
-            closing(sqlite3.connect(self._sqlite)) as source,
-            closing(sqlite3.connect(self._copy)) as target,
-        ):
-            source.backup(target)
-
-    def _restore_file(self) -> None:
-        for suffix in ("-wal", "-shm"):
-            Path(f"{self._sqlite}{suffix}").unlink(missing_ok=True)
-        self._sqlite.write_bytes(self._copy.read_bytes())
-
-    async def backup(self) -> None:
-        if self._admin_url is None:
-            await asyncio.to_thread(self._copy_file)
-            return
-        name = make_url(self.url).database
-        await self._admin(f'CREATE DATABASE "{name}_bak" TEMPLATE "{name}"')
-
-    async def restore(self) -> None:
-        if self._admin_url is None:
-            await asyncio.to_thread(self._restore_file)
-            return
-        name = make_url(self.url).database
-        await self._admin(f'DROP DATABASE "{name}" WITH (FORCE)')
-        await self._admin(f'CREATE DATABASE "{name}" TEMPLATE "{name}_bak"')
-        await self._admin(f'DROP DATABASE "{name}_bak"')
 
 
 @pytest.fixture
