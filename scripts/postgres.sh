@@ -131,6 +131,9 @@ max_connections = 200
 fsync = off
 synchronous_commit = off
 full_page_writes = off
+# Each test drops its database WITH (FORCE), which a non-superuser cannot do while an
+# autovacuum worker (a superuser process) is in it: throwaway test databases need none.
+autovacuum = off
 EOF
   # Only loopback TCP with a password, plus the private socket.
   cat >"$DATA/pg_hba.conf" <<'EOF'

@@ -16,20 +16,22 @@ from plumbing.errors import (
     InvalidArgument,
     NotFound,
     PermissionDenied,
-    Unauthenticated,
 )
+from services.identity.admin import AdminActions
 from services.identity.audited import UNRECORDED, Access, Actor, AuditedUnits
+from services.identity.checks import (
+    MAX_BATCH,
+    as_staff,
+    check_user_id,
+    checked_batch,
+    require_active,
+    require_caller,
+)
 from services.identity.domain.access import (
-    ADMIN_ERASURE_PURPOSE,
     ADMIN_READ_PURPOSE,
-    ERASED_FIELDS,
     PERSONA_FIELDS,
     PERSONA_PURPOSE,
     PROFILE_FIELDS,
-    REINSTATE_PURPOSE,
-    ROLES_PURPOSE,
-    SELF_ERASURE_PURPOSE,
-    VERIFY_PURPOSE,
     AccessAction,
     ActorRole,
     acting_role,
@@ -39,7 +41,6 @@ from services.identity.domain.passwords import Passwords
 from services.identity.domain.physician import (
     Physician,
     Role,
-    VerificationStatus,
     is_user_id,
     new_user_id,
 )
@@ -51,16 +52,6 @@ from services.identity.tokens import IssuedToken, TokenIssuer
 
 log = logging.getLogger("consilium.identity")
 
-#: Most ids one batch call may ask for; the gateway pages well below this.
-MAX_BATCH = 500
-
-_SIGN_IN_FIRST = "sign in first: this call needs an access token"
-_SUSPENDED_ONLY = (
-    "your account is suspended: you may only see your own profile or erase your account"
-)
-#: The purpose of a suspension whose caller gave no reason (the servicer requires one).
-SUSPEND_PURPOSE = "suspension"
-
 __all__ = ["MAX_BATCH", "UNRECORDED", "IdentityService", "LoginResult"]
 
 
@@ -70,51 +61,9 @@ class LoginResult:
     physician: Physician
 
 
-def _require_caller(caller: AccessClaims | None) -> AccessClaims:
-    if caller is None:
-        raise Unauthenticated(_SIGN_IN_FIRST)
-    return caller
-
-
-def _require_active(caller: AccessClaims | None) -> AccessClaims:
-    """The caller, unless their token says SUSPENDED (identity issues those for status only)."""
-    actor = _require_caller(caller)
-    if actor.verification is VerificationStatus.SUSPENDED:
-        raise PermissionDenied(_SUSPENDED_ONLY)
-    return actor
-
-
-def _as_staff(caller: AccessClaims, role: Role) -> Actor:
-    """`caller` acting as `role` (the role their token claims), decided on their live account."""
-    return Actor(caller.user_id, acting_role(caller, preferred=role), live_user=caller.user_id)
-
-
-def _check_user_id(user_id: str, field: str = "user_id") -> None:
-    if not is_user_id(user_id):
-        raise InvalidArgument(
-            [
-                FieldViolation(
-                    field,
-                    "not a user id; user ids look like usr_ followed by 26 "
-                    "lower-case letters and digits",
-                )
-            ]
-        )
-
-
-def _checked_batch(user_ids: Iterable[str]) -> list[str]:
-    wanted = list(dict.fromkeys(user_ids))
-    if len(wanted) > MAX_BATCH:
-        raise InvalidArgument(
-            [FieldViolation("user_ids", f"at most {MAX_BATCH} ids per call; split the batch")]
-        )
-    for index, user_id in enumerate(wanted):
-        _check_user_id(user_id, f"user_ids[{index}]")
-    return wanted
-
-
-class IdentityService:
-    """The identity use cases. Callers arrive as verified token claims (or None)."""
+class IdentityService(AdminActions):
+    """The identity use cases. Callers arrive as verified token claims (or None); the admin
+    actions (verify, roles, suspension, erasure) are in services.identity.admin."""
 
     def __init__(
         self,
@@ -199,14 +148,14 @@ class IdentityService:
         on the caller's live account (a suspended or demoted one is refused). Reading one's
         own profile is allowed even while suspended: that is how one sees one's status.
         """
-        actor = _require_caller(caller)
-        _check_user_id(user_id)
+        actor = require_caller(caller)
+        check_user_id(user_id)
         if revealed is not None:
             # The disclosure itself is anonymity's REVEAL_ALIAS record (the one the grant
             # names); reading the profile is identity's own access and is recorded too, so
             # the ledger finds the reveal by the user's id as well as by the alias.
             found = await self._units.read(
-                _as_staff(actor, Role.MODERATOR),
+                as_staff(actor, Role.MODERATOR),
                 [user_id],
                 Access(AccessAction.READ_PROFILE, f"reveal {revealed.record}", PROFILE_FIELDS),
                 lambda current: require_live(current, Role.MODERATOR, Role.ADMIN),
@@ -216,7 +165,7 @@ class IdentityService:
                 return await _get(repo, user_id)
         else:
             found = await self._units.read(
-                _as_staff(actor, Role.ADMIN),
+                as_staff(actor, Role.ADMIN),
                 [user_id],
                 Access(AccessAction.READ_PROFILE, ADMIN_READ_PURPOSE, PROFILE_FIELDS),
                 lambda current: require_live(current, Role.ADMIN),
@@ -235,7 +184,7 @@ class IdentityService:
         purpose: str = "reveal (grant refused)",
     ) -> NoReturn:
         """Records a read whose reveal grant did not cover it as DENIED, then raises `refusal`."""
-        _check_user_id(user_id)
+        check_user_id(user_id)
 
         def refuse(_current: Physician | None) -> None:
             raise refusal
@@ -255,17 +204,17 @@ class IdentityService:
 
         Each profile other than the caller's own is an audited access: one event per subject.
         """
-        actor = _require_caller(caller)
-        wanted = _checked_batch(user_ids)
+        actor = require_caller(caller)
+        wanted = checked_batch(user_ids)
         others = [u for u in wanted if u != actor.user_id]
         if not others:
             # Reading others is decided live and recorded below; this is only one's own.
-            _require_active(actor)
+            require_active(actor)
             async with self._store.transaction() as repo:
                 found = await repo.get_many(wanted)
         else:
             found = await self._units.read(
-                _as_staff(actor, Role.ADMIN),
+                as_staff(actor, Role.ADMIN),
                 others,
                 Access(AccessAction.READ_PROFILE, ADMIN_READ_PURPOSE, PROFILE_FIELDS),
                 lambda current: require_live(current, Role.ADMIN),
@@ -306,7 +255,7 @@ class IdentityService:
             # Record the refusal against whatever well-formed ids were asked for.
             subjects = [u for u in dict.fromkeys(requested) if is_user_id(u)][:MAX_BATCH]
             await self._units.read(actor, subjects or [""], access, permit)
-        wanted = _checked_batch(requested)
+        wanted = checked_batch(requested)
         found = await self._units.read(actor, wanted, access, permit)
         return found, [u for u in wanted if u not in found]
 
@@ -317,110 +266,9 @@ class IdentityService:
         personal data; the staff action it guards is recorded where it happens.
         """
         require_service(service, "anonymity", "audit")
-        _check_user_id(user_id)
+        check_user_id(user_id)
         async with self._store.transaction() as repo:
             return await repo.get(user_id)
-
-    async def verify(
-        self, caller: AccessClaims | None, user_id: str, *, approve: bool
-    ) -> Physician:
-        access = Access(AccessAction.VERIFY_PHYSICIAN, VERIFY_PURPOSE, PROFILE_FIELDS)
-        return await self._change(caller, user_id, access, lambda p: p.verify(approve=approve))
-
-    async def set_roles(
-        self, caller: AccessClaims | None, user_id: str, roles: Iterable[Role]
-    ) -> Physician:
-        wanted = frozenset(roles)
-        access = Access(AccessAction.SET_ROLES, ROLES_PURPOSE, PROFILE_FIELDS)
-        return await self._change(caller, user_id, access, lambda p: p.with_roles(wanted))
-
-    async def suspend(
-        self,
-        caller: AccessClaims | None,
-        user_id: str,
-        *,
-        reason: str = "",
-        service: ServicePrincipal | None = None,
-    ) -> Physician:
-        """By an ADMIN, or by anonymity when a moderator suspends the person behind an alias.
-
-        `reason` is the recorded purpose.
-        """
-        access = Access(
-            AccessAction.SUSPEND_PHYSICIAN, reason.strip() or SUSPEND_PURPOSE, PROFILE_FIELDS
-        )
-        return await self._change(caller, user_id, access, lambda p: p.suspend(), service=service)
-
-    async def reinstate(
-        self,
-        caller: AccessClaims | None,
-        user_id: str,
-        *,
-        service: ServicePrincipal | None = None,
-    ) -> Physician:
-        """Lifts a suspension; by an ADMIN or by anonymity, as for `suspend`."""
-        access = Access(AccessAction.REINSTATE_PHYSICIAN, REINSTATE_PURPOSE, PROFILE_FIELDS)
-        return await self._change(caller, user_id, access, lambda p: p.reinstate(), service=service)
-
-    async def erase(self, caller: AccessClaims | None, user_id: str) -> Physician:
-        """Right to be forgotten: by the person themself (also while suspended) or by an ADMIN.
-
-        Recorded like every admin action; the event names the person (and, when they erase
-        themself, the actor too) by blind tag only, and the sealed link is shredded with the
-        rest, so the event survives the erasure without linking. The erasure journal is
-        written before the transaction commits, so a database restored from an older backup
-        is erased again at the next start (`replay_erasures`).
-        """
-        actor = _require_caller(caller)
-        _check_user_id(user_id)
-        if user_id == actor.user_id:
-            by: Actor = Actor(actor.user_id, ActorRole.MEMBER)
-            purpose = SELF_ERASURE_PURPOSE
-
-            def permit(current: Physician | None) -> None:
-                return None
-
-        else:
-            by = _as_staff(actor, Role.ADMIN)
-            purpose = ADMIN_ERASURE_PURPOSE
-
-            def permit(current: Physician | None) -> None:
-                require_live(current, Role.ADMIN)
-
-        erased = await self._units.change(
-            by,
-            user_id,
-            Access(AccessAction.ERASE_PHYSICIAN, purpose, ERASED_FIELDS),
-            permit,
-            lambda p: p.erase(),
-            before_commit=self._erasures.record,
-        )
-        log.info("physician erased")
-        return erased
-
-    async def replay_erasures(self) -> int:
-        """Erases again everyone the journal lists that the database still holds data of.
-
-        Run before serving: after a restore from backup, personal data and audit sealing
-        keys of people erased since the backup are back; this removes them again, and
-        PhysicianErased goes out again so anonymity shreds its own copy too.
-        """
-        async with self._store.transaction() as repo:
-            candidates = await repo.erasure_candidates()
-        again = await self._erasures.replay(candidates, self._erase_again)
-        if again:
-            log.info("erasure journal replayed: %d people erased again", again)
-        return again
-
-    async def _erase_again(self, user_id: str) -> None:
-        async with self._store.transaction() as repo:
-            physician = await repo.get(user_id, for_update=True)
-            if physician is None or physician.erased:
-                await repo.shred_audit_key(user_id)
-                return
-            erased = physician.erase()
-            await repo.save(erased)
-            await repo.emit(events_between(physician, erased))
 
     def list_specialties(self) -> tuple[Specialty, ...]:
         return all_specialties()
@@ -430,45 +278,9 @@ class IdentityService:
     ) -> dict[str, int]:
         """Counts only, for k-anonymity decisions; any active signed-in user or known service."""
         if service is None:
-            _require_active(caller)
+            require_active(caller)
         async with self._store.transaction() as repo:
             return await repo.count_verified_by_specialty()
-
-    async def _change(
-        self,
-        caller: AccessClaims | None,
-        user_id: str,
-        access: Access,
-        change: Callable[[Physician], Physician],
-        *,
-        service: ServicePrincipal | None = None,
-    ) -> Physician:
-        """An audited account change by a live ADMIN or, with `service`, by anonymity.
-
-        A service credential, when presented, is what authorises the call: anonymity acts on
-        behalf of a moderator it has already checked and audited. Granted or refused, the
-        decision is one event in the transaction of the change.
-        """
-        if service is not None:
-            _check_user_id(user_id)
-            actor = Actor(service.name, ActorRole.SERVICE)
-
-            def permit(current: Physician | None) -> None:
-                require_service(service, "anonymity")
-
-        else:
-            claims = _require_caller(caller)
-            _check_user_id(user_id)
-            actor = _as_staff(claims, Role.ADMIN)
-
-            def permit(current: Physician | None) -> None:
-                require_live(current, Role.ADMIN)
-                if user_id == claims.user_id:
-                    raise PermissionDenied("admins cannot change their own account status or roles")
-
-        changed = await self._units.change(actor, user_id, access, permit, change)
-        log.info("%s by %s", access.action.value.lower(), actor.role.value.lower())
-        return changed
 
 
 async def _get(repo: PhysicianRepository, user_id: str, *, for_update: bool = False) -> Physician:
