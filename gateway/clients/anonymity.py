@@ -74,8 +74,13 @@ class AnonymityClient:
         request = pb.RevealAliasRequest(alias_id=alias_id, purpose=purpose)
         return await invoke(self._stub.RevealAlias, request, metadata)
 
-    async def suspend(self, alias_id: str, reason: str, metadata: Metadata) -> int:
-        request = pb.ActOnAliasRequest(
-            alias_id=alias_id, action=pb.ALIAS_ACTION_SUSPEND, reason=reason
-        )
+    async def act(
+        self, alias_id: str, action: pb.AliasAction.ValueType, reason: str, metadata: Metadata
+    ) -> int:
+        """ActOnAlias: SUSPEND, REINSTATE, HIDE or UNHIDE one alias; the alias's new state.
+
+        Not retried: an action is recorded each time it is asked for, and the caller should
+        see whether it was refused rather than have it asked again on their behalf.
+        """
+        request = pb.ActOnAliasRequest(alias_id=alias_id, action=action, reason=reason)
         return int((await invoke(self._stub.ActOnAlias, request, metadata)).state)

@@ -1,4 +1,4 @@
-"""Client of the audit service: the ledger's events and its chain verification, for auditors."""
+"""Client of the audit service: the ledger's events, chain verification, checkpoints and proofs."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ from gateway.clients.base import Metadata, invoke
 from plumbing.grpc.channel import create_channel
 
 _SERVICE = "consilium.audit.v1.AuditService"
-_IDEMPOTENT = ("QueryEvents", "VerifyChain")
+_IDEMPOTENT = ("QueryEvents", "VerifyChain", "GetCheckpoint", "BatchGetInclusionProofs")
+#: The most event ids one BatchGetInclusionProofs call may name (the audit service's maximum).
+MAX_PROOF_BATCH = 200
 
 
 class AuditClient:
@@ -32,3 +34,13 @@ class AuditClient:
     async def verify(self, producer: str, metadata: Metadata) -> pb.VerifyChainResponse:
         request = pb.VerifyChainRequest(producer=producer)
         return await invoke(self._stub.VerifyChain, request, metadata)
+
+    async def checkpoint(self, producer: str, metadata: Metadata) -> pb.GetCheckpointResponse:
+        request = pb.GetCheckpointRequest(producer=producer)
+        return await invoke(self._stub.GetCheckpoint, request, metadata)
+
+    async def inclusion_proofs(
+        self, event_ids: list[str], metadata: Metadata
+    ) -> pb.BatchGetInclusionProofsResponse:
+        request = pb.BatchGetInclusionProofsRequest(event_ids=event_ids)
+        return await invoke(self._stub.BatchGetInclusionProofs, request, metadata)

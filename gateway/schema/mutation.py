@@ -9,6 +9,7 @@ import strawberry
 from google.protobuf.timestamp_pb2 import Timestamp
 from strawberry.types import Info
 
+from consilium.anonymity.v1 import anonymity_pb2 as anon
 from consilium.content.v1 import content_pb2 as cpb
 from consilium.content.v1 import types_pb2 as ctypes
 from consilium.identity.v1 import identity_pb2 as ipb
@@ -29,7 +30,6 @@ from gateway.schema.types.enums import (
 )
 from gateway.schema.types.identity import AuthPayload, Physician, RegisterInput, ViewerProfile
 from gateway.schema.types.posts import Comment, Post
-from plumbing.auth import Role
 from plumbing.errors import FieldViolation, InvalidArgument, NotFound
 
 Ctx = Info[GatewayContext, None]
@@ -182,25 +182,38 @@ class Mutation:
         poll = await info.context.upstreams.content.vote(post.post_id, alias, option)
         return Poll.from_proto(poll, viewer_has_voted=poll.viewer_has_voted)
 
-    @strawberry.mutation(description="ADMIN: approve or reject a physician after the NPI check.")
+    # Staff mutations below check only that someone is signed in: the role check belongs to
+    # the service that owns the access (identity for accounts, anonymity for aliases), which
+    # records a refusal as well as a grant (A1, P3). Refusing a signed-in member here would
+    # leave no record of the attempt. Without a token there is no actor to record, so
+    # `require()` refuses those here, UNAUTHENTICATED.
+
+    @strawberry.mutation(
+        description="ADMIN: approve or reject a physician after the NPI check; audited."
+    )
     async def verify_physician(self, info: Ctx, user_id: strawberry.ID, approve: bool) -> Physician:
-        viewer = info.context.auth.require().require_role(Role.ADMIN)
+        viewer = info.context.auth.require()
         physician = await info.context.upstreams.identity.verify(
             str(user_id), approve, viewer.metadata
         )
         return Physician.from_proto(physician)
 
-    @strawberry.mutation(description="ADMIN: suspend a physician (all their aliases go quiet).")
+    @strawberry.mutation(
+        description="ADMIN: suspend a physician's account; audited. It stops the person's "
+        "writes under every alias (anonymity hands out no alias for writing) and hides nothing: "
+        "their existing posts stay as they are. To hide content, act on one alias "
+        "(`suspendAuthor`, `hideAlias`)."
+    )
     async def suspend_physician(self, info: Ctx, user_id: strawberry.ID, reason: str) -> Physician:
-        viewer = info.context.auth.require().require_role(Role.ADMIN)
+        viewer = info.context.auth.require()
         physician = await info.context.upstreams.identity.suspend(
             str(user_id), reason, viewer.metadata
         )
         return Physician.from_proto(physician)
 
-    @strawberry.mutation(description="ADMIN: lift a suspension.")
+    @strawberry.mutation(description="ADMIN: lift a suspension; audited.")
     async def reinstate_physician(self, info: Ctx, user_id: strawberry.ID) -> Physician:
-        viewer = info.context.auth.require().require_role(Role.ADMIN)
+        viewer = info.context.auth.require()
         physician = await info.context.upstreams.identity.reinstate(str(user_id), viewer.metadata)
         return Physician.from_proto(physician)
 
@@ -214,10 +227,11 @@ class Mutation:
         return True
 
     @strawberry.mutation(
-        description="MODERATOR or ADMIN: who wrote this, under a stated purpose; audited."
+        description="MODERATOR or ADMIN: who wrote this, under a stated purpose; audited, "
+        "refusals included."
     )
     async def reveal_author(self, info: Ctx, alias_id: strawberry.ID, purpose: str) -> Physician:
-        viewer = info.context.auth.require().require_role(Role.MODERATOR, Role.ADMIN)
+        viewer = info.context.auth.require()
         revealed = await info.context.upstreams.anonymity.reveal(
             str(alias_id), purpose, viewer.metadata
         )
@@ -227,15 +241,47 @@ class Mutation:
         return Physician.from_proto(physician)
 
     @strawberry.mutation(
-        description="MODERATOR: suspend the person behind an alias, unrevealed. Their posts "
-        "under this alias are hidden shortly after (anonymity's event reaches content)."
+        description="MODERATOR or ADMIN: suspend the person behind an alias, unrevealed; "
+        "audited. Their posts under this alias (only this one) are hidden shortly after "
+        "(anonymity's event reaches content), and the person can no longer write under any "
+        "alias."
     )
     async def suspend_author(self, info: Ctx, alias_id: strawberry.ID, reason: str) -> bool:
-        viewer = info.context.auth.require().require_role(Role.MODERATOR, Role.ADMIN)
-        # Hiding reaches content only as anonymity's alias-level event, never from here: a
-        # gateway that could hide aliases at will could also hide them in revealing bursts.
-        await info.context.upstreams.anonymity.suspend(str(alias_id), reason, viewer.metadata)
-        return True
+        return await _act(info, alias_id, anon.ALIAS_ACTION_SUSPEND, reason)
+
+    @strawberry.mutation(
+        description="MODERATOR or ADMIN: show the alias again and reinstate the account "
+        "behind it, unrevealed; audited. Undoes `suspendAuthor` on the same alias."
+    )
+    async def reinstate_author(self, info: Ctx, alias_id: strawberry.ID, reason: str) -> bool:
+        return await _act(info, alias_id, anon.ALIAS_ACTION_REINSTATE, reason)
+
+    @strawberry.mutation(
+        description="MODERATOR or ADMIN: hide the posts and comments of one more alias, "
+        "unrevealed; audited. The account and its other aliases are left alone."
+    )
+    async def hide_alias(self, info: Ctx, alias_id: strawberry.ID, reason: str) -> bool:
+        return await _act(info, alias_id, anon.ALIAS_ACTION_HIDE, reason)
+
+    @strawberry.mutation(
+        description="MODERATOR or ADMIN: show one hidden alias again; audited. The account "
+        "is left alone."
+    )
+    async def unhide_alias(self, info: Ctx, alias_id: strawberry.ID, reason: str) -> bool:
+        return await _act(info, alias_id, anon.ALIAS_ACTION_UNHIDE, reason)
+
+
+async def _act(
+    info: Ctx, alias_id: strawberry.ID, action: anon.AliasAction.ValueType, reason: str
+) -> bool:
+    """One moderation action on one alias, through anonymity (which checks and records it).
+
+    Hiding reaches content only as anonymity's alias-level event, never from here: a
+    gateway that could hide aliases at will could also hide them in revealing bursts.
+    """
+    viewer = info.context.auth.require()
+    await info.context.upstreams.anonymity.act(str(alias_id), action, reason, viewer.metadata)
+    return True
 
 
 async def _thread_alias(info: Ctx, post: ctypes.Post) -> str:

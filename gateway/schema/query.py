@@ -19,6 +19,7 @@ from gateway.schema.types.audit import (
 from gateway.schema.types.author import Author
 from gateway.schema.types.identity import Specialty, ViewerProfile
 from gateway.schema.types.posts import Community, Post, PostConnection, check_page_size
+from gateway.schema.types.transparency import AuditCheckpoint, inclusion_proof_loader
 from plumbing.auth import Role
 from plumbing.errors import FieldViolation, InvalidArgument
 
@@ -96,8 +97,12 @@ class Query:
         viewer = info.context.auth.require().require_role(Role.AUDITOR)
         check_page_size(first, MAX_AUDIT_PAGE)
         where = (filter or AuditFilter()).to_proto()
-        reply = await info.context.upstreams.audit.query(where, first, after or "", viewer.metadata)
-        return AuditEventConnection.from_proto(reply)
+        audit = info.context.upstreams.audit
+        reply = await audit.query(where, first, after or "", viewer.metadata)
+        # Only this page's events share the loader: one BatchGetInclusionProofs per page.
+        return AuditEventConnection.from_proto(
+            reply, inclusion_proof_loader(audit, viewer.metadata)
+        )
 
     @strawberry.field(
         description="AUDITOR: re-checks the ledger's hash chains and signatures (all producers "
@@ -109,3 +114,14 @@ class Query:
         viewer = info.context.auth.require().require_role(Role.AUDITOR)
         reply = await info.context.upstreams.audit.verify(producer or "", viewer.metadata)
         return [ChainReport.from_proto(r) for r in reply.reports]
+
+    @strawberry.field(
+        description="AUDITOR: the newest signed checkpoint of one producer's transparency "
+        "log (signed now if events were added since the last one). Keep the notes you get "
+        "and hold newer ones against them: a ledger that dropped or rewrote events cannot "
+        "produce a consistent one."
+    )
+    async def audit_checkpoint(self, info: Ctx, producer: str) -> AuditCheckpoint | None:
+        viewer = info.context.auth.require().require_role(Role.AUDITOR)
+        reply = await info.context.upstreams.audit.checkpoint(producer, viewer.metadata)
+        return AuditCheckpoint.from_proto(reply)

@@ -6,16 +6,23 @@ Kafka."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import time
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import grpc
 import pytest
 from support.system import PASSWORD, System, run_system
 
+from consilium.audit.v1 import audit_pb2, audit_pb2_grpc
 from plumbing.auth import Role
+from plumbing.grpc.caller import bearer_metadata
+from plumbing.tlog.checkpoint import open_checkpoint
+from plumbing.tlog.merkle import ProofError, leaf_hash, verify_inclusion
+from plumbing.tlog.note import NoteVerifier
 
 AUDIT_EVENTS = """query($f: AuditFilter, $first: Int, $after: String) {
   auditEvents(filter: $f, first: $first, after: $after) {
@@ -30,6 +37,10 @@ CREATE = (
 )
 LOGIN = "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }"
 REVEAL = "mutation($a: ID!, $p: String!) { revealAuthor(aliasId: $a, purpose: $p) { id } }"
+PROVEN = """query($f: AuditFilter) { auditEvents(filter: $f) {
+  nodes { id producer sequence inclusionProof { leafIndex treeSize hashes checkpoint } } } }"""
+CHECKPOINT = """query($p: String!) { auditCheckpoint(producer: $p) {
+  origin size rootHash note verifierKey } }"""
 
 
 @pytest.fixture(params=["embedded", pytest.param("kafka", marks=pytest.mark.kafka)])
@@ -152,3 +163,75 @@ async def test_page_size_is_bounded(evented: System) -> None:
     _, auditor = await evented.account(Role.AUDITOR)
     body = await evented.graphql(AUDIT_EVENTS, {"first": 201}, token=auditor, expect_errors=True)
     assert [e["extensions"]["code"] for e in body["errors"]] == ["BAD_USER_INPUT"]
+
+
+async def stored_event(system: System, token: str, sequence: int) -> audit_pb2.AuditEvent:
+    """Anonymity's event at `sequence` exactly as the ledger stores it (the log's leaf)."""
+    address = f"127.0.0.1:{system.audit.server.port}"
+    async with grpc.aio.insecure_channel(address) as channel:
+        stub = audit_pb2_grpc.AuditServiceStub(channel)
+        reply = await stub.ListChainEvents(
+            audit_pb2.ListChainEventsRequest(producer="anonymity", after_sequence=sequence - 1),
+            metadata=bearer_metadata(token),
+        )
+    return reply.events[0]
+
+
+async def test_an_auditor_checks_an_event_against_a_signed_checkpoint(evented: System) -> None:
+    _, alias_id = await anonymous_post_alias(evented)
+    _, moderator = await evented.account(Role.MODERATOR)
+    _, auditor = await evented.account(Role.AUDITOR)
+    await evented.graphql(REVEAL, {"a": alias_id, "p": "threat of harm reported"}, token=moderator)
+
+    deadline = time.monotonic() + 30
+    while True:  # bounded: ingestion, then verification into the log, are asynchronous
+        body = await evented.graphql(PROVEN, {"f": {"subjectId": alias_id}}, token=auditor)
+        nodes = body["data"]["auditEvents"]["nodes"]
+        if nodes and nodes[0]["inclusionProof"] is not None:
+            break
+        assert time.monotonic() < deadline, "the reveal never got an inclusion proof"
+        await asyncio.sleep(0.1)
+    (event,) = nodes
+    proof = event["inclusionProof"]
+    assert proof["leafIndex"] == event["sequence"] - 1
+
+    reply = await evented.graphql(CHECKPOINT, {"p": "anonymity"}, token=auditor)
+    newest = reply["data"]["auditCheckpoint"]
+    assert newest["origin"] == "consilium.audit/anonymity"
+    assert newest["size"] >= proof["treeSize"]
+    verifier = NoteVerifier.from_vkey(newest["verifierKey"])
+    opened, _ = open_checkpoint(newest["note"], origin=newest["origin"], verifier=verifier)
+    assert (opened.size, base64.b64encode(opened.root_hash).decode()) == (
+        newest["size"],
+        newest["rootHash"],
+    )
+
+    # The proof leads from the event's stored bytes to the root its own signed checkpoint names.
+    signed, _ = open_checkpoint(proof["checkpoint"], origin=newest["origin"], verifier=verifier)
+    assert signed.size == proof["treeSize"]
+    stored = await stored_event(evented, auditor, event["sequence"])
+    assert stored.event_id == event["id"]
+    leaf = leaf_hash(stored.SerializeToString(deterministic=True))
+    hashes = [base64.b64decode(h) for h in proof["hashes"]]
+    verify_inclusion(proof["leafIndex"], proof["treeSize"], leaf, hashes, signed.root_hash)
+    forged = audit_pb2.AuditEvent()
+    forged.CopyFrom(stored)
+    forged.purpose = "routine check"
+    with pytest.raises(ProofError):
+        verify_inclusion(
+            proof["leafIndex"],
+            proof["treeSize"],
+            leaf_hash(forged.SerializeToString(deterministic=True)),
+            hashes,
+            signed.root_hash,
+        )
+
+
+async def test_checkpoints_are_for_auditors_only(evented: System) -> None:
+    _, moderator = await evented.account(Role.MODERATOR)
+    body = await evented.graphql(
+        CHECKPOINT, {"p": "anonymity"}, token=moderator, expect_errors=True
+    )
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["FORBIDDEN"]
+    anonymous = await evented.graphql(CHECKPOINT, {"p": "anonymity"}, expect_errors=True)
+    assert [e["extensions"]["code"] for e in anonymous["errors"]] == ["UNAUTHENTICATED"]

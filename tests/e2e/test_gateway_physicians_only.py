@@ -158,6 +158,7 @@ async def test_every_root_field_is_closed_unless_listed_public(system: System) -
             "id": '"x"',
             "aliasId": '"x"',
             "text": '"x"',
+            "producer": '"x"',
             "representations": '[{__typename: "Post", id: "x"}]',
         }
         arguments = ", ".join(f"{a}: {values[a]}" for a in args)

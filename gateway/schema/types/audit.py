@@ -14,6 +14,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from consilium.audit.v1 import audit_pb2 as pb
 from gateway.schema.types.enums import ProtoEnum, from_proto, to_proto
 from gateway.schema.types.posts import PageInfo
+from gateway.schema.types.transparency import AuditInclusionProof, ProofLoader
 
 #: The most events one page may hold (the audit service's own maximum).
 MAX_AUDIT_PAGE = 200
@@ -33,6 +34,8 @@ class AuditAction(enum.Enum):
     SUSPEND_PHYSICIAN = "SUSPEND_PHYSICIAN"
     REINSTATE_PHYSICIAN = "REINSTATE_PHYSICIAN"
     ERASE_PHYSICIAN = "ERASE_PHYSICIAN"
+    HIDE_ALIAS = "HIDE_ALIAS"
+    UNHIDE_ALIAS = "UNHIDE_ALIAS"
 
 
 @strawberry.enum(description="Whether the access was allowed; refused attempts are recorded too.")
@@ -54,6 +57,7 @@ class AuditActorRole(enum.Enum):
 class AuditSubjectKind(enum.Enum):
     USER = "USER"
     ALIAS = "ALIAS"
+    USER_TAG = "USER_TAG"
 
 
 @strawberry.enum(description="What verification found wrong with one event of a chain.")
@@ -63,6 +67,12 @@ class ChainProblemKind(enum.Enum):
     BAD_SIGNATURE = "BAD_SIGNATURE"
     UNKNOWN_KEY = "UNKNOWN_KEY"
     DUPLICATE_SEQUENCE = "DUPLICATE_SEQUENCE"
+    MISSING_PRODUCER = "MISSING_PRODUCER"
+    UNKNOWN_PRODUCER = "UNKNOWN_PRODUCER"
+    WRONG_PRODUCER_KEY = "WRONG_PRODUCER_KEY"
+    INDEX_MISMATCH = "INDEX_MISMATCH"
+    TRUNCATED = "TRUNCATED"
+    LOG_MISMATCH = "LOG_MISMATCH"
 
 
 ACTION: ProtoEnum = (pb.Action, "ACTION")
@@ -90,7 +100,9 @@ class AuditEvent:
     sequence: int = strawberry.field(description="Position in the producer's hash chain.")
     actor_id: strawberry.ID = strawberry.field(description="A user id, or a service's name.")
     actor_role: AuditActorRole | None
-    subject_id: strawberry.ID = strawberry.field(description="A user id or an alias id.")
+    subject_id: strawberry.ID = strawberry.field(
+        description="An alias id, a user id, or a user id's blind tag (USER_TAG)."
+    )
     subject_kind: AuditSubjectKind | None
     action: AuditAction | None
     fields: list[str] = strawberry.field(description="Identity fields disclosed or changed.")
@@ -99,9 +111,19 @@ class AuditEvent:
     denial_reason: str | None
     trace_id: str = strawberry.field(description="W3C trace id of the causing GraphQL request.")
     span_id: str
+    proofs: strawberry.Private[ProofLoader | None] = None
+
+    @strawberry.field(
+        description="That this event is in its producer's signed log: null until the ledger "
+        "has verified it into the log. One batched call serves a whole page."
+    )
+    async def inclusion_proof(self) -> AuditInclusionProof | None:
+        if self.proofs is None:
+            return None
+        return await self.proofs.load(str(self.id))
 
     @classmethod
-    def from_proto(cls, event: pb.AuditEvent) -> AuditEvent:
+    def from_proto(cls, event: pb.AuditEvent, proofs: ProofLoader | None = None) -> AuditEvent:
         return cls(
             id=strawberry.ID(event.event_id),
             occurred_at=_time(event.occurred_at),
@@ -118,6 +140,7 @@ class AuditEvent:
             denial_reason=event.denial_reason or None,
             trace_id=event.trace_id,
             span_id=event.span_id,
+            proofs=proofs,
         )
 
 
@@ -127,9 +150,11 @@ class AuditEventConnection:
     page_info: PageInfo
 
     @classmethod
-    def from_proto(cls, reply: pb.QueryEventsResponse) -> AuditEventConnection:
+    def from_proto(
+        cls, reply: pb.QueryEventsResponse, proofs: ProofLoader | None = None
+    ) -> AuditEventConnection:
         return cls(
-            nodes=[AuditEvent.from_proto(e) for e in reply.events],
+            nodes=[AuditEvent.from_proto(e, proofs) for e in reply.events],
             page_info=PageInfo(
                 has_next_page=bool(reply.next_page_token),
                 end_cursor=reply.next_page_token or None,
@@ -190,6 +215,10 @@ class ChainReport:
     last_sequence: int
     gaps: list[SequenceGap]
     problems: list[ChainProblem]
+    log_size: int = strawberry.field(
+        description="How many events the producer's transparency log holds (verified, "
+        "contiguous from 1)."
+    )
 
     @classmethod
     def from_proto(cls, report: pb.ChainReport) -> ChainReport:
@@ -198,6 +227,7 @@ class ChainReport:
             ok=report.ok,
             event_count=report.event_count,
             last_sequence=report.last_sequence,
+            log_size=report.log_size,
             gaps=[
                 SequenceGap(first_missing=g.first_missing, last_missing=g.last_missing)
                 for g in report.gaps
