@@ -85,3 +85,81 @@ async def test_one_selection_with_and_without_a_cursor_gets_both_pages(system: S
     post = body["data"]["post"]
     assert ids(post["head"]) == comments[:2], post
     assert ids(post["tail"]) == comments[1:3], post
+
+
+EDGES = "edges { cursor node { id } } nodes { id } pageInfo { hasNextPage hasPreviousPage startCursor endCursor }"
+
+
+def check_page(connection: dict[str, Any]) -> list[tuple[str, str]]:
+    """(id, cursor) of each edge, after checking edges, nodes and pageInfo agree."""
+    pairs = [(e["node"]["id"], e["cursor"]) for e in connection["edges"]]
+    assert [i for i, _ in pairs] == ids(connection), connection
+    info = connection["pageInfo"]
+    assert info["hasPreviousPage"] is False
+    assert info["startCursor"] == (pairs[0][1] if pairs else None)
+    assert info["endCursor"] == (pairs[-1][1] if pairs else None)
+    assert len({c for _, c in pairs}) == len(pairs), "cursors are per item"
+    return pairs
+
+
+async def test_every_edge_cursor_pages_on_right_after_its_item(system: System) -> None:
+    """Feed, search and comments: `after` any edge's cursor is the rest of the list, in order."""
+    _, token = await system.account()
+    post_id, comments = await post_with_comments(system, token, 5)
+    for number in range(4):
+        await system.graphql(
+            CREATE,
+            {
+                "i": {
+                    "kind": "DISCUSSION",
+                    "community": "lounge-stories",
+                    "title": f"Cursor walk {number}",
+                    "body": "Stethoscope cursor walk.",
+                    "visibility": "PSEUDONYMOUS",
+                }
+            },
+            token=token,
+        )
+    lists = {
+        "feed": (
+            f"query($a: String) {{ list: feed(first: 50, after: $a) {{ {EDGES} }} }}",
+            {},
+            lambda data: data["list"],
+        ),
+        "search": (
+            f'query($a: String) {{ list: search(text: "stethoscope", first: 50, after: $a) '
+            f"{{ {EDGES} }} }}",
+            {},
+            lambda data: data["list"],
+        ),
+        "comments": (
+            f"query($id: ID!, $a: String) {{ post(id: $id) {{ list: comments(first: 50, "
+            f"after: $a) {{ {EDGES} }} }} }}",
+            {"id": post_id},
+            lambda data: data["post"]["list"],
+        ),
+    }
+    for name, (query, variables, pick) in lists.items():
+        whole = check_page(pick((await system.graphql(query, variables, token=token))["data"]))
+        assert len(whole) >= 4, (name, whole)
+        if name == "comments":
+            assert [i for i, _ in whole] == comments
+        for index, (_, cursor) in enumerate(whole):
+            reply = await system.graphql(query, {**variables, "a": cursor}, token=token)
+            rest = check_page(pick(reply["data"]))
+            assert [i for i, _ in rest] == [i for i, _ in whole[index + 1 :]], (name, index)
+            assert pick(reply["data"])["pageInfo"]["hasNextPage"] is False
+
+
+async def test_an_empty_page_has_no_cursors(system: System) -> None:
+    body = await system.graphql(f"{{ feed(first: 5) {{ {EDGES} }} }}", token=await system.reader())
+    assert body["data"]["feed"] == {
+        "edges": [],
+        "nodes": [],
+        "pageInfo": {
+            "hasNextPage": False,
+            "hasPreviousPage": False,
+            "startCursor": None,
+            "endCursor": None,
+        },
+    }
