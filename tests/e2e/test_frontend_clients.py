@@ -96,3 +96,43 @@ async def test_the_audit_finds_request_errors_answered_like_field_errors(
     assert len(failed) == 7, failed
     for f in failed:
         assert f["name"].endswith(f"when accepting {graphql_http.GRAPHQL_RESPONSE}"), f
+
+
+# -- Relay connections, as Apollo Client and Relay merge them ----------------------------------
+
+
+async def test_apollo_and_relay_page_the_feed_without_gaps_or_repeats(
+    npm_packages: None, system: System
+) -> None:
+    _, author = await system.account()
+    created = []
+    for number in range(7):
+        reply = await system.graphql(
+            "mutation($i: CreatePostInput!) { createPost(input: $i) { id } }",
+            {
+                "i": {
+                    "kind": "DISCUSSION",
+                    "community": ("lounge-stories", "second-opinions")[number % 2],
+                    "title": f"Page walk {number}",
+                    "body": "Paged by the clients apps use.",
+                    "visibility": ("IDENTIFIED", "PSEUDONYMOUS", "ANONYMOUS")[number % 3],
+                }
+            },
+            token=author,
+        )
+        created.append(reply["data"]["createPost"]["id"])
+    newest_first = created[::-1]
+
+    run = await frontend("paging", system.gateway_url, await system.reader(), "3")
+
+    assert run.returncode == 0, run.stderr
+    apollo, middle, relay = run.out["apollo"], run.out["apolloMiddle"], run.out["relay"]
+    for client in (apollo, relay):
+        assert [len(page) for page in client["pages"]] == [3, 3, 1], client
+        joined = [post for page in client["pages"] for post in page]
+        assert joined == newest_first, "the pages join without gaps or repeats"
+        assert client["merged"] == newest_first, "the client's merged list is the whole feed"
+    # `after` the second edge's cursor: the page starts right after that post.
+    assert middle["first"] == newest_first[:3]
+    assert middle["next"] == newest_first[2:5]
+    assert middle["merged"] == newest_first[:5]
