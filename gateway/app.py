@@ -24,6 +24,7 @@ from gateway.clients.audit import AuditClient
 from gateway.clients.content import ContentClient
 from gateway.clients.identity import IdentityClient
 from gateway.context import GatewayContext
+from gateway.graphql_http import JSON, negotiate, shape
 from gateway.health import healthz, readyz
 from gateway.loaders import create_loaders
 from gateway.schema.build import build_schema
@@ -33,8 +34,6 @@ from gateway.subscriptions.websocket import AuthenticatingHandler
 from gateway.tracing import TraceBoundary
 from plumbing.auth.service import ServiceCredentials
 from plumbing.events.factory import create_bus
-
-GRAPHQL_RESPONSE = "application/graphql-response+json"
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +85,7 @@ class Upstreams:
 
 
 class ConsiliumGraphQL(GraphQL[GatewayContext, None]):
-    """Strawberry's ASGI view with our typed context and GraphQL-over-HTTP content negotiation.
+    """Strawberry's ASGI view with our typed context and GraphQL over HTTP's response rules.
 
     WebSockets speak graphql-transport-ws only (the legacy graphql-ws protocol has no
     standard place for the token); one context serves a connection's whole life.
@@ -123,18 +122,22 @@ class ConsiliumGraphQL(GraphQL[GatewayContext, None]):
             feed=self._feed,
         )
 
-    def create_response(self, response_data: Any, sub_response: Response) -> Response:
-        response = super().create_response(response_data, sub_response)
-        request = getattr(sub_response, "_consilium_request", None)
-        accept = request.headers.get("accept", "") if request is not None else ""
-        if GRAPHQL_RESPONSE in accept:
-            response.headers["content-type"] = GRAPHQL_RESPONSE
-        return response
-
     async def get_sub_response(self, request: Request | WebSocket) -> Response:
         sub_response = await super().get_sub_response(request)
-        sub_response._consilium_request = request  # type: ignore[attr-defined]
+        # Negotiated once, here, where the request is at hand; create_response has only this.
+        sub_response.media_type = negotiate(request.headers.get("accept"))
         return sub_response
+
+    def create_response(self, response_data: Any, sub_response: Response) -> Response:
+        """The result as GraphQL over HTTP asks (gateway/graphql_http.py): a request error
+        under application/graphql-response+json is a 400 without `data`."""
+        media_type = sub_response.media_type or JSON
+        body, status = shape(response_data, media_type)
+        response = super().create_response(body, sub_response)
+        response.headers["content-type"] = media_type
+        if status != 200:
+            response.status_code = status
+        return response
 
 
 class RequestLimits:

@@ -88,8 +88,10 @@ class ContentClient:
             queries=[pb.CommentPageQuery(post_id=p, first=f, after=a) for p, f, a in queries]
         )
         reply = await invoke(self._stub.BatchListComments, request)
-        pages = {page.post_id: page for page in reply.pages}
-        return {q: pages.get(q[0], pb.CommentPage(post_id=q[0])) for q in queries}
+        # One page per query, in the queries' order: a post asked for twice (another `first`
+        # or `after`) has two pages, so they pair by position, never by post id. A reply of
+        # another length breaks the contract: zip raises, and the error is masked and logged.
+        return dict(zip(queries, reply.pages, strict=True))
 
     async def comments(self, comment_ids: list[str]) -> dict[str, types.Comment]:
         request = pb.BatchGetCommentsRequest(comment_ids=comment_ids)

@@ -62,7 +62,9 @@ class ShapeErrors(MaskErrors):
                 extensions["fieldViolations"] = [
                     {"field": v.field, "description": v.description} for v in original.violations
                 ]
-        elif original is None:
+        elif original is None or (isinstance(original, GraphQLError) and error.path is None):
+            # Pathless errors come before execution; a variable that does not coerce wraps
+            # the scalar's own GraphQLError ("Int cannot represent ..."): the client's input.
             message = error.message
             if self.execution_context.schema.config.disable_field_suggestions:
                 message = _SUGGESTION.sub("", message)

@@ -52,7 +52,7 @@ class Query:
         info.context.auth.require_reader()
         check_page_size(first, info.context.settings.max_page_size)
         page = await info.context.upstreams.content.feed(str(community or ""), first, after or "")
-        return PostConnection.from_page(list(page.posts), page.next_cursor, page.has_next_page)
+        return PostConnection.from_proto(page)
 
     @strawberry.field
     async def post(self, info: Ctx, id: strawberry.ID) -> Post | None:
@@ -69,7 +69,7 @@ class Query:
             raise InvalidArgument([FieldViolation("text", "say what to search for")])
         check_page_size(first, info.context.settings.max_page_size)
         page = await info.context.upstreams.content.search(text, first, after or "")
-        return PostConnection.from_page(list(page.posts), page.next_cursor, page.has_next_page)
+        return PostConnection.from_proto(page)
 
     @strawberry.field(description="Public: the registration form lists them.")
     async def communities(self, info: Ctx) -> list[Community] | None:

@@ -52,6 +52,8 @@ class Page(Generic[T]):
     items: list[T]
     next_cursor: str
     has_next_page: bool
+    #: One per item: that item's keyset position, so a client can page on from any item.
+    cursors: list[str]
 
 
 def require(*violations: FieldViolation | None) -> None:
@@ -81,7 +83,8 @@ def post_id_violation(value: str, field: str = "post_id") -> FieldViolation | No
 def _page(rows: list[T], limit: int, cursor_of: Callable[[T], str]) -> Page[T]:
     has_next = len(rows) > limit
     rows = rows[:limit]
-    return Page(rows, cursor_of(rows[-1]) if has_next and rows else "", has_next)
+    cursors = [cursor_of(row) for row in rows]
+    return Page(rows, cursors[-1] if has_next and rows else "", has_next, cursors)
 
 
 def _post_cursor(post: Post) -> str:
@@ -171,7 +174,9 @@ class ContentService:
         page = _page(
             rows, limit, lambda r: Cursor(r[0].created_at, r[0].post_id, r[1]).encode("search")
         )
-        return Page([post for post, _ in page.items], page.next_cursor, page.has_next_page)
+        return Page(
+            [post for post, _ in page.items], page.next_cursor, page.has_next_page, page.cursors
+        )
 
     async def add_comment(
         self, *, request_id: str, post_id: str, parent_id: str, author_alias_id: str, body: str
@@ -243,7 +248,9 @@ class ContentService:
                     rows, limit, lambda c: Cursor(c.created_at, c.comment_id).encode("comments")
                 )
                 items = [redacted_comment(c) for c in page.items]
-                pages.append((post_id, Page(items, page.next_cursor, page.has_next_page)))
+                pages.append(
+                    (post_id, Page(items, page.next_cursor, page.has_next_page, page.cursors))
+                )
         return pages
 
     async def list_communities(self) -> list[Community]:

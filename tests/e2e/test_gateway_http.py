@@ -205,22 +205,76 @@ async def test_get_refuses_mutations_without_running_them(system: System) -> Non
     ("accept", "expected"),
     [
         (None, "application/json"),
+        ("*/*", "application/json"),
         ("application/json", "application/json"),
         (GRAPHQL_RESPONSE, GRAPHQL_RESPONSE),
         (f"{GRAPHQL_RESPONSE}, application/json;q=0.9", GRAPHQL_RESPONSE),
+        (f"application/json, {GRAPHQL_RESPONSE};q=0.5", "application/json"),
     ],
 )
 async def test_content_type_follows_accept(
     system: System, accept: str | None, expected: str
 ) -> None:
     headers = {"accept": accept} if accept else {}
-    for query in ("{ communities { id } }", "{ nope }"):
+    for query in ("{ communities { id } }", "{ feed { nodes { id } } }", "{ nope }"):
         by_post = await system.http.post(system.gateway_url, json={"query": query}, headers=headers)
         by_get = await system.http.get(system.gateway_url, params={"query": query}, headers=headers)
         for reply in (by_post, by_get):
-            assert reply.status_code == 200, reply.text
             assert reply.headers["content-type"].split(";")[0] == expected, query
+            if query == "{ nope }" and expected == GRAPHQL_RESPONSE:
+                continue  # a request error: see the next test
+            assert reply.status_code == 200, reply.text
             assert "data" in reply.json()
+
+
+#: Request errors, as GraphQL over HTTP names them: nothing is executed.
+REQUEST_ERRORS = [
+    ("parse", {"query": "{ communities { id "}, "Syntax Error"),
+    ("validation", {"query": "{ nope }"}, "Cannot query field 'nope'"),
+    (
+        "variable coercion",
+        {"query": "query($n: Int!) { feed(first: $n) { nodes { id } } }", "variables": {"n": "x"}},
+        "Variable '$n' has invalid value",
+    ),
+]
+
+
+@pytest.mark.parametrize(("kind", "body", "fragment"), REQUEST_ERRORS, ids=lambda v: str(v)[:20])
+async def test_request_errors_are_400_without_data_under_graphql_response_json(
+    system: System, kind: str, body: dict[str, Any], fragment: str
+) -> None:
+    strict = await system.http.post(
+        system.gateway_url, json=body, headers={"accept": GRAPHQL_RESPONSE}
+    )
+    assert strict.status_code == 400, strict.text
+    assert strict.headers["content-type"] == GRAPHQL_RESPONSE
+    assert "data" not in strict.json(), kind
+    assert any(fragment in m for m in messages(strict)), strict.text
+    assert set(codes(strict)) == {"GRAPHQL_VALIDATION_FAILED"}
+
+    # application/json keeps what clients before the spec expect: 200, data null, errors.
+    legacy = await system.http.post(
+        system.gateway_url, json=body, headers={"accept": "application/json"}
+    )
+    assert legacy.status_code == 200, legacy.text
+    assert legacy.json()["data"] is None
+    assert legacy.json()["errors"] == strict.json()["errors"]
+
+
+async def test_field_errors_keep_200_and_partial_data_under_graphql_response_json(
+    system: System,
+) -> None:
+    """Execution ran: the feed is refused (no token) while communities still arrive."""
+    reply = await system.http.post(
+        system.gateway_url,
+        json={"query": "{ communities { id } feed { nodes { id } } }"},
+        headers={"accept": GRAPHQL_RESPONSE},
+    )
+    assert reply.status_code == 200, reply.text
+    body = reply.json()
+    assert body["data"]["feed"] is None
+    assert body["data"]["communities"], body
+    assert codes(reply) == ["UNAUTHENTICATED"]
 
 
 # -- errors ---------------------------------------------------------------------------------

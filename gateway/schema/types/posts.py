@@ -12,6 +12,10 @@ from consilium.content.v1 import content_pb2 as cpb
 from consilium.content.v1 import types_pb2 as ctypes
 from gateway.context import GatewayContext
 from gateway.schema.types.author import Author, load_author
+from gateway.schema.types.connections import Edge, edges
+
+# Re-exported for gateway/schema/types/audit.py, which imports it from here.
+from gateway.schema.types.connections import PageInfo as PageInfo
 from gateway.schema.types.engagement import Poll, ReactionSummary
 from gateway.schema.types.enums import (
     AGE_BAND,
@@ -31,12 +35,6 @@ def check_page_size(first: int, settings_max: int, field: str = "first") -> int:
     if not 1 <= first <= settings_max:
         raise InvalidArgument([FieldViolation(field, f"must be between 1 and {settings_max}")])
     return first
-
-
-@strawberry.type
-class PageInfo:
-    has_next_page: bool
-    end_cursor: str | None = strawberry.field(description="Pass as `after` for the next page.")
 
 
 @strawberry.type
@@ -110,20 +108,21 @@ class Comment:
         )
 
 
-@strawberry.type
+@strawberry.type(description="A page of comments, oldest first.")
 class CommentConnection:
+    edges: list[Edge[Comment]]
     nodes: list[Comment]
     page_info: PageInfo
 
     @classmethod
     def from_proto(cls, page: cpb.CommentPage | None) -> CommentConnection:
         if page is None:
-            return cls(nodes=[], page_info=PageInfo(has_next_page=False, end_cursor=None))
+            return cls(edges=[], nodes=[], page_info=PageInfo.of([], has_next_page=False))
+        nodes = [Comment.from_proto(c) for c in page.comments]
         return cls(
-            nodes=[Comment.from_proto(c) for c in page.comments],
-            page_info=PageInfo(
-                has_next_page=page.has_next_page, end_cursor=page.next_cursor or None
-            ),
+            edges=edges(nodes, page.cursors),
+            nodes=nodes,
+            page_info=PageInfo.of(page.cursors, page.has_next_page),
         )
 
 
@@ -216,16 +215,17 @@ class Post:
         return cls.from_proto(found) if found is not None and not found.hidden else None
 
 
-@strawberry.type
+@strawberry.type(description="A page of posts.")
 class PostConnection:
+    edges: list[Edge[Post]]
     nodes: list[Post]
     page_info: PageInfo
 
     @classmethod
-    def from_page(
-        cls, posts: list[ctypes.Post], next_cursor: str, has_next: bool
-    ) -> PostConnection:
+    def from_proto(cls, page: cpb.ListFeedResponse | cpb.SearchResponse) -> PostConnection:
+        nodes = [Post.from_proto(p) for p in page.posts]
         return cls(
-            nodes=[Post.from_proto(p) for p in posts],
-            page_info=PageInfo(has_next_page=has_next, end_cursor=next_cursor or None),
+            edges=edges(nodes, page.cursors),
+            nodes=nodes,
+            page_info=PageInfo.of(page.cursors, page.has_next_page),
         )

@@ -67,6 +67,7 @@ class ContentServicer(content_pb2_grpc.ContentServiceServicer):
             posts=[post_to_proto(p) for p in page.items],
             next_cursor=page.next_cursor,
             has_next_page=page.has_next_page,
+            cursors=page.cursors,
         )
 
     async def Search(self, request: pb.SearchRequest, context: Context) -> pb.SearchResponse:
@@ -77,6 +78,7 @@ class ContentServicer(content_pb2_grpc.ContentServiceServicer):
             posts=[post_to_proto(p) for p in page.items],
             next_cursor=page.next_cursor,
             has_next_page=page.has_next_page,
+            cursors=page.cursors,
         )
 
     async def AddComment(
@@ -112,6 +114,7 @@ class ContentServicer(content_pb2_grpc.ContentServiceServicer):
                     comments=[comment_to_proto(c) for c in page.items],
                     next_cursor=page.next_cursor,
                     has_next_page=page.has_next_page,
+                    cursors=page.cursors,
                 )
                 for post_id, page in pages
             ]

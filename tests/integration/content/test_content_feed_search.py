@@ -56,6 +56,32 @@ async def test_posts_with_the_same_timestamp_page_by_id(content: ContentClient) 
     assert await read_feed(content, 2) == list(reversed(ids))
 
 
+async def test_every_posts_cursor_pages_on_right_after_it_even_among_ties(
+    content: ContentClient,
+) -> None:
+    """`cursors` has one keyset position per post (the gateway's edge cursors): `after` any
+    of them is the rest of the feed, also between posts with the same timestamp."""
+    moment = datetime(2026, 2, 1, 9, 30, tzinfo=UTC)
+    async with content.instance.store.transaction() as repo:
+        for post_id in sorted(new_post_id() for _ in range(3)):
+            await repo.add_post(
+                Post(
+                    post_id, PostKind.DISCUSSION, "lounge-news", "scp_x", alias(), "t", "b", moment
+                )
+            )
+    for _ in range(2):
+        await content.post(title="later")
+    whole = await content.stub.ListFeed(pb.ListFeedRequest(first=100))
+    ids = [p.post_id for p in whole.posts]
+    assert len(whole.cursors) == len(ids) == 5
+    for index, cursor in enumerate(whole.cursors):
+        rest = await content.stub.ListFeed(pb.ListFeedRequest(first=100, after=cursor))
+        assert [p.post_id for p in rest.posts] == ids[index + 1 :], index
+        assert list(rest.cursors) == list(whole.cursors[index + 1 :])
+    page = await content.stub.ListFeed(pb.ListFeedRequest(first=2))
+    assert page.next_cursor == page.cursors[-1], "next_cursor is the last item's cursor"
+
+
 async def test_the_feed_filters_by_community(content: ContentClient) -> None:
     cardiology = (await content.case()).post_id
     await content.post(community_id="lounge-humor")

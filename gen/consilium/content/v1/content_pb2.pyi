@@ -21,7 +21,7 @@ and pages every open set to its end, whoever views, so what content sees does no
 depend on the viewer. The only alias-bearing calls are the writes (one alias each).
 
 Lists are cursor-paged: `first` (0 means 20, at most 100) and `after` (an opaque cursor
-from `next_cursor`); responses say `has_next_page`.
+from `next_cursor`, or any item's entry in `cursors`); responses say `has_next_page`.
 """
 
 from collections import abc as _abc
@@ -288,21 +288,27 @@ class ListFeedResponse(_message.Message):
     POSTS_FIELD_NUMBER: _builtins.int
     NEXT_CURSOR_FIELD_NUMBER: _builtins.int
     HAS_NEXT_PAGE_FIELD_NUMBER: _builtins.int
+    CURSORS_FIELD_NUMBER: _builtins.int
     next_cursor: _builtins.str
     """Pass as `after` for the next page; empty when there is none."""
     has_next_page: _builtins.bool
     @_builtins.property
     def posts(self) -> _containers.RepeatedCompositeFieldContainer[_types_pb2.Post]: ...
+    @_builtins.property
+    def cursors(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """One per post, in order: that post's keyset position; as `after`, the page after it."""
+
     def __init__(
         self,
         *,
         posts: _abc.Iterable[_types_pb2.Post] | None = ...,
         next_cursor: _builtins.str = ...,
         has_next_page: _builtins.bool = ...,
+        cursors: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["has_next_page", b"has_next_page", "next_cursor", b"next_cursor", "posts", b"posts"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cursors", b"cursors", "has_next_page", b"has_next_page", "next_cursor", b"next_cursor", "posts", b"posts"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -345,20 +351,26 @@ class SearchResponse(_message.Message):
     POSTS_FIELD_NUMBER: _builtins.int
     NEXT_CURSOR_FIELD_NUMBER: _builtins.int
     HAS_NEXT_PAGE_FIELD_NUMBER: _builtins.int
+    CURSORS_FIELD_NUMBER: _builtins.int
     next_cursor: _builtins.str
     has_next_page: _builtins.bool
     @_builtins.property
     def posts(self) -> _containers.RepeatedCompositeFieldContainer[_types_pb2.Post]: ...
+    @_builtins.property
+    def cursors(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """One per post, in order, as in ListFeedResponse."""
+
     def __init__(
         self,
         *,
         posts: _abc.Iterable[_types_pb2.Post] | None = ...,
         next_cursor: _builtins.str = ...,
         has_next_page: _builtins.bool = ...,
+        cursors: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["has_next_page", b"has_next_page", "next_cursor", b"next_cursor", "posts", b"posts"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cursors", b"cursors", "has_next_page", b"has_next_page", "next_cursor", b"next_cursor", "posts", b"posts"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -523,11 +535,16 @@ class CommentPage(_message.Message):
     COMMENTS_FIELD_NUMBER: _builtins.int
     NEXT_CURSOR_FIELD_NUMBER: _builtins.int
     HAS_NEXT_PAGE_FIELD_NUMBER: _builtins.int
+    CURSORS_FIELD_NUMBER: _builtins.int
     post_id: _builtins.str
     next_cursor: _builtins.str
     has_next_page: _builtins.bool
     @_builtins.property
     def comments(self) -> _containers.RepeatedCompositeFieldContainer[_types_pb2.Comment]: ...
+    @_builtins.property
+    def cursors(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """One per comment, in order, as in ListFeedResponse."""
+
     def __init__(
         self,
         *,
@@ -535,10 +552,11 @@ class CommentPage(_message.Message):
         comments: _abc.Iterable[_types_pb2.Comment] | None = ...,
         next_cursor: _builtins.str = ...,
         has_next_page: _builtins.bool = ...,
+        cursors: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["comments", b"comments", "has_next_page", b"has_next_page", "next_cursor", b"next_cursor", "post_id", b"post_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["comments", b"comments", "cursors", b"cursors", "has_next_page", b"has_next_page", "next_cursor", b"next_cursor", "post_id", b"post_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -21,7 +21,7 @@ and pages every open set to its end, whoever views, so what content sees does no
 depend on the viewer. The only alias-bearing calls are the writes (one alias each).
 
 Lists are cursor-paged: `first` (0 means 20, at most 100) and `after` (an opaque cursor
-from `next_cursor`); responses say `has_next_page`.
+from `next_cursor`, or any item's entry in `cursors`); responses say `has_next_page`.
 """
 
 from collections import abc as _abc
