@@ -1,0 +1,383 @@
+"""The Helm chart, rendered by a real helm over every CI values file: security, probes, secrets,
+schema, hooks, and validity against the Kubernetes schemas (kubernetes-validate, strict)."""
+
+from __future__ import annotations
+
+import base64
+import importlib.util
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.deploy.chart import (
+    CHART,
+    CI_VALUES,
+    COMPONENTS,
+    KUBE_VERSION,
+    ROOT,
+    SERVICES,
+    Obj,
+    component_of,
+    named,
+    of_kind,
+    pod_specs,
+    render,
+    render_values,
+    template,
+)
+
+MINIMAL = CHART / "ci/minimal-values.yaml"
+PRODUCTION = CHART / "ci/production-values.yaml"
+values_files = pytest.mark.parametrize("values", CI_VALUES, ids=lambda p: p.stem)
+
+
+@values_files
+def test_every_object_is_valid_kubernetes(values: Path, tmp_path: Path) -> None:
+    spec = importlib.util.spec_from_file_location("validate", CHART.parent / "validate.py")
+    assert spec and spec.loader
+    validate = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(validate)
+    rendered = tmp_path / "rendered.yaml"
+    rendered.write_text(template("-f", str(values)).stdout)
+    count, problems = validate.validate(rendered, KUBE_VERSION)
+    assert count > 30
+    assert problems == []
+
+
+def test_the_validator_catches_an_invalid_object(tmp_path: Path) -> None:
+    spec = importlib.util.spec_from_file_location("validate", CHART.parent / "validate.py")
+    assert spec and spec.loader
+    validate = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(validate)
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "apiVersion: v1\nkind: Service\nmetadata: {name: x}\nspec: {portz: []}\n---\n"
+        "apiVersion: example.org/v1\nkind: Unknown\nmetadata: {name: y}\n"
+    )
+    _count, problems = validate.validate(bad, KUBE_VERSION)
+    assert len(problems) == 2
+
+
+@values_files
+def test_every_component_is_deployed_with_a_service_account_without_token(values: Path) -> None:
+    objects = render_values(values)
+    for component in COMPONENTS:
+        named(objects, "Deployment", component)
+        named(objects, "Service", component)
+        assert named(objects, "ServiceAccount", component)["automountServiceAccountToken"] is False
+    for name, pod in pod_specs(objects):
+        assert pod["automountServiceAccountToken"] is False, name
+
+
+@values_files
+def test_every_pod_is_restricted(values: Path) -> None:
+    for name, pod in pod_specs(render_values(values)):
+        security = pod["securityContext"]
+        assert security["runAsNonRoot"] is True, name
+        assert security["runAsUser"] > 0, name
+        assert security["seccompProfile"]["type"] == "RuntimeDefault", name
+        for key in ("hostNetwork", "hostPID", "hostIPC"):
+            assert not pod.get(key), name
+        assert all("hostPath" not in volume for volume in pod.get("volumes", [])), name
+        for container in pod["containers"] + pod.get("initContainers", []):
+            context = container["securityContext"]
+            where = f"{name}/{container['name']}"
+            assert context["allowPrivilegeEscalation"] is False, where
+            assert context["readOnlyRootFilesystem"] is True, where
+            assert context["runAsNonRoot"] is True, where
+            assert context.get("privileged", False) is False, where
+            assert context["capabilities"]["drop"] == ["ALL"], where
+            assert "add" not in context["capabilities"], where
+
+
+def _has_requests_and_limits(container: Obj) -> bool:
+    resources = container.get("resources", {})
+    return all(
+        resources.get(kind, {}).get(what)
+        for kind in ("requests", "limits")
+        for what in ("cpu", "memory")
+    )
+
+
+@values_files
+def test_every_container_has_probes_and_resources(values: Path) -> None:
+    objects = render_values(values)
+    for deployment in of_kind(objects, "Deployment"):
+        for container in deployment["spec"]["template"]["spec"]["containers"]:
+            where = f"{deployment['metadata']['name']}/{container['name']}"
+            for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
+                assert probe in container, f"{where}: no {probe}"
+            assert _has_requests_and_limits(container), where
+    for job in of_kind(objects, "Job"):
+        for container in job["spec"]["template"]["spec"]["containers"]:
+            assert _has_requests_and_limits(container), job["metadata"]["name"]
+
+
+def test_services_are_probed_over_grpc_health_and_the_gateway_over_its_routes() -> None:
+    objects = render_values(MINIMAL)
+    for component in SERVICES:
+        (container,) = named(objects, "Deployment", component)["spec"]["template"]["spec"][
+            "containers"
+        ]
+        service = f"consilium.{component}.v1.{component.title()}Service"
+        assert container["readinessProbe"]["grpc"]["service"] == service
+        assert "grpc" in container["startupProbe"]
+        # the name the probe asks for is the one the component registers with health
+        assert service in (ROOT / "cli/components.py").read_text()
+    (gateway,) = named(objects, "Deployment", "gateway")["spec"]["template"]["spec"]["containers"]
+    assert gateway["livenessProbe"]["httpGet"]["path"] == "/healthz"
+    assert gateway["readinessProbe"]["httpGet"]["path"] == "/readyz"
+    routes = (ROOT / "gateway/app.py").read_text()
+    assert 'Route("/healthz"' in routes and 'Route("/readyz"' in routes
+
+
+def _config(objects: tuple[Obj, ...], component: str) -> dict[str, str]:
+    return dict(named(objects, "ConfigMap", component)["data"])
+
+
+@values_files
+def test_termination_grace_exceeds_what_each_process_waits_on_sigterm(values: Path) -> None:
+    objects = render_values(values)
+    for component in COMPONENTS:
+        grace = named(objects, "Deployment", component)["spec"]["template"]["spec"][
+            "terminationGracePeriodSeconds"
+        ]
+        config = _config(objects, component)
+        if component == "gateway":  # uvicorn: the request timeout + 1 (gateway/serve.py)
+            drain = float(config["CONSILIUM_GATEWAY_REQUEST_TIMEOUT"]) + 1
+        else:
+            drain = float(config[f"CONSILIUM_{component.upper()}_SHUTDOWN_GRACE"])
+        assert grace >= drain + 10, component
+
+
+SECRET_LOOKING = re.compile(r"DATABASE_URL|SECRET|SIGNING_KEY|MASTER_KEYS|PASSWORD|_KEY$")
+
+
+@values_files
+def test_no_secret_reaches_a_config_map_or_a_plain_env_value(values: Path) -> None:
+    objects = render_values(values)
+    secret_values = {
+        base64.b64decode(value).decode()
+        for secret in of_kind(objects, "Secret")
+        for value in (secret.get("data") or {}).values()
+    }
+    for config_map in of_kind(objects, "ConfigMap"):
+        for key, value in (config_map.get("data") or {}).items():
+            assert not SECRET_LOOKING.search(key), f"{config_map['metadata']['name']}: {key}"
+            for secret in secret_values:
+                assert secret not in value, f"{config_map['metadata']['name']}: {key}"
+    for name, pod in pod_specs(objects):
+        for container in pod["containers"]:
+            for env in container.get("env", []):
+                if SECRET_LOOKING.search(env["name"]):
+                    assert "secretKeyRef" in env.get("valueFrom", {}), f"{name}: {env['name']}"
+
+
+def test_secrets_in_config_values_are_caught_by_the_test() -> None:
+    """The check above can fail: a database URL put in a component's plain env is flagged."""
+    objects = render(
+        "-f", str(MINIMAL), "--set", "content.env.CONSILIUM_CONTENT_DATABASE_URL=postgresql://x"
+    )
+    keys = [k for cm in of_kind(objects, "ConfigMap") for k in (cm.get("data") or {})]
+    assert any(SECRET_LOOKING.search(k) for k in keys)
+
+
+def test_content_holds_no_identity_key_and_no_service_secret() -> None:
+    objects = render_values(MINIMAL)
+    (content,) = named(objects, "Deployment", "content")["spec"]["template"]["spec"]["containers"]
+    names = {env["name"] for env in content["env"]}
+    assert "CONSILIUM_CONTENT_DATABASE_URL" in names
+    assert not names & {
+        "CONSILIUM_SERVICE_SECRET",
+        "CONSILIUM_IDENTITY_SIGNING_KEY",
+        "CONSILIUM_ANONYMITY_MASTER_KEYS",
+    }
+
+
+def test_a_new_secret_key_is_one_values_entry() -> None:
+    objects = render(
+        "-f", str(MINIMAL),
+        "--set", "audit.secretEnv.CONSILIUM_AUDIT_ERASURE_LOG_KEY=erasure-log-key",
+        "--set", "audit.secret.values.erasure-log-key=ci-placeholder-erasure",
+    )  # fmt: skip
+    (audit,) = named(objects, "Deployment", "audit")["spec"]["template"]["spec"]["containers"]
+    env = {e["name"]: e for e in audit["env"]}
+    ref = env["CONSILIUM_AUDIT_ERASURE_LOG_KEY"]["valueFrom"]["secretKeyRef"]
+    assert ref["key"] == "erasure-log-key"
+    secret = named(objects, "Secret", "audit")
+    assert base64.b64decode(secret["data"]["erasure-log-key"]).decode() == "ci-placeholder-erasure"
+
+
+def test_a_missing_secret_value_is_refused_at_render_time() -> None:
+    done = template("-f", str(MINIMAL), "--set", "identity.secret.values.signing-key=")
+    assert done.returncode != 0
+    assert "identity.secret.values.signing-key is required" in done.stderr
+
+
+def test_production_reads_every_key_from_existing_secrets() -> None:
+    objects = render_values(PRODUCTION)
+    assert of_kind(objects, "Secret") == []
+    for component in SERVICES:
+        (container,) = named(objects, "Deployment", component)["spec"]["template"]["spec"][
+            "containers"
+        ]
+        refs = {
+            e["valueFrom"]["secretKeyRef"]["name"] for e in container["env"] if "valueFrom" in e
+        }
+        assert refs == {f"consilium-{component}", "consilium-kafka-principals"}
+        kafka_user = next(
+            e for e in container["env"] if e["name"] == "CONSILIUM_KAFKA_SASL_USERNAME"
+        )
+        assert kafka_user["valueFrom"]["secretKeyRef"]["key"] == f"{component}-username"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--set", "gateway.replicaCountt=2"), "replicaCountt"),
+        (("--set", "kafka.sasl.username=x"), "username"),
+        (("--set", "unknownTopLevel=1"), "unknownTopLevel"),
+        (("--set-string", "identity.port=fifty"), "identity"),
+        (("--set", "gateway.autoscaling.enabled=yes-please"), "autoscaling"),
+        (("--set", "environment=staging"), "environment"),
+        (("--set", "image.digest=latest"), "digest"),
+    ],
+    ids=["unknown-key", "unknown-nested-key", "unknown-top-key", "wrong-type", "wrong-bool",
+         "wrong-enum", "wrong-pattern"],
+)  # fmt: skip
+def test_the_schema_rejects_unknown_keys_and_wrong_types(
+    args: tuple[str, ...], message: str
+) -> None:
+    done = template("-f", str(MINIMAL), *args)
+    assert done.returncode != 0
+    assert "values don't meet the specifications of the schema" in done.stderr
+    assert message in done.stderr
+
+
+def _schema_objects(schema: Any, path: str = "$") -> list[tuple[str, dict[str, Any]]]:
+    found: list[tuple[str, dict[str, Any]]] = []
+    if isinstance(schema, dict):
+        if schema.get("type") == "object":
+            found.append((path, schema))
+        for key, value in schema.items():
+            found += _schema_objects(value, f"{path}.{key}")
+    elif isinstance(schema, list):
+        for i, value in enumerate(schema):
+            found += _schema_objects(value, f"{path}[{i}]")
+    return found
+
+
+def test_every_schema_object_closes_its_properties() -> None:
+    import json
+
+    schema = json.loads((CHART / "values.schema.json").read_text())
+    for path, obj in _schema_objects(schema):
+        if "properties" in obj:
+            assert obj.get("additionalProperties") is False, path
+        else:  # maps (labels, env, secretEnv) or Kubernetes pass-through objects
+            passthrough = re.search(r"\.affinity\.properties\.\w+$", path)
+            assert "additionalProperties" in obj or passthrough, path
+
+
+def test_every_value_is_documented() -> None:
+    """Each leaf of values.yaml has a `# --` comment on itself or on an enclosing key."""
+    documented: list[tuple[int, bool]] = []  # (indent, documented) of the enclosing keys
+    comments: list[str] = []
+    for number, line in enumerate((CHART / "values.yaml").read_text().splitlines(), 1):
+        stripped = line.strip()
+        if stripped.startswith("#"):
+            comments.append(stripped)
+            continue
+        if not stripped or stripped.startswith("- "):
+            continue
+        indent = len(line) - len(stripped)
+        while documented and documented[-1][0] >= indent:
+            documented.pop()
+        own = any(c.startswith("# --") for c in comments)
+        comments = []
+        inherited = any(d for _, d in documented)
+        if stripped.endswith(":"):
+            documented.append((indent, own or inherited))
+        else:
+            assert own or inherited, f"values.yaml:{number}: {stripped}"
+
+
+@values_files
+def test_gateway_and_content_autoscale_and_every_component_has_a_budget(values: Path) -> None:
+    objects = render_values(values)
+    assert {component_of(h) for h in of_kind(objects, "HorizontalPodAutoscaler")} == {
+        "gateway",
+        "content",
+    }
+    assert {component_of(p) for p in of_kind(objects, "PodDisruptionBudget")} == set(COMPONENTS)
+    for hpa in of_kind(objects, "HorizontalPodAutoscaler"):
+        deployment = named(objects, "Deployment", component_of(hpa))
+        assert "replicas" not in deployment["spec"]  # the HPA owns it
+
+
+def test_the_service_monitor_selects_each_component_metrics_port() -> None:
+    objects = render_values(PRODUCTION)
+    monitors = of_kind(objects, "ServiceMonitor")
+    assert {component_of(m) for m in monitors} == set(COMPONENTS)
+    for monitor in monitors:
+        service = named(objects, "Service", component_of(monitor))
+        assert (
+            monitor["spec"]["selector"]["matchLabels"].items()
+            <= service["spec"]["selector"].items()
+        )
+        assert monitor["spec"]["endpoints"][0]["port"] in {
+            p["name"] for p in service["spec"]["ports"]
+        }
+        assert monitor["metadata"]["labels"]["release"] == "kube-prometheus-stack"
+
+
+def _hook(obj: Obj) -> tuple[set[str], int] | None:
+    annotations = obj["metadata"].get("annotations") or {}
+    if "helm.sh/hook" not in annotations:
+        return None
+    return set(annotations["helm.sh/hook"].split(",")), int(
+        annotations.get("helm.sh/hook-weight", 0)
+    )
+
+
+@values_files
+def test_hook_jobs_run_after_everything_they_read(values: Path) -> None:
+    objects = render_values(values)
+    by_name = {(o["kind"], o["metadata"]["name"]): o for o in objects}
+    jobs = of_kind(objects, "Job")
+    assert {component_of(j) for j in jobs} == {"migrate", "topics"}
+    for job in jobs:
+        hook = _hook(job)
+        assert hook is not None and hook[0] == {"pre-install", "pre-upgrade"}
+        pod = job["spec"]["template"]["spec"]
+        reads = [("ServiceAccount", pod["serviceAccountName"])]
+        for container in pod["containers"]:
+            reads += [
+                ("Secret", env["valueFrom"]["secretKeyRef"]["name"])
+                for env in container.get("env", [])
+                if "secretKeyRef" in env.get("valueFrom", {})
+            ]
+        if (np := by_name.get(("NetworkPolicy", job["metadata"]["name"]))) is not None:
+            reads.append(("NetworkPolicy", np["metadata"]["name"]))
+        for kind, name in reads:
+            read = by_name.get((kind, name))
+            if read is None:
+                assert kind == "Secret", f"{kind}/{name} is neither rendered nor an existing Secret"
+                continue  # an existing Secret: there before any release
+            read_hook = _hook(read)
+            assert read_hook is not None, (
+                f"{kind}/{name} is created after the hook {job['metadata']['name']}"
+            )
+            assert read_hook[0] >= hook[0] and read_hook[1] < hook[1], f"{kind}/{name}"
+
+
+def test_the_migration_job_gives_each_container_only_its_own_database_url() -> None:
+    job = named(render_values(MINIMAL), "Job", "migrate")
+    containers = job["spec"]["template"]["spec"]["containers"]
+    assert {c["name"] for c in containers} == set(SERVICES)
+    for container in containers:
+        assert container["args"] == ["migrate", container["name"]]
+        secret_env = {e["name"] for e in container["env"] if "valueFrom" in e}
+        assert secret_env == {f"CONSILIUM_{container['name'].upper()}_DATABASE_URL"}
