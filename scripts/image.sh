@@ -80,15 +80,23 @@ stage() {
   mkdir -p "$STAGE/wheels" "$IMAGE_CACHE/wheels"
   "$UV" export --frozen --no-dev --no-emit-project --no-header --format requirements-txt \
     --output-file "$STAGE/requirements.txt" --quiet
-  log "fetching locked wheels into $IMAGE_CACHE/wheels"
-  "$CACHE/uv-venv/bin/pip" download --quiet --disable-pip-version-check --only-binary=:all: \
-    --require-hashes --python-version 3.11 --platform manylinux2014_x86_64 \
-    --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 --platform linux_x86_64 \
-    --implementation cp --dest "$IMAGE_CACHE/wheels" -r "$STAGE/requirements.txt"
+  # pip asks the index again even when every wheel is there; a stamp of the exported lock
+  # skips that on a warm machine (pip still checks every hash when the image installs them).
+  local stamp="$IMAGE_CACHE/wheels/.requirements.sha256" digest
+  digest=$(sha256sum "$STAGE/requirements.txt" | cut -d' ' -f1)
+  if [[ "$(cat "$stamp" 2>/dev/null)" != "$digest" ]]; then
+    log "fetching locked wheels into $IMAGE_CACHE/wheels"
+    "$CACHE/uv-venv/bin/pip" download --quiet --disable-pip-version-check --only-binary=:all: \
+      --require-hashes --python-version 3.11 --platform manylinux2014_x86_64 \
+      --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 \
+      --platform linux_x86_64 --implementation cp --dest "$IMAGE_CACHE/wheels" \
+      -r "$STAGE/requirements.txt"
+    echo "$digest" >"$stamp"
+  fi
   cp -l "$IMAGE_CACHE"/wheels/*.whl "$STAGE/wheels/" 2>/dev/null \
     || cp "$IMAGE_CACHE"/wheels/*.whl "$STAGE/wheels/"
   log "building the project's wheel"
-  "$UV" build --wheel --quiet --out-dir "$STAGE" >/dev/null
+  "$UV" build --wheel --quiet --out-dir "$STAGE" >/dev/null 2>&1
 }
 
 build() {
