@@ -6,10 +6,13 @@ from __future__ import annotations
 import base64
 import importlib.util
 import re
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from tests.deploy.chart import (
     CHART,
@@ -20,6 +23,7 @@ from tests.deploy.chart import (
     SERVICES,
     Obj,
     component_of,
+    helm,
     named,
     of_kind,
     pod_specs,
@@ -381,3 +385,44 @@ def test_the_migration_job_gives_each_container_only_its_own_database_url() -> N
         assert container["args"] == ["migrate", container["name"]]
         secret_env = {e["name"] for e in container["env"] if "valueFrom" in e}
         assert secret_env == {f"CONSILIUM_{container['name'].upper()}_DATABASE_URL"}
+
+
+@values_files
+def test_helm_lint_strict_passes(values: Path) -> None:
+    done = subprocess.run(
+        [helm(), "lint", "--strict", str(CHART), "-f", str(values), "--kube-version", KUBE_VERSION],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def _notes(tmp_path: Path, *args: str) -> str:
+    """NOTES.txt as `helm install` would print it. helm template skips NOTES and parses every
+    output as YAML, so a copy of the chart renders it as a string inside a YAML document."""
+    chart = tmp_path / "consilium"
+    shutil.copytree(CHART, chart)
+    notes = chart / "templates/NOTES.txt"
+    body = notes.read_text()
+    notes.unlink()
+    (chart / "templates/_notes_test.tpl").write_text(
+        '{{- define "test.notes" -}}\n' + body + "{{- end -}}\n"
+    )
+    (chart / "templates/notes.yaml").write_text('notes: {{ include "test.notes" . | quote }}\n')
+    done = subprocess.run(
+        [helm(), "template", "consilium", str(chart), "-n", "consilium", "--kube-version",
+         KUBE_VERSION, "--show-only", "templates/notes.yaml", "-f", str(MINIMAL), *args],
+        capture_output=True, text=True, check=False, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return str(yaml.safe_load(done.stdout)["notes"])
+
+
+def test_the_notes_tell_where_the_api_is_and_warn_without_the_policies(tmp_path: Path) -> None:
+    notes = _notes(tmp_path)
+    assert "http://consilium-gateway.consilium.svc:80/graphql" in notes
+    assert "Content reaches neither identity nor anonymity" in notes
+    unprotected = _notes(tmp_path / "off", "--set", "networkPolicy.enabled=false")
+    assert "WARNING: networkPolicy.enabled=false" in unprotected
