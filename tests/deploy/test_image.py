@@ -31,11 +31,11 @@ def _image_exists() -> bool:
 
 @pytest.fixture(scope="module")
 def image() -> str:
-    """The image, built with scripts/image.sh when it is missing (root installs buildah)."""
-    if not _image_exists():
-        if shutil.which("buildah") is None and os.geteuid() != 0:
-            pytest.skip("no buildah and not root: run `make image` once as root")
-        subprocess.run(["bash", str(ROOT / "scripts/image.sh")], check=True, timeout=1500)
+    """The image of this checkout: scripts/image.sh (re)builds it, about 15 s when warm, so the
+    test never runs a stale image; it installs buildah with apt when run as root."""
+    if shutil.which("buildah") is None and os.geteuid() != 0:
+        pytest.skip("no buildah and not root: run `make image` once as root")
+    subprocess.run(["bash", str(ROOT / "scripts/image.sh")], check=True, timeout=1500)
     assert _image_exists(), f"scripts/image.sh ran but {IMAGE} is not in the local store"
     return IMAGE
 
