@@ -375,6 +375,9 @@ def test_hook_jobs_run_after_everything_they_read(values: Path) -> None:
                 f"{kind}/{name} is created after the hook {job['metadata']['name']}"
             )
             assert read_hook[0] >= hook[0] and read_hook[1] < hook[1], f"{kind}/{name}"
+            # copies of database URLs must not linger: Helm deletes them once all hooks succeeded
+            policy = read["metadata"]["annotations"]["helm.sh/hook-delete-policy"]
+            assert "hook-succeeded" in policy.split(","), f"{kind}/{name}"
 
 
 def test_the_migration_job_gives_each_container_only_its_own_database_url() -> None:
