@@ -68,6 +68,10 @@ def wait_http_ready(url: str, process: subprocess.Popen[bytes]) -> None:
 
 def _prepare(data_dir: str) -> None:
     from cli.topics import create_topics
+    from plumbing.auth.servicekeys import prepare_dev_service_keys
+
+    made = prepare_dev_service_keys(Path(data_dir))
+    _say(f"service keys in {Path(data_dir, 'keys')}: {len(made)} generated")
 
     bootstrap = os.environ.get("CONSILIUM_KAFKA_BOOTSTRAP")
     new_topics, _ = asyncio.run(create_topics(bootstrap, Path(data_dir)))

@@ -7,10 +7,11 @@ from typing import Annotated
 
 import typer
 
-from cli import components, topics
+from cli import components, privacy, topics
 
 app = typer.Typer(help="Consilium: run and operate the services.", no_args_is_help=True)
 app.add_typer(topics.app, name="topics")
+app.add_typer(privacy.app, name="privacy")
 
 ComponentArg = Annotated[
     str, typer.Argument(help=f"one of: {', '.join(components.COMPONENTS)}", show_default=False)

@@ -30,6 +30,7 @@ from gateway.schema.build import build_schema
 from gateway.settings import GatewaySettings
 from gateway.subscriptions.feed import LiveFeed
 from gateway.subscriptions.websocket import AuthenticatingHandler
+from plumbing.auth.service import ServiceCredentials
 from plumbing.events.factory import create_bus
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -49,10 +50,23 @@ class Upstreams:
     def connect(cls, settings: GatewaySettings) -> Upstreams:
         deadline = settings.upstream_deadline
         identity = IdentityClient(settings.identity_address, deadline=deadline)
+        # The gateway's own key: content and anonymity admit no other caller. Identity and
+        # audit authorise by the user's token alone, so they get none.
+        credentials = ServiceCredentials.load(
+            "gateway", settings.data_dir, allow_dev=settings.environment == "dev"
+        )
         return cls(
             identity=identity,
-            anonymity=AnonymityClient(settings.anonymity_address, deadline=deadline),
-            content=ContentClient(settings.content_address, deadline=deadline),
+            anonymity=AnonymityClient(
+                settings.anonymity_address,
+                deadline=deadline,
+                service_token=lambda: credentials.metadata(audience="anonymity"),
+            ),
+            content=ContentClient(
+                settings.content_address,
+                deadline=deadline,
+                service_token=lambda: credentials.metadata(audience="content"),
+            ),
             audit=AuditClient(settings.audit_address, deadline=deadline),
             authenticator=Authenticator(identity),
         )

@@ -7,7 +7,7 @@ import grpc
 from consilium.anonymity.v1 import anonymity_pb2 as pb
 from consilium.anonymity.v1 import anonymity_pb2_grpc
 from gateway.clients.base import Metadata, invoke
-from plumbing.grpc.channel import create_channel
+from plumbing.grpc.channel import ServiceToken, create_channel
 
 _SERVICE = "consilium.anonymity.v1.AnonymityService"
 _IDEMPOTENT = (
@@ -20,9 +20,16 @@ _IDEMPOTENT = (
 
 
 class AnonymityClient:
-    def __init__(self, address: str, *, deadline: float) -> None:
+    def __init__(
+        self, address: str, *, deadline: float, service_token: ServiceToken | None = None
+    ) -> None:
+        # `service_token`: the gateway's own credential on every call (anonymity admits no other).
         self.channel: grpc.aio.Channel = create_channel(
-            address, service=_SERVICE, idempotent_methods=_IDEMPOTENT, deadline=deadline
+            address,
+            service=_SERVICE,
+            idempotent_methods=_IDEMPOTENT,
+            deadline=deadline,
+            service_token=service_token,
         )
         self._stub = anonymity_pb2_grpc.AnonymityServiceStub(self.channel)
 

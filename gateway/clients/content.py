@@ -1,5 +1,8 @@
 """Client of the content service. It takes no metadata at all: content must never learn who asks.
 
+The one thing every call carries is the gateway's own service credential: content admits the
+gateway alone, and the credential names the gateway, never a user.
+
 Only alias ids, post ids and text cross this line; the end user's token, user id and any
 baggage stay in the gateway (OpenTelemetry propagates trace context only).
 """
@@ -12,7 +15,7 @@ from consilium.content.v1 import content_pb2 as pb
 from consilium.content.v1 import content_pb2_grpc
 from consilium.content.v1 import types_pb2 as types
 from gateway.clients.base import invoke
-from plumbing.grpc.channel import create_channel
+from plumbing.grpc.channel import ServiceToken, create_channel
 
 _SERVICE = "consilium.content.v1.ContentService"
 _IDEMPOTENT = (
@@ -34,9 +37,16 @@ _IDEMPOTENT = (
 
 
 class ContentClient:
-    def __init__(self, address: str, *, deadline: float) -> None:
+    def __init__(
+        self, address: str, *, deadline: float, service_token: ServiceToken | None = None
+    ) -> None:
+        # `service_token`: the gateway's own credential, on every call (content admits no one else).
         self.channel: grpc.aio.Channel = create_channel(
-            address, service=_SERVICE, idempotent_methods=_IDEMPOTENT, deadline=deadline
+            address,
+            service=_SERVICE,
+            idempotent_methods=_IDEMPOTENT,
+            deadline=deadline,
+            service_token=service_token,
         )
         self._stub = content_pb2_grpc.ContentServiceStub(self.channel)
 
@@ -115,8 +125,3 @@ class ContentClient:
         request = pb.BatchGetCommunitiesRequest(community_ids=community_ids)
         reply = await invoke(self._stub.BatchGetCommunities, request)
         return {c.community_id: c for c in reply.communities}
-
-    async def hide_aliases(self, alias_ids: list[str], hidden: bool) -> None:
-        await invoke(
-            self._stub.SetAliasHidden, pb.SetAliasHiddenRequest(alias_ids=alias_ids, hidden=hidden)
-        )

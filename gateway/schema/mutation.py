@@ -230,8 +230,9 @@ class Mutation:
     @strawberry.mutation(description="MODERATOR: suspend the person behind an alias, unrevealed.")
     async def suspend_author(self, info: Ctx, alias_id: strawberry.ID, reason: str) -> bool:
         viewer = info.context.auth.require().require_role(Role.MODERATOR, Role.ADMIN)
+        # Content hides the alias's posts when anonymity's AliasSuspended event arrives: hiding
+        # reaches content only as events (content admits no SetAliasHidden call).
         await info.context.upstreams.anonymity.suspend(str(alias_id), reason, viewer.metadata)
-        await info.context.upstreams.content.hide_aliases([str(alias_id)], True)
         return True
 
 

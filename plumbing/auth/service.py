@@ -1,37 +1,43 @@
-"""Service credentials: short-lived tokens one service presents to another (HS256, shared secret).
+"""Service credentials: short-lived EdDSA tokens one service presents to another, reveal grants,
+and the per-method list of services a server admits.
 
-End users authenticate with identity's EdDSA access tokens; services calling each other on
-their own behalf (anonymity reading persona attributes from identity) present a token made
-with a secret only the services share. The secret comes from `CONSILIUM_SERVICE_SECRET` or
-the file named by `CONSILIUM_SERVICE_SECRET_FILE`; in dev it is generated on first run under
-the data dir, which every component of a dev system shares.
+End users authenticate with identity's access tokens; services calling each other on their
+own behalf present a token signed with their own key (`plumbing.auth.servicekeys`), checked
+against the public key pinned for the service it claims to be. A token names its issuer and
+its audience, so one service's token is neither another's identity nor good at a third
+service. Reveal grants are signed by anonymity's key alone and checked against it alone:
+whoever can verify them cannot mint them.
 """
 
 from __future__ import annotations
 
-import base64
 import os
-import secrets
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import jwt
 
+from plumbing.auth.servicekeys import PeerKeys, ServiceKeyError, load_service_key
 from plumbing.errors import PermissionDenied, Unauthenticated
 from plumbing.grpc.caller import SERVICE_TOKEN_KEY
+from plumbing.signingkeys import SigningKey
 
-SECRET_ENV = "CONSILIUM_SERVICE_SECRET"
-SECRET_FILE_ENV = "CONSILIUM_SERVICE_SECRET_FILE"
-DEV_SECRET_PATH = Path("keys", "service-secret")
-_ALGORITHM = "HS256"
+__all__ = [
+    "CallerPolicy",
+    "RevealGrant",
+    "ServiceCredentials",
+    "ServiceKeyError",
+    "ServicePrincipal",
+    "mint_reveal_grant",
+    "require_service",
+    "verify_reveal_grant",
+]
+
+_ALGORITHM = "EdDSA"
 _LIFETIME = 300
-_MIN_SECRET = 32
-
-
-class ServiceSecretError(Exception):
-    """No usable shared secret: a configuration fault at startup."""
+_LEEWAY = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,58 +48,83 @@ class ServicePrincipal:
 
 
 class ServiceCredentials:
-    """Mints tokens for this service's outgoing calls and checks incoming ones."""
+    """This service's key (to sign its calls and grants) and its peers' pinned public keys."""
 
-    def __init__(self, secret: bytes) -> None:
-        if len(secret) < _MIN_SECRET:
-            raise ServiceSecretError(f"the service secret must be at least {_MIN_SECRET} bytes")
-        self._secret = secret
-        self._cache: dict[tuple[str, str], tuple[str, float]] = {}
+    def __init__(self, name: str, key: SigningKey, peers: PeerKeys) -> None:
+        self.name = name
+        self._key = key
+        self._peers = peers
+        self._cache: dict[str, tuple[str, float]] = {}
 
     @classmethod
     def load(
-        cls, data_dir: Path, *, environ: Mapping[str, str] | None = None, allow_dev: bool = True
+        cls,
+        service: str,
+        data_dir: Path,
+        *,
+        environ: Mapping[str, str] | None = None,
+        allow_dev: bool = True,
     ) -> ServiceCredentials:
-        env = os.environ if environ is None else environ
-        inline = env.get(SECRET_ENV, "").strip()
-        if inline:
-            return cls(inline.encode())
-        path_text = env.get(SECRET_FILE_ENV, "").strip()
-        if path_text:
-            try:
-                return cls(Path(path_text).read_bytes().strip())
-            except OSError as exc:
-                raise ServiceSecretError(
-                    f"cannot read the file named by {SECRET_FILE_ENV}: {exc.strerror}"
-                ) from exc
-        if not allow_dev:
-            raise ServiceSecretError(f"no service secret: set {SECRET_ENV} or {SECRET_FILE_ENV}")
-        return cls(_load_or_create_dev_secret(data_dir / DEV_SECRET_PATH))
+        """The service's own key and its peers' keys (see `plumbing.auth.servicekeys`)."""
+        env = dict(os.environ if environ is None else environ)
+        key = load_service_key(service, data_dir, dev=allow_dev, environ=env)
+        return cls(service, key, PeerKeys(data_dir, dev=allow_dev, environ=env))
 
-    def metadata(self, *, service: str, audience: str) -> tuple[tuple[str, str], ...]:
-        """gRPC metadata presenting `service` to `audience`; reused until near expiry."""
+    @property
+    def key(self) -> SigningKey:
+        return self._key
+
+    def require_peers(self, *services: str) -> None:
+        """ServiceKeyError at startup (outside dev) unless each of `services` has a pinned key."""
+        self._peers.require(services)
+
+    def metadata(self, *, audience: str, service: str | None = None) -> tuple[tuple[str, str]]:
+        """gRPC metadata presenting this service to `audience`; reused until near expiry.
+
+        `service`, if given, must be this service's own name: a service speaks only for itself.
+        """
+        if service is not None and service != self.name:
+            raise ValueError(f"the {self.name} service cannot present itself as {service}")
         now = time.time()
-        cached = self._cache.get((service, audience))
+        cached = self._cache.get(audience)
         if cached is None or cached[1] - now < _LIFETIME / 5:
             expires = now + _LIFETIME
-            claims = {"iss": service, "sub": f"svc:{service}", "aud": audience}
+            claims = {"iss": self.name, "sub": f"svc:{self.name}", "aud": audience}
             token = self.sign({**claims, "iat": int(now), "exp": int(expires)})
             cached = (token, expires)
-            self._cache[(service, audience)] = cached
+            self._cache[audience] = cached
         return ((SERVICE_TOKEN_KEY, cached[0]),)
 
     def sign(self, claims: Mapping[str, object]) -> str:
-        """Any claims set, signed with the shared secret (service tokens, reveal grants)."""
-        return jwt.encode(dict(claims), self._secret, algorithm=_ALGORITHM)
+        """Any claims set, signed with this service's own key (service tokens, grants)."""
+        return jwt.encode(
+            dict(claims),
+            self._key.private_key,
+            algorithm=_ALGORITHM,
+            headers={"kid": self._key.key_id},
+        )
 
-    def decode(self, token: str, *, audience: str) -> dict[str, object]:
-        """Checked claims of a token signed with the shared secret for `audience`."""
+    def decode(self, token: str, *, audience: str, issuer: str | None = None) -> dict[str, object]:
+        """Checked claims of a token for `audience`, signed by the pinned key of `issuer` (by
+        default: of the service the token names as its issuer)."""
+        try:
+            header = jwt.get_unverified_header(token)
+            claimed = jwt.decode(token, options={"verify_signature": False}).get("iss")
+        except jwt.InvalidTokenError as exc:
+            raise Unauthenticated("service token invalid") from exc
+        signer = issuer or (claimed if isinstance(claimed, str) else "")
+        kid = header.get("kid")
+        public_key = self._peers.get(signer, kid if isinstance(kid, str) else None)
+        if public_key is None:
+            raise Unauthenticated("service token from a service whose key is not pinned here")
         try:
             claims: dict[str, object] = jwt.decode(
                 token,
-                self._secret,
+                public_key,
                 algorithms=[_ALGORITHM],
                 audience=audience,
+                issuer=signer,
+                leeway=_LEEWAY,
                 options={"require": ["iss", "sub", "aud", "exp"]},
             )
         except jwt.ExpiredSignatureError as exc:
@@ -122,14 +153,17 @@ class RevealGrant:
 
 _GRANT_LIFETIME = 60
 _GRANT_TYPE = "reveal-grant"
+_GRANTOR = "anonymity"
 
 
 def mint_reveal_grant(credentials: ServiceCredentials, grant: RevealGrant) -> str:
-    """A one-minute grant token from anonymity to identity."""
+    """A one-minute grant token from anonymity to identity, signed with anonymity's key."""
+    if credentials.name != _GRANTOR:
+        raise ValueError(f"only {_GRANTOR} signs reveal grants, not {credentials.name}")
     now = int(time.time())
     return credentials.sign(
         {
-            "iss": "anonymity",
+            "iss": _GRANTOR,
             "aud": "identity",
             "typ": _GRANT_TYPE,
             "sub": grant.subject,
@@ -144,11 +178,13 @@ def mint_reveal_grant(credentials: ServiceCredentials, grant: RevealGrant) -> st
 def verify_reveal_grant(
     credentials: ServiceCredentials, token: str, *, subject: str, actor: str
 ) -> RevealGrant:
-    """The grant, if valid, from anonymity, for exactly this subject and actor; else raises."""
-    claims = credentials.decode(token, audience="identity")
+    """The grant, if signed by anonymity's key, for exactly this subject and actor; else raises."""
+    try:
+        claims = credentials.decode(token, audience="identity", issuer=_GRANTOR)
+    except Unauthenticated as exc:
+        raise PermissionDenied("the reveal grant is not valid") from exc
     if (
-        claims.get("iss") != "anonymity"
-        or claims.get("typ") != _GRANT_TYPE
+        claims.get("typ") != _GRANT_TYPE
         or claims.get("sub") != subject
         or claims.get("act") != actor
     ):
@@ -163,19 +199,48 @@ def require_service(principal: ServicePrincipal | None, *allowed: str) -> Servic
     return principal
 
 
-def _load_or_create_dev_secret(path: Path) -> bytes:
-    if path.exists():
-        return path.read_bytes().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    secret = base64.urlsafe_b64encode(secrets.token_bytes(32))
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "wb") as handle:
-        handle.write(secret)
-    try:
-        os.link(temporary, path)  # fails if another component won the race: use theirs
-    except FileExistsError:
-        return path.read_bytes().strip()
-    finally:
-        temporary.unlink(missing_ok=True)
-    return secret
+Metadata = Sequence[tuple[str, str | bytes]]
+
+
+class CallerPolicy:
+    """Which services may call each method of one server; a server checks it before any handler.
+
+    `default` lists the services admitted to every method not named in `methods`; a method
+    mapped to no service is refused to everyone (kept in the contract, offered to no caller).
+    """
+
+    def __init__(
+        self,
+        credentials: ServiceCredentials,
+        *,
+        default: Sequence[str],
+        methods: Mapping[str, Sequence[str]] | None = None,
+    ) -> None:
+        self._credentials = credentials
+        self._default = tuple(default)
+        self._methods = {name: tuple(allowed) for name, allowed in (methods or {}).items()}
+        credentials.require_peers(*self._default, *(s for a in self._methods.values() for s in a))
+
+    def allowed(self, method: str) -> tuple[str, ...]:
+        return self._methods.get(method.rsplit("/", 1)[-1], self._default)
+
+    def check(self, method: str, metadata: Metadata | None) -> ServicePrincipal:
+        """The calling service, if `method` admits it; Unauthenticated or PermissionDenied."""
+        allowed = self.allowed(method)
+        name = method.rsplit("/", 1)[-1]
+        if not allowed:
+            raise PermissionDenied(f"{name} is offered to no caller")
+        token = next(
+            (
+                value.decode() if isinstance(value, bytes) else value
+                for key, value in metadata or ()
+                if key.lower() == SERVICE_TOKEN_KEY
+            ),
+            None,
+        )
+        if not token:
+            raise Unauthenticated(
+                f"{name} needs a service credential ({SERVICE_TOKEN_KEY}) of: {', '.join(allowed)}"
+            )
+        principal = self._credentials.verify(token, audience=self._credentials.name)
+        return require_service(principal, *allowed)

@@ -5,6 +5,11 @@ records in order. An event is applied in one database transaction together with 
 the processed-events table, so a redelivered event is recognised and skipped. Offsets are
 committed only after the whole batch is done. A record that is not a valid event, or whose
 handler keeps failing, goes to `<topic>.dlq` with the error, and the consumer moves on.
+
+A consumer of person-keyed events (keyed by user id, e.g. identity's physician events) is
+declared so (`person_keyed=True`, or a handler with `person_keyed = True`): it still handles
+each event in the event's trace, but every event its handler produces starts a new trace of
+its own (`envelope.fresh_trace_per_event`), so no trace id joins a person to their aliases.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from sqlalchemy import Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from plumbing.events.bus import EventBus, Record, Subscription
-from plumbing.events.envelope import Event
+from plumbing.events.envelope import Event, fresh_trace_per_event
 
 log = logging.getLogger("consilium.events.consumer")
 _tracer = trace.get_tracer("consilium.events")
@@ -50,6 +55,7 @@ class EventConsumer:
         first_backoff: float = 0.05,
         fetch_timeout: float = 0.5,
         batch_size: int = 100,
+        person_keyed: bool | None = None,
     ) -> None:
         self._bus = bus
         self._engine = engine
@@ -57,6 +63,10 @@ class EventConsumer:
         self.group = group
         self._topics = tuple(topics)
         self._handler = handler
+        #: Events produced while handling these events start fresh traces (the privacy line).
+        self.person_keyed = bool(
+            getattr(handler, "person_keyed", False) if person_keyed is None else person_keyed
+        )
         self._limit = asyncio.Semaphore(concurrency)
         self._max_attempts = max_attempts
         self._first_backoff = first_backoff
@@ -198,7 +208,11 @@ class EventConsumer:
             )
             if seen is not None:
                 return False
-            await self._handler(event, session)
+            if self.person_keyed:
+                with fresh_trace_per_event():
+                    await self._handler(event, session)
+            else:
+                await self._handler(event, session)
             await session.execute(
                 insert(table).values(
                     consumer_group=self.group, event_id=event.id, processed_at=datetime.now(UTC)

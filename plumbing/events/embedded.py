@@ -4,6 +4,12 @@ Same contract as Kafka: topics with partitions (a key always maps to the same pa
 order per key holds), append-only logs, consumer groups whose committed offsets survive a
 restart, at-least-once delivery. Several processes share one file (SQLite WAL). One member
 per group: dev runs one replica of everything, so there is no rebalancing to imitate.
+
+Retention, as Kafka's `retention.ms`: records older than their topic's retention (or the
+bus-wide override) are deleted at start and then as the bus publishes, at most once a minute.
+Nothing is kept forever, so an event cannot outlive the erasure of the person it is about
+by more than the retention. `log_ends` remembers each emptied partition's next offset, so
+offsets never move back and committed groups neither re-read nor miss records.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ import base64
 import json
 import time
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import aiosqlite
@@ -30,8 +36,18 @@ _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS group_offsets (grp TEXT NOT NULL, topic TEXT NOT NULL,
        partition INTEGER NOT NULL, committed INTEGER NOT NULL,
        PRIMARY KEY (grp, topic, partition))""",
+    """CREATE TABLE IF NOT EXISTS log_ends (topic TEXT NOT NULL, partition INTEGER NOT NULL,
+       next_offset INTEGER NOT NULL, PRIMARY KEY (topic, partition))""",
 )
 _POLL_INTERVAL = 0.05
+#: Seconds between two retention sweeps of a running bus (Kafka checks every 5 minutes).
+_SWEEP_INTERVAL = 60.0
+#: The next offset of a partition: after its newest record, or after the newest one deleted.
+_NEXT_OFFSET = (
+    'SELECT MAX(COALESCE((SELECT MAX("offset") + 1 FROM records WHERE topic = ?1 AND '
+    "partition = ?2), 0), COALESCE((SELECT next_offset FROM log_ends WHERE topic = ?1 AND "
+    "partition = ?2), 0))"
+)
 
 
 class UnknownTopic(Exception):
@@ -113,10 +129,25 @@ class EmbeddedSubscription:
 
 
 class EmbeddedBus:
-    """`EventBus` in a SQLite file (default `<data dir>/bus/events.db`)."""
+    """`EventBus` in a SQLite file (default `<data dir>/bus/events.db`).
 
-    def __init__(self, path: Path) -> None:
+    `retention_ms`, when given, replaces every topic's own retention (a shorter one for
+    dev, say); `clock` gives the time records are stamped and aged with (tests move it).
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        retention_ms: int | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if retention_ms is not None and retention_ms <= 0:
+            raise ValueError("the retention must be positive")
         self._path = path
+        self._retention_ms = retention_ms
+        self._clock = clock
+        self._swept_at: float | None = None
         self._conn: aiosqlite.Connection | None = None
         # One connection, shared by the relay and the consumers' dead letters: transactions
         # on it must not interleave ("cannot start a transaction within a transaction").
@@ -124,6 +155,45 @@ class EmbeddedBus:
 
     async def start(self) -> None:
         self._conn = await _connect(self._path)
+        await self.delete_expired()
+
+    async def delete_expired(self) -> int:
+        """Deletes every record older than its topic's retention; returns how many went."""
+        async with self._lock:
+            return await self._delete_expired()
+
+    async def _delete_expired(self) -> int:
+        conn = self._db()
+        now = self._clock()
+        self._swept_at = now
+        await conn.execute("BEGIN IMMEDIATE")
+        try:
+            cursor = await conn.execute("SELECT name, retention_ms FROM topics")
+            deleted = 0
+            for topic, topic_retention in await cursor.fetchall():
+                retention = self._retention_ms or int(topic_retention)
+                cutoff = now - retention / 1000
+                # Remember where each partition ends before its records may all go.
+                await conn.execute(
+                    'INSERT INTO log_ends SELECT topic, partition, MAX("offset") + 1 FROM '
+                    "records WHERE topic = ? AND appended_at < ? GROUP BY partition "
+                    "ON CONFLICT (topic, partition) DO UPDATE SET next_offset = "
+                    "MAX(next_offset, excluded.next_offset)",
+                    (topic, cutoff),
+                )
+                gone = await conn.execute(
+                    "DELETE FROM records WHERE topic = ? AND appended_at < ?", (topic, cutoff)
+                )
+                deleted += max(gone.rowcount, 0)
+            await conn.execute("COMMIT")
+        except BaseException:
+            await conn.execute("ROLLBACK")
+            raise
+        return deleted
+
+    async def _sweep_if_due(self) -> None:
+        if self._swept_at is None or self._clock() - self._swept_at >= _SWEEP_INTERVAL:
+            await self._delete_expired()
 
     async def close(self) -> None:
         if self._conn is not None:
@@ -144,6 +214,7 @@ class EmbeddedBus:
 
     async def publish(self, events: Sequence[Event]) -> None:
         async with self._lock:
+            await self._sweep_if_due()
             await self._publish(events)
 
     async def _publish(self, events: Sequence[Event]) -> None:
@@ -152,11 +223,7 @@ class EmbeddedBus:
         try:
             for event in events:
                 partition = partition_for(event.key, await self._partitions(event.topic))
-                cursor = await conn.execute(
-                    'SELECT COALESCE(MAX("offset"), -1) + 1 FROM records '
-                    "WHERE topic = ? AND partition = ?",
-                    (event.topic, partition),
-                )
+                cursor = await conn.execute(_NEXT_OFFSET, (event.topic, partition))
                 row = await cursor.fetchone()
                 assert row is not None
                 headers = [(n, base64.b64encode(v).decode()) for n, v in event.headers()]
@@ -169,7 +236,7 @@ class EmbeddedBus:
                         event.key.encode(),
                         event.data,
                         json.dumps(headers),
-                        time.time(),
+                        self._clock(),
                     ),
                 )
             await conn.execute("COMMIT")
@@ -201,22 +268,57 @@ class EmbeddedBus:
         )
         await conn.execute("BEGIN IMMEDIATE")
         try:
-            cursor = await conn.execute(
-                'SELECT COALESCE(MAX("offset"), -1) + 1 FROM records WHERE topic = ? AND '
-                "partition = ?",
-                (topic, partition),
-            )
+            cursor = await conn.execute(_NEXT_OFFSET, (topic, partition))
             row = await cursor.fetchone()
             assert row is not None
             encoded = [(n, base64.b64encode(v).decode()) for n, v in headers]
             await conn.execute(
                 "INSERT INTO records VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (topic, partition, row[0], key, value, json.dumps(encoded), time.time()),
+                (topic, partition, row[0], key, value, json.dumps(encoded), self._clock()),
             )
             await conn.execute("COMMIT")
         except BaseException:
             await conn.execute("ROLLBACK")
             raise
+
+    async def rewrite_values(
+        self,
+        topics: Sequence[str],
+        transform: Callable[[tuple[tuple[str, bytes], ...], bytes | None], bytes | None],
+    ) -> int:
+        """Replaces record values in place where `transform(headers, value)` returns bytes.
+
+        For privacy migrations only (purging what older versions published): a log is
+        otherwise append-only. Offsets, keys and headers stay; returns how many changed.
+        """
+        async with self._lock:
+            conn = self._db()
+            await conn.execute("BEGIN IMMEDIATE")
+            try:
+                changed = 0
+                for topic in topics:
+                    cursor = await conn.execute(
+                        'SELECT partition, "offset", value, headers FROM records WHERE topic = ?',
+                        (topic,),
+                    )
+                    for partition, offset, value, raw_headers in await cursor.fetchall():
+                        headers = tuple(
+                            (name, base64.b64decode(data)) for name, data in json.loads(raw_headers)
+                        )
+                        new = transform(headers, value)
+                        if new is None or new == value:
+                            continue
+                        await conn.execute(
+                            "UPDATE records SET value = ? WHERE topic = ? AND partition = ? AND "
+                            '"offset" = ?',
+                            (new, topic, partition, offset),
+                        )
+                        changed += 1
+                await conn.execute("COMMIT")
+            except BaseException:
+                await conn.execute("ROLLBACK")
+                raise
+        return changed
 
     async def subscribe(
         self, *, group: str, topics: Sequence[str], from_beginning: bool = True
@@ -241,11 +343,7 @@ class EmbeddedBus:
                 elif from_beginning:
                     positions[(topic, partition)] = 0
                 else:
-                    cursor = await conn.execute(
-                        'SELECT COALESCE(MAX("offset"), -1) + 1 FROM records WHERE topic = ? '
-                        "AND partition = ?",
-                        (topic, partition),
-                    )
+                    cursor = await conn.execute(_NEXT_OFFSET, (topic, partition))
                     end = await cursor.fetchone()
                     positions[(topic, partition)] = int(end[0]) if end else 0
         return EmbeddedSubscription(conn, group, positions)

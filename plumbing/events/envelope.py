@@ -3,20 +3,45 @@
 from __future__ import annotations
 
 import builtins
+import contextlib
+import contextvars
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TypeVar
 
 from google.protobuf.message import DecodeError, Message
-from opentelemetry import propagate
+from opentelemetry import context as otel_context
+from opentelemetry import propagate, trace
 
 SPEC_VERSION = "1.0"
 CONTENT_TYPE = "application/protobuf"
 M = TypeVar("M", bound=Message)
 
 Headers = Sequence[tuple[str, bytes]]
+
+_tracer = trace.get_tracer("consilium.events")
+# Set while a handler works on a person-keyed event: each event it makes starts its own trace.
+_fresh_traces: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "consilium_events_fresh_traces", default=False
+)
+
+
+@contextlib.contextmanager
+def fresh_trace_per_event() -> Iterator[None]:
+    """Within it, every `new_event` starts a new root trace with no link to the current one.
+
+    For work that crosses the privacy line (A3): a person-keyed event (keyed by user id) must
+    not share a trace id with the alias-keyed events made while handling it, nor may those
+    events share one with each other, or a reader of the topics could group one person's
+    aliases by trace id.
+    """
+    reset = _fresh_traces.set(True)
+    try:
+        yield
+    finally:
+        _fresh_traces.reset(reset)
 
 
 class MalformedEvent(Exception):
@@ -66,9 +91,19 @@ class Event:
 
 
 def new_event(message: Message, *, topic: str, key: str, source: str) -> Event:
-    """An event for `message`, carrying the current trace context (W3C `traceparent`)."""
+    """An event for `message`, carrying the current trace context (W3C `traceparent`), or a
+    trace of its own inside `fresh_trace_per_event`."""
     carrier: dict[str, str] = {}
-    propagate.inject(carrier)
+    if _fresh_traces.get():
+        # A root span with no parent and no links: the event's trace starts here. Under a
+        # no-op tracer provider it is invalid and the event carries no traceparent at all.
+        root = _tracer.start_span(
+            f"produce {topic}", context=otel_context.Context(), kind=trace.SpanKind.PRODUCER
+        )
+        root.end()
+        propagate.inject(carrier, context=trace.set_span_in_context(root))
+    else:
+        propagate.inject(carrier)
     return Event(
         id=uuid.uuid4().hex,
         type=message.DESCRIPTOR.full_name,

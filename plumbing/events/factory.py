@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from plumbing.events.bus import EventBus
 from plumbing.events.embedded import EmbeddedBus
 from plumbing.events.kafka import KafkaBus
+
+#: Seconds the embedded bus keeps every record; unset: each topic's own retention, as on
+#: Kafka (30 days for identity's and anonymity's topics, 7 for posts, a year for audit).
+RETENTION_ENV = "CONSILIUM_EMBEDDED_BUS_RETENTION_SECONDS"
 
 
 def embedded_path(data_dir: Path) -> Path:
@@ -14,7 +21,30 @@ def embedded_path(data_dir: Path) -> Path:
     return data_dir / "bus" / "events.db"
 
 
-def create_bus(*, kafka_bootstrap: str | None, data_dir: Path, client_id: str) -> EventBus:
+def embedded_retention_ms(environ: Mapping[str, str] | None = None) -> int | None:
+    """The bus-wide retention override from the environment, in milliseconds (None: unset)."""
+    raw = (os.environ if environ is None else environ).get(RETENTION_ENV, "").strip()
+    if not raw:
+        return None
+    try:
+        seconds = float(raw)
+    except ValueError:
+        raise ValueError(f"{RETENTION_ENV} must be a number of seconds, not {raw!r}") from None
+    if seconds <= 0:
+        raise ValueError(f"{RETENTION_ENV} must be positive")
+    return int(seconds * 1000)
+
+
+def create_bus(
+    *,
+    kafka_bootstrap: str | None,
+    data_dir: Path,
+    client_id: str,
+    environ: Mapping[str, str] | None = None,
+    clock: Callable[[], float] = time.time,
+) -> EventBus:
     if kafka_bootstrap:
         return KafkaBus(kafka_bootstrap, client_id=client_id)
-    return EmbeddedBus(embedded_path(data_dir))
+    return EmbeddedBus(
+        embedded_path(data_dir), retention_ms=embedded_retention_ms(environ), clock=clock
+    )

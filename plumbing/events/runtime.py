@@ -43,7 +43,15 @@ class EventRuntime:
     def __post_init__(self) -> None:
         self.relay = OutboxRelay(self.engine, self.tables.outbox, self.bus)
 
-    def consume(self, *, group: str, topics: Sequence[str], handler: Handler) -> EventConsumer:
+    def consume(
+        self,
+        *,
+        group: str,
+        topics: Sequence[str],
+        handler: Handler,
+        person_keyed: bool | None = None,
+    ) -> EventConsumer:
+        """`person_keyed`: see `EventConsumer` (None: as the handler declares)."""
         consumer = EventConsumer(
             self.bus,
             self.engine,
@@ -51,6 +59,7 @@ class EventRuntime:
             group=group,
             topics=topics,
             handler=handler,
+            person_keyed=person_keyed,
         )
         self.consumers.append(consumer)
         return consumer

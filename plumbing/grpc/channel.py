@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import grpc
 from opentelemetry import propagate
 
 DEFAULT_DEADLINE = 5.0
+
+#: Metadata presenting the calling service (e.g. `ServiceCredentials.metadata` for one audience).
+ServiceToken = Callable[[], Sequence[tuple[str, str]]]
 
 
 def _retry_config(service: str, idempotent_methods: Iterable[str]) -> str:
@@ -46,12 +49,15 @@ class _CallInterceptor(
     `traceparent` travels (the global propagator is trace context only, never baggage).
     """
 
-    def __init__(self, deadline: float) -> None:
+    def __init__(self, deadline: float, service_token: ServiceToken | None = None) -> None:
         self._deadline = deadline
+        self._service_token = service_token
 
     def _prepare(self, details: grpc.aio.ClientCallDetails) -> grpc.aio.ClientCallDetails:
         carrier: dict[str, str] = {}
         propagate.inject(carrier)
+        if self._service_token is not None:
+            carrier.update(self._service_token())
         metadata = grpc.aio.Metadata(*(details.metadata or ()))
         for key, value in carrier.items():
             metadata[key] = value
@@ -76,11 +82,13 @@ def create_channel(
     service: str,
     idempotent_methods: Iterable[str] = (),
     deadline: float = DEFAULT_DEADLINE,
+    service_token: ServiceToken | None = None,
 ) -> grpc.aio.Channel:
     """An insecure channel to `target` (cluster-internal; mTLS belongs to the mesh).
 
     `service` is the full proto service name; `idempotent_methods` are retried on
-    UNAVAILABLE with backoff. Every call gets `deadline` seconds unless it sets its own.
+    UNAVAILABLE with backoff. Every call gets `deadline` seconds unless it sets its own,
+    and, with `service_token`, the calling service's credential.
     """
     return grpc.aio.insecure_channel(
         target,
@@ -88,5 +96,5 @@ def create_channel(
             ("grpc.enable_retries", 1),
             ("grpc.service_config", _retry_config(service, idempotent_methods)),
         ],
-        interceptors=[_CallInterceptor(deadline)],  # type: ignore[list-item]
+        interceptors=[_CallInterceptor(deadline, service_token)],  # type: ignore[list-item]
     )

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any, TypeAlias
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import Any, Protocol, TypeAlias
 
 import grpc
 from grpc_status import rpc_status
@@ -14,12 +14,21 @@ from opentelemetry import trace
 from plumbing.errors import DomainError
 from plumbing.grpc.caller import reset_caller_metadata, set_caller_metadata
 from plumbing.grpc.errors import to_rpc_status
+from plumbing.logging import redact_names
 
 log = logging.getLogger("consilium.grpc")
 
 # Subscripted only for the type checker: the runtime grpc classes are not generic.
 Context: TypeAlias = "grpc.aio.ServicerContext[Any, Any]"
 Handler: TypeAlias = "grpc.RpcMethodHandler[Any, Any]"
+
+
+class CallerCheck(Protocol):
+    """Admits a call to `method` by its metadata, or raises a DomainError (refused)."""
+
+    def check(self, method: str, metadata: Sequence[tuple[str, str | bytes]] | None) -> object:
+        """Raises Unauthenticated or PermissionDenied to refuse the call."""
+
 
 _HEALTH_PREFIX = "/grpc.health.v1.Health/"
 _REFLECTION_PREFIX = "/grpc.reflection."
@@ -46,11 +55,13 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
     """Wraps each handler: caller metadata in a contextvar, domain errors to status, one log line.
 
     With `keep_metadata=False` (the content service) the handler never sees the caller's
-    metadata at all: whatever a client sends there cannot reach content's code.
+    metadata at all: whatever a client sends there cannot reach content's code. `callers`
+    checks the calling service's credential first (it sees the metadata either way).
     """
 
-    def __init__(self, *, keep_metadata: bool = True) -> None:
+    def __init__(self, *, keep_metadata: bool = True, callers: CallerCheck | None = None) -> None:
         self._keep_metadata = keep_metadata
+        self._callers = callers
 
     async def intercept_service(
         self,
@@ -61,16 +72,23 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
         method: str = handler_call_details.method
         if handler is None or method.startswith((_HEALTH_PREFIX, _REFLECTION_PREFIX)):
             return handler
-        metadata = handler_call_details.invocation_metadata if self._keep_metadata else None
+        received = handler_call_details.invocation_metadata
+        metadata = received if self._keep_metadata else None
+        callers = self._callers
+
+        def admit() -> None:
+            if callers is not None:
+                callers.check(method, received)
+
         if handler.unary_unary is not None:
             return grpc.unary_unary_rpc_method_handler(
-                _wrap_unary(handler.unary_unary, method, metadata),  # type: ignore[arg-type]
+                _wrap_unary(handler.unary_unary, method, metadata, admit),  # type: ignore[arg-type]
                 request_deserializer=handler.request_deserializer,
                 response_serializer=handler.response_serializer,
             )
         if handler.unary_stream is not None:
             return grpc.unary_stream_rpc_method_handler(
-                _wrap_stream(handler.unary_stream, method, metadata),  # type: ignore[arg-type]
+                _wrap_stream(handler.unary_stream, method, metadata, admit),  # type: ignore[arg-type]
                 request_deserializer=handler.request_deserializer,
                 response_serializer=handler.response_serializer,
             )
@@ -81,12 +99,20 @@ def _wrap_unary(
     behaviour: Callable[[Any, Context], Awaitable[Any]],
     method: str,
     metadata: Any,
+    admit: Callable[[], None],
 ) -> Callable[[Any, Context], Awaitable[Any]]:
     async def wrapped(request: Any, context: Context) -> Any:
+        # Names the handler learns (`also_redact`) stay masked to the call's last log line,
+        # the error log included.
+        with redact_names():
+            return await _call(request, context)
+
+    async def _call(request: Any, context: Context) -> Any:
         reset = set_caller_metadata(metadata)
         started = time.perf_counter()
         outcome = "OK"
         try:
+            admit()
             return await behaviour(request, context)
         except Exception as exc:
             outcome = exc.code.value if isinstance(exc, DomainError) else "INTERNAL"
@@ -106,12 +132,19 @@ def _wrap_stream(
     behaviour: Callable[[Any, Context], AsyncIterator[Any]],
     method: str,
     metadata: Any,
+    admit: Callable[[], None],
 ) -> Callable[[Any, Context], AsyncIterator[Any]]:
     async def wrapped(request: Any, context: Context) -> AsyncIterator[Any]:
+        with redact_names():
+            async for item in _call(request, context):
+                yield item
+
+    async def _call(request: Any, context: Context) -> AsyncIterator[Any]:
         reset = set_caller_metadata(metadata)
         started = time.perf_counter()
         outcome = "OK"
         try:
+            admit()
             async for item in behaviour(request, context):
                 yield item
         except Exception as exc:

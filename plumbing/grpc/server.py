@@ -16,7 +16,7 @@ from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
 from opentelemetry.instrumentation.grpc import aio_server_interceptor, filters
 
-from plumbing.grpc.interceptors import ServiceInterceptor
+from plumbing.grpc.interceptors import CallerCheck, ServiceInterceptor
 
 log = logging.getLogger("consilium.grpc")
 
@@ -40,6 +40,8 @@ class GrpcServer:
 
     Health starts NOT_SERVING, turns SERVING once `health_check` passes, follows it every
     `health_interval` seconds, and turns NOT_SERVING for good when shutdown begins.
+    `callers` (e.g. a `plumbing.auth.service.CallerPolicy`) admits or refuses each call by
+    the calling service's credential before any handler runs.
     """
 
     def __init__(
@@ -52,6 +54,7 @@ class GrpcServer:
         health_interval: float = 5.0,
         grace: float = 10.0,
         keep_caller_metadata: bool = True,
+        callers: CallerCheck | None = None,
     ) -> None:
         self.component = component
         self._bindings = tuple(bindings)
@@ -65,7 +68,7 @@ class GrpcServer:
                 aio_server_interceptor(  # type: ignore[no-untyped-call]
                     filter_=filters.negate(filters.health_check())
                 ),
-                ServiceInterceptor(keep_metadata=keep_caller_metadata),
+                ServiceInterceptor(keep_metadata=keep_caller_metadata, callers=callers),
             ],
             options=[("grpc.so_reuseport", 0)],
         )

@@ -15,7 +15,7 @@ from consilium.anonymity.v1 import anonymity_pb2, anonymity_pb2_grpc
 from plumbing import db
 from plumbing.auditkeys import AuditSigningKey, component_signing_key
 from plumbing.auth.remote import RemoteTokenVerifier
-from plumbing.auth.service import ServiceCredentials
+from plumbing.auth.service import CallerPolicy, ServiceCredentials
 from plumbing.component import load_settings, migrate_database, serve_until_signalled, start_process
 from plumbing.events.bus import EventBus
 from plumbing.events.factory import create_bus
@@ -111,7 +111,7 @@ async def build(
     """
     engine = db.create_engine(settings.resolved_database_url)
     credentials = ServiceCredentials.load(
-        settings.data_dir, allow_dev=settings.environment == "dev"
+        "anonymity", settings.data_dir, allow_dev=settings.environment == "dev"
     )
     identity = IdentityClient(settings.identity_address, credentials)
     try:
@@ -140,6 +140,9 @@ async def build(
         )
         source = StoredPersonaAttributes(store, vault, fallback=fallback)
         service = AnonymityService(store, vault, source, recorder, k=settings.k_anonymity)
+        frozen = await freeze_existing_personas(service)
+        if frozen:
+            log.info("froze the personas of %d aliases made before freezing", frozen)
         moderation = ModerationService(store, vault, recorder, accounts=accounts or identity)
         handler = IdentityEventHandler(PhysicianFeed(vault, clock=_utc_now), notify=notify)
         events.consume(group=GROUP, topics=[IDENTITY_PHYSICIANS], handler=handler)
@@ -159,11 +162,21 @@ async def build(
             health_check=lambda: db.ping(engine),
             health_interval=settings.health_interval,
             grace=settings.shutdown_grace,
+            # The gateway is anonymity's only caller; the user's token still decides what it may do.
+            callers=CallerPolicy(credentials, default=("gateway",)),
         )
         yield Anonymity(settings, engine, store, service, moderation, keys, server, events, handler)
     finally:
         await identity.close()
         await engine.dispose()
+
+
+async def freeze_existing_personas(service: AnonymityService) -> int:
+    """One-shot, idempotent: freezes the current persona of aliases that have none yet.
+
+    Run at every start (a no-op once all are frozen); callable from a CLI as well.
+    """
+    return await service.freezer.freeze_existing()
 
 
 def _utc_now() -> datetime:

@@ -6,12 +6,16 @@ purpose, unknown or erased alias) are DENIED records, and if a record cannot be 
 the call fails with UNAVAILABLE and nothing leaves. A reveal decrypts the user id in
 memory first, so a GRANTED record is only written for an identity that really resolves.
 
-Acting on an alias acts on the person behind it: SUSPEND suspends the acted alias here at
-once (AliasSuspended, cause MODERATION, for content) and asks identity to suspend the
-account, whose PhysicianSuspended event then suspends the person's other aliases;
-REINSTATE lifts every suspension here and asks identity to reinstate the account. The
-moderator never learns who it was. If identity cannot be reached, the local part stands
-and the call fails UNAVAILABLE: acting again is safe and completes the account part.
+Acting on an alias hides or shows that one alias, never the person's others (P2): SUSPEND
+hides the acted alias (one AliasSuspended, cause MODERATION, for content), bans the person
+from writing here and asks identity to suspend the account (whose PhysicianSuspended only
+sets the same ban); REINSTATE shows the acted alias again (one AliasReinstated), lifts the
+ban and asks identity to reinstate the account. HIDE and UNHIDE hide or show one more
+alias and leave the account alone; they work on an erased person's alias too, since they
+need nobody behind it. The moderator never learns who it was. The alias and the ban are
+changed in separate transactions, so no row stamp ties the alias to its owner's key row.
+If identity cannot be reached, the local part stands and the call fails UNAVAILABLE:
+acting again is safe and completes the account part.
 """
 
 from __future__ import annotations
@@ -34,8 +38,7 @@ from plumbing.errors import (
 from services.anonymity.domain.access import AccessAction, Decision, is_staff
 from services.anonymity.domain.aliases import AliasAction, AliasState, StoredAlias, is_alias_id
 from services.anonymity.domain.crypto import CryptoError
-from services.anonymity.domain.events import SuspensionCause
-from services.anonymity.people import reinstate_person, suspend_aliases
+from services.anonymity.domain.events import AliasReinstated, AliasSuspended, SuspensionCause
 from services.anonymity.ports import AccountModeration, AnonymityStore
 from services.anonymity.recorder import AccessRecorder
 from services.anonymity.vault import Vault
@@ -45,7 +48,13 @@ log = logging.getLogger("consilium.anonymity")
 _ACTIONS = {
     AliasAction.SUSPEND: AccessAction.SUSPEND_ALIAS_OWNER,
     AliasAction.REINSTATE: AccessAction.REINSTATE_ALIAS_OWNER,
+    AliasAction.HIDE: AccessAction.HIDE_ALIAS,
+    AliasAction.UNHIDE: AccessAction.UNHIDE_ALIAS,
 }
+#: Actions on the alias alone: no owner needed, the account is left alone.
+_ALIAS_ONLY = (AliasAction.HIDE, AliasAction.UNHIDE)
+#: Actions that hide the alias (the others show it again).
+_HIDING = (AliasAction.SUSPEND, AliasAction.HIDE)
 _STAFF_ONLY = "only a MODERATOR or ADMIN may do this; the attempt was recorded"
 _ERASED = "the person behind this alias was erased; there is nobody to reveal or act on"
 
@@ -109,24 +118,43 @@ class ModerationService:
     async def act(
         self, caller: AccessClaims | None, alias_id: str, action: AliasAction | None, reason: str
     ) -> Acted:
-        """Suspends or reinstates the person behind `alias_id` without telling the caller who."""
+        """Hides or shows `alias_id` and, for SUSPEND/REINSTATE, bans or lifts its owner."""
         reason = reason.strip()
         # An attempt without a valid action is still recorded, as the more serious one.
         access = _ACTIONS[action] if action else AccessAction.SUSPEND_ALIAS_OWNER
         try:
             if action is None:
                 raise _Refused(
-                    InvalidArgument([FieldViolation("action", "choose SUSPEND or REINSTATE")])
+                    InvalidArgument(
+                        [FieldViolation("action", "choose SUSPEND, REINSTATE, HIDE or UNHIDE")]
+                    )
                 )
-            alias = await self._checked(caller, alias_id, reason, "reason")
-            owner_index = self._owner_index(alias)
+            alias_only = action in _ALIAS_ONLY
+            alias = await self._checked(
+                caller, alias_id, reason, "reason", allow_orphaned=alias_only
+            )
+            owner_index = None if alias_only else await self._live_owner(alias)
         except _Refused as refused:
             await self._deny(caller, access, alias_id, reason, refused.error)
             raise refused.error from None
         record_id = await self._recorder.record(
             caller, action=access, subject=alias_id, purpose=reason, decision=Decision.GRANTED
         )
-        suspend = action is AliasAction.SUSPEND
+        hide = action in _HIDING
+        user_id = None
+        if owner_index is not None:
+            user_id = await self._ban(alias, owner_index, banned=hide)
+        state = await self._show(alias_id, hidden=hide)
+        if self._accounts is not None and user_id is not None:
+            if hide:
+                await self._accounts.suspend_account(user_id, reason)
+            else:
+                await self._accounts.reinstate_account(user_id)
+        log.info("moderation action on an alias applied")
+        return Acted(state=state, record_id=record_id)
+
+    async def _ban(self, alias: StoredAlias, owner_index: str, *, banned: bool) -> str:
+        """Sets the owner's write ban in a transaction of its own; the owner's user id."""
         async with self._store.transaction() as repo:
             key = await repo.get_user_key(owner_index, for_update=True)
             if key is None:
@@ -135,24 +163,34 @@ class ModerationService:
                 user_id = self._vault.user_id_of(alias, self._vault.data_key(key))
             except CryptoError:
                 raise FailedPrecondition(_ERASED) from None
-            if suspend:
-                # The acted alias at once, so content hides it before identity's
-                # PhysicianSuspended comes back and suspends the person's other aliases.
-                await repo.set_suspended(owner_index, True)
-                await suspend_aliases(repo, [alias_id], SuspensionCause.MODERATION)
-            else:
-                await reinstate_person(repo, self._vault, key)
-        if self._accounts is not None:
-            if suspend:
-                await self._accounts.suspend_account(user_id, reason)
-            else:
-                await self._accounts.reinstate_account(user_id)
-        state = AliasState.SUSPENDED if suspend else AliasState.ACTIVE
-        log.info("moderation action on an alias applied")
-        return Acted(state=state, record_id=record_id)
+            await repo.set_suspended(owner_index, banned)
+        return user_id
+
+    async def _show(self, alias_id: str, *, hidden: bool) -> AliasState:
+        """Hides or shows the one alias; one alias event if its state changed."""
+        async with self._store.transaction() as repo:
+            alias = (await repo.get_aliases([alias_id]))[alias_id]
+            if alias.state is AliasState.ORPHANED:
+                return alias.state  # erased before freezing: content already knows
+            target = AliasState.SUSPENDED if hidden else AliasState.ACTIVE
+            if alias.state is not target:
+                await repo.set_states([alias_id], target)
+                event = (
+                    AliasSuspended(alias_id, SuspensionCause.MODERATION)
+                    if hidden
+                    else AliasReinstated(alias_id)
+                )
+                await repo.queue([event])
+        return target
 
     async def _checked(
-        self, caller: AccessClaims | None, alias_id: str, why: str, why_field: str
+        self,
+        caller: AccessClaims | None,
+        alias_id: str,
+        why: str,
+        why_field: str,
+        *,
+        allow_orphaned: bool = False,
     ) -> StoredAlias:
         """The alias, if the caller may act on it and said why; else _Refused."""
         if caller is None:
@@ -173,7 +211,7 @@ class ModerationService:
             alias = (await repo.get_aliases([alias_id])).get(alias_id)
         if alias is None:
             raise _Refused(NotFound("no alias with that id"))
-        if alias.orphaned:
+        if alias.orphaned and not allow_orphaned:
             raise _Refused(FailedPrecondition(_ERASED))
         return alias
 
@@ -182,6 +220,15 @@ class ModerationService:
             return self._vault.owner_index_of(alias)
         except CryptoError:
             raise _Refused(FailedPrecondition(_ERASED)) from None
+
+    async def _live_owner(self, alias: StoredAlias) -> str:
+        """The owner's blind index, if they still have a data key (else erased: _Refused)."""
+        owner_index = self._owner_index(alias)
+        async with self._store.transaction() as repo:
+            key = await repo.get_user_key(owner_index)
+        if key is None:
+            raise _Refused(FailedPrecondition(_ERASED))
+        return owner_index
 
     async def _user_id(self, alias: StoredAlias) -> str:
         owner_index = self._owner_index(alias)

@@ -8,14 +8,14 @@ from datetime import datetime
 from typing import Protocol
 
 from services.anonymity.domain.access import AccessRecord
-from services.anonymity.domain.aliases import AliasState, StoredAlias, UserKey
+from services.anonymity.domain.aliases import AliasState, FrozenPersona, StoredAlias, UserKey
 from services.anonymity.domain.events import AliasEvent
 from services.anonymity.domain.people import StoredPerson
 from services.anonymity.domain.personas import PersonaAttributes
 
 
 class AliasRepository(Protocol):
-    """Aliases, data keys, alias directories and thread scopes inside one transaction."""
+    """Aliases, data keys, person records and thread scopes inside one transaction."""
 
     async def add_scope(self, scope_id: str, now: datetime) -> None: ...
 
@@ -26,7 +26,7 @@ class AliasRepository(Protocol):
 
     async def get_user_keys(self, owner_indexes: Iterable[str]) -> dict[str, UserKey]: ...
 
-    async def add_user_key(self, key: UserKey, now: datetime) -> UserKey:
+    async def add_user_key(self, key: UserKey) -> UserKey:
         """Stores a new data key; if a concurrent call stored one first, returns that one."""
 
     async def set_suspended(self, owner_index: str, suspended: bool) -> None: ...
@@ -34,18 +34,29 @@ class AliasRepository(Protocol):
     async def find_by_slots(self, slots: Iterable[str]) -> dict[str, StoredAlias]:
         """Aliases by their (person, visibility, scope) slot value."""
 
-    async def add_alias(self, alias: StoredAlias, owner_index: str, directory_entry: bytes) -> bool:
-        """Stores an alias and its encrypted directory entry; False if the slot was taken."""
+    async def add_alias(self, alias: StoredAlias) -> bool:
+        """Stores an alias (and nothing else); False if the slot was taken."""
 
     async def get_aliases(self, alias_ids: Iterable[str]) -> dict[str, StoredAlias]: ...
 
-    async def directory(self, owner_index: str) -> list[bytes]:
-        """The person's encrypted alias directory entries (alias ids under their data key)."""
+    async def owned_aliases_after(self, after: str, limit: int) -> list[StoredAlias]:
+        """Up to `limit` aliases that still have an owner, by alias id after `after`."""
+
+    async def unfrozen_aliases_after(self, after: str, limit: int) -> list[StoredAlias]:
+        """Up to `limit` aliases with no frozen persona yet, by alias id after `after`."""
+
+    async def freeze_persona(
+        self, alias_id: str, persona: FrozenPersona, name_ciphertext: bytes | None
+    ) -> None:
+        """Stores the alias's frozen persona, unless it already has one."""
 
     async def set_states(self, alias_ids: Iterable[str], state: AliasState) -> None: ...
 
-    async def shred(self, owner_index: str, alias_ids: Iterable[str]) -> None:
-        """Orphans the aliases (owner fields cleared) and deletes the data key and directory."""
+    async def rewrite_owner(self, alias: StoredAlias) -> None:
+        """Stores the alias's slot, owner seal, owner and name ciphertexts as given."""
+
+    async def delete_user_key(self, owner_index: str) -> None:
+        """Deletes the person's data key: crypto-shreds what it encrypted."""
 
     async def get_people(self, owner_indexes: Iterable[str]) -> dict[str, StoredPerson]:
         """Person records by blind index; people identity has not told us about are absent."""

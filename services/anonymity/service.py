@@ -1,14 +1,19 @@
 """Anonymity use cases: aliases per visibility and thread, personas, ownership, erasure.
 
 Callers arrive as verified access-token claims (or None). Who may do what:
-- GetOrCreateAlias, CreateThreadScope: a VERIFIED caller, for themself only;
+- GetOrCreateAlias, CreateThreadScope: a VERIFIED caller, for themself only.
+  GetOrCreateAlias is the write check: the gateway asks it for the author alias before
+  every post, comment, reaction and vote, and it refuses (FAILED_PRECONDITION) a suspended
+  person and an alias a moderator hid;
 - BatchDescribeAliases: anyone (personas are public by construction, P5);
 - BatchCheckOwnership, BatchGetThreadAliases: the caller about themself only;
 - ListAliases: the person, or an ADMIN (recorded as an identity access);
-- EraseUser: the person or an ADMIN; idempotent (identity's PhysicianErased does the same).
-Resolving owners to look up persona attributes (anonymity's own records from identity's
-events, identity itself for people with none yet) happens inside this service only and is
-not recorded per call: it discloses nothing beyond the persona (see P5).
+- EraseUser: the person or an ADMIN; idempotent (identity's PhysicianErased does the same);
+  announces nothing (services.anonymity.erasure).
+Personas are frozen when the alias is made (services.anonymity.freezing); describing one
+opens only the IDENTIFIED alias's display name, inside this service, unrecorded: it
+discloses nothing beyond the persona (P5). Ownership is checked by opening the owner seal
+of just the asked aliases; listing scans alias rows (see services.anonymity.scan).
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from plumbing.errors import (
 )
 from services.anonymity.domain.access import AccessAction, Decision
 from services.anonymity.domain.aliases import (
+    AliasState,
     StoredAlias,
     UserKey,
     Visibility,
@@ -38,10 +44,13 @@ from services.anonymity.domain.aliases import (
     new_scope_id,
 )
 from services.anonymity.domain.crypto import CryptoError
-from services.anonymity.domain.personas import Disclosure, Persona, describe
-from services.anonymity.people import erase_person
-from services.anonymity.ports import AliasRepository, AnonymityStore, PersonaAttributesSource
+from services.anonymity.domain.personas import Persona, describe, unfrozen
+from services.anonymity.erasure import erase_person
+from services.anonymity.freezing import PersonaFreezer
+from services.anonymity.people import ensure_key
+from services.anonymity.ports import AnonymityStore, PersonaAttributesSource
 from services.anonymity.recorder import AccessRecorder
+from services.anonymity.scan import aliases_of
 from services.anonymity.vault import Vault
 
 log = logging.getLogger("consilium.anonymity")
@@ -95,10 +104,9 @@ class AnonymityService:
     ) -> None:
         self._store = store
         self._vault = vault
-        self._attributes = attributes
         self._recorder = recorder
-        self._k = k
         self._clock = clock
+        self.freezer = PersonaFreezer(store, vault, attributes, k=k)
 
     async def create_thread_scope(self, caller: AccessClaims | None) -> str:
         _require_verified(require_caller(caller))
@@ -136,19 +144,22 @@ class AnonymityService:
             if scope is not None and not await repo.scope_exists(scope):
                 raise NotFound("no thread scope with that id; create one with CreateThreadScope")
             key = await repo.get_user_key(owner_index)
-            if key is None:
-                key, _ = self._vault.new_user_key(owner_index)
-                key = await repo.add_user_key(key, self._clock())
-            if key.suspended:
-                raise FailedPrecondition("this account is suspended from posting")
             alias = (await repo.find_by_slots([slot])).get(slot)
-            if alias is None:
-                alias = await self._create(repo, user_id, owner_index, key, visibility, scope, slot)
+        if key is None:
+            # Normally made from the person's first identity event; if not, in a transaction
+            # of its own, before and apart from the alias row's.
+            async with self._store.transaction() as repo:
+                key = await ensure_key(repo, self._vault, owner_index, lock=False)
+        if key.suspended:
+            raise FailedPrecondition("this account is suspended from writing")
+        if alias is None:
+            alias = await self._create(user_id, owner_index, key, visibility, scope, slot)
+        if alias.state is not AliasState.ACTIVE:
+            raise FailedPrecondition("a moderator hid this alias; it cannot write any more")
         return (await self._personas([alias]))[alias.alias_id]
 
     async def _create(
         self,
-        repo: AliasRepository,
         user_id: str,
         owner_index: str,
         key: UserKey,
@@ -168,11 +179,14 @@ class AnonymityService:
             owner_index=owner_index,
             data_key=data_key,
         )
-        entry = self._vault.directory_entry(data_key, owner_index, alias_id)
-        if await repo.add_alias(alias, owner_index, entry):
-            return alias
-        # A concurrent call created the alias for this slot first: that one is the alias.
-        return (await repo.find_by_slots([slot]))[slot]
+        alias = await self.freezer.new_alias(alias, user_id, data_key)
+        # The alias row alone: no owner-keyed row is read for update or written here, so
+        # nothing the database stamps on rows ties this alias to its owner (finding 5).
+        async with self._store.transaction() as repo:
+            if await repo.add_alias(alias):
+                return alias
+            # A concurrent call created the alias for this slot first: that one is the alias.
+            return (await repo.find_by_slots([slot]))[slot]
 
     async def describe_aliases(self, alias_ids: Iterable[str]) -> tuple[list[Persona], list[str]]:
         """Personas of the known ids and the ids that are not aliases here."""
@@ -187,9 +201,11 @@ class AnonymityService:
         self, caller: AccessClaims | None, user_id: str, alias_ids: Iterable[str]
     ) -> list[str]:
         _require_self(caller, user_id)
-        wanted = check_batch(alias_ids, "alias_ids")
-        owned = set(await self._own_alias_ids(user_id))
-        return [a for a in wanted if a in owned]
+        wanted = [a for a in check_batch(alias_ids, "alias_ids") if is_alias_id(a)]
+        owner_index = self._vault.owner_index(user_id)
+        async with self._store.transaction() as repo:
+            found = await repo.get_aliases(wanted)
+        return [a for a in wanted if a in found and self._vault.owns(found[a], owner_index)]
 
     async def thread_aliases(
         self, caller: AccessClaims | None, user_id: str, scope_ids: Iterable[str]
@@ -223,9 +239,8 @@ class AnonymityService:
         if not 0 < size <= MAX_PAGE:
             raise InvalidArgument([FieldViolation("page_size", f"between 1 and {MAX_PAGE}")])
         offset = _offset(page_token)
-        ids = await self._own_alias_ids(user_id)
         async with self._store.transaction() as repo:
-            aliases = list((await repo.get_aliases(ids)).values())
+            aliases = await aliases_of(repo, self._vault, self._vault.owner_index(user_id))
         aliases.sort(key=lambda a: (a.created_at, a.alias_id), reverse=True)
         page = aliases[offset : offset + size]
         personas = await self._personas(page)
@@ -244,54 +259,45 @@ class AnonymityService:
         log.info("person erased: %d aliases orphaned", len(ids))
         return len(ids)
 
-    async def _own_alias_ids(self, user_id: str) -> list[str]:
-        owner_index = self._vault.owner_index(user_id)
-        async with self._store.transaction() as repo:
-            key = await repo.get_user_key(owner_index)
-            if key is None:
-                return []
-            entries = await repo.directory(owner_index)
-        return self._vault.read_directory(self._vault.data_key(key), owner_index, entries)
-
     async def _personas(self, aliases: list[StoredAlias]) -> dict[str, Persona]:
-        owners = await self._owners(aliases)
-        attributes = await self._attributes.attributes(set(owners.values())) if owners else {}
-        disclosure = Disclosure(
-            k=self._k,
-            verified_counts=await self._attributes.verified_counts(),
-            specialty_names=await self._attributes.specialty_names(),
-            handle_number=self._vault.handle_number,
-        )
+        names = await self._display_names([a for a in aliases if a.name_ciphertext is not None])
         return {
-            a.alias_id: describe(a, attributes.get(owners.get(a.alias_id, "")), disclosure)
+            a.alias_id: describe(
+                a,
+                a.persona or unfrozen(a, self._vault.handle_number),
+                names.get(a.alias_id),
+            )
             for a in aliases
         }
 
-    async def _owners(self, aliases: Iterable[StoredAlias]) -> dict[str, str]:
-        """alias id -> owner's user id, for aliases whose owner can still be resolved."""
-        live: list[tuple[StoredAlias, str]] = []
+    async def _display_names(self, aliases: list[StoredAlias]) -> dict[str, str]:
+        """alias id -> the frozen display name, for aliases whose owner is not erased."""
+        indexes: dict[str, str] = {}
         for alias in aliases:
             if alias.orphaned:
                 continue
             try:
-                live.append((alias, self._vault.owner_index_of(alias)))
+                indexes[alias.alias_id] = self._vault.owner_index_of(alias)
             except CryptoError:
-                # Sealed under a master key no longer in the ring: described as nobody's.
-                log.warning("an alias owner seal did not open; described as orphaned")
-        if not live:
+                # Sealed under a master key no longer in the ring: shown without a name.
+                log.warning("an alias owner seal did not open; shown without a name")
+        if not indexes:
             return {}
         async with self._store.transaction() as repo:
-            keys = await repo.get_user_keys({index for _, index in live})
-        owners: dict[str, str] = {}
-        for alias, owner_index in live:
-            key = keys.get(owner_index)
+            keys = await repo.get_user_keys(set(indexes.values()))
+        names: dict[str, str] = {}
+        for alias in aliases:
+            key = keys.get(indexes.get(alias.alias_id, ""))
             if key is None:
-                continue  # erased since the alias was read: nobody to describe
+                continue  # erased since the alias was read: the name is shredded
             try:
-                owners[alias.alias_id] = self._vault.user_id_of(alias, self._vault.data_key(key))
+                name = self._vault.open_alias_name(alias, self._vault.data_key(key))
             except CryptoError:
-                log.warning("an alias owner did not decrypt; described as orphaned")
-        return owners
+                log.warning("an alias display name did not decrypt; shown without it")
+                continue
+            if name is not None:
+                names[alias.alias_id] = name
+        return names
 
 
 def _offset(token: str) -> int:

@@ -1,20 +1,25 @@
-"""The alias mapping's cryptography applied to rows: wrap keys, seal owners, read directories.
+"""The alias mapping's cryptography applied to rows: wrap keys, seal owners and names.
 
 Which key protects what, and what each ciphertext is bound to (AEAD associated data):
 - user key row: data key wrapped under the active KEK, bound to the owner's blind index;
 - alias row: owner's blind index sealed under the active KEK, bound to the alias id (so
   a reader of the database cannot group aliases by owner), and the user id under the
   owner's data key, bound to the alias id (so erasing the data key shreds it);
-- directory entry: an alias id under the owner's data key, bound to the blind index, so
-  the person's own view and erasure can enumerate their aliases;
+- alias display name (IDENTIFIED only): the name frozen with the alias, under the owner's
+  data key, bound to the alias id, so erasure shreds it;
+- tombstone (erasure): random owner fields of real lengths, the seal opening to a random
+  index nobody has, so an erased alias's row looks like any other;
 - person record: verification and specialty sealed under the active KEK, bound to the
   blind index; the full name under the owner's data key, so erasure shreds it too.
 """
 
 from __future__ import annotations
 
+import hmac
 import json
-from collections.abc import Iterable
+import os
+import secrets
+from dataclasses import replace
 from datetime import datetime
 
 from plumbing.auth import VerificationStatus
@@ -106,14 +111,57 @@ class Vault:
         )
         return blob.decode()
 
-    def directory_entry(self, data_key: bytes, owner_index: str, alias_id: str) -> bytes:
-        return encrypt(data_key, alias_id.encode(), aad=length_prefixed("dir", owner_index))
+    def owns(self, alias: StoredAlias, owner_index: str) -> bool:
+        """Whether `alias` belongs to the person with `owner_index` (False if orphaned)."""
+        try:
+            return hmac.compare_digest(self.owner_index_of(alias), owner_index)
+        except CryptoError:
+            return False
 
-    def read_directory(
-        self, data_key: bytes, owner_index: str, entries: Iterable[bytes]
-    ) -> list[str]:
-        aad = length_prefixed("dir", owner_index)
-        return [decrypt(data_key, entry, aad=aad).decode() for entry in entries]
+    def tombstone(self, alias: StoredAlias) -> StoredAlias:
+        """`alias` with owner fields that belong to nobody but look like anyone's (erasure).
+
+        The seal opens to a random index no person has; slot and ciphertexts are random
+        bytes of the lengths real ones have, so a reader without keys sees no difference.
+        """
+        sealed = self._keys.seal(
+            secrets.token_hex(32).encode(), aad=length_prefixed("owner", alias.alias_id)
+        )
+        return replace(
+            alias,
+            slot=secrets.token_hex(32),
+            owner_seal_kid=sealed.kid,
+            owner_sealed=sealed.blob,
+            owner_ciphertext=_random_like(alias.owner_ciphertext),
+            name_ciphertext=_random_like(alias.name_ciphertext),
+        )
+
+    def reseal(self, alias: StoredAlias, owner_index: str, data_key: bytes) -> StoredAlias:
+        """`alias` with the same owner fields under fresh nonces (a decoy of an erasure)."""
+        sealed = self._keys.seal(owner_index.encode(), aad=length_prefixed("owner", alias.alias_id))
+        user_id = self.user_id_of(alias, data_key)
+        name = self.open_alias_name(alias, data_key)
+        return replace(
+            alias,
+            owner_seal_kid=sealed.kid,
+            owner_sealed=sealed.blob,
+            owner_ciphertext=encrypt(
+                data_key, user_id.encode(), aad=length_prefixed("user", alias.alias_id)
+            ),
+            name_ciphertext=(
+                None if name is None else self.seal_alias_name(data_key, alias.alias_id, name)
+            ),
+        )
+
+    def seal_alias_name(self, data_key: bytes, alias_id: str, name: str) -> bytes:
+        return encrypt(data_key, name.encode(), aad=length_prefixed("alias-name", alias_id))
+
+    def open_alias_name(self, alias: StoredAlias, data_key: bytes) -> str | None:
+        """The display name frozen with `alias`, if it has one; CryptoError if it won't open."""
+        if alias.name_ciphertext is None:
+            return None
+        aad = length_prefixed("alias-name", alias.alias_id)
+        return decrypt(data_key, alias.name_ciphertext, aad=aad).decode()
 
     def seal_person(self, owner_index: str, data_key: bytes, record: PersonRecord) -> StoredPerson:
         facts = json.dumps({"v": record.verification.value, "s": record.specialty_code})
@@ -138,3 +186,7 @@ class Vault:
             aad = length_prefixed("name", stored.owner_index)
             name = decrypt(data_key, stored.name_ciphertext, aad=aad).decode()
         return PersonRecord(VerificationStatus(facts["v"]), str(facts["s"]), name)
+
+
+def _random_like(blob: bytes | None) -> bytes | None:
+    return None if blob is None else os.urandom(len(blob))

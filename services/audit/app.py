@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from consilium.audit.v1 import audit_pb2, audit_pb2_grpc
 from plumbing import db
+from plumbing.auditlink import load_tag_key, subject_tag
 from plumbing.auth.remote import RemoteTokenVerifier
 from plumbing.component import load_settings, migrate_database, serve_until_signalled, start_process
 from plumbing.events.bus import EventBus
@@ -69,7 +70,12 @@ async def build(settings: AuditSettings, *, bus: EventBus | None = None) -> Asyn
         handler = AccessEventHandler()
         events.consume(group=GROUP, topics=[AUDIT_IDENTITY_ACCESS], handler=handler)
         ledger = SqlLedger(engine)
-        service = AuditService(ledger, TrustedKeyDirectory(settings.resolved_trusted_keys_dir))
+        tag_key = load_tag_key(settings.data_dir, allow_dev=settings.environment == "dev")
+        service = AuditService(
+            ledger,
+            TrustedKeyDirectory(settings.resolved_trusted_keys_dir),
+            tag=lambda user_id: subject_tag(tag_key, user_id),
+        )
         servicer = AuditServicer(service, RemoteTokenVerifier(identity.jwks))
         server = GrpcServer(
             component="audit",

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 from plumbing.auditchain import ChainVerdict, verify_chain
 from plumbing.auth.claims import AccessClaims
@@ -19,9 +20,15 @@ class ChainReport:
 
 
 class AuditService:
-    def __init__(self, ledger: Ledger, keys: TrustedKeys) -> None:
+    """`tag` computes the blind tag identity records for a user id (plumbing.auditlink), so
+    an auditor asking by user id also finds identity's events, which name no user id."""
+
+    def __init__(
+        self, ledger: Ledger, keys: TrustedKeys, *, tag: Callable[[str], str] | None = None
+    ) -> None:
         self._ledger = ledger
         self._keys = keys
+        self._tag = tag
 
     async def query(
         self, caller: AccessClaims | None, where: EventFilter, *, size: int, page_token: str
@@ -29,6 +36,8 @@ class AuditService:
         """One page of matching events, oldest first; `size` is clamped (see page_size)."""
         require_auditor(caller)
         after = Cursor.decode(page_token) if page_token else None
+        if where.subject_id and self._tag is not None:
+            where = replace(where, subject_tag=self._tag(where.subject_id))
         return await self._ledger.query(where, after=after, limit=page_size(size))
 
     async def verify(self, caller: AccessClaims | None, producer: str = "") -> list[ChainReport]:

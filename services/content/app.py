@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from consilium.content.v1 import content_pb2, content_pb2_grpc
 from plumbing import db
+from plumbing.auth.service import CallerPolicy, ServiceCredentials
 from plumbing.component import load_settings, migrate_database, serve_until_signalled, start_process
 from plumbing.events.factory import create_bus
 from plumbing.events.runtime import EventRuntime
@@ -62,6 +63,12 @@ def _silence_parameter_logging() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
+def caller_policy(credentials: ServiceCredentials) -> CallerPolicy:
+    """Only the gateway calls content; hiding reaches content only as anonymity's alias events,
+    so SetAliasHidden is offered to no caller."""
+    return CallerPolicy(credentials, default=("gateway",), methods={"SetAliasHidden": ()})
+
+
 @asynccontextmanager
 async def build(settings: ContentSettings) -> AsyncIterator[Content]:
     """Everything wired and migrated, not yet serving; the engine is disposed on exit."""
@@ -83,6 +90,9 @@ async def build(settings: ContentSettings) -> AsyncIterator[Content]:
         )
         service = ContentService(store)
         engagement = EngagementService(store)
+        credentials = ServiceCredentials.load(
+            "content", settings.data_dir, allow_dev=settings.environment == "dev"
+        )
         server = GrpcServer(
             component="content",
             bindings=[
@@ -98,6 +108,7 @@ async def build(settings: ContentSettings) -> AsyncIterator[Content]:
             grace=settings.shutdown_grace,
             # Content must not learn who asks: it never sees the caller's metadata (P1).
             keep_caller_metadata=False,
+            callers=caller_policy(credentials),
         )
         yield Content(settings, engine, store, service, engagement, server, events)
     finally:

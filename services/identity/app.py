@@ -14,15 +14,19 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from consilium.identity.v1 import identity_pb2, identity_pb2_grpc
 from plumbing import db
 from plumbing.auditkeys import AuditSigningKey, component_signing_key
+from plumbing.auditlink import load_tag_key
 from plumbing.auth.claims import Role
 from plumbing.auth.service import ServiceCredentials
 from plumbing.component import load_settings, migrate_database, serve_until_signalled, start_process
+from plumbing.erasurelog import ErasureLog
 from plumbing.errors import NotFound
 from plumbing.events.bus import EventBus
 from plumbing.events.factory import create_bus
 from plumbing.events.runtime import EventRuntime
 from plumbing.grpc.server import GrpcServer, ServiceBinding
 from services.identity.adapters.audit import AuditChain
+from services.identity.adapters.audit_subjects import AuditSubjects
+from services.identity.adapters.erasure_journal import TaggedErasureJournal
 from services.identity.adapters.servicer import IdentityServicer
 from services.identity.adapters.store import SqlIdentityStore
 from services.identity.adapters.tables import event_tables
@@ -91,6 +95,8 @@ async def build(
 ) -> AsyncIterator[Identity]:
     """Everything wired and migrated, not yet serving; the engine is disposed on exit.
 
+    The erasure log is replayed here, so nobody erased since a backup is served again.
+
     `bus` defaults to the one the settings name (Kafka, or the embedded bus under the data
     dir). Nothing here connects to it: the event runtime starts only when asked to.
     """
@@ -100,12 +106,18 @@ async def build(
         keys = KeyRing.load(settings.data_dir, allow_dev_key=settings.environment == "dev")
         issuer = TokenIssuer(keys, ttl=timedelta(seconds=settings.token_ttl_seconds))
         events = EventRuntime(bus if bus is not None else _bus(settings), engine, event_tables)
-        chain = AuditChain(audit_signing_key(settings))
+        tag_key = load_tag_key(settings.data_dir, allow_dev=settings.environment == "dev")
+        subjects = AuditSubjects(tag_key)
+        chain = AuditChain(audit_signing_key(settings), subjects)
         store = SqlIdentityStore(engine, chain=chain, on_emitted=events.relay.notify)
-        service = IdentityService(store, _passwords(settings), issuer)
+        journal = TaggedErasureJournal(ErasureLog(settings.resolved_erasure_log), subjects.tag)
+        service = IdentityService(store, _passwords(settings), issuer, journal)
+        # Before anything serves: a restored database must not answer for erased people.
+        await service.replay_erasures()
         credentials = ServiceCredentials.load(
-            settings.data_dir, allow_dev=settings.environment == "dev"
+            "identity", settings.data_dir, allow_dev=settings.environment == "dev"
         )
+        credentials.require_peers("anonymity")  # its service calls and its reveal grants
         servicer = IdentityServicer(service, keys, credentials)
         server = GrpcServer(
             component="identity",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
@@ -39,6 +39,13 @@ class PhysicianRepository(Protocol):
     async def emit(self, events: Sequence[PhysicianEvent]) -> None:
         """Queues `events` for publishing: they go out if, and only if, this unit commits."""
 
+    async def erasure_candidates(self) -> list[str]:
+        """User ids a replayed erasure could still find something of: unerased physicians
+        and anyone holding an audit sealing key."""
+
+    async def shred_audit_key(self, user_id: str) -> None:
+        """Deletes the person's audit sealing key (their audit links can never open again)."""
+
     async def record_accesses(self, accesses: Sequence[IdentityAccess]) -> None:
         """Chains, signs and queues one audit event per access, with this unit's commit.
 
@@ -50,3 +57,13 @@ class IdentityStore(Protocol):
     """Opens units of work: a repository whose changes commit together or not at all."""
 
     def transaction(self) -> AbstractAsyncContextManager[PhysicianRepository]: ...
+
+
+class ErasureJournal(Protocol):
+    """Who was erased, kept where a database restore does not reach (plumbing.erasurelog)."""
+
+    async def record(self, user_id: str) -> None:
+        """Durably notes the erasure (by a blind tag only); call it before the erasure commits."""
+
+    async def replay(self, user_ids: Iterable[str], erase: Callable[[str], Awaitable[None]]) -> int:
+        """Calls `erase` for each of `user_ids` the journal lists; returns how many."""

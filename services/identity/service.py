@@ -42,7 +42,7 @@ from services.identity.domain.physician import (
 )
 from services.identity.domain.specialties import Specialty, all_specialties
 from services.identity.domain.validation import normalize_email, validate_registration
-from services.identity.ports import IdentityStore, PhysicianRepository
+from services.identity.ports import ErasureJournal, IdentityStore, PhysicianRepository
 from services.identity.tokens import IssuedToken, TokenIssuer
 
 log = logging.getLogger("consilium.identity")
@@ -101,12 +101,14 @@ class IdentityService:
         store: IdentityStore,
         passwords: Passwords,
         issuer: TokenIssuer,
+        erasures: ErasureJournal,
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._store = store
         self._passwords = passwords
         self._issuer = issuer
+        self._erasures = erasures
         self._clock = clock
 
     async def register(
@@ -348,7 +350,11 @@ class IdentityService:
         )
 
     async def erase(self, caller: AccessClaims | None, user_id: str) -> Physician:
-        """Right to be forgotten: by the person themself or by an ADMIN."""
+        """Right to be forgotten: by the person themself or by an ADMIN.
+
+        The erasure journal is written before the transaction commits, so a database
+        restored from an older backup is erased again at the next start (`replay_erasures`).
+        """
         actor = _require_caller(caller)
         _check_user_id(user_id)
         if user_id != actor.user_id:
@@ -356,10 +362,35 @@ class IdentityService:
         async with self._store.transaction() as repo:
             physician = await _get(repo, user_id, for_update=True)
             erased = physician.erase()
+            await self._erasures.record(user_id)
             await repo.save(erased)
             await repo.emit(events_between(physician, erased))
         log.info("physician erased")
         return erased
+
+    async def replay_erasures(self) -> int:
+        """Erases again everyone the journal lists that the database still holds data of.
+
+        Run before serving: after a restore from backup, personal data and audit sealing
+        keys of people erased since the backup are back; this removes them again, and
+        PhysicianErased goes out again so anonymity shreds its own copy too.
+        """
+        async with self._store.transaction() as repo:
+            candidates = await repo.erasure_candidates()
+        again = await self._erasures.replay(candidates, self._erase_again)
+        if again:
+            log.info("erasure journal replayed: %d people erased again", again)
+        return again
+
+    async def _erase_again(self, user_id: str) -> None:
+        async with self._store.transaction() as repo:
+            physician = await repo.get(user_id, for_update=True)
+            if physician is None or physician.erased:
+                await repo.shred_audit_key(user_id)
+                return
+            erased = physician.erase()
+            await repo.save(erased)
+            await repo.emit(events_between(physician, erased))
 
     def list_specialties(self) -> tuple[Specialty, ...]:
         return all_specialties()

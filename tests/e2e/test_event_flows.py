@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 from support.system import PASSWORD, System, run_system
 
 from consilium.audit.v1 import audit_pb2
@@ -18,6 +19,8 @@ from consilium.events.v1 import audit_events_pb2
 from plumbing.auth import Role
 from plumbing.events.factory import create_bus
 from plumbing.events.topics import AUDIT_IDENTITY_ACCESS
+from services.anonymity.adapters.tables import user_keys, verified_counts
+from services.anonymity.vault import Vault
 
 CREATE = """mutation($input: CreatePostInput!) { createPost(input: $input) {
   id author { aliasId } } }"""
@@ -59,6 +62,23 @@ async def feed(system: System) -> dict[str, dict[str, Any]]:
     return {n["id"]: n for n in body["data"]["feed"]["nodes"]}
 
 
+async def write_banned(system: System, user_id: str) -> bool:
+    """Whether anonymity has the person's write ban (it refuses them an alias for writing)."""
+    owner_index = Vault(system.anonymity.keys).owner_index(user_id)
+    async with system.anonymity.engine.connect() as conn:
+        query = select(user_keys.c.suspended).where(user_keys.c.owner_index == owner_index)
+        return bool(await conn.scalar(query))
+
+
+async def verified_count(system: System, specialty: str) -> int:
+    """VERIFIED members of `specialty` as anonymity counts them for k-anonymity."""
+    async with system.anonymity.engine.connect() as conn:
+        query = select(verified_counts.c.verified).where(
+            verified_counts.c.specialty_code == specialty
+        )
+        return int(await conn.scalar(query) or 0)
+
+
 async def verified_member(
     system: System, admin: str, specialty: str = "207RC0000X"
 ) -> tuple[str, str]:
@@ -77,24 +97,33 @@ async def verified_member(
 async def test_verification_reaches_personas_under_k_anonymity(evented: System) -> None:
     _, admin = await evented.account(Role.ADMIN)
     _, first = await verified_member(evented, admin, "2084N0400X")
+
+    async def one_counted() -> bool:
+        return await verified_count(evented, "2084N0400X") == 1
+
+    await eventually(one_counted)
     post = (
         await evented.graphql(CREATE, post_input("Neuro question", "PSEUDONYMOUS"), token=first)
     )["data"]["createPost"]
-
-    async def badge() -> bool:
-        return bool((await feed(evented))[post["id"]]["author"]["verifiedPhysician"])
-
-    await eventually(badge)
-    assert (await feed(evented))[post["id"]]["author"]["specialty"] is None, "k=2, one verified"
+    author = (await feed(evented))[post["id"]]["author"]
+    assert author["verifiedPhysician"] and author["specialty"] is None, "k=2, one verified"
     await verified_member(evented, admin, "2084N0400X")
 
-    async def specialty_shown() -> bool:
-        return (await feed(evented))[post["id"]]["author"]["specialty"] is not None
+    async def two_counted() -> bool:
+        return await verified_count(evented, "2084N0400X") == 2
 
-    await eventually(specialty_shown)
+    await eventually(two_counted)
+    # K is checked when an alias is made: the new thread's alias shows the specialty, the
+    # pseudonym made before keeps the face it was made with (personas are frozen, P2).
+    later = (await evented.graphql(CREATE, post_input("Neuro again", "ANONYMOUS"), token=first))[
+        "data"
+    ]["createPost"]
+    authors = await feed(evented)
+    assert authors[later["id"]]["author"]["specialty"] is not None
+    assert authors[post["id"]]["author"]["specialty"] is None
 
 
-async def test_moderator_suspension_hides_every_alias_and_reinstatement_restores(
+async def test_moderator_suspension_hides_one_alias_and_stops_the_person(
     evented: System,
 ) -> None:
     _, admin = await evented.account(Role.ADMIN)
@@ -112,20 +141,32 @@ async def test_moderator_suspension_hides_every_alias_and_reinstatement_restores
         token=moderator,
     )
 
-    async def both_hidden() -> bool:
-        return not {named["id"], anon["id"]} & set(await feed(evented))
+    async def acted_hidden() -> bool:
+        return anon["id"] not in await feed(evented)
 
-    await eventually(both_hidden)  # the pseudonymous post went through identity and back
+    await eventually(acted_hidden)
+    assert named["id"] in await feed(evented), "the person's other aliases are not touched"
+    assert await write_banned(evented, user_id)
+    refused = await evented.graphql(
+        CREATE, post_input("Still here", "PSEUDONYMOUS"), token=author, expect_errors=True
+    )
+    codes = [e["extensions"]["code"] for e in refused["errors"]]
+    assert codes and set(codes) <= {"FAILED_PRECONDITION", "FORBIDDEN"}, codes
     await evented.graphql(
         "mutation($u: ID!) { reinstatePhysician(userId: $u) { verification } }",
         {"u": user_id},
         token=admin,
     )
 
-    async def both_back() -> bool:
-        return {named["id"], anon["id"]} <= set(await feed(evented))
+    async def may_write() -> bool:
+        return not await write_banned(evented, user_id)
 
-    await eventually(both_back)
+    await eventually(may_write)
+    again = (await evented.graphql(CREATE, post_input("Back", "PSEUDONYMOUS"), token=author))[
+        "data"
+    ]["createPost"]
+    assert again["author"]["aliasId"] == named["author"]["aliasId"]
+    assert anon["id"] not in await feed(evented), "an account's reinstatement shows no alias"
 
 
 async def test_erasure_orphans_the_aliases_and_keeps_the_posts(evented: System) -> None:

@@ -172,6 +172,7 @@ async def test_hidden_posts_are_null_as_entities_like_in_the_post_query(system: 
         {"a": post["author"]["aliasId"]},
         token=moderator,
     )
+    await system.hide_alias(post["author"]["aliasId"])  # the AliasSuspended event's effect
 
     direct = await system.graphql("query($id: ID!) { post(id: $id) { id } }", {"id": post["id"]})
     found = await entities(system, [post_ref(post["id"])])

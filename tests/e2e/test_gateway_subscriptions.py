@@ -339,6 +339,7 @@ async def test_hidden_posts_and_comments_are_never_sent(system: System, actions:
             {"a": alias},
             token=moderator,
         )
+        await system.hide_alias(alias)  # the AliasSuspended event's effect
     async with socket(system, reader) as sock:
         await sock.subscribe("p", POST_ADDED, {"community": "lounge-stories"})
         await sock.subscribe("c", COMMENT_ADDED, {"postId": visible["id"]})

@@ -16,7 +16,7 @@ FAST_ARGON2 = {"argon2_time_cost": 1, "argon2_memory_kib": 64, "argon2_paralleli
 @contextlib.asynccontextmanager
 async def running_identity(data_dir: Path, database: Path) -> AsyncIterator[Identity]:
     """Identity serving on an ephemeral loopback port, sharing `data_dir` (and so the dev
-    service secret and the trusted audit keys) with the service under test."""
+    published service keys and the trusted audit keys) with the service under test."""
     settings = IdentitySettings(
         database_url=f"sqlite+aiosqlite:///{database}",
         data_dir=data_dir,

@@ -96,6 +96,11 @@ class System:
         payload = body["data"]["register"]
         return payload["viewer"]["id"], payload["token"]
 
+    async def hide_alias(self, alias_id: str) -> None:
+        """What anonymity's AliasSuspended event does at content, for systems run without
+        events: hiding reaches content only as events (it admits no SetAliasHidden call)."""
+        await self.content.service.set_alias_hidden([alias_id], True)
+
     async def account(self, *roles: Role, verified: bool = True, **fields: str) -> tuple[str, str]:
         """An account stored directly with `roles` (bootstrap); returns (user id, token)."""
         user_id = new_user_id()

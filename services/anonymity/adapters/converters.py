@@ -24,6 +24,8 @@ _STATE_TO_PB = {
 _ACTION_FROM_PB = {
     pb.ALIAS_ACTION_SUSPEND: AliasAction.SUSPEND,
     pb.ALIAS_ACTION_REINSTATE: AliasAction.REINSTATE,
+    pb.ALIAS_ACTION_HIDE: AliasAction.HIDE,
+    pb.ALIAS_ACTION_UNHIDE: AliasAction.UNHIDE,
 }
 
 

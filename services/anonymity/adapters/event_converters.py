@@ -55,6 +55,8 @@ _ACTIONS = {
     AccessAction.REVEAL_ALIAS: apb.ACTION_REVEAL_ALIAS,
     AccessAction.SUSPEND_ALIAS_OWNER: apb.ACTION_SUSPEND_ALIAS,
     AccessAction.REINSTATE_ALIAS_OWNER: apb.ACTION_REINSTATE_ALIAS,
+    AccessAction.HIDE_ALIAS: apb.ACTION_HIDE_ALIAS,
+    AccessAction.UNHIDE_ALIAS: apb.ACTION_UNHIDE_ALIAS,
     AccessAction.LIST_ALIASES: apb.ACTION_LIST_ALIASES,
 }
 #: The identity fields each action discloses (or acts on without disclosing).
@@ -62,6 +64,8 @@ _FIELDS: dict[AccessAction, list[str]] = {
     AccessAction.REVEAL_ALIAS: ["user_id"],
     AccessAction.SUSPEND_ALIAS_OWNER: [],
     AccessAction.REINSTATE_ALIAS_OWNER: [],
+    AccessAction.HIDE_ALIAS: [],
+    AccessAction.UNHIDE_ALIAS: [],
     AccessAction.LIST_ALIASES: ["alias_ids"],
 }
 _DECISIONS = {
@@ -137,7 +141,8 @@ def audit_envelope(event: apb.AuditEvent) -> Event:
 
 def _registered(event: Event) -> PhysicianChange:
     m = event.decode(iev.PhysicianRegistered)
-    return PhysicianRegistered(m.user_id, m.full_name, m.specialty_code)
+    # The event carries no name (it outlives erasure): "" makes the name be asked of identity.
+    return PhysicianRegistered(m.user_id, "", m.specialty_code)
 
 
 def _verified(event: Event) -> PhysicianChange:

@@ -26,6 +26,9 @@ GROUP = "anonymity"
 class IdentityEventHandler:
     """`plumbing.events.consumer.Handler` for identity's physician events."""
 
+    #: Identity's events are keyed by user id: alias events made here start fresh traces (A3).
+    person_keyed = True
+
     def __init__(self, feed: PhysicianFeed, *, notify: Notify) -> None:
         self._feed = feed
         self._notify = notify

@@ -20,7 +20,6 @@ from services.anonymity.adapters.event_converters import (
     audit_event_to_proto,
 )
 from services.anonymity.adapters.tables import (
-    alias_directory,
     aliases,
     event_tables,
     identity_access_records,
@@ -30,7 +29,13 @@ from services.anonymity.adapters.tables import (
     verified_counts,
 )
 from services.anonymity.domain.access import AccessRecord
-from services.anonymity.domain.aliases import AliasState, StoredAlias, UserKey, Visibility
+from services.anonymity.domain.aliases import (
+    AliasState,
+    FrozenPersona,
+    StoredAlias,
+    UserKey,
+    Visibility,
+)
 from services.anonymity.domain.events import AliasEvent
 from services.anonymity.domain.people import StoredPerson
 
@@ -47,6 +52,32 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def _day(moment: datetime) -> datetime:
+    """Owner-keyed rows keep dates only, so their times cannot be matched to an alias's."""
+    return moment.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def _persona_from_row(row: Any) -> FrozenPersona | None:
+    if row.persona_handle is None:
+        return None
+    return FrozenPersona(
+        handle=row.persona_handle,
+        verified_physician=bool(row.persona_verified),
+        specialty_code=row.persona_specialty_code,
+        specialty_name=row.persona_specialty_name,
+    )
+
+
+def _persona_values(persona: FrozenPersona | None, name: bytes | None) -> dict[str, Any]:
+    return {
+        "persona_handle": persona.handle if persona else None,
+        "persona_verified": persona.verified_physician if persona else None,
+        "persona_specialty_code": persona.specialty_code if persona else None,
+        "persona_specialty_name": persona.specialty_name if persona else None,
+        "name_ciphertext": name,
+    }
+
+
 def _alias_from_row(row: Any) -> StoredAlias:
     return StoredAlias(
         alias_id=row.alias_id,
@@ -58,6 +89,8 @@ def _alias_from_row(row: Any) -> StoredAlias:
         owner_seal_kid=row.owner_seal_kid,
         owner_sealed=row.owner_sealed,
         owner_ciphertext=row.owner_ciphertext,
+        persona=_persona_from_row(row),
+        name_ciphertext=row.name_ciphertext,
     )
 
 
@@ -96,7 +129,7 @@ class SqlAliasRepository:
         )
         return {row.owner_index: _key_from_row(row) for row in rows}
 
-    async def add_user_key(self, key: UserKey, now: datetime) -> UserKey:
+    async def add_user_key(self, key: UserKey) -> UserKey:
         try:
             async with self._session.begin_nested():
                 await self._session.execute(
@@ -105,7 +138,6 @@ class SqlAliasRepository:
                         kid=key.kid,
                         wrapped_key=key.wrapped_key,
                         suspended=key.suspended,
-                        created_at=now,
                     )
                 )
         except IntegrityError:
@@ -130,7 +162,7 @@ class SqlAliasRepository:
         rows = await self._session.execute(select(aliases).where(aliases.c.slot.in_(wanted)))
         return {row.slot: _alias_from_row(row) for row in rows}
 
-    async def add_alias(self, alias: StoredAlias, owner_index: str, directory_entry: bytes) -> bool:
+    async def add_alias(self, alias: StoredAlias) -> bool:
         try:
             async with self._session.begin_nested():
                 await self._session.execute(
@@ -144,11 +176,7 @@ class SqlAliasRepository:
                         owner_seal_kid=alias.owner_seal_kid,
                         owner_sealed=alias.owner_sealed,
                         owner_ciphertext=alias.owner_ciphertext,
-                    )
-                )
-                await self._session.execute(
-                    insert(alias_directory).values(
-                        owner_index=owner_index, ciphertext=directory_entry
+                        **_persona_values(alias.persona, alias.name_ciphertext),
                     )
                 )
         except IntegrityError:
@@ -162,13 +190,32 @@ class SqlAliasRepository:
         rows = await self._session.execute(select(aliases).where(aliases.c.alias_id.in_(wanted)))
         return {row.alias_id: _alias_from_row(row) for row in rows}
 
-    async def directory(self, owner_index: str) -> list[bytes]:
+    async def owned_aliases_after(self, after: str, limit: int) -> list[StoredAlias]:
         rows = await self._session.execute(
-            select(alias_directory.c.ciphertext)
-            .where(alias_directory.c.owner_index == owner_index)
-            .order_by(alias_directory.c.entry_id)
+            select(aliases)
+            .where(aliases.c.alias_id > after, aliases.c.owner_sealed.is_not(None))
+            .order_by(aliases.c.alias_id)
+            .limit(limit)
         )
-        return [row.ciphertext for row in rows]
+        return [_alias_from_row(row) for row in rows]
+
+    async def unfrozen_aliases_after(self, after: str, limit: int) -> list[StoredAlias]:
+        rows = await self._session.execute(
+            select(aliases)
+            .where(aliases.c.alias_id > after, aliases.c.persona_handle.is_(None))
+            .order_by(aliases.c.alias_id)
+            .limit(limit)
+        )
+        return [_alias_from_row(row) for row in rows]
+
+    async def freeze_persona(
+        self, alias_id: str, persona: FrozenPersona, name_ciphertext: bytes | None
+    ) -> None:
+        await self._session.execute(
+            update(aliases)
+            .where(aliases.c.alias_id == alias_id, aliases.c.persona_handle.is_(None))
+            .values(**_persona_values(persona, name_ciphertext))
+        )
 
     async def set_states(self, alias_ids: Iterable[str], state: AliasState) -> None:
         wanted = list(set(alias_ids))
@@ -177,23 +224,20 @@ class SqlAliasRepository:
                 update(aliases).where(aliases.c.alias_id.in_(wanted)).values(state=state.value)
             )
 
-    async def shred(self, owner_index: str, alias_ids: Iterable[str]) -> None:
-        wanted = list(set(alias_ids))
-        if wanted:
-            await self._session.execute(
-                update(aliases)
-                .where(aliases.c.alias_id.in_(wanted))
-                .values(
-                    state=AliasState.ORPHANED.value,
-                    slot=None,
-                    owner_seal_kid=None,
-                    owner_sealed=None,
-                    owner_ciphertext=None,
-                )
-            )
+    async def rewrite_owner(self, alias: StoredAlias) -> None:
         await self._session.execute(
-            delete(alias_directory).where(alias_directory.c.owner_index == owner_index)
+            update(aliases)
+            .where(aliases.c.alias_id == alias.alias_id)
+            .values(
+                slot=alias.slot,
+                owner_seal_kid=alias.owner_seal_kid,
+                owner_sealed=alias.owner_sealed,
+                owner_ciphertext=alias.owner_ciphertext,
+                name_ciphertext=alias.name_ciphertext,
+            )
         )
+
+    async def delete_user_key(self, owner_index: str) -> None:
         await self._session.execute(delete(user_keys).where(user_keys.c.owner_index == owner_index))
 
     async def get_people(self, owner_indexes: Iterable[str]) -> dict[str, StoredPerson]:
@@ -213,7 +257,7 @@ class SqlAliasRepository:
             "kid": person.kid,
             "sealed": person.sealed,
             "name_ciphertext": person.name_ciphertext,
-            "updated_at": now,
+            "updated_at": _day(now),
         }
         # One person's events are applied one at a time (ordered by key, and the data key
         # row is locked), so update-else-insert does not race with itself.

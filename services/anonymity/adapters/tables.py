@@ -1,9 +1,12 @@
 """The anonymity database schema (SQLAlchemy Core), the one source for migrations and queries.
 
 No column holds a user id, name or email in clear: owners appear as keyed blind indexes
-(HMAC) or as AEAD ciphertexts (see services.anonymity.vault). The outbox holds events on
-their way out: alias ids for content, and identity-access records for audit (staff actor
-ids, as in identity_access_records); the relay deletes sent rows after an hour.
+(HMAC) or as AEAD ciphertexts (see services.anonymity.vault). No row groups one person's
+aliases without keys: alias rows carry their owner only sealed, and no owner-keyed row is
+written in an alias row's transaction (see tests/integration/anonymity, the linkage test).
+The outbox holds events on their way out: alias ids for content, and identity-access
+records for audit (staff actor ids, as in identity_access_records); the relay deletes sent
+rows after an hour.
 """
 
 from __future__ import annotations
@@ -33,6 +36,9 @@ metadata = MetaData(
 )
 
 #: One row per person: their data key, wrapped under a master key. Deleting it shreds them.
+#: No timestamp: it is made from the person's first identity event, and a creation time
+#: could be matched against alias creation times. Alias creation reads it, never writes or
+#: locks it (a PostgreSQL row lock stamps xmax with the locking transaction's id).
 user_keys = Table(
     "user_keys",
     metadata,
@@ -40,7 +46,6 @@ user_keys = Table(
     Column("kid", String(64), nullable=False),
     Column("wrapped_key", LargeBinary, nullable=False),
     Column("suspended", Boolean, nullable=False, default=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
 aliases = Table(
@@ -56,16 +61,14 @@ aliases = Table(
     Column("owner_seal_kid", String(64), nullable=True),
     Column("owner_sealed", LargeBinary, nullable=True),
     Column("owner_ciphertext", LargeBinary, nullable=True),
-)
-
-#: A person's aliases, each alias id encrypted under their data key: their own view and
-#: erasure enumerate it. Rows of one person share the blind index, never an alias id in clear.
-alias_directory = Table(
-    "alias_directory",
-    metadata,
-    Column("entry_id", Integer, primary_key=True, autoincrement=True),
-    Column("owner_index", String(64), nullable=False, index=True),
-    Column("ciphertext", LargeBinary, nullable=False),
+    # The persona frozen when the alias was made (public, so in clear; NULL only for
+    # aliases older than freezing, until freeze_existing_personas has run) and, for
+    # IDENTIFIED, the display name under the owner's data key (erasure shreds it).
+    Column("persona_handle", String(120), nullable=True),
+    Column("persona_verified", Boolean, nullable=True),
+    Column("persona_specialty_code", String(20), nullable=True),
+    Column("persona_specialty_name", String(200), nullable=True),
+    Column("name_ciphertext", LargeBinary, nullable=True),
 )
 
 thread_scopes = Table(
@@ -95,6 +98,7 @@ Index("ix_identity_access_records_occurred_at", identity_access_records.c.occurr
 
 #: What personas need about a person, from identity's events (see domain.people): sealed
 #: under the master key; the name under the person's data key (erasure shreds it).
+#: `updated_at` is kept to the day, so it cannot be matched against alias creation times.
 person_records = Table(
     "person_records",
     metadata,

@@ -30,7 +30,12 @@ class Visibility(enum.Enum):
 
 
 class AliasState(enum.Enum):
-    """Whether an alias may still act; ORPHANED aliases belong to nobody any more."""
+    """Whether an alias is shown: SUSPENDED aliases are hidden by a moderator.
+
+    ORPHANED is what erasure wrote before personas were frozen; erasure now tombstones the
+    owner columns and keeps the state, so an erased person's aliases do not change state
+    together (services.anonymity.erasure).
+    """
 
     ACTIVE = "ACTIVE"
     SUSPENDED = "SUSPENDED"
@@ -38,10 +43,16 @@ class AliasState(enum.Enum):
 
 
 class AliasAction(enum.Enum):
-    """What a moderator may do to the person behind an alias without learning who it is."""
+    """What a moderator may do to an alias, and to the person behind it, unrevealed.
+
+    SUSPEND hides the alias and suspends the account; REINSTATE shows the alias again and
+    reinstates the account. HIDE and UNHIDE act on the one alias only, never the account.
+    """
 
     SUSPEND = "SUSPEND"
     REINSTATE = "REINSTATE"
+    HIDE = "HIDE"
+    UNHIDE = "UNHIDE"
 
 
 def _random_id(prefix: str) -> str:
@@ -68,13 +79,30 @@ def is_scope_id(value: str) -> bool:
 
 
 @dataclass(frozen=True, slots=True)
+class FrozenPersona:
+    """What an alias discloses, fixed when the alias is made (P2, P5); public, stored plainly.
+
+    The IDENTIFIED alias's display name is not here: it is stored sealed under the owner's
+    data key (`StoredAlias.name_ciphertext`), so erasure shreds it and nothing else.
+    """
+
+    handle: str
+    verified_physician: bool
+    specialty_code: str | None
+    specialty_name: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class StoredAlias:
     """One row of the alias table, as the store hands it over.
 
     The owner appears only encrypted: `owner_sealed` is the owner's blind index sealed
     under the master key (random nonce, so two rows of one owner never compare equal), and
     `owner_ciphertext` is the user id under the owner's own data key. `slot` is the keyed
-    lookup value for (owner, visibility, scope). All three are None once the owner is erased.
+    lookup value for (owner, visibility, scope). Erasure overwrites all three with a
+    tombstone (random values that open to nobody); rows erased before that hold None.
+    `persona` is None only for aliases made before personas were frozen, until
+    `freeze_existing_personas` has run; `state` is the alias's own moderation state.
     """
 
     alias_id: str
@@ -86,6 +114,8 @@ class StoredAlias:
     owner_seal_kid: str | None
     owner_sealed: bytes | None
     owner_ciphertext: bytes | None
+    persona: FrozenPersona | None = None
+    name_ciphertext: bytes | None = None
 
     @property
     def orphaned(self) -> bool:

@@ -1,10 +1,10 @@
 """Envelope encryption, blind indexes and keyed handles for the alias mapping.
 
 - Each person has a random 256-bit data key (AES-256-GCM). It encrypts their user id on
-  every alias row and their alias directory. The data key is stored only wrapped under a
-  master key-encryption key (KEK) named by a key id, so KEKs rotate: new wraps use the
-  active KEK, old wraps still open with the retired ones kept in the ring. Deleting the
-  wrapped data key crypto-shreds the person.
+  every alias row, their name, and their IDENTIFIED alias's display name. The data key is
+  stored only wrapped under a master key-encryption key (KEK) named by a key id, so KEKs
+  rotate: new wraps use the active KEK, old wraps still open with the retired ones kept in
+  the ring. Deleting the wrapped data key crypto-shreds the person.
 - Lookups by person use HMAC-SHA256 over length-prefixed inputs with keys derived (HKDF)
   from a separate index key. The index key never rotates with the KEKs, because every
   stored blind index would have to be recomputed from user ids we do not keep in clear.

@@ -2,7 +2,10 @@
 
 Identity's physician events arrive here as plain values (the adapter decodes protobuf);
 what anonymity announces is per alias only, never per person: content must not learn
-which aliases share an owner, and none of these values carries a user id.
+which aliases share an owner, and none of these values carries a user id. Only a
+moderator acting on one alias produces an alias event (MODERATION); person-level changes
+produce none. ACCOUNT_SUSPENDED and AliasOrphaned are kept for events already published
+and for consumers' compatibility, and are no longer produced.
 """
 
 from __future__ import annotations

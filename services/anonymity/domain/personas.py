@@ -1,10 +1,15 @@
-"""Personas: the public face of an alias, disclosing only what k-anonymity allows (P5).
+"""Personas: the public face of an alias, frozen when the alias is made (P2, P5).
 
 A persona shows a verified-physician badge, the specialty only when at least K verified
 members share it, and the name only for IDENTIFIED aliases. Its handle is built from a
-keyed HMAC of the alias id (never the name): "Anonymous Cardiologist 4821". The number is
-stable for the alias; the noun follows the specialty disclosure, so a specialty that
-drops below K disappears from the handle as well as from the specialty field.
+keyed HMAC of the alias id (never the name): "Anonymous Cardiologist 4821".
+
+All of it is decided once, by `freeze`, when the alias is made (K is checked then), and
+`describe` reads only what was frozen. So nothing that happens to the person later (a
+suspension, a reinstatement, a specialty or verification change, another member moving
+the count across K) changes the face of any alias: an observer diffing personas before
+and after cannot group one person's aliases. Erasure shreds the IDENTIFIED alias's
+display name (sealed under the person's data key) and nothing else visible.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from plumbing.auth import VerificationStatus
-from services.anonymity.domain.aliases import AliasState, StoredAlias, Visibility
+from services.anonymity.domain.aliases import AliasState, FrozenPersona, StoredAlias, Visibility
 
 DEFAULT_K = 11
 
@@ -101,10 +106,21 @@ class Disclosure:
     handle_number: Callable[[str], int]
 
 
-def describe(
-    alias: StoredAlias, owner: PersonaAttributes | None, disclosure: Disclosure
-) -> Persona:
-    """The persona of `alias`; `owner` is None when the alias is orphaned or unresolvable."""
+@dataclass(frozen=True, slots=True)
+class Frozen:
+    """A persona decided once: the public part, and the display name to seal (or None)."""
+
+    persona: FrozenPersona
+    display_name: str | None
+
+
+def freeze(alias: StoredAlias, owner: PersonaAttributes | None, disclosure: Disclosure) -> Frozen:
+    """What `alias` discloses from now on; `owner` None when the alias is orphaned.
+
+    For a new alias the owner is VERIFIED (only they get aliases). For an alias made before
+    personas were frozen this is exactly the face it showed until then, so freezing
+    changes nothing visible.
+    """
     live = owner is not None and not owner.erased and not alias.orphaned
     verified = (
         live
@@ -118,17 +134,44 @@ def describe(
     display_name = None
     if live and owner is not None and alias.visibility is Visibility.IDENTIFIED:
         display_name = owner.full_name or None
-    noun = _noun(specialty) if specialty else "Physician"
-    handle = f"Anonymous {noun} {disclosure.handle_number(alias.alias_id)}"
+    return Frozen(
+        FrozenPersona(
+            handle=handle(alias.alias_id, specialty, disclosure.handle_number),
+            verified_physician=verified,
+            specialty_code=specialty.code if specialty else None,
+            specialty_name=specialty.name if specialty else None,
+        ),
+        display_name,
+    )
+
+
+def unfrozen(alias: StoredAlias, handle_number: Callable[[str], int]) -> FrozenPersona:
+    """The face of an alias not frozen yet (startup freezing failed): discloses nothing."""
+    return FrozenPersona(handle(alias.alias_id, None, handle_number), False, None, None)
+
+
+def describe(alias: StoredAlias, frozen: FrozenPersona, display_name: str | None) -> Persona:
+    """The persona of `alias` from its frozen face and its opened display name, if any."""
+    specialty = None
+    if frozen.specialty_code:
+        name = frozen.specialty_name or frozen.specialty_code
+        specialty = DisclosedSpecialty(code=frozen.specialty_code, name=name)
     return Persona(
         alias_id=alias.alias_id,
-        handle=handle,
-        verified_physician=verified,
+        handle=frozen.handle,
+        verified_physician=frozen.verified_physician,
         specialty=specialty,
-        display_name=display_name,
+        display_name=display_name if alias.visibility is Visibility.IDENTIFIED else None,
         visibility=alias.visibility,
         state=alias.state,
     )
+
+
+def handle(
+    alias_id: str, specialty: DisclosedSpecialty | None, handle_number: Callable[[str], int]
+) -> str:
+    noun = _noun(specialty) if specialty else "Physician"
+    return f"Anonymous {noun} {handle_number(alias_id)}"
 
 
 def _disclosed_specialty(code: str, disclosure: Disclosure) -> DisclosedSpecialty | None:

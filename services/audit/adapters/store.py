@@ -59,9 +59,11 @@ async def append(session: AsyncSession, event: pb.AuditEvent) -> bool:
 def _conditions(where: EventFilter) -> list[Any]:
     t = audit_events
     conditions: list[Any] = []
+    if where.subject_id:
+        subjects = {where.subject_id, where.subject_tag} - {""}
+        conditions.append(t.c.subject_id.in_(sorted(subjects)))
     for column, value in (
         (t.c.actor_id, where.actor_id),
-        (t.c.subject_id, where.subject_id),
         (t.c.decision, where.decision),
         (t.c.trace_id, where.trace_id),
         (t.c.producer, where.producer),

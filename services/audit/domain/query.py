@@ -45,6 +45,8 @@ class EventFilter:
 
     actor_id: str = ""
     subject_id: str = ""
+    #: Matches as well as `subject_id`: the blind tag identity records for that user id.
+    subject_tag: str = ""
     actions: frozenset[str] = field(default_factory=frozenset)
     decision: str = ""
     occurred_after: datetime | None = None  # inclusive

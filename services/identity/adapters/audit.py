@@ -8,7 +8,9 @@ gap-free, events enter the outbox in chain order, and a rollback gives the numbe
 A batch of n accesses advances the row once by n: two statements whatever the batch size.
 
 Each event goes to the outbox as `IdentityAccessRecorded` on `audit.identity-access.v1`,
-keyed by the producer so the chain stays in one partition.
+keyed by the producer so the chain stays in one partition. Under the lock and before the
+hashing, `AuditSubjects` replaces each subject's user id by its blind tag and a sealed link,
+so no identity event names a person in a form that outlives their erasure.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from plumbing.auditchain import link
 from plumbing.auditkeys import AuditSigningKey
 from plumbing.events.envelope import Event, new_event
 from plumbing.events.topics import AUDIT_IDENTITY_ACCESS
+from services.identity.adapters.audit_subjects import AuditSubjects
 from services.identity.adapters.converters import timestamp
 from services.identity.adapters.events import SOURCE
 from services.identity.adapters.tables import audit_chain
@@ -98,11 +101,18 @@ def audit_envelope(event: apb.AuditEvent) -> Event:
 
 
 class AuditChain:
-    """Links events as `producer`'s next ones, signed with `key`."""
+    """Links events as `producer`'s next ones, signed with `key`, their subjects blinded."""
 
-    def __init__(self, key: AuditSigningKey, *, producer: str = PRODUCER) -> None:
+    def __init__(
+        self, key: AuditSigningKey, subjects: AuditSubjects, *, producer: str = PRODUCER
+    ) -> None:
         self._key = key
+        self._subjects = subjects
         self._producer = producer
+
+    @property
+    def subjects(self) -> AuditSubjects:
+        return self._subjects
 
     @property
     def key_id(self) -> str:
@@ -131,6 +141,7 @@ class AuditChain:
             )
         last = int(row.sequence)
         digest = bytes(row.last_hash)
+        await self._subjects.blind(session, events)
         for sequence, event in enumerate(events, start=last - len(events) + 1):
             digest = link(
                 event,

@@ -26,10 +26,8 @@ SOURCE = "/consilium/identity"
 def event_to_proto(event: PhysicianEvent) -> Message:
     """The payload; field by field, so nothing the proto does not name can slip in."""
     match event:
-        case PhysicianRegistered(user_id, full_name, specialty_code):
-            return ev.PhysicianRegistered(
-                user_id=user_id, full_name=full_name, specialty_code=specialty_code
-            )
+        case PhysicianRegistered(user_id, specialty_code):
+            return ev.PhysicianRegistered(user_id=user_id, specialty_code=specialty_code)
         case PhysicianVerified(user_id, specialty_code):
             return ev.PhysicianVerified(user_id=user_id, specialty_code=specialty_code)
         case PhysicianSuspended(user_id):

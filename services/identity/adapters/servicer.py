@@ -16,6 +16,7 @@ from plumbing.grpc.caller import (
     caller_service_token,
     caller_token,
 )
+from plumbing.logging import redact_names
 from services.identity.adapters.converters import (
     persona_attributes_to_proto,
     physician_to_proto,
@@ -51,14 +52,15 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
         return self._credentials.verify(token, audience="identity") if token else None
 
     async def Register(self, request: pb.RegisterRequest, context: Context) -> pb.RegisterResponse:
-        physician = await self._service.register(
-            email=request.email,
-            password=request.password,
-            full_name=request.full_name,
-            npi=request.npi,
-            specialty_code=request.specialty_code,
-            country=request.country,
-        )
+        with redact_names([request.full_name]):  # no log line of this call names the registrant
+            physician = await self._service.register(
+                email=request.email,
+                password=request.password,
+                full_name=request.full_name,
+                npi=request.npi,
+                specialty_code=request.specialty_code,
+                country=request.country,
+            )
         return pb.RegisterResponse(physician=physician_to_proto(physician))
 
     async def Login(self, request: pb.LoginRequest, context: Context) -> pb.LoginResponse:

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from plumbing.db import session_factory, transaction
 from plumbing.errors import AlreadyExists, FieldViolation
 from plumbing.events.outbox import add_to_outbox
+from plumbing.logging import also_redact
 from services.identity.adapters.audit import (
     AuditChain,
     AuditChainError,
@@ -21,8 +22,9 @@ from services.identity.adapters.audit import (
     audit_envelope,
     current_trace_ids,
 )
+from services.identity.adapters.audit_subjects import AuditSubjects
 from services.identity.adapters.events import to_envelope
-from services.identity.adapters.tables import event_tables, physicians
+from services.identity.adapters.tables import audit_subject_keys, event_tables, physicians
 from services.identity.domain.access import IdentityAccess
 from services.identity.domain.events import PhysicianEvent
 from services.identity.domain.physician import Physician, Role, VerificationStatus
@@ -52,6 +54,8 @@ def _to_row(physician: Physician) -> dict[str, Any]:
 
 
 def _from_row(row: Any) -> Physician:
+    # Whoever this request loads, no later log line of it may name them (finding 8).
+    also_redact([row.full_name or ""])
     return Physician(
         user_id=row.user_id,
         email=row.email or "",
@@ -133,6 +137,8 @@ class SqlPhysicianRepository:
         if physician.erased:
             values["password_hash"] = None
             values["erased_at"] = values["updated_at"]
+            # In the erasing transaction: the person's audit links die with their data.
+            await AuditSubjects.shred(self._session, physician.user_id)
         await self._session.execute(
             update(physicians).where(physicians.c.user_id == physician.user_id).values(**values)
         )
@@ -159,6 +165,14 @@ class SqlPhysicianRepository:
     async def emit(self, events: Sequence[PhysicianEvent]) -> None:
         await add_to_outbox(self._session, event_tables.outbox, [to_envelope(e) for e in events])
         self.emitted = self.emitted or bool(events)
+
+    async def erasure_candidates(self) -> list[str]:
+        unerased = select(physicians.c.user_id).where(physicians.c.erased_at.is_(None))
+        keyed = select(audit_subject_keys.c.user_id)
+        return list((await self._session.scalars(unerased.union(keyed))).all())
+
+    async def shred_audit_key(self, user_id: str) -> None:
+        await AuditSubjects.shred(self._session, user_id)
 
     async def record_accesses(self, accesses: Sequence[IdentityAccess]) -> None:
         if not accesses:
@@ -190,6 +204,13 @@ class SqlIdentityStore:
         self._sessions: async_sessionmaker[AsyncSession] = session_factory(engine)
         self._chain = chain
         self._on_emitted = on_emitted
+
+    @property
+    def audit_subjects(self) -> AuditSubjects:
+        """How audit events name people (tags, sealed links); needs the audit chain."""
+        if self._chain is None:
+            raise AuditChainError("this store was built without an audit chain")
+        return self._chain.subjects
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[SqlPhysicianRepository]:

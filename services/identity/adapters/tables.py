@@ -59,5 +59,15 @@ audit_chain = Table(
     Column("last_hash", LargeBinary, nullable=False),
 )
 
+#: Each person's audit sealing key (plumbing.auditlink): identity's audit events carry the
+#: subject's user id sealed under it. Erasure deletes the row, which shreds every such link
+#: while the signed events stay verifiable. Created when the person is first audited.
+audit_subject_keys = Table(
+    "audit_subject_keys",
+    metadata,
+    Column("user_id", String(40), primary_key=True),
+    Column("sealing_key", LargeBinary, nullable=False),
+)
+
 #: The outbox the relay publishes from, and processed event ids (identity consumes nothing yet).
 event_tables = EventTables.add_to(metadata)

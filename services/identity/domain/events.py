@@ -1,7 +1,10 @@
 """What identity tells other services about a physician, derived from a change of state.
 
 These are plain facts; adapters turn them into protobuf payloads on `identity.physicians.v1`.
-They carry only what anonymity needs for personas: never an email, NPI or country.
+They carry only what anonymity needs for personas, and nothing that names the person: never
+a name, email, NPI or country. Events outlive erasure (on the topic for its retention), so a
+name in one would tie the user id to the person after they were forgotten; anonymity asks
+identity for the name (BatchGetPersonaAttributes) when it makes an IDENTIFIED alias.
 
 A rejection publishes nothing: a PENDING and a REJECTED physician look the same to anonymity
 (no badge, specialty not counted), so there is nothing for it to change. A role change
@@ -17,10 +20,9 @@ from services.identity.domain.physician import Physician, VerificationStatus
 
 @dataclass(frozen=True, slots=True)
 class PhysicianRegistered:
-    """A new account (PENDING, or VERIFIED when seeded): the name shown on IDENTIFIED aliases."""
+    """A new account (PENDING, or VERIFIED when seeded) and its specialty; never its name."""
 
     user_id: str
-    full_name: str
     specialty_code: str
 
 
@@ -67,9 +69,7 @@ def events_between(before: Physician | None, after: Physician) -> list[Physician
     """The events that the change from `before` (None for a new account) to `after` publishes."""
     user_id = after.user_id
     if before is None:
-        events: list[PhysicianEvent] = [
-            PhysicianRegistered(user_id, after.full_name, after.specialty_code)
-        ]
+        events: list[PhysicianEvent] = [PhysicianRegistered(user_id, after.specialty_code)]
         if after.verification is VerificationStatus.VERIFIED:
             events.append(PhysicianVerified(user_id, after.specialty_code))
         return events

@@ -15,6 +15,7 @@ import grpc
 import pytest
 from google.protobuf.message import Message
 from sqlalchemy import text
+from support.service_channel import service_channel
 
 from consilium.anonymity.v1 import anonymity_pb2 as apb
 from consilium.anonymity.v1 import anonymity_pb2_grpc
@@ -29,6 +30,7 @@ from plumbing.events.factory import embedded_path
 from plumbing.events.topics import IDENTITY_PHYSICIANS, topic_specs
 from plumbing.grpc.caller import bearer_metadata
 from services.anonymity.app import Anonymity, build
+from services.anonymity.domain.aliases import StoredAlias
 from services.anonymity.ports import AccessRecordWriter, AccountModeration
 from services.anonymity.settings import AnonymitySettings
 from services.identity.app import Identity
@@ -197,7 +199,7 @@ class Stack:
         user_id = reply.physician.user_id
         events = [
             identity_event(
-                iev.PhysicianRegistered(user_id=user_id, full_name=name, specialty_code=specialty),
+                iev.PhysicianRegistered(user_id=user_id, specialty_code=specialty),
                 user_id,
             )
         ]
@@ -240,6 +242,11 @@ class Stack:
         )
         return {p.alias_id: p for p in reply.personas}
 
+    async def stored(self, *alias_ids: str) -> dict[str, StoredAlias]:
+        """The alias rows as the store reads them."""
+        async with self.instance.store.transaction() as repo:
+            return await repo.get_aliases(alias_ids)
+
     async def rows(self, table: str) -> list[dict[str, Any]]:
         async with self.instance.engine.connect() as conn:
             result = await conn.execute(text(f"SELECT * FROM {table}"))
@@ -274,7 +281,9 @@ async def running_anonymity(
         await instance.events.start()
         try:
             async with (
-                grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel,
+                service_channel(
+                    f"127.0.0.1:{port}", settings.data_dir, audience="anonymity"
+                ) as channel,
                 grpc.aio.insecure_channel(f"127.0.0.1:{identity.server.port}") as id_channel,
             ):
                 yield Stack(

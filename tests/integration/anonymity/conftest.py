@@ -1,7 +1,7 @@
 """Fixtures: anonymity over real gRPC on SQLite and on real PostgreSQL, with a real identity.
 
 Identity runs in-process on its own SQLite file (its store is not what these tests are
-about); both share a data dir, so they share the dev service secret.
+about); both share a data dir, so each finds the other's published dev service key.
 """
 
 from __future__ import annotations

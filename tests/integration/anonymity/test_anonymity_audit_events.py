@@ -136,25 +136,40 @@ async def test_moderator_suspension_round_trip_and_reinstatement(stack: Stack) -
     outbox = await stack.outbox(ANONYMITY_ALIASES)
     suspended = [e.decode(aev.AliasSuspended) for e in outbox]
     assert [(m.alias_id, m.cause) for m in suspended] == [
-        (acted, aev.ALIAS_SUSPENSION_CAUSE_MODERATION),
-        *((a, aev.ALIAS_SUSPENSION_CAUSE_ACCOUNT_SUSPENDED) for a in others),
-    ]
+        (acted, aev.ALIAS_SUSPENSION_CAUSE_MODERATION)
+    ], "the acted alias only: the account's suspension announces no alias"
     personas = await stack.describe(acted, *others)
-    assert all(p.state == pb.ALIAS_STATE_SUSPENDED for p in personas.values())
+    assert personas[acted].state == pb.ALIAS_STATE_SUSPENDED
+    assert all(personas[a].state == pb.ALIAS_STATE_ACTIVE for a in others)
 
     before = stack.handled
     await stack.anonymity.ActOnAlias(
-        pb.ActOnAliasRequest(alias_id=others[0], action=pb.ALIAS_ACTION_REINSTATE, reason="ok"),
+        pb.ActOnAliasRequest(alias_id=acted, action=pb.ALIAS_ACTION_REINSTATE, reason="ok"),
         metadata=moderator.metadata,
     )
     assert stack.accounts.calls[-1] == ("reinstate", doctor.user_id)
     await stack.settled(before + 1)
     reinstated = (await stack.outbox(ANONYMITY_ALIASES))[len(outbox) :]
-    assert sorted(e.decode(aev.AliasReinstated).alias_id for e in reinstated) == sorted(
-        [acted, *others]
-    ), "reinstated once each; identity's PhysicianReinstated found nothing left to do"
+    assert [e.decode(aev.AliasReinstated).alias_id for e in reinstated] == [acted]
     personas = await stack.describe(acted, *others)
     assert all(p.state == pb.ALIAS_STATE_ACTIVE for p in personas.values())
+    assert (await stack.alias(doctor, pb.VISIBILITY_PSEUDONYMOUS)).alias_id in others
+
+
+async def test_hiding_an_alias_is_audited_as_its_own_action(stack: Stack) -> None:
+    doctor = await stack.physician()
+    alias = (await stack.alias(doctor)).alias_id
+    moderator = await stack.staff(Role.MODERATOR)
+    for action in (pb.ALIAS_ACTION_HIDE, pb.ALIAS_ACTION_UNHIDE):
+        await stack.anonymity.ActOnAlias(
+            pb.ActOnAliasRequest(alias_id=alias, action=action, reason="off-topic"),
+            metadata=moderator.metadata,
+        )
+    hide, unhide = await audit_events(stack)
+    assert (hide.action, unhide.action) == (apb.ACTION_HIDE_ALIAS, apb.ACTION_UNHIDE_ALIAS)
+    assert hide.subject_id == alias and hide.purpose == "off-topic"
+    assert hide.actor_role == apb.ACTOR_ROLE_MODERATOR
+    assert stack.accounts.calls == []
 
 
 class UnreachableIdentity:

@@ -1,15 +1,23 @@
-"""Reveal and act-on-alias over real gRPC: staff only, with a purpose, recorded, fail-closed."""
+"""Reveal and act-on-alias over real gRPC: staff only, with a purpose, recorded, fail-closed.
+
+Acting on an alias hides or shows that alias alone (one alias event); SUSPEND and
+REINSTATE also ban or lift the person's writing, HIDE and UNHIDE never touch the account.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 import grpc
 import pytest
-from anonymity_harness import Stack, anonymity_settings, rpc_error, running_anonymity
+from anonymity_harness import Person, Stack, anonymity_settings, rpc_error, running_anonymity
 from sqlalchemy import text
 
 from consilium.anonymity.v1 import anonymity_pb2 as pb
 from plumbing.auth import Role
+from plumbing.events.topics import ANONYMITY_ALIASES
 from services.anonymity.domain.access import AccessRecord
+from services.anonymity.vault import Vault
 
 
 class BrokenWriter:
@@ -162,12 +170,21 @@ async def test_reveal_is_impossible_after_erasure(stack: Stack) -> None:
             )
         )
         assert error.code() == grpc.StatusCode.FAILED_PRECONDITION
+    # Nothing visible changes but the IDENTIFIED alias's name (see test_anonymity_observer).
     personas = await stack.describe(named, hidden)
-    assert all(p.state == pb.ALIAS_STATE_ORPHANED for p in personas.values())
+    assert all(p.state == pb.ALIAS_STATE_ACTIVE for p in personas.values())
     assert not personas[named].HasField("display_name")
-    assert not any(p.verified_physician for p in personas.values())
-    assert await stack.rows("user_keys") == [] and await stack.rows("alias_directory") == []
-    assert [r["decision"] for r in await records(stack)] == ["DENIED", "DENIED"]
+    assert all(p.verified_physician for p in personas.values())
+    assert await stack.rows("user_keys") == []
+    # Tombstoned: the seal opens to nobody, the name is gone with the key.
+    found = await stack.stored(named, hidden)
+    vault = Vault(stack.instance.keys)
+    owner_index = vault.owner_index(doctor.user_id)
+    assert not any(vault.owns(alias, owner_index) for alias in found.values())
+    suspend = pb.ActOnAliasRequest(alias_id=hidden, action=pb.ALIAS_ACTION_SUSPEND, reason="x")
+    error = await rpc_error(stack.anonymity.ActOnAlias(suspend, metadata=admin.metadata))
+    assert error.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert [r["decision"] for r in await records(stack)] == ["DENIED"] * 3
 
 
 async def test_moderator_suspends_without_learning_who(stack: Stack) -> None:
@@ -184,15 +201,18 @@ async def test_moderator_suspends_without_learning_who(stack: Stack) -> None:
     )
     assert reply.state == pb.ALIAS_STATE_SUSPENDED
     assert doctor.user_id not in str(reply)
+    # The person gets no alias for writing, under any visibility...
     error = await rpc_error(stack.alias(doctor, pb.VISIBILITY_PSEUDONYMOUS))
     assert error.code() == grpc.StatusCode.FAILED_PRECONDITION
-    # Identity suspends the account and says so; every alias of the person follows.
     assert stack.accounts.calls == [("suspend", doctor.user_id)]
     await stack.settled(before + 1)
+    # ...but only the acted alias is hidden; the other keeps its face and its posts.
     personas = await stack.describe(reported, other)
     assert personas[reported].state == pb.ALIAS_STATE_SUSPENDED
-    assert not personas[reported].verified_physician
-    assert personas[other].state == pb.ALIAS_STATE_SUSPENDED
+    assert personas[other].state == pb.ALIAS_STATE_ACTIVE
+    assert personas[reported].verified_physician and personas[other].verified_physician
+    events = await stack.outbox(ANONYMITY_ALIASES)
+    assert [(e.type.rsplit(".", 1)[-1], e.key) for e in events] == [("AliasSuspended", reported)]
 
     member = await stack.physician()
     error = await rpc_error(
@@ -203,15 +223,77 @@ async def test_moderator_suspends_without_learning_who(stack: Stack) -> None:
     )
     assert error.code() == grpc.StatusCode.PERMISSION_DENIED
     reinstated = await stack.anonymity.ActOnAlias(
-        pb.ActOnAliasRequest(alias_id=other, action=pb.ALIAS_ACTION_REINSTATE, reason="appeal"),
+        pb.ActOnAliasRequest(alias_id=reported, action=pb.ALIAS_ACTION_REINSTATE, reason="appeal"),
         metadata=moderator.metadata,
     )
     assert reinstated.state == pb.ALIAS_STATE_ACTIVE
     assert (await stack.describe(reported))[reported].state == pb.ALIAS_STATE_ACTIVE
     assert (await stack.alias(doctor, pb.VISIBILITY_PSEUDONYMOUS)).alias_id == other
+    events = (await stack.outbox(ANONYMITY_ALIASES))[1:]
+    assert [(e.type.rsplit(".", 1)[-1], e.key) for e in events] == [("AliasReinstated", reported)]
     decisions = [(r["action"], r["decision"]) for r in await records(stack)]
     assert decisions == [
         ("SUSPEND_ALIAS_OWNER", "GRANTED"),
         ("SUSPEND_ALIAS_OWNER", "DENIED"),
         ("REINSTATE_ALIAS_OWNER", "GRANTED"),
     ]
+
+
+async def test_hide_and_unhide_act_on_one_alias_and_never_the_account(stack: Stack) -> None:
+    doctor = await stack.physician()
+    first = (await stack.alias(doctor, pb.VISIBILITY_ANONYMOUS, await stack.scope(doctor))).alias_id
+    second = (await stack.alias(doctor, pb.VISIBILITY_PSEUDONYMOUS)).alias_id
+    moderator = await stack.staff(Role.MODERATOR)
+
+    def act(alias: str, action: int, who: Person, reason: str = "off-topic") -> Any:
+        request = pb.ActOnAliasRequest(
+            alias_id=alias, action=pb.AliasAction.ValueType(action), reason=reason
+        )
+        return stack.anonymity.ActOnAlias(request, metadata=who.metadata)
+
+    hidden = await act(first, pb.ALIAS_ACTION_HIDE, moderator)
+    assert hidden.state == pb.ALIAS_STATE_SUSPENDED and hidden.audit_event_id
+    again = await act(first, pb.ALIAS_ACTION_HIDE, moderator)  # says nothing new
+    assert again.state == pb.ALIAS_STATE_SUSPENDED
+    assert stack.accounts.calls == [], "hiding leaves the account alone"
+    personas = await stack.describe(first, second)
+    assert personas[first].state == pb.ALIAS_STATE_SUSPENDED
+    assert personas[second].state == pb.ALIAS_STATE_ACTIVE
+    # The person still writes under their other aliases, not under the hidden one.
+    assert (await stack.alias(doctor, pb.VISIBILITY_PSEUDONYMOUS)).alias_id == second
+    member = await stack.physician()
+    denied = await rpc_error(act(second, pb.ALIAS_ACTION_HIDE, member))
+    assert denied.code() == grpc.StatusCode.PERMISSION_DENIED
+    missing = await rpc_error(act(second, pb.ALIAS_ACTION_HIDE, moderator, reason=" "))
+    assert missing.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+    shown = await act(first, pb.ALIAS_ACTION_UNHIDE, moderator)
+    assert shown.state == pb.ALIAS_STATE_ACTIVE
+    assert stack.accounts.calls == []
+    events = await stack.outbox(ANONYMITY_ALIASES)
+    assert [(e.type.rsplit(".", 1)[-1], e.key) for e in events] == [
+        ("AliasSuspended", first),
+        ("AliasReinstated", first),
+    ]
+    decisions = [(r["action"], r["decision"], r["subject"]) for r in await records(stack)]
+    assert decisions == [
+        ("HIDE_ALIAS", "GRANTED", first),
+        ("HIDE_ALIAS", "GRANTED", first),
+        ("HIDE_ALIAS", "DENIED", second),
+        ("HIDE_ALIAS", "DENIED", second),
+        ("UNHIDE_ALIAS", "GRANTED", first),
+    ]
+
+
+async def test_a_hidden_alias_cannot_write_but_the_person_can(stack: Stack) -> None:
+    doctor = await stack.physician()
+    thread = await stack.scope(doctor)
+    alias = (await stack.alias(doctor, pb.VISIBILITY_ANONYMOUS, thread)).alias_id
+    moderator = await stack.staff(Role.MODERATOR)
+    await stack.anonymity.ActOnAlias(
+        pb.ActOnAliasRequest(alias_id=alias, action=pb.ALIAS_ACTION_HIDE, reason="spam"),
+        metadata=moderator.metadata,
+    )
+    error = await rpc_error(stack.alias(doctor, pb.VISIBILITY_ANONYMOUS, thread))
+    assert error.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert (await stack.alias(doctor, pb.VISIBILITY_IDENTIFIED)).alias_id != alias

@@ -8,10 +8,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import grpc
 import pytest
 from content_harness import ContentClient
 from events_harness import EventsClient
+from support.service_channel import service_channel
 
 from cli.topics import create_topics
 from consilium.content.v1 import content_pb2_grpc
@@ -34,7 +34,9 @@ async def content(content_database_url: str, tmp_path: Path) -> AsyncIterator[Co
     async with build(settings) as instance:
         port = await instance.server.start()
         try:
-            async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+            async with service_channel(
+                f"127.0.0.1:{port}", tmp_path, audience="content"
+            ) as channel:
                 yield ContentClient(content_pb2_grpc.ContentServiceStub(channel), instance)
         finally:
             await instance.server.stop()
@@ -72,7 +74,8 @@ async def content_events(
             port = await instance.server.start()
             client: EventsClient | None = None
             try:
-                async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+                address = f"127.0.0.1:{port}"
+                async with service_channel(address, tmp_path, audience="content") as channel:
                     stub = content_pb2_grpc.ContentServiceStub(channel)
                     client = EventsClient(ContentClient(stub, instance), bus)
                     yield client

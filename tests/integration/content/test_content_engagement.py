@@ -72,9 +72,8 @@ async def test_batch_get_comments_finds_by_id_and_blanks_hidden_ones(
     post = await content.post()
     shown = await comment(content, post.post_id, "Visible advice.")
     hidden = await comment(content, post.post_id, "Soon hidden.")
-    await content.stub.SetAliasHidden(
-        pb.SetAliasHiddenRequest(alias_ids=[hidden.author_alias_id], hidden=True)
-    )
+    # As an AliasSuspended event would (content admits no SetAliasHidden call).
+    await content.instance.service.set_alias_hidden([hidden.author_alias_id], True)
     unknown = shown.comment_id[:-4] + "zzzz"
     reply = await content.stub.BatchGetComments(
         pb.BatchGetCommentsRequest(comment_ids=[shown.comment_id, hidden.comment_id, unknown])

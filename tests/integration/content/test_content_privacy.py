@@ -15,6 +15,7 @@ from pathlib import Path
 import grpc
 import pytest
 from content_harness import ContentClient, alias
+from support.service_channel import service_channel
 
 from consilium.content.v1 import content_pb2 as pb
 from consilium.content.v1 import content_pb2_grpc
@@ -49,7 +50,9 @@ async def sqlite_content(tmp_path: Path) -> AsyncIterator[tuple[ContentClient, P
     async with build(settings) as instance:
         port = await instance.server.start()
         try:
-            async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+            async with service_channel(
+                f"127.0.0.1:{port}", tmp_path, audience="content"
+            ) as channel:
                 yield (
                     ContentClient(content_pb2_grpc.ContentServiceStub(channel), instance),
                     directory,
@@ -114,14 +117,17 @@ async def every_rpc(content: ContentClient) -> None:
     await stub.BatchGetCommunities(
         pb.BatchGetCommunitiesRequest(community_ids=["cardiology"]), metadata=md
     )
-    await stub.SetAliasHidden(
-        pb.SetAliasHiddenRequest(alias_ids=[comment.comment.author_alias_id], hidden=True),
-        metadata=md,
-    )
     await stub.MarkCaseSolved(
         pb.MarkCaseSolvedRequest(post_id=case.post_id, author_alias_id=author, resolution="Done."),
         metadata=md,
     )
+    # Offered to no caller: hiding reaches content only as alias events.
+    with pytest.raises(grpc.aio.AioRpcError) as hiding:
+        await stub.SetAliasHidden(
+            pb.SetAliasHiddenRequest(alias_ids=[comment.comment.author_alias_id], hidden=True),
+            metadata=md,
+        )
+    assert hiding.value.code() == grpc.StatusCode.PERMISSION_DENIED
     # Refused writes: identity in the text itself, and a user id where an alias belongs.
     for refused in (
         pb.AddCommentRequest(

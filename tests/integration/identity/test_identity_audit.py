@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from identity_harness import IdentityClient
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from consilium.audit.v1 import audit_pb2 as apb
 from consilium.events.v1 import audit_events_pb2 as auev
@@ -67,13 +68,18 @@ def assert_chain_verifies(identity: IdentityClient, events: list[apb.AuditEvent]
     assert verdict.event_count == len(events)
 
 
+def tag(identity: IdentityClient, user_id: str) -> str:
+    """How identity's audit events name `user_id`: its blind tag, never the id itself."""
+    return identity.instance.store.audit_subjects.tag(user_id)
+
+
 def traceparent() -> tuple[str, tuple[str, str]]:
     trace_id, span_id = secrets.token_hex(16), secrets.token_hex(8)
     return trace_id, ("traceparent", f"00-{trace_id}-{span_id}-01")
 
 
-def credentials_of(identity: IdentityClient) -> ServiceCredentials:
-    return ServiceCredentials.load(identity.instance.settings.data_dir, environ={})
+def credentials_of(identity: IdentityClient, service: str = "anonymity") -> ServiceCredentials:
+    return ServiceCredentials.load(service, identity.instance.settings.data_dir, environ={})
 
 
 async def rpc_error(call: object) -> grpc.aio.AioRpcError:
@@ -94,8 +100,9 @@ async def test_an_admin_read_emits_one_granted_event(identity: IdentityClient) -
     assert event.producer == "identity"
     assert event.actor_id == admin_id
     assert event.actor_role == apb.ACTOR_ROLE_ADMIN
-    assert event.subject_id == member.user_id
-    assert event.subject_kind == apb.SUBJECT_KIND_USER
+    assert event.subject_id == tag(identity, member.user_id)
+    assert event.subject_kind == apb.SUBJECT_KIND_USER_TAG
+    assert member.user_id.encode() not in event.SerializeToString()
     assert event.action == apb.ACTION_READ_PROFILE
     assert list(event.fields) == list(PROFILE_FIELDS)
     assert event.purpose == "admin profile read"
@@ -123,7 +130,7 @@ async def test_a_member_reading_someone_else_is_denied_and_recorded(
     assert event.decision == apb.DECISION_DENIED
     assert event.actor_id == member.user_id
     assert event.actor_role == apb.ACTOR_ROLE_MEMBER
-    assert event.subject_id == other.user_id
+    assert event.subject_id == tag(identity, other.user_id)
     assert list(event.fields) == []
     assert event.denial_reason.startswith("PERMISSION_DENIED")
     assert event.trace_id == trace_id
@@ -144,7 +151,9 @@ async def test_a_member_batch_reading_others_is_denied_per_subject(
     )
     assert error.code() == grpc.StatusCode.PERMISSION_DENIED
     events = await audit_events(identity)
-    assert [e.subject_id for e in events] == [first.user_id, second.user_id]
+    assert [e.subject_id for e in events] == [
+        tag(identity, u) for u in (first.user_id, second.user_id)
+    ]
     assert {e.decision for e in events} == {apb.DECISION_DENIED}
 
 
@@ -173,7 +182,9 @@ async def test_an_admin_batch_read_emits_one_event_per_other_subject(
     assert {p.user_id for p in reply.physicians} == {admin_id, first.user_id, second.user_id}
     events = await audit_events(identity)
     # The admin's own profile is no identity access; a missing id was still asked for.
-    assert [e.subject_id for e in events] == [first.user_id, second.user_id, missing]
+    assert [e.subject_id for e in events] == [
+        tag(identity, u) for u in (first.user_id, second.user_id, missing)
+    ]
     assert {e.decision for e in events} == {apb.DECISION_GRANTED}
     assert {e.actor_id for e in events} == {admin_id}
     assert len({e.event_id for e in events}) == 3
@@ -197,7 +208,10 @@ async def test_a_read_under_a_reveal_grant_is_recorded_with_the_reveal(
     assert reply.physician.user_id == member.user_id
     (event,) = await audit_events(identity)
     assert (event.actor_id, event.actor_role) == (moderator_id, apb.ACTOR_ROLE_MODERATOR)
-    assert (event.subject_id, event.action) == (member.user_id, apb.ACTION_READ_PROFILE)
+    assert (event.subject_id, event.action) == (
+        tag(identity, member.user_id),
+        apb.ACTION_READ_PROFILE,
+    )
     assert event.purpose == "reveal rec_0123abcd"
     assert event.decision == apb.DECISION_GRANTED
 
@@ -235,7 +249,9 @@ async def test_persona_attributes_emit_one_event_per_user(identity: IdentityClie
     )
     assert len(reply.attributes) == 2
     events = await audit_events(identity)
-    assert [e.subject_id for e in events] == [first.user_id, second.user_id]
+    assert [e.subject_id for e in events] == [
+        tag(identity, u) for u in (first.user_id, second.user_id)
+    ]
     for event in events:
         assert event.actor_id == "anonymity"
         assert event.actor_role == apb.ACTOR_ROLE_SERVICE
@@ -249,7 +265,7 @@ async def test_persona_attributes_emit_one_event_per_user(identity: IdentityClie
 async def test_a_refused_persona_read_is_recorded(identity: IdentityClient) -> None:
     member, _ = await identity.member()
     request = pb.BatchGetPersonaAttributesRequest(user_ids=[member.user_id])
-    content = credentials_of(identity).metadata(service="content", audience="identity")
+    content = credentials_of(identity, "content").metadata(audience="identity")
     error = await rpc_error(identity.stub.BatchGetPersonaAttributes(request, metadata=content))
     assert error.code() == grpc.StatusCode.PERMISSION_DENIED
     admin_id, admin = await identity.staff(Role.ADMIN)
@@ -261,7 +277,7 @@ async def test_a_refused_persona_read_is_recorded(identity: IdentityClient) -> N
         (admin_id, apb.ACTOR_ROLE_ADMIN),
     ]
     assert {e.decision for e in events} == {apb.DECISION_DENIED}
-    assert {e.subject_id for e in events} == {member.user_id}
+    assert {e.subject_id for e in events} == {tag(identity, member.user_id)}
     assert all(list(e.fields) == [] for e in events)
     assert_chain_verifies(identity, events)
 
@@ -351,7 +367,34 @@ async def test_a_reveal_grant_for_someone_else_is_refused_and_recorded(
     )
     assert error.code() == grpc.StatusCode.PERMISSION_DENIED
     (event,) = await audit_events(identity)
-    assert (event.actor_id, event.subject_id) == (moderator_id, other.user_id)
+    assert (event.actor_id, event.subject_id) == (moderator_id, tag(identity, other.user_id))
     assert event.actor_role == apb.ACTOR_ROLE_MODERATOR
     assert event.decision == apb.DECISION_DENIED
     assert list(event.fields) == []
+
+
+async def test_erasure_shreds_the_person_link_and_the_chain_still_verifies(
+    identity: IdentityClient,
+) -> None:
+    """The sealed link opens while the person exists; erasure deletes their key (P6)."""
+    _, admin = await identity.staff(Role.ADMIN)
+    member, _ = await identity.member()
+    await identity.stub.GetPhysician(pb.GetPhysicianRequest(user_id=member.user_id), metadata=admin)
+    (read,) = await audit_events(identity)
+    subjects = identity.instance.store.audit_subjects
+    async with identity.instance.engine.connect() as conn, AsyncSession(conn) as session:
+        assert await subjects.open(session, read, member.user_id)
+    await identity.stub.ErasePhysician(
+        pb.ErasePhysicianRequest(user_id=member.user_id), metadata=admin
+    )
+    async with identity.instance.engine.connect() as conn:
+        async with AsyncSession(conn) as session:
+            assert not await subjects.open(session, read, member.user_id)
+        keys = await conn.scalar(
+            text("SELECT COUNT(*) FROM audit_subject_keys WHERE user_id = :u"),
+            {"u": member.user_id},
+        )
+    assert keys == 0
+    (after,) = await audit_events(identity)
+    assert after.SerializeToString() == read.SerializeToString()
+    assert_chain_verifies(identity, [after])

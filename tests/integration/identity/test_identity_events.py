@@ -29,7 +29,9 @@ pytestmark = pytest.mark.kafka
 
 def anonymity(identity: IdentityClient) -> tuple[tuple[str, str], ...]:
     """Metadata presenting the anonymity service, as its identity client sends it."""
-    credentials = ServiceCredentials.load(identity.instance.settings.data_dir, environ={})
+    credentials = ServiceCredentials.load(
+        "anonymity", identity.instance.settings.data_dir, environ={}
+    )
     return credentials.metadata(service="anonymity", audience="identity")
 
 
@@ -43,7 +45,7 @@ async def rpc_error(call: object) -> grpc.aio.AioRpcError:
     return caught.value
 
 
-async def test_register_publishes_only_the_name_and_specialty(
+async def test_register_publishes_only_the_specialty(
     evented: IdentityClient, physician_topic: PhysicianTopic
 ) -> None:
     canary = uuid.uuid4().hex[:12]
@@ -60,12 +62,11 @@ async def test_register_publishes_only_the_name_and_specialty(
         "/consilium/identity",
     )
     payload = event.decode(ev.PhysicianRegistered)
-    assert payload == ev.PhysicianRegistered(
-        user_id=member.user_id, full_name=f"Dr. Canary {canary}", specialty_code="207Q00000X"
-    )
-    # Canary: neither the email, nor the NPI, nor any part of the email travels.
+    assert payload == ev.PhysicianRegistered(user_id=member.user_id, specialty_code="207Q00000X")
+    # Canary: neither the name, nor the email, nor the NPI, nor any part of them travels:
+    # the topic keeps the event past the person's erasure (P6).
     record = event.data + b"".join(value for _, value in event.headers())
-    for secret in (email, npi, f"canary.{canary}", "example.org"):
+    for secret in (f"Canary {canary}", email, npi, f"canary.{canary}", "example.org"):
         assert secret.encode() not in record
     (row,) = await outbox_rows(evented.instance, member.user_id)
     assert row.sent_at is not None and row.event_id == event.id

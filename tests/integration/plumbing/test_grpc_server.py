@@ -15,6 +15,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from plumbing.errors import FieldViolation, InvalidArgument
 from plumbing.grpc.errors import from_rpc_error
 from plumbing.grpc.server import GrpcServer, ServiceBinding
+from plumbing.logging import JsonFormatter, PersonalDataFilter, also_redact
 
 SERVICE = "consilium.test.v1.ProbeService"
 SECRET = "patient Jane Roe, MRN 0042"
@@ -139,3 +140,70 @@ async def test_unexpected_errors_are_masked_and_logged_without_personal_data(
     assert SECRET not in caught.value.details()
     assert "trace id" in caught.value.details()
     assert any("unhandled error" in r.getMessage() for r in caplog.records)
+
+
+PERSON = "Jane Canary Doe"
+_person_log = logging.getLogger("consilium.test.person")
+
+
+async def _load_a_person(request: wrappers_pb2.StringValue, context: Any) -> Any:
+    """Like identity loading a physician: it learns a name, logs, then fails."""
+    if request.value == "load":
+        also_redact([PERSON])
+    _person_log.warning("looked at %s", PERSON)
+    raise RuntimeError(f"no row for {PERSON}")
+
+
+class _Lines(logging.Handler):
+    """Formatted lines, through the filters `configure_logging` installs."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[str] = []
+        self.addFilter(PersonalDataFilter())
+        self.setFormatter(JsonFormatter("probe"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+
+async def test_names_a_call_learns_are_masked_in_its_logs_and_only_its_own() -> None:
+    def add(_servicer: object, server: grpc.aio.Server) -> None:
+        handler = grpc.unary_unary_rpc_method_handler(
+            _load_a_person,
+            request_deserializer=wrappers_pb2.StringValue.FromString,
+            response_serializer=wrappers_pb2.StringValue.SerializeToString,
+        )
+        server.add_generic_rpc_handlers(
+            (grpc.method_handlers_generic_handler(SERVICE, {"Load": handler}),)
+        )
+
+    server = GrpcServer(
+        component="probe", bindings=[ServiceBinding(SERVICE, add, object())], address="127.0.0.1:0"
+    )
+    lines = _Lines()
+    root = logging.getLogger()
+    root.addHandler(lines)
+    port = await server.start()
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+            call = channel.unary_unary(
+                f"/{SERVICE}/Load",
+                request_serializer=wrappers_pb2.StringValue.SerializeToString,
+                response_deserializer=wrappers_pb2.StringValue.FromString,
+            )
+            with pytest.raises(grpc.aio.AioRpcError):
+                await call(wrappers_pb2.StringValue(value="load"))
+            masked = list(lines.lines)
+            lines.lines.clear()
+            with pytest.raises(grpc.aio.AioRpcError):
+                await call(wrappers_pb2.StringValue(value="another request"))
+    finally:
+        root.removeHandler(lines)
+        await server.stop()
+    assert any("looked at" in line for line in masked)
+    assert any("unhandled error" in line for line in masked)
+    for leak in ("Jane", "Canary", "Doe"):
+        assert not any(leak in line for line in masked), leak
+    # The next call learned no name: nothing of the first call's scope lingers.
+    assert any(PERSON in line for line in lines.lines)

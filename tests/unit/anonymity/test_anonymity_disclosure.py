@@ -1,4 +1,4 @@
-"""Persona disclosure: badge, k-anonymous specialty, names only for IDENTIFIED aliases."""
+"""Persona disclosure: badge, k-anonymous specialty, names only for IDENTIFIED; frozen once."""
 
 from __future__ import annotations
 
@@ -9,7 +9,14 @@ import pytest
 
 from plumbing.auth import VerificationStatus
 from services.anonymity.domain.aliases import AliasState, StoredAlias, Visibility
-from services.anonymity.domain.personas import Disclosure, PersonaAttributes, describe
+from services.anonymity.domain.personas import (
+    Disclosure,
+    Persona,
+    PersonaAttributes,
+    describe,
+    freeze,
+    unfrozen,
+)
 
 CARDIO = "207RC0000X"
 OWNER = PersonaAttributes(
@@ -32,6 +39,14 @@ ALIAS = StoredAlias(
 )
 
 
+def frozen_face(
+    alias: StoredAlias, owner: PersonaAttributes | None, decided: Disclosure
+) -> Persona:
+    """The face frozen from `owner` and `decided`, as describe shows it afterwards."""
+    frozen = freeze(alias, owner, decided)
+    return describe(alias, frozen.persona, frozen.display_name)
+
+
 def disclosure(count: int, k: int = 11) -> Disclosure:
     return Disclosure(
         k=k,
@@ -43,17 +58,17 @@ def disclosure(count: int, k: int = 11) -> Disclosure:
 
 @pytest.mark.parametrize(("count", "shown"), [(10, False), (11, True), (500, True)])
 def test_specialty_only_from_k_verified_members(count: int, shown: bool) -> None:
-    persona = describe(ALIAS, OWNER, disclosure(count))
+    persona = frozen_face(ALIAS, OWNER, disclosure(count))
     assert (persona.specialty is not None) is shown
     expected = "Anonymous Cardiologist 4821" if shown else "Anonymous Physician 4821"
     assert persona.handle == expected
 
 
 def test_names_only_for_identified_aliases() -> None:
-    assert describe(ALIAS, OWNER, disclosure(20)).display_name is None
+    assert frozen_face(ALIAS, OWNER, disclosure(20)).display_name is None
     named = replace(ALIAS, visibility=Visibility.IDENTIFIED)
-    assert describe(named, OWNER, disclosure(20)).display_name == "Dr Jane Roe"
-    assert "Jane" not in describe(named, OWNER, disclosure(20)).handle
+    assert frozen_face(named, OWNER, disclosure(20)).display_name == "Dr Jane Roe"
+    assert "Jane" not in frozen_face(named, OWNER, disclosure(20)).handle
 
 
 @pytest.mark.parametrize(
@@ -61,22 +76,22 @@ def test_names_only_for_identified_aliases() -> None:
     [VerificationStatus.PENDING, VerificationStatus.SUSPENDED, VerificationStatus.REJECTED],
 )
 def test_unverified_owners_get_no_badge_and_no_specialty(status: VerificationStatus) -> None:
-    persona = describe(ALIAS, replace(OWNER, verification=status), disclosure(50))
+    persona = frozen_face(ALIAS, replace(OWNER, verification=status), disclosure(50))
     assert not persona.verified_physician and persona.specialty is None
 
 
-def test_suspended_alias_loses_the_badge() -> None:
-    persona = describe(replace(ALIAS, state=AliasState.SUSPENDED), OWNER, disclosure(50))
+def test_an_alias_hidden_when_frozen_keeps_no_badge() -> None:
+    persona = frozen_face(replace(ALIAS, state=AliasState.SUSPENDED), OWNER, disclosure(50))
     assert not persona.verified_physician and persona.state is AliasState.SUSPENDED
 
 
-def test_orphaned_or_erased_discloses_nothing() -> None:
+def test_freezing_an_orphaned_or_erased_alias_discloses_nothing() -> None:
     named = replace(ALIAS, visibility=Visibility.IDENTIFIED)
     for alias, owner in (
         (replace(named, state=AliasState.ORPHANED, owner_sealed=None), None),
         (named, replace(OWNER, erased=True, full_name="")),
     ):
-        persona = describe(alias, owner, disclosure(50))
+        persona = frozen_face(alias, owner, disclosure(50))
         assert persona.display_name is None and persona.specialty is None
         assert not persona.verified_physician
         assert persona.handle == "Anonymous Physician 4821"
@@ -84,7 +99,7 @@ def test_orphaned_or_erased_discloses_nothing() -> None:
 
 def test_unknown_specialty_code_reads_as_name_physician() -> None:
     code = "207U00000X"
-    persona = describe(
+    persona = frozen_face(
         ALIAS,
         replace(OWNER, specialty_code=code),
         Disclosure(
@@ -95,3 +110,27 @@ def test_unknown_specialty_code_reads_as_name_physician() -> None:
         ),
     )
     assert persona.handle == "Anonymous Nuclear Medicine Physician 1234"
+
+
+def test_a_frozen_face_ignores_every_later_change_of_the_owner() -> None:
+    named = replace(ALIAS, visibility=Visibility.IDENTIFIED)
+    frozen = freeze(named, OWNER, disclosure(20))
+    # describe takes only the frozen face: the owner's later state cannot reach it.
+    shown = describe(named, frozen.persona, frozen.display_name)
+    assert shown.verified_physician and shown.specialty is not None
+    assert shown.handle == "Anonymous Cardiologist 4821"
+    erased = describe(named, frozen.persona, None)
+    assert erased.display_name is None
+    assert replace(shown, display_name=None) == erased, "erasure drops the name, nothing else"
+
+
+def test_names_show_only_on_identified_aliases_even_if_one_is_given() -> None:
+    frozen = freeze(ALIAS, OWNER, disclosure(20))
+    assert describe(ALIAS, frozen.persona, "Dr Jane Roe").display_name is None
+
+
+def test_an_unfrozen_alias_discloses_nothing() -> None:
+    face = unfrozen(ALIAS, lambda _alias: 4821)
+    shown = describe(ALIAS, face, None)
+    assert shown.handle == "Anonymous Physician 4821"
+    assert not shown.verified_physician and shown.specialty is None

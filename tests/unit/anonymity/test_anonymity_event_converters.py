@@ -41,10 +41,9 @@ def identity(message: Message) -> Event:
 
 
 def test_identity_payloads_become_changes() -> None:
-    registered = identity(
-        iev.PhysicianRegistered(user_id=USER, full_name="Dr A", specialty_code="207RC0000X")
-    )
-    assert physician_change(registered) == PhysicianRegistered(USER, "Dr A", "207RC0000X")
+    registered = identity(iev.PhysicianRegistered(user_id=USER, specialty_code="207RC0000X"))
+    # No name travels (P6): "" has anonymity ask identity for it.
+    assert physician_change(registered) == PhysicianRegistered(USER, "", "207RC0000X")
     reinstated = identity(
         iev.PhysicianReinstated(user_id=USER, verification=ipb.VERIFICATION_STATUS_VERIFIED)
     )

@@ -41,15 +41,13 @@ def physician(status: VerificationStatus = P.PENDING) -> Physician:
 
 def test_a_new_account_is_registered() -> None:
     new = physician()
-    assert events_between(None, new) == [
-        PhysicianRegistered(new.user_id, "Dr. Canary Person", "207RC0000X")
-    ]
+    assert events_between(None, new) == [PhysicianRegistered(new.user_id, "207RC0000X")]
 
 
 def test_a_seeded_verified_account_is_registered_then_verified() -> None:
     new = physician(P.VERIFIED)
     assert events_between(None, new) == [
-        PhysicianRegistered(new.user_id, "Dr. Canary Person", "207RC0000X"),
+        PhysicianRegistered(new.user_id, "207RC0000X"),
         PhysicianVerified(new.user_id, "207RC0000X"),
     ]
 
@@ -99,8 +97,8 @@ def test_no_change_says_nothing() -> None:
     ("event", "expected"),
     [
         (
-            PhysicianRegistered("usr_x", "Dr. A", "207RC0000X"),
-            ev.PhysicianRegistered(user_id="usr_x", full_name="Dr. A", specialty_code="207RC0000X"),
+            PhysicianRegistered("usr_x", "207RC0000X"),
+            ev.PhysicianRegistered(user_id="usr_x", specialty_code="207RC0000X"),
         ),
         (
             PhysicianVerified("usr_x", "207RC0000X"),
@@ -121,7 +119,7 @@ def test_payloads(event: PhysicianEvent, expected: object) -> None:
     assert envelope.type == f"consilium.events.v1.{type(event).__name__}"
 
 
-def test_no_payload_has_room_for_email_npi_or_country() -> None:
+def test_no_payload_has_room_for_a_name_email_npi_or_country() -> None:
     for message in (
         ev.PhysicianRegistered,
         ev.PhysicianVerified,
@@ -130,13 +128,13 @@ def test_no_payload_has_room_for_email_npi_or_country() -> None:
         ev.PhysicianErased,
     ):
         names = {f.name for f in message.DESCRIPTOR.fields}
-        assert not names & {"email", "npi", "country"}, message.DESCRIPTOR.name
+        assert not names & {"full_name", "email", "npi", "country"}, message.DESCRIPTOR.name
 
 
-def test_the_registration_envelope_carries_no_email_or_npi() -> None:
+def test_the_registration_envelope_carries_no_name_email_or_npi() -> None:
     new = physician()
     (registered,) = events_between(None, new)
     envelope = to_envelope(registered)
     record = envelope.data + b"".join(value for _, value in envelope.headers())
-    for secret in (new.email, new.npi, "example.org"):
+    for secret in (new.full_name, "Canary", new.email, new.npi, "example.org"):
         assert secret.encode() not in record

@@ -67,19 +67,21 @@ class _AliasStateEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_AliasState
     ALIAS_STATE_UNSPECIFIED: _AliasState.ValueType  # 0
     ALIAS_STATE_ACTIVE: _AliasState.ValueType  # 1
     ALIAS_STATE_SUSPENDED: _AliasState.ValueType  # 2
-    """Its owner was suspended (by a moderator acting on an alias, or by an admin)."""
+    """A moderator hid this alias (ALIAS_ACTION_SUSPEND or ALIAS_ACTION_HIDE on it)."""
     ALIAS_STATE_ORPHANED: _AliasState.ValueType  # 3
-    """Its owner was erased; the alias is linked to nobody."""
+    """Only aliases erased before personas were frozen; no longer produced."""
 
 class AliasState(_AliasState, metaclass=_AliasStateEnumTypeWrapper):
-    """Whether an alias may still act."""
+    """Whether an alias is shown. Alias-level only: a person's suspension or erasure does not
+    change the state of their aliases.
+    """
 
 ALIAS_STATE_UNSPECIFIED: AliasState.ValueType  # 0
 ALIAS_STATE_ACTIVE: AliasState.ValueType  # 1
 ALIAS_STATE_SUSPENDED: AliasState.ValueType  # 2
-"""Its owner was suspended (by a moderator acting on an alias, or by an admin)."""
+"""A moderator hid this alias (ALIAS_ACTION_SUSPEND or ALIAS_ACTION_HIDE on it)."""
 ALIAS_STATE_ORPHANED: AliasState.ValueType  # 3
-"""Its owner was erased; the alias is linked to nobody."""
+"""Only aliases erased before personas were frozen; no longer produced."""
 Global___AliasState: _TypeAlias = AliasState  # noqa: Y015
 
 class _AliasAction:
@@ -90,24 +92,40 @@ class _AliasActionEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_AliasActi
     DESCRIPTOR: _descriptor.EnumDescriptor
     ALIAS_ACTION_UNSPECIFIED: _AliasAction.ValueType  # 0
     ALIAS_ACTION_SUSPEND: _AliasAction.ValueType  # 1
-    """The owner can no longer create or use any alias; this alias is announced as suspended
-    (`AliasSuspended`). Their other aliases are not announced, so moderation does not link
-    them for content.
+    """Hides this alias (one `AliasSuspended`, cause MODERATION) and suspends the account: the
+    owner gets no alias for writing. Their other aliases stay as they are.
     """
     ALIAS_ACTION_REINSTATE: _AliasAction.ValueType  # 2
-    """Undoes ALIAS_ACTION_SUSPEND (`AliasReinstated`)."""
+    """Shows this alias again (one `AliasReinstated`) and reinstates the account."""
+    ALIAS_ACTION_HIDE: _AliasAction.ValueType  # 3
+    """Hides this one alias (one `AliasSuspended`, cause MODERATION); the account is untouched.
+    Works on an erased person's alias too. Audit action ACTION_HIDE_ALIAS.
+    """
+    ALIAS_ACTION_UNHIDE: _AliasAction.ValueType  # 4
+    """Shows one hidden alias again (one `AliasReinstated`); the account is untouched.
+    Audit action ACTION_UNHIDE_ALIAS.
+    """
 
 class AliasAction(_AliasAction, metaclass=_AliasActionEnumTypeWrapper):
-    """What a moderator does to the person behind an alias."""
+    """What a moderator does to an alias and, for SUSPEND/REINSTATE, to the person behind it.
+    Every action announces at most the one acted alias, so moderation never links aliases.
+    """
 
 ALIAS_ACTION_UNSPECIFIED: AliasAction.ValueType  # 0
 ALIAS_ACTION_SUSPEND: AliasAction.ValueType  # 1
-"""The owner can no longer create or use any alias; this alias is announced as suspended
-(`AliasSuspended`). Their other aliases are not announced, so moderation does not link
-them for content.
+"""Hides this alias (one `AliasSuspended`, cause MODERATION) and suspends the account: the
+owner gets no alias for writing. Their other aliases stay as they are.
 """
 ALIAS_ACTION_REINSTATE: AliasAction.ValueType  # 2
-"""Undoes ALIAS_ACTION_SUSPEND (`AliasReinstated`)."""
+"""Shows this alias again (one `AliasReinstated`) and reinstates the account."""
+ALIAS_ACTION_HIDE: AliasAction.ValueType  # 3
+"""Hides this one alias (one `AliasSuspended`, cause MODERATION); the account is untouched.
+Works on an erased person's alias too. Audit action ACTION_HIDE_ALIAS.
+"""
+ALIAS_ACTION_UNHIDE: AliasAction.ValueType  # 4
+"""Shows one hidden alias again (one `AliasReinstated`); the account is untouched.
+Audit action ACTION_UNHIDE_ALIAS.
+"""
 Global___AliasAction: _TypeAlias = AliasAction  # noqa: Y015
 
 @_typing.final
@@ -150,18 +168,22 @@ class Persona(_message.Message):
     STATE_FIELD_NUMBER: _builtins.int
     alias_id: _builtins.str
     handle: _builtins.str
-    """Stable display handle, e.g. "Cardiologist-7f3k" or "Anonymous-2"; never derived from
-    the person's name or ids.
+    """Stable display handle, e.g. "Anonymous Cardiologist 4821" (the noun follows the
+    disclosed specialty); never derived from the person's name or ids; frozen.
     """
     verified_physician: _builtins.bool
-    """The owner is currently VERIFIED (false once suspended or erased)."""
+    """The owner was a VERIFIED physician when the alias was made (frozen with it)."""
     display_name: _builtins.str
-    """The owner's full name; set only for IDENTIFIED aliases of a non-erased owner."""
+    """The owner's full name as it was when the alias was made; set only for IDENTIFIED
+    aliases of a non-erased owner (erasure shreds it).
+    """
     visibility: Global___Visibility.ValueType
     state: Global___AliasState.ValueType
     @_builtins.property
     def specialty(self) -> Global___DisclosedSpecialty:
-        """Set only when at least K VERIFIED physicians share the specialty (k-anonymity)."""
+        """Set only when at least K VERIFIED physicians shared the specialty when the alias was
+        made (k-anonymity, checked once and frozen with it).
+        """
 
     def __init__(
         self,

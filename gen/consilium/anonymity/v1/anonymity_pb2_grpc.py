@@ -87,10 +87,14 @@ class AnonymityServiceServicer:
     """
 
     def GetOrCreateAlias(self, request, context):
-        """The caller's alias for posting with `visibility`: the one IDENTIFIED alias, the one
+        """The caller's alias for writing with `visibility`: the one IDENTIFIED alias, the one
         stable PSEUDONYMOUS alias, or the ANONYMOUS alias of `scope_id` (one per person and
-        thread). Created on first use, the same alias afterwards. The caller must be
-        `user_id` and VERIFIED; FAILED_PRECONDITION if the person is suspended.
+        thread). Created on first use, the same alias afterwards; its persona is frozen when
+        it is created. The caller must be `user_id` and VERIFIED.
+
+        This is the write check: the gateway calls it for the author alias before every post,
+        comment, reaction and vote. FAILED_PRECONDITION when the person is suspended (no alias
+        is issued or handed out, new or existing) or when a moderator hid this alias.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -106,8 +110,10 @@ class AnonymityServiceServicer:
 
     def BatchDescribeAliases(self, request, context):
         """The public face of each alias, for rendering authors in lists. Any caller; discloses
-        only what P5 allows (badge; specialty when at least K verified members share it; the
-        name only for IDENTIFIED aliases). Unknown ids come back in `missing_alias_ids`.
+        only what P5 allows (badge; specialty when at least K verified members shared it when
+        the alias was made; the name only for IDENTIFIED aliases). Frozen per alias: nothing
+        that happens to the person later changes it, except that erasure removes the
+        IDENTIFIED alias's display name. Unknown ids come back in `missing_alias_ids`.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -116,6 +122,7 @@ class AnonymityServiceServicer:
     def BatchCheckOwnership(self, request, context):
         """Which of `alias_ids` belong to `user_id` (for `viewerIsAuthor`). The caller must be
         `user_id`. Answers only about the caller's own aliases, so it reveals nobody.
+        Opens the owner seal of just the asked aliases.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -123,8 +130,8 @@ class AnonymityServiceServicer:
 
     def BatchGetThreadAliases(self, request, context):
         """The caller's existing ANONYMOUS aliases in the given thread scopes; never creates one.
-        The gateway passes them to content as the viewer's aliases (own reaction, own vote)
-        without minting aliases for threads the viewer only reads. The caller must be `user_id`.
+        A read for viewer state only (own reaction, own vote), answered for suspended people
+        too; writing goes through GetOrCreateAlias. The caller must be `user_id`.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -132,6 +139,8 @@ class AnonymityServiceServicer:
 
     def ListAliases(self, request, context):
         """Every alias of `user_id`, newest first. The person themself, or an ADMIN (audited).
+        Scans every alias row's owner seal (O(all aliases)): no index groups a person's
+        aliases at rest.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -148,8 +157,10 @@ class AnonymityServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ActOnAlias(self, request, context):
-        """Suspends or reinstates the person behind an alias without revealing who it is.
-        MODERATOR or ADMIN; audited. See AliasAction.
+        """Hides or shows one alias and, for SUSPEND/REINSTATE, suspends or reinstates the person
+        behind it, without revealing who it is. MODERATOR or ADMIN; audited and fail-closed
+        like RevealAlias (every attempt recorded, UNAVAILABLE if the record cannot be
+        written). Only the acted alias is ever announced. See AliasAction.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -158,7 +169,8 @@ class AnonymityServiceServicer:
     def EraseUser(self, request, context):
         """Crypto-shreds every mapping of `user_id`: the aliases stay (posts keep their author)
         but nothing links them to the person again. The person themself or an ADMIN; also
-        triggered by `PhysicianErased` on `identity.physicians.v1`. Idempotent.
+        triggered by `PhysicianErased` on `identity.physicians.v1`. Idempotent. Announces no
+        alias event; personas keep their frozen face except the IDENTIFIED display name.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -46,10 +46,14 @@ class AnonymityServiceStub:
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> AnonymityServiceAsyncStub: ...
     GetOrCreateAlias: _grpc.UnaryUnaryMultiCallable[_anonymity_pb2.GetOrCreateAliasRequest, _anonymity_pb2.GetOrCreateAliasResponse]
-    """The caller's alias for posting with `visibility`: the one IDENTIFIED alias, the one
+    """The caller's alias for writing with `visibility`: the one IDENTIFIED alias, the one
     stable PSEUDONYMOUS alias, or the ANONYMOUS alias of `scope_id` (one per person and
-    thread). Created on first use, the same alias afterwards. The caller must be
-    `user_id` and VERIFIED; FAILED_PRECONDITION if the person is suspended.
+    thread). Created on first use, the same alias afterwards; its persona is frozen when
+    it is created. The caller must be `user_id` and VERIFIED.
+
+    This is the write check: the gateway calls it for the author alias before every post,
+    comment, reaction and vote. FAILED_PRECONDITION when the person is suspended (no alias
+    is issued or handed out, new or existing) or when a moderator hid this alias.
     """
     CreateThreadScope: _grpc.UnaryUnaryMultiCallable[_anonymity_pb2.CreateThreadScopeRequest, _anonymity_pb2.CreateThreadScopeResponse]
     """A fresh thread scope for a post about to be created, so its ANONYMOUS aliases exist
@@ -57,20 +61,26 @@ class AnonymityServiceStub:
     """
     BatchDescribeAliases: _grpc.UnaryUnaryMultiCallable[_anonymity_pb2.BatchDescribeAliasesRequest, _anonymity_pb2.BatchDescribeAliasesResponse]
     """The public face of each alias, for rendering authors in lists. Any caller; discloses
-    only what P5 allows (badge; specialty when at least K verified members share it; the
-    name only for IDENTIFIED aliases). Unknown ids come back in `missing_alias_ids`.
+    only what P5 allows (badge; specialty when at least K verified members shared it when
+    the alias was made; the name only for IDENTIFIED aliases). Frozen per alias: nothing
+    that happens to the person later changes it, except that erasure removes the
+    IDENTIFIED alias's display name. Unknown ids come back in `missing_alias_ids`.
     """
     BatchCheckOwnership: _grpc.UnaryUnaryMultiCallable[_anonymity_pb2.BatchCheckOwnershipRequest, _anonymity_pb2.BatchCheckOwnershipResponse]
     """Which of `alias_ids` belong to `user_id` (for `viewerIsAuthor`). The caller must be
     `user_id`. Answers only about the caller's own aliases, so it reveals nobody.
+    Opens the owner seal of just the asked aliases.
     """
     BatchGetThreadAliases: _grpc.UnaryUnaryMultiCallable[_anonymity_pb2.BatchGetThreadAliasesRequest, _anonymity_pb2.BatchGetThreadAliasesResponse]
     """The caller's existing ANONYMOUS aliases in the given thread scopes; never creates one.
-    The gateway passes them to content as the viewer's aliases (own reaction, own vote)
-    without minting aliases for threads the viewer only reads. The caller must be `user_id`.
+    A read for viewer state only (own reaction, own vote), answered for suspended people
+    too; writing goes through GetOrCreateAlias. The caller must be `user_id`.
     """
     ListAliases: _grpc.UnaryUnaryMultiCallable[_anonymity_pb2.ListAliasesRequest, _anonymity_pb2.ListAliasesResponse]
-    """Every alias of `user_id`, newest first. The person themself, or an ADMIN (audited)."""
+    """Every alias of `user_id`, newest first. The person themself, or an ADMIN (audited).
+    Scans every alias row's owner seal (O(all aliases)): no index groups a person's
+    aliases at rest.
+    """
     RevealAlias: _grpc.UnaryUnaryMultiCallable[_anonymity_pb2.RevealAliasRequest, _anonymity_pb2.RevealAliasResponse]
     """Resolves an alias to the user id behind it, under a stated purpose. MODERATOR or
     ADMIN; audited and fail-closed: PERMISSION_DENIED (also recorded) for anyone else,
@@ -78,13 +88,16 @@ class AnonymityServiceStub:
     (orphaned) alias: there is nobody left to reveal.
     """
     ActOnAlias: _grpc.UnaryUnaryMultiCallable[_anonymity_pb2.ActOnAliasRequest, _anonymity_pb2.ActOnAliasResponse]
-    """Suspends or reinstates the person behind an alias without revealing who it is.
-    MODERATOR or ADMIN; audited. See AliasAction.
+    """Hides or shows one alias and, for SUSPEND/REINSTATE, suspends or reinstates the person
+    behind it, without revealing who it is. MODERATOR or ADMIN; audited and fail-closed
+    like RevealAlias (every attempt recorded, UNAVAILABLE if the record cannot be
+    written). Only the acted alias is ever announced. See AliasAction.
     """
     EraseUser: _grpc.UnaryUnaryMultiCallable[_anonymity_pb2.EraseUserRequest, _anonymity_pb2.EraseUserResponse]
     """Crypto-shreds every mapping of `user_id`: the aliases stay (posts keep their author)
     but nothing links them to the person again. The person themself or an ADMIN; also
-    triggered by `PhysicianErased` on `identity.physicians.v1`. Idempotent.
+    triggered by `PhysicianErased` on `identity.physicians.v1`. Idempotent. Announces no
+    alias event; personas keep their frozen face except the IDENTIFIED display name.
     """
 
 @_typing.type_check_only
@@ -93,10 +106,14 @@ class AnonymityServiceAsyncStub(AnonymityServiceStub):
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     GetOrCreateAlias: _aio.UnaryUnaryMultiCallable[_anonymity_pb2.GetOrCreateAliasRequest, _anonymity_pb2.GetOrCreateAliasResponse]  # type: ignore[assignment]
-    """The caller's alias for posting with `visibility`: the one IDENTIFIED alias, the one
+    """The caller's alias for writing with `visibility`: the one IDENTIFIED alias, the one
     stable PSEUDONYMOUS alias, or the ANONYMOUS alias of `scope_id` (one per person and
-    thread). Created on first use, the same alias afterwards. The caller must be
-    `user_id` and VERIFIED; FAILED_PRECONDITION if the person is suspended.
+    thread). Created on first use, the same alias afterwards; its persona is frozen when
+    it is created. The caller must be `user_id` and VERIFIED.
+
+    This is the write check: the gateway calls it for the author alias before every post,
+    comment, reaction and vote. FAILED_PRECONDITION when the person is suspended (no alias
+    is issued or handed out, new or existing) or when a moderator hid this alias.
     """
     CreateThreadScope: _aio.UnaryUnaryMultiCallable[_anonymity_pb2.CreateThreadScopeRequest, _anonymity_pb2.CreateThreadScopeResponse]  # type: ignore[assignment]
     """A fresh thread scope for a post about to be created, so its ANONYMOUS aliases exist
@@ -104,20 +121,26 @@ class AnonymityServiceAsyncStub(AnonymityServiceStub):
     """
     BatchDescribeAliases: _aio.UnaryUnaryMultiCallable[_anonymity_pb2.BatchDescribeAliasesRequest, _anonymity_pb2.BatchDescribeAliasesResponse]  # type: ignore[assignment]
     """The public face of each alias, for rendering authors in lists. Any caller; discloses
-    only what P5 allows (badge; specialty when at least K verified members share it; the
-    name only for IDENTIFIED aliases). Unknown ids come back in `missing_alias_ids`.
+    only what P5 allows (badge; specialty when at least K verified members shared it when
+    the alias was made; the name only for IDENTIFIED aliases). Frozen per alias: nothing
+    that happens to the person later changes it, except that erasure removes the
+    IDENTIFIED alias's display name. Unknown ids come back in `missing_alias_ids`.
     """
     BatchCheckOwnership: _aio.UnaryUnaryMultiCallable[_anonymity_pb2.BatchCheckOwnershipRequest, _anonymity_pb2.BatchCheckOwnershipResponse]  # type: ignore[assignment]
     """Which of `alias_ids` belong to `user_id` (for `viewerIsAuthor`). The caller must be
     `user_id`. Answers only about the caller's own aliases, so it reveals nobody.
+    Opens the owner seal of just the asked aliases.
     """
     BatchGetThreadAliases: _aio.UnaryUnaryMultiCallable[_anonymity_pb2.BatchGetThreadAliasesRequest, _anonymity_pb2.BatchGetThreadAliasesResponse]  # type: ignore[assignment]
     """The caller's existing ANONYMOUS aliases in the given thread scopes; never creates one.
-    The gateway passes them to content as the viewer's aliases (own reaction, own vote)
-    without minting aliases for threads the viewer only reads. The caller must be `user_id`.
+    A read for viewer state only (own reaction, own vote), answered for suspended people
+    too; writing goes through GetOrCreateAlias. The caller must be `user_id`.
     """
     ListAliases: _aio.UnaryUnaryMultiCallable[_anonymity_pb2.ListAliasesRequest, _anonymity_pb2.ListAliasesResponse]  # type: ignore[assignment]
-    """Every alias of `user_id`, newest first. The person themself, or an ADMIN (audited)."""
+    """Every alias of `user_id`, newest first. The person themself, or an ADMIN (audited).
+    Scans every alias row's owner seal (O(all aliases)): no index groups a person's
+    aliases at rest.
+    """
     RevealAlias: _aio.UnaryUnaryMultiCallable[_anonymity_pb2.RevealAliasRequest, _anonymity_pb2.RevealAliasResponse]  # type: ignore[assignment]
     """Resolves an alias to the user id behind it, under a stated purpose. MODERATOR or
     ADMIN; audited and fail-closed: PERMISSION_DENIED (also recorded) for anyone else,
@@ -125,13 +148,16 @@ class AnonymityServiceAsyncStub(AnonymityServiceStub):
     (orphaned) alias: there is nobody left to reveal.
     """
     ActOnAlias: _aio.UnaryUnaryMultiCallable[_anonymity_pb2.ActOnAliasRequest, _anonymity_pb2.ActOnAliasResponse]  # type: ignore[assignment]
-    """Suspends or reinstates the person behind an alias without revealing who it is.
-    MODERATOR or ADMIN; audited. See AliasAction.
+    """Hides or shows one alias and, for SUSPEND/REINSTATE, suspends or reinstates the person
+    behind it, without revealing who it is. MODERATOR or ADMIN; audited and fail-closed
+    like RevealAlias (every attempt recorded, UNAVAILABLE if the record cannot be
+    written). Only the acted alias is ever announced. See AliasAction.
     """
     EraseUser: _aio.UnaryUnaryMultiCallable[_anonymity_pb2.EraseUserRequest, _anonymity_pb2.EraseUserResponse]  # type: ignore[assignment]
     """Crypto-shreds every mapping of `user_id`: the aliases stay (posts keep their author)
     but nothing links them to the person again. The person themself or an ADMIN; also
-    triggered by `PhysicianErased` on `identity.physicians.v1`. Idempotent.
+    triggered by `PhysicianErased` on `identity.physicians.v1`. Idempotent. Announces no
+    alias event; personas keep their frozen face except the IDENTIFIED display name.
     """
 
 class AnonymityServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -143,10 +169,14 @@ class AnonymityServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _anonymity_pb2.GetOrCreateAliasRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_anonymity_pb2.GetOrCreateAliasResponse, _abc.Awaitable[_anonymity_pb2.GetOrCreateAliasResponse]]:
-        """The caller's alias for posting with `visibility`: the one IDENTIFIED alias, the one
+        """The caller's alias for writing with `visibility`: the one IDENTIFIED alias, the one
         stable PSEUDONYMOUS alias, or the ANONYMOUS alias of `scope_id` (one per person and
-        thread). Created on first use, the same alias afterwards. The caller must be
-        `user_id` and VERIFIED; FAILED_PRECONDITION if the person is suspended.
+        thread). Created on first use, the same alias afterwards; its persona is frozen when
+        it is created. The caller must be `user_id` and VERIFIED.
+
+        This is the write check: the gateway calls it for the author alias before every post,
+        comment, reaction and vote. FAILED_PRECONDITION when the person is suspended (no alias
+        is issued or handed out, new or existing) or when a moderator hid this alias.
         """
 
     @_abc_1.abstractmethod
@@ -166,8 +196,10 @@ class AnonymityServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_anonymity_pb2.BatchDescribeAliasesResponse, _abc.Awaitable[_anonymity_pb2.BatchDescribeAliasesResponse]]:
         """The public face of each alias, for rendering authors in lists. Any caller; discloses
-        only what P5 allows (badge; specialty when at least K verified members share it; the
-        name only for IDENTIFIED aliases). Unknown ids come back in `missing_alias_ids`.
+        only what P5 allows (badge; specialty when at least K verified members shared it when
+        the alias was made; the name only for IDENTIFIED aliases). Frozen per alias: nothing
+        that happens to the person later changes it, except that erasure removes the
+        IDENTIFIED alias's display name. Unknown ids come back in `missing_alias_ids`.
         """
 
     @_abc_1.abstractmethod
@@ -178,6 +210,7 @@ class AnonymityServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_anonymity_pb2.BatchCheckOwnershipResponse, _abc.Awaitable[_anonymity_pb2.BatchCheckOwnershipResponse]]:
         """Which of `alias_ids` belong to `user_id` (for `viewerIsAuthor`). The caller must be
         `user_id`. Answers only about the caller's own aliases, so it reveals nobody.
+        Opens the owner seal of just the asked aliases.
         """
 
     @_abc_1.abstractmethod
@@ -187,8 +220,8 @@ class AnonymityServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_anonymity_pb2.BatchGetThreadAliasesResponse, _abc.Awaitable[_anonymity_pb2.BatchGetThreadAliasesResponse]]:
         """The caller's existing ANONYMOUS aliases in the given thread scopes; never creates one.
-        The gateway passes them to content as the viewer's aliases (own reaction, own vote)
-        without minting aliases for threads the viewer only reads. The caller must be `user_id`.
+        A read for viewer state only (own reaction, own vote), answered for suspended people
+        too; writing goes through GetOrCreateAlias. The caller must be `user_id`.
         """
 
     @_abc_1.abstractmethod
@@ -197,7 +230,10 @@ class AnonymityServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _anonymity_pb2.ListAliasesRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_anonymity_pb2.ListAliasesResponse, _abc.Awaitable[_anonymity_pb2.ListAliasesResponse]]:
-        """Every alias of `user_id`, newest first. The person themself, or an ADMIN (audited)."""
+        """Every alias of `user_id`, newest first. The person themself, or an ADMIN (audited).
+        Scans every alias row's owner seal (O(all aliases)): no index groups a person's
+        aliases at rest.
+        """
 
     @_abc_1.abstractmethod
     def RevealAlias(
@@ -217,8 +253,10 @@ class AnonymityServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _anonymity_pb2.ActOnAliasRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_anonymity_pb2.ActOnAliasResponse, _abc.Awaitable[_anonymity_pb2.ActOnAliasResponse]]:
-        """Suspends or reinstates the person behind an alias without revealing who it is.
-        MODERATOR or ADMIN; audited. See AliasAction.
+        """Hides or shows one alias and, for SUSPEND/REINSTATE, suspends or reinstates the person
+        behind it, without revealing who it is. MODERATOR or ADMIN; audited and fail-closed
+        like RevealAlias (every attempt recorded, UNAVAILABLE if the record cannot be
+        written). Only the acted alias is ever announced. See AliasAction.
         """
 
     @_abc_1.abstractmethod
@@ -229,7 +267,8 @@ class AnonymityServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_anonymity_pb2.EraseUserResponse, _abc.Awaitable[_anonymity_pb2.EraseUserResponse]]:
         """Crypto-shreds every mapping of `user_id`: the aliases stay (posts keep their author)
         but nothing links them to the person again. The person themself or an ADMIN; also
-        triggered by `PhysicianErased` on `identity.physicians.v1`. Idempotent.
+        triggered by `PhysicianErased` on `identity.physicians.v1`. Idempotent. Announces no
+        alias event; personas keep their frozen face except the IDENTIFIED display name.
         """
 
 def add_AnonymityServiceServicer_to_server(servicer: AnonymityServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

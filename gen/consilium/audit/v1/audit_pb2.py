@@ -25,41 +25,41 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1e\x63onsilium/audit/v1/audit.proto\x12\x12\x63onsilium.audit.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xfe\x03\n\nAuditEvent\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12/\n\x0boccurred_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08producer\x18\x03 \x01(\t\x12\x10\n\x08sequence\x18\x04 \x01(\x04\x12\x10\n\x08\x61\x63tor_id\x18\x05 \x01(\t\x12\x31\n\nactor_role\x18\x06 \x01(\x0e\x32\x1d.consilium.audit.v1.ActorRole\x12\x12\n\nsubject_id\x18\x07 \x01(\t\x12\x35\n\x0csubject_kind\x18\x08 \x01(\x0e\x32\x1f.consilium.audit.v1.SubjectKind\x12*\n\x06\x61\x63tion\x18\t \x01(\x0e\x32\x1a.consilium.audit.v1.Action\x12\x0e\n\x06\x66ields\x18\n \x03(\t\x12\x0f\n\x07purpose\x18\x0b \x01(\t\x12.\n\x08\x64\x65\x63ision\x18\x0c \x01(\x0e\x32\x1c.consilium.audit.v1.Decision\x12\x15\n\rdenial_reason\x18\r \x01(\t\x12\x10\n\x08trace_id\x18\x0e \x01(\t\x12\x0f\n\x07span_id\x18\x0f \x01(\t\x12\x11\n\tprev_hash\x18\x10 \x01(\x0c\x12\x0c\n\x04hash\x18\x11 \x01(\x0c\x12\x11\n\tsignature\x18\x12 \x01(\x0c\x12\x0e\n\x06key_id\x18\x13 \x01(\t\"\x9d\x02\n\x0b\x45ventFilter\x12\x10\n\x08\x61\x63tor_id\x18\x01 \x01(\t\x12\x12\n\nsubject_id\x18\x02 \x01(\t\x12+\n\x07\x61\x63tions\x18\x03 \x03(\x0e\x32\x1a.consilium.audit.v1.Action\x12.\n\x08\x64\x65\x63ision\x18\x04 \x01(\x0e\x32\x1c.consilium.audit.v1.Decision\x12\x32\n\x0eoccurred_after\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x33\n\x0foccurred_before\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08trace_id\x18\x07 \x01(\t\x12\x10\n\x08producer\x18\x08 \x01(\t\"l\n\x12QueryEventsRequest\x12/\n\x06\x66ilter\x18\x01 \x01(\x0b\x32\x1f.consilium.audit.v1.EventFilter\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"^\n\x13QueryEventsResponse\x12.\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x1e.consilium.audit.v1.AuditEvent\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"&\n\x12VerifyChainRequest\x12\x10\n\x08producer\x18\x01 \x01(\t\":\n\x0bSequenceGap\x12\x15\n\rfirst_missing\x18\x01 \x01(\x04\x12\x14\n\x0clast_missing\x18\x02 \x01(\x04\"q\n\x0c\x43hainProblem\x12\x10\n\x08sequence\x18\x01 \x01(\x04\x12\x10\n\x08\x65vent_id\x18\x02 \x01(\t\x12-\n\x04kind\x18\x03 \x01(\x0e\x32\x1f.consilium.audit.v1.ProblemKind\x12\x0e\n\x06\x64\x65tail\x18\x04 \x01(\t\"\xba\x01\n\x0b\x43hainReport\x12\x10\n\x08producer\x18\x01 \x01(\t\x12\n\n\x02ok\x18\x02 \x01(\x08\x12\x13\n\x0b\x65vent_count\x18\x03 \x01(\x04\x12\x15\n\rlast_sequence\x18\x04 \x01(\x04\x12-\n\x04gaps\x18\x05 \x03(\x0b\x32\x1f.consilium.audit.v1.SequenceGap\x12\x32\n\x08problems\x18\x06 \x03(\x0b\x32 .consilium.audit.v1.ChainProblem\"S\n\x13VerifyChainResponse\x12\n\n\x02ok\x18\x01 \x01(\x08\x12\x30\n\x07reports\x18\x02 \x03(\x0b\x32\x1f.consilium.audit.v1.ChainReport*\xe2\x02\n\x06\x41\x63tion\x12\x16\n\x12\x41\x43TION_UNSPECIFIED\x10\x00\x12\x17\n\x13\x41\x43TION_REVEAL_ALIAS\x10\x01\x12\x18\n\x14\x41\x43TION_SUSPEND_ALIAS\x10\x02\x12\x1a\n\x16\x41\x43TION_REINSTATE_ALIAS\x10\x03\x12\x17\n\x13\x41\x43TION_LIST_ALIASES\x10\x04\x12\x18\n\x14\x41\x43TION_ERASE_ALIASES\x10\x05\x12\x18\n\x14\x41\x43TION_RESOLVE_ALIAS\x10\x06\x12\x17\n\x13\x41\x43TION_READ_PROFILE\x10\x07\x12\x1b\n\x17\x41\x43TION_VERIFY_PHYSICIAN\x10\x08\x12\x14\n\x10\x41\x43TION_SET_ROLES\x10\t\x12\x1c\n\x18\x41\x43TION_SUSPEND_PHYSICIAN\x10\n\x12\x1e\n\x1a\x41\x43TION_REINSTATE_PHYSICIAN\x10\x0b\x12\x1a\n\x16\x41\x43TION_ERASE_PHYSICIAN\x10\x0c*O\n\x08\x44\x65\x63ision\x12\x18\n\x14\x44\x45\x43ISION_UNSPECIFIED\x10\x00\x12\x14\n\x10\x44\x45\x43ISION_GRANTED\x10\x01\x12\x13\n\x0f\x44\x45\x43ISION_DENIED\x10\x02*\x9e\x01\n\tActorRole\x12\x1a\n\x16\x41\x43TOR_ROLE_UNSPECIFIED\x10\x00\x12\x15\n\x11\x41\x43TOR_ROLE_MEMBER\x10\x01\x12\x18\n\x14\x41\x43TOR_ROLE_MODERATOR\x10\x02\x12\x16\n\x12\x41\x43TOR_ROLE_AUDITOR\x10\x03\x12\x14\n\x10\x41\x43TOR_ROLE_ADMIN\x10\x04\x12\x16\n\x12\x41\x43TOR_ROLE_SERVICE\x10\x05*Z\n\x0bSubjectKind\x12\x1c\n\x18SUBJECT_KIND_UNSPECIFIED\x10\x00\x12\x15\n\x11SUBJECT_KIND_USER\x10\x01\x12\x16\n\x12SUBJECT_KIND_ALIAS\x10\x02*\xcc\x01\n\x0bProblemKind\x12\x1c\n\x18PROBLEM_KIND_UNSPECIFIED\x10\x00\x12\x1e\n\x1aPROBLEM_KIND_HASH_MISMATCH\x10\x01\x12\x1c\n\x18PROBLEM_KIND_BROKEN_LINK\x10\x02\x12\x1e\n\x1aPROBLEM_KIND_BAD_SIGNATURE\x10\x03\x12\x1c\n\x18PROBLEM_KIND_UNKNOWN_KEY\x10\x04\x12#\n\x1fPROBLEM_KIND_DUPLICATE_SEQUENCE\x10\x05\x32\xce\x01\n\x0c\x41uditService\x12^\n\x0bQueryEvents\x12&.consilium.audit.v1.QueryEventsRequest\x1a\'.consilium.audit.v1.QueryEventsResponse\x12^\n\x0bVerifyChain\x12&.consilium.audit.v1.VerifyChainRequest\x1a\'.consilium.audit.v1.VerifyChainResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1e\x63onsilium/audit/v1/audit.proto\x12\x12\x63onsilium.audit.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x96\x04\n\nAuditEvent\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12/\n\x0boccurred_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08producer\x18\x03 \x01(\t\x12\x10\n\x08sequence\x18\x04 \x01(\x04\x12\x10\n\x08\x61\x63tor_id\x18\x05 \x01(\t\x12\x31\n\nactor_role\x18\x06 \x01(\x0e\x32\x1d.consilium.audit.v1.ActorRole\x12\x12\n\nsubject_id\x18\x07 \x01(\t\x12\x35\n\x0csubject_kind\x18\x08 \x01(\x0e\x32\x1f.consilium.audit.v1.SubjectKind\x12*\n\x06\x61\x63tion\x18\t \x01(\x0e\x32\x1a.consilium.audit.v1.Action\x12\x0e\n\x06\x66ields\x18\n \x03(\t\x12\x0f\n\x07purpose\x18\x0b \x01(\t\x12.\n\x08\x64\x65\x63ision\x18\x0c \x01(\x0e\x32\x1c.consilium.audit.v1.Decision\x12\x15\n\rdenial_reason\x18\r \x01(\t\x12\x10\n\x08trace_id\x18\x0e \x01(\t\x12\x0f\n\x07span_id\x18\x0f \x01(\t\x12\x11\n\tprev_hash\x18\x10 \x01(\x0c\x12\x0c\n\x04hash\x18\x11 \x01(\x0c\x12\x11\n\tsignature\x18\x12 \x01(\x0c\x12\x0e\n\x06key_id\x18\x13 \x01(\t\x12\x16\n\x0esealed_subject\x18\x14 \x01(\x0c\"\x9d\x02\n\x0b\x45ventFilter\x12\x10\n\x08\x61\x63tor_id\x18\x01 \x01(\t\x12\x12\n\nsubject_id\x18\x02 \x01(\t\x12+\n\x07\x61\x63tions\x18\x03 \x03(\x0e\x32\x1a.consilium.audit.v1.Action\x12.\n\x08\x64\x65\x63ision\x18\x04 \x01(\x0e\x32\x1c.consilium.audit.v1.Decision\x12\x32\n\x0eoccurred_after\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x33\n\x0foccurred_before\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08trace_id\x18\x07 \x01(\t\x12\x10\n\x08producer\x18\x08 \x01(\t\"l\n\x12QueryEventsRequest\x12/\n\x06\x66ilter\x18\x01 \x01(\x0b\x32\x1f.consilium.audit.v1.EventFilter\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"^\n\x13QueryEventsResponse\x12.\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x1e.consilium.audit.v1.AuditEvent\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"&\n\x12VerifyChainRequest\x12\x10\n\x08producer\x18\x01 \x01(\t\":\n\x0bSequenceGap\x12\x15\n\rfirst_missing\x18\x01 \x01(\x04\x12\x14\n\x0clast_missing\x18\x02 \x01(\x04\"q\n\x0c\x43hainProblem\x12\x10\n\x08sequence\x18\x01 \x01(\x04\x12\x10\n\x08\x65vent_id\x18\x02 \x01(\t\x12-\n\x04kind\x18\x03 \x01(\x0e\x32\x1f.consilium.audit.v1.ProblemKind\x12\x0e\n\x06\x64\x65tail\x18\x04 \x01(\t\"\xba\x01\n\x0b\x43hainReport\x12\x10\n\x08producer\x18\x01 \x01(\t\x12\n\n\x02ok\x18\x02 \x01(\x08\x12\x13\n\x0b\x65vent_count\x18\x03 \x01(\x04\x12\x15\n\rlast_sequence\x18\x04 \x01(\x04\x12-\n\x04gaps\x18\x05 \x03(\x0b\x32\x1f.consilium.audit.v1.SequenceGap\x12\x32\n\x08problems\x18\x06 \x03(\x0b\x32 .consilium.audit.v1.ChainProblem\"S\n\x13VerifyChainResponse\x12\n\n\x02ok\x18\x01 \x01(\x08\x12\x30\n\x07reports\x18\x02 \x03(\x0b\x32\x1f.consilium.audit.v1.ChainReport*\x92\x03\n\x06\x41\x63tion\x12\x16\n\x12\x41\x43TION_UNSPECIFIED\x10\x00\x12\x17\n\x13\x41\x43TION_REVEAL_ALIAS\x10\x01\x12\x18\n\x14\x41\x43TION_SUSPEND_ALIAS\x10\x02\x12\x1a\n\x16\x41\x43TION_REINSTATE_ALIAS\x10\x03\x12\x17\n\x13\x41\x43TION_LIST_ALIASES\x10\x04\x12\x18\n\x14\x41\x43TION_ERASE_ALIASES\x10\x05\x12\x18\n\x14\x41\x43TION_RESOLVE_ALIAS\x10\x06\x12\x17\n\x13\x41\x43TION_READ_PROFILE\x10\x07\x12\x1b\n\x17\x41\x43TION_VERIFY_PHYSICIAN\x10\x08\x12\x14\n\x10\x41\x43TION_SET_ROLES\x10\t\x12\x1c\n\x18\x41\x43TION_SUSPEND_PHYSICIAN\x10\n\x12\x1e\n\x1a\x41\x43TION_REINSTATE_PHYSICIAN\x10\x0b\x12\x1a\n\x16\x41\x43TION_ERASE_PHYSICIAN\x10\x0c\x12\x15\n\x11\x41\x43TION_HIDE_ALIAS\x10\x14\x12\x17\n\x13\x41\x43TION_UNHIDE_ALIAS\x10\x15*O\n\x08\x44\x65\x63ision\x12\x18\n\x14\x44\x45\x43ISION_UNSPECIFIED\x10\x00\x12\x14\n\x10\x44\x45\x43ISION_GRANTED\x10\x01\x12\x13\n\x0f\x44\x45\x43ISION_DENIED\x10\x02*\x9e\x01\n\tActorRole\x12\x1a\n\x16\x41\x43TOR_ROLE_UNSPECIFIED\x10\x00\x12\x15\n\x11\x41\x43TOR_ROLE_MEMBER\x10\x01\x12\x18\n\x14\x41\x43TOR_ROLE_MODERATOR\x10\x02\x12\x16\n\x12\x41\x43TOR_ROLE_AUDITOR\x10\x03\x12\x14\n\x10\x41\x43TOR_ROLE_ADMIN\x10\x04\x12\x16\n\x12\x41\x43TOR_ROLE_SERVICE\x10\x05*u\n\x0bSubjectKind\x12\x1c\n\x18SUBJECT_KIND_UNSPECIFIED\x10\x00\x12\x15\n\x11SUBJECT_KIND_USER\x10\x01\x12\x16\n\x12SUBJECT_KIND_ALIAS\x10\x02\x12\x19\n\x15SUBJECT_KIND_USER_TAG\x10\x03*\xcc\x01\n\x0bProblemKind\x12\x1c\n\x18PROBLEM_KIND_UNSPECIFIED\x10\x00\x12\x1e\n\x1aPROBLEM_KIND_HASH_MISMATCH\x10\x01\x12\x1c\n\x18PROBLEM_KIND_BROKEN_LINK\x10\x02\x12\x1e\n\x1aPROBLEM_KIND_BAD_SIGNATURE\x10\x03\x12\x1c\n\x18PROBLEM_KIND_UNKNOWN_KEY\x10\x04\x12#\n\x1fPROBLEM_KIND_DUPLICATE_SEQUENCE\x10\x05\x32\xce\x01\n\x0c\x41uditService\x12^\n\x0bQueryEvents\x12&.consilium.audit.v1.QueryEventsRequest\x1a\'.consilium.audit.v1.QueryEventsResponse\x12^\n\x0bVerifyChain\x12&.consilium.audit.v1.VerifyChainRequest\x1a\'.consilium.audit.v1.VerifyChainResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'consilium.audit.v1.audit_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_ACTION']._serialized_start=1584
-  _globals['_ACTION']._serialized_end=1938
-  _globals['_DECISION']._serialized_start=1940
-  _globals['_DECISION']._serialized_end=2019
-  _globals['_ACTORROLE']._serialized_start=2022
-  _globals['_ACTORROLE']._serialized_end=2180
-  _globals['_SUBJECTKIND']._serialized_start=2182
-  _globals['_SUBJECTKIND']._serialized_end=2272
-  _globals['_PROBLEMKIND']._serialized_start=2275
-  _globals['_PROBLEMKIND']._serialized_end=2479
+  _globals['_ACTION']._serialized_start=1608
+  _globals['_ACTION']._serialized_end=2010
+  _globals['_DECISION']._serialized_start=2012
+  _globals['_DECISION']._serialized_end=2091
+  _globals['_ACTORROLE']._serialized_start=2094
+  _globals['_ACTORROLE']._serialized_end=2252
+  _globals['_SUBJECTKIND']._serialized_start=2254
+  _globals['_SUBJECTKIND']._serialized_end=2371
+  _globals['_PROBLEMKIND']._serialized_start=2374
+  _globals['_PROBLEMKIND']._serialized_end=2578
   _globals['_AUDITEVENT']._serialized_start=88
-  _globals['_AUDITEVENT']._serialized_end=598
-  _globals['_EVENTFILTER']._serialized_start=601
-  _globals['_EVENTFILTER']._serialized_end=886
-  _globals['_QUERYEVENTSREQUEST']._serialized_start=888
-  _globals['_QUERYEVENTSREQUEST']._serialized_end=996
-  _globals['_QUERYEVENTSRESPONSE']._serialized_start=998
-  _globals['_QUERYEVENTSRESPONSE']._serialized_end=1092
-  _globals['_VERIFYCHAINREQUEST']._serialized_start=1094
-  _globals['_VERIFYCHAINREQUEST']._serialized_end=1132
-  _globals['_SEQUENCEGAP']._serialized_start=1134
-  _globals['_SEQUENCEGAP']._serialized_end=1192
-  _globals['_CHAINPROBLEM']._serialized_start=1194
-  _globals['_CHAINPROBLEM']._serialized_end=1307
-  _globals['_CHAINREPORT']._serialized_start=1310
-  _globals['_CHAINREPORT']._serialized_end=1496
-  _globals['_VERIFYCHAINRESPONSE']._serialized_start=1498
-  _globals['_VERIFYCHAINRESPONSE']._serialized_end=1581
-  _globals['_AUDITSERVICE']._serialized_start=2482
-  _globals['_AUDITSERVICE']._serialized_end=2688
+  _globals['_AUDITEVENT']._serialized_end=622
+  _globals['_EVENTFILTER']._serialized_start=625
+  _globals['_EVENTFILTER']._serialized_end=910
+  _globals['_QUERYEVENTSREQUEST']._serialized_start=912
+  _globals['_QUERYEVENTSREQUEST']._serialized_end=1020
+  _globals['_QUERYEVENTSRESPONSE']._serialized_start=1022
+  _globals['_QUERYEVENTSRESPONSE']._serialized_end=1116
+  _globals['_VERIFYCHAINREQUEST']._serialized_start=1118
+  _globals['_VERIFYCHAINREQUEST']._serialized_end=1156
+  _globals['_SEQUENCEGAP']._serialized_start=1158
+  _globals['_SEQUENCEGAP']._serialized_end=1216
+  _globals['_CHAINPROBLEM']._serialized_start=1218
+  _globals['_CHAINPROBLEM']._serialized_end=1331
+  _globals['_CHAINREPORT']._serialized_start=1334
+  _globals['_CHAINREPORT']._serialized_end=1520
+  _globals['_VERIFYCHAINRESPONSE']._serialized_start=1522
+  _globals['_VERIFYCHAINRESPONSE']._serialized_end=1605
+  _globals['_AUDITSERVICE']._serialized_start=2581
+  _globals['_AUDITSERVICE']._serialized_end=2787
 # @@protoc_insertion_point(module_scope)

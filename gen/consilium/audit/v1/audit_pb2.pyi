@@ -58,6 +58,10 @@ class _ActionEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Action.ValueTy
     """identity: a suspension lifted."""
     ACTION_ERASE_PHYSICIAN: _Action.ValueType  # 12
     """identity: a physician's personal data erased."""
+    ACTION_HIDE_ALIAS: _Action.ValueType  # 20
+    """anonymity: a moderator hid one alias, leaving the account alone (ActOnAlias HIDE)."""
+    ACTION_UNHIDE_ALIAS: _Action.ValueType  # 21
+    """anonymity: a moderator showed one hidden alias again (ActOnAlias UNHIDE)."""
 
 class Action(_Action, metaclass=_ActionEnumTypeWrapper):
     """What kind of identity access happened."""
@@ -87,6 +91,10 @@ ACTION_REINSTATE_PHYSICIAN: Action.ValueType  # 11
 """identity: a suspension lifted."""
 ACTION_ERASE_PHYSICIAN: Action.ValueType  # 12
 """identity: a physician's personal data erased."""
+ACTION_HIDE_ALIAS: Action.ValueType  # 20
+"""anonymity: a moderator hid one alias, leaving the account alone (ActOnAlias HIDE)."""
+ACTION_UNHIDE_ALIAS: Action.ValueType  # 21
+"""anonymity: a moderator showed one hidden alias again (ActOnAlias UNHIDE)."""
 Global___Action: _TypeAlias = Action  # noqa: Y015
 
 class _Decision:
@@ -142,6 +150,10 @@ class _SubjectKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_SubjectKi
     SUBJECT_KIND_UNSPECIFIED: _SubjectKind.ValueType  # 0
     SUBJECT_KIND_USER: _SubjectKind.ValueType  # 1
     SUBJECT_KIND_ALIAS: _SubjectKind.ValueType  # 2
+    SUBJECT_KIND_USER_TAG: _SubjectKind.ValueType  # 3
+    """A blind tag of a user id (`ptag_...`, HMAC under the audit tag key): identity's events
+    name their subject so, with the user id itself in `sealed_subject`.
+    """
 
 class SubjectKind(_SubjectKind, metaclass=_SubjectKindEnumTypeWrapper):
     """What kind of id `subject_id` is."""
@@ -149,6 +161,10 @@ class SubjectKind(_SubjectKind, metaclass=_SubjectKindEnumTypeWrapper):
 SUBJECT_KIND_UNSPECIFIED: SubjectKind.ValueType  # 0
 SUBJECT_KIND_USER: SubjectKind.ValueType  # 1
 SUBJECT_KIND_ALIAS: SubjectKind.ValueType  # 2
+SUBJECT_KIND_USER_TAG: SubjectKind.ValueType  # 3
+"""A blind tag of a user id (`ptag_...`, HMAC under the audit tag key): identity's events
+name their subject so, with the user id itself in `sealed_subject`.
+"""
 Global___SubjectKind: _TypeAlias = SubjectKind  # noqa: Y015
 
 class _ProblemKind:
@@ -217,6 +233,7 @@ class AuditEvent(_message.Message):
     HASH_FIELD_NUMBER: _builtins.int
     SIGNATURE_FIELD_NUMBER: _builtins.int
     KEY_ID_FIELD_NUMBER: _builtins.int
+    SEALED_SUBJECT_FIELD_NUMBER: _builtins.int
     event_id: _builtins.str
     """Unique, e.g. a UUIDv7."""
     producer: _builtins.str
@@ -227,7 +244,7 @@ class AuditEvent(_message.Message):
     """The user id of whoever acted, or a service name for ACTOR_ROLE_SERVICE."""
     actor_role: Global___ActorRole.ValueType
     subject_id: _builtins.str
-    """Whose identity was accessed: a user id or an alias id."""
+    """Whose identity was accessed: an alias id, a user id, or a user id's blind tag."""
     subject_kind: Global___SubjectKind.ValueType
     action: Global___Action.ValueType
     purpose: _builtins.str
@@ -247,6 +264,11 @@ class AuditEvent(_message.Message):
     """64 bytes."""
     key_id: _builtins.str
     """Names the producer key that signed it (a JWK thumbprint), so keys can rotate."""
+    sealed_subject: _builtins.bytes
+    """For SUBJECT_KIND_USER_TAG: the user id sealed (AES-256-GCM, 12-byte nonce first, the
+    event id as associated data) under the person's audit sealing key, which only identity
+    holds and erasure deletes. Part of the hash: shredding the key leaves the event valid.
+    """
     @_builtins.property
     def occurred_at(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
@@ -275,10 +297,11 @@ class AuditEvent(_message.Message):
         hash: _builtins.bytes = ...,
         signature: _builtins.bytes = ...,
         key_id: _builtins.str = ...,
+        sealed_subject: _builtins.bytes = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["occurred_at", b"occurred_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "actor_id", b"actor_id", "actor_role", b"actor_role", "decision", b"decision", "denial_reason", b"denial_reason", "event_id", b"event_id", "fields", b"fields", "hash", b"hash", "key_id", b"key_id", "occurred_at", b"occurred_at", "prev_hash", b"prev_hash", "producer", b"producer", "purpose", b"purpose", "sequence", b"sequence", "signature", b"signature", "span_id", b"span_id", "subject_id", b"subject_id", "subject_kind", b"subject_kind", "trace_id", b"trace_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "actor_id", b"actor_id", "actor_role", b"actor_role", "decision", b"decision", "denial_reason", b"denial_reason", "event_id", b"event_id", "fields", b"fields", "hash", b"hash", "key_id", b"key_id", "occurred_at", b"occurred_at", "prev_hash", b"prev_hash", "producer", b"producer", "purpose", b"purpose", "sealed_subject", b"sealed_subject", "sequence", b"sequence", "signature", b"signature", "span_id", b"span_id", "subject_id", b"subject_id", "subject_kind", b"subject_kind", "trace_id", b"trace_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -300,6 +323,7 @@ class EventFilter(_message.Message):
     PRODUCER_FIELD_NUMBER: _builtins.int
     actor_id: _builtins.str
     subject_id: _builtins.str
+    """An alias id, a blind tag, or a user id (which also matches that user's blind tag)."""
     decision: Global___Decision.ValueType
     trace_id: _builtins.str
     producer: _builtins.str

@@ -7,7 +7,9 @@ Topic `anonymity.aliases.v1`, keyed by alias_id. Content consumes it, so these m
 carry alias ids only: no user id, name, reason text or anything else that could identify
 or link a person (tests/contract/test_protos.py checks the field names). One event per
 alias, rather than one per person listing their aliases, so the topic's key is the
-aggregate and no single message groups one person's aliases.
+aggregate and no single message groups one person's aliases. Only a moderator acting on
+one alias produces an event, for that alias: a person's suspension, reinstatement or
+erasure announces none, so no burst of events groups a person's aliases either.
 """
 
 from google.protobuf import descriptor as _descriptor
@@ -34,7 +36,9 @@ class _AliasSuspensionCauseEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_
     ALIAS_SUSPENSION_CAUSE_MODERATION: _AliasSuspensionCause.ValueType  # 1
     """A moderator acted on this alias."""
     ALIAS_SUSPENSION_CAUSE_ACCOUNT_SUSPENDED: _AliasSuspensionCause.ValueType  # 2
-    """The owner's account was suspended."""
+    """The owner's account was suspended. No longer produced: account suspension hides no
+    alias (kept for events already on the topic).
+    """
 
 class AliasSuspensionCause(_AliasSuspensionCause, metaclass=_AliasSuspensionCauseEnumTypeWrapper):
     """Why an alias was suspended."""
@@ -43,7 +47,9 @@ ALIAS_SUSPENSION_CAUSE_UNSPECIFIED: AliasSuspensionCause.ValueType  # 0
 ALIAS_SUSPENSION_CAUSE_MODERATION: AliasSuspensionCause.ValueType  # 1
 """A moderator acted on this alias."""
 ALIAS_SUSPENSION_CAUSE_ACCOUNT_SUSPENDED: AliasSuspensionCause.ValueType  # 2
-"""The owner's account was suspended."""
+"""The owner's account was suspended. No longer produced: account suspension hides no
+alias (kept for events already on the topic).
+"""
 Global___AliasSuspensionCause: _TypeAlias = AliasSuspensionCause  # noqa: Y015
 
 @_typing.final
@@ -94,7 +100,8 @@ Global___AliasReinstated: _TypeAlias = AliasReinstated  # noqa: Y015
 @_typing.final
 class AliasOrphaned(_message.Message):
     """The alias's owner was erased: the alias now belongs to nobody and never will again.
-    Its posts stay.
+    Its posts stay. No longer produced (erasure announces nothing, so it cannot group a
+    person's aliases); kept so consumers still read events already on the topic.
     """
 
     DESCRIPTOR: _descriptor.Descriptor

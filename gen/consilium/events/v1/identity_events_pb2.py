@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from consilium.identity.v1 import identity_pb2 as consilium_dot_identity_dot_v1_dot_identity__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n)consilium/events/v1/identity_events.proto\x12\x13\x63onsilium.events.v1\x1a$consilium/identity/v1/identity.proto\"Q\n\x13PhysicianRegistered\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x11\n\tfull_name\x18\x02 \x01(\t\x12\x16\n\x0especialty_code\x18\x03 \x01(\t\"<\n\x11PhysicianVerified\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x16\n\x0especialty_code\x18\x02 \x01(\t\"e\n\x19PhysicianSpecialtyChanged\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x16\n\x0especialty_code\x18\x02 \x01(\t\x12\x1f\n\x17previous_specialty_code\x18\x03 \x01(\t\"%\n\x12PhysicianSuspended\x12\x0f\n\x07user_id\x18\x01 \x01(\t\"g\n\x13PhysicianReinstated\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12?\n\x0cverification\x18\x02 \x01(\x0e\x32).consilium.identity.v1.VerificationStatus\"\"\n\x0fPhysicianErased\x12\x0f\n\x07user_id\x18\x01 \x01(\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n)consilium/events/v1/identity_events.proto\x12\x13\x63onsilium.events.v1\x1a$consilium/identity/v1/identity.proto\"O\n\x13PhysicianRegistered\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x16\n\x0especialty_code\x18\x03 \x01(\tJ\x04\x08\x02\x10\x03R\tfull_name\"<\n\x11PhysicianVerified\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x16\n\x0especialty_code\x18\x02 \x01(\t\"e\n\x19PhysicianSpecialtyChanged\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x16\n\x0especialty_code\x18\x02 \x01(\t\x12\x1f\n\x17previous_specialty_code\x18\x03 \x01(\t\"%\n\x12PhysicianSuspended\x12\x0f\n\x07user_id\x18\x01 \x01(\t\"g\n\x13PhysicianReinstated\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12?\n\x0cverification\x18\x02 \x01(\x0e\x32).consilium.identity.v1.VerificationStatus\"\"\n\x0fPhysicianErased\x12\x0f\n\x07user_id\x18\x01 \x01(\tb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,15 +33,15 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'consilium.events.v1.identit
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_PHYSICIANREGISTERED']._serialized_start=104
-  _globals['_PHYSICIANREGISTERED']._serialized_end=185
-  _globals['_PHYSICIANVERIFIED']._serialized_start=187
-  _globals['_PHYSICIANVERIFIED']._serialized_end=247
-  _globals['_PHYSICIANSPECIALTYCHANGED']._serialized_start=249
-  _globals['_PHYSICIANSPECIALTYCHANGED']._serialized_end=350
-  _globals['_PHYSICIANSUSPENDED']._serialized_start=352
-  _globals['_PHYSICIANSUSPENDED']._serialized_end=389
-  _globals['_PHYSICIANREINSTATED']._serialized_start=391
-  _globals['_PHYSICIANREINSTATED']._serialized_end=494
-  _globals['_PHYSICIANERASED']._serialized_start=496
-  _globals['_PHYSICIANERASED']._serialized_end=530
+  _globals['_PHYSICIANREGISTERED']._serialized_end=183
+  _globals['_PHYSICIANVERIFIED']._serialized_start=185
+  _globals['_PHYSICIANVERIFIED']._serialized_end=245
+  _globals['_PHYSICIANSPECIALTYCHANGED']._serialized_start=247
+  _globals['_PHYSICIANSPECIALTYCHANGED']._serialized_end=348
+  _globals['_PHYSICIANSUSPENDED']._serialized_start=350
+  _globals['_PHYSICIANSUSPENDED']._serialized_end=387
+  _globals['_PHYSICIANREINSTATED']._serialized_start=389
+  _globals['_PHYSICIANREINSTATED']._serialized_end=492
+  _globals['_PHYSICIANERASED']._serialized_start=494
+  _globals['_PHYSICIANERASED']._serialized_end=528
 # @@protoc_insertion_point(module_scope)

@@ -4,10 +4,12 @@ isort:skip_file
 Events identity publishes about physicians.
 
 Topic `identity.physicians.v1`, keyed by user_id, so one physician's events stay in
-order. This topic carries user ids and, in PhysicianRegistered, a name: only anonymity
-(and identity itself) may consume it; content never does. Payloads carry only what
-anonymity needs for personas (badge, specialty, the name of IDENTIFIED aliases): no
-email, NPI or country. Event id and time travel as CloudEvents headers.
+order. This topic carries user ids: only anonymity (and identity itself) may consume it;
+content never does. Payloads carry only what anonymity needs for personas (badge,
+specialty): no name, email, NPI or country, because events outlive erasure (30 days on
+Kafka, the retention on the embedded bus) and must never tie a user id to a person.
+Anonymity asks identity for the name (BatchGetPersonaAttributes) when it makes an
+IDENTIFIED alias. Event id and time travel as CloudEvents headers.
 """
 
 from consilium.identity.v1 import identity_pb2 as _identity_pb2
@@ -31,23 +33,19 @@ class PhysicianRegistered(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     USER_ID_FIELD_NUMBER: _builtins.int
-    FULL_NAME_FIELD_NUMBER: _builtins.int
     SPECIALTY_CODE_FIELD_NUMBER: _builtins.int
     user_id: _builtins.str
-    full_name: _builtins.str
-    """Shown on the physician's IDENTIFIED aliases."""
     specialty_code: _builtins.str
     """NUCC taxonomy code."""
     def __init__(
         self,
         *,
         user_id: _builtins.str = ...,
-        full_name: _builtins.str = ...,
         specialty_code: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["full_name", b"full_name", "specialty_code", b"specialty_code", "user_id", b"user_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["specialty_code", b"specialty_code", "user_id", b"user_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
