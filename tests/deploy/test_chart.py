@@ -154,16 +154,33 @@ def test_secrets_in_config_values_are_caught_by_the_test() -> None:
     assert any(SECRET_LOOKING.search(k) for k in keys)
 
 
-def test_content_holds_no_identity_key_and_no_service_secret() -> None:
-    objects = render_values(MINIMAL)
-    (content,) = named(objects, "Deployment", "content")["spec"]["template"]["spec"]["containers"]
-    names = {env["name"] for env in content["env"]}
+def _secret_env(objects: tuple[Obj, ...], component: str) -> set[str]:
+    (container,) = named(objects, "Deployment", component)["spec"]["template"]["spec"]["containers"]
+    return {e["name"] for e in container["env"] if "secretKeyRef" in e.get("valueFrom", {})}
+
+
+def test_content_holds_no_identity_or_anonymity_key() -> None:
+    names = _secret_env(render_values(MINIMAL), "content")
     assert "CONSILIUM_CONTENT_DATABASE_URL" in names
     assert not names & {
-        "CONSILIUM_SERVICE_SECRET",
         "CONSILIUM_IDENTITY_SIGNING_KEY",
         "CONSILIUM_ANONYMITY_MASTER_KEYS",
+        "CONSILIUM_AUDIT_TAG_KEY",
+        "CONSILIUM_ANONYMITY_SERVICE_PUBLIC_KEY",
     }
+
+
+def test_no_component_holds_another_service_private_key_and_only_two_hold_the_tag_key() -> None:
+    objects = render_values(MINIMAL)
+    holders = set()
+    for component in COMPONENTS:
+        names = _secret_env(objects, component)
+        own = {n for n in names if re.fullmatch(r"CONSILIUM_[A-Z]+_SERVICE_KEY", n)}
+        assert own <= {f"CONSILIUM_{component.upper()}_SERVICE_KEY"}, component
+        if "CONSILIUM_AUDIT_TAG_KEY" in names:
+            holders.add(component)
+    # the blind tag key links identity's audit events to people: identity and the ledger only
+    assert holders == {"identity", "audit"}
 
 
 def test_a_new_secret_key_is_one_values_entry() -> None:

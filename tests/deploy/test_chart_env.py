@@ -55,7 +55,7 @@ def _literals_in_code() -> set[str]:
                  *ROOT.glob("gateway/**/*.py"), *ROOT.glob("cli/**/*.py")]:  # fmt: skip
         text = path.read_text()
         names |= set(re.findall(r'"(CONSILIUM_[A-Z0-9_]*[A-Z0-9])"', text))
-        for suffix in re.findall(r'f"CONSILIUM_\{component\.upper\(\)\}_([A-Z0-9_]+)"', text):
+        for suffix in re.findall(r'f"CONSILIUM_\{\w+\.upper\(\)\}_([A-Z0-9_]+)"', text):
             names |= {f"CONSILIUM_{c.upper()}_{suffix}" for c in COMPONENTS}
     return names
 

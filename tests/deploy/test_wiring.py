@@ -45,6 +45,15 @@ def _pem() -> str:
     )
 
 
+def _public(private_pem: str) -> str:
+    key = serialization.load_pem_private_key(private_pem.encode(), password=None)
+    return (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+
+
 def _free_ports(count: int) -> list[int]:
     sockets = [socket.socket() for _ in range(count)]
     try:
@@ -95,7 +104,8 @@ def _values(database_urls: dict[str, str], kafka: str, ports: dict[str, int]) ->
     for pem in (identity_audit, anonymity_audit):
         key = parse_signing_key(pem.encode(), origin="test")
         trusted[f"{key.key_id}.pem"] = key.public_pem().decode()
-    service_secret = secrets.token_urlsafe(48)
+    service_keys = {c: _pem() for c in ("gateway", "identity", "anonymity", "content")}
+    tag_key = base64.b64encode(secrets.token_bytes(32)).decode()
     master_keys = json.dumps(
         {
             "active_kid": "k1",
@@ -112,7 +122,10 @@ def _values(database_urls: dict[str, str], kafka: str, ports: dict[str, int]) ->
             "ports": [int(kafka_port)],
             "topics": {"replication": 1, "partitions": 2},
         },
-        "gateway": {"port": ports["gateway"]},
+        "gateway": {
+            "port": ports["gateway"],
+            "secret": {"values": {"service-key": service_keys["gateway"]}},
+        },
         "identity": {
             # argon2 at test cost: the cost is not under test, the wiring is
             "env": {
@@ -123,7 +136,9 @@ def _values(database_urls: dict[str, str], kafka: str, ports: dict[str, int]) ->
                 "values": {
                     "signing-key": _pem(),
                     "audit-signing-key": identity_audit,
-                    "service-secret": service_secret,
+                    "service-key": service_keys["identity"],
+                    "anonymity-service-public-key": _public(service_keys["anonymity"]),
+                    "audit-tag-key": tag_key,
                 }
             },
         },
@@ -132,12 +147,23 @@ def _values(database_urls: dict[str, str], kafka: str, ports: dict[str, int]) ->
                 "values": {
                     "master-keys": master_keys,
                     "audit-signing-key": anonymity_audit,
-                    "service-secret": service_secret,
+                    "service-key": service_keys["anonymity"],
+                    "gateway-service-public-key": _public(service_keys["gateway"]),
                 }
             },
         },
-        "content": {"secret": {"values": {}}},
-        "audit": {"secret": {"values": {}}, "trustedKeys": {"keys": trusted}},
+        "content": {
+            "secret": {
+                "values": {
+                    "service-key": service_keys["content"],
+                    "gateway-service-public-key": _public(service_keys["gateway"]),
+                }
+            }
+        },
+        "audit": {
+            "secret": {"values": {"audit-tag-key": tag_key}},
+            "trustedKeys": {"keys": trusted},
+        },
     }
     for component in SERVICES:
         values[component]["port"] = ports[component]
