@@ -13,6 +13,8 @@ from pathlib import Path
 
 import grpc
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -81,6 +83,19 @@ def test_the_image_holds_no_compiler_and_no_pip(container: str) -> None:
     assert found.strip() == ""
 
 
+def _service_keys() -> tuple[str, str]:
+    """Content's own service key and the gateway's public key, one line each (`\\n` escapes)."""
+    own = Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    gateway = (
+        Ed25519PrivateKey.generate()
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
+    return own.decode().replace("\n", "\\n"), gateway.decode().replace("\n", "\\n")
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -108,17 +123,21 @@ def _wait_serving(port: int, service: str, timeout: float) -> int | None:
 
 
 def test_a_component_migrates_serves_and_reports_serving(container: str, tmp_path: Path) -> None:
-    """Content, as the image runs it (production mode, SQLite in the data dir), answers the
+    """Content, as the image runs it (production mode, its service key and the gateway's pinned
+    public key in the environment, SQLite in the data dir), answers the
     standard gRPC health check from outside the container (chroot isolation shares the host
     network). Stopping goes through buildah, which kills its child, so the clean SIGTERM drain is
     tested where the process runs directly (tests/integration), not here."""
     port = _free_port()
+    own_key, gateway_key = _service_keys()
     log = (tmp_path / "server.log").open("wb")
     server = subprocess.Popen(
         [
             "buildah", "run", "--isolation", "chroot",
             "--env", "CONSILIUM_CONTENT_HOST=127.0.0.1",
             "--env", f"CONSILIUM_CONTENT_PORT={port}",
+            "--env", f"CONSILIUM_CONTENT_SERVICE_KEY={own_key}",
+            "--env", f"CONSILIUM_GATEWAY_SERVICE_PUBLIC_KEY={gateway_key}",
             container, "--",
             "sh", "-c", "consilium migrate content && consilium topics create >/dev/null"
             " && exec consilium serve content",
