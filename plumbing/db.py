@@ -34,6 +34,9 @@ def create_engine(url: str) -> AsyncEngine:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA busy_timeout=30000")
+            # Deleted rows are overwritten with zeros, not left in free pages: a shredded key
+            # or an erased name must not survive in the file (P6).
+            cursor.execute("PRAGMA secure_delete=ON")
             cursor.close()
 
         return engine

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 
 from opentelemetry import propagate, trace
+from opentelemetry.context import Context
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import (
@@ -13,6 +16,8 @@ from opentelemetry.sdk.trace.export import (
     SimpleSpanProcessor,
 )
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+_tracer = trace.get_tracer("consilium.telemetry")
 
 
 def _exporter_configured() -> bool:
@@ -48,3 +53,16 @@ def setup_telemetry(
     trace.set_tracer_provider(provider)
     propagate.set_global_textmap(TraceContextTextMapPropagator())
     return provider
+
+
+@contextlib.contextmanager
+def detached_trace(name: str) -> Iterator[None]:
+    """Runs the block in a new root trace with no parent and no link to the current one.
+
+    For work that crosses the privacy line inside one request: a moderator acts on an alias
+    (alias-keyed, in the request's trace), and the service then asks identity to suspend the
+    person behind it (person-keyed). If both carried one trace id, a reader of the topics
+    would join the alias to the user id through it (A3, docs/THREAT_MODEL.md).
+    """
+    with _tracer.start_as_current_span(name, context=Context(), kind=trace.SpanKind.INTERNAL):
+        yield

@@ -17,6 +17,7 @@ from plumbing.auditkeys import AuditSigningKey, component_signing_key
 from plumbing.auth.remote import RemoteTokenVerifier
 from plumbing.auth.service import CallerPolicy, ServiceCredentials
 from plumbing.component import load_settings, migrate_database, serve_until_signalled, start_process
+from plumbing.erasurelog import ErasureLog
 from plumbing.events.bus import EventBus
 from plumbing.events.factory import create_bus
 from plumbing.events.runtime import EventRuntime
@@ -31,6 +32,7 @@ from services.anonymity.adapters.store import SqlAccessRecordWriter, SqlAnonymit
 from services.anonymity.adapters.tables import event_tables
 from services.anonymity.attributes import StoredPersonaAttributes
 from services.anonymity.domain.crypto import MasterKeys
+from services.anonymity.erasure import replay_erasures
 from services.anonymity.keys import load_master_keys
 from services.anonymity.moderation import ModerationService
 from services.anonymity.people import PhysicianFeed
@@ -103,6 +105,9 @@ async def build(
 ) -> AsyncIterator[Anonymity]:
     """Everything wired and migrated, not yet serving; engine and channel closed on exit.
 
+    The erasure log is replayed here, before the server or the consumers exist, so a
+    database restored from an older backup never answers for a person erased since.
+
     The event runtime is built, not started: `serve()` starts it before the gRPC server
     and stops it after. Until started, events wait in the outbox (nothing is lost).
     For tests: `attributes` replaces identity as the persona fallback, `record_writer` the
@@ -131,6 +136,9 @@ async def build(
         )
         notify = events.relay.notify
         store = SqlAnonymityStore(engine, notify=notify)
+        erasures = ErasureLog(settings.resolved_erasure_log)
+        # First, before anything reads people's data (the freeze below included).
+        await replay_erasures(store, vault, erasures)
         writer = record_writer or SqlAccessRecordWriter(engine, chain, notify=notify)
         recorder = AccessRecorder(writer, clock=_utc_now)
         fallback = CachedPersonaAttributes(
@@ -139,12 +147,15 @@ async def build(
             counts_ttl=settings.counts_cache_seconds,
         )
         source = StoredPersonaAttributes(store, vault, fallback=fallback)
-        service = AnonymityService(store, vault, source, recorder, k=settings.k_anonymity)
+        service = AnonymityService(
+            store, vault, source, recorder, k=settings.k_anonymity, erasures=erasures
+        )
         frozen = await freeze_existing_personas(service)
         if frozen:
             log.info("froze the personas of %d aliases made before freezing", frozen)
         moderation = ModerationService(store, vault, recorder, accounts=accounts or identity)
-        handler = IdentityEventHandler(PhysicianFeed(vault, clock=_utc_now), notify=notify)
+        feed = PhysicianFeed(vault, erasures, clock=_utc_now)
+        handler = IdentityEventHandler(feed, notify=notify)
         events.consume(group=GROUP, topics=[IDENTITY_PHYSICIANS], handler=handler)
         servicer = AnonymityServicer(
             service, moderation, RemoteTokenVerifier(identity.jwks), credentials

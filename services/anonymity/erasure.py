@@ -17,6 +17,12 @@ which aliases belonged to one erased, unnamed person (a residual for the threat 
 
 Announces nothing: content keeps the posts as they were, and personas keep their frozen
 face except the IDENTIFIED alias's display name.
+
+A restore from a backup taken before the erasure would bring the data key back, and with
+it the mapping. So erasure first appends the owner index to the erasure log
+(plumbing.erasurelog, a file database restores do not reach), fsynced, before the caller's
+transaction commits; `replay_erasures` runs at start, before the service serves, and
+shreds again everyone the log lists whom the database still holds a key or record for.
 """
 
 from __future__ import annotations
@@ -24,10 +30,11 @@ from __future__ import annotations
 import logging
 import secrets
 
+from plumbing.erasurelog import ErasureLog, replay
 from services.anonymity.domain.aliases import StoredAlias
 from services.anonymity.domain.crypto import CryptoError
 from services.anonymity.domain.people import count_deltas
-from services.anonymity.ports import AliasRepository
+from services.anonymity.ports import AliasRepository, AnonymityStore
 from services.anonymity.scan import owned_aliases
 from services.anonymity.vault import Vault
 
@@ -35,10 +42,45 @@ log = logging.getLogger("consilium.anonymity")
 
 #: Other aliases rewritten per erased alias, so one transaction's rows group nobody.
 DECOYS_PER_ALIAS = 4
+#: Owner indexes looked up per query when the log is replayed.
+REPLAY_BATCH = 500
 
 
-async def erase_person(repo: AliasRepository, vault: Vault, owner_index: str) -> list[str]:
-    """Crypto-shreds the person; the aliases that lost their owner (empty if repeated)."""
+async def erase_person(
+    repo: AliasRepository, vault: Vault, erasures: ErasureLog, owner_index: str
+) -> list[str]:
+    """Logs the erasure, then crypto-shreds the person in the caller's transaction; the
+    aliases that lost their owner (empty if repeated).
+
+    The log line is on disk before this returns, so before the transaction can commit: a
+    crash in between leaves a logged erasure that the next start completes.
+    """
+    await erasures.record(owner_index)
+    return await _shred(repo, vault, owner_index)
+
+
+async def replay_erasures(store: AnonymityStore, vault: Vault, erasures: ErasureLog) -> int:
+    """Erases again everyone the log lists who still has a data key or person record; how
+    many. Idempotent; run it before serving (and before the event consumers start)."""
+    logged = sorted(erasures.indexes())
+    present: set[str] = set()
+    async with store.transaction() as repo:
+        for start in range(0, len(logged), REPLAY_BATCH):
+            batch = logged[start : start + REPLAY_BATCH]
+            present |= set(await repo.get_user_keys(batch))
+            present |= set(await repo.get_people(batch))
+
+    async def again(owner_index: str) -> None:
+        async with store.transaction() as repo:
+            await _shred(repo, vault, owner_index)
+
+    count = await replay(erasures, ((index, index) for index in sorted(present)), again)
+    log.info("erasure log replayed: %d of %d logged people erased again", count, len(logged))
+    return count
+
+
+async def _shred(repo: AliasRepository, vault: Vault, owner_index: str) -> list[str]:
+    """Deletes the person's record and key, tombstones their aliases among decoys."""
     await repo.get_user_key(owner_index, for_update=True)
     stored = (await repo.get_people([owner_index])).get(owner_index)
     if stored is not None:

@@ -35,6 +35,7 @@ from plumbing.errors import (
     PermissionDenied,
     Unauthenticated,
 )
+from plumbing.telemetry import detached_trace
 from services.anonymity.domain.access import AccessAction, Decision, is_staff
 from services.anonymity.domain.aliases import AliasAction, AliasState, StoredAlias, is_alias_id
 from services.anonymity.domain.crypto import CryptoError
@@ -146,10 +147,13 @@ class ModerationService:
             user_id = await self._ban(alias, owner_index, banned=hide)
         state = await self._show(alias_id, hidden=hide)
         if self._accounts is not None and user_id is not None:
-            if hide:
-                await self._accounts.suspend_account(user_id, reason)
-            else:
-                await self._accounts.reinstate_account(user_id)
+            # The account change is person-keyed: identity's event about it must not share
+            # this request's trace with the alias-keyed event above.
+            with detached_trace("moderation account change"):
+                if hide:
+                    await self._accounts.suspend_account(user_id, reason)
+                else:
+                    await self._accounts.reinstate_account(user_id)
         log.info("moderation action on an alias applied")
         return Acted(state=state, record_id=record_id)
 

@@ -15,6 +15,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
+from plumbing.erasurelog import ErasureLog
 from services.anonymity.domain.aliases import UserKey
 from services.anonymity.domain.events import (
     PhysicianChange,
@@ -48,15 +49,18 @@ async def ensure_key(
 class PhysicianFeed:
     """Applies identity's physician events to anonymity's own store."""
 
-    def __init__(self, vault: Vault, *, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self, vault: Vault, erasures: ErasureLog, *, clock: Callable[[], datetime]
+    ) -> None:
         self._vault = vault
+        self._erasures = erasures
         self._clock = clock
 
     async def apply(self, repo: AliasRepository, change: PhysicianChange) -> None:
         vault = self._vault
         owner_index = vault.owner_index(change.user_id)
         if isinstance(change, PhysicianErased):
-            orphaned = await erase_person(repo, vault, owner_index)
+            orphaned = await erase_person(repo, vault, self._erasures, owner_index)
             log.info("identity erased a person: %d aliases orphaned", len(orphaned))
             return
         # The key is made here, from the person's first event, so alias creation later

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
 from plumbing.auth import AccessClaims, Role, VerificationStatus
+from plumbing.erasurelog import ErasureLog
 from plumbing.errors import (
     FailedPrecondition,
     FieldViolation,
@@ -100,10 +101,12 @@ class AnonymityService:
         recorder: AccessRecorder,
         *,
         k: int,
+        erasures: ErasureLog,
         clock: Clock = lambda: datetime.now(UTC),
     ) -> None:
         self._store = store
         self._vault = vault
+        self._erasures = erasures
         self._recorder = recorder
         self._clock = clock
         self.freezer = PersonaFreezer(store, vault, attributes, k=k)
@@ -255,7 +258,8 @@ class AnonymityService:
         if not user_id:
             raise InvalidArgument([FieldViolation("user_id", "is required")])
         async with self._store.transaction() as repo:
-            ids = await erase_person(repo, self._vault, self._vault.owner_index(user_id))
+            owner_index = self._vault.owner_index(user_id)
+            ids = await erase_person(repo, self._vault, self._erasures, owner_index)
         log.info("person erased: %d aliases orphaned", len(ids))
         return len(ids)
 

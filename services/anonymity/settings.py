@@ -35,3 +35,10 @@ class AnonymitySettings(ComponentSettings):
     audit_signing_key: SecretStr | None = None
     #: A file holding that PEM, e.g. a mounted Kubernetes secret.
     audit_signing_key_file: Path | None = None
+    #: The erasure log (plumbing.erasurelog): an append-only file that database restores
+    #: must not reach; default `<data dir>/anonymity/erasure-log.jsonl`.
+    erasure_log: Path | None = None
+
+    @property
+    def resolved_erasure_log(self) -> Path:
+        return self.erasure_log or self.component_dir / "erasure-log.jsonl"

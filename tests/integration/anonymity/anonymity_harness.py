@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -147,6 +148,19 @@ class Stack:
             )
             for r in rows
         ]
+
+    async def person_events(self) -> list[Event]:
+        """The person-keyed events identity (here: its stand-in) published, in order."""
+        subscription = await self.bus.subscribe(
+            group=f"reader-{uuid.uuid4().hex[:8]}", topics=[IDENTITY_PHYSICIANS]
+        )
+        found: list[Event] = []
+        try:
+            while records := await subscription.fetch(max_records=500, wait=0.2):
+                found += [r.event for r in records if r.event is not None]
+        finally:
+            await subscription.close()
+        return found
 
     async def suspend_account(self, person: Person) -> None:
         """An ADMIN suspends the account at identity, which announces it to anonymity."""

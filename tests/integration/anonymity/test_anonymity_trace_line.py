@@ -1,15 +1,17 @@
-"""Traces stop at the privacy line in anonymity itself: the alias events it makes from one of
-identity's person-keyed events share no trace id with it, nor with each other (finding 4)."""
+"""Traces stop at the privacy line in anonymity itself (finding 4, A3).
+
+Person-level events (identity's PhysicianSuspended, ...) make no alias event at all any more;
+the crossing that remains is a moderator's act on one alias, which suspends the person
+behind it at identity: the alias event keeps the request's trace, identity's person-keyed
+event must start its own."""
 
 from __future__ import annotations
 
-import asyncio
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from anonymity_harness import anonymity_settings, identity_event, running_anonymity
+from anonymity_harness import anonymity_settings, running_anonymity
 from opentelemetry import propagate, trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -17,8 +19,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from consilium.anonymity.v1 import anonymity_pb2 as pb
-from consilium.events.v1 import identity_events_pb2 as iev
-from plumbing.events.envelope import MalformedEvent
+from plumbing.auth import Role
 from plumbing.events.topics import ANONYMITY_ALIASES
 from services.identity.app import Identity
 
@@ -42,41 +43,25 @@ def recording() -> Iterator[None]:
     processor.shutdown()
 
 
-async def test_alias_events_of_a_suspension_start_their_own_traces(
+async def test_a_moderators_suspension_keeps_the_person_event_out_of_the_alias_trace(
     anonymity_database_url: str, data_dir: Path, identity_server: Identity, recording: None
 ) -> None:
     settings = anonymity_settings(anonymity_database_url, data_dir, identity_server)
     async with running_anonymity(settings, identity_server) as stack:
         doctor = await stack.physician()
-        thread = await stack.scope(doctor)
-        aliases = {
-            (await stack.alias(doctor, pb.VISIBILITY_PSEUDONYMOUS)).alias_id,
-            (await stack.alias(doctor, pb.VISIBILITY_ANONYMOUS, thread)).alias_id,
-        }
-        with trace.get_tracer("test").start_as_current_span("admin suspends a physician"):
-            person_event = identity_event(
-                iev.PhysicianSuspended(user_id=doctor.user_id), doctor.user_id
+        alias = (await stack.alias(doctor, pb.VISIBILITY_PSEUDONYMOUS)).alias_id
+        moderator = await stack.staff(Role.MODERATOR)
+        person_events = len(await stack.person_events())
+        with trace.get_tracer("test").start_as_current_span("moderator request") as span:
+            request_trace = format(span.get_span_context().trace_id, "032x")
+            await stack.anonymity.ActOnAlias(
+                pb.ActOnAliasRequest(alias_id=alias, action=pb.ALIAS_ACTION_SUSPEND, reason="x"),
+                metadata=moderator.metadata,
             )
-        assert person_event.traceparent
-        person_trace = person_event.traceparent.split("-")[1]
-        await stack.bus.publish([person_event])
-
-        subscription = await stack.bus.subscribe(
-            group=f"reader-{uuid.uuid4().hex[:8]}", topics=[ANONYMITY_ALIASES]
-        )
-        traces: dict[str, str | None] = {}
-        try:
-            async with asyncio.timeout(30):
-                while set(traces) != aliases:
-                    for record in await subscription.fetch(max_records=100, wait=0.5):
-                        if record.event is not None and record.event.key in aliases:
-                            parent = record.event.traceparent
-                            traces[record.event.key] = parent.split("-")[1] if parent else None
-        except (TimeoutError, MalformedEvent):
-            pass
-        finally:
-            await subscription.close()
-    assert traces, "the suspension produced no alias event to check"
-    assert person_trace not in traces.values(), "an alias event continues the person's trace"
-    present = [t for t in traces.values() if t]
-    assert len(set(present)) == len(present), "two aliases of one person share a trace id"
+        (alias_event,) = [e for e in await stack.outbox(ANONYMITY_ALIASES) if e.key == alias]
+        (person_event,) = (await stack.person_events())[person_events:]
+    assert alias_event.traceparent and person_event.traceparent, "tracing was not recording"
+    alias_trace = alias_event.traceparent.split("-")[1]
+    person_trace = person_event.traceparent.split("-")[1]
+    assert alias_trace == request_trace, "the alias event lost the moderator request's trace"
+    assert person_trace != alias_trace, "identity's person event joins the alias's trace"
