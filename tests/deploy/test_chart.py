@@ -300,3 +300,20 @@ def test_the_migration_job_gives_each_container_only_its_own_database_url() -> N
         assert container["args"] == ["migrate", container["name"]]
         secret_env = {e["name"] for e in container["env"] if "valueFrom" in e}
         assert secret_env == {f"CONSILIUM_{container['name'].upper()}_DATABASE_URL"}
+
+
+@values_files
+def test_erasure_logs_outlive_pods_and_every_replica_shares_them(values: Path) -> None:
+    objects = render_values(values)
+    claims = {c["metadata"]["name"]: c for c in of_kind(objects, "PersistentVolumeClaim")}
+    for component in ("identity", "anonymity"):
+        deployment = named(objects, "Deployment", component)
+        pod = deployment["spec"]["template"]["spec"]
+        path = _config(objects, component)[f"CONSILIUM_{component.upper()}_ERASURE_LOG"]
+        (mount,) = [m for m in pod["containers"][0]["volumeMounts"] if m["name"] == "erasure-log"]
+        assert path.startswith(mount["mountPath"] + "/")
+        (volume,) = [v for v in pod["volumes"] if v["name"] == "erasure-log"]
+        claim = claims[volume["persistentVolumeClaim"]["claimName"]]
+        assert claim["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep"
+        if deployment["spec"].get("replicas", 1) > 1:
+            assert "ReadWriteMany" in claim["spec"]["accessModes"], component
