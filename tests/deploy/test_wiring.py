@@ -172,7 +172,7 @@ def _values(database_urls: dict[str, str], kafka: str, ports: dict[str, int]) ->
     return values
 
 
-def _wait_serving(port: int, service: str, pod: Pod, timeout: float = 60) -> None:
+def _wait_serving(port: int, service: str, pod: Pod, timeout: float = 120) -> None:
     """Like the readiness probe: grpc.health.v1 Watch until SERVING, bounded."""
     with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
         replies = health_pb2_grpc.HealthStub(channel).Watch(
@@ -207,7 +207,7 @@ class Gateway:
         assert not body.get("errors"), body["errors"]
         return body["data"]
 
-    def wait_ready(self, pod: Pod, timeout: float = 60) -> None:
+    def wait_ready(self, pod: Pod, timeout: float = 120) -> None:
         """/readyz until 200 (every upstream SERVING), bounded."""
         deadline = time.monotonic() + timeout
         while True:
@@ -321,7 +321,7 @@ def _across_every_service(gateway: Gateway, cluster: Cluster) -> None:
         "body": "Notes.",
         "visibility": "ANONYMOUS",
     }
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120
     while True:
         reply = gateway.http.post(
             f"{gateway.url}/graphql",
