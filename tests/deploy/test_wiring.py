@@ -243,6 +243,7 @@ def _register(gateway: Gateway, npi: str) -> tuple[str, str]:
     return data["register"]["viewer"]["id"], email
 
 
+@pytest.mark.timeout(600)  # five processes and a ledger reading the shared backlog, on 2 cores
 def test_the_rendered_chart_runs_and_answers_across_every_service(
     tmp_path: Path, database_urls: dict[str, str], kafka_bootstrap: str
 ) -> None:
