@@ -82,10 +82,12 @@ def _post_input(post: DemoPost) -> dict[str, Any]:
 def seed_demo_content(url: str) -> int:
     """Creates the demo posts (with comments, reactions, votes); returns how many posts."""
     gateway = _Gateway(url)
-    if gateway.call("{ feed(first: 1) { nodes { id } } }", {})["feed"]["nodes"]:
-        return 0
     # Staff accounts stay out of the chatter; the physicians take turns.
     members = [p.email for p in demo_physicians() if len(p.roles) == 1]
+    # The feed is for physicians only: look as the first demo physician.
+    seen = gateway.call("{ feed(first: 1) { nodes { id } } }", {}, gateway.token(members[0]))
+    if seen["feed"]["nodes"]:
+        return 0
     demo_posts = load_demo_posts()
     for number, post in enumerate(demo_posts):
         author = members[number % len(members)]

@@ -30,6 +30,7 @@ from gateway.schema.build import build_schema
 from gateway.settings import GatewaySettings
 from gateway.subscriptions.feed import LiveFeed
 from gateway.subscriptions.websocket import AuthenticatingHandler
+from gateway.tracing import TraceBoundary
 from plumbing.auth.service import ServiceCredentials
 from plumbing.events.factory import create_bus
 
@@ -230,7 +231,7 @@ def create_app(settings: GatewaySettings, upstreams: Upstreams | None = None) ->
         routes=[
             Route("/healthz", healthz),
             Route("/readyz", readyz),
-            Route("/graphql", limited, methods=["GET", "POST"]),
+            Route("/graphql", TraceBoundary(limited), methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
         ],
         lifespan=lifespan,

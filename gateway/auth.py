@@ -13,6 +13,25 @@ from plumbing.grpc.caller import bearer_metadata
 
 log = logging.getLogger("consilium.gateway.auth")
 
+#: Roles that read content without being VERIFIED physicians themselves.
+STAFF = (Role.MODERATOR, Role.AUDITOR, Role.ADMIN)
+
+#: Why an account that is signed in may not read content, and what to do about it.
+_CANNOT_READ = {
+    VerificationStatus.PENDING: (
+        "discussions are for verified physicians: an admin is still checking your NPI; "
+        "until then `me` shows your verification status"
+    ),
+    VerificationStatus.REJECTED: (
+        "discussions are for verified physicians and your verification was rejected; "
+        "if your NPI or specialty was wrong, contact support to be checked again"
+    ),
+    VerificationStatus.SUSPENDED: (
+        "your account is suspended, so discussions are closed to you; contact the moderators"
+    ),
+    VerificationStatus.VERIFIED: "this needs a verified physician",  # not reached
+}
+
 #: Fetch the key set again at most this often when a token names an unknown key.
 _REFRESH_INTERVAL = 30.0
 
@@ -41,6 +60,16 @@ class Viewer:
             )
         return self
 
+    def require_reader(self) -> Viewer:
+        """Content is for physicians: VERIFIED ones, and staff (whose own NPI check may
+        still be pending). A suspension stops reading too, whatever the roles."""
+        status = self.claims.verification
+        if status is not VerificationStatus.SUSPENDED and (
+            status is VerificationStatus.VERIFIED or self.claims.has_role(*STAFF)
+        ):
+            return self
+        raise PermissionDenied(_CANNOT_READ[status])
+
     def require_role(self, *roles: Role) -> Viewer:
         if not self.claims.has_role(*roles):
             names = " or ".join(r.value for r in roles)
@@ -61,6 +90,15 @@ class Authentication:
         if self.viewer is None:
             raise Unauthenticated("sign in first: send `Authorization: Bearer <token>` from login")
         return self.viewer
+
+    def require_reader(self) -> Viewer:
+        """Every read of content (posts, comments, personas, live updates) goes through this."""
+        if self.error is None and self.viewer is None:
+            raise Unauthenticated(
+                "Consilium's discussions are for verified physicians: sign in with `login` "
+                "and send `Authorization: Bearer <token>`"
+            )
+        return self.require().require_reader()
 
 
 class Authenticator:

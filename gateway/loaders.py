@@ -11,16 +11,20 @@ from strawberry.dataloader import DataLoader
 from consilium.anonymity.v1 import anonymity_pb2 as anon
 from consilium.content.v1 import content_pb2 as cpb
 from consilium.content.v1 import types_pb2 as types
+from gateway import viewer_state
 from gateway.auth import Viewer
 from gateway.clients.anonymity import AnonymityClient
 from gateway.clients.content import ContentClient
+from gateway.viewer_state import PollResults, Reactions
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
 
 def _loader(
-    fetch: Callable[[list[K]], Awaitable[dict[K, V]]], missing: Callable[[K], V | None]
+    fetch: Callable[[list[K]], Awaitable[dict[K, V]]],
+    missing: Callable[[K], V | None],
+    max_batch: int | None = None,
 ) -> DataLoader[K, V | None]:
     """A loader over a dict-returning batch call; keys it lacks get `missing(key)`."""
 
@@ -29,7 +33,7 @@ def _loader(
         found = await fetch(unique)
         return [found[k] if k in found else missing(k) for k in keys]
 
-    return DataLoader(load_fn=load)
+    return DataLoader(load_fn=load, max_batch_size=max_batch)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,8 +45,8 @@ class Loaders:
     comment_pages: DataLoader[tuple[str, int, str], cpb.CommentPage | None]
     owned: DataLoader[str, bool | None]
     thread_aliases: DataLoader[str, str | None]
-    reactions: DataLoader[tuple[str, str], types.ReactionSummary | None]
-    polls: DataLoader[tuple[str, str], types.Poll | None]
+    reactions: DataLoader[str, Reactions | None]
+    polls: DataLoader[str, PollResults | None]
 
     def clear(self) -> None:
         """Forgets everything loaded: a WebSocket keeps one context for its whole life, and
@@ -82,23 +86,13 @@ def create_loaders(
             else {}
         )
 
-    thread_alias_loader = _loader(thread_aliases, lambda _k: None)
+    # Reactions and polls are loaded by post id alone and matched against the viewer's
+    # thread aliases here (gateway/viewer_state.py): content never gets the viewer's aliases.
+    async def reactions(post_ids: list[str]) -> dict[str, Reactions]:
+        return await viewer_state.reactions(content, post_ids)
 
-    async def viewer_aliases(keys: list[tuple[str, str]]) -> list[str]:
-        found = await thread_alias_loader.load_many([scope for _, scope in keys])
-        return sorted({a for a in found if a})
-
-    async def reactions(
-        keys: list[tuple[str, str]],
-    ) -> dict[tuple[str, str], types.ReactionSummary]:
-        summaries = await content.reaction_summaries(
-            [post for post, _ in keys], await viewer_aliases(keys)
-        )
-        return {k: summaries[k[0]] for k in keys if k[0] in summaries}
-
-    async def polls(keys: list[tuple[str, str]]) -> dict[tuple[str, str], types.Poll]:
-        found = await content.polls([post for post, _ in keys], await viewer_aliases(keys))
-        return {k: found[k[0]] for k in keys if k[0] in found}
+    async def polls(post_ids: list[str]) -> dict[str, PollResults]:
+        return await viewer_state.polls(content, post_ids)
 
     return Loaders(
         personas=_loader(anonymity.describe, lambda _k: None),
@@ -107,7 +101,7 @@ def create_loaders(
         comment_counts=_loader(content.comment_counts, lambda _k: 0),
         comment_pages=_loader(content.comment_pages, lambda _k: None),
         owned=_loader(owned, lambda _k: False),
-        thread_aliases=thread_alias_loader,
-        reactions=_loader(reactions, lambda _k: None),
-        polls=_loader(polls, lambda _k: None),
+        thread_aliases=_loader(thread_aliases, lambda _k: None),
+        reactions=_loader(reactions, lambda _k: None, max_batch=viewer_state.MAX_POSTS),
+        polls=_loader(polls, lambda _k: None, max_batch=viewer_state.MAX_POSTS),
     )

@@ -4,7 +4,8 @@ The one thing every call carries is the gateway's own service credential: conten
 gateway alone, and the credential names the gateway, never a user.
 
 Only alias ids, post ids and text cross this line; the end user's token, user id and any
-baggage stay in the gateway (OpenTelemetry propagates trace context only).
+baggage stay in the gateway (OpenTelemetry propagates trace context only). Reads carry no
+alias at all; each write carries exactly one (and a request makes at most one write).
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ _IDEMPOTENT = (
     "BatchListComments",
     "BatchGetReactionSummaries",
     "BatchGetPolls",
+    "BatchListReactors",
+    "BatchListPollVoters",
     "ListCommunities",
     "BatchGetCommunities",
     # Writes carry a request id, so a retried create returns the first result.
@@ -93,25 +96,34 @@ class ContentClient:
         reply = await invoke(self._stub.BatchGetComments, request)
         return {c.comment_id: c for c in reply.comments}
 
-    async def reaction_summaries(
-        self, post_ids: list[str], viewer_alias_ids: list[str]
-    ) -> dict[str, types.ReactionSummary]:
-        request = pb.BatchGetReactionSummariesRequest(
-            post_ids=post_ids, viewer_alias_ids=viewer_alias_ids
-        )
+    async def reaction_summaries(self, post_ids: list[str]) -> dict[str, types.ReactionSummary]:
+        """Counts and the first page of reactors per post: post ids only, never an alias."""
+        request = pb.BatchGetReactionSummariesRequest(post_ids=post_ids)
         reply = await invoke(self._stub.BatchGetReactionSummaries, request)
         return {s.post_id: s for s in reply.summaries}
+
+    async def reactor_pages(self, queries: list[tuple[str, str]]) -> dict[str, pb.ReactorPage]:
+        request = pb.BatchListReactorsRequest(
+            queries=[pb.ParticipantPageQuery(post_id=p, after=a) for p, a in queries]
+        )
+        reply = await invoke(self._stub.BatchListReactors, request)
+        return {page.post_id: page for page in reply.pages}
 
     async def react(self, post_id: str, alias_id: str, kind: int) -> types.ReactionSummary:
         request = pb.ReactRequest(post_id=post_id, reactor_alias_id=alias_id, kind=kind)  # type: ignore[arg-type]
         return (await invoke(self._stub.React, request)).summary
 
-    async def polls(
-        self, post_ids: list[str], viewer_alias_ids: list[str]
-    ) -> dict[str, types.Poll]:
-        request = pb.BatchGetPollsRequest(post_ids=post_ids, viewer_alias_ids=viewer_alias_ids)
-        reply = await invoke(self._stub.BatchGetPolls, request)
+    async def polls(self, post_ids: list[str]) -> dict[str, types.Poll]:
+        """Polls with every count and the first page of voters: post ids only."""
+        reply = await invoke(self._stub.BatchGetPolls, pb.BatchGetPollsRequest(post_ids=post_ids))
         return {p.post_id: p for p in reply.polls}
+
+    async def voter_pages(self, queries: list[tuple[str, str]]) -> dict[str, pb.VoterPage]:
+        request = pb.BatchListPollVotersRequest(
+            queries=[pb.ParticipantPageQuery(post_id=p, after=a) for p, a in queries]
+        )
+        reply = await invoke(self._stub.BatchListPollVoters, request)
+        return {page.post_id: page for page in reply.pages}
 
     async def vote(self, post_id: str, alias_id: str, option: int) -> types.Poll:
         request = pb.VotePollRequest(post_id=post_id, voter_alias_id=alias_id, option_index=option)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
-from opentelemetry import propagate, trace
+from opentelemetry import trace
 from strawberry.extensions import SchemaExtension
+
+from gateway.tracing import in_boundary, own_trace
 
 #: Every attribute this extension sets; the list in the README must match.
 SPAN_ATTRIBUTES = ("graphql.operation.name", "graphql.operation.type")
@@ -16,17 +18,23 @@ _tracer = trace.get_tracer("consilium.gateway")
 
 class OperationSpan(SchemaExtension):
     """Strawberry's own OpenTelemetry extension records the query text, where literal ids and
-    search terms would leak into traces; this one records only what identifies the operation."""
+    search terms would leak into traces; this one records only what identifies the operation.
+
+    Over HTTP the operation is a child of the request's span (gateway/tracing.py started the
+    trace). A WebSocket operation has no such request: it starts its own trace, so that the
+    operations of one long-lived connection are not joined in one trace either.
+    """
 
     def on_operation(self) -> Iterator[None]:
         context = self.execution_context
-        # Continue the caller's trace (W3C `traceparent` on the HTTP request): the trace id of
-        # every audit event this operation causes is then the one the client sees (A3).
-        request = getattr(context.context, "request", None)
-        parent = propagate.extract(dict(request.headers)) if request is not None else None
-        with _tracer.start_as_current_span(
-            "graphql.operation", context=parent, kind=trace.SpanKind.SERVER
-        ) as span:
+        with contextlib.ExitStack() as stack:
+            if not in_boundary():
+                request = getattr(context.context, "request", None)
+                headers = dict(request.headers) if request is not None else {}
+                stack.enter_context(own_trace("graphql.connection_operation", headers))
+            span = stack.enter_context(
+                _tracer.start_as_current_span("graphql.operation", kind=trace.SpanKind.INTERNAL)
+            )
             yield
             if context.operation_name:
                 span.set_attribute("graphql.operation.name", context.operation_name[:100])

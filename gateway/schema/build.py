@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
+    AddValidationRules,
     DisableIntrospection,
     MaxAliasesLimiter,
     MaxTokensLimiter,
@@ -14,6 +15,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from gateway.extensions.errors import ShapeErrors
+from gateway.extensions.one_alias_write import OneAliasWritePerRequest
 from gateway.extensions.telemetry import OperationSpan
 from gateway.schema.mutation import Mutation
 from gateway.schema.query import Query
@@ -39,6 +41,7 @@ def build_schema(settings: GatewaySettings) -> strawberry.federation.Schema:
         lambda: QueryDepthLimiter(max_depth=settings.max_depth),
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
         lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+        lambda: AddValidationRules([OneAliasWritePerRequest]),
         ShapeErrors,
     ]
     if not settings.dev:

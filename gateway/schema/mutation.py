@@ -179,9 +179,8 @@ class Mutation:
         info.context.auth.require().require_verified()
         post = await _post(info, str(post_id))
         alias = await _thread_alias(info, post)
-        return Poll.from_proto(
-            await info.context.upstreams.content.vote(post.post_id, alias, option)
-        )
+        poll = await info.context.upstreams.content.vote(post.post_id, alias, option)
+        return Poll.from_proto(poll, viewer_has_voted=poll.viewer_has_voted)
 
     @strawberry.mutation(description="ADMIN: approve or reject a physician after the NPI check.")
     async def verify_physician(self, info: Ctx, user_id: strawberry.ID, approve: bool) -> Physician:
@@ -227,11 +226,14 @@ class Mutation:
         )
         return Physician.from_proto(physician)
 
-    @strawberry.mutation(description="MODERATOR: suspend the person behind an alias, unrevealed.")
+    @strawberry.mutation(
+        description="MODERATOR: suspend the person behind an alias, unrevealed. Their posts "
+        "under this alias are hidden shortly after (anonymity's event reaches content)."
+    )
     async def suspend_author(self, info: Ctx, alias_id: strawberry.ID, reason: str) -> bool:
         viewer = info.context.auth.require().require_role(Role.MODERATOR, Role.ADMIN)
-        # Content hides the alias's posts when anonymity's AliasSuspended event arrives: hiding
-        # reaches content only as events (content admits no SetAliasHidden call).
+        # Hiding reaches content only as anonymity's alias-level event, never from here: a
+        # gateway that could hide aliases at will could also hide them in revealing bursts.
         await info.context.upstreams.anonymity.suspend(str(alias_id), reason, viewer.metadata)
         return True
 

@@ -27,7 +27,10 @@ Ctx = Info[GatewayContext, None]
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="The signed-in physician, own data only.")
+    @strawberry.field(
+        description="The signed-in account, own data only: open to PENDING accounts too, "
+        "which see their verification status here and nothing else."
+    )
     async def me(self, info: Ctx) -> ViewerProfile:
         viewer = info.context.auth.require()
         physician = await info.context.upstreams.identity.get_physician(
@@ -35,7 +38,9 @@ class Query:
         )
         return ViewerProfile.from_proto(physician)
 
-    @strawberry.field(description="Newest first; filter by community.")
+    @strawberry.field(
+        description="Newest first; filter by community. Verified physicians and staff."
+    )
     async def feed(
         self,
         info: Ctx,
@@ -43,12 +48,14 @@ class Query:
         after: str | None = None,
         community: strawberry.ID | None = None,
     ) -> PostConnection | None:
+        info.context.auth.require_reader()
         check_page_size(first, info.context.settings.max_page_size)
         page = await info.context.upstreams.content.feed(str(community or ""), first, after or "")
         return PostConnection.from_page(list(page.posts), page.next_cursor, page.has_next_page)
 
     @strawberry.field
     async def post(self, info: Ctx, id: strawberry.ID) -> Post | None:
+        info.context.auth.require_reader()
         found = await info.context.loaders.posts.load(str(id))
         return Post.from_proto(found) if found is not None and not found.hidden else None
 
@@ -56,23 +63,25 @@ class Query:
     async def search(
         self, info: Ctx, text: str, first: int = 20, after: str | None = None
     ) -> PostConnection | None:
+        info.context.auth.require_reader()
         if not text.strip():
             raise InvalidArgument([FieldViolation("text", "say what to search for")])
         check_page_size(first, info.context.settings.max_page_size)
         page = await info.context.upstreams.content.search(text, first, after or "")
         return PostConnection.from_page(list(page.posts), page.next_cursor, page.has_next_page)
 
-    @strawberry.field
+    @strawberry.field(description="Public: the registration form lists them.")
     async def communities(self, info: Ctx) -> list[Community] | None:
         return [Community.from_proto(c) for c in await info.context.upstreams.content.communities()]
 
-    @strawberry.field
+    @strawberry.field(description="Public: the registration form lists them.")
     async def specialties(self, info: Ctx) -> list[Specialty] | None:
         found = await info.context.upstreams.identity.list_specialties()
         return [Specialty.from_proto(s) for s in found]
 
     @strawberry.field(description="An author persona by alias id.")
     async def author(self, info: Ctx, alias_id: strawberry.ID) -> Author | None:
+        info.context.auth.require_reader()
         persona = await info.context.loaders.personas.load(str(alias_id))
         return Author.from_proto(persona) if persona is not None else None
 

@@ -68,12 +68,13 @@ async def _stream(
 @strawberry.type
 class Subscription:
     @strawberry.subscription(
-        description="Posts as they are created, in one community or in all; needs sign-in."
+        description="Posts as they are created, in one community or in all; verified physicians "
+        "and staff."
     )
     async def post_added(
         self, info: Ctx, community: strawberry.ID | None = None
     ) -> AsyncGenerator[Post, None]:
-        viewer = info.context.auth.require()
+        viewer = info.context.auth.require_reader()
         known = community is None or await info.context.loaders.communities.load(str(community))
         if not known:
             raise NotFound(f"there is no community {community!s}; `communities` lists them")
@@ -83,11 +84,13 @@ class Subscription:
             async for delivery in stream:
                 yield Post.from_proto(delivery.post)
 
-    @strawberry.subscription(description="Comments as they are added to one post; needs sign-in.")
+    @strawberry.subscription(
+        description="Comments as they are added to one post; verified physicians and staff."
+    )
     async def comment_added(
         self, info: Ctx, post_id: strawberry.ID
     ) -> AsyncGenerator[Comment, None]:
-        viewer = info.context.auth.require()
+        viewer = info.context.auth.require_reader()
         post = await info.context.loaders.posts.load(str(post_id))
         if post is None or post.hidden:
             raise NotFound("there is no such post; it may have been removed")

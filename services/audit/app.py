@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -21,13 +24,20 @@ from plumbing.events.topics import AUDIT_IDENTITY_ACCESS
 from plumbing.grpc.server import GrpcServer, ServiceBinding
 from services.audit.adapters.access_events import GROUP, AccessEventHandler
 from services.audit.adapters.identity_keys import IdentityKeysClient
+from services.audit.adapters.index_check import SqlIndexAudit
+from services.audit.adapters.ledger_key import ledger_signer
 from services.audit.adapters.servicer import AuditServicer
 from services.audit.adapters.store import SqlLedger
 from services.audit.adapters.tables import event_tables
-from services.audit.adapters.trusted_keys import TrustedKeyDirectory
+from services.audit.adapters.tlog_store import SqlLogStore
+from services.audit.adapters.trusted_keys import PinnedKeyDirectory, TrustedKeyDirectory
+from services.audit.checks import LedgerChecks
+from services.audit.domain.producers import ProducerConfigError, parse_producers
 from services.audit.service import AuditService
 from services.audit.settings import AuditSettings
+from services.audit.transparency import TransparencyLog
 
+log = logging.getLogger("consilium.audit")
 MIGRATIONS = Path(__file__).parent / "adapters" / "migrations"
 SERVICE_NAME = audit_pb2.DESCRIPTOR.services_by_name["AuditService"].full_name
 
@@ -48,6 +58,7 @@ class Audit:
     server: GrpcServer
     events: EventRuntime
     access_events: AccessEventHandler
+    tlog: TransparencyLog
 
 
 @asynccontextmanager
@@ -70,13 +81,34 @@ async def build(settings: AuditSettings, *, bus: EventBus | None = None) -> Asyn
         handler = AccessEventHandler()
         events.consume(group=GROUP, topics=[AUDIT_IDENTITY_ACCESS], handler=handler)
         ledger = SqlLedger(engine)
+        text, origin = settings.producers_config()
+        pins = parse_producers(text, origin=origin)
+        if not pins.configured and settings.environment == "production":
+            raise ProducerConfigError(
+                "set CONSILIUM_AUDIT_PRODUCERS (or _FILE): in production the ledger verifies "
+                'against pinned producers, {"<producer>": ["<PEM public key or key id>"]}'
+            )
+        if not pins.configured:
+            log.warning(
+                "audit: no CONSILIUM_AUDIT_PRODUCERS: no producer is expected and every trusted "
+                "key is accepted for every producer (dev only)"
+            )
+        keys = PinnedKeyDirectory(
+            TrustedKeyDirectory(settings.resolved_trusted_keys_dir), pins.inline_keys
+        )
+        signer = ledger_signer(
+            settings.data_dir,
+            dev=settings.environment == "dev",
+            pem=settings.checkpoint_key.get_secret_value() if settings.checkpoint_key else None,
+            file=settings.checkpoint_key_file,
+        )
+        tlog = TransparencyLog(SqlLogStore(engine), keys, pins, signer)
+        checks = LedgerChecks(pins, SqlIndexAudit(engine), tlog)
         tag_key = load_tag_key(settings.data_dir, allow_dev=settings.environment == "dev")
         service = AuditService(
-            ledger,
-            TrustedKeyDirectory(settings.resolved_trusted_keys_dir),
-            tag=lambda user_id: subject_tag(tag_key, user_id),
+            ledger, keys, checks, tag=lambda user_id: subject_tag(tag_key, user_id)
         )
-        servicer = AuditServicer(service, RemoteTokenVerifier(identity.jwks))
+        servicer = AuditServicer(service, RemoteTokenVerifier(identity.jwks), tlog)
         server = GrpcServer(
             component="audit",
             bindings=[
@@ -89,7 +121,7 @@ async def build(settings: AuditSettings, *, bus: EventBus | None = None) -> Asyn
             health_interval=settings.health_interval,
             grace=settings.shutdown_grace,
         )
-        yield Audit(settings, engine, ledger, service, server, events, handler)
+        yield Audit(settings, engine, ledger, service, server, events, handler, tlog)
     finally:
         await identity.close()
         await engine.dispose()
@@ -99,7 +131,13 @@ async def serve(*, host: str | None = None, port: int | None = None) -> None:
     settings = load_settings(AuditSettings, host=host, port=port)
     start_process(settings)
     async with build(settings) as audit:
-        await serve_until_signalled(audit.server, audit.events)
+        cadence = asyncio.create_task(audit.tlog.run(settings.checkpoint_interval))
+        try:
+            await serve_until_signalled(audit.server, audit.events)
+        finally:
+            cadence.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await cadence
 
 
 async def migrate() -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from plumbing.auditchain import ChainVerdict, verify_chain
 from plumbing.auth.claims import AccessClaims
+from services.audit.checks import LedgerChecks
 from services.audit.domain.query import Cursor, EventFilter, page_size, require_auditor
 from services.audit.ports import Ledger, Page, TrustedKeys
 
@@ -17,6 +19,7 @@ class ChainReport:
 
     producer: str
     verdict: ChainVerdict
+    log_size: int = 0
 
 
 class AuditService:
@@ -24,10 +27,16 @@ class AuditService:
     an auditor asking by user id also finds identity's events, which name no user id."""
 
     def __init__(
-        self, ledger: Ledger, keys: TrustedKeys, *, tag: Callable[[str], str] | None = None
+        self,
+        ledger: Ledger,
+        keys: TrustedKeys,
+        checks: LedgerChecks | None = None,
+        *,
+        tag: Callable[[str], str] | None = None,
     ) -> None:
         self._ledger = ledger
         self._keys = keys
+        self._checks = checks
         self._tag = tag
 
     async def query(
@@ -38,18 +47,37 @@ class AuditService:
         after = Cursor.decode(page_token) if page_token else None
         if where.subject_id and self._tag is not None:
             where = replace(where, subject_tag=self._tag(where.subject_id))
-        return await self._ledger.query(where, after=after, limit=page_size(size))
+        page = await self._ledger.query(where, after=after, limit=page_size(size))
+        if self._checks is None:
+            return page
+        # Served only when the event verifies on its own (hash, signature by a pinned key).
+        keys = await self._keys.keys({str(e.key_id) for e in page.events})
+        return Page([e for e in page.events if self._checks.admissible(e, keys)], page.next)
 
     async def verify(self, caller: AccessClaims | None, producer: str = "") -> list[ChainReport]:
         """A report per producer (just `producer` when given), ordered by producer.
 
-        An unknown producer gets an empty, ok report: nothing recorded, nothing broken.
+        Without configured producers, an unknown producer gets an empty, ok report; with
+        them, every configured producer is reported, a MISSING one included.
         """
         require_auditor(caller)
-        producers = [producer] if producer else await self._ledger.producers()
+        stored = await self._ledger.producers()
+        producers = [producer] if producer else stored
+        if self._checks is not None and not producer:
+            producers = self._checks.producers(stored)
+        chains = {name: await self._ledger.chain(name) for name in producers}
+        signers: dict[str, set[str]] = defaultdict(set)
+        if self._checks is not None:
+            for other in stored:
+                for event in chains.get(other) or await self._ledger.chain(other):
+                    signers[str(event.key_id)].add(other)
         reports = []
-        for name in producers:
-            events = await self._ledger.chain(name)
+        for name, events in chains.items():
             keys = await self._keys.keys({str(e.key_id) for e in events})
-            reports.append(ChainReport(name, verify_chain(events, keys)))
+            verdict = verify_chain(events, keys)
+            size = 0
+            if self._checks is not None:
+                extra, size = await self._checks.problems(name, events, signers)
+                verdict.problems.extend(extra)
+            reports.append(ChainReport(name, verdict, size))
         return reports

@@ -1,7 +1,8 @@
 """Engagement use cases: reactions and poll votes, one per alias, results hidden until voted.
 
-Viewer alias ids link one person's aliases, so they are used for the answer only: never
-stored, never logged.
+Batch reads know no viewer: they answer counts and participant pages (reactor and voter
+alias ids) per post, so that content never receives two aliases of one person together;
+the gateway, which knows the viewer's alias of each thread, computes viewer state.
 """
 
 from __future__ import annotations
@@ -13,18 +14,24 @@ from datetime import UTC, datetime
 from plumbing.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound
 from services.content.domain import ids
 from services.content.domain.engagement import (
+    PARTICIPANT_PAGE,
+    ParticipantPage,
     PollView,
     ReactionKind,
     ReactionSummary,
     is_closed,
+    participant_page,
     poll_view,
     summarise_reactions,
 )
 from services.content.domain.posts import Post, PostKind
 from services.content.ports import ContentRepository, ContentStore
-from services.content.service import check_aliases, check_batch, post_id_violation, require
+from services.content.service import check_batch, post_id_violation, require
 
 log = logging.getLogger("consilium.content")
+
+#: Posts per batch read of participants: 100 posts x 200 participants stays near 1 MB.
+MAX_PARTICIPANT_POSTS = 100
 
 
 async def _existing_post(repo: ContentRepository, post_id: str) -> Post:
@@ -67,18 +74,42 @@ class EngagementService:
             await repo.remove_reaction(post_id, alias_id)
             return await self._summary(repo, post_id, [alias_id])
 
-    async def reaction_summaries(
-        self, post_ids: Sequence[str], viewer_alias_ids: Sequence[str]
-    ) -> list[ReactionSummary]:
-        """One summary per known post, as the viewer (any of their aliases) sees it."""
-        wanted = check_batch(post_ids, "post_ids")
-        viewers = check_aliases(viewer_alias_ids, "viewer_alias_ids")
+    async def reaction_summaries(self, post_ids: Sequence[str]) -> list[ReactionSummary]:
+        """One summary per known post: counts and the first page of its reactors."""
+        wanted = check_batch(post_ids, "post_ids", MAX_PARTICIPANT_POSTS)
         async with self._store.transaction() as repo:
             known = await repo.get_posts(wanted)
             present = [p for p in wanted if p in known]
             counts = await repo.reaction_counts(present)
-            mine = await repo.reactions_by(present, viewers)
-        return [summarise_reactions(p, counts.get(p, {}), mine.get(p)) for p in present]
+            reactors = await repo.reactors(present, "", PARTICIPANT_PAGE + 1)
+        return [
+            summarise_reactions(
+                p, counts.get(p, {}), None, participant_page(p, reactors.get(p, []), _alias)
+            )
+            for p in present
+        ]
+
+    async def list_reactors(
+        self, queries: Sequence[tuple[str, str]]
+    ) -> list[ParticipantPage[tuple[str, ReactionKind]]]:
+        """Further pages of reactors, one per (post id, cursor) query, in the queries' order."""
+        wanted = _check_pages(queries)
+        async with self._store.transaction() as repo:
+            pages = []
+            for post_id, after in wanted:
+                rows = await repo.reactors([post_id], after, PARTICIPANT_PAGE + 1)
+                pages.append(participant_page(post_id, rows.get(post_id, []), _alias))
+        return pages
+
+    async def list_voters(self, queries: Sequence[tuple[str, str]]) -> list[ParticipantPage[str]]:
+        """Further pages of poll voters, one per (post id, cursor) query, in order."""
+        wanted = _check_pages(queries)
+        async with self._store.transaction() as repo:
+            pages = []
+            for post_id, after in wanted:
+                rows = await repo.voters([post_id], after, PARTICIPANT_PAGE + 1)
+                pages.append(participant_page(post_id, rows.get(post_id, []), str))
+        return pages
 
     async def _summary(
         self, repo: ContentRepository, post_id: str, viewers: list[str]
@@ -111,12 +142,10 @@ class EngagementService:
         log.info("poll vote cast")
         return poll_view(post, tallies.get(post_id, {}), option, now)
 
-    async def polls(
-        self, post_ids: Sequence[str], viewer_alias_ids: Sequence[str]
-    ) -> tuple[list[PollView], list[str]]:
-        """Polls as the viewer sees them; unknown, hidden and non-poll ids come back missing."""
-        wanted = check_batch(post_ids, "post_ids")
-        viewers = check_aliases(viewer_alias_ids, "viewer_alias_ids")
+    async def polls(self, post_ids: Sequence[str]) -> tuple[list[PollView], list[str]]:
+        """Polls with every count and the first page of voters; unknown, hidden and non-poll
+        ids come back missing."""
+        wanted = check_batch(post_ids, "post_ids", MAX_PARTICIPANT_POSTS)
         now = self._clock()
         async with self._store.transaction() as repo:
             found = await repo.get_posts(wanted)
@@ -127,6 +156,35 @@ class EngagementService:
             ]
             present = [p.post_id for p in polls]
             tallies = await repo.vote_tallies(present)
-            mine = await repo.votes_by(present, viewers)
-        views = [poll_view(p, tallies.get(p.post_id, {}), mine.get(p.post_id), now) for p in polls]
+            voters = await repo.voters(present, "", PARTICIPANT_PAGE + 1)
+        views = [
+            poll_view(
+                p,
+                tallies.get(p.post_id, {}),
+                None,
+                now,
+                participant_page(p.post_id, voters.get(p.post_id, []), str),
+            )
+            for p in polls
+        ]
         return views, [p for p in wanted if p not in present]
+
+
+def _alias(reactor: tuple[str, ReactionKind]) -> str:
+    return reactor[0]
+
+
+def _check_pages(queries: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+    if len(queries) > MAX_PARTICIPANT_POSTS:
+        raise InvalidArgument(
+            [FieldViolation("queries", f"at most {MAX_PARTICIPANT_POSTS} per call; split it")]
+        )
+    require(
+        *(post_id_violation(p, f"queries[{i}].post_id") for i, (p, _) in enumerate(queries)),
+        *(
+            ids.opaque_id_violation(a, f"queries[{i}].after")
+            for i, (_, a) in enumerate(queries)
+            if a
+        ),
+    )
+    return list(queries)

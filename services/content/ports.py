@@ -74,6 +74,14 @@ class ContentRepository(Protocol):
     ) -> dict[str, ReactionKind]:
         """The reaction any of `alias_ids` left on each post."""
 
+    async def reactors(
+        self, post_ids: Sequence[str], after: str, limit: int
+    ) -> dict[str, list[tuple[str, ReactionKind]]]:
+        """Per post, up to `limit` (alias id, reaction) with alias ids above `after`, in order."""
+
+    async def voters(self, post_ids: Sequence[str], after: str, limit: int) -> dict[str, list[str]]:
+        """Per poll, up to `limit` voter alias ids above `after`, in order."""
+
     async def add_vote(self, post_id: str, voter_alias_id: str, option: int, now: datetime) -> bool:
         """Records a vote; False when this voter has voted on this poll already."""
 

@@ -46,6 +46,13 @@ class PhysicianRepository(Protocol):
     async def shred_audit_key(self, user_id: str) -> None:
         """Deletes the person's audit sealing key (their audit links can never open again)."""
 
+    async def lock_audit_chain(self) -> None:
+        """Takes the audit chain's lock for the rest of the unit, before anything is read.
+
+        For units that read first (the actor's live roles, the state before a change) to know
+        what their record will say; `record_accesses` then appends under the same lock.
+        """
+
     async def record_accesses(self, accesses: Sequence[IdentityAccess]) -> None:
         """Chains, signs and queues one audit event per access, with this unit's commit.
 

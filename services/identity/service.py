@@ -3,32 +3,35 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, NoReturn
+from typing import NoReturn
 
 from plumbing.auth.claims import AccessClaims
 from plumbing.auth.service import RevealGrant, ServicePrincipal, require_service
 from plumbing.errors import (
     AlreadyExists,
-    DomainError,
     FieldViolation,
     InvalidArgument,
     NotFound,
     PermissionDenied,
     Unauthenticated,
-    Unavailable,
 )
+from services.identity.audited import UNRECORDED, Access, Actor, AuditedUnits
 from services.identity.domain.access import (
+    ADMIN_ERASURE_PURPOSE,
     ADMIN_READ_PURPOSE,
+    ERASED_FIELDS,
     PERSONA_FIELDS,
     PERSONA_PURPOSE,
     PROFILE_FIELDS,
+    REINSTATE_PURPOSE,
+    ROLES_PURPOSE,
+    SELF_ERASURE_PURPOSE,
+    VERIFY_PURPOSE,
     AccessAction,
     ActorRole,
-    IdentityAccess,
-    accesses,
     acting_role,
 )
 from services.identity.domain.events import events_between
@@ -36,11 +39,12 @@ from services.identity.domain.passwords import Passwords
 from services.identity.domain.physician import (
     Physician,
     Role,
+    VerificationStatus,
     is_user_id,
     new_user_id,
-    require_role,
 )
 from services.identity.domain.specialties import Specialty, all_specialties
+from services.identity.domain.staff import require_live, token_roles
 from services.identity.domain.validation import normalize_email, validate_registration
 from services.identity.ports import ErasureJournal, IdentityStore, PhysicianRepository
 from services.identity.tokens import IssuedToken, TokenIssuer
@@ -51,10 +55,13 @@ log = logging.getLogger("consilium.identity")
 MAX_BATCH = 500
 
 _SIGN_IN_FIRST = "sign in first: this call needs an access token"
-
-UNRECORDED = (
-    "the identity access could not be recorded, so nothing was disclosed; try again shortly"
+_SUSPENDED_ONLY = (
+    "your account is suspended: you may only see your own profile or erase your account"
 )
+#: The purpose of a suspension whose caller gave no reason (the servicer requires one).
+SUSPEND_PURPOSE = "suspension"
+
+__all__ = ["MAX_BATCH", "UNRECORDED", "IdentityService", "LoginResult"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +74,19 @@ def _require_caller(caller: AccessClaims | None) -> AccessClaims:
     if caller is None:
         raise Unauthenticated(_SIGN_IN_FIRST)
     return caller
+
+
+def _require_active(caller: AccessClaims | None) -> AccessClaims:
+    """The caller, unless their token says SUSPENDED (identity issues those for status only)."""
+    actor = _require_caller(caller)
+    if actor.verification is VerificationStatus.SUSPENDED:
+        raise PermissionDenied(_SUSPENDED_ONLY)
+    return actor
+
+
+def _as_staff(caller: AccessClaims, role: Role) -> Actor:
+    """`caller` acting as `role` (the role their token claims), decided on their live account."""
+    return Actor(caller.user_id, acting_role(caller, preferred=role), live_user=caller.user_id)
 
 
 def _check_user_id(user_id: str, field: str = "user_id") -> None:
@@ -110,6 +130,7 @@ class IdentityService:
         self._issuer = issuer
         self._erasures = erasures
         self._clock = clock
+        self._units = AuditedUnits(store, clock)
 
     async def register(
         self,
@@ -161,7 +182,10 @@ class IdentityService:
                 await repo.set_password_hash(
                     physician.user_id, self._passwords.hash_password(password)
                 )
-        token = self._issuer.issue(physician.user_id, physician.roles, physician.verification)
+        # A suspended account signs in to see its status or leave: no staff roles in its token.
+        token = self._issuer.issue(
+            physician.user_id, token_roles(physician), physician.verification
+        )
         return LoginResult(token=token, physician=physician)
 
     async def get_physician(
@@ -171,7 +195,9 @@ class IdentityService:
 
         `revealed` is anonymity's grant, already checked to name this subject and caller: a
         moderator reads exactly the profile an audited reveal just resolved, nothing else.
-        Every read of someone else's profile is audited here, granted or denied.
+        Every read of someone else's profile is audited here, granted or denied, and decided
+        on the caller's live account (a suspended or demoted one is refused). Reading one's
+        own profile is allowed even while suspended: that is how one sees one's status.
         """
         actor = _require_caller(caller)
         _check_user_id(user_id)
@@ -179,31 +205,22 @@ class IdentityService:
             # The disclosure itself is anonymity's REVEAL_ALIAS record (the one the grant
             # names); reading the profile is identity's own access and is recorded too, so
             # the ledger finds the reveal by the user's id as well as by the alias.
-            found = await self._audited_read(
-                actor.user_id,
-                acting_role(actor, preferred=Role.MODERATOR),
+            found = await self._units.read(
+                _as_staff(actor, Role.MODERATOR),
                 [user_id],
-                permit=lambda: require_role(actor.roles, Role.MODERATOR, Role.ADMIN),
-                action=AccessAction.READ_PROFILE,
-                fields=PROFILE_FIELDS,
-                purpose=f"reveal {revealed.record}",
+                Access(AccessAction.READ_PROFILE, f"reveal {revealed.record}", PROFILE_FIELDS),
+                lambda current: require_live(current, Role.MODERATOR, Role.ADMIN),
             )
-            revealed_physician = found.get(user_id)
-            if revealed_physician is None:
-                raise NotFound("no physician with that user id")
-            return revealed_physician
-        if user_id == actor.user_id:
+        elif user_id == actor.user_id:
             async with self._store.transaction() as repo:
                 return await _get(repo, user_id)
-        found = await self._audited_read(
-            actor.user_id,
-            acting_role(actor, preferred=Role.ADMIN),
-            [user_id],
-            permit=lambda: require_role(actor.roles, Role.ADMIN),
-            action=AccessAction.READ_PROFILE,
-            fields=PROFILE_FIELDS,
-            purpose=ADMIN_READ_PURPOSE,
-        )
+        else:
+            found = await self._units.read(
+                _as_staff(actor, Role.ADMIN),
+                [user_id],
+                Access(AccessAction.READ_PROFILE, ADMIN_READ_PURPOSE, PROFILE_FIELDS),
+                lambda current: require_live(current, Role.ADMIN),
+            )
         physician = found.get(user_id)
         if physician is None:
             raise NotFound("no physician with that user id")
@@ -220,19 +237,16 @@ class IdentityService:
         """Records a read whose reveal grant did not cover it as DENIED, then raises `refusal`."""
         _check_user_id(user_id)
 
-        def refuse() -> None:
+        def refuse(_current: Physician | None) -> None:
             raise refusal
 
-        await self._audited_read(
-            caller.user_id,
-            acting_role(caller, preferred=Role.MODERATOR),
+        await self._units.read(
+            Actor(caller.user_id, acting_role(caller, preferred=Role.MODERATOR)),
             [user_id],
-            permit=refuse,
-            action=AccessAction.READ_PROFILE,
-            fields=PROFILE_FIELDS,
-            purpose=purpose,
+            Access(AccessAction.READ_PROFILE, purpose, PROFILE_FIELDS),
+            refuse,
         )
-        raise refusal  # not reached: `refuse` raised inside `_audited_read`
+        raise refusal  # not reached: the refusal is raised once recorded
 
     async def batch_get_physicians(
         self, caller: AccessClaims | None, user_ids: Iterable[str]
@@ -245,17 +259,16 @@ class IdentityService:
         wanted = _checked_batch(user_ids)
         others = [u for u in wanted if u != actor.user_id]
         if not others:
+            # Reading others is decided live and recorded below; this is only one's own.
+            _require_active(actor)
             async with self._store.transaction() as repo:
                 found = await repo.get_many(wanted)
         else:
-            found = await self._audited_read(
-                actor.user_id,
-                acting_role(actor, preferred=Role.ADMIN),
+            found = await self._units.read(
+                _as_staff(actor, Role.ADMIN),
                 others,
-                permit=lambda: require_role(actor.roles, Role.ADMIN),
-                action=AccessAction.READ_PROFILE,
-                fields=PROFILE_FIELDS,
-                purpose=ADMIN_READ_PURPOSE,
+                Access(AccessAction.READ_PROFILE, ADMIN_READ_PURPOSE, PROFILE_FIELDS),
+                lambda current: require_live(current, Role.ADMIN),
                 also_read=wanted,
             )
         return found, [u for u in wanted if u not in found]
@@ -277,65 +290,66 @@ class IdentityService:
         """
         requested = list(user_ids)
         if service is not None:
-            actor_id, role = service.name, ActorRole.SERVICE
+            actor = Actor(service.name, ActorRole.SERVICE)
         elif caller is not None:
-            actor_id, role = caller.user_id, acting_role(caller)
+            actor = Actor(caller.user_id, acting_role(caller))
         else:
-            actor_id, role = "", ActorRole.UNSPECIFIED
+            actor = Actor("", ActorRole.UNSPECIFIED)
+        access = Access(AccessAction.READ_PERSONA_ATTRIBUTES, PERSONA_PURPOSE, PERSONA_FIELDS)
 
-        def permit() -> None:
+        def permit(_current: Physician | None) -> None:
             require_service(service, "anonymity")
 
         try:
-            permit()
+            permit(None)
         except PermissionDenied:
             # Record the refusal against whatever well-formed ids were asked for.
             subjects = [u for u in dict.fromkeys(requested) if is_user_id(u)][:MAX_BATCH]
-            await self._audited_read(
-                actor_id,
-                role,
-                subjects or [""],
-                permit=permit,
-                action=AccessAction.READ_PERSONA_ATTRIBUTES,
-                fields=PERSONA_FIELDS,
-                purpose=PERSONA_PURPOSE,
-            )
+            await self._units.read(actor, subjects or [""], access, permit)
         wanted = _checked_batch(requested)
-        found = await self._audited_read(
-            actor_id,
-            role,
-            wanted,
-            permit=permit,
-            action=AccessAction.READ_PERSONA_ATTRIBUTES,
-            fields=PERSONA_FIELDS,
-            purpose=PERSONA_PURPOSE,
-        )
+        found = await self._units.read(actor, wanted, access, permit)
         return found, [u for u in wanted if u not in found]
+
+    async def check_actor(self, service: ServicePrincipal | None, user_id: str) -> Physician | None:
+        """An actor's account as it is now, for other services' live staff checks.
+
+        Only anonymity and audit may ask. Not recorded: the answer is status and roles, no
+        personal data; the staff action it guards is recorded where it happens.
+        """
+        require_service(service, "anonymity", "audit")
+        _check_user_id(user_id)
+        async with self._store.transaction() as repo:
+            return await repo.get(user_id)
 
     async def verify(
         self, caller: AccessClaims | None, user_id: str, *, approve: bool
     ) -> Physician:
-        return await self._change(
-            caller, user_id, lambda p: p.verify(approve=approve), "verification decided"
-        )
+        access = Access(AccessAction.VERIFY_PHYSICIAN, VERIFY_PURPOSE, PROFILE_FIELDS)
+        return await self._change(caller, user_id, access, lambda p: p.verify(approve=approve))
 
     async def set_roles(
         self, caller: AccessClaims | None, user_id: str, roles: Iterable[Role]
     ) -> Physician:
         wanted = frozenset(roles)
-        return await self._change(caller, user_id, lambda p: p.with_roles(wanted), "roles set")
+        access = Access(AccessAction.SET_ROLES, ROLES_PURPOSE, PROFILE_FIELDS)
+        return await self._change(caller, user_id, access, lambda p: p.with_roles(wanted))
 
     async def suspend(
         self,
         caller: AccessClaims | None,
         user_id: str,
         *,
+        reason: str = "",
         service: ServicePrincipal | None = None,
     ) -> Physician:
-        """By an ADMIN, or by anonymity when a moderator suspends the person behind an alias."""
-        return await self._change(
-            caller, user_id, lambda p: p.suspend(), "physician suspended", service=service
+        """By an ADMIN, or by anonymity when a moderator suspends the person behind an alias.
+
+        `reason` is the recorded purpose.
+        """
+        access = Access(
+            AccessAction.SUSPEND_PHYSICIAN, reason.strip() or SUSPEND_PURPOSE, PROFILE_FIELDS
         )
+        return await self._change(caller, user_id, access, lambda p: p.suspend(), service=service)
 
     async def reinstate(
         self,
@@ -345,26 +359,42 @@ class IdentityService:
         service: ServicePrincipal | None = None,
     ) -> Physician:
         """Lifts a suspension; by an ADMIN or by anonymity, as for `suspend`."""
-        return await self._change(
-            caller, user_id, lambda p: p.reinstate(), "physician reinstated", service=service
-        )
+        access = Access(AccessAction.REINSTATE_PHYSICIAN, REINSTATE_PURPOSE, PROFILE_FIELDS)
+        return await self._change(caller, user_id, access, lambda p: p.reinstate(), service=service)
 
     async def erase(self, caller: AccessClaims | None, user_id: str) -> Physician:
-        """Right to be forgotten: by the person themself or by an ADMIN.
+        """Right to be forgotten: by the person themself (also while suspended) or by an ADMIN.
 
-        The erasure journal is written before the transaction commits, so a database
-        restored from an older backup is erased again at the next start (`replay_erasures`).
+        Recorded like every admin action; the event names the person (and, when they erase
+        themself, the actor too) by blind tag only, and the sealed link is shredded with the
+        rest, so the event survives the erasure without linking. The erasure journal is
+        written before the transaction commits, so a database restored from an older backup
+        is erased again at the next start (`replay_erasures`).
         """
         actor = _require_caller(caller)
         _check_user_id(user_id)
-        if user_id != actor.user_id:
-            require_role(actor.roles, Role.ADMIN)
-        async with self._store.transaction() as repo:
-            physician = await _get(repo, user_id, for_update=True)
-            erased = physician.erase()
-            await self._erasures.record(user_id)
-            await repo.save(erased)
-            await repo.emit(events_between(physician, erased))
+        if user_id == actor.user_id:
+            by: Actor = Actor(actor.user_id, ActorRole.MEMBER)
+            purpose = SELF_ERASURE_PURPOSE
+
+            def permit(current: Physician | None) -> None:
+                return None
+
+        else:
+            by = _as_staff(actor, Role.ADMIN)
+            purpose = ADMIN_ERASURE_PURPOSE
+
+            def permit(current: Physician | None) -> None:
+                require_live(current, Role.ADMIN)
+
+        erased = await self._units.change(
+            by,
+            user_id,
+            Access(AccessAction.ERASE_PHYSICIAN, purpose, ERASED_FIELDS),
+            permit,
+            lambda p: p.erase(),
+            before_commit=self._erasures.record,
+        )
         log.info("physician erased")
         return erased
 
@@ -398,107 +428,46 @@ class IdentityService:
     async def count_verified_by_specialty(
         self, caller: AccessClaims | None, service: ServicePrincipal | None = None
     ) -> dict[str, int]:
-        """Counts only, for k-anonymity decisions; any signed-in user or known service."""
+        """Counts only, for k-anonymity decisions; any active signed-in user or known service."""
         if service is None:
-            _require_caller(caller)
+            _require_active(caller)
         async with self._store.transaction() as repo:
             return await repo.count_verified_by_specialty()
-
-    async def _audited_read(
-        self,
-        actor_id: str,
-        role: ActorRole,
-        subjects: list[str],
-        *,
-        permit: Callable[[], None],
-        action: AccessAction,
-        fields: tuple[str, ...],
-        purpose: str,
-        also_read: list[str] | None = None,
-    ) -> dict[str, Physician]:
-        """Reads `subjects` (and `also_read`) if `permit()` allows, recording every access.
-
-        Granted: the events are chained and queued first in the transaction of the read, which
-        commits before anything is returned. Denied: the refusal is recorded in a transaction
-        of its own, then PermissionDenied is raised. Fail closed: if the record cannot be
-        written, the call fails with UNAVAILABLE and discloses nothing.
-        """
-
-        def recorded(denial_reason: str = "") -> list[IdentityAccess]:
-            return accesses(
-                subjects,
-                occurred_at=self._clock(),
-                actor_id=actor_id,
-                actor_role=role,
-                action=action,
-                fields=fields,
-                purpose=purpose,
-                denial_reason=denial_reason,
-            )
-
-        try:
-            permit()
-        except PermissionDenied as denied:
-            await self._fail_closed(self._record_only(recorded(f"PERMISSION_DENIED: {denied}")))
-            raise
-        return await self._fail_closed(self._read_recorded(recorded(), also_read or subjects))
-
-    async def _record_only(self, records: list[IdentityAccess]) -> dict[str, Physician]:
-        async with self._store.transaction() as repo:
-            await repo.record_accesses(records)
-        return {}
-
-    async def _read_recorded(
-        self, records: list[IdentityAccess], user_ids: list[str]
-    ) -> dict[str, Physician]:
-        async with self._store.transaction() as repo:
-            await repo.record_accesses(records)  # first: takes the chain lock
-            return await repo.get_many(user_ids)
-
-    @staticmethod
-    async def _fail_closed(
-        work: Coroutine[Any, Any, dict[str, Physician]],
-    ) -> dict[str, Physician]:
-        try:
-            return await work
-        except DomainError:
-            raise
-        except Exception as exc:
-            # Type only: driver messages quote statement parameters (user ids).
-            log.error("identity access not recorded (%s)", type(exc).__name__)
-            raise Unavailable(UNRECORDED) from None
 
     async def _change(
         self,
         caller: AccessClaims | None,
         user_id: str,
+        access: Access,
         change: Callable[[Physician], Physician],
-        what: str,
         *,
         service: ServicePrincipal | None = None,
     ) -> Physician:
-        """An account change by an ADMIN or, where the caller passes `service`, by anonymity.
+        """An audited account change by a live ADMIN or, with `service`, by anonymity.
 
         A service credential, when presented, is what authorises the call: anonymity acts on
-        behalf of a moderator it has already checked and audited.
+        behalf of a moderator it has already checked and audited. Granted or refused, the
+        decision is one event in the transaction of the change.
         """
         if service is not None:
-            require_service(service, "anonymity")
             _check_user_id(user_id)
-            by = f" by service {service.name}"
+            actor = Actor(service.name, ActorRole.SERVICE)
+
+            def permit(current: Physician | None) -> None:
+                require_service(service, "anonymity")
+
         else:
-            actor = _require_caller(caller)
-            require_role(actor.roles, Role.ADMIN)
+            claims = _require_caller(caller)
             _check_user_id(user_id)
-            if user_id == actor.user_id:
-                raise PermissionDenied("admins cannot change their own account status or roles")
-            by = ""
-        async with self._store.transaction() as repo:
-            physician = await _get(repo, user_id, for_update=True)
-            changed = change(physician)
-            await repo.save(changed)
-            await repo.emit(events_between(physician, changed))
-        log.info("%s%s", what, by)
+            actor = _as_staff(claims, Role.ADMIN)
+
+            def permit(current: Physician | None) -> None:
+                require_live(current, Role.ADMIN)
+                if user_id == claims.user_id:
+                    raise PermissionDenied("admins cannot change their own account status or roles")
+
+        changed = await self._units.change(actor, user_id, access, permit, change)
+        log.info("%s by %s", access.action.value.lower(), actor.role.value.lower())
         return changed
 
 

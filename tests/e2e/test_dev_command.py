@@ -132,7 +132,8 @@ def test_dev_starts_seeds_once_and_stops_cleanly(tmp_path: Path) -> None:
     second = DevRun(env)
     try:
         second.wait_ready()
-        again = _graphql(url, "{ feed(first: 50) { nodes { id } } }")
+        # Same data dir, same signing key: the first run's token still reads (physicians only).
+        again = _graphql(url, "{ feed(first: 50) { nodes { id } } }", token["token"])
     finally:
         assert second.interrupt() == 0
     assert second.saw("already there"), "the second start must reuse the data"

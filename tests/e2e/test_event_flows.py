@@ -58,7 +58,7 @@ def post_input(title: str, visibility: str) -> dict[str, Any]:
 
 
 async def feed(system: System) -> dict[str, dict[str, Any]]:
-    body = await system.graphql(FEED)
+    body = await system.graphql(FEED, token=await system.reader())
     return {n["id"]: n for n in body["data"]["feed"]["nodes"]}
 
 
@@ -192,14 +192,14 @@ async def test_erasure_orphans_the_aliases_and_keeps_the_posts(evented: System) 
     assert post["id"] in await feed(evented), "erasure keeps the posts"
 
 
-async def test_reveal_is_audited_with_the_requests_trace_id(evented: System) -> None:
+async def test_reveal_is_audited_with_the_gateways_trace_id(evented: System) -> None:
     _, admin = await evented.account(Role.ADMIN)
     _, author = await verified_member(evented, admin)
     post = (await evented.graphql(CREATE, post_input("Audit me", "ANONYMOUS"), token=author))[
         "data"
     ]["createPost"]
     moderator_id, moderator = await evented.account(Role.MODERATOR)
-    trace_id = uuid.uuid4().hex
+    client_trace = uuid.uuid4().hex
     reply = await evented.http.post(
         evented.gateway_url,
         json={
@@ -208,10 +208,13 @@ async def test_reveal_is_audited_with_the_requests_trace_id(evented: System) -> 
         },
         headers={
             "authorization": f"Bearer {moderator}",
-            "traceparent": f"00-{trace_id}-{uuid.uuid4().hex[:16]}-01",
+            "traceparent": f"00-{client_trace}-{uuid.uuid4().hex[:16]}-01",
         },
     )
     assert reply.json().get("errors") is None, reply.text
+    # A3: the gateway starts its own trace (the client's is only a link) and names it.
+    trace_id = reply.headers["traceresponse"].split("-")[1]
+    assert trace_id != client_trace
 
     bus = create_bus(
         kafka_bootstrap=evented.kafka_bootstrap, data_dir=evented.data_dir, client_id="auditor-test"

@@ -1,6 +1,7 @@
 """The audit ledger end to end (A1 to A3): a moderator's reveal reaches `auditEvents` for an
-auditor, with the moderator as actor, the stated purpose and the GraphQL request's trace id;
-the chain it joined verifies; members are refused. Embedded bus and real Kafka."""
+auditor, with the moderator as actor, the stated purpose and the trace id the gateway named
+in `traceresponse`; the chain it joined verifies; members are refused. Embedded bus and real
+Kafka."""
 
 from __future__ import annotations
 
@@ -79,13 +80,20 @@ async def test_a_reveal_is_in_the_ledger_for_auditors(evented: System) -> None:
     author_id, alias_id = await anonymous_post_alias(evented)
     moderator_id, moderator = await evented.account(Role.MODERATOR)
     _, auditor = await evented.account(Role.AUDITOR)
-    trace_id = uuid.uuid4().hex
-    await evented.graphql(
-        REVEAL,
-        {"a": alias_id, "p": "credible threat report"},
-        token=moderator,
-        extra_headers={"traceparent": f"00-{trace_id}-{uuid.uuid4().hex[:16]}-01"},
+    client_trace = uuid.uuid4().hex
+    reply = await evented.http.post(
+        evented.gateway_url,
+        json={"query": REVEAL, "variables": {"a": alias_id, "p": "credible threat report"}},
+        headers={
+            "authorization": f"Bearer {moderator}",
+            "traceparent": f"00-{client_trace}-{uuid.uuid4().hex[:16]}-01",
+        },
     )
+    assert reply.json().get("errors") is None, reply.text
+    # A3: the events carry the trace the gateway started and named in `traceresponse`; the
+    # client's traceparent is only a link of that trace.
+    trace_id = reply.headers["traceresponse"].split("-")[1]
+    assert trace_id != client_trace
 
     # Two accesses, one trace: anonymity resolved the alias, identity served the profile.
     events = await audited(evented, auditor, trace_id, count=2)

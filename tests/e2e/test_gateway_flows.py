@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+from pathlib import Path
 from typing import Any
 
 import pytest
-from support.system import System
+from support.system import System, run_system
 
 from gateway.clients.identity import IdentityClient
 from plumbing.auth import Role
@@ -154,16 +157,19 @@ async def test_feed_and_search(system: System) -> None:
     for title in titles:
         await system.graphql(CREATE, discussion("PSEUDONYMOUS", title=title), token=token)
     feed = await system.graphql(
-        "{ feed(first: 2) { nodes { title } pageInfo { hasNextPage endCursor } } }"
+        "{ feed(first: 2) { nodes { title } pageInfo { hasNextPage endCursor } } }", token=token
     )
     page = feed["data"]["feed"]
     assert [n["title"] for n in page["nodes"]] == titles[::-1][:2]
     rest = await system.graphql(
         "query($a: String) { feed(first: 2, after: $a) { nodes { title } pageInfo { hasNextPage } } }",
         {"a": page["pageInfo"]["endCursor"]},
+        token=token,
     )
     assert [n["title"] for n in rest["data"]["feed"]["nodes"]] == [titles[0]]
-    found = await system.graphql('{ search(text: "hyponatremia") { nodes { title } } }')
+    found = await system.graphql(
+        '{ search(text: "hyponatremia") { nodes { title } } }', token=token
+    )
     assert [n["title"] for n in found["data"]["search"]["nodes"]] == [titles[0]]
 
 
@@ -256,23 +262,32 @@ async def test_a_moderator_cannot_read_profiles_without_a_reveal(system: System)
     assert caught.value.code is ErrorCode.PERMISSION_DENIED
 
 
-async def test_suspend_author_stops_their_writes_without_revealing(system: System) -> None:
-    """Hiding the post follows as anonymity's alias event (tests/e2e/test_event_flows.py):
-    content admits no direct SetAliasHidden call."""
-    _, author = await system.account()
-    post = (await system.graphql(CREATE, discussion("ANONYMOUS"), token=author))["data"]
-    alias = post["createPost"]["author"]["aliasId"]
-    _, moderator = await system.account(Role.MODERATOR)
-    suspended = await system.graphql(
-        'mutation($a: ID!) { suspendAuthor(aliasId: $a, reason: "spam links") }',
-        {"a": alias},
-        token=moderator,
-    )
-    assert suspended["data"]["suspendAuthor"] is True
-    refused = await system.graphql(
-        CREATE, discussion("ANONYMOUS"), token=author, expect_errors=True
-    )
-    assert codes(refused) in (["FAILED_PRECONDITION"], ["FORBIDDEN"])
+async def test_suspend_author_hides_their_post_without_revealing(tmp_path: Path) -> None:
+    # Hiding reaches content only as anonymity's AliasSuspended event: the system runs events.
+    async with run_system(tmp_path / "data", events=True) as system:
+        _, author = await system.account()
+        post = (await system.graphql(CREATE, discussion("ANONYMOUS"), token=author))["data"]
+        alias = post["createPost"]["author"]["aliasId"]
+        _, moderator = await system.account(Role.MODERATOR)
+        suspended = await system.graphql(
+            'mutation($a: ID!) { suspendAuthor(aliasId: $a, reason: "spam links") }',
+            {"a": alias},
+            token=moderator,
+        )
+        assert suspended["data"]["suspendAuthor"] is True
+        deadline = time.monotonic() + 30
+        while True:
+            feed = await system.graphql(
+                "{ feed(first: 10) { nodes { id } } }", token=await system.reader()
+            )
+            if post["createPost"]["id"] not in [n["id"] for n in feed["data"]["feed"]["nodes"]]:
+                break
+            assert time.monotonic() < deadline, "the suspended alias's post stayed visible"
+            await asyncio.sleep(0.1)
+        refused = await system.graphql(
+            CREATE, discussion("ANONYMOUS"), token=author, expect_errors=True
+        )
+        assert codes(refused) in (["FAILED_PRECONDITION"], ["FORBIDDEN"])
 
 
 async def test_anonymous_callers_get_public_data_and_clear_refusals(system: System) -> None:

@@ -14,6 +14,11 @@ import pytest
 from support.system import PASSWORD, System, next_npi, run_system
 
 from gateway.clients.content import ContentClient
+from plumbing.auth.servicekeys import (
+    dev_service_key_path,
+    prepare_dev_service_keys,
+    service_key_env,
+)
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 
@@ -66,7 +71,10 @@ def base_url(system: System) -> str:
 
 async def test_depth_limit_refuses_deeper_queries(tmp_path: Path) -> None:
     async with run_system(tmp_path / "data", max_depth=3) as system:
-        at_limit = await post(system, "{ feed { nodes { author { handle } } } }")
+        reader = f"Bearer {await system.reader()}"
+        at_limit = await post(
+            system, "{ feed { nodes { author { handle } } } }", authorization=reader
+        )
         assert at_limit.json() == {"data": {"feed": {"nodes": []}}}
         deeper = "{ feed { nodes { comments { nodes { id } } } } }"
         refused(await post(system, deeper), "exceeds maximum operation depth of 3")
@@ -133,7 +141,11 @@ async def test_dev_mode_offers_introspection_suggestions_and_graphiql(system: Sy
     assert "graphiql" in ide.text.lower()
 
 
-async def test_production_hides_the_schema(tmp_path: Path) -> None:
+async def test_production_hides_the_schema(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Production makes no dev keys: the gateway's service key comes from the environment.
+    prepare_dev_service_keys(tmp_path / "data")
+    key_file = tmp_path / "data" / dev_service_key_path("gateway")
+    monkeypatch.setenv(service_key_env("gateway")[1], str(key_file))
     async with run_system(tmp_path / "data", environment="production") as system:
         for query in INTROSPECTION:
             refused(await post(system, query), "introspection has been disabled")
@@ -158,6 +170,7 @@ async def test_get_runs_queries(system: System) -> None:
             "query": "query($f: Int) { feed(first: $f) { nodes { id } } communities { id } }",
             "variables": json.dumps({"f": 5}),
         },
+        headers={"authorization": f"Bearer {await system.reader()}"},
     )
     assert reply.status_code == 200, reply.text
     data = reply.json()["data"]

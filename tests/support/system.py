@@ -57,6 +57,7 @@ class System:
     database_urls: dict[str, str] = field(default_factory=dict)
     kafka_bootstrap: str | None = None
     audit: Any = None
+    _reader: str | None = field(default=None, repr=False)
 
     async def graphql(
         self,
@@ -77,6 +78,13 @@ class System:
         if not expect_errors and body.get("errors"):
             raise GraphQLError(body["errors"])
         return body
+
+    async def reader(self) -> str:
+        """The token of a VERIFIED member made for reading (content is for physicians only);
+        the same one for the whole test, so it is not among the people a test counts."""
+        if self._reader is None:
+            _, self._reader = await self.account()
+        return self._reader
 
     async def register(self, **overrides: str) -> tuple[str, str]:
         """A new PENDING member through GraphQL; returns (user id, token)."""

@@ -48,6 +48,8 @@ class Author:
     async def resolve_reference(
         cls, info: Info[GatewayContext, None], aliasId: strawberry.ID
     ) -> Author:
+        # A federation router forwards the client's Authorization: the same rule as Query.
+        info.context.auth.require_reader()
         return await load_author(info, str(aliasId))
 
 

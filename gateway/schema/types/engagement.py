@@ -27,17 +27,22 @@ class Poll:
     total_votes: int | None
 
     @classmethod
-    def from_proto(cls, poll: ctypes.Poll) -> Poll:
+    def from_proto(cls, poll: ctypes.Poll, *, viewer_has_voted: bool) -> Poll:
+        """Counts only once the viewer has voted or the poll has closed: early results
+        would sway votes. Content sends every count; this is where they are held back."""
+        show = viewer_has_voted or poll.closed
         return cls(
             options=[
                 PollOption(
-                    index=o.index, text=o.text, votes=o.votes if o.HasField("votes") else None
+                    index=o.index,
+                    text=o.text,
+                    votes=o.votes if show and o.HasField("votes") else None,
                 )
                 for o in poll.options
             ],
-            viewer_has_voted=poll.viewer_has_voted,
+            viewer_has_voted=viewer_has_voted,
             closes_at=poll.closes_at.ToDatetime(UTC) if poll.HasField("closes_at") else None,
-            total_votes=poll.total_votes if poll.HasField("total_votes") else None,
+            total_votes=poll.total_votes if show and poll.HasField("total_votes") else None,
         )
 
 
@@ -54,7 +59,10 @@ class ReactionSummary:
     viewer_reaction: Reaction | None
 
     @classmethod
-    def from_proto(cls, summary: ctypes.ReactionSummary | None) -> ReactionSummary:
+    def from_proto(
+        cls, summary: ctypes.ReactionSummary | None, viewer_reaction: int | None
+    ) -> ReactionSummary:
+        """`viewer_reaction` is what the gateway matched for the viewer's thread alias."""
         if summary is None:
             return cls(total=0, counts=[], viewer_reaction=None)
         counts = []
@@ -65,5 +73,7 @@ class ReactionSummary:
         return cls(
             total=int(summary.total),
             counts=counts,
-            viewer_reaction=from_proto(Reaction, REACTION, summary.viewer_reaction),
+            viewer_reaction=(
+                from_proto(Reaction, REACTION, viewer_reaction) if viewer_reaction else None
+            ),
         )

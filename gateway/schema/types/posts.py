@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
 import strawberry
@@ -164,15 +165,28 @@ class Post:
 
     @strawberry.field
     async def reactions(self, info: Info[GatewayContext, None]) -> ReactionSummary:
-        key = (str(self.id), self.proto.thread_scope_id)
-        return ReactionSummary.from_proto(await info.context.loaders.reactions.load(key))
+        # Both loads start together, so a page costs one call of each (see viewer_state.py).
+        loaders = info.context.loaders
+        found, mine = await asyncio.gather(
+            loaders.reactions.load(str(self.id)),
+            loaders.thread_aliases.load(self.proto.thread_scope_id),
+        )
+        if found is None:
+            return ReactionSummary.from_proto(None, None)
+        return ReactionSummary.from_proto(found.summary, found.of(mine))
 
     @strawberry.field
     async def poll(self, info: Info[GatewayContext, None]) -> Poll | None:
         if self.kind is not PostKind.POLL:
             return None
-        found = await info.context.loaders.polls.load((str(self.id), self.proto.thread_scope_id))
-        return Poll.from_proto(found) if found is not None else None
+        loaders = info.context.loaders
+        found, mine = await asyncio.gather(
+            loaders.polls.load(str(self.id)),
+            loaders.thread_aliases.load(self.proto.thread_scope_id),
+        )
+        if found is None:
+            return None
+        return Poll.from_proto(found.poll, viewer_has_voted=found.voted(mine))
 
     @strawberry.field(name="case")
     def case_details(self) -> CaseDetails | None:
@@ -195,6 +209,8 @@ class Post:
     async def resolve_reference(
         cls, info: Info[GatewayContext, None], id: strawberry.ID
     ) -> Post | None:
+        # A federation router forwards the client's Authorization: the same rule as Query.
+        info.context.auth.require_reader()
         # As Query.post: content still returns hidden posts (threads keep their shape).
         found = await info.context.loaders.posts.load(str(id))
         return cls.from_proto(found) if found is not None and not found.hidden else None

@@ -71,6 +71,7 @@ def report_to_proto(report: ChainReport) -> pb.ChainReport:
         ok=verdict.ok,
         event_count=verdict.event_count,
         last_sequence=verdict.last_sequence,
+        log_size=report.log_size,
         gaps=[pb.SequenceGap(first_missing=a, last_missing=b) for a, b in verdict.gaps],
         problems=[
             pb.ChainProblem(

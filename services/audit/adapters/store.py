@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from consilium.audit.v1 import audit_pb2 as pb
 from services.audit.adapters.converters import event_from_bytes, row_from_event
+from services.audit.adapters.index_check import INDEXED, mismatched_columns
 from services.audit.adapters.tables import audit_conflicts, audit_events
 from services.audit.domain.query import Cursor, EventFilter, micros
 from services.audit.ports import Page
@@ -79,6 +80,18 @@ def _conditions(where: EventFilter) -> list[Any]:
     return conditions
 
 
+def _supported(row: Any) -> bool:
+    """Whether the signed event supports every indexed column the filter matched it on."""
+    bad = mismatched_columns(row)
+    if bad:
+        log.warning(
+            "audit: event %s has indexed columns its signed bytes do not support (%s); not served",
+            row.event_id,
+            ", ".join(bad),
+        )
+    return not bad
+
+
 class SqlLedger:
     """Implements `Ledger`."""
 
@@ -96,7 +109,7 @@ class SqlLedger:
                 )
             )
         statement = (
-            select(t.c.occurred_at_us, t.c.event_id, t.c.data)
+            select(*(getattr(t.c, name) for name in INDEXED), t.c.data)
             .where(*conditions)
             .order_by(t.c.occurred_at_us, t.c.event_id)
             .limit(limit + 1)
@@ -107,7 +120,7 @@ class SqlLedger:
         rows = rows[:limit]
         last = rows[-1] if more else None
         return Page(
-            events=[event_from_bytes(row.data) for row in rows],
+            events=[event_from_bytes(row.data) for row in rows if _supported(row)],
             next=Cursor(last.occurred_at_us, last.event_id) if last is not None else None,
         )
 

@@ -52,3 +52,15 @@ class TrustedKeyDirectory:
         if self._keys is None or any(k not in self._keys for k in key_ids):
             self._keys = await asyncio.to_thread(load_keys, self._directory)
         return dict(self._keys)
+
+
+class PinnedKeyDirectory:
+    """Implements `TrustedKeys`: the directory's keys plus PEM keys pinned in configuration."""
+
+    def __init__(self, directory: TrustedKeyDirectory, inline: Mapping[str, Ed25519PublicKey]):
+        self._directory = directory
+        self._inline = dict(inline)
+
+    async def keys(self, key_ids: Iterable[str]) -> Mapping[str, Ed25519PublicKey]:
+        wanted = [k for k in key_ids if k not in self._inline]
+        return {**await self._directory.keys(wanted), **self._inline}

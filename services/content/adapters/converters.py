@@ -8,7 +8,12 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from consilium.content.v1 import content_pb2 as pb
 from consilium.content.v1 import types_pb2 as tpb
-from services.content.domain.engagement import PollView, ReactionKind, ReactionSummary
+from services.content.domain.engagement import (
+    ParticipantPage,
+    PollView,
+    ReactionKind,
+    ReactionSummary,
+)
 from services.content.domain.posts import (
     AgeBand,
     CaseFacts,
@@ -159,6 +164,24 @@ def summary_to_proto(summary: ReactionSummary) -> tpb.ReactionSummary:
             if summary.viewer_reaction
             else tpb.REACTION_KIND_UNSPECIFIED
         ),
+        reactors=_reactors(summary.reactors.items) if summary.reactors else [],
+        reactors_next_cursor=summary.reactors.next_cursor if summary.reactors else "",
+    )
+
+
+def _reactors(items: tuple[tuple[str, ReactionKind], ...]) -> list[tpb.Reactor]:
+    return [tpb.Reactor(alias_id=a, kind=_REACTION_TO_PB[k]) for a, k in items]
+
+
+def reactor_page_to_proto(page: ParticipantPage[tuple[str, ReactionKind]]) -> pb.ReactorPage:
+    return pb.ReactorPage(
+        post_id=page.post_id, reactors=_reactors(page.items), next_cursor=page.next_cursor
+    )
+
+
+def voter_page_to_proto(page: ParticipantPage[str]) -> pb.VoterPage:
+    return pb.VoterPage(
+        post_id=page.post_id, voter_alias_ids=page.items, next_cursor=page.next_cursor
     )
 
 
@@ -181,4 +204,7 @@ def poll_to_proto(view: PollView) -> tpb.Poll:
         message.closes_at.CopyFrom(timestamp(view.closes_at))
     if view.total_votes is not None:
         message.total_votes = view.total_votes
+    if view.voters is not None:
+        message.voter_alias_ids.extend(view.voters.items)
+        message.voters_next_cursor = view.voters.next_cursor
     return message

@@ -18,7 +18,9 @@ from services.content.adapters.converters import (
     poll_to_proto,
     post_to_proto,
     reaction_from_proto,
+    reactor_page_to_proto,
     summary_to_proto,
+    voter_page_to_proto,
 )
 from services.content.engagement import EngagementService
 from services.content.service import ContentService
@@ -130,12 +132,18 @@ class ContentServicer(content_pb2_grpc.ContentServiceServicer):
     async def BatchGetReactionSummaries(
         self, request: pb.BatchGetReactionSummariesRequest, context: Context
     ) -> pb.BatchGetReactionSummariesResponse:
-        summaries = await self._engagement.reaction_summaries(
-            request.post_ids, request.viewer_alias_ids
-        )
+        summaries = await self._engagement.reaction_summaries(request.post_ids)
         return pb.BatchGetReactionSummariesResponse(
             summaries=[summary_to_proto(s) for s in summaries]
         )
+
+    async def BatchListReactors(
+        self, request: pb.BatchListReactorsRequest, context: Context
+    ) -> pb.BatchListReactorsResponse:
+        pages = await self._engagement.list_reactors(
+            [(q.post_id, q.after) for q in request.queries]
+        )
+        return pb.BatchListReactorsResponse(pages=[reactor_page_to_proto(p) for p in pages])
 
     async def VotePoll(self, request: pb.VotePollRequest, context: Context) -> pb.VotePollResponse:
         poll = await self._engagement.vote(
@@ -146,10 +154,16 @@ class ContentServicer(content_pb2_grpc.ContentServiceServicer):
     async def BatchGetPolls(
         self, request: pb.BatchGetPollsRequest, context: Context
     ) -> pb.BatchGetPollsResponse:
-        polls, missing = await self._engagement.polls(request.post_ids, request.viewer_alias_ids)
+        polls, missing = await self._engagement.polls(request.post_ids)
         return pb.BatchGetPollsResponse(
             polls=[poll_to_proto(p) for p in polls], missing_post_ids=missing
         )
+
+    async def BatchListPollVoters(
+        self, request: pb.BatchListPollVotersRequest, context: Context
+    ) -> pb.BatchListPollVotersResponse:
+        pages = await self._engagement.list_voters([(q.post_id, q.after) for q in request.queries])
+        return pb.BatchListPollVotersResponse(pages=[voter_page_to_proto(p) for p in pages])
 
     async def ListCommunities(
         self, request: pb.ListCommunitiesRequest, context: Context

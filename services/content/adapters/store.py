@@ -282,6 +282,60 @@ class SqlContentRepository(AliasStateQueries):
         # A viewer with several aliases on one post: the latest reaction is theirs.
         return {post_id: ReactionKind(kind) for post_id, kind in rows}
 
+    async def reactors(
+        self, post_ids: Sequence[str], after: str, limit: int
+    ) -> dict[str, list[tuple[str, ReactionKind]]]:
+        found: dict[str, list[tuple[str, ReactionKind]]] = {}
+        rows = await self._first_per_post(
+            reactions.c.post_id,
+            reactions.c.reactor_alias_id,
+            reactions.c.kind,
+            post_ids,
+            after,
+            limit,
+        )
+        for post_id, alias_id, kind in rows:
+            found.setdefault(post_id, []).append((alias_id, ReactionKind(kind)))
+        return found
+
+    async def voters(self, post_ids: Sequence[str], after: str, limit: int) -> dict[str, list[str]]:
+        found: dict[str, list[str]] = {}
+        rows = await self._first_per_post(
+            poll_votes.c.post_id,
+            poll_votes.c.voter_alias_id,
+            poll_votes.c.option_index,
+            post_ids,
+            after,
+            limit,
+        )
+        for post_id, alias_id, _ in rows:
+            found.setdefault(post_id, []).append(alias_id)
+        return found
+
+    async def _first_per_post(
+        self, post: Any, alias: Any, extra: Any, post_ids: Sequence[str], after: str, limit: int
+    ) -> list[Any]:
+        """The first `limit` rows per post by alias id (one query: a window over the posts)."""
+        if not post_ids:
+            return []
+        ranked = (
+            select(
+                post.label("post_id"),
+                alias.label("alias_id"),
+                extra.label("extra"),
+                func.row_number().over(partition_by=post, order_by=alias).label("n"),
+            )
+            .where(post.in_(post_ids))
+            .where(alias > after)
+            .subquery()
+        )
+        rows = await self._session.execute(
+            select(ranked.c.post_id, ranked.c.alias_id, ranked.c.extra)
+            .where(ranked.c.n <= limit)
+            .order_by(ranked.c.post_id, ranked.c.alias_id)
+        )
+        return list(rows)
+
     async def add_vote(self, post_id: str, voter_alias_id: str, option: int, now: datetime) -> bool:
         try:
             async with self._session.begin_nested():

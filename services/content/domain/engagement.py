@@ -1,13 +1,16 @@
-"""Reactions and poll votes as one viewer sees them; results stay hidden until they count."""
+"""Reactions and poll votes: counts, participant pages, and results hidden until they count."""
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Generic, TypeVar
 
 from services.content.domain.posts import Post
+
+T = TypeVar("T")
 
 
 class ReactionKind(enum.Enum):
@@ -19,11 +22,37 @@ class ReactionKind(enum.Enum):
     SUPPORT = "SUPPORT"
 
 
+#: Participants (reactors, voters) per post in one page of a batch read. Past it, a cursor.
+PARTICIPANT_PAGE = 200
+
+
+@dataclass(frozen=True, slots=True)
+class ParticipantPage(Generic[T]):
+    """One page of one post's reactors or voters, ordered by alias id."""
+
+    post_id: str
+    items: tuple[T, ...]
+    next_cursor: str
+
+
+def participant_page(
+    post_id: str, rows: Sequence[T], key: Callable[[T], str]
+) -> ParticipantPage[T]:
+    """`rows` holds up to PARTICIPANT_PAGE + 1 entries: one more means there is a next page."""
+    items = tuple(rows[:PARTICIPANT_PAGE])
+    more = len(rows) > PARTICIPANT_PAGE
+    return ParticipantPage(post_id, items, key(items[-1]) if more else "")
+
+
 @dataclass(frozen=True, slots=True)
 class ReactionSummary:
+    """Counts; `viewer_reaction` only for the one alias of a React call; `reactors` only for
+    batch reads, which know no viewer (the gateway matches the viewer's alias itself)."""
+
     post_id: str
     counts: tuple[tuple[ReactionKind, int], ...]
     viewer_reaction: ReactionKind | None
+    reactors: ParticipantPage[tuple[str, ReactionKind]] | None = None
 
     @property
     def total(self) -> int:
@@ -31,10 +60,13 @@ class ReactionSummary:
 
 
 def summarise_reactions(
-    post_id: str, counts: Mapping[ReactionKind, int], viewer_reaction: ReactionKind | None
+    post_id: str,
+    counts: Mapping[ReactionKind, int],
+    viewer_reaction: ReactionKind | None,
+    reactors: ParticipantPage[tuple[str, ReactionKind]] | None = None,
 ) -> ReactionSummary:
     ordered = tuple((k, counts[k]) for k in ReactionKind if counts.get(k, 0) > 0)
-    return ReactionSummary(post_id, ordered, viewer_reaction)
+    return ReactionSummary(post_id, ordered, viewer_reaction, reactors)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +86,8 @@ class PollView:
     viewer_option: int | None
     closes_at: datetime | None
     closed: bool
+    #: Batch reads only (every count shown; the gateway hides them per viewer).
+    voters: ParticipantPage[str] | None = None
 
     @property
     def viewer_has_voted(self) -> bool:
@@ -71,12 +105,18 @@ def is_closed(post: Post, now: datetime) -> bool:
 
 
 def poll_view(
-    post: Post, tallies: Mapping[int, int], viewer_option: int | None, now: datetime
+    post: Post,
+    tallies: Mapping[int, int],
+    viewer_option: int | None,
+    now: datetime,
+    voters: ParticipantPage[str] | None = None,
 ) -> PollView:
+    """With `voters` (a batch read for the gateway) every count is shown: the gateway, which
+    knows the viewer, hides them until the viewer voted or the poll closed."""
     closed = is_closed(post, now)
-    show = closed or viewer_option is not None
+    show = closed or viewer_option is not None or voters is not None
     options = tuple(
         PollOptionView(i, text, tallies.get(i, 0) if show else None)
         for i, text in enumerate(post.poll_options)
     )
-    return PollView(post.post_id, options, viewer_option, post.poll_closes_at, closed)
+    return PollView(post.post_id, options, viewer_option, post.poll_closes_at, closed, voters)

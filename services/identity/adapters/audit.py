@@ -55,6 +55,11 @@ _ROLES: dict[ActorRole, apb.ActorRole.ValueType] = {
 _ACTIONS: dict[AccessAction, apb.Action.ValueType] = {
     AccessAction.READ_PROFILE: apb.ACTION_READ_PROFILE,
     AccessAction.READ_PERSONA_ATTRIBUTES: apb.ACTION_READ_PROFILE,
+    AccessAction.VERIFY_PHYSICIAN: apb.ACTION_VERIFY_PHYSICIAN,
+    AccessAction.SET_ROLES: apb.ACTION_SET_ROLES,
+    AccessAction.SUSPEND_PHYSICIAN: apb.ACTION_SUSPEND_PHYSICIAN,
+    AccessAction.REINSTATE_PHYSICIAN: apb.ACTION_REINSTATE_PHYSICIAN,
+    AccessAction.ERASE_PHYSICIAN: apb.ACTION_ERASE_PHYSICIAN,
 }
 _DECISIONS: dict[AccessDecision, apb.Decision.ValueType] = {
     AccessDecision.GRANTED: apb.DECISION_GRANTED,
@@ -117,6 +122,26 @@ class AuditChain:
     @property
     def key_id(self) -> str:
         return self._key.key_id
+
+    async def lock(self, session: AsyncSession) -> None:
+        """Takes the chain's lock now, held to commit, before the unit reads anything.
+
+        For units that must read (the actor's live roles, the state before a change) to know
+        what their event will say: the lock comes first, as in `append`, so every unit takes
+        the locks in one order and a SQLite unit starts as a writer.
+        """
+        where = audit_chain.c.producer == self._producer
+        locked = await session.execute(
+            update(audit_chain)
+            .where(where)
+            .values(sequence=audit_chain.c.sequence)
+            .returning(audit_chain.c.sequence)
+        )
+        if locked.first() is None:
+            raise AuditChainError(
+                f"no audit chain row for producer {self._producer!r}: run the identity "
+                "migrations; never recreate the row by hand"
+            )
 
     async def append(self, session: AsyncSession, events: Sequence[apb.AuditEvent]) -> int:
         """Fills `events`' chain fields as the next ones, in order; returns the last sequence.

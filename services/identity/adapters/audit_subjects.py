@@ -40,6 +40,8 @@ class AuditSubjects:
     async def blind(self, session: AsyncSession, events: Sequence[apb.AuditEvent]) -> None:
         """Rewrites each event's user subject in place: tag in `subject_id`, id sealed.
 
+        An actor who is their own subject is replaced by the tag too.
+
         Run it inside the chain's lock (before hashing): key rows are created then, so two
         transactions never race to create one person's key.
         """
@@ -52,6 +54,10 @@ class AuditSubjects:
             event.sealed_subject = seal_subject(keys[user_id], user_id, event_id=event.event_id)
             event.subject_id = self.tag(user_id)
             event.subject_kind = apb.SUBJECT_KIND_USER_TAG
+            if event.actor_id == user_id:
+                # Someone acting on themself (erasing their account): the actor is the same
+                # person, named by the same tag, so no clear id outlives their erasure.
+                event.actor_id = event.subject_id
 
     async def open(self, session: AsyncSession, event: apb.AuditEvent, user_id: str) -> bool:
         """Whether `event`'s sealed link names `user_id` (False once they were erased)."""

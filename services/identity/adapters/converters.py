@@ -85,3 +85,15 @@ def roles_from_proto(values: Iterable[int], field: str = "roles") -> frozenset[R
             )
         roles.add(role)
     return frozenset(roles)
+
+
+def actor_status_to_proto(physician: Physician | None) -> pb.CheckActorResponse:
+    """An account's current standing for CheckActor: status and roles, no personal data."""
+    if physician is None:
+        return pb.CheckActorResponse(exists=False)
+    return pb.CheckActorResponse(
+        exists=True,
+        erased=physician.erased,
+        verification=status_to_proto(physician.verification),
+        roles=sorted(_ROLE_TO_PB[role] for role in physician.roles),
+    )

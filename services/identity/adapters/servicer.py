@@ -18,6 +18,7 @@ from plumbing.grpc.caller import (
 )
 from plumbing.logging import redact_names
 from services.identity.adapters.converters import (
+    actor_status_to_proto,
     persona_attributes_to_proto,
     physician_to_proto,
     roles_from_proto,
@@ -121,7 +122,9 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
             raise InvalidArgument([FieldViolation("reason", "say why the physician is suspended")])
         service = self._service_caller()
         caller = None if service else self._caller()
-        physician = await self._service.suspend(caller, request.user_id, service=service)
+        physician = await self._service.suspend(
+            caller, request.user_id, reason=request.reason, service=service
+        )
         return pb.SuspendPhysicianResponse(physician=physician_to_proto(physician))
 
     async def ReinstatePhysician(
@@ -151,6 +154,12 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
             attributes=[persona_attributes_to_proto(p) for p in found.values()],
             missing_user_ids=missing,
         )
+
+    async def CheckActor(
+        self, request: pb.CheckActorRequest, context: Context
+    ) -> pb.CheckActorResponse:
+        found = await self._service.check_actor(self._service_caller(), request.user_id)
+        return actor_status_to_proto(found)
 
     async def ListSpecialties(
         self, request: pb.ListSpecialtiesRequest, context: Context

@@ -174,6 +174,11 @@ class SqlPhysicianRepository:
     async def shred_audit_key(self, user_id: str) -> None:
         await AuditSubjects.shred(self._session, user_id)
 
+    async def lock_audit_chain(self) -> None:
+        if self._chain is None:
+            raise AuditChainError("this store was built without an audit chain")
+        await self._chain.lock(self._session)
+
     async def record_accesses(self, accesses: Sequence[IdentityAccess]) -> None:
         if not accesses:
             return

@@ -25,6 +25,8 @@ PROFILE_FIELDS = (
     "roles",
     "created_at",
 )
+#: What erasure deletes (ErasePhysician's event names them; it discloses nothing).
+ERASED_FIELDS = ("email", "full_name", "npi", "specialty", "country", "password_hash", "roles")
 #: What BatchGetPersonaAttributes discloses to anonymity.
 PERSONA_FIELDS = ("user_id", "full_name", "verification", "specialty_code", "erased")
 
@@ -32,6 +34,12 @@ PERSONA_FIELDS = ("user_id", "full_name", "verification", "specialty_code", "era
 ADMIN_READ_PURPOSE = "admin profile read"
 #: The purpose of anonymity's persona resolution.
 PERSONA_PURPOSE = "persona attributes for anonymity"
+#: Purposes of the admin changes that take no reason over this API (suspension does).
+VERIFY_PURPOSE = "admin verification decision"
+ROLES_PURPOSE = "admin role change"
+REINSTATE_PURPOSE = "admin reinstatement"
+SELF_ERASURE_PURPOSE = "erasure requested by the person"
+ADMIN_ERASURE_PURPOSE = "erasure by an admin"
 
 
 class AccessAction(enum.Enum):
@@ -39,6 +47,12 @@ class AccessAction(enum.Enum):
     READ_PROFILE = "READ_PROFILE"
     #: A service resolved users' persona attributes (BatchGetPersonaAttributes).
     READ_PERSONA_ATTRIBUTES = "READ_PERSONA_ATTRIBUTES"
+    #: Admin changes (each also discloses the profile it returns) and erasure.
+    VERIFY_PHYSICIAN = "VERIFY_PHYSICIAN"
+    SET_ROLES = "SET_ROLES"
+    SUSPEND_PHYSICIAN = "SUSPEND_PHYSICIAN"
+    REINSTATE_PHYSICIAN = "REINSTATE_PHYSICIAN"
+    ERASE_PHYSICIAN = "ERASE_PHYSICIAN"
 
 
 class AccessDecision(enum.Enum):

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from audit_harness import Ledger, audit_settings, running_ledger
 from support.identity_server import running_identity
+from tamper_scene import Scene, pinned_scene
 
 from plumbing.events.embedded import EmbeddedBus
 from plumbing.events.factory import embedded_path
@@ -65,3 +66,12 @@ async def kafka_ledger(
         lambda: KafkaBus(kafka_bootstrap, client_id=f"audit-test-{uuid.uuid4().hex[:8]}"),
     ) as running:
         yield running
+
+
+@pytest.fixture
+async def scene(
+    audit_database_url: str, data_dir: Path, identity_server: Identity, tmp_path: Path
+) -> AsyncIterator[Scene]:
+    """A ledger with pinned producers `identity` (5 events) and `anonymity` (3), all logged."""
+    async with pinned_scene(audit_database_url, data_dir, identity_server, tmp_path) as made:
+        yield made

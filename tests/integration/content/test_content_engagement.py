@@ -10,6 +10,7 @@ from content_harness import ContentClient, alias, rpc_error, violations
 
 from consilium.content.v1 import content_pb2 as pb
 from consilium.content.v1 import types_pb2 as tpb
+from services.content.domain.engagement import ReactionKind
 from services.content.domain.ids import new_post_id
 from services.content.domain.posts import Post, PostKind
 
@@ -144,18 +145,21 @@ async def test_one_reaction_per_alias_and_post(content: ContentClient) -> None:
     assert retracted.summary.viewer_reaction == tpb.REACTION_KIND_UNSPECIFIED
     other = await content.post()
     summaries = await content.stub.BatchGetReactionSummaries(
-        pb.BatchGetReactionSummariesRequest(
-            post_ids=[post.post_id, other.post_id], viewer_alias_ids=[me, you]
-        )
+        pb.BatchGetReactionSummariesRequest(post_ids=[post.post_id, other.post_id])
     )
     by_post = {s.post_id: s for s in summaries.summaries}
-    assert by_post[post.post_id].viewer_reaction == tpb.REACTION_KIND_LIKE
-    assert by_post[other.post_id].total == 0
+    # Batch reads know no viewer: the reactors, for the gateway to match its viewer against.
+    assert by_post[post.post_id].viewer_reaction == tpb.REACTION_KIND_UNSPECIFIED
+    assert [(r.alias_id, r.kind) for r in by_post[post.post_id].reactors] == [
+        (you, tpb.REACTION_KIND_LIKE)
+    ]
+    assert by_post[post.post_id].reactors_next_cursor == ""
+    assert by_post[other.post_id].total == 0 and not by_post[other.post_id].reactors
     error = await rpc_error(react(pb.ReactRequest(post_id=post.post_id, reactor_alias_id=me)))
     assert set(violations(error)) == {"kind"}
 
 
-async def test_poll_results_hidden_until_voting_and_votes_are_final(
+async def test_poll_batch_reads_show_counts_and_voters_and_votes_are_final(
     content: ContentClient,
 ) -> None:
     poll = await content.poll()
@@ -163,13 +167,12 @@ async def test_poll_results_hidden_until_voting_and_votes_are_final(
     await content.stub.VotePoll(
         pb.VotePollRequest(post_id=poll.post_id, voter_alias_id=early, option_index=0)
     )
-    before = await content.stub.BatchGetPolls(
-        pb.BatchGetPollsRequest(post_ids=[poll.post_id], viewer_alias_ids=[voter])
-    )
+    before = await content.stub.BatchGetPolls(pb.BatchGetPollsRequest(post_ids=[poll.post_id]))
     seen = before.polls[0]
     assert [o.text for o in seen.options] == ["Yes", "No", "Depends"]
-    assert not any(o.HasField("votes") for o in seen.options)
-    assert not seen.HasField("total_votes") and not seen.viewer_has_voted
+    # Every count for the gateway, which holds them back from viewers who have not voted.
+    assert [o.votes for o in seen.options] == [1, 0, 0] and seen.total_votes == 1
+    assert not seen.viewer_has_voted and list(seen.voter_alias_ids) == [early]
     voted = await content.stub.VotePoll(
         pb.VotePollRequest(post_id=poll.post_id, voter_alias_id=voter, option_index=2)
     )
@@ -181,10 +184,9 @@ async def test_poll_results_hidden_until_voting_and_votes_are_final(
         )
     )
     assert twice.code() == grpc.StatusCode.FAILED_PRECONDITION
-    after = await content.stub.BatchGetPolls(
-        pb.BatchGetPollsRequest(post_ids=[poll.post_id], viewer_alias_ids=[voter, late])
-    )
-    assert after.polls[0].viewer_has_voted and after.polls[0].total_votes == 2
+    after = await content.stub.BatchGetPolls(pb.BatchGetPollsRequest(post_ids=[poll.post_id]))
+    assert sorted(after.polls[0].voter_alias_ids) == sorted([early, voter])
+    assert after.polls[0].total_votes == 2
     bad = await rpc_error(
         content.stub.VotePoll(
             pb.VotePollRequest(post_id=poll.post_id, voter_alias_id=late, option_index=3)
@@ -248,7 +250,59 @@ async def test_concurrent_votes_by_one_voter_count_once(content: ContentClient) 
     refused = [o for o in outcomes if isinstance(o, grpc.aio.AioRpcError)]
     assert len(refused) == 3
     assert {e.code() for e in refused} == {grpc.StatusCode.FAILED_PRECONDITION}
-    polls = await content.stub.BatchGetPolls(
-        pb.BatchGetPollsRequest(post_ids=[poll.post_id], viewer_alias_ids=[voter])
+    polls = await content.stub.BatchGetPolls(pb.BatchGetPollsRequest(post_ids=[poll.post_id]))
+    assert polls.polls[0].total_votes == 1 and list(polls.polls[0].voter_alias_ids) == [voter]
+
+
+async def test_participant_sets_page_past_the_bound_and_batches_are_bounded(
+    content: ContentClient,
+) -> None:
+    """200 reactors per post per page; the rest through BatchListReactors, none lost or
+    repeated; batch reads take at most 100 posts."""
+    post = await content.post()
+    poll = await content.post(kind=tpb.POST_KIND_POLL, poll_options=["A", "B"])
+    reactors = sorted(alias() for _ in range(450))
+    now = datetime.now(UTC)
+    async with content.instance.store.transaction() as repo:
+        for alias_id in reactors:
+            await repo.set_reaction(post.post_id, alias_id, ReactionKind.AGREE, now)
+            await repo.add_vote(poll.post_id, alias_id, 1, now)
+    first = (
+        await content.stub.BatchGetReactionSummaries(
+            pb.BatchGetReactionSummariesRequest(post_ids=[post.post_id])
+        )
+    ).summaries[0]
+    assert first.total == 450 and len(first.reactors) == 200
+    seen = [r.alias_id for r in first.reactors]
+    cursor = first.reactors_next_cursor
+    while cursor:
+        reply = await content.stub.BatchListReactors(
+            pb.BatchListReactorsRequest(
+                queries=[pb.ParticipantPageQuery(post_id=post.post_id, after=cursor)]
+            )
+        )
+        (page,) = reply.pages
+        seen += [r.alias_id for r in page.reactors]
+        cursor = page.next_cursor
+    assert seen == reactors
+
+    polled = await content.stub.BatchGetPolls(pb.BatchGetPollsRequest(post_ids=[poll.post_id]))
+    voters = list(polled.polls[0].voter_alias_ids)
+    cursor = polled.polls[0].voters_next_cursor
+    while cursor:
+        reply2 = await content.stub.BatchListPollVoters(
+            pb.BatchListPollVotersRequest(
+                queries=[pb.ParticipantPageQuery(post_id=poll.post_id, after=cursor)]
+            )
+        )
+        voters += list(reply2.pages[0].voter_alias_ids)
+        cursor = reply2.pages[0].next_cursor
+    assert voters == reactors
+
+    too_many = [post.post_id] * 101
+    error = await rpc_error(
+        content.stub.BatchGetReactionSummaries(
+            pb.BatchGetReactionSummariesRequest(post_ids=[f"{p}" for p in too_many])
+        )
     )
-    assert polls.polls[0].total_votes == 1
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT

@@ -100,7 +100,7 @@ async def every_rpc(content: ContentClient) -> None:
         metadata=md,
     )
     await stub.BatchGetReactionSummaries(
-        pb.BatchGetReactionSummariesRequest(post_ids=ids, viewer_alias_ids=[VIEWER, reactor]),
+        pb.BatchGetReactionSummariesRequest(post_ids=ids),
         metadata=md,
     )
     await stub.RetractReaction(
@@ -110,9 +110,7 @@ async def every_rpc(content: ContentClient) -> None:
         pb.VotePollRequest(post_id=post.post_id, voter_alias_id=alias(), option_index=1),
         metadata=md,
     )
-    await stub.BatchGetPolls(
-        pb.BatchGetPollsRequest(post_ids=ids, viewer_alias_ids=[VIEWER]), metadata=md
-    )
+    await stub.BatchGetPolls(pb.BatchGetPollsRequest(post_ids=ids), metadata=md)
     await stub.ListCommunities(pb.ListCommunitiesRequest(), metadata=md)
     await stub.BatchGetCommunities(
         pb.BatchGetCommunitiesRequest(community_ids=["cardiology"]), metadata=md

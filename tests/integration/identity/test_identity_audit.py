@@ -395,6 +395,7 @@ async def test_erasure_shreds_the_person_link_and_the_chain_still_verifies(
             {"u": member.user_id},
         )
     assert keys == 0
-    (after,) = await audit_events(identity)
+    after, erasure = await audit_events(identity)
     assert after.SerializeToString() == read.SerializeToString()
-    assert_chain_verifies(identity, [after])
+    assert erasure.action == apb.ACTION_ERASE_PHYSICIAN
+    assert_chain_verifies(identity, [after, erasure])

@@ -184,6 +184,18 @@ class _ProblemKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ProblemKi
     """Signed by a key the verifier does not know."""
     PROBLEM_KIND_DUPLICATE_SEQUENCE: _ProblemKind.ValueType  # 5
     """Two different events claim the same sequence number."""
+    PROBLEM_KIND_MISSING_PRODUCER: _ProblemKind.ValueType  # 6
+    """A producer named in the ledger's configuration has no events at all."""
+    PROBLEM_KIND_UNKNOWN_PRODUCER: _ProblemKind.ValueType  # 7
+    """Events of a producer the configuration does not name."""
+    PROBLEM_KIND_WRONG_PRODUCER_KEY: _ProblemKind.ValueType  # 8
+    """Signed by a key pinned to another producer (or not pinned to this one)."""
+    PROBLEM_KIND_INDEX_MISMATCH: _ProblemKind.ValueType  # 9
+    """An indexed column disagrees with the signed event: queries would have shown a forged view."""
+    PROBLEM_KIND_TRUNCATED: _ProblemKind.ValueType  # 10
+    """Events the signed log commits to are no longer stored: the tail was cut."""
+    PROBLEM_KIND_LOG_MISMATCH: _ProblemKind.ValueType  # 11
+    """A stored event is not the one the signed log committed to at its position."""
 
 class ProblemKind(_ProblemKind, metaclass=_ProblemKindEnumTypeWrapper):
     """What is wrong with one event of a chain."""
@@ -199,6 +211,18 @@ PROBLEM_KIND_UNKNOWN_KEY: ProblemKind.ValueType  # 4
 """Signed by a key the verifier does not know."""
 PROBLEM_KIND_DUPLICATE_SEQUENCE: ProblemKind.ValueType  # 5
 """Two different events claim the same sequence number."""
+PROBLEM_KIND_MISSING_PRODUCER: ProblemKind.ValueType  # 6
+"""A producer named in the ledger's configuration has no events at all."""
+PROBLEM_KIND_UNKNOWN_PRODUCER: ProblemKind.ValueType  # 7
+"""Events of a producer the configuration does not name."""
+PROBLEM_KIND_WRONG_PRODUCER_KEY: ProblemKind.ValueType  # 8
+"""Signed by a key pinned to another producer (or not pinned to this one)."""
+PROBLEM_KIND_INDEX_MISMATCH: ProblemKind.ValueType  # 9
+"""An indexed column disagrees with the signed event: queries would have shown a forged view."""
+PROBLEM_KIND_TRUNCATED: ProblemKind.ValueType  # 10
+"""Events the signed log commits to are no longer stored: the tail was cut."""
+PROBLEM_KIND_LOG_MISMATCH: ProblemKind.ValueType  # 11
+"""A stored event is not the one the signed log committed to at its position."""
 Global___ProblemKind: _TypeAlias = ProblemKind  # noqa: Y015
 
 @_typing.final
@@ -498,6 +522,7 @@ class ChainReport(_message.Message):
     LAST_SEQUENCE_FIELD_NUMBER: _builtins.int
     GAPS_FIELD_NUMBER: _builtins.int
     PROBLEMS_FIELD_NUMBER: _builtins.int
+    LOG_SIZE_FIELD_NUMBER: _builtins.int
     producer: _builtins.str
     ok: _builtins.bool
     """No gaps and no problems."""
@@ -505,6 +530,8 @@ class ChainReport(_message.Message):
     """How many events were checked."""
     last_sequence: _builtins.int
     """The highest sequence seen."""
+    log_size: _builtins.int
+    """How many events the producer's transparency log holds (verified, contiguous from 1)."""
     @_builtins.property
     def gaps(self) -> _containers.RepeatedCompositeFieldContainer[Global___SequenceGap]: ...
     @_builtins.property
@@ -518,10 +545,11 @@ class ChainReport(_message.Message):
         last_sequence: _builtins.int = ...,
         gaps: _abc.Iterable[Global___SequenceGap] | None = ...,
         problems: _abc.Iterable[Global___ChainProblem] | None = ...,
+        log_size: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["event_count", b"event_count", "gaps", b"gaps", "last_sequence", b"last_sequence", "ok", b"ok", "problems", b"problems", "producer", b"producer"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["event_count", b"event_count", "gaps", b"gaps", "last_sequence", b"last_sequence", "log_size", b"log_size", "ok", b"ok", "problems", b"problems", "producer", b"producer"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -552,3 +580,346 @@ class VerifyChainResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___VerifyChainResponse: _TypeAlias = VerifyChainResponse  # noqa: Y015
+
+@_typing.final
+class GetCheckpointRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PRODUCER_FIELD_NUMBER: _builtins.int
+    producer: _builtins.str
+    def __init__(
+        self,
+        *,
+        producer: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["producer", b"producer"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetCheckpointRequest: _TypeAlias = GetCheckpointRequest  # noqa: Y015
+
+@_typing.final
+class GetCheckpointResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CHECKPOINT_FIELD_NUMBER: _builtins.int
+    ORIGIN_FIELD_NUMBER: _builtins.int
+    TREE_SIZE_FIELD_NUMBER: _builtins.int
+    ROOT_HASH_FIELD_NUMBER: _builtins.int
+    VERIFIER_KEY_FIELD_NUMBER: _builtins.int
+    checkpoint: _builtins.str
+    """The signed note: origin `consilium.audit/<producer>`, tree size, base64 root hash, then
+    the ledger's Ed25519 signature line. Verify it with a ledger key you pinned, not this one.
+    """
+    origin: _builtins.str
+    tree_size: _builtins.int
+    root_hash: _builtins.bytes
+    verifier_key: _builtins.str
+    """The ledger's note verifier key (`<name>+<hash>+<base64 key>`), for first contact only."""
+    def __init__(
+        self,
+        *,
+        checkpoint: _builtins.str = ...,
+        origin: _builtins.str = ...,
+        tree_size: _builtins.int = ...,
+        root_hash: _builtins.bytes = ...,
+        verifier_key: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["checkpoint", b"checkpoint", "origin", b"origin", "root_hash", b"root_hash", "tree_size", b"tree_size", "verifier_key", b"verifier_key"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetCheckpointResponse: _TypeAlias = GetCheckpointResponse  # noqa: Y015
+
+@_typing.final
+class GetInclusionProofRequest(_message.Message):
+    """Names the event by id, or by producer and sequence."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    EVENT_ID_FIELD_NUMBER: _builtins.int
+    PRODUCER_FIELD_NUMBER: _builtins.int
+    SEQUENCE_FIELD_NUMBER: _builtins.int
+    TREE_SIZE_FIELD_NUMBER: _builtins.int
+    event_id: _builtins.str
+    producer: _builtins.str
+    sequence: _builtins.int
+    tree_size: _builtins.int
+    """The log size the proof is for; 0 means the newest checkpoint's."""
+    def __init__(
+        self,
+        *,
+        event_id: _builtins.str = ...,
+        producer: _builtins.str = ...,
+        sequence: _builtins.int = ...,
+        tree_size: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["event_id", b"event_id", "producer", b"producer", "sequence", b"sequence", "tree_size", b"tree_size"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetInclusionProofRequest: _TypeAlias = GetInclusionProofRequest  # noqa: Y015
+
+@_typing.final
+class GetInclusionProofResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    EVENT_FIELD_NUMBER: _builtins.int
+    LEAF_INDEX_FIELD_NUMBER: _builtins.int
+    TREE_SIZE_FIELD_NUMBER: _builtins.int
+    HASHES_FIELD_NUMBER: _builtins.int
+    CHECKPOINT_FIELD_NUMBER: _builtins.int
+    leaf_index: _builtins.int
+    """sequence - 1."""
+    tree_size: _builtins.int
+    checkpoint: _builtins.str
+    """The signed checkpoint of `tree_size` when the ledger signed one of that size, else empty."""
+    @_builtins.property
+    def event(self) -> Global___AuditEvent: ...
+    @_builtins.property
+    def hashes(self) -> _containers.RepeatedScalarFieldContainer[_builtins.bytes]:
+        """RFC 9162 order, leaf side first. The leaf is SHA-256(0x00 || the event's stored bytes)."""
+
+    def __init__(
+        self,
+        *,
+        event: Global___AuditEvent | None = ...,
+        leaf_index: _builtins.int = ...,
+        tree_size: _builtins.int = ...,
+        hashes: _abc.Iterable[_builtins.bytes] | None = ...,
+        checkpoint: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["event", b"event"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["checkpoint", b"checkpoint", "event", b"event", "hashes", b"hashes", "leaf_index", b"leaf_index", "tree_size", b"tree_size"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetInclusionProofResponse: _TypeAlias = GetInclusionProofResponse  # noqa: Y015
+
+@_typing.final
+class GetConsistencyProofRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PRODUCER_FIELD_NUMBER: _builtins.int
+    OLD_SIZE_FIELD_NUMBER: _builtins.int
+    NEW_SIZE_FIELD_NUMBER: _builtins.int
+    producer: _builtins.str
+    old_size: _builtins.int
+    new_size: _builtins.int
+    """0 means the newest checkpoint's size."""
+    def __init__(
+        self,
+        *,
+        producer: _builtins.str = ...,
+        old_size: _builtins.int = ...,
+        new_size: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["new_size", b"new_size", "old_size", b"old_size", "producer", b"producer"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetConsistencyProofRequest: _TypeAlias = GetConsistencyProofRequest  # noqa: Y015
+
+@_typing.final
+class GetConsistencyProofResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    OLD_SIZE_FIELD_NUMBER: _builtins.int
+    NEW_SIZE_FIELD_NUMBER: _builtins.int
+    HASHES_FIELD_NUMBER: _builtins.int
+    CHECKPOINT_FIELD_NUMBER: _builtins.int
+    old_size: _builtins.int
+    new_size: _builtins.int
+    checkpoint: _builtins.str
+    """The signed checkpoint of `new_size` when the ledger signed one of that size, else empty."""
+    @_builtins.property
+    def hashes(self) -> _containers.RepeatedScalarFieldContainer[_builtins.bytes]: ...
+    def __init__(
+        self,
+        *,
+        old_size: _builtins.int = ...,
+        new_size: _builtins.int = ...,
+        hashes: _abc.Iterable[_builtins.bytes] | None = ...,
+        checkpoint: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["checkpoint", b"checkpoint", "hashes", b"hashes", "new_size", b"new_size", "old_size", b"old_size"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetConsistencyProofResponse: _TypeAlias = GetConsistencyProofResponse  # noqa: Y015
+
+@_typing.final
+class ListChainEventsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PRODUCER_FIELD_NUMBER: _builtins.int
+    AFTER_SEQUENCE_FIELD_NUMBER: _builtins.int
+    PAGE_SIZE_FIELD_NUMBER: _builtins.int
+    producer: _builtins.str
+    after_sequence: _builtins.int
+    """Events with a higher sequence; 0 for the first page."""
+    page_size: _builtins.int
+    """At most 1000; 0 means 500."""
+    def __init__(
+        self,
+        *,
+        producer: _builtins.str = ...,
+        after_sequence: _builtins.int = ...,
+        page_size: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["after_sequence", b"after_sequence", "page_size", b"page_size", "producer", b"producer"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListChainEventsRequest: _TypeAlias = ListChainEventsRequest  # noqa: Y015
+
+@_typing.final
+class ListChainEventsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    EVENTS_FIELD_NUMBER: _builtins.int
+    CONFLICTS_FIELD_NUMBER: _builtins.int
+    NEXT_AFTER_SEQUENCE_FIELD_NUMBER: _builtins.int
+    next_after_sequence: _builtins.int
+    """Pass as after_sequence for the next page; 0 on the last page."""
+    @_builtins.property
+    def events(self) -> _containers.RepeatedCompositeFieldContainer[Global___AuditEvent]:
+        """Ordered by sequence."""
+
+    @_builtins.property
+    def conflicts(self) -> _containers.RepeatedCompositeFieldContainer[Global___AuditEvent]:
+        """Events that claimed a sequence another event already held (first page only)."""
+
+    def __init__(
+        self,
+        *,
+        events: _abc.Iterable[Global___AuditEvent] | None = ...,
+        conflicts: _abc.Iterable[Global___AuditEvent] | None = ...,
+        next_after_sequence: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["conflicts", b"conflicts", "events", b"events", "next_after_sequence", b"next_after_sequence"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListChainEventsResponse: _TypeAlias = ListChainEventsResponse  # noqa: Y015
+
+@_typing.final
+class BatchGetInclusionProofsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    EVENT_IDS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def event_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """At most 200."""
+
+    def __init__(
+        self,
+        *,
+        event_ids: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["event_ids", b"event_ids"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___BatchGetInclusionProofsRequest: _TypeAlias = BatchGetInclusionProofsRequest  # noqa: Y015
+
+@_typing.final
+class InclusionProof(_message.Message):
+    """That one event is leaf `leaf_index` of its producer's log of `tree_size` leaves."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    EVENT_ID_FIELD_NUMBER: _builtins.int
+    PRODUCER_FIELD_NUMBER: _builtins.int
+    LEAF_INDEX_FIELD_NUMBER: _builtins.int
+    TREE_SIZE_FIELD_NUMBER: _builtins.int
+    HASHES_FIELD_NUMBER: _builtins.int
+    event_id: _builtins.str
+    producer: _builtins.str
+    leaf_index: _builtins.int
+    tree_size: _builtins.int
+    @_builtins.property
+    def hashes(self) -> _containers.RepeatedScalarFieldContainer[_builtins.bytes]:
+        """RFC 9162 order, leaf side first."""
+
+    def __init__(
+        self,
+        *,
+        event_id: _builtins.str = ...,
+        producer: _builtins.str = ...,
+        leaf_index: _builtins.int = ...,
+        tree_size: _builtins.int = ...,
+        hashes: _abc.Iterable[_builtins.bytes] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["event_id", b"event_id", "hashes", b"hashes", "leaf_index", b"leaf_index", "producer", b"producer", "tree_size", b"tree_size"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___InclusionProof: _TypeAlias = InclusionProof  # noqa: Y015
+
+@_typing.final
+class BatchGetInclusionProofsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class CheckpointsEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.str
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.str = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    PROOFS_FIELD_NUMBER: _builtins.int
+    CHECKPOINTS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def proofs(self) -> _containers.RepeatedCompositeFieldContainer[Global___InclusionProof]:
+        """In request order; events not in the log are left out."""
+
+    @_builtins.property
+    def checkpoints(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]:
+        """The signed checkpoint each proof leads to, by producer."""
+
+    def __init__(
+        self,
+        *,
+        proofs: _abc.Iterable[Global___InclusionProof] | None = ...,
+        checkpoints: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["checkpoints", b"checkpoints", "proofs", b"proofs"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___BatchGetInclusionProofsResponse: _TypeAlias = BatchGetInclusionProofsResponse  # noqa: Y015

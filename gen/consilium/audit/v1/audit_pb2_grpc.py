@@ -45,6 +45,31 @@ class AuditServiceStub:
                 request_serializer=consilium_dot_audit_dot_v1_dot_audit__pb2.VerifyChainRequest.SerializeToString,
                 response_deserializer=consilium_dot_audit_dot_v1_dot_audit__pb2.VerifyChainResponse.FromString,
                 _registered_method=True)
+        self.GetCheckpoint = channel.unary_unary(
+                '/consilium.audit.v1.AuditService/GetCheckpoint',
+                request_serializer=consilium_dot_audit_dot_v1_dot_audit__pb2.GetCheckpointRequest.SerializeToString,
+                response_deserializer=consilium_dot_audit_dot_v1_dot_audit__pb2.GetCheckpointResponse.FromString,
+                _registered_method=True)
+        self.GetInclusionProof = channel.unary_unary(
+                '/consilium.audit.v1.AuditService/GetInclusionProof',
+                request_serializer=consilium_dot_audit_dot_v1_dot_audit__pb2.GetInclusionProofRequest.SerializeToString,
+                response_deserializer=consilium_dot_audit_dot_v1_dot_audit__pb2.GetInclusionProofResponse.FromString,
+                _registered_method=True)
+        self.BatchGetInclusionProofs = channel.unary_unary(
+                '/consilium.audit.v1.AuditService/BatchGetInclusionProofs',
+                request_serializer=consilium_dot_audit_dot_v1_dot_audit__pb2.BatchGetInclusionProofsRequest.SerializeToString,
+                response_deserializer=consilium_dot_audit_dot_v1_dot_audit__pb2.BatchGetInclusionProofsResponse.FromString,
+                _registered_method=True)
+        self.GetConsistencyProof = channel.unary_unary(
+                '/consilium.audit.v1.AuditService/GetConsistencyProof',
+                request_serializer=consilium_dot_audit_dot_v1_dot_audit__pb2.GetConsistencyProofRequest.SerializeToString,
+                response_deserializer=consilium_dot_audit_dot_v1_dot_audit__pb2.GetConsistencyProofResponse.FromString,
+                _registered_method=True)
+        self.ListChainEvents = channel.unary_unary(
+                '/consilium.audit.v1.AuditService/ListChainEvents',
+                request_serializer=consilium_dot_audit_dot_v1_dot_audit__pb2.ListChainEventsRequest.SerializeToString,
+                response_deserializer=consilium_dot_audit_dot_v1_dot_audit__pb2.ListChainEventsResponse.FromString,
+                _registered_method=True)
 
 
 class AuditServiceServicer:
@@ -66,6 +91,47 @@ class AuditServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetCheckpoint(self, request, context):
+        """The newest signed checkpoint (C2SP tlog-checkpoint) of a producer's transparency log,
+        signed now when events were verified into the log since the last one. AUDITOR only.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetInclusionProof(self, request, context):
+        """That one event is in a producer's log of a given size (RFC 6962 inclusion proof).
+        AUDITOR only; NOT_FOUND for an event that is not (yet) in the log.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def BatchGetInclusionProofs(self, request, context):
+        """Inclusion proofs of many events at once, each in its producer's newest checkpoint, for
+        lists (the gateway's AuditEvent.inclusionProof). AUDITOR only; events not (yet) in the
+        log are left out.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetConsistencyProof(self, request, context):
+        """That the log of `old_size` is a prefix of the log of `new_size` (RFC 6962 consistency
+        proof), so a checkpoint an auditor kept can be held against a newer one. AUDITOR only.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListChainEvents(self, request, context):
+        """A producer's stored events by sequence, exactly as stored and unjudged (including events
+        that failed verification), so auditors can verify them on their own. AUDITOR only.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AuditServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -78,6 +144,31 @@ def add_AuditServiceServicer_to_server(servicer, server):
                     servicer.VerifyChain,
                     request_deserializer=consilium_dot_audit_dot_v1_dot_audit__pb2.VerifyChainRequest.FromString,
                     response_serializer=consilium_dot_audit_dot_v1_dot_audit__pb2.VerifyChainResponse.SerializeToString,
+            ),
+            'GetCheckpoint': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCheckpoint,
+                    request_deserializer=consilium_dot_audit_dot_v1_dot_audit__pb2.GetCheckpointRequest.FromString,
+                    response_serializer=consilium_dot_audit_dot_v1_dot_audit__pb2.GetCheckpointResponse.SerializeToString,
+            ),
+            'GetInclusionProof': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetInclusionProof,
+                    request_deserializer=consilium_dot_audit_dot_v1_dot_audit__pb2.GetInclusionProofRequest.FromString,
+                    response_serializer=consilium_dot_audit_dot_v1_dot_audit__pb2.GetInclusionProofResponse.SerializeToString,
+            ),
+            'BatchGetInclusionProofs': grpc.unary_unary_rpc_method_handler(
+                    servicer.BatchGetInclusionProofs,
+                    request_deserializer=consilium_dot_audit_dot_v1_dot_audit__pb2.BatchGetInclusionProofsRequest.FromString,
+                    response_serializer=consilium_dot_audit_dot_v1_dot_audit__pb2.BatchGetInclusionProofsResponse.SerializeToString,
+            ),
+            'GetConsistencyProof': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetConsistencyProof,
+                    request_deserializer=consilium_dot_audit_dot_v1_dot_audit__pb2.GetConsistencyProofRequest.FromString,
+                    response_serializer=consilium_dot_audit_dot_v1_dot_audit__pb2.GetConsistencyProofResponse.SerializeToString,
+            ),
+            'ListChainEvents': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListChainEvents,
+                    request_deserializer=consilium_dot_audit_dot_v1_dot_audit__pb2.ListChainEventsRequest.FromString,
+                    response_serializer=consilium_dot_audit_dot_v1_dot_audit__pb2.ListChainEventsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -135,6 +226,141 @@ class AuditService:
             '/consilium.audit.v1.AuditService/VerifyChain',
             consilium_dot_audit_dot_v1_dot_audit__pb2.VerifyChainRequest.SerializeToString,
             consilium_dot_audit_dot_v1_dot_audit__pb2.VerifyChainResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCheckpoint(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/consilium.audit.v1.AuditService/GetCheckpoint',
+            consilium_dot_audit_dot_v1_dot_audit__pb2.GetCheckpointRequest.SerializeToString,
+            consilium_dot_audit_dot_v1_dot_audit__pb2.GetCheckpointResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetInclusionProof(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/consilium.audit.v1.AuditService/GetInclusionProof',
+            consilium_dot_audit_dot_v1_dot_audit__pb2.GetInclusionProofRequest.SerializeToString,
+            consilium_dot_audit_dot_v1_dot_audit__pb2.GetInclusionProofResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BatchGetInclusionProofs(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/consilium.audit.v1.AuditService/BatchGetInclusionProofs',
+            consilium_dot_audit_dot_v1_dot_audit__pb2.BatchGetInclusionProofsRequest.SerializeToString,
+            consilium_dot_audit_dot_v1_dot_audit__pb2.BatchGetInclusionProofsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetConsistencyProof(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/consilium.audit.v1.AuditService/GetConsistencyProof',
+            consilium_dot_audit_dot_v1_dot_audit__pb2.GetConsistencyProofRequest.SerializeToString,
+            consilium_dot_audit_dot_v1_dot_audit__pb2.GetConsistencyProofResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListChainEvents(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/consilium.audit.v1.AuditService/ListChainEvents',
+            consilium_dot_audit_dot_v1_dot_audit__pb2.ListChainEventsRequest.SerializeToString,
+            consilium_dot_audit_dot_v1_dot_audit__pb2.ListChainEventsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -46,6 +46,27 @@ class AuditServiceStub:
     """Re-checks the hash chains and signatures, reporting every gap and problem. AUDITOR
     only. The answer is a finding, not an error: a broken chain comes back with ok false.
     """
+    GetCheckpoint: _grpc.UnaryUnaryMultiCallable[_audit_pb2.GetCheckpointRequest, _audit_pb2.GetCheckpointResponse]
+    """The newest signed checkpoint (C2SP tlog-checkpoint) of a producer's transparency log,
+    signed now when events were verified into the log since the last one. AUDITOR only.
+    """
+    GetInclusionProof: _grpc.UnaryUnaryMultiCallable[_audit_pb2.GetInclusionProofRequest, _audit_pb2.GetInclusionProofResponse]
+    """That one event is in a producer's log of a given size (RFC 6962 inclusion proof).
+    AUDITOR only; NOT_FOUND for an event that is not (yet) in the log.
+    """
+    BatchGetInclusionProofs: _grpc.UnaryUnaryMultiCallable[_audit_pb2.BatchGetInclusionProofsRequest, _audit_pb2.BatchGetInclusionProofsResponse]
+    """Inclusion proofs of many events at once, each in its producer's newest checkpoint, for
+    lists (the gateway's AuditEvent.inclusionProof). AUDITOR only; events not (yet) in the
+    log are left out.
+    """
+    GetConsistencyProof: _grpc.UnaryUnaryMultiCallable[_audit_pb2.GetConsistencyProofRequest, _audit_pb2.GetConsistencyProofResponse]
+    """That the log of `old_size` is a prefix of the log of `new_size` (RFC 6962 consistency
+    proof), so a checkpoint an auditor kept can be held against a newer one. AUDITOR only.
+    """
+    ListChainEvents: _grpc.UnaryUnaryMultiCallable[_audit_pb2.ListChainEventsRequest, _audit_pb2.ListChainEventsResponse]
+    """A producer's stored events by sequence, exactly as stored and unjudged (including events
+    that failed verification), so auditors can verify them on their own. AUDITOR only.
+    """
 
 @_typing.type_check_only
 class AuditServiceAsyncStub(AuditServiceStub):
@@ -57,6 +78,27 @@ class AuditServiceAsyncStub(AuditServiceStub):
     VerifyChain: _aio.UnaryUnaryMultiCallable[_audit_pb2.VerifyChainRequest, _audit_pb2.VerifyChainResponse]  # type: ignore[assignment]
     """Re-checks the hash chains and signatures, reporting every gap and problem. AUDITOR
     only. The answer is a finding, not an error: a broken chain comes back with ok false.
+    """
+    GetCheckpoint: _aio.UnaryUnaryMultiCallable[_audit_pb2.GetCheckpointRequest, _audit_pb2.GetCheckpointResponse]  # type: ignore[assignment]
+    """The newest signed checkpoint (C2SP tlog-checkpoint) of a producer's transparency log,
+    signed now when events were verified into the log since the last one. AUDITOR only.
+    """
+    GetInclusionProof: _aio.UnaryUnaryMultiCallable[_audit_pb2.GetInclusionProofRequest, _audit_pb2.GetInclusionProofResponse]  # type: ignore[assignment]
+    """That one event is in a producer's log of a given size (RFC 6962 inclusion proof).
+    AUDITOR only; NOT_FOUND for an event that is not (yet) in the log.
+    """
+    BatchGetInclusionProofs: _aio.UnaryUnaryMultiCallable[_audit_pb2.BatchGetInclusionProofsRequest, _audit_pb2.BatchGetInclusionProofsResponse]  # type: ignore[assignment]
+    """Inclusion proofs of many events at once, each in its producer's newest checkpoint, for
+    lists (the gateway's AuditEvent.inclusionProof). AUDITOR only; events not (yet) in the
+    log are left out.
+    """
+    GetConsistencyProof: _aio.UnaryUnaryMultiCallable[_audit_pb2.GetConsistencyProofRequest, _audit_pb2.GetConsistencyProofResponse]  # type: ignore[assignment]
+    """That the log of `old_size` is a prefix of the log of `new_size` (RFC 6962 consistency
+    proof), so a checkpoint an auditor kept can be held against a newer one. AUDITOR only.
+    """
+    ListChainEvents: _aio.UnaryUnaryMultiCallable[_audit_pb2.ListChainEventsRequest, _audit_pb2.ListChainEventsResponse]  # type: ignore[assignment]
+    """A producer's stored events by sequence, exactly as stored and unjudged (including events
+    that failed verification), so auditors can verify them on their own. AUDITOR only.
     """
 
 class AuditServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -78,6 +120,57 @@ class AuditServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_audit_pb2.VerifyChainResponse, _abc.Awaitable[_audit_pb2.VerifyChainResponse]]:
         """Re-checks the hash chains and signatures, reporting every gap and problem. AUDITOR
         only. The answer is a finding, not an error: a broken chain comes back with ok false.
+        """
+
+    @_abc_1.abstractmethod
+    def GetCheckpoint(
+        self,
+        request: _audit_pb2.GetCheckpointRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_audit_pb2.GetCheckpointResponse, _abc.Awaitable[_audit_pb2.GetCheckpointResponse]]:
+        """The newest signed checkpoint (C2SP tlog-checkpoint) of a producer's transparency log,
+        signed now when events were verified into the log since the last one. AUDITOR only.
+        """
+
+    @_abc_1.abstractmethod
+    def GetInclusionProof(
+        self,
+        request: _audit_pb2.GetInclusionProofRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_audit_pb2.GetInclusionProofResponse, _abc.Awaitable[_audit_pb2.GetInclusionProofResponse]]:
+        """That one event is in a producer's log of a given size (RFC 6962 inclusion proof).
+        AUDITOR only; NOT_FOUND for an event that is not (yet) in the log.
+        """
+
+    @_abc_1.abstractmethod
+    def BatchGetInclusionProofs(
+        self,
+        request: _audit_pb2.BatchGetInclusionProofsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_audit_pb2.BatchGetInclusionProofsResponse, _abc.Awaitable[_audit_pb2.BatchGetInclusionProofsResponse]]:
+        """Inclusion proofs of many events at once, each in its producer's newest checkpoint, for
+        lists (the gateway's AuditEvent.inclusionProof). AUDITOR only; events not (yet) in the
+        log are left out.
+        """
+
+    @_abc_1.abstractmethod
+    def GetConsistencyProof(
+        self,
+        request: _audit_pb2.GetConsistencyProofRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_audit_pb2.GetConsistencyProofResponse, _abc.Awaitable[_audit_pb2.GetConsistencyProofResponse]]:
+        """That the log of `old_size` is a prefix of the log of `new_size` (RFC 6962 consistency
+        proof), so a checkpoint an auditor kept can be held against a newer one. AUDITOR only.
+        """
+
+    @_abc_1.abstractmethod
+    def ListChainEvents(
+        self,
+        request: _audit_pb2.ListChainEventsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_audit_pb2.ListChainEventsResponse, _abc.Awaitable[_audit_pb2.ListChainEventsResponse]]:
+        """A producer's stored events by sequence, exactly as stored and unjudged (including events
+        that failed verification), so auditors can verify them on their own. AUDITOR only.
         """
 
 def add_AuditServiceServicer_to_server(servicer: AuditServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -11,10 +11,14 @@ acts with (anonymity's BatchCheckOwnership / GetOrCreateAlias) and holds the MOD
 role before it calls a write RPC here. Content enforces everything about the content
 itself: existence, limits, poll rules, one reaction and one vote per alias.
 
-Viewer alias ids (`viewer_alias_ids`): to tell a viewer their own reaction or vote, the
-gateway passes the viewer's aliases that matter for the posts asked about. Together
-they link one person's aliases, so content uses them for the answer only and never
-stores or logs them.
+Viewer state without linked aliases: content never receives two aliases of one person
+in one call (P2). Batch reads of reactions and polls therefore take post ids only and
+return, per post, the counts and the set of participants (reactor alias ids with their
+reaction, voter alias ids), at most 200 per post per page, ordered by alias id, with a
+cursor past that (BatchListReactors / BatchListPollVoters page on, post ids and cursors
+only). The gateway matches them against the viewer's thread alias it gets from anonymity
+and pages every open set to its end, whoever views, so what content sees does not
+depend on the viewer. The only alias-bearing calls are the writes (one alias each).
 
 Lists are cursor-paged: `first` (0 means 20, at most 100) and `after` (an opaque cursor
 from `next_cursor`); responses say `has_next_page`.
@@ -678,24 +682,18 @@ class BatchGetReactionSummariesRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     POST_IDS_FIELD_NUMBER: _builtins.int
-    VIEWER_ALIAS_IDS_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def post_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
-        """At most 500 ids."""
-
-    @_builtins.property
-    def viewer_alias_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
-        """See the note on viewer alias ids above; empty for a signed-out viewer."""
+        """At most 100 ids."""
 
     def __init__(
         self,
         *,
         post_ids: _abc.Iterable[_builtins.str] | None = ...,
-        viewer_alias_ids: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["post_ids", b"post_ids", "viewer_alias_ids", b"viewer_alias_ids"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["post_ids", b"post_ids"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -708,7 +706,7 @@ class BatchGetReactionSummariesResponse(_message.Message):
     SUMMARIES_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def summaries(self) -> _containers.RepeatedCompositeFieldContainer[_types_pb2.ReactionSummary]:
-        """One per known post."""
+        """One per known post, with `reactors` and `reactors_next_cursor` set and no viewer."""
 
     def __init__(
         self,
@@ -722,6 +720,104 @@ class BatchGetReactionSummariesResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___BatchGetReactionSummariesResponse: _TypeAlias = BatchGetReactionSummariesResponse  # noqa: Y015
+
+@_typing.final
+class ParticipantPageQuery(_message.Message):
+    """Which page of one post's participants (reactors or voters) to list."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    POST_ID_FIELD_NUMBER: _builtins.int
+    AFTER_FIELD_NUMBER: _builtins.int
+    post_id: _builtins.str
+    after: _builtins.str
+    """A `*_next_cursor` from an earlier page."""
+    def __init__(
+        self,
+        *,
+        post_id: _builtins.str = ...,
+        after: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["after", b"after", "post_id", b"post_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ParticipantPageQuery: _TypeAlias = ParticipantPageQuery  # noqa: Y015
+
+@_typing.final
+class BatchListReactorsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    QUERIES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def queries(self) -> _containers.RepeatedCompositeFieldContainer[Global___ParticipantPageQuery]:
+        """At most 100 queries."""
+
+    def __init__(
+        self,
+        *,
+        queries: _abc.Iterable[Global___ParticipantPageQuery] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["queries", b"queries"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___BatchListReactorsRequest: _TypeAlias = BatchListReactorsRequest  # noqa: Y015
+
+@_typing.final
+class ReactorPage(_message.Message):
+    """One page of one post's reactors, ordered by alias id."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    POST_ID_FIELD_NUMBER: _builtins.int
+    REACTORS_FIELD_NUMBER: _builtins.int
+    NEXT_CURSOR_FIELD_NUMBER: _builtins.int
+    post_id: _builtins.str
+    next_cursor: _builtins.str
+    """Empty on the last page."""
+    @_builtins.property
+    def reactors(self) -> _containers.RepeatedCompositeFieldContainer[_types_pb2.Reactor]: ...
+    def __init__(
+        self,
+        *,
+        post_id: _builtins.str = ...,
+        reactors: _abc.Iterable[_types_pb2.Reactor] | None = ...,
+        next_cursor: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["next_cursor", b"next_cursor", "post_id", b"post_id", "reactors", b"reactors"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReactorPage: _TypeAlias = ReactorPage  # noqa: Y015
+
+@_typing.final
+class BatchListReactorsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PAGES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def pages(self) -> _containers.RepeatedCompositeFieldContainer[Global___ReactorPage]:
+        """One page per query, in the order of the queries (empty for an unknown post)."""
+
+    def __init__(
+        self,
+        *,
+        pages: _abc.Iterable[Global___ReactorPage] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["pages", b"pages"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___BatchListReactorsResponse: _TypeAlias = BatchListReactorsResponse  # noqa: Y015
 
 @_typing.final
 class VotePollRequest(_message.Message):
@@ -776,24 +872,18 @@ class BatchGetPollsRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     POST_IDS_FIELD_NUMBER: _builtins.int
-    VIEWER_ALIAS_IDS_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def post_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
-        """At most 500 ids."""
-
-    @_builtins.property
-    def viewer_alias_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
-        """See the note on viewer alias ids above; empty for a signed-out viewer."""
+        """At most 100 ids."""
 
     def __init__(
         self,
         *,
         post_ids: _abc.Iterable[_builtins.str] | None = ...,
-        viewer_alias_ids: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["post_ids", b"post_ids", "viewer_alias_ids", b"viewer_alias_ids"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["post_ids", b"post_ids"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -824,6 +914,79 @@ class BatchGetPollsResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___BatchGetPollsResponse: _TypeAlias = BatchGetPollsResponse  # noqa: Y015
+
+@_typing.final
+class BatchListPollVotersRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    QUERIES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def queries(self) -> _containers.RepeatedCompositeFieldContainer[Global___ParticipantPageQuery]:
+        """At most 100 queries."""
+
+    def __init__(
+        self,
+        *,
+        queries: _abc.Iterable[Global___ParticipantPageQuery] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["queries", b"queries"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___BatchListPollVotersRequest: _TypeAlias = BatchListPollVotersRequest  # noqa: Y015
+
+@_typing.final
+class VoterPage(_message.Message):
+    """One page of one poll's voter alias ids, ordered."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    POST_ID_FIELD_NUMBER: _builtins.int
+    VOTER_ALIAS_IDS_FIELD_NUMBER: _builtins.int
+    NEXT_CURSOR_FIELD_NUMBER: _builtins.int
+    post_id: _builtins.str
+    next_cursor: _builtins.str
+    """Empty on the last page."""
+    @_builtins.property
+    def voter_alias_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        post_id: _builtins.str = ...,
+        voter_alias_ids: _abc.Iterable[_builtins.str] | None = ...,
+        next_cursor: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["next_cursor", b"next_cursor", "post_id", b"post_id", "voter_alias_ids", b"voter_alias_ids"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___VoterPage: _TypeAlias = VoterPage  # noqa: Y015
+
+@_typing.final
+class BatchListPollVotersResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PAGES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def pages(self) -> _containers.RepeatedCompositeFieldContainer[Global___VoterPage]:
+        """One page per query, in the order of the queries (empty for an unknown poll)."""
+
+    def __init__(
+        self,
+        *,
+        pages: _abc.Iterable[Global___VoterPage] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["pages", b"pages"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___BatchListPollVotersResponse: _TypeAlias = BatchListPollVotersResponse  # noqa: Y015
 
 @_typing.final
 class ListCommunitiesRequest(_message.Message):

@@ -95,6 +95,11 @@ class ContentServiceStub:
                 request_serializer=consilium_dot_content_dot_v1_dot_content__pb2.BatchGetReactionSummariesRequest.SerializeToString,
                 response_deserializer=consilium_dot_content_dot_v1_dot_content__pb2.BatchGetReactionSummariesResponse.FromString,
                 _registered_method=True)
+        self.BatchListReactors = channel.unary_unary(
+                '/consilium.content.v1.ContentService/BatchListReactors',
+                request_serializer=consilium_dot_content_dot_v1_dot_content__pb2.BatchListReactorsRequest.SerializeToString,
+                response_deserializer=consilium_dot_content_dot_v1_dot_content__pb2.BatchListReactorsResponse.FromString,
+                _registered_method=True)
         self.VotePoll = channel.unary_unary(
                 '/consilium.content.v1.ContentService/VotePoll',
                 request_serializer=consilium_dot_content_dot_v1_dot_content__pb2.VotePollRequest.SerializeToString,
@@ -104,6 +109,11 @@ class ContentServiceStub:
                 '/consilium.content.v1.ContentService/BatchGetPolls',
                 request_serializer=consilium_dot_content_dot_v1_dot_content__pb2.BatchGetPollsRequest.SerializeToString,
                 response_deserializer=consilium_dot_content_dot_v1_dot_content__pb2.BatchGetPollsResponse.FromString,
+                _registered_method=True)
+        self.BatchListPollVoters = channel.unary_unary(
+                '/consilium.content.v1.ContentService/BatchListPollVoters',
+                request_serializer=consilium_dot_content_dot_v1_dot_content__pb2.BatchListPollVotersRequest.SerializeToString,
+                response_deserializer=consilium_dot_content_dot_v1_dot_content__pb2.BatchListPollVotersResponse.FromString,
                 _registered_method=True)
         self.ListCommunities = channel.unary_unary(
                 '/consilium.content.v1.ContentService/ListCommunities',
@@ -212,7 +222,14 @@ class ContentServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def BatchGetReactionSummaries(self, request, context):
-        """Reaction counts per post, with the viewer's own reaction.
+        """Reaction counts per post, with the first page of its reactors (see the note above).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def BatchListReactors(self, request, context):
+        """Further pages of posts' reactors, one page per query, for the sets that did not fit.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -227,7 +244,16 @@ class ContentServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def BatchGetPolls(self, request, context):
-        """Polls of POLL posts as the viewer sees them; other and unknown ids in `missing_post_ids`.
+        """Polls of POLL posts with every count and the first page of voter alias ids; the
+        gateway hides counts from a viewer who has not voted on an open poll. Other, hidden
+        and unknown ids in `missing_post_ids`.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def BatchListPollVoters(self, request, context):
+        """Further pages of polls' voter alias ids, one page per query.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -326,6 +352,11 @@ def add_ContentServiceServicer_to_server(servicer, server):
                     request_deserializer=consilium_dot_content_dot_v1_dot_content__pb2.BatchGetReactionSummariesRequest.FromString,
                     response_serializer=consilium_dot_content_dot_v1_dot_content__pb2.BatchGetReactionSummariesResponse.SerializeToString,
             ),
+            'BatchListReactors': grpc.unary_unary_rpc_method_handler(
+                    servicer.BatchListReactors,
+                    request_deserializer=consilium_dot_content_dot_v1_dot_content__pb2.BatchListReactorsRequest.FromString,
+                    response_serializer=consilium_dot_content_dot_v1_dot_content__pb2.BatchListReactorsResponse.SerializeToString,
+            ),
             'VotePoll': grpc.unary_unary_rpc_method_handler(
                     servicer.VotePoll,
                     request_deserializer=consilium_dot_content_dot_v1_dot_content__pb2.VotePollRequest.FromString,
@@ -335,6 +366,11 @@ def add_ContentServiceServicer_to_server(servicer, server):
                     servicer.BatchGetPolls,
                     request_deserializer=consilium_dot_content_dot_v1_dot_content__pb2.BatchGetPollsRequest.FromString,
                     response_serializer=consilium_dot_content_dot_v1_dot_content__pb2.BatchGetPollsResponse.SerializeToString,
+            ),
+            'BatchListPollVoters': grpc.unary_unary_rpc_method_handler(
+                    servicer.BatchListPollVoters,
+                    request_deserializer=consilium_dot_content_dot_v1_dot_content__pb2.BatchListPollVotersRequest.FromString,
+                    response_serializer=consilium_dot_content_dot_v1_dot_content__pb2.BatchListPollVotersResponse.SerializeToString,
             ),
             'ListCommunities': grpc.unary_unary_rpc_method_handler(
                     servicer.ListCommunities,
@@ -693,6 +729,33 @@ class ContentService:
             _registered_method=True)
 
     @staticmethod
+    def BatchListReactors(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/consilium.content.v1.ContentService/BatchListReactors',
+            consilium_dot_content_dot_v1_dot_content__pb2.BatchListReactorsRequest.SerializeToString,
+            consilium_dot_content_dot_v1_dot_content__pb2.BatchListReactorsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
     def VotePoll(request,
             target,
             options=(),
@@ -736,6 +799,33 @@ class ContentService:
             '/consilium.content.v1.ContentService/BatchGetPolls',
             consilium_dot_content_dot_v1_dot_content__pb2.BatchGetPollsRequest.SerializeToString,
             consilium_dot_content_dot_v1_dot_content__pb2.BatchGetPollsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BatchListPollVoters(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/consilium.content.v1.ContentService/BatchListPollVoters',
+            consilium_dot_content_dot_v1_dot_content__pb2.BatchListPollVotersRequest.SerializeToString,
+            consilium_dot_content_dot_v1_dot_content__pb2.BatchListPollVotersResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -11,10 +11,14 @@ acts with (anonymity's BatchCheckOwnership / GetOrCreateAlias) and holds the MOD
 role before it calls a write RPC here. Content enforces everything about the content
 itself: existence, limits, poll rules, one reaction and one vote per alias.
 
-Viewer alias ids (`viewer_alias_ids`): to tell a viewer their own reaction or vote, the
-gateway passes the viewer's aliases that matter for the posts asked about. Together
-they link one person's aliases, so content uses them for the answer only and never
-stores or logs them.
+Viewer state without linked aliases: content never receives two aliases of one person
+in one call (P2). Batch reads of reactions and polls therefore take post ids only and
+return, per post, the counts and the set of participants (reactor alias ids with their
+reaction, voter alias ids), at most 200 per post per page, ordered by alias id, with a
+cursor past that (BatchListReactors / BatchListPollVoters page on, post ids and cursors
+only). The gateway matches them against the viewer's thread alias it gets from anonymity
+and pages every open set to its end, whoever views, so what content sees does not
+depend on the viewer. The only alias-bearing calls are the writes (one alias each).
 
 Lists are cursor-paged: `first` (0 means 20, at most 100) and `after` (an opaque cursor
 from `next_cursor`); responses say `has_next_page`.
@@ -79,13 +83,20 @@ class ContentServiceStub:
     RetractReaction: _grpc.UnaryUnaryMultiCallable[_content_pb2.RetractReactionRequest, _content_pb2.RetractReactionResponse]
     """Removes the reaction of `reactor_alias_id` from a post, if there is one."""
     BatchGetReactionSummaries: _grpc.UnaryUnaryMultiCallable[_content_pb2.BatchGetReactionSummariesRequest, _content_pb2.BatchGetReactionSummariesResponse]
-    """Reaction counts per post, with the viewer's own reaction."""
+    """Reaction counts per post, with the first page of its reactors (see the note above)."""
+    BatchListReactors: _grpc.UnaryUnaryMultiCallable[_content_pb2.BatchListReactorsRequest, _content_pb2.BatchListReactorsResponse]
+    """Further pages of posts' reactors, one page per query, for the sets that did not fit."""
     VotePoll: _grpc.UnaryUnaryMultiCallable[_content_pb2.VotePollRequest, _content_pb2.VotePollResponse]
     """Casts the vote of `voter_alias_id`; one vote per alias, final. FAILED_PRECONDITION
     once the poll has closed or if the alias already voted.
     """
     BatchGetPolls: _grpc.UnaryUnaryMultiCallable[_content_pb2.BatchGetPollsRequest, _content_pb2.BatchGetPollsResponse]
-    """Polls of POLL posts as the viewer sees them; other and unknown ids in `missing_post_ids`."""
+    """Polls of POLL posts with every count and the first page of voter alias ids; the
+    gateway hides counts from a viewer who has not voted on an open poll. Other, hidden
+    and unknown ids in `missing_post_ids`.
+    """
+    BatchListPollVoters: _grpc.UnaryUnaryMultiCallable[_content_pb2.BatchListPollVotersRequest, _content_pb2.BatchListPollVotersResponse]
+    """Further pages of polls' voter alias ids, one page per query."""
     ListCommunities: _grpc.UnaryUnaryMultiCallable[_content_pb2.ListCommunitiesRequest, _content_pb2.ListCommunitiesResponse]
     """Every community, ordered by name."""
     BatchGetCommunities: _grpc.UnaryUnaryMultiCallable[_content_pb2.BatchGetCommunitiesRequest, _content_pb2.BatchGetCommunitiesResponse]
@@ -133,13 +144,20 @@ class ContentServiceAsyncStub(ContentServiceStub):
     RetractReaction: _aio.UnaryUnaryMultiCallable[_content_pb2.RetractReactionRequest, _content_pb2.RetractReactionResponse]  # type: ignore[assignment]
     """Removes the reaction of `reactor_alias_id` from a post, if there is one."""
     BatchGetReactionSummaries: _aio.UnaryUnaryMultiCallable[_content_pb2.BatchGetReactionSummariesRequest, _content_pb2.BatchGetReactionSummariesResponse]  # type: ignore[assignment]
-    """Reaction counts per post, with the viewer's own reaction."""
+    """Reaction counts per post, with the first page of its reactors (see the note above)."""
+    BatchListReactors: _aio.UnaryUnaryMultiCallable[_content_pb2.BatchListReactorsRequest, _content_pb2.BatchListReactorsResponse]  # type: ignore[assignment]
+    """Further pages of posts' reactors, one page per query, for the sets that did not fit."""
     VotePoll: _aio.UnaryUnaryMultiCallable[_content_pb2.VotePollRequest, _content_pb2.VotePollResponse]  # type: ignore[assignment]
     """Casts the vote of `voter_alias_id`; one vote per alias, final. FAILED_PRECONDITION
     once the poll has closed or if the alias already voted.
     """
     BatchGetPolls: _aio.UnaryUnaryMultiCallable[_content_pb2.BatchGetPollsRequest, _content_pb2.BatchGetPollsResponse]  # type: ignore[assignment]
-    """Polls of POLL posts as the viewer sees them; other and unknown ids in `missing_post_ids`."""
+    """Polls of POLL posts with every count and the first page of voter alias ids; the
+    gateway hides counts from a viewer who has not voted on an open poll. Other, hidden
+    and unknown ids in `missing_post_ids`.
+    """
+    BatchListPollVoters: _aio.UnaryUnaryMultiCallable[_content_pb2.BatchListPollVotersRequest, _content_pb2.BatchListPollVotersResponse]  # type: ignore[assignment]
+    """Further pages of polls' voter alias ids, one page per query."""
     ListCommunities: _aio.UnaryUnaryMultiCallable[_content_pb2.ListCommunitiesRequest, _content_pb2.ListCommunitiesResponse]  # type: ignore[assignment]
     """Every community, ordered by name."""
     BatchGetCommunities: _aio.UnaryUnaryMultiCallable[_content_pb2.BatchGetCommunitiesRequest, _content_pb2.BatchGetCommunitiesResponse]  # type: ignore[assignment]
@@ -256,7 +274,15 @@ class ContentServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _content_pb2.BatchGetReactionSummariesRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_content_pb2.BatchGetReactionSummariesResponse, _abc.Awaitable[_content_pb2.BatchGetReactionSummariesResponse]]:
-        """Reaction counts per post, with the viewer's own reaction."""
+        """Reaction counts per post, with the first page of its reactors (see the note above)."""
+
+    @_abc_1.abstractmethod
+    def BatchListReactors(
+        self,
+        request: _content_pb2.BatchListReactorsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_content_pb2.BatchListReactorsResponse, _abc.Awaitable[_content_pb2.BatchListReactorsResponse]]:
+        """Further pages of posts' reactors, one page per query, for the sets that did not fit."""
 
     @_abc_1.abstractmethod
     def VotePoll(
@@ -274,7 +300,18 @@ class ContentServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _content_pb2.BatchGetPollsRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_content_pb2.BatchGetPollsResponse, _abc.Awaitable[_content_pb2.BatchGetPollsResponse]]:
-        """Polls of POLL posts as the viewer sees them; other and unknown ids in `missing_post_ids`."""
+        """Polls of POLL posts with every count and the first page of voter alias ids; the
+        gateway hides counts from a viewer who has not voted on an open poll. Other, hidden
+        and unknown ids in `missing_post_ids`.
+        """
+
+    @_abc_1.abstractmethod
+    def BatchListPollVoters(
+        self,
+        request: _content_pb2.BatchListPollVotersRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_content_pb2.BatchListPollVotersResponse, _abc.Awaitable[_content_pb2.BatchListPollVotersResponse]]:
+        """Further pages of polls' voter alias ids, one page per query."""
 
     @_abc_1.abstractmethod
     def ListCommunities(

@@ -408,8 +408,32 @@ class ReactionCount(_message.Message):
 Global___ReactionCount: _TypeAlias = ReactionCount  # noqa: Y015
 
 @_typing.final
+class Reactor(_message.Message):
+    """One alias's reaction on a post."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ALIAS_ID_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    alias_id: _builtins.str
+    kind: Global___ReactionKind.ValueType
+    def __init__(
+        self,
+        *,
+        alias_id: _builtins.str = ...,
+        kind: Global___ReactionKind.ValueType = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["alias_id", b"alias_id", "kind", b"kind"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Reactor: _TypeAlias = Reactor  # noqa: Y015
+
+@_typing.final
 class ReactionSummary(_message.Message):
-    """The reactions on one post, as one viewer sees them."""
+    """The reactions on one post."""
 
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -417,15 +441,23 @@ class ReactionSummary(_message.Message):
     COUNTS_FIELD_NUMBER: _builtins.int
     TOTAL_FIELD_NUMBER: _builtins.int
     VIEWER_REACTION_FIELD_NUMBER: _builtins.int
+    REACTORS_FIELD_NUMBER: _builtins.int
+    REACTORS_NEXT_CURSOR_FIELD_NUMBER: _builtins.int
     post_id: _builtins.str
     total: _builtins.int
     viewer_reaction: Global___ReactionKind.ValueType
-    """The viewer's own reaction (through any of the viewer alias ids given);
-    REACTION_KIND_UNSPECIFIED if none.
+    """React / RetractReaction only: the reaction of the one reactor alias of that request;
+    REACTION_KIND_UNSPECIFIED if none. Unset in batch reads, which know no viewer.
     """
+    reactors_next_cursor: _builtins.str
+    """Batch reads only: pass to BatchListReactors for the next page; empty when complete."""
     @_builtins.property
     def counts(self) -> _containers.RepeatedCompositeFieldContainer[Global___ReactionCount]:
         """One entry per kind with a count above zero, in ReactionKind order."""
+
+    @_builtins.property
+    def reactors(self) -> _containers.RepeatedCompositeFieldContainer[Global___Reactor]:
+        """Batch reads only: the first page of reactors (at most 200, ordered by alias id)."""
 
     def __init__(
         self,
@@ -434,10 +466,12 @@ class ReactionSummary(_message.Message):
         counts: _abc.Iterable[Global___ReactionCount] | None = ...,
         total: _builtins.int = ...,
         viewer_reaction: Global___ReactionKind.ValueType = ...,
+        reactors: _abc.Iterable[Global___Reactor] | None = ...,
+        reactors_next_cursor: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["counts", b"counts", "post_id", b"post_id", "total", b"total", "viewer_reaction", b"viewer_reaction"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["counts", b"counts", "post_id", b"post_id", "reactors", b"reactors", "reactors_next_cursor", b"reactors_next_cursor", "total", b"total", "viewer_reaction", b"viewer_reaction"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -456,8 +490,8 @@ class PollOption(_message.Message):
     """0-based position."""
     text: _builtins.str
     votes: _builtins.int
-    """Unset until the viewer has voted or the poll has closed, so early results don't
-    sway votes.
+    """VotePoll: set (the voter has voted). BatchGetPolls: always set; the gateway shows it
+    only once the viewer has voted or the poll has closed, so early results don't sway votes.
     """
     def __init__(
         self,
@@ -489,19 +523,27 @@ class Poll(_message.Message):
     CLOSES_AT_FIELD_NUMBER: _builtins.int
     CLOSED_FIELD_NUMBER: _builtins.int
     TOTAL_VOTES_FIELD_NUMBER: _builtins.int
+    VOTER_ALIAS_IDS_FIELD_NUMBER: _builtins.int
+    VOTERS_NEXT_CURSOR_FIELD_NUMBER: _builtins.int
     post_id: _builtins.str
     viewer_has_voted: _builtins.bool
-    """The viewer voted (through any of the viewer alias ids given)."""
+    """VotePoll only: the voter alias of that request voted. False in batch reads."""
     viewer_option_index: _builtins.int
-    """The option the viewer chose, when viewer_has_voted."""
+    """VotePoll only: the option that voter chose."""
     closed: _builtins.bool
     total_votes: _builtins.int
     """Unset exactly when the option counts are."""
+    voters_next_cursor: _builtins.str
+    """BatchGetPolls only: pass to BatchListPollVoters for the next page; empty when complete."""
     @_builtins.property
     def options(self) -> _containers.RepeatedCompositeFieldContainer[Global___PollOption]: ...
     @_builtins.property
     def closes_at(self) -> _timestamp_pb2.Timestamp:
         """Unset: the poll never closes."""
+
+    @_builtins.property
+    def voter_alias_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """BatchGetPolls only: the first page of voter alias ids (at most 200, ordered)."""
 
     def __init__(
         self,
@@ -513,10 +555,12 @@ class Poll(_message.Message):
         closes_at: _timestamp_pb2.Timestamp | None = ...,
         closed: _builtins.bool = ...,
         total_votes: _builtins.int | None = ...,
+        voter_alias_ids: _abc.Iterable[_builtins.str] | None = ...,
+        voters_next_cursor: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["_total_votes", b"_total_votes", "_viewer_option_index", b"_viewer_option_index", "closes_at", b"closes_at", "total_votes", b"total_votes", "viewer_option_index", b"viewer_option_index"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_total_votes", b"_total_votes", "_viewer_option_index", b"_viewer_option_index", "closed", b"closed", "closes_at", b"closes_at", "options", b"options", "post_id", b"post_id", "total_votes", b"total_votes", "viewer_has_voted", b"viewer_has_voted", "viewer_option_index", b"viewer_option_index"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_total_votes", b"_total_votes", "_viewer_option_index", b"_viewer_option_index", "closed", b"closed", "closes_at", b"closes_at", "options", b"options", "post_id", b"post_id", "total_votes", b"total_votes", "viewer_has_voted", b"viewer_has_voted", "viewer_option_index", b"viewer_option_index", "voter_alias_ids", b"voter_alias_ids", "voters_next_cursor", b"voters_next_cursor"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__total_votes: _TypeAlias = _typing.Literal["total_votes"]  # noqa: Y015
     _WhichOneofArgType__total_votes: _TypeAlias = _typing.Literal["_total_votes", b"_total_votes"]  # noqa: Y015

@@ -696,6 +696,59 @@ class BatchGetPersonaAttributesResponse(_message.Message):
 Global___BatchGetPersonaAttributesResponse: _TypeAlias = BatchGetPersonaAttributesResponse  # noqa: Y015
 
 @_typing.final
+class CheckActorRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_ID_FIELD_NUMBER: _builtins.int
+    user_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        user_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["user_id", b"user_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CheckActorRequest: _TypeAlias = CheckActorRequest  # noqa: Y015
+
+@_typing.final
+class CheckActorResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    EXISTS_FIELD_NUMBER: _builtins.int
+    ERASED_FIELD_NUMBER: _builtins.int
+    VERIFICATION_FIELD_NUMBER: _builtins.int
+    ROLES_FIELD_NUMBER: _builtins.int
+    exists: _builtins.bool
+    """False when no account has this id: refuse."""
+    erased: _builtins.bool
+    """True for an erased account: refuse."""
+    verification: Global___VerificationStatus.ValueType
+    """The current status; SUSPENDED means no staff powers at all."""
+    @_builtins.property
+    def roles(self) -> _containers.RepeatedScalarFieldContainer[Global___Role.ValueType]:
+        """The roles held now; always contains ROLE_MEMBER for an existing account."""
+
+    def __init__(
+        self,
+        *,
+        exists: _builtins.bool = ...,
+        erased: _builtins.bool = ...,
+        verification: Global___VerificationStatus.ValueType = ...,
+        roles: _abc.Iterable[Global___Role.ValueType] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["erased", b"erased", "exists", b"exists", "roles", b"roles", "verification", b"verification"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CheckActorResponse: _TypeAlias = CheckActorResponse  # noqa: Y015
+
+@_typing.final
 class ListSpecialtiesRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 

@@ -90,6 +90,11 @@ class IdentityServiceStub:
                 request_serializer=consilium_dot_identity_dot_v1_dot_identity__pb2.BatchGetPersonaAttributesRequest.SerializeToString,
                 response_deserializer=consilium_dot_identity_dot_v1_dot_identity__pb2.BatchGetPersonaAttributesResponse.FromString,
                 _registered_method=True)
+        self.CheckActor = channel.unary_unary(
+                '/consilium.identity.v1.IdentityService/CheckActor',
+                request_serializer=consilium_dot_identity_dot_v1_dot_identity__pb2.CheckActorRequest.SerializeToString,
+                response_deserializer=consilium_dot_identity_dot_v1_dot_identity__pb2.CheckActorResponse.FromString,
+                _registered_method=True)
         self.ListSpecialties = channel.unary_unary(
                 '/consilium.identity.v1.IdentityService/ListSpecialties',
                 request_serializer=consilium_dot_identity_dot_v1_dot_identity__pb2.ListSpecialtiesRequest.SerializeToString,
@@ -147,14 +152,18 @@ class IdentityServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def VerifyPhysician(self, request, context):
-        """Approves (VERIFIED) or rejects (REJECTED) a physician after the NPI check. ADMIN only.
+        """Approves (VERIFIED) or rejects (REJECTED) a physician after the NPI check. ADMIN only,
+        checked against the caller's current roles and status (not the token's). Granted or
+        refused, one ACTION_VERIFY_PHYSICIAN audit event in the transaction of the change: no
+        record, no change.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def SetRoles(self, request, context):
-        """Replaces a physician's roles. ADMIN only; MEMBER is implied and always kept.
+        """Replaces a physician's roles. ADMIN only (live check); MEMBER is implied and always
+        kept. Audited as ACTION_SET_ROLES, granted or refused.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -162,14 +171,16 @@ class IdentityServiceServicer:
 
     def SuspendPhysician(self, request, context):
         """Suspends a PENDING or VERIFIED physician: their tokens stop authorising writes and
-        anonymity suspends their aliases. ADMIN only.
+        anonymity suspends their aliases. ADMIN (live check), or the anonymity service for a
+        moderator. Audited as ACTION_SUSPEND_PHYSICIAN with the reason as purpose.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ReinstatePhysician(self, request, context):
-        """Lifts a suspension, restoring the verification status held before it. ADMIN only.
+        """Lifts a suspension, restoring the verification status held before it. ADMIN (live
+        check) or the anonymity service. Audited as ACTION_REINSTATE_PHYSICIAN.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -178,7 +189,8 @@ class IdentityServiceServicer:
     def ErasePhysician(self, request, context):
         """Right to be forgotten: deletes the personal data; anonymity then crypto-shreds the
         alias mapping so posts stay but can never again be linked to the person.
-        The physician themself or an ADMIN.
+        The physician themself (also while suspended) or an ADMIN (live check). Audited as
+        ACTION_ERASE_PHYSICIAN; the event names the person by blind tag only, so it outlives them.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -189,6 +201,17 @@ class IdentityServiceServicer:
         verification and specialty; no email or NPI. Only the anonymity service may call, with
         its service credential (`x-consilium-service` metadata). Unknown ids come back in
         `missing_user_ids`.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CheckActor(self, request, context):
+        """The actor's current standing, for live staff checks: a token's claims may be as old as
+        the token, but a suspended or demoted moderator, auditor or admin must be refused at
+        once. Only the anonymity and audit services may call, with their service credential.
+        Status and roles only (no personal data), so it is not an identity access and records
+        nothing; the staff action it guards is recorded by the service that performs it.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -267,6 +290,11 @@ def add_IdentityServiceServicer_to_server(servicer, server):
                     servicer.BatchGetPersonaAttributes,
                     request_deserializer=consilium_dot_identity_dot_v1_dot_identity__pb2.BatchGetPersonaAttributesRequest.FromString,
                     response_serializer=consilium_dot_identity_dot_v1_dot_identity__pb2.BatchGetPersonaAttributesResponse.SerializeToString,
+            ),
+            'CheckActor': grpc.unary_unary_rpc_method_handler(
+                    servicer.CheckActor,
+                    request_deserializer=consilium_dot_identity_dot_v1_dot_identity__pb2.CheckActorRequest.FromString,
+                    response_serializer=consilium_dot_identity_dot_v1_dot_identity__pb2.CheckActorResponse.SerializeToString,
             ),
             'ListSpecialties': grpc.unary_unary_rpc_method_handler(
                     servicer.ListSpecialties,
@@ -577,6 +605,33 @@ class IdentityService:
             '/consilium.identity.v1.IdentityService/BatchGetPersonaAttributes',
             consilium_dot_identity_dot_v1_dot_identity__pb2.BatchGetPersonaAttributesRequest.SerializeToString,
             consilium_dot_identity_dot_v1_dot_identity__pb2.BatchGetPersonaAttributesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CheckActor(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/consilium.identity.v1.IdentityService/CheckActor',
+            consilium_dot_identity_dot_v1_dot_identity__pb2.CheckActorRequest.SerializeToString,
+            consilium_dot_identity_dot_v1_dot_identity__pb2.CheckActorResponse.FromString,
             options,
             channel_credentials,
             insecure,

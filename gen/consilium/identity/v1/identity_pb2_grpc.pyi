@@ -60,25 +60,42 @@ class IdentityServiceStub:
     ADMIN (audited). Unknown ids come back in `missing_user_ids`, not as errors.
     """
     VerifyPhysician: _grpc.UnaryUnaryMultiCallable[_identity_pb2.VerifyPhysicianRequest, _identity_pb2.VerifyPhysicianResponse]
-    """Approves (VERIFIED) or rejects (REJECTED) a physician after the NPI check. ADMIN only."""
+    """Approves (VERIFIED) or rejects (REJECTED) a physician after the NPI check. ADMIN only,
+    checked against the caller's current roles and status (not the token's). Granted or
+    refused, one ACTION_VERIFY_PHYSICIAN audit event in the transaction of the change: no
+    record, no change.
+    """
     SetRoles: _grpc.UnaryUnaryMultiCallable[_identity_pb2.SetRolesRequest, _identity_pb2.SetRolesResponse]
-    """Replaces a physician's roles. ADMIN only; MEMBER is implied and always kept."""
+    """Replaces a physician's roles. ADMIN only (live check); MEMBER is implied and always
+    kept. Audited as ACTION_SET_ROLES, granted or refused.
+    """
     SuspendPhysician: _grpc.UnaryUnaryMultiCallable[_identity_pb2.SuspendPhysicianRequest, _identity_pb2.SuspendPhysicianResponse]
     """Suspends a PENDING or VERIFIED physician: their tokens stop authorising writes and
-    anonymity suspends their aliases. ADMIN only.
+    anonymity suspends their aliases. ADMIN (live check), or the anonymity service for a
+    moderator. Audited as ACTION_SUSPEND_PHYSICIAN with the reason as purpose.
     """
     ReinstatePhysician: _grpc.UnaryUnaryMultiCallable[_identity_pb2.ReinstatePhysicianRequest, _identity_pb2.ReinstatePhysicianResponse]
-    """Lifts a suspension, restoring the verification status held before it. ADMIN only."""
+    """Lifts a suspension, restoring the verification status held before it. ADMIN (live
+    check) or the anonymity service. Audited as ACTION_REINSTATE_PHYSICIAN.
+    """
     ErasePhysician: _grpc.UnaryUnaryMultiCallable[_identity_pb2.ErasePhysicianRequest, _identity_pb2.ErasePhysicianResponse]
     """Right to be forgotten: deletes the personal data; anonymity then crypto-shreds the
     alias mapping so posts stay but can never again be linked to the person.
-    The physician themself or an ADMIN.
+    The physician themself (also while suspended) or an ADMIN (live check). Audited as
+    ACTION_ERASE_PHYSICIAN; the event names the person by blind tag only, so it outlives them.
     """
     BatchGetPersonaAttributes: _grpc.UnaryUnaryMultiCallable[_identity_pb2.BatchGetPersonaAttributesRequest, _identity_pb2.BatchGetPersonaAttributesResponse]
     """What anonymity needs to render personas: name (shown only on IDENTIFIED aliases),
     verification and specialty; no email or NPI. Only the anonymity service may call, with
     its service credential (`x-consilium-service` metadata). Unknown ids come back in
     `missing_user_ids`.
+    """
+    CheckActor: _grpc.UnaryUnaryMultiCallable[_identity_pb2.CheckActorRequest, _identity_pb2.CheckActorResponse]
+    """The actor's current standing, for live staff checks: a token's claims may be as old as
+    the token, but a suspended or demoted moderator, auditor or admin must be refused at
+    once. Only the anonymity and audit services may call, with their service credential.
+    Status and roles only (no personal data), so it is not an identity access and records
+    nothing; the staff action it guards is recorded by the service that performs it.
     """
     ListSpecialties: _grpc.UnaryUnaryMultiCallable[_identity_pb2.ListSpecialtiesRequest, _identity_pb2.ListSpecialtiesResponse]
     """The specialties a physician may register with. Anyone may call."""
@@ -113,25 +130,42 @@ class IdentityServiceAsyncStub(IdentityServiceStub):
     ADMIN (audited). Unknown ids come back in `missing_user_ids`, not as errors.
     """
     VerifyPhysician: _aio.UnaryUnaryMultiCallable[_identity_pb2.VerifyPhysicianRequest, _identity_pb2.VerifyPhysicianResponse]  # type: ignore[assignment]
-    """Approves (VERIFIED) or rejects (REJECTED) a physician after the NPI check. ADMIN only."""
+    """Approves (VERIFIED) or rejects (REJECTED) a physician after the NPI check. ADMIN only,
+    checked against the caller's current roles and status (not the token's). Granted or
+    refused, one ACTION_VERIFY_PHYSICIAN audit event in the transaction of the change: no
+    record, no change.
+    """
     SetRoles: _aio.UnaryUnaryMultiCallable[_identity_pb2.SetRolesRequest, _identity_pb2.SetRolesResponse]  # type: ignore[assignment]
-    """Replaces a physician's roles. ADMIN only; MEMBER is implied and always kept."""
+    """Replaces a physician's roles. ADMIN only (live check); MEMBER is implied and always
+    kept. Audited as ACTION_SET_ROLES, granted or refused.
+    """
     SuspendPhysician: _aio.UnaryUnaryMultiCallable[_identity_pb2.SuspendPhysicianRequest, _identity_pb2.SuspendPhysicianResponse]  # type: ignore[assignment]
     """Suspends a PENDING or VERIFIED physician: their tokens stop authorising writes and
-    anonymity suspends their aliases. ADMIN only.
+    anonymity suspends their aliases. ADMIN (live check), or the anonymity service for a
+    moderator. Audited as ACTION_SUSPEND_PHYSICIAN with the reason as purpose.
     """
     ReinstatePhysician: _aio.UnaryUnaryMultiCallable[_identity_pb2.ReinstatePhysicianRequest, _identity_pb2.ReinstatePhysicianResponse]  # type: ignore[assignment]
-    """Lifts a suspension, restoring the verification status held before it. ADMIN only."""
+    """Lifts a suspension, restoring the verification status held before it. ADMIN (live
+    check) or the anonymity service. Audited as ACTION_REINSTATE_PHYSICIAN.
+    """
     ErasePhysician: _aio.UnaryUnaryMultiCallable[_identity_pb2.ErasePhysicianRequest, _identity_pb2.ErasePhysicianResponse]  # type: ignore[assignment]
     """Right to be forgotten: deletes the personal data; anonymity then crypto-shreds the
     alias mapping so posts stay but can never again be linked to the person.
-    The physician themself or an ADMIN.
+    The physician themself (also while suspended) or an ADMIN (live check). Audited as
+    ACTION_ERASE_PHYSICIAN; the event names the person by blind tag only, so it outlives them.
     """
     BatchGetPersonaAttributes: _aio.UnaryUnaryMultiCallable[_identity_pb2.BatchGetPersonaAttributesRequest, _identity_pb2.BatchGetPersonaAttributesResponse]  # type: ignore[assignment]
     """What anonymity needs to render personas: name (shown only on IDENTIFIED aliases),
     verification and specialty; no email or NPI. Only the anonymity service may call, with
     its service credential (`x-consilium-service` metadata). Unknown ids come back in
     `missing_user_ids`.
+    """
+    CheckActor: _aio.UnaryUnaryMultiCallable[_identity_pb2.CheckActorRequest, _identity_pb2.CheckActorResponse]  # type: ignore[assignment]
+    """The actor's current standing, for live staff checks: a token's claims may be as old as
+    the token, but a suspended or demoted moderator, auditor or admin must be refused at
+    once. Only the anonymity and audit services may call, with their service credential.
+    Status and roles only (no personal data), so it is not an identity access and records
+    nothing; the staff action it guards is recorded by the service that performs it.
     """
     ListSpecialties: _aio.UnaryUnaryMultiCallable[_identity_pb2.ListSpecialtiesRequest, _identity_pb2.ListSpecialtiesResponse]  # type: ignore[assignment]
     """The specialties a physician may register with. Anyone may call."""
@@ -199,7 +233,11 @@ class IdentityServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _identity_pb2.VerifyPhysicianRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_identity_pb2.VerifyPhysicianResponse, _abc.Awaitable[_identity_pb2.VerifyPhysicianResponse]]:
-        """Approves (VERIFIED) or rejects (REJECTED) a physician after the NPI check. ADMIN only."""
+        """Approves (VERIFIED) or rejects (REJECTED) a physician after the NPI check. ADMIN only,
+        checked against the caller's current roles and status (not the token's). Granted or
+        refused, one ACTION_VERIFY_PHYSICIAN audit event in the transaction of the change: no
+        record, no change.
+        """
 
     @_abc_1.abstractmethod
     def SetRoles(
@@ -207,7 +245,9 @@ class IdentityServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _identity_pb2.SetRolesRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_identity_pb2.SetRolesResponse, _abc.Awaitable[_identity_pb2.SetRolesResponse]]:
-        """Replaces a physician's roles. ADMIN only; MEMBER is implied and always kept."""
+        """Replaces a physician's roles. ADMIN only (live check); MEMBER is implied and always
+        kept. Audited as ACTION_SET_ROLES, granted or refused.
+        """
 
     @_abc_1.abstractmethod
     def SuspendPhysician(
@@ -216,7 +256,8 @@ class IdentityServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_identity_pb2.SuspendPhysicianResponse, _abc.Awaitable[_identity_pb2.SuspendPhysicianResponse]]:
         """Suspends a PENDING or VERIFIED physician: their tokens stop authorising writes and
-        anonymity suspends their aliases. ADMIN only.
+        anonymity suspends their aliases. ADMIN (live check), or the anonymity service for a
+        moderator. Audited as ACTION_SUSPEND_PHYSICIAN with the reason as purpose.
         """
 
     @_abc_1.abstractmethod
@@ -225,7 +266,9 @@ class IdentityServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _identity_pb2.ReinstatePhysicianRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_identity_pb2.ReinstatePhysicianResponse, _abc.Awaitable[_identity_pb2.ReinstatePhysicianResponse]]:
-        """Lifts a suspension, restoring the verification status held before it. ADMIN only."""
+        """Lifts a suspension, restoring the verification status held before it. ADMIN (live
+        check) or the anonymity service. Audited as ACTION_REINSTATE_PHYSICIAN.
+        """
 
     @_abc_1.abstractmethod
     def ErasePhysician(
@@ -235,7 +278,8 @@ class IdentityServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_identity_pb2.ErasePhysicianResponse, _abc.Awaitable[_identity_pb2.ErasePhysicianResponse]]:
         """Right to be forgotten: deletes the personal data; anonymity then crypto-shreds the
         alias mapping so posts stay but can never again be linked to the person.
-        The physician themself or an ADMIN.
+        The physician themself (also while suspended) or an ADMIN (live check). Audited as
+        ACTION_ERASE_PHYSICIAN; the event names the person by blind tag only, so it outlives them.
         """
 
     @_abc_1.abstractmethod
@@ -248,6 +292,19 @@ class IdentityServiceServicer(metaclass=_abc_1.ABCMeta):
         verification and specialty; no email or NPI. Only the anonymity service may call, with
         its service credential (`x-consilium-service` metadata). Unknown ids come back in
         `missing_user_ids`.
+        """
+
+    @_abc_1.abstractmethod
+    def CheckActor(
+        self,
+        request: _identity_pb2.CheckActorRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.CheckActorResponse, _abc.Awaitable[_identity_pb2.CheckActorResponse]]:
+        """The actor's current standing, for live staff checks: a token's claims may be as old as
+        the token, but a suspended or demoted moderator, auditor or admin must be refused at
+        once. Only the anonymity and audit services may call, with their service credential.
+        Status and roles only (no personal data), so it is not an identity access and records
+        nothing; the staff action it guards is recorded by the service that performs it.
         """
 
     @_abc_1.abstractmethod
