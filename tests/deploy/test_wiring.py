@@ -100,10 +100,11 @@ def database_urls(postgres_url: str) -> Iterator[dict[str, str]]:
 def _values(database_urls: dict[str, str], kafka: str, ports: dict[str, int]) -> dict[str, Any]:
     """Production settings with chart-made Secrets holding freshly generated keys."""
     identity_audit, anonymity_audit = _pem(), _pem()
-    trusted = {}
-    for pem in (identity_audit, anonymity_audit):
+    trusted, producers = {}, {}
+    for producer, pem in (("identity", identity_audit), ("anonymity", anonymity_audit)):
         key = parse_signing_key(pem.encode(), origin="test")
         trusted[f"{key.key_id}.pem"] = key.public_pem().decode()
+        producers[producer] = [key.key_id]
     service_keys = {c: _pem() for c in ("gateway", "identity", "anonymity", "content")}
     tag_key = base64.b64encode(secrets.token_bytes(32)).decode()
     master_keys = json.dumps(
@@ -161,8 +162,9 @@ def _values(database_urls: dict[str, str], kafka: str, ports: dict[str, int]) ->
             }
         },
         "audit": {
-            "secret": {"values": {"audit-tag-key": tag_key}},
+            "secret": {"values": {"audit-tag-key": tag_key, "checkpoint-key": _pem()}},
             "trustedKeys": {"keys": trusted},
+            "producers": producers,
         },
     }
     for component in SERVICES:
@@ -344,20 +346,18 @@ def _across_every_service(gateway: Gateway, cluster: Cluster) -> None:
     # anonymity -> identity, audited: the reveal reaches the audit ledger through Kafka,
     # signed with a key whose public half came from the chart's trusted-keys ConfigMap.
     # The test broker is shared and topic names are fixed, so the ledger may also ingest other
-    # runs' events: this reveal is found by its own trace id (W3C traceparent), as e2e does.
-    trace_id = secrets.token_hex(16)
+    # runs' events: this reveal is found by the trace the gateway started for it, which it
+    # names in the `traceresponse` header (a client's traceparent is only a link).
     reply = gateway.http.post(
         f"{gateway.url}/graphql",
         json={
             "query": "mutation($a: ID!, $p: String!) { revealAuthor(aliasId: $a, purpose: $p) { id } }",
             "variables": {"a": alias_id, "p": "chart wiring test"},
         },
-        headers={
-            "authorization": f"Bearer {staff}",
-            "traceparent": f"00-{trace_id}-{secrets.token_hex(8)}-01",
-        },
+        headers={"authorization": f"Bearer {staff}"},
     )
     assert reply.json()["data"]["revealAuthor"]["id"] == member_id, reply.text
+    trace_id = reply.headers["traceresponse"].split("-")[1]
     # generous: a fresh ledger first reads every other run's events on the shared topic
     deadline = time.monotonic() + 120
     while True:
