@@ -45,5 +45,11 @@ postgres-start: venv ## start the private PostgreSQL server used by tests
 postgres-stop: ## stop it
 	@bash scripts/postgres.sh stop
 
+.PHONY: image chart
+image: ## build the one container image with buildah (base rootfs cached in ~/.cache/consilium), print its size
+	@bash scripts/image.sh
+chart: ## build helm (cached), lint and render the chart over deploy/helm/consilium/ci/*, validate every object
+	@bash scripts/chart.sh
+
 clean: ## remove local state (.consilium/) and caches in the checkout
 	rm -rf .consilium .pytest_cache .mypy_cache .ruff_cache
