@@ -66,7 +66,8 @@ class ShapeErrors(MaskErrors):
             message = error.message
             if self.execution_context.schema.config.disable_field_suggestions:
                 message = _SUGGESTION.sub("", message)
-            extensions = {"code": (error.extensions or {}).get("code", "GRAPHQL_VALIDATION_FAILED")}
+            # Our own rules may add figures (the cost limit's `cost` and `limit`); keep them.
+            extensions = {"code": "GRAPHQL_VALIDATION_FAILED", **(error.extensions or {})}
         else:
             trace_id = _trace_id()
             log.error(

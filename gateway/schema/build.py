@@ -14,6 +14,7 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
+from gateway.extensions.cost import CostLimiter
 from gateway.extensions.errors import ShapeErrors
 from gateway.extensions.one_alias_write import OneAliasWritePerRequest
 from gateway.extensions.telemetry import OperationSpan
@@ -42,6 +43,9 @@ def build_schema(settings: GatewaySettings) -> strawberry.federation.Schema:
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
         lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
         lambda: AddValidationRules([OneAliasWritePerRequest]),
+        lambda: CostLimiter(
+            max_cost=settings.max_cost, assumed_list_size=settings.assumed_list_size
+        ),
         ShapeErrors,
     ]
     if not settings.dev:
