@@ -62,7 +62,9 @@ class ShapeErrors(MaskErrors):
                 extensions["fieldViolations"] = [
                     {"field": v.field, "description": v.description} for v in original.violations
                 ]
-        elif original is None:
+        elif original is None or isinstance(original, GraphQLError):
+            # graphql-core wraps a variable's coercion error (an unknown enum value, a missing
+            # input field) in another GraphQLError: still the client's error, not a bug.
             message = error.message
             if self.execution_context.schema.config.disable_field_suggestions:
                 message = _SUGGESTION.sub("", message)
