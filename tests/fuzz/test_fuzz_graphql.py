@@ -26,7 +26,7 @@ from support.system import run_system
 EXAMPLES = 120
 BUDGET_SECONDS = 25.0
 #: What a trace, a file path or an exception name would look like in a response.
-LEAKS = ("Traceback", 'File "', "Error(", "Exception", "site-packages", ".py\"")
+LEAKS = ("Traceback", 'File "', "Error(", "Exception", "site-packages", '.py"')
 #: 503 and 504 say "try again"; any other 5xx is a bug.
 RETRYABLE = {503, 504}
 
