@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from plumbing.errors import InvalidArgument
 from services.content.domain.paging import Cursor, decode_cursor
 
-BOUNDED = settings(max_examples=150, derandomize=True, database=None, deadline=None)
+BOUNDED = settings(max_examples=100, derandomize=True, database=None, deadline=None)
 
 cursors = st.builds(
     Cursor,

@@ -23,7 +23,7 @@ from services.anonymity.adapters.event_converters import physician_change
 from services.audit.adapters.converters import filter_from_proto
 from services.content.adapters.converters import draft_from_proto
 
-BOUNDED = settings(max_examples=150, derandomize=True, database=None, deadline=None)
+BOUNDED = settings(max_examples=80, derandomize=True, database=None, deadline=None)
 
 HEADER_NAMES = [
     "ce_specversion",

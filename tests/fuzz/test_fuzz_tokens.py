@@ -19,7 +19,7 @@ from plumbing.errors import Unauthenticated
 from services.identity.domain.physician import Role, VerificationStatus
 from services.identity.tokens import KeyRing, TokenIssuer
 
-BOUNDED = settings(max_examples=60, derandomize=True, database=None, deadline=None)
+BOUNDED = settings(max_examples=40, derandomize=True, database=None, deadline=None)
 NOW = datetime(2026, 11, 29, 12, tzinfo=UTC)
 KEY = Ed25519PrivateKey.generate()
 RING = KeyRing(KEY)
