@@ -106,3 +106,24 @@ async def test_the_gateway_survives_fuzzed_documents(tmp_path: Path) -> None:
         _, fresh = await system.account()
         page = await system.graphql("{ feed(first: 5) { nodes { id } } }", token=fresh)
         assert page["data"]["feed"] is not None
+        # hypothesis-graphql inlines its values; a bad one in variables (an enum value we
+        # never had) once answered INTERNAL_SERVER_ERROR.
+        bad = await system.graphql(
+            "mutation($input: CreatePostInput!) { createPost(input: $input) { id } }",
+            {
+                "input": {
+                    "kind": "CASE",
+                    "community": "lounge-stories",
+                    "title": "t",
+                    "case": {
+                        "ageBand": "AGE_40_49",
+                        "sex": "MALE",
+                        "presentingComplaint": "c",
+                        "question": "q",
+                    },
+                }
+            },
+            token=fresh,
+            expect_errors=True,
+        )
+        assert [e["extensions"]["code"] for e in bad["errors"]] == ["GRAPHQL_VALIDATION_FAILED"]
