@@ -47,6 +47,11 @@ class GatewaySettings(BaseSettings):
     max_aliases: int = Field(default=15, ge=1)
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     max_page_size: int = Field(default=50, ge=1)
+    #: The static cost an operation may have (gateway/extensions/cost.py): a full feed page
+    #: with 50 comments each and their authors costs about 5,200; 15 of them, 77,000.
+    max_cost: int = Field(default=10_000, ge=1)
+    #: The size the cost limit assumes for a list without a `first` argument.
+    assumed_list_size: int = Field(default=10, ge=1)
 
     #: Events one subscription may hold unsent; past that it is ended (a slow client must
     #: never hold up the others, nor grow the gateway's memory).

@@ -63,12 +63,14 @@ class ShapeErrors(MaskErrors):
                     {"field": v.field, "description": v.description} for v in original.violations
                 ]
         elif original is None or (isinstance(original, GraphQLError) and error.path is None):
-            # Pathless errors come before execution; a variable that does not coerce wraps
-            # the scalar's own GraphQLError ("Int cannot represent ..."): the client's input.
+            # Pathless errors come before execution; graphql-core wraps a variable's coercion
+            # error (an unknown enum value, a missing input field, "Int cannot represent ...")
+            # in another GraphQLError: the client's input, not a bug.
             message = error.message
             if self.execution_context.schema.config.disable_field_suggestions:
                 message = _SUGGESTION.sub("", message)
-            extensions = {"code": (error.extensions or {}).get("code", "GRAPHQL_VALIDATION_FAILED")}
+            # Our own rules may add figures (the cost limit's `cost` and `limit`); keep them.
+            extensions = {"code": "GRAPHQL_VALIDATION_FAILED", **(error.extensions or {})}
         else:
             trace_id = _trace_id()
             log.error(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
@@ -11,9 +13,11 @@ from strawberry.extensions import (
     MaxTokensLimiter,
     QueryDepthLimiter,
 )
+from strawberry.federation.schema import FederationAny
 from strawberry.schema.config import StrawberryConfig
-from strawberry.types import ExecutionContext
+from strawberry.types import ExecutionContext, Info
 
+from gateway.extensions.cost import CostLimiter
 from gateway.extensions.errors import ShapeErrors
 from gateway.extensions.one_alias_write import OneAliasWritePerRequest
 from gateway.extensions.telemetry import OperationSpan
@@ -21,6 +25,28 @@ from gateway.schema.mutation import Mutation
 from gateway.schema.query import Query
 from gateway.schema.subscription import Subscription
 from gateway.settings import GatewaySettings
+from plumbing.errors import FieldViolation, InvalidArgument
+
+#: The federation entities and their one key field (`@key(fields: ...)` on each type).
+ENTITY_KEYS = {"Author": "aliasId", "Post": "id"}
+
+
+def _check_representations(representations: list[Any]) -> None:
+    """Each representation is `{__typename, <key>}` of one of our entities. Strawberry would
+    fail on anything else with an AttributeError, KeyError or TypeError: an internal error
+    for what is the client's mistake."""
+    for index, representation in enumerate(representations):
+        type_name = representation.get("__typename") if isinstance(representation, dict) else None
+        key = ENTITY_KEYS.get(type_name) if isinstance(type_name, str) else None
+        if (
+            key is None
+            or set(representation) != {"__typename", key}
+            or not isinstance(representation[key], str)
+        ):
+            expected = " or ".join(f'{{__typename: "{t}", {k}}}' for t, k in ENTITY_KEYS.items())
+            raise InvalidArgument(
+                [FieldViolation(f"representations[{index}]", f"must be {expected}")]
+            )
 
 
 class ConsiliumSchema(strawberry.federation.Schema):
@@ -32,6 +58,12 @@ class ConsiliumSchema(strawberry.federation.Schema):
     ) -> None:
         return None
 
+    def entities_resolver(
+        self, info: Info, representations: list[FederationAny]
+    ) -> list[FederationAny]:
+        _check_representations(representations)
+        return super().entities_resolver(info, representations)
+
 
 def build_schema(settings: GatewaySettings) -> strawberry.federation.Schema:
     """The federation v2 subgraph; production turns introspection and suggestions off."""
@@ -42,6 +74,9 @@ def build_schema(settings: GatewaySettings) -> strawberry.federation.Schema:
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
         lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
         lambda: AddValidationRules([OneAliasWritePerRequest]),
+        lambda: CostLimiter(
+            max_cost=settings.max_cost, assumed_list_size=settings.assumed_list_size
+        ),
         ShapeErrors,
     ]
     if not settings.dev:

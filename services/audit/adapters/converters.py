@@ -19,6 +19,26 @@ def _when(stamp: Timestamp) -> datetime:
     return stamp.ToDatetime(tzinfo=UTC)
 
 
+def _requested_when(message: pb.EventFilter, name: str) -> datetime | None:
+    """A bound of the filter; one a datetime cannot hold is the caller's error, not ours."""
+    if not message.HasField(name):  # type: ignore[arg-type]
+        return None
+    try:
+        return _when(getattr(message, name))
+    except (ValueError, OverflowError):
+        raise InvalidArgument(
+            [FieldViolation(f"filter.{name}", "is not a timestamp from year 1 to 9999")]
+        ) from None
+
+
+def _name(enum: Any, value: int, field: str) -> str:
+    """The name of an enum value; a number this version does not know is refused."""
+    try:
+        return str(enum.Name(value))
+    except ValueError:
+        raise InvalidArgument([FieldViolation(field, "unknown value")]) from None
+
+
 def filter_from_proto(message: pb.EventFilter) -> EventFilter:
     trace_id = message.trace_id.strip().lower()
     if trace_id and (len(trace_id) != 32 or not set(trace_id) <= _TRACE_ID_HEX):
@@ -28,14 +48,14 @@ def filter_from_proto(message: pb.EventFilter) -> EventFilter:
     return EventFilter(
         actor_id=message.actor_id,
         subject_id=message.subject_id,
-        actions=frozenset(pb.Action.Name(a) for a in message.actions if a),
-        decision=pb.Decision.Name(message.decision) if message.decision else "",
-        occurred_after=_when(message.occurred_after)
-        if message.HasField("occurred_after")
-        else None,
-        occurred_before=(
-            _when(message.occurred_before) if message.HasField("occurred_before") else None
+        actions=frozenset(
+            _name(pb.Action, a, f"filter.actions[{i}]") for i, a in enumerate(message.actions) if a
         ),
+        decision=_name(pb.Decision, message.decision, "filter.decision")
+        if message.decision
+        else "",
+        occurred_after=_requested_when(message, "occurred_after"),
+        occurred_before=_requested_when(message, "occurred_before"),
         trace_id=trace_id,
         producer=message.producer,
     )

@@ -8,6 +8,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from consilium.content.v1 import content_pb2 as pb
 from consilium.content.v1 import types_pb2 as tpb
+from plumbing.errors import FieldViolation, InvalidArgument
 from services.content.domain.engagement import (
     ParticipantPage,
     PollView,
@@ -89,7 +90,13 @@ def draft_from_proto(request: pb.CreatePostRequest) -> PostDraft:
         )
     closes_at = None
     if request.HasField("poll_closes_at"):
-        closes_at = request.poll_closes_at.ToDatetime(tzinfo=UTC)
+        try:
+            closes_at = request.poll_closes_at.ToDatetime(tzinfo=UTC)
+        except (ValueError, OverflowError):
+            # Seconds or nanos a datetime cannot hold: the caller's error, not an internal one.
+            raise InvalidArgument(
+                [FieldViolation("poll_closes_at", "is not a timestamp from year 1 to 9999")]
+            ) from None
     return PostDraft(
         kind=_KIND_FROM_PB.get(request.kind),
         community_id=request.community_id,

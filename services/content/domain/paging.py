@@ -14,6 +14,9 @@ DEFAULT_PAGE_SIZE = 20
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 MAX_PAGE_SIZE = 100
+#: Cursors we hand out are well under this; a longer one is not ours, and is refused before
+#: it is decoded at all (a deep JSON nest would otherwise exhaust the parser's recursion).
+MAX_CURSOR_LENGTH = 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,13 +44,15 @@ def decode_cursor(value: str, kind: str, field: str = "after") -> Cursor | None:
     if not value:
         return None
     try:
+        if len(value) > MAX_CURSOR_LENGTH:
+            raise ValueError(kind)
         raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
         found, micros, row_id, score = json.loads(raw)
         if found != kind or not isinstance(row_id, str) or not isinstance(micros, int):
             raise ValueError(kind)
         created = _EPOCH + micros * _MICROSECOND
         return Cursor(created, row_id, float.fromhex(score))
-    except (ValueError, TypeError, binascii.Error, OverflowError):
+    except (ValueError, TypeError, binascii.Error, OverflowError, RecursionError):
         raise InvalidArgument(
             [
                 FieldViolation(
