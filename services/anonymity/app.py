@@ -147,13 +147,16 @@ async def build(
             counts_ttl=settings.counts_cache_seconds,
         )
         source = StoredPersonaAttributes(store, vault, fallback=fallback)
+        live = identity.live_check(settings.staff_check_seconds)
         service = AnonymityService(
-            store, vault, source, recorder, k=settings.k_anonymity, erasures=erasures
+            store, vault, source, recorder, k=settings.k_anonymity, erasures=erasures, live=live
         )
         frozen = await freeze_existing_personas(service)
         if frozen:
             log.info("froze the personas of %d aliases made before freezing", frozen)
-        moderation = ModerationService(store, vault, recorder, accounts=accounts or identity)
+        moderation = ModerationService(
+            store, vault, recorder, accounts=accounts or identity, live=live
+        )
         feed = PhysicianFeed(vault, erasures, clock=_utc_now)
         handler = IdentityEventHandler(feed, notify=notify)
         events.consume(group=GROUP, topics=[IDENTITY_PHYSICIANS], handler=handler)

@@ -16,6 +16,12 @@ need nobody behind it. The moderator never learns who it was. The alias and the 
 changed in separate transactions, so no row stamp ties the alias to its owner's key row.
 If identity cannot be reached, the local part stands and the call fails UNAVAILABLE:
 acting again is safe and completes the account part.
+
+Staff powers are checked live (issue 10, finding 3): the token's role only lets the call
+go further, then identity is asked for the actor's current status and roles (`StaffCheck`,
+answers reused at most ~1 s). A demoted, suspended or erased moderator is refused as
+PERMISSION_DENIED, and an identity that cannot be asked refuses as UNAVAILABLE; either
+way the refusal is recorded, once, as DENIED with its reason before the call fails.
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from plumbing.auth import AccessClaims
+from plumbing.auth import AccessClaims, Role
 from plumbing.errors import (
     DomainError,
     FailedPrecondition,
@@ -34,14 +40,15 @@ from plumbing.errors import (
     NotFound,
     PermissionDenied,
     Unauthenticated,
+    Unavailable,
 )
 from plumbing.telemetry import detached_trace
-from services.anonymity.domain.access import AccessAction, Decision, is_staff
+from services.anonymity.domain.access import STAFF_ROLES, AccessAction, Decision, is_staff
 from services.anonymity.domain.aliases import AliasAction, AliasState, StoredAlias, is_alias_id
 from services.anonymity.domain.crypto import CryptoError
 from services.anonymity.domain.events import AliasReinstated, AliasSuspended, SuspensionCause
-from services.anonymity.ports import AccountModeration, AnonymityStore
-from services.anonymity.recorder import AccessRecorder
+from services.anonymity.ports import AccountModeration, AnonymityStore, StaffCheck
+from services.anonymity.recorder import AccessRecorder, denial_reason
 from services.anonymity.vault import Vault
 
 log = logging.getLogger("consilium.anonymity")
@@ -75,8 +82,25 @@ class Acted:
 class _Refused(Exception):
     """A refusal to record as DENIED, then raise as `error`."""
 
-    def __init__(self, error: DomainError) -> None:
+    def __init__(self, error: DomainError, *, live: bool = False) -> None:
         self.error = error
+        self.live = live  # refused by identity's live answer: the reason says why
+
+
+def access_of(action: AliasAction | None) -> AccessAction:
+    """The recorded action of an ActOnAlias attempt."""
+    # An attempt without a valid action is still recorded, as the more serious one.
+    return _ACTIONS[action] if action else AccessAction.SUSPEND_ALIAS_OWNER
+
+
+async def check_live(live: StaffCheck | None, caller: AccessClaims, *allowed: Role) -> None:
+    """The caller's current standing at identity allows one of `allowed`; else _Refused."""
+    if live is None:
+        return
+    try:
+        await live.require(caller, *allowed)
+    except (PermissionDenied, Unavailable) as error:
+        raise _Refused(error, live=True) from None
 
 
 class ModerationService:
@@ -89,12 +113,14 @@ class ModerationService:
         recorder: AccessRecorder,
         *,
         accounts: AccountModeration | None = None,
+        live: StaffCheck | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._store = store
         self._vault = vault
         self._recorder = recorder
         self._accounts = accounts
+        self._live = live
         self._clock = clock
 
     async def reveal(self, caller: AccessClaims | None, alias_id: str, purpose: str) -> Revealed:
@@ -104,7 +130,7 @@ class ModerationService:
             alias = await self._checked(caller, alias_id, purpose, "purpose")
             user_id = await self._user_id(alias)
         except _Refused as refused:
-            await self._deny(caller, AccessAction.REVEAL_ALIAS, alias_id, purpose, refused.error)
+            await self._deny(caller, AccessAction.REVEAL_ALIAS, alias_id, purpose, refused)
             raise refused.error from None
         record_id = await self._recorder.record(
             caller,
@@ -121,8 +147,7 @@ class ModerationService:
     ) -> Acted:
         """Hides or shows `alias_id` and, for SUSPEND/REINSTATE, bans or lifts its owner."""
         reason = reason.strip()
-        # An attempt without a valid action is still recorded, as the more serious one.
-        access = _ACTIONS[action] if action else AccessAction.SUSPEND_ALIAS_OWNER
+        access = access_of(action)
         try:
             if action is None:
                 raise _Refused(
@@ -136,7 +161,7 @@ class ModerationService:
             )
             owner_index = None if alias_only else await self._live_owner(alias)
         except _Refused as refused:
-            await self._deny(caller, access, alias_id, reason, refused.error)
+            await self._deny(caller, access, alias_id, reason, refused)
             raise refused.error from None
         record_id = await self._recorder.record(
             caller, action=access, subject=alias_id, purpose=reason, decision=Decision.GRANTED
@@ -211,6 +236,7 @@ class ModerationService:
             raise _Refused(
                 InvalidArgument([FieldViolation("alias_id", "not an alias id (als_...)")])
             )
+        await check_live(self._live, caller, *STAFF_ROLES)
         async with self._store.transaction() as repo:
             alias = (await repo.get_aliases([alias_id])).get(alias_id)
         if alias is None:
@@ -251,7 +277,7 @@ class ModerationService:
         action: AccessAction,
         alias_id: str,
         why: str,
-        error: DomainError,
+        refused: _Refused,
     ) -> None:
         # The subject is whatever was asked for, cut short: a malformed id is still evidence.
         await self._recorder.record(
@@ -260,5 +286,16 @@ class ModerationService:
             subject=alias_id[:64],
             purpose=why[:2000],
             decision=Decision.DENIED,
-            reason=error.code.value,
+            reason=denial_reason(refused.error, live=refused.live),
         )
+
+    async def refuse_unverifiable(
+        self, access: AccessAction, alias_id: str, why: str, error: Unavailable
+    ) -> None:
+        """Records a staff attempt whose token could not be checked (key set unreachable).
+
+        The token's claims are unknown, so the actor is recorded as unauthenticated;
+        the attempt is still evidence. Raises `error` once recorded (UNAVAILABLE either way).
+        """
+        await self._deny(None, access, alias_id, why.strip(), _Refused(error, live=True))
+        raise error

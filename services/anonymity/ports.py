@@ -7,6 +7,7 @@ from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Protocol
 
+from plumbing.auth import AccessClaims, Role
 from services.anonymity.domain.access import AccessRecord
 from services.anonymity.domain.aliases import AliasState, FrozenPersona, StoredAlias, UserKey
 from services.anonymity.domain.events import AliasEvent
@@ -113,3 +114,14 @@ class PersonaAttributesSource(Protocol):
 
     async def specialty_names(self) -> Mapping[str, str]:
         """Display names by specialty code."""
+
+
+class StaffCheck(Protocol):
+    """The actor's current standing at identity (`plumbing.auth.live.LiveStaffCheck`).
+
+    `require` raises PermissionDenied (with the reason) for an account that is gone,
+    suspended or no longer holds one of `allowed`, and Unavailable if identity cannot be
+    asked: staff powers are never decided on the token alone.
+    """
+
+    async def require(self, actor: AccessClaims, *allowed: Role) -> object: ...

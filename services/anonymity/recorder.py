@@ -9,7 +9,7 @@ from datetime import datetime
 from opentelemetry import trace
 
 from plumbing.auth import AccessClaims
-from plumbing.errors import Unavailable
+from plumbing.errors import DomainError, PermissionDenied, Unavailable
 from services.anonymity.domain.access import (
     AccessAction,
     AccessRecord,
@@ -25,6 +25,14 @@ UNRECORDED = (
     "the identity access could not be recorded, so nothing was revealed or changed; "
     "try again shortly"
 )
+
+
+def denial_reason(error: DomainError, *, live: bool = False) -> str:
+    """The recorded reason: the code, and for a live staff check's refusal also why
+    (suspended, no longer holds the role, identity unreachable: no personal data)."""
+    if live and isinstance(error, PermissionDenied | Unavailable) and error.message:
+        return f"{error.code.value}: {error.message}"[:500]
+    return error.code.value
 
 
 def _trace_ids() -> tuple[str, str]:

@@ -26,6 +26,10 @@ class AnonymitySettings(ComponentSettings):
     #: Seconds identity's answers for counts and specialty names are reused. Counts now come
     #: from anonymity's own store, and names are kept once fetched; kept for compatibility.
     counts_cache_seconds: float = Field(default=60.0, ge=0)
+    #: Seconds identity's answer on a staff member's current status and roles is reused
+    #: before a reveal, an act or an admin listing (at most 1: the time a revocation may
+    #: take to bite; 0 asks every time).
+    staff_check_seconds: float = Field(default=1.0, ge=0, le=1.0)
     #: The master key ring as JSON (see services.anonymity.keys); wins over the file.
     master_keys: SecretStr | None = None
     #: A file holding the same JSON, e.g. a mounted Kubernetes secret.

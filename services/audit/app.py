@@ -16,6 +16,7 @@ from consilium.audit.v1 import audit_pb2, audit_pb2_grpc
 from plumbing import db
 from plumbing.auditlink import load_tag_key, subject_tag
 from plumbing.auth.remote import RemoteTokenVerifier
+from plumbing.auth.service import ServiceCredentials
 from plumbing.component import load_settings, migrate_database, serve_until_signalled, start_process
 from plumbing.events.bus import EventBus
 from plumbing.events.factory import create_bus
@@ -65,7 +66,12 @@ class Audit:
 async def build(settings: AuditSettings, *, bus: EventBus | None = None) -> AsyncIterator[Audit]:
     """Everything wired and migrated, not yet serving; engine and channel closed on exit."""
     engine = db.create_engine(settings.resolved_database_url)
-    identity = IdentityKeysClient(settings.identity_address)
+    # Audit's own service credential: it presents itself (never another service) to ask
+    # identity's CheckActor whether an auditor still holds the role.
+    credentials = ServiceCredentials.load(
+        "audit", settings.data_dir, allow_dev=settings.environment == "dev"
+    )
+    identity = IdentityKeysClient(settings.identity_address, credentials)
     try:
         await db.migrate(engine, MIGRATIONS)
         events = EventRuntime(
@@ -108,7 +114,12 @@ async def build(settings: AuditSettings, *, bus: EventBus | None = None) -> Asyn
         service = AuditService(
             ledger, keys, checks, tag=lambda user_id: subject_tag(tag_key, user_id)
         )
-        servicer = AuditServicer(service, RemoteTokenVerifier(identity.jwks), tlog)
+        servicer = AuditServicer(
+            service,
+            RemoteTokenVerifier(identity.jwks),
+            tlog,
+            identity.live_check(settings.staff_check_seconds),
+        )
         server = GrpcServer(
             component="audit",
             bindings=[

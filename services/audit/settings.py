@@ -14,8 +14,12 @@ class AuditSettings(ComponentSettings):
     component: ClassVar[str] = "audit"
     model_config = component_settings_config("audit")
 
-    #: gRPC address of the identity service, whose public keys verify auditors' tokens.
+    #: gRPC address of the identity service, whose public keys verify auditors' tokens and
+    #: whose CheckActor says, on every query, whether the auditor still holds the role.
     identity_address: str = f"127.0.0.1:{DEFAULT_PORTS['identity']}"
+    #: Seconds identity's answer on an auditor's current status and roles is reused (at
+    #: most 1: the time a demotion or suspension may take to bite; 0 asks every time).
+    staff_check_seconds: float = Field(default=1.0, ge=0, le=1.0)
     #: Directory of the producers' Ed25519 public keys, one `<key_id>.pem` each; unset means
     #: `<data dir>/audit/trusted-keys/` (`CONSILIUM_AUDIT_TRUSTED_KEYS_DIR` in production).
     trusted_keys_dir: Path | None = None

@@ -1,4 +1,5 @@
-"""Identity over gRPC: persona attributes, specialty names, token keys, account moderation.
+"""Identity over gRPC: persona attributes, specialty names, token keys, account moderation,
+and the live check of staff powers (`live_check`, identity's CheckActor).
 
 Anonymity calls identity on its own behalf with the shared service credential; persona
 attributes are batched (one call per describe request) and specialty names and counts are
@@ -20,6 +21,7 @@ import grpc
 from consilium.identity.v1 import identity_pb2 as ipb
 from consilium.identity.v1 import identity_pb2_grpc
 from plumbing.auth import VerificationStatus
+from plumbing.auth.live import LiveStaffCheck
 from plumbing.auth.service import ServiceCredentials
 from plumbing.errors import Unavailable
 from plumbing.grpc.channel import create_channel
@@ -61,6 +63,10 @@ class IdentityClient:
 
     def _metadata(self) -> tuple[tuple[str, str], ...]:
         return self._credentials.metadata(service="anonymity", audience="identity")
+
+    def live_check(self, ttl: float) -> LiveStaffCheck:
+        """Staff members' current standing from identity, answers reused `ttl` s (<= 1)."""
+        return LiveStaffCheck(lambda: self._stub, self._metadata, ttl=ttl)
 
     async def attributes(self, user_ids: Iterable[str]) -> dict[str, PersonaAttributes]:
         wanted = list(dict.fromkeys(user_ids))

@@ -9,7 +9,7 @@ from consilium.anonymity.v1 import anonymity_pb2_grpc
 from plumbing.auth import AccessClaims
 from plumbing.auth.remote import RemoteTokenVerifier
 from plumbing.auth.service import RevealGrant, ServiceCredentials, mint_reveal_grant
-from plumbing.errors import Unauthenticated
+from plumbing.errors import Unauthenticated, Unavailable
 from plumbing.grpc.caller import caller_token
 from services.anonymity.adapters.converters import (
     action_from_proto,
@@ -18,7 +18,8 @@ from services.anonymity.adapters.converters import (
     state_to_proto,
     visibility_from_proto,
 )
-from services.anonymity.moderation import ModerationService
+from services.anonymity.domain.access import AccessAction
+from services.anonymity.moderation import ModerationService, access_of
 from services.anonymity.service import AnonymityService
 
 Context = Any  # grpc.aio.ServicerContext; unused by these handlers beyond the signature
@@ -42,13 +43,19 @@ class AnonymityServicer(anonymity_pb2_grpc.AnonymityServiceServicer):
     async def _caller(self) -> AccessClaims | None:
         return await self._auth.claims(caller_token())
 
-    async def _caller_or_none(self) -> AccessClaims | None:
+    async def _staff_caller(
+        self, access: AccessAction, alias_id: str, why: str
+    ) -> AccessClaims | None:
         # Reveal and act record every attempt, a bad token too: it is refused as
-        # unauthenticated after the DENIED record is written.
+        # unauthenticated after the DENIED record is written. A token that cannot be
+        # checked (identity's key set unreachable) is recorded as DENIED too, then refused.
         try:
             return await self._caller()
         except Unauthenticated:
             return None
+        except Unavailable as error:
+            await self._moderation.refuse_unverifiable(access, alias_id, why, error)
+            raise
 
     async def GetOrCreateAlias(
         self, request: pb.GetOrCreateAliasRequest, context: Context
@@ -99,7 +106,11 @@ class AnonymityServicer(anonymity_pb2_grpc.AnonymityServiceServicer):
         self, request: pb.ListAliasesRequest, context: Context
     ) -> pb.ListAliasesResponse:
         page, next_token = await self._service.list_aliases(
-            await self._caller(), request.user_id, request.page_size, request.page_token
+            await self._caller(),
+            request.user_id,
+            request.page_size,
+            request.page_token,
+            purpose=request.purpose,
         )
         return pb.ListAliasesResponse(
             aliases=[alias_to_proto(a, p) for a, p in page], next_page_token=next_token
@@ -108,7 +119,9 @@ class AnonymityServicer(anonymity_pb2_grpc.AnonymityServiceServicer):
     async def RevealAlias(
         self, request: pb.RevealAliasRequest, context: Context
     ) -> pb.RevealAliasResponse:
-        caller = await self._caller_or_none()
+        caller = await self._staff_caller(
+            AccessAction.REVEAL_ALIAS, request.alias_id, request.purpose
+        )
         revealed = await self._moderation.reveal(caller, request.alias_id, request.purpose)
         assert caller is not None  # reveal refused (and recorded) an anonymous caller
         grant = mint_reveal_grant(
@@ -122,12 +135,9 @@ class AnonymityServicer(anonymity_pb2_grpc.AnonymityServiceServicer):
     async def ActOnAlias(
         self, request: pb.ActOnAliasRequest, context: Context
     ) -> pb.ActOnAliasResponse:
-        acted = await self._moderation.act(
-            await self._caller_or_none(),
-            request.alias_id,
-            action_from_proto(request.action),
-            request.reason,
-        )
+        action = action_from_proto(request.action)
+        caller = await self._staff_caller(access_of(action), request.alias_id, request.reason)
+        acted = await self._moderation.act(caller, request.alias_id, action, request.reason)
         return pb.ActOnAliasResponse(
             state=state_to_proto(acted.state), audit_event_id=acted.record_id
         )

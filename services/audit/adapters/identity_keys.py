@@ -1,4 +1,5 @@
-"""Auditors' tokens, checked offline with identity's public keys (its JWKS, over gRPC).
+"""Auditors' tokens, checked offline with identity's public keys (its JWKS, over gRPC),
+and auditors' current standing, asked of identity's CheckActor on every query.
 
 The keys are fetched on first use and again when a token names a key id not seen yet
 (identity rotated its key), at most once per `refresh_interval` seconds, so forged key ids
@@ -14,6 +15,8 @@ import grpc
 
 from consilium.identity.v1 import identity_pb2 as ipb
 from consilium.identity.v1 import identity_pb2_grpc
+from plumbing.auth.live import LiveStaffCheck
+from plumbing.auth.service import ServiceCredentials
 from plumbing.errors import Unavailable
 from plumbing.grpc.channel import create_channel
 
@@ -21,13 +24,24 @@ _IDENTITY_SERVICE = ipb.DESCRIPTOR.services_by_name["IdentityService"].full_name
 
 
 class IdentityKeysClient:
-    """Identity's GetPublicKeys: the one identity call audit makes."""
+    """Identity's GetPublicKeys and CheckActor: the identity calls audit makes."""
 
-    def __init__(self, address: str) -> None:
+    def __init__(self, address: str, credentials: ServiceCredentials) -> None:
         self._channel = create_channel(
-            address, service=_IDENTITY_SERVICE, idempotent_methods=("GetPublicKeys",)
+            address,
+            service=_IDENTITY_SERVICE,
+            idempotent_methods=("GetPublicKeys", "CheckActor"),
         )
         self._stub = identity_pb2_grpc.IdentityServiceStub(self._channel)
+        self._credentials = credentials
+
+    def live_check(self, ttl: float) -> LiveStaffCheck:
+        """Auditors' current standing, asked as the audit service (answers reused `ttl` s)."""
+        return LiveStaffCheck(
+            lambda: self._stub,
+            lambda: self._credentials.metadata(audience="identity"),
+            ttl=ttl,
+        )
 
     async def jwks(self) -> dict[str, Any]:
         try:

@@ -1,4 +1,10 @@
-"""The AuditService gRPC servicer: convert, call the use case, convert."""
+"""The AuditService gRPC servicer: convert, call the use case, convert.
+
+Every RPC first checks the caller: an AUDITOR token, then the same account's current
+standing at identity (`LiveStaffCheck`, CheckActor with audit's own service credential),
+so a demoted or suspended auditor reads nothing more (issue 10, finding 3). If identity
+cannot be asked, the query is refused with UNAVAILABLE (fail closed).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,8 @@ from typing import Any
 
 from consilium.audit.v1 import audit_pb2 as pb
 from consilium.audit.v1 import audit_pb2_grpc
-from plumbing.auth import AccessClaims
+from plumbing.auth import AccessClaims, Role
+from plumbing.auth.live import LiveStaffCheck
 from plumbing.auth.remote import RemoteTokenVerifier
 from plumbing.errors import FieldViolation, InvalidArgument
 from plumbing.grpc.caller import caller_token
@@ -35,20 +42,29 @@ class AuditServicer(audit_pb2_grpc.AuditServiceServicer):
     """Adapts gRPC calls to `AuditService`; the caller comes from the bearer token."""
 
     def __init__(
-        self, service: AuditService, tokens: RemoteTokenVerifier, tlog: TransparencyLog
+        self,
+        service: AuditService,
+        tokens: RemoteTokenVerifier,
+        tlog: TransparencyLog,
+        live: LiveStaffCheck | None = None,
     ) -> None:
         self._service = service
         self._tokens = tokens
         self._tlog = tlog
+        self._live = live
 
-    async def _caller(self) -> AccessClaims | None:
-        return await self._tokens.claims(caller_token())
+    async def _auditor(self) -> AccessClaims:
+        """The caller, if their token says AUDITOR and identity still agrees right now."""
+        caller = require_auditor(await self._tokens.claims(caller_token()))
+        if self._live is not None:
+            await self._live.require(caller, Role.AUDITOR)
+        return caller
 
     async def QueryEvents(
         self, request: pb.QueryEventsRequest, context: Context
     ) -> pb.QueryEventsResponse:
         # Refused before the filter is read: a non-auditor learns nothing, not even about it.
-        caller = require_auditor(await self._caller())
+        caller = await self._auditor()
         page = await self._service.query(
             caller,
             filter_from_proto(request.filter),
@@ -62,7 +78,7 @@ class AuditServicer(audit_pb2_grpc.AuditServiceServicer):
     async def VerifyChain(
         self, request: pb.VerifyChainRequest, context: Context
     ) -> pb.VerifyChainResponse:
-        reports = await self._service.verify(await self._caller(), request.producer)
+        reports = await self._service.verify(await self._auditor(), request.producer)
         return pb.VerifyChainResponse(
             ok=all(r.verdict.ok for r in reports), reports=[report_to_proto(r) for r in reports]
         )
@@ -70,7 +86,7 @@ class AuditServicer(audit_pb2_grpc.AuditServiceServicer):
     async def GetCheckpoint(
         self, request: pb.GetCheckpointRequest, context: Context
     ) -> pb.GetCheckpointResponse:
-        require_auditor(await self._caller())
+        await self._auditor()
         signed = await self._tlog.checkpoint(_producer(request.producer))
         return pb.GetCheckpointResponse(
             checkpoint=signed.note,
@@ -83,7 +99,7 @@ class AuditServicer(audit_pb2_grpc.AuditServiceServicer):
     async def GetInclusionProof(
         self, request: pb.GetInclusionProofRequest, context: Context
     ) -> pb.GetInclusionProofResponse:
-        require_auditor(await self._caller())
+        await self._auditor()
         producer, sequence, proof, note = await self._tlog.inclusion(
             event_id=request.event_id,
             producer=_producer(request.producer, optional=True),
@@ -102,7 +118,7 @@ class AuditServicer(audit_pb2_grpc.AuditServiceServicer):
     async def BatchGetInclusionProofs(
         self, request: pb.BatchGetInclusionProofsRequest, context: Context
     ) -> pb.BatchGetInclusionProofsResponse:
-        require_auditor(await self._caller())
+        await self._auditor()
         if len(request.event_ids) > MAX_BATCH:
             raise InvalidArgument([FieldViolation("event_ids", f"at most {MAX_BATCH} at once")])
         proofs, notes = await self._tlog.batch_inclusion(list(request.event_ids))
@@ -123,7 +139,7 @@ class AuditServicer(audit_pb2_grpc.AuditServiceServicer):
     async def GetConsistencyProof(
         self, request: pb.GetConsistencyProofRequest, context: Context
     ) -> pb.GetConsistencyProofResponse:
-        require_auditor(await self._caller())
+        await self._auditor()
         proof, note = await self._tlog.consistency(
             _producer(request.producer), request.old_size, request.new_size
         )
@@ -137,7 +153,7 @@ class AuditServicer(audit_pb2_grpc.AuditServiceServicer):
     async def ListChainEvents(
         self, request: pb.ListChainEventsRequest, context: Context
     ) -> pb.ListChainEventsResponse:
-        require_auditor(await self._caller())
+        await self._auditor()
         size = min(request.page_size, 1000) if request.page_size > 0 else 500
         producer = _producer(request.producer)
         stored = await self._tlog.events(producer, request.after_sequence, size + 1)

@@ -326,6 +326,7 @@ def anonymity_settings(
         # No caching: tests change verification and counts and look at once.
         "attributes_cache_seconds": 0,
         "counts_cache_seconds": 0,
+        "staff_check_seconds": 0,
     }
     values.update(overrides)
     return AnonymitySettings(**values)

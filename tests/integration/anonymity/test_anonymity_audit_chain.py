@@ -85,7 +85,8 @@ async def test_reveals_refusals_and_moderation_form_one_signed_chain(stack: Stac
         metadata=moderator.metadata,
     )
     await stack.anonymity.ListAliases(
-        pb.ListAliasesRequest(user_id=doctor.user_id), metadata=admin.metadata
+        pb.ListAliasesRequest(user_id=doctor.user_id, purpose="subject access request"),
+        metadata=admin.metadata,
     )
     await reveal(stack, other, moderator.metadata)
 

@@ -102,7 +102,8 @@ async def test_admin_listing_is_audited_without_a_user_id_in_clear(stack: Stack)
     await stack.alias(doctor)
     admin = await stack.staff(Role.ADMIN)
     await stack.anonymity.ListAliases(
-        pb.ListAliasesRequest(user_id=doctor.user_id), metadata=admin.metadata
+        pb.ListAliasesRequest(user_id=doctor.user_id, purpose="subject access request"),
+        metadata=admin.metadata,
     )
     [event] = await audit_events(stack)
     assert event.action == apb.ACTION_LIST_ALIASES

@@ -48,7 +48,8 @@ async def test_database_holds_no_user_id_email_or_name(
             metadata=moderator.metadata,
         )
         await stack.anonymity.ListAliases(
-            pb.ListAliasesRequest(user_id=person.user_id), metadata=admin.metadata
+            pb.ListAliasesRequest(user_id=person.user_id, purpose="subject access request"),
+            metadata=admin.metadata,
         )
     needles = [n for p in people for n in _needles(p)]
 

@@ -157,28 +157,32 @@ class Ledger:
     async def token(self, role: Role) -> Metadata:
         """Metadata authenticating a VERIFIED account holding `role` (made once per role)."""
         if role not in self._tokens:
-            user_id = new_user_id()
-            email = f"{user_id[4:16]}@staff.example.org"
-            physician = Physician(
-                user_id=user_id,
-                email=email,
-                full_name="Staff Member",
-                npi=next_npi(),
-                specialty_code="207R00000X",
-                country="US",
-                verification=VerificationStatus.VERIFIED,
-                roles=frozenset({Role.MEMBER, role}),
-                created_at=datetime.now(UTC),
-            )
-            passwords = Passwords(HashParameters(time_cost=1, memory_cost_kib=64, parallelism=1))
-            async with self.identity.store.transaction() as repo:
-                await repo.add(physician, passwords.hash_password(PASSWORD))
-            async with grpc.aio.insecure_channel(f"127.0.0.1:{self.identity.server.port}") as ch:
-                reply = await identity_pb2_grpc.IdentityServiceStub(ch).Login(
-                    ipb.LoginRequest(email=email, password=PASSWORD)
-                )
-            self._tokens[role] = bearer_metadata(reply.access_token)
+            _, self._tokens[role] = await self.staff(role)
         return self._tokens[role]
+
+    async def staff(self, role: Role) -> tuple[str, Metadata]:
+        """A new VERIFIED account holding `role`: its user id and a signed-in token."""
+        user_id = new_user_id()
+        email = f"{user_id[4:16]}@staff.example.org"
+        physician = Physician(
+            user_id=user_id,
+            email=email,
+            full_name="Staff Member",
+            npi=next_npi(),
+            specialty_code="207R00000X",
+            country="US",
+            verification=VerificationStatus.VERIFIED,
+            roles=frozenset({Role.MEMBER, role}),
+            created_at=datetime.now(UTC),
+        )
+        passwords = Passwords(HashParameters(time_cost=1, memory_cost_kib=64, parallelism=1))
+        async with self.identity.store.transaction() as repo:
+            await repo.add(physician, passwords.hash_password(PASSWORD))
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{self.identity.server.port}") as ch:
+            reply = await identity_pb2_grpc.IdentityServiceStub(ch).Login(
+                ipb.LoginRequest(email=email, password=PASSWORD)
+            )
+        return user_id, bearer_metadata(reply.access_token)
 
     async def query(
         self, page_size: int = 0, page_token: str = "", **filter_fields: Any
@@ -207,6 +211,8 @@ def audit_settings(
         "data_dir": data_dir,
         "port": 0,
         "identity_address": f"127.0.0.1:{identity.server.port}",
+        # No reuse: tests change an auditor's roles and look at once.
+        "staff_check_seconds": 0,
     }
     values.update(overrides)
     return AuditSettings(**values)

@@ -138,7 +138,8 @@ class AnonymityServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListAliases(self, request, context):
-        """Every alias of `user_id`, newest first. The person themself, or an ADMIN (audited).
+        """Every alias of `user_id`, newest first. The person themself, or an ADMIN (audited,
+        with a `purpose`, the ADMIN role checked live at identity; refusals recorded too).
         Scans every alias row's owner seal (O(all aliases)): no index groups a person's
         aliases at rest.
         """
@@ -148,9 +149,10 @@ class AnonymityServiceServicer:
 
     def RevealAlias(self, request, context):
         """Resolves an alias to the user id behind it, under a stated purpose. MODERATOR or
-        ADMIN; audited and fail-closed: PERMISSION_DENIED (also recorded) for anyone else,
-        UNAVAILABLE if the audit record cannot be written. FAILED_PRECONDITION for an erased
-        (orphaned) alias: there is nobody left to reveal.
+        ADMIN, checked live at identity (not from the token alone); audited and fail-closed:
+        PERMISSION_DENIED (also recorded) for anyone else, UNAVAILABLE (also recorded when
+        possible) if identity cannot be asked or the audit record cannot be written.
+        FAILED_PRECONDITION for an erased (orphaned) alias: there is nobody left to reveal.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

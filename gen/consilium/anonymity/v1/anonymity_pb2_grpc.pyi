@@ -77,15 +77,17 @@ class AnonymityServiceStub:
     too; writing goes through GetOrCreateAlias. The caller must be `user_id`.
     """
     ListAliases: _grpc.UnaryUnaryMultiCallable[_anonymity_pb2.ListAliasesRequest, _anonymity_pb2.ListAliasesResponse]
-    """Every alias of `user_id`, newest first. The person themself, or an ADMIN (audited).
+    """Every alias of `user_id`, newest first. The person themself, or an ADMIN (audited,
+    with a `purpose`, the ADMIN role checked live at identity; refusals recorded too).
     Scans every alias row's owner seal (O(all aliases)): no index groups a person's
     aliases at rest.
     """
     RevealAlias: _grpc.UnaryUnaryMultiCallable[_anonymity_pb2.RevealAliasRequest, _anonymity_pb2.RevealAliasResponse]
     """Resolves an alias to the user id behind it, under a stated purpose. MODERATOR or
-    ADMIN; audited and fail-closed: PERMISSION_DENIED (also recorded) for anyone else,
-    UNAVAILABLE if the audit record cannot be written. FAILED_PRECONDITION for an erased
-    (orphaned) alias: there is nobody left to reveal.
+    ADMIN, checked live at identity (not from the token alone); audited and fail-closed:
+    PERMISSION_DENIED (also recorded) for anyone else, UNAVAILABLE (also recorded when
+    possible) if identity cannot be asked or the audit record cannot be written.
+    FAILED_PRECONDITION for an erased (orphaned) alias: there is nobody left to reveal.
     """
     ActOnAlias: _grpc.UnaryUnaryMultiCallable[_anonymity_pb2.ActOnAliasRequest, _anonymity_pb2.ActOnAliasResponse]
     """Hides or shows one alias and, for SUSPEND/REINSTATE, suspends or reinstates the person
@@ -137,15 +139,17 @@ class AnonymityServiceAsyncStub(AnonymityServiceStub):
     too; writing goes through GetOrCreateAlias. The caller must be `user_id`.
     """
     ListAliases: _aio.UnaryUnaryMultiCallable[_anonymity_pb2.ListAliasesRequest, _anonymity_pb2.ListAliasesResponse]  # type: ignore[assignment]
-    """Every alias of `user_id`, newest first. The person themself, or an ADMIN (audited).
+    """Every alias of `user_id`, newest first. The person themself, or an ADMIN (audited,
+    with a `purpose`, the ADMIN role checked live at identity; refusals recorded too).
     Scans every alias row's owner seal (O(all aliases)): no index groups a person's
     aliases at rest.
     """
     RevealAlias: _aio.UnaryUnaryMultiCallable[_anonymity_pb2.RevealAliasRequest, _anonymity_pb2.RevealAliasResponse]  # type: ignore[assignment]
     """Resolves an alias to the user id behind it, under a stated purpose. MODERATOR or
-    ADMIN; audited and fail-closed: PERMISSION_DENIED (also recorded) for anyone else,
-    UNAVAILABLE if the audit record cannot be written. FAILED_PRECONDITION for an erased
-    (orphaned) alias: there is nobody left to reveal.
+    ADMIN, checked live at identity (not from the token alone); audited and fail-closed:
+    PERMISSION_DENIED (also recorded) for anyone else, UNAVAILABLE (also recorded when
+    possible) if identity cannot be asked or the audit record cannot be written.
+    FAILED_PRECONDITION for an erased (orphaned) alias: there is nobody left to reveal.
     """
     ActOnAlias: _aio.UnaryUnaryMultiCallable[_anonymity_pb2.ActOnAliasRequest, _anonymity_pb2.ActOnAliasResponse]  # type: ignore[assignment]
     """Hides or shows one alias and, for SUSPEND/REINSTATE, suspends or reinstates the person
@@ -230,7 +234,8 @@ class AnonymityServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _anonymity_pb2.ListAliasesRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_anonymity_pb2.ListAliasesResponse, _abc.Awaitable[_anonymity_pb2.ListAliasesResponse]]:
-        """Every alias of `user_id`, newest first. The person themself, or an ADMIN (audited).
+        """Every alias of `user_id`, newest first. The person themself, or an ADMIN (audited,
+        with a `purpose`, the ADMIN role checked live at identity; refusals recorded too).
         Scans every alias row's owner seal (O(all aliases)): no index groups a person's
         aliases at rest.
         """
@@ -242,9 +247,10 @@ class AnonymityServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_anonymity_pb2.RevealAliasResponse, _abc.Awaitable[_anonymity_pb2.RevealAliasResponse]]:
         """Resolves an alias to the user id behind it, under a stated purpose. MODERATOR or
-        ADMIN; audited and fail-closed: PERMISSION_DENIED (also recorded) for anyone else,
-        UNAVAILABLE if the audit record cannot be written. FAILED_PRECONDITION for an erased
-        (orphaned) alias: there is nobody left to reveal.
+        ADMIN, checked live at identity (not from the token alone); audited and fail-closed:
+        PERMISSION_DENIED (also recorded) for anyone else, UNAVAILABLE (also recorded when
+        possible) if identity cannot be asked or the audit record cannot be written.
+        FAILED_PRECONDITION for an erased (orphaned) alias: there is nobody left to reveal.
         """
 
     @_abc_1.abstractmethod
