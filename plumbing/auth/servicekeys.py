@@ -82,7 +82,7 @@ def load_service_key(
 
 
 #: The services that hold a service key: they sign calls (gateway, anonymity) or may be called.
-KEYED_SERVICES = ("identity", "anonymity", "content", "gateway")
+KEYED_SERVICES = ("identity", "anonymity", "content", "gateway", "audit")
 
 
 def prepare_dev_service_keys(data_dir: Path) -> list[str]:

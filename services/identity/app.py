@@ -117,7 +117,7 @@ async def build(
         credentials = ServiceCredentials.load(
             "identity", settings.data_dir, allow_dev=settings.environment == "dev"
         )
-        credentials.require_peers("anonymity")  # its service calls and its reveal grants
+        credentials.require_peers("anonymity", "audit")  # its service calls and its reveal grants
         servicer = IdentityServicer(service, keys, credentials)
         server = GrpcServer(
             component="identity",

@@ -105,7 +105,7 @@ def _values(database_urls: dict[str, str], kafka: str, ports: dict[str, int]) ->
         key = parse_signing_key(pem.encode(), origin="test")
         trusted[f"{key.key_id}.pem"] = key.public_pem().decode()
         producers[producer] = [key.key_id]
-    service_keys = {c: _pem() for c in ("gateway", "identity", "anonymity", "content")}
+    service_keys = {c: _pem() for c in ("gateway", "identity", "anonymity", "content", "audit")}
     tag_key = base64.b64encode(secrets.token_bytes(32)).decode()
     master_keys = json.dumps(
         {
@@ -139,6 +139,7 @@ def _values(database_urls: dict[str, str], kafka: str, ports: dict[str, int]) ->
                     "audit-signing-key": identity_audit,
                     "service-key": service_keys["identity"],
                     "anonymity-service-public-key": _public(service_keys["anonymity"]),
+                    "audit-service-public-key": _public(service_keys["audit"]),
                     "audit-tag-key": tag_key,
                 }
             },
@@ -162,7 +163,13 @@ def _values(database_urls: dict[str, str], kafka: str, ports: dict[str, int]) ->
             }
         },
         "audit": {
-            "secret": {"values": {"audit-tag-key": tag_key, "checkpoint-key": _pem()}},
+            "secret": {
+                "values": {
+                    "audit-tag-key": tag_key,
+                    "checkpoint-key": _pem(),
+                    "service-key": service_keys["audit"],
+                }
+            },
             "trustedKeys": {"keys": trusted},
             "producers": producers,
         },

@@ -16,6 +16,7 @@ import pytest
 from anonymity_harness import FakeAccounts, anonymity_settings, rpc_error, running_anonymity
 from sqlalchemy import text
 from support.backups import Backups
+from support.service_channel import service_channel
 
 from consilium.anonymity.v1 import anonymity_pb2 as pb
 from consilium.anonymity.v1 import anonymity_pb2_grpc
@@ -93,7 +94,10 @@ async def test_a_restore_from_backup_erases_the_person_again_before_serving(
 
         port = await instance.server.start()
         try:
-            async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+            # Anonymity admits the gateway alone: ask as the gateway would.
+            async with service_channel(
+                f"127.0.0.1:{port}", settings.data_dir, audience="anonymity"
+            ) as channel:
                 anonymity = anonymity_pb2_grpc.AnonymityServiceStub(channel)
                 owned = await anonymity.BatchCheckOwnership(
                     pb.BatchCheckOwnershipRequest(user_id=doctor.user_id, alias_ids=mine),
