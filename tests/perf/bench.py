@@ -1,0 +1,254 @@
+"""`make bench`: the system on real gRPC, a fixed data set, bounded load, and the figures.
+
+Usage: PYTHONPATH=tests python -m perf [--smoke] [--backend dev|real]
+The system (gateway and the four services) runs in this process (tests/support/system.py),
+so its CPU and RSS are this process's; the load runs in a child process (perf.load) so the
+client's CPU is not billed to the system. Upstream calls are counted at the gateway's
+client layer (every gRPC call it makes goes through `invoke`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import socket
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+from perf import events as event_bench
+from perf.ceiling import ceiling_app
+from perf.load import percentile
+from perf.procstat import CpuMeter, rss_mb
+from perf.queries import CREATE_POST, FEED, POST_ADDED, POST_PAGE, SEARCH
+from perf.report import Report
+from perf.seed import FULL, SMOKE, Seeded, post_input, seed
+from support.system import System, run_system
+
+from gateway.clients import anonymity, audit, content, identity
+
+_TESTS = Path(__file__).resolve().parent.parent
+
+
+@contextlib.contextmanager
+def counting_upstream_calls() -> Iterator[Counter[str]]:
+    """Counts every gRPC call the gateway makes, by RPC name, while the block runs."""
+    counted: Counter[str] = Counter()
+    modules = (anonymity, audit, content, identity)
+    originals = [m.invoke for m in modules]
+
+    def wrap(original: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+        async def counting(method: Any, request: Any, metadata: Any = None) -> Any:
+            counted[type(request).__name__.removesuffix("Request")] += 1
+            return await original(method, request, metadata)
+
+        return counting
+
+    for module, original in zip(modules, originals, strict=True):
+        module.invoke = wrap(original)  # type: ignore[attr-defined]
+    try:
+        yield counted
+    finally:
+        for module, original in zip(modules, originals, strict=True):
+            module.invoke = original  # type: ignore[attr-defined]
+
+
+async def run_child(job: dict[str, Any]) -> dict[str, Any]:
+    """Runs perf.load with `job` in a child process; its JSON result."""
+    env = {**os.environ, "PYTHONPATH": f"{_TESTS}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    child = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "perf.load",
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        env=env,
+    )
+    out, _ = await child.communicate(json.dumps(job).encode())
+    if child.returncode != 0:
+        raise RuntimeError(f"the load client failed ({child.returncode})")
+    result: dict[str, Any] = json.loads(out)
+    return result
+
+
+class Bench:
+    def __init__(self, report: Report, smoke: bool) -> None:
+        self.report = report
+        self.smoke = smoke
+        self.seconds = 1.0 if smoke else 10.0
+        self.requests = 20 if smoke else 5_000
+
+    async def load(
+        self, name: str, url: str, bodies: list[dict[str, Any]], token: str, *, count: bool = True
+    ) -> float:
+        """Runs one scenario, adds its figures, returns its req/s."""
+        job = {
+            "kind": "load",
+            "url": url,
+            "bodies": bodies,
+            "headers": {"authorization": f"Bearer {token}"},
+            "connections": 20,
+            "requests": self.requests,
+            "seconds": self.seconds,
+        }
+        meter = CpuMeter(os.getpid())
+        with counting_upstream_calls() as calls:
+            meter.start()
+            result = await run_child(job)
+            cpu = meter.stop()
+        done, latencies = result["requests"], result["latencies"]
+        add = self.report.add
+        # Failures are a figure, not a crash: under load they are part of what is measured.
+        add(f"{name}.failed", result["failures"], f"of {done} requests")
+        rate = (done - result["failures"]) / result["seconds"]
+        add(f"{name}.req_per_s", rate, "req/s")
+        for share in (0.50, 0.95, 0.99):
+            add(f"{name}.p{round(share * 100)}", percentile(latencies, share) * 1000, "ms")
+        add(f"{name}.cpu_per_req", cpu * 1000 / max(done, 1), "ms CPU (system process)")
+        if count:
+            add(f"{name}.upstream_calls_per_req", sum(calls.values()) / max(done, 1), "calls")
+        return rate
+
+    async def ceiling(self, feed_data: dict[str, Any], token: str) -> float:
+        """The feed from a bare Strawberry app in this process, while the system idles."""
+        server = uvicorn.Server(
+            uvicorn.Config(ceiling_app(feed_data), log_config=None, access_log=False)
+        )
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        task = asyncio.create_task(server.serve(sockets=[sock]))
+        try:
+            async with asyncio.timeout(30):
+                while not server.started:  # noqa: ASYNC110 - uvicorn offers no started event
+                    await asyncio.sleep(0.02)
+            url = f"http://127.0.0.1:{sock.getsockname()[1]}/graphql"
+            return await self.load("ceiling.feed", url, [{"query": FEED}], token, count=False)
+        finally:
+            server.should_exit = True
+            await task
+            sock.close()
+
+    async def fanout(self, system: System, seeded: Seeded, subscribers: int) -> None:
+        job = {
+            "kind": "fanout",
+            "url": system.gateway_url,
+            "token": seeded.reader,
+            "headers": {"authorization": f"Bearer {seeded.writers[0]}"},
+            "query": POST_ADDED,
+            "create": {"query": CREATE_POST, "variables": {"input": post_input(0)}},
+            "subscribers": subscribers,
+            "posts": 2 if self.smoke else 5,
+            "seconds": 60,
+        }
+        result = await run_child(job)
+        name = f"postAdded.{subscribers}_subscribers"
+        latencies = result["latencies"]
+        self.report.add(f"{name}.p50", percentile(latencies, 0.5) * 1000, "ms")
+        self.report.add(f"{name}.p99", percentile(latencies, 0.99) * 1000, "ms")
+        self.report.add(f"{name}.missed", result["missed"], "deliveries")
+
+
+@contextlib.asynccontextmanager
+async def stack(data_dir: Path, backend: str) -> AsyncIterator[System]:
+    if backend == "dev":
+        async with run_system(data_dir, events=True) as system:
+            yield system
+        return
+    async with real_databases() as urls:
+        bootstrap = os.environ["CONSILIUM_TEST_KAFKA_BOOTSTRAP"]
+        async with run_system(data_dir, urls, events=True, kafka_bootstrap=bootstrap) as system:
+            yield system
+
+
+@contextlib.asynccontextmanager
+async def real_databases(
+    services: tuple[str, ...] = ("identity", "anonymity", "content", "audit"),
+) -> AsyncIterator[dict[str, str]]:
+    """One fresh PostgreSQL database per service on the server scripts/bench.sh started."""
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    base = make_url(os.environ["CONSILIUM_TEST_POSTGRES_URL"])
+    names = {s: f"bench_{s}_{os.getpid()}" for s in services}
+
+    async def admin(statement: str) -> None:
+        conn = await asyncpg.connect(
+            host=base.host, port=base.port, user=base.username,
+            password=base.password, database=base.database,
+        )  # fmt: skip
+        try:
+            await conn.execute(statement)
+        finally:
+            await conn.close()
+
+    for name in names.values():
+        await admin(f'CREATE DATABASE "{name}"')
+    try:
+        yield {
+            s: base.set(database=n).render_as_string(hide_password=False) for s, n in names.items()
+        }
+    finally:
+        for name in names.values():
+            await admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _phase(what: str, began: list[float]) -> None:
+    """Progress on stderr, so a slow phase shows where the time goes."""
+    now = time.perf_counter()
+    print(f"bench: {what} ({now - began[0]:.1f} s)", file=sys.stderr, flush=True)
+    began[0] = now
+
+
+async def run(smoke: bool, backend: str) -> Report:
+    report = Report()
+    clock = [time.perf_counter()]
+    bench = Bench(report, smoke)
+    with tempfile.TemporaryDirectory(prefix="consilium-bench-") as tmp:
+        async with stack(Path(tmp) / "data", backend) as system:
+            pid = os.getpid()
+            report.add("system.rss_idle", rss_mb(pid), "MB (gateway + 4 services, one process)")
+            _phase("system started", clock)
+            seeded = await seed(system, SMOKE if smoke else FULL)
+            _phase("data seeded", clock)
+            feed = await system.graphql(FEED, token=seeded.reader)
+            feed_rate = await bench.load(
+                "feed", system.gateway_url, [{"query": FEED}], seeded.reader
+            )
+            ceiling_rate = await bench.ceiling(feed["data"]["feed"], seeded.reader)
+            report.add("feed.ceiling_ratio", feed_rate / ceiling_rate, "x of the ceiling")
+            _phase("feed and ceiling", clock)
+            page = {"query": POST_PAGE, "variables": {"id": seeded.big_post}}
+            await bench.load("post_page", system.gateway_url, [page], seeded.reader)
+            search = [{"query": SEARCH, "variables": {"text": t}} for t in ("lactate", "sepsis")]
+            await bench.load("search", system.gateway_url, search, seeded.reader)
+            creates = [
+                {"query": CREATE_POST, "variables": {"input": post_input(n)}} for n in range(6)
+            ]
+            await bench.load("create_post", system.gateway_url, creates, seeded.writers[-1])
+            _phase("post page, search, createPost", clock)
+            for subscribers in (2,) if smoke else (10, 100, 400):
+                await bench.fanout(system, seeded, subscribers)
+            _phase("postAdded fan-out", clock)
+            report.add("system.rss_after", rss_mb(pid), "MB (gateway + 4 services, one process)")
+        _phase("system stopped", clock)
+        await event_bench.run(report, Path(tmp) / "events", backend, smoke)
+        _phase("events", clock)
+    return report
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="make bench", description=__doc__)
+    parser.add_argument("--smoke", action="store_true", help="a 1-2 s run that proves the harness")
+    parser.add_argument("--backend", choices=("dev", "real"), default="dev")
+    args = parser.parse_args()
+    report = asyncio.run(run(args.smoke, args.backend))
+    print(report.table())
+    print("\n".join(report.machine_lines()))
