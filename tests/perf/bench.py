@@ -1,64 +1,37 @@
 """`make bench`: the system on real gRPC, a fixed data set, bounded load, and the figures.
 
 Usage: PYTHONPATH=tests python -m perf [--smoke] [--backend dev|real]
-The system (gateway and the four services) runs in this process (tests/support/system.py),
-so its CPU and RSS are this process's; the load runs in a child process (perf.load) so the
-client's CPU is not billed to the system. Upstream calls are counted at the gateway's
-client layer (every gRPC call it makes goes through `invoke`).
+Content runs as its own process, the gateway with identity, anonymity and audit in this one
+(perf.stack); CPU and RSS are read per process from /proc. The load runs in a child process
+(perf.load), so the client's CPU is billed to neither. Upstream calls are counted at the
+gateway's client layer (every gRPC call it makes goes through `invoke`).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import os
 import socket
 import sys
 import tempfile
 import time
-from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import uvicorn
 from perf import events as event_bench
 from perf.ceiling import ceiling_app
-from perf.load import percentile
+from perf.load import percentile, run_fanout, run_load
 from perf.procstat import CpuMeter, rss_mb
 from perf.queries import CREATE_POST, FEED, POST_ADDED, POST_PAGE, SEARCH
 from perf.report import Report
 from perf.seed import FULL, SMOKE, Seeded, post_input, seed
-from support.system import System, run_system
-
-from gateway.clients import anonymity, audit, content, identity
+from perf.stack import counting_upstream_calls, stack
+from support.system import System
 
 _TESTS = Path(__file__).resolve().parent.parent
-
-
-@contextlib.contextmanager
-def counting_upstream_calls() -> Iterator[Counter[str]]:
-    """Counts every gRPC call the gateway makes, by RPC name, while the block runs."""
-    counted: Counter[str] = Counter()
-    modules = (anonymity, audit, content, identity)
-    originals = [m.invoke for m in modules]
-
-    def wrap(original: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
-        async def counting(method: Any, request: Any, metadata: Any = None) -> Any:
-            counted[type(request).__name__.removesuffix("Request")] += 1
-            return await original(method, request, metadata)
-
-        return counting
-
-    for module, original in zip(modules, originals, strict=True):
-        module.invoke = wrap(original)  # type: ignore[attr-defined]
-    try:
-        yield counted
-    finally:
-        for module, original in zip(modules, originals, strict=True):
-            module.invoke = original  # type: ignore[attr-defined]
 
 
 async def run_child(job: dict[str, Any]) -> dict[str, Any]:
@@ -80,14 +53,29 @@ async def run_child(job: dict[str, Any]) -> dict[str, Any]:
 
 
 class Bench:
-    def __init__(self, report: Report, smoke: bool) -> None:
+    def __init__(self, report: Report, smoke: bool, processes: dict[str, int]) -> None:
         self.report = report
         self.smoke = smoke
+        self.processes = processes  # name -> pid of each process of the system
         self.seconds = 1.0 if smoke else 10.0
-        self.requests = 20 if smoke else 5_000
+        self.requests = 4 if smoke else 5_000
+        self.connections = 2 if smoke else 20
+
+    async def client(self, job: dict[str, Any]) -> dict[str, Any]:
+        """The load client: a child process, or in this process for a smoke run (which
+        proves the harness, not the figures, and cannot spare a second per interpreter)."""
+        if not self.smoke:
+            return await run_child(job)
+        return await (run_fanout(job) if job["kind"] == "fanout" else run_load(job))
 
     async def load(
-        self, name: str, url: str, bodies: list[dict[str, Any]], token: str, *, count: bool = True
+        self,
+        name: str,
+        url: str,
+        bodies: list[dict[str, Any]],
+        token: str,
+        *,
+        ceiling: bool = False,
     ) -> float:
         """Runs one scenario, adds its figures, returns its req/s."""
         job = {
@@ -95,15 +83,18 @@ class Bench:
             "url": url,
             "bodies": bodies,
             "headers": {"authorization": f"Bearer {token}"},
-            "connections": 20,
+            "connections": self.connections,
             "requests": self.requests,
             "seconds": self.seconds,
         }
-        meter = CpuMeter(os.getpid())
+        # The ceiling runs in the bench's own process while the system idles.
+        processes = {"ceiling": os.getpid()} if ceiling else self.processes
+        meters = {p: CpuMeter(pid) for p, pid in processes.items()}
         with counting_upstream_calls() as calls:
-            meter.start()
-            result = await run_child(job)
-            cpu = meter.stop()
+            for meter in meters.values():
+                meter.start()
+            result = await self.client(job)
+            cpu = {p: meter.stop() for p, meter in meters.items()}
         done, latencies = result["requests"], result["latencies"]
         add = self.report.add
         # Failures are a figure, not a crash: under load they are part of what is measured.
@@ -112,8 +103,9 @@ class Bench:
         add(f"{name}.req_per_s", rate, "req/s")
         for share in (0.50, 0.95, 0.99):
             add(f"{name}.p{round(share * 100)}", percentile(latencies, share) * 1000, "ms")
-        add(f"{name}.cpu_per_req", cpu * 1000 / max(done, 1), "ms CPU (system process)")
-        if count:
+        for process, seconds in cpu.items():
+            add(f"{name}.cpu_per_req.{process}", seconds * 1000 / max(done, 1), "ms CPU")
+        if not ceiling:
             add(f"{name}.upstream_calls_per_req", sum(calls.values()) / max(done, 1), "calls")
         return rate
 
@@ -130,11 +122,15 @@ class Bench:
                 while not server.started:  # noqa: ASYNC110 - uvicorn offers no started event
                     await asyncio.sleep(0.02)
             url = f"http://127.0.0.1:{sock.getsockname()[1]}/graphql"
-            return await self.load("ceiling.feed", url, [{"query": FEED}], token, count=False)
+            return await self.load("ceiling.feed", url, [{"query": FEED}], token, ceiling=True)
         finally:
             server.should_exit = True
             await task
             sock.close()
+
+    def memory(self, when: str) -> None:
+        for process, pid in self.processes.items():
+            self.report.add(f"rss.{when}.{process}", rss_mb(pid), "MB")
 
     async def fanout(self, system: System, seeded: Seeded, subscribers: int) -> None:
         job = {
@@ -145,59 +141,15 @@ class Bench:
             "query": POST_ADDED,
             "create": {"query": CREATE_POST, "variables": {"input": post_input(0)}},
             "subscribers": subscribers,
-            "posts": 2 if self.smoke else 5,
+            "posts": 1 if self.smoke else 5,
             "seconds": 60,
         }
-        result = await run_child(job)
+        result = await self.client(job)
         name = f"postAdded.{subscribers}_subscribers"
         latencies = result["latencies"]
         self.report.add(f"{name}.p50", percentile(latencies, 0.5) * 1000, "ms")
         self.report.add(f"{name}.p99", percentile(latencies, 0.99) * 1000, "ms")
         self.report.add(f"{name}.missed", result["missed"], "deliveries")
-
-
-@contextlib.asynccontextmanager
-async def stack(data_dir: Path, backend: str) -> AsyncIterator[System]:
-    if backend == "dev":
-        async with run_system(data_dir, events=True) as system:
-            yield system
-        return
-    async with real_databases() as urls:
-        bootstrap = os.environ["CONSILIUM_TEST_KAFKA_BOOTSTRAP"]
-        async with run_system(data_dir, urls, events=True, kafka_bootstrap=bootstrap) as system:
-            yield system
-
-
-@contextlib.asynccontextmanager
-async def real_databases(
-    services: tuple[str, ...] = ("identity", "anonymity", "content", "audit"),
-) -> AsyncIterator[dict[str, str]]:
-    """One fresh PostgreSQL database per service on the server scripts/bench.sh started."""
-    import asyncpg
-    from sqlalchemy.engine import make_url
-
-    base = make_url(os.environ["CONSILIUM_TEST_POSTGRES_URL"])
-    names = {s: f"bench_{s}_{os.getpid()}" for s in services}
-
-    async def admin(statement: str) -> None:
-        conn = await asyncpg.connect(
-            host=base.host, port=base.port, user=base.username,
-            password=base.password, database=base.database,
-        )  # fmt: skip
-        try:
-            await conn.execute(statement)
-        finally:
-            await conn.close()
-
-    for name in names.values():
-        await admin(f'CREATE DATABASE "{name}"')
-    try:
-        yield {
-            s: base.set(database=n).render_as_string(hide_password=False) for s, n in names.items()
-        }
-    finally:
-        for name in names.values():
-            await admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _phase(what: str, began: list[float]) -> None:
@@ -210,11 +162,11 @@ def _phase(what: str, began: list[float]) -> None:
 async def run(smoke: bool, backend: str) -> Report:
     report = Report()
     clock = [time.perf_counter()]
-    bench = Bench(report, smoke)
     with tempfile.TemporaryDirectory(prefix="consilium-bench-") as tmp:
-        async with stack(Path(tmp) / "data", backend) as system:
-            pid = os.getpid()
-            report.add("system.rss_idle", rss_mb(pid), "MB (gateway + 4 services, one process)")
+        async with stack(Path(tmp) / "data", backend, content_apart=not smoke) as running:
+            system = running.system
+            bench = Bench(report, smoke, running.processes)
+            bench.memory("idle")
             _phase("system started", clock)
             seeded = await seed(system, SMOKE if smoke else FULL)
             _phase("data seeded", clock)
@@ -237,7 +189,7 @@ async def run(smoke: bool, backend: str) -> Report:
             for subscribers in (2,) if smoke else (10, 100, 400):
                 await bench.fanout(system, seeded, subscribers)
             _phase("postAdded fan-out", clock)
-            report.add("system.rss_after", rss_mb(pid), "MB (gateway + 4 services, one process)")
+            bench.memory("after_load")
         _phase("system stopped", clock)
         await event_bench.run(report, Path(tmp) / "events", backend, smoke)
         _phase("events", clock)

@@ -14,7 +14,7 @@ from perf.report import Report
 EXPECTED = (
     "feed.req_per_s",
     "feed.p99",
-    "feed.cpu_per_req",
+    "feed.cpu_per_req.all",
     "feed.upstream_calls_per_req",
     "ceiling.feed.req_per_s",
     "feed.ceiling_ratio",
@@ -23,7 +23,8 @@ EXPECTED = (
     "create_post.req_per_s",
     "postAdded.2_subscribers.p99",
     "events.outbox_to_consumer.20_per_s.p99",
-    "system.rss_idle",
+    "rss.idle.all",
+    "ceiling.feed.cpu_per_req.ceiling",
 )
 
 
