@@ -8,9 +8,11 @@ Loopback only; every loop stops at a request count or a deadline, whichever come
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -70,7 +72,9 @@ async def run_load(job: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-async def _subscriber(url: str, token: str, query: str, seen: asyncio.Queue[Any]) -> None:
+async def _subscriber(
+    url: str, token: str, query: str, seen: asyncio.Queue[Any], number: int
+) -> None:
     async with connect(url, subprotocols=[PROTOCOL], proxy=None, open_timeout=30) as ws:
         await ws.send(
             json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}})
@@ -79,15 +83,16 @@ async def _subscriber(url: str, token: str, query: str, seen: asyncio.Queue[Any]
         if ack.get("type") != "connection_ack":
             raise RuntimeError(f"no connection_ack: {ack}")
         await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": query}}))
-        await _deliver(ws, seen)
+        await _deliver(ws, seen, number)
 
 
-async def _deliver(ws: ClientConnection, seen: asyncio.Queue[Any]) -> None:
+async def _deliver(ws: ClientConnection, seen: asyncio.Queue[Any], number: int) -> None:
     async for raw in ws:
         message = json.loads(raw)
-        if message.get("type") == "next" and "errors" not in message["payload"]:
-            (value,) = message["payload"]["data"].values()
-            seen.put_nowait((value["id"], time.perf_counter()))
+        if message.get("type") != "next" or "errors" in message["payload"]:
+            raise RuntimeError(f"subscription failed: {message}")
+        (value,) = message["payload"]["data"].values()
+        seen.put_nowait((value["id"], number, time.perf_counter()))
 
 
 async def run_fanout(job: dict[str, Any]) -> dict[str, Any]:
@@ -107,16 +112,11 @@ async def run_fanout(job: dict[str, Any]) -> dict[str, Any]:
             return reply.json()["data"]["createPost"]["id"], began
 
         tasks = [
-            asyncio.create_task(_subscriber(ws_url, job["token"], job["query"], seen))
-            for _ in range(count)
+            asyncio.create_task(_subscriber(ws_url, job["token"], job["query"], seen, n))
+            for n in range(count)
         ]
         try:
-            async with asyncio.timeout(within):
-                while True:  # warm-up: until one post reaches every socket
-                    post_id, _ = await create()
-                    got = await _gather(seen, post_id, count, 2.0)
-                    if len(got) == count:
-                        break
+            await _warm_up(create, seen, tasks, within)
             for _ in range(job["posts"]):
                 post_id, began = await create()
                 got = await _gather(seen, post_id, count, 10.0)
@@ -129,13 +129,37 @@ async def run_fanout(job: dict[str, Any]) -> dict[str, Any]:
     return {"latencies": latencies, "missed": missed}
 
 
+async def _warm_up(
+    create: Callable[[], Awaitable[tuple[str, float]]],
+    seen: asyncio.Queue[Any],
+    tasks: list[asyncio.Task[None]],
+    within: float,
+) -> None:
+    """Posts until every socket received some post (then its subscription is live), and
+    lets the stragglers of those posts drain, so the timed posts start from quiet."""
+    live: set[int] = set()
+    async with asyncio.timeout(within):
+        while len(live) < len(tasks):
+            for task in tasks:
+                if task.done():
+                    task.result()  # a subscriber that died: say why
+            await create()
+            deadline = time.perf_counter() + 3.0
+            while len(live) < len(tasks) and (left := deadline - time.perf_counter()) > 0:
+                with contextlib.suppress(TimeoutError):
+                    live.add((await asyncio.wait_for(seen.get(), left))[1])
+        with contextlib.suppress(TimeoutError):
+            while True:
+                await asyncio.wait_for(seen.get(), 1.0)
+
+
 async def _gather(seen: asyncio.Queue[Any], post_id: str, count: int, within: float) -> list[float]:
     """Delivery times of `post_id` until `count` arrived or `within` seconds passed."""
     got: list[float] = []
     deadline = time.perf_counter() + within
     while len(got) < count and (left := deadline - time.perf_counter()) > 0:
         try:
-            delivered, at = await asyncio.wait_for(seen.get(), left)
+            delivered, _, at = await asyncio.wait_for(seen.get(), left)
         except TimeoutError:
             break
         if delivered == post_id:
