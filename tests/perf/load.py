@@ -104,12 +104,21 @@ async def run_fanout(job: dict[str, Any]) -> dict[str, Any]:
     seen: asyncio.Queue[Any] = asyncio.Queue()
     latencies: list[float] = []
     missed = 0
+    create_errors = 0
     async with httpx.AsyncClient(timeout=30, trust_env=False) as client:
 
         async def create() -> tuple[str, float]:
-            began = time.perf_counter()
-            reply = await client.post(url, json=job["create"], headers=job["headers"])
-            return reply.json()["data"]["createPost"]["id"], began
+            """A post; a failed write (e.g. SQLite busy) is counted and tried again."""
+            nonlocal create_errors
+            for _ in range(5):
+                began = time.perf_counter()
+                reply = await client.post(url, json=job["create"], headers=job["headers"])
+                data = reply.json().get("data") or {}
+                if data.get("createPost"):
+                    return data["createPost"]["id"], began
+                create_errors += 1
+                print(f"fan-out: createPost failed: {reply.text[:300]}", file=sys.stderr)
+            raise RuntimeError("createPost failed 5 times in a row")
 
         tasks = [
             asyncio.create_task(_subscriber(ws_url, job["token"], job["query"], seen, n))
@@ -126,7 +135,7 @@ async def run_fanout(job: dict[str, Any]) -> dict[str, Any]:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-    return {"latencies": latencies, "missed": missed}
+    return {"latencies": latencies, "missed": missed, "create_errors": create_errors}
 
 
 async def _warm_up(
