@@ -150,6 +150,7 @@ class Bench:
         self.report.add(f"{name}.p50", percentile(latencies, 0.5) * 1000, "ms")
         self.report.add(f"{name}.p99", percentile(latencies, 0.99) * 1000, "ms")
         self.report.add(f"{name}.missed", result["missed"], "deliveries")
+        self.report.add(f"{name}.errored", result["errored"], "deliveries with errors")
         self.report.add(f"{name}.create_errors", result["create_errors"], "failed createPost")
 
 
