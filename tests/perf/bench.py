@@ -161,8 +161,8 @@ def _phase(what: str, began: list[float]) -> None:
     began[0] = now
 
 
-async def run(smoke: bool, backend: str) -> Report:
-    report = Report()
+async def run(smoke: bool, backend: str, *, stream: bool = False) -> Report:
+    report = Report(stream=stream)
     clock = [time.perf_counter()]
     with tempfile.TemporaryDirectory(prefix="consilium-bench-") as tmp:
         async with stack(Path(tmp) / "data", backend, content_apart=not smoke) as running:
@@ -203,6 +203,5 @@ def main() -> None:
     parser.add_argument("--smoke", action="store_true", help="a 1-2 s run that proves the harness")
     parser.add_argument("--backend", choices=("dev", "real"), default="dev")
     args = parser.parse_args()
-    report = asyncio.run(run(args.smoke, args.backend))
+    report = asyncio.run(run(args.smoke, args.backend, stream=True))
     print(report.table())
-    print("\n".join(report.machine_lines()))

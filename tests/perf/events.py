@@ -43,7 +43,7 @@ async def _engine(data_dir: Path, backend: str) -> AsyncIterator[AsyncEngine]:
         finally:
             await engine.dispose()
         return
-    from perf.bench import real_databases  # only the real backend needs a server
+    from perf.stack import real_databases  # only the real backend needs a server
 
     async with real_databases(("events",)) as urls:
         engine = create_engine(urls["events"])

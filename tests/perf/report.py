@@ -9,9 +9,13 @@ from dataclasses import dataclass, field
 @dataclass
 class Report:
     figures: list[tuple[str, float, str]] = field(default_factory=list)
+    #: Print each figure's BENCH line as it is measured, so a run that fails late keeps them.
+    stream: bool = False
 
     def add(self, name: str, value: float, unit: str) -> None:
         self.figures.append((name, value, unit))
+        if self.stream:
+            print(self.machine_lines()[-1], flush=True)
 
     def table(self) -> str:
         width = max((len(n) for n, _, _ in self.figures), default=10)
