@@ -99,7 +99,7 @@ class Bench:
         add = self.report.add
         # Failures are a figure, not a crash: under load they are part of what is measured.
         add(f"{name}.failed", result["failures"], f"of {done} requests")
-        rate = (done - result["failures"]) / result["seconds"]
+        rate = float((done - result["failures"]) / result["seconds"])
         add(f"{name}.req_per_s", rate, "req/s")
         for share in (0.50, 0.95, 0.99):
             add(f"{name}.p{round(share * 100)}", percentile(latencies, share) * 1000, "ms")
