@@ -200,7 +200,11 @@ async def run(smoke: bool, backend: str, *, stream: bool = False) -> Report:
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="make bench", description=__doc__)
-    parser.add_argument("--smoke", action="store_true", help="a 1-2 s run that proves the harness")
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="a ~10 s run (about 3 s of load) that proves the harness",
+    )
     parser.add_argument("--backend", choices=("dev", "real"), default="dev")
     args = parser.parse_args()
     report = asyncio.run(run(args.smoke, args.backend, stream=True))
