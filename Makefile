@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 VENV := .venv/bin
 
-.PHONY: help venv dev test test-unit lint protos schema migrate kafka-start kafka-stop postgres-start postgres-stop clean
+.PHONY: help venv dev test test-unit bench lint protos schema migrate kafka-start kafka-stop postgres-start postgres-stop clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -19,6 +19,9 @@ test: ## install what is missing, start real PostgreSQL and Kafka, run every tes
 
 test-unit: venv ## only the fast tests that need no server
 	@$(VENV)/pytest tests/unit tests/contract -q
+
+bench: venv ## the benchmark (BACKEND=dev: SQLite + embedded bus; BACKEND=real: PostgreSQL + Kafka), ~5 min
+	@BACKEND=$(or $(BACKEND),dev) bash scripts/bench.sh
 
 lint: venv ## ruff, mypy (strict), import-linter contracts, buf lint
 	@$(VENV)/ruff check .

@@ -1,0 +1,5 @@
+"""Entry point of `python -m perf` (see perf.bench)."""
+
+from perf.bench import main
+
+main()

@@ -1,0 +1,211 @@
+"""`make bench`: the system on real gRPC, a fixed data set, bounded load, and the figures.
+
+Usage: PYTHONPATH=tests python -m perf [--smoke] [--backend dev|real]
+Content runs as its own process, the gateway with identity, anonymity and audit in this one
+(perf.stack); CPU and RSS are read per process from /proc. The load runs in a child process
+(perf.load), so the client's CPU is billed to neither. Upstream calls are counted at the
+gateway's client layer (every gRPC call it makes goes through `invoke`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+from perf import events as event_bench
+from perf.ceiling import ceiling_app
+from perf.load import percentile, run_fanout, run_load
+from perf.procstat import CpuMeter, rss_mb
+from perf.queries import CREATE_POST, FEED, POST_ADDED, POST_PAGE, SEARCH
+from perf.report import Report
+from perf.seed import FULL, SMOKE, Seeded, post_input, seed
+from perf.stack import counting_upstream_calls, stack
+from support.system import System
+
+_TESTS = Path(__file__).resolve().parent.parent
+
+
+async def run_child(job: dict[str, Any]) -> dict[str, Any]:
+    """Runs perf.load with `job` in a child process; its JSON result."""
+    env = {**os.environ, "PYTHONPATH": f"{_TESTS}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    child = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "perf.load",
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        env=env,
+    )
+    out, _ = await child.communicate(json.dumps(job).encode())
+    if child.returncode != 0:
+        raise RuntimeError(f"the load client failed ({child.returncode})")
+    result: dict[str, Any] = json.loads(out)
+    return result
+
+
+class Bench:
+    def __init__(self, report: Report, smoke: bool, processes: dict[str, int]) -> None:
+        self.report = report
+        self.smoke = smoke
+        self.processes = processes  # name -> pid of each process of the system
+        self.seconds = 1.0 if smoke else 10.0
+        self.requests = 4 if smoke else 5_000
+        self.connections = 2 if smoke else 20
+
+    async def client(self, job: dict[str, Any]) -> dict[str, Any]:
+        """The load client: a child process, or in this process for a smoke run (which
+        proves the harness, not the figures, and cannot spare a second per interpreter)."""
+        if not self.smoke:
+            return await run_child(job)
+        return await (run_fanout(job) if job["kind"] == "fanout" else run_load(job))
+
+    async def load(
+        self,
+        name: str,
+        url: str,
+        bodies: list[dict[str, Any]],
+        token: str,
+        *,
+        ceiling: bool = False,
+    ) -> float:
+        """Runs one scenario, adds its figures, returns its req/s."""
+        job = {
+            "kind": "load",
+            "url": url,
+            "bodies": bodies,
+            "headers": {"authorization": f"Bearer {token}"},
+            "connections": self.connections,
+            "requests": self.requests,
+            "seconds": self.seconds,
+        }
+        # The ceiling runs in the bench's own process while the system idles.
+        processes = {"ceiling": os.getpid()} if ceiling else self.processes
+        meters = {p: CpuMeter(pid) for p, pid in processes.items()}
+        with counting_upstream_calls() as calls:
+            for meter in meters.values():
+                meter.start()
+            result = await self.client(job)
+            cpu = {p: meter.stop() for p, meter in meters.items()}
+        done, latencies = result["requests"], result["latencies"]
+        add = self.report.add
+        # Failures are a figure, not a crash: under load they are part of what is measured.
+        add(f"{name}.failed", result["failures"], f"of {done} requests")
+        rate = float((done - result["failures"]) / result["seconds"])
+        add(f"{name}.req_per_s", rate, "req/s")
+        for share in (0.50, 0.95, 0.99):
+            add(f"{name}.p{round(share * 100)}", percentile(latencies, share) * 1000, "ms")
+        for process, seconds in cpu.items():
+            add(f"{name}.cpu_per_req.{process}", seconds * 1000 / max(done, 1), "ms CPU")
+        if not ceiling:
+            add(f"{name}.upstream_calls_per_req", sum(calls.values()) / max(done, 1), "calls")
+        return rate
+
+    async def ceiling(self, feed_data: dict[str, Any], token: str) -> float:
+        """The feed from a bare Strawberry app in this process, while the system idles."""
+        server = uvicorn.Server(
+            uvicorn.Config(ceiling_app(feed_data), log_config=None, access_log=False)
+        )
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        task = asyncio.create_task(server.serve(sockets=[sock]))
+        try:
+            async with asyncio.timeout(30):
+                while not server.started:  # noqa: ASYNC110 - uvicorn offers no started event
+                    await asyncio.sleep(0.02)
+            url = f"http://127.0.0.1:{sock.getsockname()[1]}/graphql"
+            return await self.load("ceiling.feed", url, [{"query": FEED}], token, ceiling=True)
+        finally:
+            server.should_exit = True
+            await task
+            sock.close()
+
+    def memory(self, when: str) -> None:
+        for process, pid in self.processes.items():
+            self.report.add(f"rss.{when}.{process}", rss_mb(pid), "MB")
+
+    async def fanout(self, system: System, seeded: Seeded, subscribers: int) -> None:
+        job = {
+            "kind": "fanout",
+            "url": system.gateway_url,
+            "token": seeded.reader,
+            "headers": {"authorization": f"Bearer {seeded.writers[0]}"},
+            "query": POST_ADDED,
+            "create": {"query": CREATE_POST, "variables": {"input": post_input(0)}},
+            "subscribers": subscribers,
+            "posts": 1 if self.smoke else 5,
+            "seconds": 60,
+        }
+        result = await self.client(job)
+        name = f"postAdded.{subscribers}_subscribers"
+        latencies = result["latencies"]
+        self.report.add(f"{name}.p50", percentile(latencies, 0.5) * 1000, "ms")
+        self.report.add(f"{name}.p99", percentile(latencies, 0.99) * 1000, "ms")
+        self.report.add(f"{name}.missed", result["missed"], "deliveries")
+        self.report.add(f"{name}.errored", result["errored"], "deliveries with errors")
+        self.report.add(f"{name}.create_errors", result["create_errors"], "failed createPost")
+
+
+def _phase(what: str, began: list[float]) -> None:
+    """Progress on stderr, so a slow phase shows where the time goes."""
+    now = time.perf_counter()
+    print(f"bench: {what} ({now - began[0]:.1f} s)", file=sys.stderr, flush=True)
+    began[0] = now
+
+
+async def run(smoke: bool, backend: str, *, stream: bool = False) -> Report:
+    report = Report(stream=stream)
+    clock = [time.perf_counter()]
+    with tempfile.TemporaryDirectory(prefix="consilium-bench-") as tmp:
+        async with stack(Path(tmp) / "data", backend, content_apart=not smoke) as running:
+            system = running.system
+            bench = Bench(report, smoke, running.processes)
+            bench.memory("idle")
+            _phase("system started", clock)
+            seeded = await seed(system, SMOKE if smoke else FULL)
+            _phase("data seeded", clock)
+            feed = await system.graphql(FEED, token=seeded.reader)
+            feed_rate = await bench.load(
+                "feed", system.gateway_url, [{"query": FEED}], seeded.reader
+            )
+            ceiling_rate = await bench.ceiling(feed["data"]["feed"], seeded.reader)
+            report.add("feed.ceiling_ratio", feed_rate / ceiling_rate, "x of the ceiling")
+            _phase("feed and ceiling", clock)
+            page = {"query": POST_PAGE, "variables": {"id": seeded.big_post}}
+            await bench.load("post_page", system.gateway_url, [page], seeded.reader)
+            search = [{"query": SEARCH, "variables": {"text": t}} for t in ("lactate", "sepsis")]
+            await bench.load("search", system.gateway_url, search, seeded.reader)
+            creates = [
+                {"query": CREATE_POST, "variables": {"input": post_input(n)}} for n in range(6)
+            ]
+            await bench.load("create_post", system.gateway_url, creates, seeded.writers[-1])
+            _phase("post page, search, createPost", clock)
+            for subscribers in (2,) if smoke else (10, 100, 400):
+                await bench.fanout(system, seeded, subscribers)
+            _phase("postAdded fan-out", clock)
+            bench.memory("after_load")
+        _phase("system stopped", clock)
+        await event_bench.run(report, Path(tmp) / "events", backend, smoke)
+        _phase("events", clock)
+    return report
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="make bench", description=__doc__)
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="a ~10 s run (about 3 s of load) that proves the harness",
+    )
+    parser.add_argument("--backend", choices=("dev", "real"), default="dev")
+    args = parser.parse_args()
+    report = asyncio.run(run(args.smoke, args.backend, stream=True))
+    print(report.table())
