@@ -25,7 +25,7 @@ from test_event_flows import (
 )
 
 from plumbing.auth import Role
-from plumbing.events.topics import topic_specs
+from plumbing.events.topics import IDENTITY_PHYSICIANS, topic_specs
 from services.identity.adapters.tables import event_tables as identity_events
 
 pytestmark = pytest.mark.kafka
@@ -102,7 +102,13 @@ async def test_outage_loses_nothing_and_applies_nothing_twice(system: System) ->
     consumer = system.anonymity.events.consumers[0]
     skipped = consumer.skipped
     async with system.identity.engine.begin() as conn:
-        resent = (await conn.execute(update(identity_events.outbox).values(sent_at=None))).rowcount
+        # Only what anonymity consumes: identity's outbox also holds its audit events now.
+        physicians = identity_events.outbox.c.topic == IDENTITY_PHYSICIANS
+        resent = (
+            await conn.execute(
+                update(identity_events.outbox).where(physicians).values(sent_at=None)
+            )
+        ).rowcount
     system.identity.events.relay.notify()
 
     async def redelivered() -> bool:
