@@ -17,70 +17,24 @@ set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SRC="$REPO/tests/contract/federation"
-CACHE="${CONSILIUM_CACHE:-$HOME/.cache/consilium}"
-NODE_MAJOR_MIN=18
 
 log() { echo "federation.sh: $*" >&2; }
 die() { log "ERROR: $*"; exit 2; }
 
-ensure_node() {
-  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-    [[ "$(id -u)" == 0 ]] || die "node $NODE_MAJOR_MIN+ and npm are needed (apt-get install nodejs npm)"
-    log "installing Node.js and npm with apt-get"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq >/dev/null
-    apt-get install -y -qq nodejs npm >/dev/null
-  fi
-  local major
-  major="$(node -p 'process.versions.node.split(".")[0]')"
-  ((major >= NODE_MAJOR_MIN)) || die "node $NODE_MAJOR_MIN+ is needed, found $(node --version)"
-}
-
-install_dir() {
-  local hash
-  hash="$(sha256sum "$SRC/package-lock.json" | cut -c1-16)"
-  echo "$CACHE/npm-federation-$hash"
-}
-
-# Complete means the rename happened and the packages are still there.
-installed() { [[ -f "$1/node_modules/@apollo/composition/package.json" && -f "$1/node_modules/graphql/package.json" ]]; }
-
-install() {
-  local dir tmp
-  dir="$(install_dir)"
-  if installed "$dir"; then
-    return 0
-  fi
-  ensure_node
-  mkdir -p "$CACHE"
-  if installed "$dir"; then
-    return 0  # a concurrent run finished while we checked node
-  elif [[ -e "$dir" ]]; then
-    log "removing the incomplete install in $dir"
-    rm -rf "$dir"
-  fi
-  tmp="$(mktemp -d "$dir.tmp.XXXXXX")"
-  # shellcheck disable=SC2064  # expand $tmp now: it is local
-  trap "rm -rf '$tmp'" EXIT
-  cp "$SRC/package.json" "$SRC/package-lock.json" "$tmp/"
-  log "installing @apollo/composition into $dir"
-  (cd "$tmp" && npm ci --no-audit --no-fund --loglevel=error --prefix "$tmp" </dev/null >&2) \
-    || die "npm ci failed in $tmp (is the npm registry reachable?)"
-  # Another run may have finished first; its tree is as good as ours.
-  mv -T "$tmp" "$dir" 2>/dev/null || rm -rf "$tmp"
-  trap - EXIT
-  installed "$dir" || die "the install in $dir is incomplete"
-}
+PACKAGES=(@apollo/composition graphql)
+NAME=federation
+# shellcheck source=scripts/lib/npm_cache.sh
+. "$REPO/scripts/lib/npm_cache.sh"
 
 compose() {
   local dir
-  install
+  npm_install
   dir="$(install_dir)"
   NODE_PATH="$dir/node_modules" exec node "$SRC/compose.mjs" "$@"
 }
 
 case "${1:-}" in
-  install) install ;;
+  install) npm_install ;;
   compose) shift; compose "$@" ;;
   dir) install_dir ;;
   *) echo "usage: scripts/federation.sh install|compose|dir [FILE...]" >&2; exit 2 ;;

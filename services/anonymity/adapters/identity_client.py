@@ -11,7 +11,6 @@ here: identity answers FAILED_PRECONDITION when the account is already in that s
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Awaitable, Iterable, Mapping
 from typing import Any
@@ -21,6 +20,7 @@ import grpc
 from consilium.identity.v1 import identity_pb2 as ipb
 from consilium.identity.v1 import identity_pb2_grpc
 from plumbing.auth import VerificationStatus
+from plumbing.auth.identity_keys import fetch_jwks
 from plumbing.auth.live import LiveStaffCheck
 from plumbing.auth.service import ServiceCredentials
 from plumbing.errors import Unavailable
@@ -131,12 +131,7 @@ class IdentityClient:
 
     async def jwks(self) -> dict[str, Any]:
         """Identity's token-verification keys (a JWKS)."""
-        try:
-            reply = await self._stub.GetPublicKeys(ipb.GetPublicKeysRequest())
-        except grpc.aio.AioRpcError:
-            raise Unavailable("identity is unavailable, so tokens cannot be checked") from None
-        document: dict[str, Any] = json.loads(reply.jwks_json)
-        return document
+        return await fetch_jwks(self._stub)
 
     async def close(self) -> None:
         await self._channel.close(None)

@@ -8,16 +8,13 @@ cannot turn into a stream of calls to identity.
 
 from __future__ import annotations
 
-import json
 from typing import Any
-
-import grpc
 
 from consilium.identity.v1 import identity_pb2 as ipb
 from consilium.identity.v1 import identity_pb2_grpc
+from plumbing.auth.identity_keys import fetch_jwks
 from plumbing.auth.live import LiveStaffCheck
 from plumbing.auth.service import ServiceCredentials
-from plumbing.errors import Unavailable
 from plumbing.grpc.channel import create_channel
 
 _IDENTITY_SERVICE = ipb.DESCRIPTOR.services_by_name["IdentityService"].full_name
@@ -44,12 +41,7 @@ class IdentityKeysClient:
         )
 
     async def jwks(self) -> dict[str, Any]:
-        try:
-            reply = await self._stub.GetPublicKeys(ipb.GetPublicKeysRequest())
-        except grpc.aio.AioRpcError:
-            raise Unavailable("identity is unavailable, so tokens cannot be checked") from None
-        document: dict[str, Any] = json.loads(reply.jwks_json)
-        return document
+        return await fetch_jwks(self._stub)
 
     async def close(self) -> None:
         await self._channel.close(None)

@@ -1,11 +1,5 @@
-"""Identity's audit chain: numbers, links and signs access events inside the caller's transaction.
-
-The chain row (tables.audit_chain) is advanced first, with `UPDATE ... SET sequence =
-sequence + n RETURNING`: the update takes the row lock (PostgreSQL) or the database write
-lock (SQLite) before anything is read, so a concurrent transaction waits, then sees the
-committed sequence and hash. The lock is held to commit, so sequences are unique and
-gap-free, events enter the outbox in chain order, and a rollback gives the numbers back.
-A batch of n accesses advances the row once by n: two statements whatever the batch size.
+"""Identity's audit chain: numbers, links and signs access events inside the caller's transaction
+(the locking and linking are plumbing.auditchain_row, shared with anonymity).
 
 Each event goes to the outbox as `IdentityAccessRecorded` on `audit.identity-access.v1`,
 keyed by the producer so the chain stays in one partition. Under the lock and before the
@@ -19,12 +13,11 @@ import uuid
 from collections.abc import Sequence
 
 from opentelemetry import trace
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consilium.audit.v1 import audit_pb2 as apb
 from consilium.events.v1 import audit_events_pb2 as auev
-from plumbing.auditchain import link
+from plumbing.auditchain_row import ChainRow
 from plumbing.auditkeys import AuditSigningKey
 from plumbing.events.envelope import Event, new_event
 from plumbing.events.topics import AUDIT_IDENTITY_ACCESS
@@ -67,10 +60,6 @@ _DECISIONS: dict[AccessDecision, apb.Decision.ValueType] = {
 }
 
 
-class AuditChainError(Exception):
-    """The chain row is missing: the migrations did not run, or someone deleted it."""
-
-
 def current_trace_ids() -> tuple[str, str]:
     """(trace id, span id) of the current span, W3C hex; empty outside any trace."""
     context = trace.get_current_span().get_span_context()
@@ -111,9 +100,8 @@ class AuditChain:
     def __init__(
         self, key: AuditSigningKey, subjects: AuditSubjects, *, producer: str = PRODUCER
     ) -> None:
-        self._key = key
+        self._row = ChainRow(audit_chain, producer, key)
         self._subjects = subjects
-        self._producer = producer
 
     @property
     def subjects(self) -> AuditSubjects:
@@ -121,59 +109,17 @@ class AuditChain:
 
     @property
     def key_id(self) -> str:
-        return self._key.key_id
+        return self._row.key_id
 
     async def lock(self, session: AsyncSession) -> None:
-        """Takes the chain's lock now, held to commit, before the unit reads anything.
-
-        For units that must read (the actor's live roles, the state before a change) to know
-        what their event will say: the lock comes first, as in `append`, so every unit takes
-        the locks in one order and a SQLite unit starts as a writer.
-        """
-        where = audit_chain.c.producer == self._producer
-        locked = await session.execute(
-            update(audit_chain)
-            .where(where)
-            .values(sequence=audit_chain.c.sequence)
-            .returning(audit_chain.c.sequence)
-        )
-        if locked.first() is None:
-            raise AuditChainError(
-                f"no audit chain row for producer {self._producer!r}: run the identity "
-                "migrations; never recreate the row by hand"
-            )
+        """Takes the chain's lock now, held to commit, before the unit reads anything (the
+        actor's live roles, the state before a change)."""
+        await self._row.lock(session)
 
     async def append(self, session: AsyncSession, events: Sequence[apb.AuditEvent]) -> int:
         """Fills `events`' chain fields as the next ones, in order; returns the last sequence.
 
-        Run it first in the transaction that queues `events`, so all commit or none does.
+        Under the lock and before the hashing, each subject's user id becomes its blind tag
+        and a sealed link. Run it first in the transaction that queues `events`.
         """
-        if not events:
-            raise ValueError("nothing to append")
-        where = audit_chain.c.producer == self._producer
-        advanced = await session.execute(
-            update(audit_chain)
-            .where(where)
-            .values(sequence=audit_chain.c.sequence + len(events))
-            .returning(audit_chain.c.sequence, audit_chain.c.last_hash)
-        )
-        row = advanced.first()
-        if row is None:
-            # Starting a new chain at 1 would repeat sequences the ledger already holds.
-            raise AuditChainError(
-                f"no audit chain row for producer {self._producer!r}: run the identity "
-                "migrations; never recreate the row by hand"
-            )
-        last = int(row.sequence)
-        digest = bytes(row.last_hash)
-        await self._subjects.blind(session, events)
-        for sequence, event in enumerate(events, start=last - len(events) + 1):
-            digest = link(
-                event,
-                sequence=sequence,
-                prev_hash=digest,
-                key=self._key.private_key,
-                key_id=self._key.key_id,
-            )
-        await session.execute(update(audit_chain).where(where).values(last_hash=digest))
-        return last
+        return await self._row.append(session, events, prepare=self._subjects.blind)

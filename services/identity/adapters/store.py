@@ -11,13 +11,13 @@ from sqlalchemy import exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from plumbing.auditchain_row import AuditChainError
 from plumbing.db import session_factory, transaction
 from plumbing.errors import AlreadyExists, FieldViolation
 from plumbing.events.outbox import add_to_outbox
 from plumbing.logging import also_redact
 from services.identity.adapters.audit import (
     AuditChain,
-    AuditChainError,
     access_to_proto,
     audit_envelope,
     current_trace_ids,
