@@ -87,9 +87,6 @@ class ContentRepository(Protocol):
 
     async def vote_tallies(self, post_ids: Sequence[str]) -> dict[str, dict[int, int]]: ...
 
-    async def votes_by(self, post_ids: Sequence[str], alias_ids: Sequence[str]) -> dict[str, int]:
-        """The option any of `alias_ids` chose in each poll."""
-
     async def set_aliases_hidden(
         self, alias_ids: Sequence[str], hidden: bool, now: datetime
     ) -> tuple[int, int]:

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     Select,
     and_,
-    delete,
     exists,
     func,
     insert,
@@ -25,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from plumbing.db import session_factory, transaction
 from plumbing.events.outbox import add_to_outbox
 from services.content.adapters.alias_state import AliasStateQueries
+from services.content.adapters.engagement_queries import EngagementQueries
 from services.content.adapters.post_events import comment_created, post_created
 from services.content.adapters.rows import comment_from, post_from, post_row
 from services.content.adapters.search import FullTextSearch, full_text_for
@@ -33,11 +32,8 @@ from services.content.adapters.tables import (
     communities,
     event_tables,
     hidden_aliases,
-    poll_votes,
     posts,
-    reactions,
 )
-from services.content.domain.engagement import ReactionKind
 from services.content.domain.paging import Cursor
 from services.content.domain.posts import Comment, Community, Post
 
@@ -58,7 +54,7 @@ def _before(cursor: Cursor, created: Any, row_id: Any) -> ColumnElement[bool]:
     )
 
 
-class SqlContentRepository(AliasStateQueries):
+class SqlContentRepository(AliasStateQueries, EngagementQueries):
     """`ContentRepository` over one SQLAlchemy session (one transaction)."""
 
     def __init__(self, session: AsyncSession, search: FullTextSearch) -> None:
@@ -236,143 +232,6 @@ class SqlContentRepository(AliasStateQueries):
             )
         query = query.order_by(comments.c.created_at, comments.c.comment_id).limit(limit)
         return [comment_from(row) for row in await self._session.execute(query)]
-
-    async def set_reaction(
-        self, post_id: str, alias_id: str, kind: ReactionKind, now: datetime
-    ) -> None:
-        # Delete then insert: one portable upsert for SQLite and PostgreSQL.
-        await self.remove_reaction(post_id, alias_id)
-        await self._session.execute(
-            insert(reactions).values(
-                post_id=post_id, reactor_alias_id=alias_id, kind=kind.value, reacted_at=now
-            )
-        )
-
-    async def remove_reaction(self, post_id: str, alias_id: str) -> None:
-        await self._session.execute(
-            delete(reactions).where(
-                reactions.c.post_id == post_id, reactions.c.reactor_alias_id == alias_id
-            )
-        )
-
-    async def reaction_counts(self, post_ids: Sequence[str]) -> dict[str, dict[ReactionKind, int]]:
-        counts: dict[str, dict[ReactionKind, int]] = {}
-        if not post_ids:
-            return counts
-        rows = await self._session.execute(
-            select(reactions.c.post_id, reactions.c.kind, func.count())
-            .where(reactions.c.post_id.in_(post_ids))
-            .group_by(reactions.c.post_id, reactions.c.kind)
-        )
-        for post_id, kind, count in rows:
-            counts.setdefault(post_id, {})[ReactionKind(kind)] = int(count)
-        return counts
-
-    async def reactions_by(
-        self, post_ids: Sequence[str], alias_ids: Sequence[str]
-    ) -> dict[str, ReactionKind]:
-        if not post_ids or not alias_ids:
-            return {}
-        rows = await self._session.execute(
-            select(reactions.c.post_id, reactions.c.kind)
-            .where(reactions.c.post_id.in_(post_ids))
-            .where(reactions.c.reactor_alias_id.in_(alias_ids))
-            .order_by(reactions.c.reacted_at)
-        )
-        # A viewer with several aliases on one post: the latest reaction is theirs.
-        return {post_id: ReactionKind(kind) for post_id, kind in rows}
-
-    async def reactors(
-        self, post_ids: Sequence[str], after: str, limit: int
-    ) -> dict[str, list[tuple[str, ReactionKind]]]:
-        found: dict[str, list[tuple[str, ReactionKind]]] = {}
-        rows = await self._first_per_post(
-            reactions.c.post_id,
-            reactions.c.reactor_alias_id,
-            reactions.c.kind,
-            post_ids,
-            after,
-            limit,
-        )
-        for post_id, alias_id, kind in rows:
-            found.setdefault(post_id, []).append((alias_id, ReactionKind(kind)))
-        return found
-
-    async def voters(self, post_ids: Sequence[str], after: str, limit: int) -> dict[str, list[str]]:
-        found: dict[str, list[str]] = {}
-        rows = await self._first_per_post(
-            poll_votes.c.post_id,
-            poll_votes.c.voter_alias_id,
-            poll_votes.c.option_index,
-            post_ids,
-            after,
-            limit,
-        )
-        for post_id, alias_id, _ in rows:
-            found.setdefault(post_id, []).append(alias_id)
-        return found
-
-    async def _first_per_post(
-        self, post: Any, alias: Any, extra: Any, post_ids: Sequence[str], after: str, limit: int
-    ) -> list[Any]:
-        """The first `limit` rows per post by alias id (one query: a window over the posts)."""
-        if not post_ids:
-            return []
-        ranked = (
-            select(
-                post.label("post_id"),
-                alias.label("alias_id"),
-                extra.label("extra"),
-                func.row_number().over(partition_by=post, order_by=alias).label("n"),
-            )
-            .where(post.in_(post_ids))
-            .where(alias > after)
-            .subquery()
-        )
-        rows = await self._session.execute(
-            select(ranked.c.post_id, ranked.c.alias_id, ranked.c.extra)
-            .where(ranked.c.n <= limit)
-            .order_by(ranked.c.post_id, ranked.c.alias_id)
-        )
-        return list(rows)
-
-    async def add_vote(self, post_id: str, voter_alias_id: str, option: int, now: datetime) -> bool:
-        try:
-            async with self._session.begin_nested():
-                await self._session.execute(
-                    insert(poll_votes).values(
-                        post_id=post_id,
-                        voter_alias_id=voter_alias_id,
-                        option_index=option,
-                        voted_at=now,
-                    )
-                )
-        except IntegrityError:
-            return False
-        return True
-
-    async def vote_tallies(self, post_ids: Sequence[str]) -> dict[str, dict[int, int]]:
-        tallies: dict[str, dict[int, int]] = {}
-        if not post_ids:
-            return tallies
-        rows = await self._session.execute(
-            select(poll_votes.c.post_id, poll_votes.c.option_index, func.count())
-            .where(poll_votes.c.post_id.in_(post_ids))
-            .group_by(poll_votes.c.post_id, poll_votes.c.option_index)
-        )
-        for post_id, option, count in rows:
-            tallies.setdefault(post_id, {})[int(option)] = int(count)
-        return tallies
-
-    async def votes_by(self, post_ids: Sequence[str], alias_ids: Sequence[str]) -> dict[str, int]:
-        if not post_ids or not alias_ids:
-            return {}
-        rows = await self._session.execute(
-            select(poll_votes.c.post_id, poll_votes.c.option_index)
-            .where(poll_votes.c.post_id.in_(post_ids))
-            .where(poll_votes.c.voter_alias_id.in_(alias_ids))
-        )
-        return {post_id: int(option) for post_id, option in rows}
 
     async def announce_post(self, post: Post) -> None:
         await add_to_outbox(self._session, event_tables.outbox, [post_created(post)])
