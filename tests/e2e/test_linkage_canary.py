@@ -18,23 +18,21 @@ alias's name gone.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import sqlite3
-import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
-from support.recording_proxy import ALIAS_ID, RecordingProxy, recording_proxy
+from support.observers import alias_ids_in, settled, sqlite_rows, topic_records
+from support.recording_proxy import RecordingProxy, recording_proxy
 from support.system import PASSWORD, System, next_npi, run_system
 from support.tracing import recorded_spans
 
 from plumbing.auth import Role
-from plumbing.events.factory import embedded_path
 from services.content.app import build as build_content
 from services.content.settings import ContentSettings
 
@@ -186,108 +184,6 @@ def _public(persona: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in persona.items() if k != "isViewer"}
 
 
-def _content_rows(path: Path) -> dict[tuple[str, str], str]:
-    """Every row of content's database, keyed by table and row text (a reader's snapshot)."""
-    rows: dict[tuple[str, str], str] = {}
-    with contextlib.closing(sqlite3.connect(path)) as conn:
-        tables = [
-            r[0]
-            for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-            if not r[0].startswith(("sqlite_", "posts_fts"))
-        ]
-        for table in tables:
-            for row in conn.execute(f'SELECT * FROM "{table}"'):
-                text = repr(row)
-                rows[(table, text)] = text
-    return rows
-
-
-def _aliases_in(texts: list[str]) -> set[str]:
-    found: set[str] = set()
-    for text in texts:
-        found |= {m.decode() for m in ALIAS_ID.findall(text.encode())}
-    return found
-
-
-@dataclass(frozen=True, slots=True)
-class TopicRecord:
-    topic: str
-    offset: int
-    key: bytes
-    value: bytes
-    traceparent: str | None
-
-    def alias_ids(self) -> set[str]:
-        return {m.decode() for m in ALIAS_ID.findall(self.key + b"\n" + self.value)}
-
-    @property
-    def trace_id(self) -> str | None:
-        return self.traceparent.split("-")[1] if self.traceparent else None
-
-
-def _topic_records(data_dir: Path) -> list[TopicRecord]:
-    with contextlib.closing(sqlite3.connect(embedded_path(data_dir))) as conn:
-        rows = conn.execute(
-            'SELECT topic, "offset", key, value, headers FROM records ORDER BY appended_at'
-        ).fetchall()
-    records = []
-    for topic, offset, key, value, headers in rows:
-        names = dict(json.loads(headers))
-        raw = names.get("traceparent")
-        traceparent = _b64(raw) if raw else None
-        records.append(TopicRecord(topic, offset, key or b"", value or b"", traceparent))
-    return records
-
-
-def _b64(text: str) -> str:
-    import base64
-
-    return base64.b64decode(text).decode()
-
-
-async def _settled(world: World) -> None:
-    """Waits until every outbox is sent and every consumer group has caught up."""
-    data_dir = world.system.data_dir
-    deadline = time.monotonic() + 60
-    while True:
-        pending = _pending(world, data_dir)
-        if not pending:
-            return
-        assert time.monotonic() < deadline, f"events did not settle: {pending}"
-        await asyncio.sleep(0.05)
-
-
-def _pending(world: World, data_dir: Path) -> list[str]:
-    pending = []
-    for name, url in world.system.database_urls.items():
-        path = Path(url.removeprefix("sqlite+aiosqlite:///"))
-        if name == "content":
-            path = world.content_db
-        with contextlib.closing(sqlite3.connect(path)) as conn:
-            unsent = conn.execute("SELECT count(*) FROM outbox WHERE sent_at IS NULL").fetchone()
-        if unsent[0]:
-            pending.append(f"{name} outbox {unsent[0]}")
-    with contextlib.closing(sqlite3.connect(embedded_path(data_dir))) as conn:
-        for group, topic in GROUPS.items():
-            ends = dict(
-                conn.execute(
-                    'SELECT partition, MAX("offset") + 1 FROM records WHERE topic = ? '
-                    "GROUP BY partition",
-                    (topic,),
-                ).fetchall()
-            )
-            done = dict(
-                conn.execute(
-                    "SELECT partition, committed FROM group_offsets WHERE grp = ? AND topic = ?",
-                    (group, topic),
-                ).fetchall()
-            )
-            behind = [p for p, end in ends.items() if done.get(p, 0) < end]
-            if behind:
-                pending.append(f"{group} behind on {topic} {behind}")
-    return pending
-
-
 # --- the steps ----------------------------------------------------------------------------------
 
 
@@ -300,12 +196,16 @@ class Observation:
 
 
 async def _observe(world: World) -> Observation:
-    await _settled(world)
+    databases = [
+        world.content_db if name == "content" else Path(url.removeprefix("sqlite+aiosqlite:///"))
+        for name, url in world.system.database_urls.items()
+    ]
+    await settled(databases, world.system.data_dir, GROUPS)
     everyone = set(world.canary.aliases).union(*(d.aliases for d in world.decoys))
     return Observation(
         member=await _member_view(world, everyone),
-        content=_content_rows(world.content_db),
-        records=len(_topic_records(world.system.data_dir)),
+        content=sqlite_rows(world.content_db),
+        records=len(topic_records(world.system.data_dir)),
         calls=len(world.proxy.calls),
     )
 
@@ -316,11 +216,11 @@ def _linked_by_step(world: World, before: Observation, after: Observation) -> di
     member = {a for a in canary if before.member.get(a) != after.member.get(a)}
     changed_rows = [t for k, t in after.content.items() if k not in before.content]
     changed_rows += [t for k, t in before.content.items() if k not in after.content]
-    records = _topic_records(world.system.data_dir)[before.records : after.records]
+    records = topic_records(world.system.data_dir)[before.records : after.records]
     topics = set().union(*(r.alias_ids() for r in records)) if records else set()
     return {
         "member": member,
-        "content database": _aliases_in(changed_rows) & canary,
+        "content database": alias_ids_in(changed_rows) & canary,
         "topics": topics & canary,
     }
 
@@ -475,7 +375,7 @@ def _row_links(world: World) -> list[str]:
 
 def _trace_links(world: World) -> list[str]:
     """A reader of every topic: no trace id joins two canary aliases, or a person to an alias."""
-    records = _topic_records(world.system.data_dir)
+    records = topic_records(world.system.data_dir)
     found = []
     traces: dict[str, set[str]] = {}
     person_traces = {r.trace_id for r in records if r.topic in PERSON_TOPICS and r.trace_id}
