@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import grpc
 import pytest
+from audit_support import audit_events, credentials_of, rpc_error
 from identity_harness import IdentityClient
-from test_identity_audit import audit_events, credentials_of, rpc_error
 
 from consilium.identity.v1 import identity_pb2 as pb
 from consilium.identity.v1 import identity_pb2_grpc

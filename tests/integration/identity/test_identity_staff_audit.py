@@ -9,10 +9,7 @@ from __future__ import annotations
 
 import grpc
 import pytest
-from identity_harness import IdentityClient
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
-from test_identity_audit import (
+from audit_support import (
     assert_chain_verifies,
     audit_events,
     credentials_of,
@@ -20,6 +17,9 @@ from test_identity_audit import (
     tag,
     traceparent,
 )
+from identity_harness import IdentityClient
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from consilium.audit.v1 import audit_pb2 as apb
 from consilium.identity.v1 import identity_pb2 as pb
