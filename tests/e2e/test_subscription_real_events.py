@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.live_socket import COMMENT, COMMENT_ADDED, CREATE, POST_ADDED, Socket, socket
 from support.system import System, run_system
-from test_gateway_subscriptions import COMMENT, COMMENT_ADDED, CREATE, POST_ADDED, Socket, socket
 
 from plumbing.auth import Role
 

@@ -19,8 +19,6 @@ from plumbing.auditchain import GENESIS, verify_chain
 from plumbing.auth.service import ServiceCredentials
 from plumbing.events.topics import AUDIT_IDENTITY_ACCESS
 
-Metadata = tuple[tuple[str, str], ...]
-
 
 async def audit_events(identity: IdentityClient) -> list[apb.AuditEvent]:
     """Identity's audit events in its outbox, in the order they were queued."""

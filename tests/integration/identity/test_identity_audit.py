@@ -33,8 +33,6 @@ from plumbing.grpc.caller import REVEAL_GRANT_KEY
 from services.identity.domain.access import PERSONA_FIELDS, PROFILE_FIELDS
 from services.identity.domain.physician import Role, new_user_id
 
-Metadata = tuple[tuple[str, str], ...]
-
 
 async def test_an_admin_read_emits_one_granted_event(identity: IdentityClient) -> None:
     admin_id, admin = await identity.staff(Role.ADMIN)
