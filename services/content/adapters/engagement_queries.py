@@ -1,0 +1,147 @@
+"""Reactions and poll votes per alias id: writes, counts and per-post participant pages."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.content.adapters.tables import poll_votes, reactions
+from services.content.domain.engagement import ReactionKind
+
+
+class EngagementQueries:
+    """The engagement part of `ContentRepository`, over the repository's session."""
+
+    _session: AsyncSession
+
+    async def set_reaction(
+        self, post_id: str, alias_id: str, kind: ReactionKind, now: datetime
+    ) -> None:
+        # Delete then insert: one portable upsert for SQLite and PostgreSQL.
+        await self.remove_reaction(post_id, alias_id)
+        await self._session.execute(
+            insert(reactions).values(
+                post_id=post_id, reactor_alias_id=alias_id, kind=kind.value, reacted_at=now
+            )
+        )
+
+    async def remove_reaction(self, post_id: str, alias_id: str) -> None:
+        await self._session.execute(
+            delete(reactions).where(
+                reactions.c.post_id == post_id, reactions.c.reactor_alias_id == alias_id
+            )
+        )
+
+    async def reaction_counts(self, post_ids: Sequence[str]) -> dict[str, dict[ReactionKind, int]]:
+        counts: dict[str, dict[ReactionKind, int]] = {}
+        if not post_ids:
+            return counts
+        rows = await self._session.execute(
+            select(reactions.c.post_id, reactions.c.kind, func.count())
+            .where(reactions.c.post_id.in_(post_ids))
+            .group_by(reactions.c.post_id, reactions.c.kind)
+        )
+        for post_id, kind, count in rows:
+            counts.setdefault(post_id, {})[ReactionKind(kind)] = int(count)
+        return counts
+
+    async def reactions_by(
+        self, post_ids: Sequence[str], alias_ids: Sequence[str]
+    ) -> dict[str, ReactionKind]:
+        if not post_ids or not alias_ids:
+            return {}
+        rows = await self._session.execute(
+            select(reactions.c.post_id, reactions.c.kind)
+            .where(reactions.c.post_id.in_(post_ids))
+            .where(reactions.c.reactor_alias_id.in_(alias_ids))
+            .order_by(reactions.c.reacted_at)
+        )
+        # A viewer with several aliases on one post: the latest reaction is theirs.
+        return {post_id: ReactionKind(kind) for post_id, kind in rows}
+
+    async def reactors(
+        self, post_ids: Sequence[str], after: str, limit: int
+    ) -> dict[str, list[tuple[str, ReactionKind]]]:
+        found: dict[str, list[tuple[str, ReactionKind]]] = {}
+        rows = await self._first_per_post(
+            reactions.c.post_id,
+            reactions.c.reactor_alias_id,
+            reactions.c.kind,
+            post_ids,
+            after,
+            limit,
+        )
+        for post_id, alias_id, kind in rows:
+            found.setdefault(post_id, []).append((alias_id, ReactionKind(kind)))
+        return found
+
+    async def voters(self, post_ids: Sequence[str], after: str, limit: int) -> dict[str, list[str]]:
+        found: dict[str, list[str]] = {}
+        rows = await self._first_per_post(
+            poll_votes.c.post_id,
+            poll_votes.c.voter_alias_id,
+            poll_votes.c.option_index,
+            post_ids,
+            after,
+            limit,
+        )
+        for post_id, alias_id, _ in rows:
+            found.setdefault(post_id, []).append(alias_id)
+        return found
+
+    async def _first_per_post(
+        self, post: Any, alias: Any, extra: Any, post_ids: Sequence[str], after: str, limit: int
+    ) -> list[Any]:
+        """The first `limit` rows per post by alias id (one query: a window over the posts)."""
+        if not post_ids:
+            return []
+        ranked = (
+            select(
+                post.label("post_id"),
+                alias.label("alias_id"),
+                extra.label("extra"),
+                func.row_number().over(partition_by=post, order_by=alias).label("n"),
+            )
+            .where(post.in_(post_ids))
+            .where(alias > after)
+            .subquery()
+        )
+        rows = await self._session.execute(
+            select(ranked.c.post_id, ranked.c.alias_id, ranked.c.extra)
+            .where(ranked.c.n <= limit)
+            .order_by(ranked.c.post_id, ranked.c.alias_id)
+        )
+        return list(rows)
+
+    async def add_vote(self, post_id: str, voter_alias_id: str, option: int, now: datetime) -> bool:
+        try:
+            async with self._session.begin_nested():
+                await self._session.execute(
+                    insert(poll_votes).values(
+                        post_id=post_id,
+                        voter_alias_id=voter_alias_id,
+                        option_index=option,
+                        voted_at=now,
+                    )
+                )
+        except IntegrityError:
+            return False
+        return True
+
+    async def vote_tallies(self, post_ids: Sequence[str]) -> dict[str, dict[int, int]]:
+        tallies: dict[str, dict[int, int]] = {}
+        if not post_ids:
+            return tallies
+        rows = await self._session.execute(
+            select(poll_votes.c.post_id, poll_votes.c.option_index, func.count())
+            .where(poll_votes.c.post_id.in_(post_ids))
+            .group_by(poll_votes.c.post_id, poll_votes.c.option_index)
+        )
+        for post_id, option, count in rows:
+            tallies.setdefault(post_id, {})[int(option)] = int(count)
+        return tallies
