@@ -118,6 +118,9 @@ class TransparencyLog:
         self._signer = signer
         self._logs: dict[str, _Log] = {}
         self._locks: dict[str, asyncio.Lock] = {}
+        # Signing has its own lock: `advance` takes the log lock, and asyncio locks are not
+        # reentrant. Without it two readers of a grown log both sign and store the same size.
+        self._signing: dict[str, asyncio.Lock] = {}
 
     @property
     def verifier_key(self) -> str:
@@ -199,19 +202,20 @@ class TransparencyLog:
 
     async def checkpoint(self, producer: str) -> SignedCheckpoint:
         """The newest checkpoint, signed now if the log grew since the last one."""
-        size = await self.advance(producer)
-        newest = await self._store.newest_checkpoint(producer)
-        if newest is not None and newest.checkpoint.size == size:
-            return newest
-        state = await self._log(producer)
-        checkpoint = Checkpoint(origin_of(producer), size, state.tree.root(size))
-        signed = SignedCheckpoint(checkpoint, sign_checkpoint(checkpoint, self._signer))
-        # Empty logs of names nobody configured are answered, not stored: an auditor's typo
-        # must not leave rows behind.
-        worth_keeping = size > 0 or producer in self._pins.pins
-        if worth_keeping and (newest is None or newest.checkpoint.size < size):
-            await self._store.add_checkpoint(producer, signed)
-        return signed
+        async with self._signing.setdefault(producer, asyncio.Lock()):
+            size = await self.advance(producer)
+            newest = await self._store.newest_checkpoint(producer)
+            if newest is not None and newest.checkpoint.size == size:
+                return newest
+            state = await self._log(producer)
+            checkpoint = Checkpoint(origin_of(producer), size, state.tree.root(size))
+            signed = SignedCheckpoint(checkpoint, sign_checkpoint(checkpoint, self._signer))
+            # Empty logs of names nobody configured are answered, not stored: an auditor's
+            # typo must not leave rows behind.
+            worth_keeping = size > 0 or producer in self._pins.pins
+            if worth_keeping and (newest is None or newest.checkpoint.size < size):
+                await self._store.add_checkpoint(producer, signed)
+            return signed
 
     async def checkpoint_all(self) -> dict[str, SignedCheckpoint]:
         """A fresh checkpoint for every producer configured or seen (the cadence's work)."""

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from consilium.audit.v1 import audit_pb2 as pb
@@ -91,16 +92,23 @@ class SqlLogStore:
         return note
 
     async def add_checkpoint(self, producer: str, signed: SignedCheckpoint) -> None:
-        async with self._engine.begin() as conn:
-            await conn.execute(
-                insert(tlog_checkpoints).values(
-                    producer=producer,
-                    tree_size=signed.checkpoint.size,
-                    root_hash=signed.checkpoint.root_hash,
-                    note=signed.note,
-                    signed_at=datetime.now(UTC),
+        try:
+            async with self._engine.begin() as conn:
+                await conn.execute(
+                    insert(tlog_checkpoints).values(
+                        producer=producer,
+                        tree_size=signed.checkpoint.size,
+                        root_hash=signed.checkpoint.root_hash,
+                        note=signed.note,
+                        signed_at=datetime.now(UTC),
+                    )
                 )
-            )
+        except IntegrityError:
+            # Another ledger replica signed the same size first. Ed25519 is deterministic and
+            # the replicas share the checkpoint key, so the stored note is this one: keep it.
+            stored = await self.checkpoint_note(producer, signed.checkpoint.size)
+            if stored != signed.note:
+                raise
 
     async def producers(self) -> list[str]:
         statement = select(audit_events.c.producer).distinct().order_by(audit_events.c.producer)

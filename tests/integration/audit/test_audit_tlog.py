@@ -240,3 +240,26 @@ async def test_batched_inclusion_proofs_serve_a_list_in_one_call(scene: Scene) -
         )
     )
     assert too_many.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+async def test_concurrent_readers_of_a_grown_log_get_one_checkpoint(scene: Scene) -> None:
+    """A GraphQL query asking `auditCheckpoint` and `inclusionProof` at once makes the ledger
+    sign the same new size twice at the same moment: both must get the one stored checkpoint,
+    not an internal error (found by the README's auditor example)."""
+    await scene.ledger.ingest(*(scene.identity.next() for _ in range(3)))
+    metadata = await scene.ledger.token(Role.AUDITOR)
+    ids = [e.event_id for e in scene.identity.made]
+
+    replies = await asyncio.gather(
+        *(checkpoint(scene.ledger, "identity") for _ in range(4)),
+        *(
+            scene.ledger.stub.BatchGetInclusionProofs(
+                pb.BatchGetInclusionProofsRequest(event_ids=ids), metadata=metadata
+            )
+            for _ in range(4)
+        ),
+    )
+
+    notes = {r.checkpoint for r in replies[:4]}
+    assert len(notes) == 1 and replies[0].tree_size == 8
+    assert all(len(r.proofs) == len(ids) for r in replies[4:])
