@@ -235,3 +235,39 @@ async def test_checkpoints_are_for_auditors_only(evented: System) -> None:
     assert [e["extensions"]["code"] for e in body["errors"]] == ["FORBIDDEN"]
     anonymous = await evented.graphql(CHECKPOINT, {"p": "anonymity"}, expect_errors=True)
     assert [e["extensions"]["code"] for e in anonymous["errors"]] == ["UNAUTHENTICATED"]
+
+
+EDGES = """query($first: Int, $after: String) {
+  auditEvents(filter: {actions: [REVEAL_ALIAS, READ_PROFILE]}, first: $first, after: $after) {
+  edges { cursor node { id } } nodes { id } pageInfo { hasNextPage endCursor startCursor } } }"""
+
+
+async def test_audit_events_are_a_relay_connection_with_a_cursor_per_event(
+    evented: System,
+) -> None:
+    _, alias_id = await anonymous_post_alias(evented)
+    _, moderator = await evented.account(Role.MODERATOR)
+    _, auditor = await evented.account(Role.AUDITOR)
+    for purpose in ("first report", "second report"):
+        await evented.graphql(REVEAL, {"a": alias_id, "p": purpose}, token=moderator)
+    deadline = time.monotonic() + 30
+    while (
+        len(
+            (page := await evented.graphql(EDGES, {"first": 50}, token=auditor))["data"][
+                "auditEvents"
+            ]["edges"]
+        )
+        < 4
+    ):
+        assert time.monotonic() < deadline, "the reveals never reached the ledger"
+        await asyncio.sleep(0.1)
+
+    connection = page["data"]["auditEvents"]
+    ids = [edge["node"]["id"] for edge in connection["edges"]]
+    assert ids == [node["id"] for node in connection["nodes"]]
+    assert connection["pageInfo"]["startCursor"] == connection["edges"][0]["cursor"]
+    assert connection["pageInfo"]["endCursor"] == connection["edges"][-1]["cursor"]
+    # Any edge's cursor continues right after that event: no gap, no repeat.
+    for index, edge in enumerate(connection["edges"]):
+        rest = await evented.graphql(EDGES, {"first": 50, "after": edge["cursor"]}, token=auditor)
+        assert [n["id"] for n in rest["data"]["auditEvents"]["nodes"]] == ids[index + 1 :]

@@ -12,8 +12,8 @@ import strawberry
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from consilium.audit.v1 import audit_pb2 as pb
+from gateway.schema.types.connections import Edge, PageInfo, edges
 from gateway.schema.types.enums import ProtoEnum, from_proto, to_proto
-from gateway.schema.types.posts import PageInfo
 from gateway.schema.types.transparency import AuditInclusionProof, ProofLoader
 
 #: The most events one page may hold (the audit service's own maximum).
@@ -147,17 +147,28 @@ class AuditEvent:
 @strawberry.type
 class AuditEventConnection:
     nodes: list[AuditEvent]
+    edges: list[Edge[AuditEvent]]
     page_info: PageInfo
 
     @classmethod
     def from_proto(
         cls, reply: pb.QueryEventsResponse, proofs: ProofLoader | None = None
     ) -> AuditEventConnection:
+        nodes = [AuditEvent.from_proto(e, proofs) for e in reply.events]
+        cursors = list(reply.cursors)
+        if len(cursors) != len(nodes):
+            # A ledger from before per-event cursors (a rolling upgrade): every edge continues
+            # after the whole page, which repeats nothing.
+            cursors = [reply.next_page_token] * len(nodes)
         return cls(
-            nodes=[AuditEvent.from_proto(e, proofs) for e in reply.events],
+            nodes=nodes,
+            edges=edges(nodes, cursors),
+            # The ledger's next token, not the last edge's cursor, when it has one: events it
+            # stored but could not verify are left out of a page, and paging must pass them.
             page_info=PageInfo(
                 has_next_page=bool(reply.next_page_token),
-                end_cursor=reply.next_page_token or None,
+                end_cursor=reply.next_page_token or (cursors[-1] if cursors else None),
+                start_cursor=cursors[0] if cursors else None,
             ),
         )
 

@@ -9,7 +9,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from consilium.audit.v1 import audit_pb2 as pb
 from plumbing.errors import FieldViolation, InvalidArgument
-from services.audit.domain.query import EventFilter, micros
+from services.audit.domain.query import Cursor, EventFilter, micros
 from services.audit.service import ChainReport
 
 _TRACE_ID_HEX = frozenset("0123456789abcdef")
@@ -103,3 +103,8 @@ def report_to_proto(report: ChainReport) -> pb.ChainReport:
             for p in verdict.problems
         ],
     )
+
+
+def cursor_of(event: pb.AuditEvent) -> str:
+    """The page token that continues right after `event` (the ledger's (time, id) order)."""
+    return Cursor(micros(_when(event.occurred_at)), event.event_id).encode()

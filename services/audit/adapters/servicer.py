@@ -18,7 +18,7 @@ from plumbing.auth.live import LiveStaffCheck
 from plumbing.auth.remote import RemoteTokenVerifier
 from plumbing.errors import FieldViolation, InvalidArgument
 from plumbing.grpc.caller import caller_token
-from services.audit.adapters.converters import filter_from_proto, report_to_proto
+from services.audit.adapters.converters import cursor_of, filter_from_proto, report_to_proto
 from services.audit.domain.query import require_auditor
 from services.audit.service import AuditService
 from services.audit.transparency import TransparencyLog
@@ -72,7 +72,9 @@ class AuditServicer(audit_pb2_grpc.AuditServiceServicer):
             page_token=request.page_token,
         )
         return pb.QueryEventsResponse(
-            events=page.events, next_page_token=page.next.encode() if page.next else ""
+            events=page.events,
+            next_page_token=page.next.encode() if page.next else "",
+            cursors=[cursor_of(e) for e in page.events],
         )
 
     async def VerifyChain(

@@ -180,8 +180,11 @@ async def test_an_erased_persons_reveal_no_longer_names_them(system: System) -> 
             pending = conn.execute("SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL").fetchone()[
                 0
             ]
-        stored = len([e for e in ledger_events(ledger_db) if e.producer == "identity"])
-        return pending == 0 and stored == queued
+        stored = ledger_events(ledger_db)
+        # Anonymity's reveal record travels on its own outbox: wait for it too.
+        joined = {e.producer for e in linked(stored, alias_id)}
+        identity_stored = len([e for e in stored if e.producer == "identity"])
+        return pending == 0 and identity_stored == queued and joined == {"anonymity", "identity"}
 
     await wait_until(all_ingested, "identity's audit events never all reached the ledger")
 
