@@ -59,6 +59,9 @@ class GatewaySettings(BaseSettings):
     #: Live subscriptions this replica serves in all, and per WebSocket connection.
     max_subscriptions: int = Field(default=10_000, ge=1)
     max_subscriptions_per_connection: int = Field(default=20, ge=1)
+    #: Seconds between looks at a `notificationAdded` subscriber's own index (anonymity
+    #: announces nothing person-keyed, so the gateway asks; one cheap call per subscriber).
+    notification_poll_seconds: float = Field(default=2.0, gt=0)
     #: Seconds a new WebSocket has to send `connection_init` before it is closed (4408).
     connection_init_timeout: float = Field(default=10.0, gt=0)
 

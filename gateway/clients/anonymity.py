@@ -16,6 +16,8 @@ _IDEMPOTENT = (
     "BatchCheckOwnership",
     "BatchGetThreadAliases",
     "ListAliases",
+    "ListNotifications",
+    "ListActivity",
 )
 
 
@@ -84,3 +86,19 @@ class AnonymityClient:
         """
         request = pb.ActOnAliasRequest(alias_id=alias_id, action=action, reason=reason)
         return int((await invoke(self._stub.ActOnAlias, request, metadata)).state)
+
+    async def notifications(
+        self, user_id: str, first: int, after: str, metadata: Metadata
+    ) -> pb.ListNotificationsResponse:
+        request = pb.ListNotificationsRequest(user_id=user_id, page_size=first, page_token=after)
+        return await invoke(self._stub.ListNotifications, request, metadata)
+
+    async def mark_notifications_read(self, user_id: str, up_to: str, metadata: Metadata) -> int:
+        request = pb.MarkNotificationsReadRequest(user_id=user_id, up_to=up_to)
+        return (await invoke(self._stub.MarkNotificationsRead, request, metadata)).unread_count
+
+    async def activity(
+        self, user_id: str, first: int, after: str, metadata: Metadata
+    ) -> pb.ListActivityResponse:
+        request = pb.ListActivityRequest(user_id=user_id, page_size=first, page_token=after)
+        return await invoke(self._stub.ListActivity, request, metadata)

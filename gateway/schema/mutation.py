@@ -270,6 +270,16 @@ class Mutation:
     async def unhide_alias(self, info: Ctx, alias_id: strawberry.ID, reason: str) -> bool:
         return await _act(info, alias_id, anon.ALIAS_ACTION_UNHIDE, reason)
 
+    @strawberry.mutation(
+        description="Marks the viewer's notifications read up to and including the one whose "
+        "id is `upTo` (all of them when omitted); returns how many stay unread."
+    )
+    async def mark_notifications_read(self, info: Ctx, up_to: strawberry.ID | None = None) -> int:
+        viewer = info.context.auth.require()
+        return await info.context.upstreams.anonymity.mark_notifications_read(
+            viewer.user_id, str(up_to or ""), viewer.metadata
+        )
+
 
 async def _act(
     info: Ctx, alias_id: strawberry.ID, action: anon.AliasAction.ValueType, reason: str

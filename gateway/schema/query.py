@@ -18,6 +18,7 @@ from gateway.schema.types.audit import (
 )
 from gateway.schema.types.author import Author
 from gateway.schema.types.identity import Specialty, ViewerProfile
+from gateway.schema.types.notifications import ActivityConnection, NotificationConnection
 from gateway.schema.types.posts import Community, Post, PostConnection, check_page_size
 from gateway.schema.types.transparency import AuditCheckpoint, inclusion_proof_loader
 from plumbing.auth import Role
@@ -85,6 +86,36 @@ class Query:
         info.context.auth.require_reader()
         persona = await info.context.loaders.personas.load(str(alias_id))
         return Author.from_proto(persona) if persona is not None else None
+
+    @strawberry.field(
+        description="The viewer's notifications, newest first (in the order the index learnt "
+        "of them): replies to their posts and comments under any of their aliases, with how "
+        "many are unread. From the viewer's own sealed index at anonymity; open one with "
+        "`post(id:)`."
+    )
+    async def notifications(
+        self, info: Ctx, first: int = 20, after: str | None = None
+    ) -> NotificationConnection | None:
+        viewer = info.context.auth.require()
+        check_page_size(first, info.context.settings.max_page_size)
+        reply = await info.context.upstreams.anonymity.notifications(
+            viewer.user_id, first, after or "", viewer.metadata
+        )
+        return NotificationConnection.from_proto(reply)
+
+    @strawberry.field(
+        description="The viewer's own posts and comments across all their aliases, newest "
+        "first, each with the visibility it was written under. Only the viewer sees this."
+    )
+    async def my_activity(
+        self, info: Ctx, first: int = 20, after: str | None = None
+    ) -> ActivityConnection | None:
+        viewer = info.context.auth.require()
+        check_page_size(first, info.context.settings.max_page_size)
+        reply = await info.context.upstreams.anonymity.activity(
+            viewer.user_id, first, after or "", viewer.metadata
+        )
+        return ActivityConnection.from_proto(reply)
 
     @strawberry.field(description="AUDITOR: identity-access events, oldest first.")
     async def audit_events(

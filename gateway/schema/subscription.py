@@ -16,6 +16,7 @@ from strawberry.types import Info
 from gateway.auth import Viewer
 from gateway.context import GatewayContext
 from gateway.loaders import Loaders
+from gateway.schema.types.notifications import Notification
 from gateway.schema.types.posts import Comment, Post
 from gateway.subscriptions.fanout import Subscriber
 from gateway.subscriptions.feed import NewComment, NewPost
@@ -98,3 +99,31 @@ class Subscription:
         async with contextlib.aclosing(_stream(info, viewer, subscribe)) as stream:
             async for delivery in stream:
                 yield Comment.from_proto(delivery.comment)
+
+    @strawberry.subscription(
+        description="The viewer's new notifications as they arrive (any signed-in account)."
+    )
+    async def notification_added(self, info: Ctx) -> AsyncGenerator[Notification, None]:
+        viewer = info.context.auth.require()
+        anonymity = info.context.upstreams.anonymity
+        every = info.context.settings.notification_poll_seconds
+        # Anonymity announces nothing person-keyed (a topic of per-person pings would let a
+        # reader join them to content's events), so the gateway looks at the viewer's own
+        # index: one call per subscriber per interval, newest page only.
+        seen = (await anonymity.notifications(viewer.user_id, 1, "", viewer.metadata)).total_count
+        while True:
+            remaining = (viewer.claims.expires_at - datetime.now(UTC)).total_seconds()
+            if remaining <= 0:
+                raise Unauthenticated(
+                    "the access token of this connection expired; sign in again and resubscribe"
+                )
+            await asyncio.sleep(min(every, remaining))
+            reply = await anonymity.notifications(
+                viewer.user_id, info.context.settings.max_page_size, "", viewer.metadata
+            )
+            fresh = reply.total_count - seen
+            if fresh <= 0:
+                continue
+            seen = reply.total_count
+            for entry in reversed(reply.entries[:fresh]):  # oldest first
+                yield Notification.from_proto(entry)

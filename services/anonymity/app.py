@@ -21,10 +21,12 @@ from plumbing.erasurelog import ErasureLog
 from plumbing.events.bus import EventBus
 from plumbing.events.factory import create_bus
 from plumbing.events.runtime import EventRuntime
-from plumbing.events.topics import IDENTITY_PHYSICIANS
+from plumbing.events.topics import CONTENT_POSTS, IDENTITY_PHYSICIANS
 from plumbing.grpc.server import GrpcServer, ServiceBinding
 from services.anonymity.adapters.audit_chain import AuditChain
 from services.anonymity.adapters.cache import CachedPersonaAttributes
+from services.anonymity.adapters.content_events import GROUP as INDEX_GROUP
+from services.anonymity.adapters.content_events import ContentEventHandler
 from services.anonymity.adapters.identity_client import IdentityClient
 from services.anonymity.adapters.identity_events import GROUP, IdentityEventHandler
 from services.anonymity.adapters.servicer import AnonymityServicer
@@ -33,6 +35,8 @@ from services.anonymity.adapters.tables import event_tables
 from services.anonymity.attributes import StoredPersonaAttributes
 from services.anonymity.domain.crypto import MasterKeys
 from services.anonymity.erasure import replay_erasures
+from services.anonymity.index_feed import IndexFeed
+from services.anonymity.index_reads import IndexReads
 from services.anonymity.keys import load_master_keys
 from services.anonymity.moderation import ModerationService
 from services.anonymity.people import PhysicianFeed
@@ -160,8 +164,16 @@ async def build(
         feed = PhysicianFeed(vault, erasures, clock=_utc_now)
         handler = IdentityEventHandler(feed, notify=notify)
         events.consume(group=GROUP, topics=[IDENTITY_PHYSICIANS], handler=handler)
+        # People's sealed indexes (notifications, own activity) from content's alias events.
+        events.consume(
+            group=INDEX_GROUP, topics=[CONTENT_POSTS], handler=ContentEventHandler(IndexFeed(vault))
+        )
         servicer = AnonymityServicer(
-            service, moderation, RemoteTokenVerifier(identity.jwks), credentials
+            service,
+            moderation,
+            RemoteTokenVerifier(identity.jwks),
+            credentials,
+            IndexReads(store, vault),
         )
         server = GrpcServer(
             component="anonymity",

@@ -15,8 +15,26 @@ from services.anonymity.domain.people import StoredPerson
 from services.anonymity.domain.personas import PersonaAttributes
 
 
+class IndexRepository(Protocol):
+    """Rows of people's sealed indexes by key (services.anonymity.domain.inbox)."""
+
+    async def has(self, row_key: str) -> bool: ...
+
+    async def get(self, row_keys: Iterable[str]) -> dict[str, bytes]: ...
+
+    async def add(self, row_key: str, sealed: bytes) -> bool:
+        """Appends a row; False (and nothing written) when the key is taken already."""
+
+    async def put(self, row_key: str, sealed: bytes) -> None:
+        """Writes a row whether or not it exists (a read marker)."""
+
+
 class AliasRepository(Protocol):
     """Aliases, data keys, person records and thread scopes inside one transaction."""
+
+    @property
+    def index(self) -> IndexRepository:
+        """People's sealed indexes, in the same transaction."""
 
     async def add_scope(self, scope_id: str, now: datetime) -> None: ...
 

@@ -74,7 +74,7 @@ def require_caller(caller: AccessClaims | None) -> AccessClaims:
     return caller
 
 
-def _require_self(caller: AccessClaims | None, user_id: str) -> AccessClaims:
+def require_self(caller: AccessClaims | None, user_id: str) -> AccessClaims:
     actor = require_caller(caller)
     if user_id != actor.user_id:
         raise PermissionDenied("only for your own aliases: user_id must be the signed-in user")
@@ -131,7 +131,7 @@ class AnonymityService:
         scope_id: str,
     ) -> Persona:
         """The caller's alias for `visibility` (and thread `scope_id` when ANONYMOUS)."""
-        actor = _require_self(caller, user_id)
+        actor = require_self(caller, user_id)
         _require_verified(actor)
         if visibility is None:
             raise InvalidArgument(
@@ -208,7 +208,7 @@ class AnonymityService:
     async def check_ownership(
         self, caller: AccessClaims | None, user_id: str, alias_ids: Iterable[str]
     ) -> list[str]:
-        _require_self(caller, user_id)
+        require_self(caller, user_id)
         wanted = [a for a in check_batch(alias_ids, "alias_ids") if is_alias_id(a)]
         owner_index = self._vault.owner_index(user_id)
         async with self._store.transaction() as repo:
@@ -219,7 +219,7 @@ class AnonymityService:
         self, caller: AccessClaims | None, user_id: str, scope_ids: Iterable[str]
     ) -> dict[str, str]:
         """scope id -> the caller's ANONYMOUS alias there, for scopes where they have one."""
-        _require_self(caller, user_id)
+        require_self(caller, user_id)
         wanted = [s for s in check_batch(scope_ids, "scope_ids") if is_scope_id(s)]
         slots = {self._vault.slot(user_id, Visibility.ANONYMOUS, s): s for s in wanted}
         async with self._store.transaction() as repo:

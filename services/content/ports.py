@@ -101,8 +101,11 @@ class ContentRepository(Protocol):
     async def announce_post(self, post: Post) -> None:
         """Queues PostCreated for `post`: it is published only if this transaction commits."""
 
-    async def announce_comment(self, comment: Comment) -> None:
-        """Queues CommentCreated for `comment`, keyed by its post like the post's own event."""
+    async def announce_comment(
+        self, comment: Comment, *, post_author: str, parent_author: str
+    ) -> None:
+        """Queues CommentCreated for `comment`, keyed by its post like the post's own event,
+        naming the aliases it answers (the parent's is empty for a top-level comment)."""
 
 
 class ContentStore(Protocol):

@@ -196,14 +196,17 @@ class ContentService:
                     return redacted_comment(earlier)
             validate_comment_body(body)
             await _check_not_orphaned(repo, author_alias_id)
-            if await repo.get_post(post_id) is None:
+            post = await repo.get_post(post_id)
+            if post is None:
                 raise NotFound("no post with that id")
+            parent_author = ""
             if parent_id:
                 parent = await repo.get_comment(parent_id)
                 if parent is None or parent.post_id != post_id:
                     raise InvalidArgument(
                         [FieldViolation("parent_id", "no comment with that id on this post")]
                     )
+                parent_author = parent.author_alias_id
             comment = Comment(
                 comment_id=ids.new_comment_id(),
                 post_id=post_id,
@@ -215,7 +218,9 @@ class ContentService:
             )
             stored = await repo.add_comment(comment)
             if stored.comment_id == comment.comment_id:
-                await repo.announce_comment(stored)
+                await repo.announce_comment(
+                    stored, post_author=post.author_alias_id, parent_author=parent_author
+                )
         log.info("comment added")
         return redacted_comment(stored)
 

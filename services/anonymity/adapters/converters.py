@@ -8,6 +8,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from consilium.anonymity.v1 import anonymity_pb2 as pb
 from services.anonymity.domain.aliases import AliasAction, AliasState, StoredAlias, Visibility
+from services.anonymity.domain.inbox import Positioned, encode_cursor
 from services.anonymity.domain.personas import Persona
 
 _VISIBILITY_TO_PB = {
@@ -69,4 +70,19 @@ def alias_to_proto(alias: StoredAlias, persona: Persona) -> pb.Alias:
         persona=persona_to_proto(persona),
         scope_id=alias.scope_id or "",
         created_at=timestamp(alias.created_at),
+    )
+
+
+def entry_to_proto(positioned: Positioned, *, read_up_to: int = 0) -> pb.IndexEntry:
+    """One index entry; `read` only means something for notifications."""
+    entry = positioned.entry
+    visibility = Visibility(entry.visibility) if entry.visibility else None
+    return pb.IndexEntry(
+        cursor=encode_cursor(positioned.position),
+        kind=pb.EntryKind.Value(f"ENTRY_KIND_{entry.kind.value}"),
+        post_id=entry.post_id,
+        comment_id=entry.comment_id,
+        occurred_at=timestamp(entry.occurred_at),
+        visibility=_VISIBILITY_TO_PB[visibility] if visibility else pb.VISIBILITY_UNSPECIFIED,
+        read=positioned.position <= read_up_to,
     )

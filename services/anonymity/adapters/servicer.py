@@ -14,11 +14,13 @@ from plumbing.grpc.caller import caller_token
 from services.anonymity.adapters.converters import (
     action_from_proto,
     alias_to_proto,
+    entry_to_proto,
     persona_to_proto,
     state_to_proto,
     visibility_from_proto,
 )
 from services.anonymity.domain.access import AccessAction
+from services.anonymity.index_reads import IndexReads
 from services.anonymity.moderation import ModerationService, access_of
 from services.anonymity.service import AnonymityService
 
@@ -34,9 +36,11 @@ class AnonymityServicer(anonymity_pb2_grpc.AnonymityServiceServicer):
         moderation: ModerationService,
         authenticator: RemoteTokenVerifier,
         credentials: ServiceCredentials,
+        index: IndexReads,
     ) -> None:
         self._service = service
         self._moderation = moderation
+        self._index = index
         self._auth = authenticator
         self._credentials = credentials
 
@@ -147,3 +151,32 @@ class AnonymityServicer(anonymity_pb2_grpc.AnonymityServiceServicer):
     ) -> pb.EraseUserResponse:
         count = await self._service.erase_user(await self._caller(), request.user_id)
         return pb.EraseUserResponse(orphaned_alias_count=count)
+
+    async def ListNotifications(
+        self, request: pb.ListNotificationsRequest, context: Context
+    ) -> pb.ListNotificationsResponse:
+        page = await self._index.notifications(
+            await self._caller(), request.user_id, request.page_size, request.page_token
+        )
+        return pb.ListNotificationsResponse(
+            entries=[entry_to_proto(e, read_up_to=page.read_up_to) for e in page.entries],
+            next_page_token=page.next_token,
+            unread_count=page.unread,
+            total_count=page.total,
+        )
+
+    async def MarkNotificationsRead(
+        self, request: pb.MarkNotificationsReadRequest, context: Context
+    ) -> pb.MarkNotificationsReadResponse:
+        unread = await self._index.mark_read(await self._caller(), request.user_id, request.up_to)
+        return pb.MarkNotificationsReadResponse(unread_count=unread)
+
+    async def ListActivity(
+        self, request: pb.ListActivityRequest, context: Context
+    ) -> pb.ListActivityResponse:
+        page = await self._index.activity(
+            await self._caller(), request.user_id, request.page_size, request.page_token
+        )
+        return pb.ListActivityResponse(
+            entries=[entry_to_proto(e) for e in page.entries], next_page_token=page.next_token
+        )

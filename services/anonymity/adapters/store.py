@@ -19,6 +19,7 @@ from services.anonymity.adapters.event_converters import (
     audit_envelope,
     audit_event_to_proto,
 )
+from services.anonymity.adapters.index_store import SqlIndexRepository
 from services.anonymity.adapters.tables import (
     aliases,
     event_tables,
@@ -105,6 +106,7 @@ class SqlAliasRepository:
         self._session = session
         #: How many events this transaction queued in the outbox.
         self.queued = 0
+        self.index = SqlIndexRepository(session)
 
     async def add_scope(self, scope_id: str, now: datetime) -> None:
         await self._session.execute(insert(thread_scopes).values(scope_id=scope_id, created_at=now))

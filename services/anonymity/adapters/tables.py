@@ -118,6 +118,17 @@ verified_counts = Table(
     Column("verified", Integer, nullable=False),
 )
 
+#: A person's index (their own posts and comments, their notifications) and how far they read
+#: it: one row per entry, keyed and sealed under keys derived from the person's data key (see
+#: services.anonymity.domain.inbox). No owner column, no time: rows of one person cannot be
+#: grouped without the key, and decoys are written where no entry is due.
+index_entries = Table(
+    "index_entries",
+    metadata,
+    Column("row_key", String(64), primary_key=True),
+    Column("sealed", LargeBinary, nullable=False),
+)
+
 #: Each producer's place in its audit chain (plumbing.auditchain): the last sequence
 #: handed out and that event's hash. Every audit event locks and advances its row in the
 #: transaction that queues the event, so sequences are gap-free and unique.

@@ -1,7 +1,8 @@
 """PostCreated and CommentCreated as events on `content.posts.v1`, keyed by post id.
 
 The payloads carry ids, the kind and the time: no title, body or case text, and of people
-only the author's alias id (P1). Subscribers fetch the rest through the gateway.
+only alias ids (P1): the author's, and for a comment those of the post and parent it
+answers. Subscribers fetch the rest through the gateway.
 """
 
 from __future__ import annotations
@@ -26,13 +27,15 @@ def post_created(post: Post) -> Event:
     return new_event(message, topic=CONTENT_POSTS, key=post.post_id, source=SOURCE)
 
 
-def comment_created(comment: Comment) -> Event:
+def comment_created(comment: Comment, post_author: str, parent_author: str) -> Event:
     message = content_events_pb2.CommentCreated(
         comment_id=comment.comment_id,
         post_id=comment.post_id,
         parent_id=comment.parent_id,
         author_alias_id=comment.author_alias_id,
         created_at=timestamp(comment.created_at),
+        post_author_alias_id=post_author,
+        parent_author_alias_id=parent_author,
     )
     # Keyed by the post, so a thread's events stay in order behind the post's own.
     return new_event(message, topic=CONTENT_POSTS, key=comment.post_id, source=SOURCE)

@@ -237,8 +237,11 @@ class SqlContentRepository(AliasStateQueries, EngagementQueries):
         await add_to_outbox(self._session, event_tables.outbox, [post_created(post)])
         self.announced = True
 
-    async def announce_comment(self, comment: Comment) -> None:
-        await add_to_outbox(self._session, event_tables.outbox, [comment_created(comment)])
+    async def announce_comment(
+        self, comment: Comment, *, post_author: str, parent_author: str
+    ) -> None:
+        event = comment_created(comment, post_author, parent_author)
+        await add_to_outbox(self._session, event_tables.outbox, [event])
         self.announced = True
 
 

@@ -125,7 +125,7 @@ class Stack:
     @property
     def handled(self) -> int:
         """How many identity events the consumer has handled (applied, skipped or dead)."""
-        (consumer,) = self.instance.events.consumers
+        (consumer,) = [c for c in self.instance.events.consumers if c.group == "anonymity"]
         return consumer.applied + consumer.skipped + consumer.dead_lettered
 
     async def outbox(self, topic: str) -> list[Event]:

@@ -100,7 +100,8 @@ def test_post_and_comment_events_carry_ids_only_keyed_by_post() -> None:
         request_id="req-1",
     )
     comment = Comment("cmt_1", "pst_1", "cmt_0", "als_commenter", "A reply body", NOW, "req-2")
-    created, commented = post_created(post), comment_created(comment)
+    created = post_created(post)
+    commented = comment_created(comment, "als_author", "als_parent")
     assert (created.topic, created.key, created.source) == (
         CONTENT_POSTS,
         "pst_1",
@@ -114,7 +115,12 @@ def test_post_and_comment_events_carry_ids_only_keyed_by_post() -> None:
         "als_author",
     )
     assert payload.created_at.ToDatetime(tzinfo=UTC) == NOW
-    assert commented.decode(cpb.CommentCreated).parent_id == "cmt_0"
+    answered = commented.decode(cpb.CommentCreated)
+    assert (answered.parent_id, answered.post_author_alias_id, answered.parent_author_alias_id) == (
+        "cmt_0",
+        "als_author",
+        "als_parent",
+    )
     for event in (created, commented):
         for text in (b"body", b"title", b"req-", b"scp_1", b"Yes"):
             assert text not in event.data

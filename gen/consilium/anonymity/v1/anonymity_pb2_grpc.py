@@ -80,6 +80,21 @@ class AnonymityServiceStub:
                 request_serializer=consilium_dot_anonymity_dot_v1_dot_anonymity__pb2.EraseUserRequest.SerializeToString,
                 response_deserializer=consilium_dot_anonymity_dot_v1_dot_anonymity__pb2.EraseUserResponse.FromString,
                 _registered_method=True)
+        self.ListNotifications = channel.unary_unary(
+                '/consilium.anonymity.v1.AnonymityService/ListNotifications',
+                request_serializer=consilium_dot_anonymity_dot_v1_dot_anonymity__pb2.ListNotificationsRequest.SerializeToString,
+                response_deserializer=consilium_dot_anonymity_dot_v1_dot_anonymity__pb2.ListNotificationsResponse.FromString,
+                _registered_method=True)
+        self.MarkNotificationsRead = channel.unary_unary(
+                '/consilium.anonymity.v1.AnonymityService/MarkNotificationsRead',
+                request_serializer=consilium_dot_anonymity_dot_v1_dot_anonymity__pb2.MarkNotificationsReadRequest.SerializeToString,
+                response_deserializer=consilium_dot_anonymity_dot_v1_dot_anonymity__pb2.MarkNotificationsReadResponse.FromString,
+                _registered_method=True)
+        self.ListActivity = channel.unary_unary(
+                '/consilium.anonymity.v1.AnonymityService/ListActivity',
+                request_serializer=consilium_dot_anonymity_dot_v1_dot_anonymity__pb2.ListActivityRequest.SerializeToString,
+                response_deserializer=consilium_dot_anonymity_dot_v1_dot_anonymity__pb2.ListActivityResponse.FromString,
+                _registered_method=True)
 
 
 class AnonymityServiceServicer:
@@ -178,6 +193,32 @@ class AnonymityServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListNotifications(self, request, context):
+        """The caller's notifications, newest first: replies to their posts and comments under any
+        alias. Served from the person's own index, which anonymity fills from content's
+        alias-keyed events and keeps sealed under the person's data key (erasure shreds it).
+        The caller must be `user_id`. Content is never asked for one person's items.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def MarkNotificationsRead(self, request, context):
+        """Marks the caller's notifications read up to and including `up_to` (a notification's
+        cursor; empty: all of them). The caller must be `user_id`.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListActivity(self, request, context):
+        """The caller's own posts and comments across all their aliases, newest first, each with
+        the visibility it was written under. From the same sealed index as notifications.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AnonymityServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -225,6 +266,21 @@ def add_AnonymityServiceServicer_to_server(servicer, server):
                     servicer.EraseUser,
                     request_deserializer=consilium_dot_anonymity_dot_v1_dot_anonymity__pb2.EraseUserRequest.FromString,
                     response_serializer=consilium_dot_anonymity_dot_v1_dot_anonymity__pb2.EraseUserResponse.SerializeToString,
+            ),
+            'ListNotifications': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListNotifications,
+                    request_deserializer=consilium_dot_anonymity_dot_v1_dot_anonymity__pb2.ListNotificationsRequest.FromString,
+                    response_serializer=consilium_dot_anonymity_dot_v1_dot_anonymity__pb2.ListNotificationsResponse.SerializeToString,
+            ),
+            'MarkNotificationsRead': grpc.unary_unary_rpc_method_handler(
+                    servicer.MarkNotificationsRead,
+                    request_deserializer=consilium_dot_anonymity_dot_v1_dot_anonymity__pb2.MarkNotificationsReadRequest.FromString,
+                    response_serializer=consilium_dot_anonymity_dot_v1_dot_anonymity__pb2.MarkNotificationsReadResponse.SerializeToString,
+            ),
+            'ListActivity': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListActivity,
+                    request_deserializer=consilium_dot_anonymity_dot_v1_dot_anonymity__pb2.ListActivityRequest.FromString,
+                    response_serializer=consilium_dot_anonymity_dot_v1_dot_anonymity__pb2.ListActivityResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -471,6 +527,87 @@ class AnonymityService:
             '/consilium.anonymity.v1.AnonymityService/EraseUser',
             consilium_dot_anonymity_dot_v1_dot_anonymity__pb2.EraseUserRequest.SerializeToString,
             consilium_dot_anonymity_dot_v1_dot_anonymity__pb2.EraseUserResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListNotifications(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/consilium.anonymity.v1.AnonymityService/ListNotifications',
+            consilium_dot_anonymity_dot_v1_dot_anonymity__pb2.ListNotificationsRequest.SerializeToString,
+            consilium_dot_anonymity_dot_v1_dot_anonymity__pb2.ListNotificationsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def MarkNotificationsRead(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/consilium.anonymity.v1.AnonymityService/MarkNotificationsRead',
+            consilium_dot_anonymity_dot_v1_dot_anonymity__pb2.MarkNotificationsReadRequest.SerializeToString,
+            consilium_dot_anonymity_dot_v1_dot_anonymity__pb2.MarkNotificationsReadResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListActivity(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/consilium.anonymity.v1.AnonymityService/ListActivity',
+            consilium_dot_anonymity_dot_v1_dot_anonymity__pb2.ListActivityRequest.SerializeToString,
+            consilium_dot_anonymity_dot_v1_dot_anonymity__pb2.ListActivityResponse.FromString,
             options,
             channel_credentials,
             insecure,

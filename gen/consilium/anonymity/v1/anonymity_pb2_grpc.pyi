@@ -101,6 +101,20 @@ class AnonymityServiceStub:
     triggered by `PhysicianErased` on `identity.physicians.v1`. Idempotent. Announces no
     alias event; personas keep their frozen face except the IDENTIFIED display name.
     """
+    ListNotifications: _grpc.UnaryUnaryMultiCallable[_anonymity_pb2.ListNotificationsRequest, _anonymity_pb2.ListNotificationsResponse]
+    """The caller's notifications, newest first: replies to their posts and comments under any
+    alias. Served from the person's own index, which anonymity fills from content's
+    alias-keyed events and keeps sealed under the person's data key (erasure shreds it).
+    The caller must be `user_id`. Content is never asked for one person's items.
+    """
+    MarkNotificationsRead: _grpc.UnaryUnaryMultiCallable[_anonymity_pb2.MarkNotificationsReadRequest, _anonymity_pb2.MarkNotificationsReadResponse]
+    """Marks the caller's notifications read up to and including `up_to` (a notification's
+    cursor; empty: all of them). The caller must be `user_id`.
+    """
+    ListActivity: _grpc.UnaryUnaryMultiCallable[_anonymity_pb2.ListActivityRequest, _anonymity_pb2.ListActivityResponse]
+    """The caller's own posts and comments across all their aliases, newest first, each with
+    the visibility it was written under. From the same sealed index as notifications.
+    """
 
 @_typing.type_check_only
 class AnonymityServiceAsyncStub(AnonymityServiceStub):
@@ -162,6 +176,20 @@ class AnonymityServiceAsyncStub(AnonymityServiceStub):
     but nothing links them to the person again. The person themself or an ADMIN; also
     triggered by `PhysicianErased` on `identity.physicians.v1`. Idempotent. Announces no
     alias event; personas keep their frozen face except the IDENTIFIED display name.
+    """
+    ListNotifications: _aio.UnaryUnaryMultiCallable[_anonymity_pb2.ListNotificationsRequest, _anonymity_pb2.ListNotificationsResponse]  # type: ignore[assignment]
+    """The caller's notifications, newest first: replies to their posts and comments under any
+    alias. Served from the person's own index, which anonymity fills from content's
+    alias-keyed events and keeps sealed under the person's data key (erasure shreds it).
+    The caller must be `user_id`. Content is never asked for one person's items.
+    """
+    MarkNotificationsRead: _aio.UnaryUnaryMultiCallable[_anonymity_pb2.MarkNotificationsReadRequest, _anonymity_pb2.MarkNotificationsReadResponse]  # type: ignore[assignment]
+    """Marks the caller's notifications read up to and including `up_to` (a notification's
+    cursor; empty: all of them). The caller must be `user_id`.
+    """
+    ListActivity: _aio.UnaryUnaryMultiCallable[_anonymity_pb2.ListActivityRequest, _anonymity_pb2.ListActivityResponse]  # type: ignore[assignment]
+    """The caller's own posts and comments across all their aliases, newest first, each with
+    the visibility it was written under. From the same sealed index as notifications.
     """
 
 class AnonymityServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -275,6 +303,38 @@ class AnonymityServiceServicer(metaclass=_abc_1.ABCMeta):
         but nothing links them to the person again. The person themself or an ADMIN; also
         triggered by `PhysicianErased` on `identity.physicians.v1`. Idempotent. Announces no
         alias event; personas keep their frozen face except the IDENTIFIED display name.
+        """
+
+    @_abc_1.abstractmethod
+    def ListNotifications(
+        self,
+        request: _anonymity_pb2.ListNotificationsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_anonymity_pb2.ListNotificationsResponse, _abc.Awaitable[_anonymity_pb2.ListNotificationsResponse]]:
+        """The caller's notifications, newest first: replies to their posts and comments under any
+        alias. Served from the person's own index, which anonymity fills from content's
+        alias-keyed events and keeps sealed under the person's data key (erasure shreds it).
+        The caller must be `user_id`. Content is never asked for one person's items.
+        """
+
+    @_abc_1.abstractmethod
+    def MarkNotificationsRead(
+        self,
+        request: _anonymity_pb2.MarkNotificationsReadRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_anonymity_pb2.MarkNotificationsReadResponse, _abc.Awaitable[_anonymity_pb2.MarkNotificationsReadResponse]]:
+        """Marks the caller's notifications read up to and including `up_to` (a notification's
+        cursor; empty: all of them). The caller must be `user_id`.
+        """
+
+    @_abc_1.abstractmethod
+    def ListActivity(
+        self,
+        request: _anonymity_pb2.ListActivityRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_anonymity_pb2.ListActivityResponse, _abc.Awaitable[_anonymity_pb2.ListActivityResponse]]:
+        """The caller's own posts and comments across all their aliases, newest first, each with
+        the visibility it was written under. From the same sealed index as notifications.
         """
 
 def add_AnonymityServiceServicer_to_server(servicer: AnonymityServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -68,11 +68,19 @@ class CommentCreated(_message.Message):
     PARENT_ID_FIELD_NUMBER: _builtins.int
     AUTHOR_ALIAS_ID_FIELD_NUMBER: _builtins.int
     CREATED_AT_FIELD_NUMBER: _builtins.int
+    POST_AUTHOR_ALIAS_ID_FIELD_NUMBER: _builtins.int
+    PARENT_AUTHOR_ALIAS_ID_FIELD_NUMBER: _builtins.int
     comment_id: _builtins.str
     post_id: _builtins.str
     parent_id: _builtins.str
     """Empty for a top-level comment."""
     author_alias_id: _builtins.str
+    post_author_alias_id: _builtins.str
+    """Whom the comment answers, so their owners can be told (anonymity's notifications): the
+    post's author alias, and the parent comment's (empty for a top-level comment). Content
+    holds both already; they add nothing a reader of this topic could not join.
+    """
+    parent_author_alias_id: _builtins.str
     @_builtins.property
     def created_at(self) -> _timestamp_pb2.Timestamp: ...
     def __init__(
@@ -83,10 +91,12 @@ class CommentCreated(_message.Message):
         parent_id: _builtins.str = ...,
         author_alias_id: _builtins.str = ...,
         created_at: _timestamp_pb2.Timestamp | None = ...,
+        post_author_alias_id: _builtins.str = ...,
+        parent_author_alias_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["author_alias_id", b"author_alias_id", "comment_id", b"comment_id", "created_at", b"created_at", "parent_id", b"parent_id", "post_id", b"post_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["author_alias_id", b"author_alias_id", "comment_id", b"comment_id", "created_at", b"created_at", "parent_author_alias_id", b"parent_author_alias_id", "parent_id", b"parent_id", "post_author_alias_id", b"post_author_alias_id", "post_id", b"post_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
