@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.live_socket import live, socket
 from support.recording import RecordingInterceptor, record_servers
 from support.system import System, run_system
 
@@ -162,3 +163,43 @@ async def test_only_a_signed_in_person_reads_their_index(
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
     empty = (await running.graphql(NOTIFICATIONS, token=member))["data"]["notifications"]
     assert (empty["totalCount"], empty["unreadCount"], empty["nodes"]) == (0, 0, [])
+
+
+async def test_new_notifications_arrive_on_the_subscription(tmp_path: Path) -> None:
+    async with run_system(tmp_path / "data", events=True, notification_poll_seconds=0.1) as running:
+        _, author = await running.account()
+        _, replier = await running.account()
+        created = await running.graphql(CREATE, {"i": post("Night", "ANONYMOUS")}, token=author)
+        post_id = created["data"]["createPost"]["id"]
+
+        async def reply() -> str:
+            made = await running.graphql(
+                COMMENT,
+                {"i": {"postId": post_id, "body": "Seen.", "visibility": "PSEUDONYMOUS"}},
+                token=replier,
+            )
+            return str(made["data"]["addComment"]["id"])
+
+        async with socket(running, author) as sock:
+            await sock.subscribe(
+                "n", "subscription { notificationAdded { id kind commentId } }", {}
+            )
+            probes: list[str] = []
+
+            async def probe() -> None:
+                probes.append(await reply())
+
+            await live(sock, "n", probe)
+            awaited = await reply()
+            deadline = time.monotonic() + 20
+            while True:  # probes sent before the first delivery may still arrive first
+                message = await sock.message("n", within=10)
+                assert message["type"] == "next", message
+                note = message["payload"]["data"]["notificationAdded"]
+                assert note["kind"] == "REPLY_TO_POST" and note["commentId"] in [*probes, awaited]
+                if note["commentId"] == awaited:
+                    break
+                assert time.monotonic() < deadline
+        # The replier hears nothing of their own replies.
+        theirs = (await running.graphql(NOTIFICATIONS, token=replier))["data"]["notifications"]
+        assert theirs["totalCount"] == 0
