@@ -126,7 +126,8 @@ class ConsiliumGraphQL(GraphQL[GatewayContext, None]):
                 request.headers.get("authorization")
             )
             peer = request.client.host if request.client else None
-            admission = Admission(auth, self._limits.addresses.resolve(peer))
+            forwarded = request.headers.getlist("x-forwarded-for")
+            admission = Admission(auth, self._limits.addresses.resolve(peer, forwarded))
         auth = admission.auth
         return GatewayContext(
             request=request,

@@ -18,6 +18,7 @@ from identity_harness import PASSWORD, IdentityClient, running
 from sqlalchemy import select
 
 from consilium.identity.v1 import identity_pb2 as pb
+from services.identity import login_guard
 from services.identity.adapters.tables import login_throttle
 from services.identity.settings import IdentitySettings
 
@@ -166,3 +167,22 @@ async def test_the_throttle_table_names_no_email_and_no_address(
     assert doctor.email.lower() not in text
     assert doctor.email.split("@")[0] not in text
     assert "203.0.113.77" not in text
+
+
+async def test_quiet_keys_are_purged_and_a_success_leaves_no_row(
+    throttled: IdentityClient, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(login_guard, "PURGE_EVERY", 1)  # purge at every sign-in
+    doctor = await throttled.register()
+    assert await attempt(throttled, doctor.email, PASSWORD) == OK
+    assert await rows(throttled) == 0
+    await attempt(throttled, "guess.one@example.org", WRONG)
+    assert await rows(throttled) == 2
+    clock.advance(24 * 3600 + 1)  # past the default forget time of a day
+    await attempt(throttled, "guess.two@example.org", WRONG)
+    assert await rows(throttled) == 2  # guess.one's are gone, guess.two's are new
+
+
+async def rows(identity: IdentityClient) -> int:
+    async with identity.instance.engine.connect() as connection:
+        return len((await connection.execute(select(login_throttle))).all())
