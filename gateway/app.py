@@ -26,6 +26,10 @@ from gateway.clients.identity import IdentityClient
 from gateway.context import GatewayContext
 from gateway.graphql_http import JSON, negotiate, shape
 from gateway.health import healthz, readyz
+from gateway.limits.admission import CODE as RATE_LIMITED
+from gateway.limits.admission import Admission, AdmissionControl, admission_of
+from gateway.limits.idempotency import Idempotency
+from gateway.limits.policy import GatewayLimits
 from gateway.loaders import create_loaders
 from gateway.schema.build import build_schema
 from gateway.settings import GatewaySettings
@@ -93,7 +97,13 @@ class ConsiliumGraphQL(GraphQL[GatewayContext, None]):
 
     graphql_transport_ws_handler_class = AuthenticatingHandler
 
-    def __init__(self, settings: GatewaySettings, upstreams: Upstreams, feed: LiveFeed) -> None:
+    def __init__(
+        self,
+        settings: GatewaySettings,
+        upstreams: Upstreams,
+        feed: LiveFeed,
+        limits: GatewayLimits,
+    ) -> None:
         super().__init__(
             build_schema(settings),
             graphql_ide="graphiql" if settings.dev else None,
@@ -105,17 +115,26 @@ class ConsiliumGraphQL(GraphQL[GatewayContext, None]):
         self._settings = settings
         self._upstreams = upstreams
         self._feed = feed
+        self._limits = limits
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> GatewayContext:
-        auth = await self._upstreams.authenticator.authenticate(
-            request.headers.get("authorization")
-        )
+        admission = admission_of(request.scope)
+        if admission is None:  # a WebSocket: admitted by its connection_init (subscriptions)
+            auth = await self._upstreams.authenticator.authenticate(
+                request.headers.get("authorization")
+            )
+            peer = request.client.host if request.client else None
+            forwarded = request.headers.getlist("x-forwarded-for")
+            admission = Admission(auth, self._limits.addresses.resolve(peer, forwarded))
+        auth = admission.auth
         return GatewayContext(
             request=request,
             response=response,
             auth=auth,
+            client_address=admission.client_address,
+            limits=self._limits,
             upstreams=self._upstreams,
             loaders=create_loaders(self._upstreams.anonymity, self._upstreams.content, auth.viewer),
             settings=self._settings,
@@ -137,7 +156,24 @@ class ConsiliumGraphQL(GraphQL[GatewayContext, None]):
         response.headers["content-type"] = media_type
         if status != 200:
             response.status_code = status
+        wait = _retry_after(body)
+        if wait is not None:
+            response.headers["retry-after"] = str(wait)
         return response
+
+
+def _retry_after(body: Any) -> int | None:
+    """The longest `retryAfter` among RATE_LIMITED errors, for the HTTP `Retry-After`."""
+    errors = body.get("errors") if isinstance(body, dict) else None
+    waits = [
+        e["extensions"]["retryAfter"]
+        for e in errors or ()
+        if isinstance(e, dict)
+        and isinstance(e.get("extensions"), dict)
+        and e["extensions"].get("code") == RATE_LIMITED
+        and isinstance(e["extensions"].get("retryAfter"), int)
+    ]
+    return max(waits) if waits else None
 
 
 class RequestLimits:
@@ -197,9 +233,15 @@ def _error(status: int, code: str, message: str) -> JSONResponse:
     return JSONResponse(body, status_code=status)
 
 
-def create_app(settings: GatewaySettings, upstreams: Upstreams | None = None) -> Starlette:
-    """The ASGI app; pass `upstreams` to share clients (tests), otherwise they are created."""
+def create_app(
+    settings: GatewaySettings,
+    upstreams: Upstreams | None = None,
+    limits: GatewayLimits | None = None,
+) -> Starlette:
+    """The ASGI app; pass `upstreams` to share clients and `limits` to drive their clocks
+    (tests), otherwise they are created."""
     shared = upstreams or Upstreams.connect(settings)
+    limits = limits or GatewayLimits.from_settings(settings)
     feed = LiveFeed(
         create_bus(
             kafka_bootstrap=settings.kafka_bootstrap,
@@ -214,9 +256,17 @@ def create_app(settings: GatewaySettings, upstreams: Upstreams | None = None) ->
         # chart's hook) runs `consilium topics create`.
         ensure_topic=not settings.kafka_bootstrap,
     )
-    graphql = ConsiliumGraphQL(settings, shared, feed)
+    graphql = ConsiliumGraphQL(settings, shared, feed, limits)
+    # Outermost first: body size and time, then who is asking (and anonymous budgets), then
+    # idempotent retries, then GraphQL.
+    admitted = AdmissionControl(
+        Idempotency(graphql, limits.idempotency),
+        authenticator=shared.authenticator,
+        addresses=limits.addresses,
+        anonymous=limits.anonymous,
+    )
     limited = RequestLimits(
-        graphql, max_body_bytes=settings.max_body_bytes, timeout=settings.request_timeout
+        admitted, max_body_bytes=settings.max_body_bytes, timeout=settings.request_timeout
     )
 
     @contextlib.asynccontextmanager

@@ -13,6 +13,7 @@ from gateway.loaders import Loaders
 
 if TYPE_CHECKING:
     from gateway.app import Upstreams
+    from gateway.limits.policy import GatewayLimits
     from gateway.settings import GatewaySettings
     from gateway.subscriptions.feed import LiveFeed
 
@@ -25,6 +26,9 @@ class GatewayContext:
     request: Request | WebSocket
     response: Any
     auth: Authentication
+    #: The caller's network (gateway/limits/client_address.py); identity throttles sign-ins by it.
+    client_address: str
+    limits: GatewayLimits
     upstreams: Upstreams
     loaders: Loaders
     settings: GatewaySettings

@@ -22,6 +22,9 @@ async def serve(*, host: str | None = None, port: int | None = None) -> None:
         log_config=None,  # our JSON logging, not uvicorn's
         access_log=False,  # access lines would carry query strings (GET queries)
         lifespan="on",
+        # The gateway alone decides whose X-Forwarded-For to believe (CONSILIUM_GATEWAY_
+        # TRUSTED_PROXIES); uvicorn's own rewrite would trust any local peer's header.
+        proxy_headers=False,
         # Uvicorn handles SIGTERM: stops accepting, finishes in-flight requests, then exits.
         timeout_graceful_shutdown=int(settings.request_timeout) + 1,
     )

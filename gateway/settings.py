@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from gateway.limits.client_address import parse_networks
 from plumbing.settings import DEFAULT_PORTS
 
 
@@ -64,6 +65,27 @@ class GatewaySettings(BaseSettings):
     notification_poll_seconds: float = Field(default=2.0, gt=0)
     #: Seconds a new WebSocket has to send `connection_init` before it is closed (4408).
     connection_init_timeout: float = Field(default=10.0, gt=0)
+
+    #: Limits (gateway/limits/, README "Limits"), per replica. Posts, comments, reactions and
+    #: votes one person may send a minute (all together), and requests a minute from one
+    #: client address without a valid token.
+    writes_per_minute: int = Field(default=30, ge=1)
+    anonymous_requests_per_minute: int = Field(default=300, ge=1)
+    #: Proxies whose X-Forwarded-For is believed: addresses or CIDR networks, comma-separated.
+    #: Empty: the connecting peer is the client (behind a proxy, set this, or every caller
+    #: shares the proxy's budget).
+    trusted_proxies: str = ""
+    #: Keys (people, addresses) each limiter remembers at most; the oldest go first.
+    rate_limit_max_keys: int = Field(default=100_000, ge=1)
+    #: How long a mutation's answer is kept for retries with its Idempotency-Key, and how many.
+    idempotency_ttl_seconds: float = Field(default=86_400.0, gt=0)
+    idempotency_max_entries: int = Field(default=10_000, ge=1)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        parse_networks(value)  # fails at startup, naming the bad entry
+        return value
 
     @property
     def dev(self) -> bool:

@@ -21,13 +21,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import os
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from plumbing.secretkeys import load_secret_key
 
 TAG_KEY_ENV = "CONSILIUM_AUDIT_TAG_KEY"
 TAG_KEY_FILE_ENV = "CONSILIUM_AUDIT_TAG_KEY_FILE"
@@ -75,44 +76,11 @@ def load_tag_key(
     data_dir: Path, *, environ: Mapping[str, str] | None = None, allow_dev: bool = True
 ) -> bytes:
     """The tag key: base64 of 32 bytes from the environment or a file; generated in dev."""
-    env = os.environ if environ is None else environ
-    inline = env.get(TAG_KEY_ENV, "").strip()
-    if inline:
-        return _decode(inline, TAG_KEY_ENV)
-    path_text = env.get(TAG_KEY_FILE_ENV, "").strip()
-    if path_text:
-        try:
-            return _decode(Path(path_text).read_text().strip(), TAG_KEY_FILE_ENV)
-        except OSError as exc:
-            raise AuditLinkError(f"cannot read {TAG_KEY_FILE_ENV}: {exc.strerror}") from exc
-    if not allow_dev:
-        raise AuditLinkError(f"no audit tag key: set {TAG_KEY_ENV} or {TAG_KEY_FILE_ENV}")
-    return _decode(_dev_key(data_dir / DEV_TAG_KEY_PATH), str(DEV_TAG_KEY_PATH))
-
-
-def _decode(text: str, where: str) -> bytes:
-    try:
-        key = base64.b64decode(text, validate=True)
-    except ValueError:
-        raise AuditLinkError(f"{where} is not base64") from None
-    if len(key) != 32:
-        raise AuditLinkError(f"{where} must hold 32 bytes (base64), not {len(key)}")
-    return key
-
-
-def _dev_key(path: Path) -> str:
-    if path.exists():
-        return path.read_text().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    text = base64.b64encode(secrets.token_bytes(32)).decode()
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "w") as handle:
-        handle.write(text)
-    try:
-        os.link(temporary, path)  # another component won the race: use theirs
-    except FileExistsError:
-        return path.read_text().strip()
-    finally:
-        temporary.unlink(missing_ok=True)
-    return text
+    return load_secret_key(
+        key_env=TAG_KEY_ENV,
+        file_env=TAG_KEY_FILE_ENV,
+        dev_path=data_dir / DEV_TAG_KEY_PATH,
+        environ=environ,
+        allow_dev=allow_dev,
+        error=AuditLinkError,
+    )

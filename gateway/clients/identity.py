@@ -37,8 +37,9 @@ class IdentityClient:
     async def register(self, request: pb.RegisterRequest) -> pb.Physician:
         return (await invoke(self._stub.Register, request)).physician
 
-    async def login(self, email: str, password: str) -> pb.LoginResponse:
-        return await invoke(self._stub.Login, pb.LoginRequest(email=email, password=password))
+    async def login(self, email: str, password: str, client_address: str = "") -> pb.LoginResponse:
+        request = pb.LoginRequest(email=email, password=password, client_address=client_address)
+        return await invoke(self._stub.Login, request)
 
     async def public_keys(self) -> dict[str, Any]:
         reply = await invoke(self._stub.GetPublicKeys, pb.GetPublicKeysRequest())

@@ -11,7 +11,7 @@ from graphql.error import GraphQLError
 from opentelemetry import trace
 from strawberry.extensions import MaskErrors
 
-from plumbing.errors import DomainError, ErrorCode
+from plumbing.errors import DomainError, ErrorCode, RateLimited
 
 log = logging.getLogger("consilium.gateway.errors")
 
@@ -24,6 +24,7 @@ GRAPHQL_CODES: dict[ErrorCode, str] = {
     ErrorCode.PERMISSION_DENIED: "FORBIDDEN",
     ErrorCode.FAILED_PRECONDITION: "FAILED_PRECONDITION",
     ErrorCode.UNAVAILABLE: "UNAVAILABLE",
+    ErrorCode.RATE_LIMITED: "RATE_LIMITED",
     ErrorCode.INTERNAL: "INTERNAL_SERVER_ERROR",
 }
 
@@ -62,6 +63,9 @@ class ShapeErrors(MaskErrors):
                 extensions["fieldViolations"] = [
                     {"field": v.field, "description": v.description} for v in original.violations
                 ]
+            if isinstance(original, RateLimited):
+                # Seconds, as the HTTP Retry-After header the view adds (gateway/app.py).
+                extensions["retryAfter"] = original.retry_after
         elif original is None or (isinstance(original, GraphQLError) and error.path is None):
             # Pathless errors come before execution; graphql-core wraps a variable's coercion
             # error (an unknown enum value, a missing input field, "Int cannot represent ...")

@@ -13,6 +13,7 @@ from consilium.anonymity.v1 import anonymity_pb2 as anon
 from consilium.content.v1 import content_pb2 as cpb
 from consilium.content.v1 import types_pb2 as ctypes
 from consilium.identity.v1 import identity_pb2 as ipb
+from gateway.auth import Viewer
 from gateway.context import GatewayContext
 from gateway.schema.types.engagement import Poll
 from gateway.schema.types.enums import (
@@ -79,8 +80,20 @@ def _case(case: CaseInput | None) -> ctypes.CaseInput | None:
 
 
 async def _payload(info: Ctx, email: str, password: str) -> AuthPayload:
-    reply = await info.context.upstreams.identity.login(email, password)
+    # The client's address lets identity throttle a guesser there without locking the
+    # account everywhere (services/identity/login_guard.py).
+    reply = await info.context.upstreams.identity.login(
+        email, password, info.context.client_address
+    )
     return AuthPayload(token=reply.access_token, viewer=ViewerProfile.from_proto(reply.physician))
+
+
+def _writer(info: Ctx) -> Viewer:
+    """The verified viewer, one write spent from their per-person budget (never per alias:
+    gateway/limits/writes.py), before any upstream call."""
+    viewer = info.context.auth.require().require_verified()
+    info.context.limits.writes.spend(viewer)
+    return viewer
 
 
 async def _post(info: Ctx, post_id: str) -> ctypes.Post:
@@ -112,7 +125,7 @@ class Mutation:
 
     @strawberry.mutation(description="VERIFIED physicians only; the author is an alias.")
     async def create_post(self, info: Ctx, input: CreatePostInput) -> Post:
-        viewer = info.context.auth.require().require_verified()
+        viewer = _writer(info)
         anonymity = info.context.upstreams.anonymity
         if input.kind is PostKind.CASE and input.case is None:
             raise InvalidArgument([FieldViolation("case", "a CASE post needs its case details")])
@@ -142,7 +155,7 @@ class Mutation:
 
     @strawberry.mutation
     async def add_comment(self, info: Ctx, input: AddCommentInput) -> Comment:
-        viewer = info.context.auth.require().require_verified()
+        viewer = _writer(info)
         post = await _post(info, str(input.post_id))
         alias = await info.context.upstreams.anonymity.alias_for(
             viewer.user_id,
@@ -163,7 +176,7 @@ class Mutation:
 
     @strawberry.mutation(description="Reacts with the viewer's alias for this thread only.")
     async def react(self, info: Ctx, post_id: strawberry.ID, reaction: Reaction) -> Post:
-        info.context.auth.require().require_verified()
+        _writer(info)
         post = await _post(info, str(post_id))
         alias = await _thread_alias(info, post)
         await info.context.upstreams.content.react(
@@ -176,7 +189,7 @@ class Mutation:
 
     @strawberry.mutation(description="One vote per physician per poll, by a per-poll alias.")
     async def vote_poll(self, info: Ctx, post_id: strawberry.ID, option: int) -> Poll:
-        info.context.auth.require().require_verified()
+        _writer(info)
         post = await _post(info, str(post_id))
         alias = await _thread_alias(info, post)
         poll = await info.context.upstreams.content.vote(post.post_id, alias, option)

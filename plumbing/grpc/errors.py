@@ -7,7 +7,7 @@ from google.protobuf import any_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
-from plumbing.errors import DomainError, ErrorCode, FieldViolation
+from plumbing.errors import DomainError, ErrorCode, FieldViolation, RateLimited
 
 _TO_GRPC: dict[ErrorCode, grpc.StatusCode] = {
     ErrorCode.INVALID_ARGUMENT: grpc.StatusCode.INVALID_ARGUMENT,
@@ -17,6 +17,7 @@ _TO_GRPC: dict[ErrorCode, grpc.StatusCode] = {
     ErrorCode.PERMISSION_DENIED: grpc.StatusCode.PERMISSION_DENIED,
     ErrorCode.FAILED_PRECONDITION: grpc.StatusCode.FAILED_PRECONDITION,
     ErrorCode.UNAVAILABLE: grpc.StatusCode.UNAVAILABLE,
+    ErrorCode.RATE_LIMITED: grpc.StatusCode.RESOURCE_EXHAUSTED,
     ErrorCode.INTERNAL: grpc.StatusCode.INTERNAL,
 }
 _FROM_GRPC: dict[grpc.StatusCode, ErrorCode] = {v: k for k, v in _TO_GRPC.items()}
@@ -28,7 +29,9 @@ def grpc_code(code: ErrorCode) -> grpc.StatusCode:
 
 
 def to_rpc_status(error: DomainError) -> status_pb2.Status:
-    """A google.rpc.Status for `error`, with a BadRequest detail naming each bad field."""
+    """A google.rpc.Status for `error`, with a BadRequest detail naming each bad field and,
+    for RESOURCE_EXHAUSTED, a RetryInfo detail saying when to try again (gRPC's standard
+    retry-after, read back by `from_rpc_error`)."""
     status_code = _TO_GRPC[error.code]
     status = status_pb2.Status(code=status_code.value[0], message=error.message)
     if error.violations:
@@ -43,6 +46,12 @@ def to_rpc_status(error: DomainError) -> status_pb2.Status:
         detail = any_pb2.Any()
         detail.Pack(bad_request)
         status.details.append(detail)
+    if isinstance(error, RateLimited):
+        retry = error_details_pb2.RetryInfo()
+        retry.retry_delay.FromSeconds(error.retry_after)
+        detail = any_pb2.Any()
+        detail.Pack(retry)
+        status.details.append(detail)
     return status
 
 
@@ -54,10 +63,15 @@ def from_rpc_error(error: grpc.aio.AioRpcError | grpc.RpcError) -> DomainError:
     """
     code = _FROM_GRPC.get(error.code(), ErrorCode.UNAVAILABLE)
     violations: list[FieldViolation] = []
+    retry_after: int | None = None
     status = rpc_status.from_call(error)  # type: ignore[arg-type]
     if status is not None:
         for detail in status.details:
-            if detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
+            if detail.Is(error_details_pb2.RetryInfo.DESCRIPTOR):
+                retry = error_details_pb2.RetryInfo()
+                detail.Unpack(retry)
+                retry_after = retry.retry_delay.seconds
+            elif detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
                 bad_request = error_details_pb2.BadRequest()
                 detail.Unpack(bad_request)
                 violations.extend(
@@ -69,6 +83,9 @@ def from_rpc_error(error: grpc.aio.AioRpcError | grpc.RpcError) -> DomainError:
         )
     else:
         message = error.details() or code.value
+    if code is ErrorCode.RATE_LIMITED:
+        # Without a RetryInfo (a foreign server), a minute is a safe guess.
+        return RateLimited(message, retry_after=60 if retry_after is None else retry_after)
     return DomainError(message, code=code, violations=violations)
 
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -32,6 +32,7 @@ from services.identity.adapters.store import SqlIdentityStore
 from services.identity.adapters.tables import event_tables
 from services.identity.domain.passwords import HashParameters, Passwords
 from services.identity.domain.validation import normalize_email
+from services.identity.login_guard import LoginGuard, load_throttle_key
 from services.identity.seed import seed_demo_physicians
 from services.identity.service import IdentityService
 from services.identity.settings import IdentitySettings
@@ -59,6 +60,10 @@ class Identity:
     keys: KeyRing
     server: GrpcServer
     events: EventRuntime
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 def _passwords(settings: IdentitySettings) -> Passwords:
@@ -91,7 +96,10 @@ def _bus(settings: IdentitySettings) -> EventBus:
 
 @asynccontextmanager
 async def build(
-    settings: IdentitySettings, *, bus: EventBus | None = None
+    settings: IdentitySettings,
+    *,
+    bus: EventBus | None = None,
+    clock: Callable[[], datetime] | None = None,
 ) -> AsyncIterator[Identity]:
     """Everything wired and migrated, not yet serving; the engine is disposed on exit.
 
@@ -99,6 +107,7 @@ async def build(
 
     `bus` defaults to the one the settings name (Kafka, or the embedded bus under the data
     dir). Nothing here connects to it: the event runtime starts only when asked to.
+    `clock` replaces the wall clock of the use cases (tests drive the sign-in throttle).
     """
     engine = db.create_engine(settings.resolved_database_url)
     try:
@@ -111,7 +120,13 @@ async def build(
         chain = AuditChain(audit_signing_key(settings), subjects)
         store = SqlIdentityStore(engine, chain=chain, on_emitted=events.relay.notify)
         journal = TaggedErasureJournal(ErasureLog(settings.resolved_erasure_log), subjects.tag)
-        service = IdentityService(store, _passwords(settings), issuer, journal)
+        guard = LoginGuard(
+            load_throttle_key(settings.data_dir, allow_dev=settings.environment == "dev"),
+            settings.login_throttle(),
+        )
+        service = IdentityService(
+            store, _passwords(settings), issuer, journal, guard=guard, clock=clock or _now
+        )
         # Before anything serves: a restored database must not answer for erased people.
         await service.replay_erasures()
         credentials = ServiceCredentials.load(

@@ -4,15 +4,35 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
+from datetime import datetime
 from typing import Protocol
 
 from services.identity.domain.access import IdentityAccess
 from services.identity.domain.events import PhysicianEvent
 from services.identity.domain.physician import Physician
+from services.identity.domain.throttle import ThrottleState
+
+
+class LoginAttempts(Protocol):
+    """Failed sign-ins per throttle key (a keyed hash), inside the unit of work."""
+
+    async def lock(self, keys: Iterable[str]) -> dict[str, ThrottleState]:
+        """Each key's state (new keys start empty), locked until the unit ends."""
+
+    async def save(self, key: str, state: ThrottleState) -> None: ...
+
+    async def forget(self, keys: Iterable[str]) -> None: ...
+
+    async def forget_quiet(self, before: datetime, now: datetime) -> int:
+        """Deletes states with no failure since `before` and no block after `now`; how many."""
 
 
 class PhysicianRepository(Protocol):
     """Physicians and their password hashes, inside one transaction."""
+
+    @property
+    def login_attempts(self) -> LoginAttempts:
+        """The sign-in throttle's state, in this same unit of work."""
 
     async def add(self, physician: Physician, password_hash: str) -> None:
         """Stores a new physician; AlreadyExists naming `email` and/or `npi` when taken."""

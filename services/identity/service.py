@@ -16,6 +16,7 @@ from plumbing.errors import (
     InvalidArgument,
     NotFound,
     PermissionDenied,
+    Unauthenticated,
 )
 from services.identity.admin import AdminActions
 from services.identity.audited import UNRECORDED, Access, Actor, AuditedUnits
@@ -37,7 +38,7 @@ from services.identity.domain.access import (
     acting_role,
 )
 from services.identity.domain.events import events_between
-from services.identity.domain.passwords import Passwords
+from services.identity.domain.passwords import INVALID_CREDENTIALS_MESSAGE, Passwords
 from services.identity.domain.physician import (
     Physician,
     Role,
@@ -47,6 +48,7 @@ from services.identity.domain.physician import (
 from services.identity.domain.specialties import Specialty, all_specialties
 from services.identity.domain.staff import require_live, token_roles
 from services.identity.domain.validation import normalize_email, validate_registration
+from services.identity.login_guard import LoginGuard
 from services.identity.ports import ErasureJournal, IdentityStore, PhysicianRepository
 from services.identity.tokens import IssuedToken, TokenIssuer
 
@@ -72,6 +74,7 @@ class IdentityService(AdminActions):
         issuer: TokenIssuer,
         erasures: ErasureJournal,
         *,
+        guard: LoginGuard,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._store = store
@@ -79,6 +82,7 @@ class IdentityService(AdminActions):
         self._issuer = issuer
         self._erasures = erasures
         self._clock = clock
+        self._guard = guard
         self._units = AuditedUnits(store, clock)
 
     async def register(
@@ -116,21 +120,36 @@ class IdentityService(AdminActions):
         log.info("physician registered")
         return physician
 
-    async def login(self, *, email: str, password: str) -> LoginResult:
-        """A signed access token; one message for every failure so accounts can't be probed."""
+    async def login(self, *, email: str, password: str, client_address: str = "") -> LoginResult:
+        """A signed access token; one message for every failure so accounts can't be probed.
+
+        Throttled first (services.identity.login_guard), the same way for unknown emails: while
+        the email, or the email from this address, waits, even the right password is refused
+        with RATE_LIMITED, and no password is checked.
+        """
         if not email or not password:
             missing = [f for f, v in (("email", email), ("password", password)) if not v]
             raise InvalidArgument([FieldViolation(f, "is required") for f in missing])
+        normalised = normalize_email(email)
+        now = self._clock()
         async with self._store.transaction() as repo:
-            found = await repo.find_login(normalize_email(email))
-            stored_hash = found[1] if found else None
-            check = self._passwords.check_credentials(stored_hash, password)
-            assert found is not None  # check_credentials raised otherwise
-            physician = found[0]
-            if check.needs_rehash:
-                await repo.set_password_hash(
-                    physician.user_id, self._passwords.hash_password(password)
-                )
+            admission = await self._guard.admit(
+                repo.login_attempts, normalised, client_address, now
+            )
+            found = await repo.find_login(normalised)
+            check = self._passwords.verify_password(found[1] if found else None, password)
+            if not check.ok or found is None:
+                # Counted in this unit, which must commit: so no raising until it has.
+                await self._guard.failed(repo.login_attempts, admission, now)
+            else:
+                await self._guard.succeeded(repo.login_attempts, admission, now)
+                if check.needs_rehash:
+                    await repo.set_password_hash(
+                        found[0].user_id, self._passwords.hash_password(password)
+                    )
+        if not check.ok or found is None:
+            raise Unauthenticated(INVALID_CREDENTIALS_MESSAGE)
+        physician = found[0]
         # A suspended account signs in to see its status or leave: no staff roles in its token.
         token = self._issuer.issue(
             physician.user_id, token_roles(physician), physician.verification

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import ClassVar
 
 from pydantic import Field, SecretStr
 
 from plumbing.settings import ComponentSettings, component_settings_config
+from services.identity.domain.throttle import LoginThrottle, ThrottlePolicy
 
 
 class IdentitySettings(ComponentSettings):
@@ -28,6 +30,25 @@ class IdentitySettings(ComponentSettings):
     #: The erasure log (plumbing.erasurelog): an append-only file that database restores
     #: must not reach; default `<data dir>/identity/erasure-log.jsonl`.
     erasure_log: Path | None = None
+
+    #: Sign-in throttle (services.identity.domain.throttle): failures in a row before the
+    #: email tried from one client address waits, and before the email waits everywhere.
+    login_address_attempts: int = Field(default=5, ge=1)
+    login_email_attempts: int = Field(default=50, ge=1)
+    #: The first wait; each further failure doubles it, up to the maximum.
+    login_backoff_seconds: float = Field(default=30.0, gt=0)
+    login_max_backoff_seconds: float = Field(default=3600.0, gt=0)
+    #: After this long without a failure a key's count starts again.
+    login_forget_seconds: float = Field(default=86_400.0, gt=0)
+
+    def login_throttle(self) -> LoginThrottle:
+        backoff = timedelta(seconds=self.login_backoff_seconds)
+        ceiling = max(backoff, timedelta(seconds=self.login_max_backoff_seconds))
+        forget = timedelta(seconds=self.login_forget_seconds)
+        return LoginThrottle(
+            per_address=ThrottlePolicy(self.login_address_attempts, backoff, ceiling, forget),
+            per_email=ThrottlePolicy(self.login_email_attempts, backoff, ceiling, forget),
+        )
 
     @property
     def resolved_erasure_log(self) -> Path:

@@ -141,6 +141,7 @@ def _values(database_urls: dict[str, str], kafka: str, ports: dict[str, int]) ->
                     "anonymity-service-public-key": _public(service_keys["anonymity"]),
                     "audit-service-public-key": _public(service_keys["audit"]),
                     "audit-tag-key": tag_key,
+                    "login-throttle-key": base64.b64encode(secrets.token_bytes(32)).decode(),
                 }
             },
         },

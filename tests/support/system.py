@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,6 +16,7 @@ import uvicorn
 
 from cli.topics import create_topics
 from gateway.app import create_app
+from gateway.limits.policy import GatewayLimits
 from gateway.settings import GatewaySettings
 from plumbing.auth import Role, VerificationStatus
 from services.anonymity.app import build as build_anonymity
@@ -150,6 +151,9 @@ async def run_system(
     events: bool = False,
     kafka_bootstrap: str | None = None,
     k_anonymity: int | None = None,
+    identity_clock: Callable[[], datetime] | None = None,
+    identity_settings: dict[str, Any] | None = None,
+    limits: GatewayLimits | None = None,
     **gateway: Any,
 ) -> AsyncIterator[System]:
     """Starts identity, anonymity, content, audit and the gateway; stops them in reverse order.
@@ -159,7 +163,15 @@ async def run_system(
     created and every service's outbox relay and consumers run, on Kafka at
     `kafka_bootstrap` or else on the embedded bus under `data_dir`; without it, events
     wait in the outboxes. `k_anonymity` lowers anonymity's K for small test populations.
+    `identity_clock` and `identity_settings` drive identity's sign-in throttle; `limits` the
+    gateway's own (their clocks). The gateway's per-person and per-address budgets are
+    lifted unless a test sets them: tests write faster than people do, all from loopback.
     """
+    gateway = {
+        "writes_per_minute": 1_000_000,
+        "anonymous_requests_per_minute": 1_000_000,
+        **gateway,
+    }
     urls = database_urls or {}
 
     def db(name: str) -> str:
@@ -176,7 +188,12 @@ async def run_system(
         await create_topics(kafka_bootstrap, data_dir)
     async with contextlib.AsyncExitStack() as stack:
         identity = await stack.enter_async_context(
-            build_identity(IdentitySettings(database_url=db("identity"), **common, **_FAST))
+            build_identity(
+                IdentitySettings(
+                    database_url=db("identity"), **common, **_FAST, **(identity_settings or {})
+                ),
+                clock=identity_clock,
+            )
         )
         identity_port = await identity.server.start()
         stack.push_async_callback(identity.server.stop)
@@ -226,7 +243,13 @@ async def run_system(
             **{"audit_address": f"127.0.0.1:{audit_port}", **gateway},
         )
         server = uvicorn.Server(
-            uvicorn.Config(create_app(settings), log_config=None, access_log=False, lifespan="on")
+            uvicorn.Config(
+                create_app(settings, limits=limits),
+                log_config=None,
+                access_log=False,
+                lifespan="on",
+                proxy_headers=False,  # as gateway/serve.py
+            )
         )
         sock = _free_socket()
         stack.callback(sock.close)

@@ -65,7 +65,9 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
         return pb.RegisterResponse(physician=physician_to_proto(physician))
 
     async def Login(self, request: pb.LoginRequest, context: Context) -> pb.LoginResponse:
-        result = await self._service.login(email=request.email, password=request.password)
+        result = await self._service.login(
+            email=request.email, password=request.password, client_address=request.client_address
+        )
         return pb.LoginResponse(
             access_token=result.token.token,
             expires_at=timestamp(result.token.claims.expires_at),

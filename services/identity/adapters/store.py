@@ -24,6 +24,7 @@ from services.identity.adapters.audit import (
 )
 from services.identity.adapters.audit_subjects import AuditSubjects
 from services.identity.adapters.events import to_envelope
+from services.identity.adapters.login_attempts import SqlLoginAttempts
 from services.identity.adapters.tables import audit_subject_keys, event_tables, physicians
 from services.identity.domain.access import IdentityAccess
 from services.identity.domain.events import PhysicianEvent
@@ -79,6 +80,7 @@ class SqlPhysicianRepository:
         self._chain = chain
         #: Whether this unit queued events (so the relay can be woken after the commit).
         self.emitted = False
+        self.login_attempts = SqlLoginAttempts(session)
 
     async def add(self, physician: Physician, password_hash: str) -> None:
         now = datetime.now(UTC)

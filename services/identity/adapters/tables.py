@@ -7,6 +7,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     Index,
+    Integer,
     LargeBinary,
     MetaData,
     String,
@@ -68,6 +69,20 @@ audit_subject_keys = Table(
     Column("user_id", String(40), primary_key=True),
     Column("sealing_key", LargeBinary, nullable=False),
 )
+
+#: Failed sign-ins per throttle key (services.identity.domain.throttle), shared by every
+#: replica. `key` is an HMAC of the normalised email (and client address) under identity's
+#: throttle key: the table names no email or address, and says nothing of which emails have
+#: accounts (unknown ones are counted alike).
+login_throttle = Table(
+    "login_throttle",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("last_failure_at", DateTime(timezone=True), nullable=True),
+    Column("blocked_until", DateTime(timezone=True), nullable=True),
+)
+Index("ix_login_throttle_last_failure_at", login_throttle.c.last_failure_at)
 
 #: The outbox the relay publishes from, and processed event ids (identity consumes nothing yet).
 event_tables = EventTables.add_to(metadata)

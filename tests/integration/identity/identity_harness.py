@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -86,10 +86,13 @@ class IdentityClient:
 
 @asynccontextmanager
 async def running(
-    settings: IdentitySettings, *, bus: EventBus | None = None
+    settings: IdentitySettings,
+    *,
+    bus: EventBus | None = None,
+    clock: Callable[[], datetime] | None = None,
 ) -> AsyncIterator[IdentityClient]:
     """An identity server on an ephemeral port and a client for it; the event runtime idle."""
-    async with build(settings, bus=bus) as instance:
+    async with build(settings, bus=bus, clock=clock) as instance:
         port = await instance.server.start()
         try:
             async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:

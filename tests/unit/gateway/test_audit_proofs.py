@@ -10,6 +10,7 @@ from consilium.audit.v1 import audit_pb2 as pb
 from gateway.auth import Authentication, Viewer
 from gateway.clients.base import Metadata
 from gateway.context import GatewayContext
+from gateway.limits.policy import GatewayLimits
 from gateway.schema.build import build_schema
 from gateway.settings import GatewaySettings
 from plumbing.auth import AccessClaims, Role, VerificationStatus
@@ -74,6 +75,8 @@ def context(audit: FakeAudit) -> GatewayContext:
         loaders=None,  # type: ignore[arg-type]
         settings=GatewaySettings(),
         feed=None,  # type: ignore[arg-type]
+        client_address="192.0.2.1",
+        limits=GatewayLimits.from_settings(GatewaySettings()),
     )
 
 

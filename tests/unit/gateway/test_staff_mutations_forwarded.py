@@ -13,6 +13,7 @@ import pytest
 from consilium.anonymity.v1 import anonymity_pb2 as anon
 from gateway.auth import Authentication, Viewer
 from gateway.context import GatewayContext
+from gateway.limits.policy import GatewayLimits
 from gateway.schema.build import build_schema
 from gateway.settings import GatewaySettings
 from plumbing.auth import AccessClaims, Role, VerificationStatus
@@ -81,6 +82,8 @@ def context(upstreams: Upstreams, signed_in: bool) -> GatewayContext:
         loaders=None,  # type: ignore[arg-type]
         settings=GatewaySettings(),
         feed=None,  # type: ignore[arg-type]
+        client_address="192.0.2.1",
+        limits=GatewayLimits.from_settings(GatewaySettings()),
     )
 
 

@@ -4,7 +4,7 @@ import grpc
 import pytest
 from google.rpc import error_details_pb2
 
-from plumbing.errors import ErrorCode, FieldViolation, InvalidArgument, NotFound
+from plumbing.errors import ErrorCode, FieldViolation, InvalidArgument, NotFound, RateLimited
 from plumbing.grpc.errors import grpc_code, to_rpc_status
 
 
@@ -29,3 +29,12 @@ def test_plain_error_has_no_details() -> None:
     status = to_rpc_status(NotFound("no such physician"))
     assert status.code == grpc.StatusCode.NOT_FOUND.value[0]
     assert list(status.details) == []
+
+
+def test_rate_limited_is_resource_exhausted_with_retry_info_in_whole_seconds() -> None:
+    status = to_rpc_status(RateLimited("too many sign-ins", retry_after=12.2))
+    assert status.code == grpc.StatusCode.RESOURCE_EXHAUSTED.value[0]
+    retry = error_details_pb2.RetryInfo()
+    assert status.details[0].Unpack(retry)
+    assert retry.retry_delay.seconds == 13
+    assert RateLimited("soon", retry_after=0.01).retry_after == 1

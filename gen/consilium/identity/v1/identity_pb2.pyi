@@ -237,17 +237,25 @@ class LoginRequest(_message.Message):
 
     EMAIL_FIELD_NUMBER: _builtins.int
     PASSWORD_FIELD_NUMBER: _builtins.int
+    CLIENT_ADDRESS_FIELD_NUMBER: _builtins.int
     email: _builtins.str
     password: _builtins.str
+    client_address: _builtins.str
+    """The end user's network address as the gateway saw it (IPv4 or IPv6 text; empty when
+    unknown). Failed sign-ins are throttled per email and per (email, address): a guesser at
+    one address waits long before the email waits everywhere. Past either limit the call
+    answers RESOURCE_EXHAUSTED with a google.rpc.RetryInfo detail (seconds to wait).
+    """
     def __init__(
         self,
         *,
         email: _builtins.str = ...,
         password: _builtins.str = ...,
+        client_address: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["email", b"email", "password", b"password"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["client_address", b"client_address", "email", b"email", "password", b"password"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -1,0 +1,1 @@
+"""Request limits the gateway applies itself: per-person writes, anonymous callers, retries."""
