@@ -19,7 +19,14 @@ from pathlib import Path
 from typing import Any
 
 from aiokafka.conn import create_conn
-from aiokafka.errors import KafkaError
+from aiokafka.errors import (
+    AuthenticationFailedError,
+    AuthenticationMethodNotSupported,
+    IllegalSaslStateError,
+    KafkaError,
+    SaslAuthenticationFailed,
+    UnsupportedSaslMechanismError,
+)
 from aiokafka.helpers import create_ssl_context
 
 PROTOCOL_ENV = "CONSILIUM_KAFKA_SECURITY_PROTOCOL"
@@ -165,17 +172,37 @@ class KafkaSecurity:
         return self.protocol
 
 
-async def explain_failure(bootstrap: str, security: KafkaSecurity) -> KafkaSettingsError | None:
+#: What a broker answers to a login it refuses (or a mechanism it does not enable).
+_REFUSED_LOGIN = (
+    SaslAuthenticationFailed,
+    AuthenticationFailedError,
+    AuthenticationMethodNotSupported,
+    UnsupportedSaslMechanismError,
+    IllegalSaslStateError,
+)
+
+
+async def explain_failure(
+    bootstrap: str, security: KafkaSecurity, *, budget: float = 5.0
+) -> KafkaSettingsError | None:
     """After a client failed to start: if a bootstrap server answers but refuses our credentials
-    or our TLS handshake, the error saying so; None when the broker is just unreachable."""
+    or our TLS handshake, the error saying so; None when the broker is just unreachable, or
+    when finding out takes longer than `budget` seconds (the relay may hold a claim meanwhile)."""
+    try:
+        async with asyncio.timeout(budget):
+            return await _probe(bootstrap, security)
+    except TimeoutError:
+        return None
+
+
+async def _probe(bootstrap: str, security: KafkaSecurity) -> KafkaSettingsError | None:
     for server in bootstrap.split(","):
         host, _, port = server.strip().rpartition(":")
         if not host or not port.isdigit():
             continue
         try:
-            conn = await asyncio.wait_for(
-                create_conn(host, int(port), request_timeout_ms=10_000, **security.client_args()),
-                15,
+            conn = await create_conn(
+                host, int(port), request_timeout_ms=5_000, **security.client_args()
             )
         except ssl.SSLError as exc:
             return KafkaSettingsError(
@@ -183,14 +210,14 @@ async def explain_failure(bootstrap: str, security: KafkaSecurity) -> KafkaSetti
                 f"{CAFILE_ENV} (the CA that signed the broker's certificate) and that the "
                 "bootstrap host names match the certificate"
             )
-        except KafkaError as exc:
-            if "Sasl" in type(exc).__name__ or "Authentication" in type(exc).__name__:
-                return KafkaSettingsError(
-                    f"Kafka at {server} refused {security.describe()}: check {USERNAME_ENV}, "
-                    f"{PASSWORD_ENV} and {MECHANISM_ENV} ({type(exc).__name__})"
-                )
+        except _REFUSED_LOGIN as exc:
+            return KafkaSettingsError(
+                f"Kafka at {server} refused {security.describe()}: check {USERNAME_ENV}, "
+                f"{PASSWORD_ENV} and {MECHANISM_ENV} ({type(exc).__name__})"
+            )
+        except KafkaError:
             continue
-        except (OSError, TimeoutError):
+        except OSError:
             continue
         conn.close()
     return None
