@@ -25,9 +25,10 @@ SASL = {
 }
 
 
-def _self_signed_ca(directory: Path) -> Path:
+def _self_signed_ca(directory: Path, common_name: str = "test CA") -> Path:
+    """A self-signed certificate at `<directory>/ca.crt`, its key at `<directory>/ca.key`."""
     key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "test CA")])
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
     now = dt.datetime.now(dt.UTC)
     cert = (
         x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
@@ -37,6 +38,13 @@ def _self_signed_ca(directory: Path) -> Path:
     )  # fmt: skip
     path = directory / "ca.crt"
     path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (directory / "ca.key").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
     return path
 
 
@@ -103,6 +111,19 @@ def test_tls_builds_a_verifying_context_from_the_ca_file(tmp_path: Path) -> None
     assert isinstance(context, ssl.SSLContext)
     assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
     assert [c["subject"] for c in context.get_ca_certs()] == [((("commonName", "test CA"),),)]
+
+
+def test_a_client_certificate_and_key_are_loaded_and_must_match(tmp_path: Path) -> None:
+    (tmp_path / "client").mkdir()
+    (tmp_path / "other").mkdir()
+    cert = _self_signed_ca(tmp_path / "client", "content")
+    _self_signed_ca(tmp_path / "other", "someone else")
+    env = {"CONSILIUM_KAFKA_SECURITY_PROTOCOL": "SSL", "CONSILIUM_KAFKA_SSL_CERTFILE": str(cert)}
+    matching = {**env, "CONSILIUM_KAFKA_SSL_KEYFILE": str(tmp_path / "client/ca.key")}
+    assert isinstance(KafkaSecurity.from_env(matching).client_args()["ssl_context"], ssl.SSLContext)
+    wrong = {**env, "CONSILIUM_KAFKA_SSL_KEYFILE": str(tmp_path / "other/ca.key")}
+    with pytest.raises(KafkaSettingsError, match="cannot load the Kafka TLS files"):
+        KafkaSecurity.from_env(wrong)
 
 
 def test_a_missing_or_bad_tls_file_fails_at_startup(tmp_path: Path) -> None:
