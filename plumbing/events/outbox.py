@@ -151,13 +151,18 @@ class OutboxRelay:
             sent = await self._publish_single_writer()
         if sent:
             self.published += sent
-            async with self._engine.begin() as conn:
-                await conn.execute(
-                    delete(self._table).where(
-                        self._table.c.sent_at < datetime.now(UTC) - self._keep_sent
-                    )
-                )
+            await self._purge_sent()
         return sent
+
+    async def _purge_sent(self) -> None:
+        """Deletes rows sent longer ago than `keep_sent`. Replicas purge concurrently: on
+        PostgreSQL each takes only rows no other holds, so two deletes never deadlock."""
+        table = self._table
+        old = select(table.c.position).where(table.c.sent_at < datetime.now(UTC) - self._keep_sent)
+        if self._claims_rows:
+            old = old.with_for_update(skip_locked=True)
+        async with self._engine.begin() as conn:
+            await conn.execute(delete(table).where(table.c.position.in_(old.scalar_subquery())))
 
     def _unsent(self) -> Select[Any]:
         table = self._table

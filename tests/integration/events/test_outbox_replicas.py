@@ -9,7 +9,7 @@ import asyncio
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from aiokafka import AIOKafkaConsumer
@@ -21,7 +21,7 @@ from plumbing import db
 from plumbing.events.bus import TopicSpec
 from plumbing.events.envelope import Event
 from plumbing.events.kafka import KafkaBus
-from plumbing.events.outbox import add_to_outbox
+from plumbing.events.outbox import OutboxRelay, add_to_outbox
 from plumbing.events.runtime import EventRuntime, EventTables
 
 pytestmark = [pytest.mark.postgres, pytest.mark.kafka]
@@ -240,3 +240,35 @@ async def test_a_relay_dying_before_its_commit_republishes_but_nothing_applies_t
     assert set(on_kafka) == {event.id for event in written}
     assert max(on_kafka.values()) == 2  # at least once: the dead relay's batch went twice
     assert Counter(row[0] for row in effects_seen) == Counter(e.id for e in written)
+
+
+class Recorder:
+    """A bus that only records what it is asked to publish (the purge needs no broker)."""
+
+    def __init__(self) -> None:
+        self.ids: list[str] = []
+
+    async def publish(self, events: Sequence[Event]) -> None:
+        self.ids += [event.id for event in events]
+
+
+async def test_replicas_purge_sent_rows_concurrently_without_deadlock(
+    engines: list[AsyncEngine],
+) -> None:
+    written = events("test.purge.v1", 200)
+    async with AsyncSession(engines[0]) as session, session.begin():
+        await add_to_outbox(session, tables.outbox, written)
+    recorders = [Recorder(), Recorder()]
+    relays = [
+        OutboxRelay(engine, tables.outbox, bus, batch_size=10, keep_sent=timedelta(0))  # type: ignore[arg-type]
+        for engine, bus in zip(engines, recorders, strict=True)
+    ]
+
+    async def drain(relay: OutboxRelay) -> None:
+        while await relay.publish_pending() or await relay.publish_pending():
+            pass
+
+    await asyncio.gather(*(drain(relay) for relay in relays))
+    assert Counter(recorders[0].ids + recorders[1].ids) == Counter(e.id for e in written)
+    async with engines[0].connect() as conn:
+        assert await conn.scalar(select(func.count()).select_from(tables.outbox)) == 0
