@@ -157,8 +157,9 @@ async def test_content_consumes_its_topic_in_its_group(
         await consumer.stop()
         await content.close()
         await engine.dispose()
-    # the seed record is no event: content's principal dead-lettered it on its DLQ
-    assert consumer.dead_lettered == 1
+    # the seed (and the ACL tests' probe) records are no events: content's principal
+    # dead-lettered them on its own DLQ, which it may write
+    assert consumer.dead_lettered >= 1
 
 
 async def test_content_is_refused_on_the_identity_topic(broker: SaslBroker, tmp_path: Path) -> None:
