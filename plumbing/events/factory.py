@@ -1,4 +1,8 @@
-"""Chooses the bus: Kafka when `CONSILIUM_KAFKA_BOOTSTRAP` is set, else the embedded one."""
+"""Chooses the bus: Kafka when `CONSILIUM_KAFKA_BOOTSTRAP` is set, else the embedded one.
+
+On Kafka the security settings (`CONSILIUM_KAFKA_SECURITY_PROTOCOL`, SASL, TLS) are read here,
+at startup, so inconsistent ones stop the process before it serves.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from pathlib import Path
 from plumbing.events.bus import EventBus
 from plumbing.events.embedded import EmbeddedBus
 from plumbing.events.kafka import KafkaBus
+from plumbing.events.kafka_security import KafkaSecurity
 
 #: Seconds the embedded bus keeps every record; unset: each topic's own retention, as on
 #: Kafka (30 days for identity's and anonymity's topics, 7 for posts, a year for audit).
@@ -44,7 +49,9 @@ def create_bus(
     clock: Callable[[], float] = time.time,
 ) -> EventBus:
     if kafka_bootstrap:
-        return KafkaBus(kafka_bootstrap, client_id=client_id)
+        return KafkaBus(
+            kafka_bootstrap, client_id=client_id, security=KafkaSecurity.from_env(environ)
+        )
     return EmbeddedBus(
         embedded_path(data_dir), retention_ms=embedded_retention_ms(environ), clock=clock
     )

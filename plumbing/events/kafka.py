@@ -1,19 +1,41 @@
-"""The event bus on Apache Kafka (aiokafka): idempotent producer, manual commits, admin."""
+"""The event bus on Apache Kafka (aiokafka): idempotent producer, manual commits, admin.
+
+Every client is made with the process's `KafkaSecurity` (SASL, TLS) and started by `_start`,
+which turns a refused login or TLS handshake into an error that says so.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections.abc import Sequence
+from typing import Any, Protocol
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.errors import KafkaConnectionError, TopicAlreadyExistsError
 
 from plumbing.events.bus import Record, Subscription, TopicSpec
 from plumbing.events.envelope import Event, MalformedEvent, from_record
+from plumbing.events.kafka_security import KafkaSecurity, explain_failure
 
 log = logging.getLogger("consilium.events.kafka")
+
+
+class _Client(Protocol):
+    async def start(self) -> None: ...
+
+
+async def start_client(client: _Client, bootstrap: str, security: KafkaSecurity) -> None:
+    """Starts an aiokafka client; when it cannot bootstrap, says whether the broker refused
+    our credentials or certificate (a `KafkaSettingsError`) rather than only that it failed."""
+    try:
+        await client.start()
+    except KafkaConnectionError as exc:
+        explained = await explain_failure(bootstrap, security)
+        if explained is not None:
+            raise explained from exc
+        raise
 
 
 class KafkaSubscription:
@@ -61,11 +83,20 @@ class KafkaSubscription:
 
 
 class KafkaBus:
-    """`EventBus` over a Kafka cluster at `bootstrap` (e.g. `127.0.0.1:9092`)."""
+    """`EventBus` over a Kafka cluster at `bootstrap` (e.g. `127.0.0.1:9092`), connecting with
+    `security` (PLAINTEXT when None)."""
 
-    def __init__(self, bootstrap: str, *, client_id: str) -> None:
+    def __init__(
+        self, bootstrap: str, *, client_id: str, security: KafkaSecurity | None = None
+    ) -> None:
         self._bootstrap = bootstrap
-        self._client_id = client_id
+        self._security = security or KafkaSecurity()
+        #: The same connection settings for every client this bus makes.
+        self._args: dict[str, Any] = {
+            "bootstrap_servers": bootstrap,
+            "client_id": client_id,
+            **self._security.client_args(),
+        }
         self._producer: AIOKafkaProducer | None = None
         self._lock = asyncio.Lock()
 
@@ -77,14 +108,13 @@ class KafkaBus:
         async with self._lock:
             if self._producer is None:
                 producer = AIOKafkaProducer(
-                    bootstrap_servers=self._bootstrap,
-                    client_id=self._client_id,
+                    **self._args,
                     enable_idempotence=True,  # no duplicates or reordering from retries
                     acks="all",
                     request_timeout_ms=10_000,
                 )
                 try:
-                    await producer.start()
+                    await start_client(producer, self._bootstrap, self._security)
                 except BaseException:
                     await producer.stop()
                     raise
@@ -124,24 +154,23 @@ class KafkaBus:
     ) -> Subscription:
         consumer = AIOKafkaConsumer(
             *topics,
-            bootstrap_servers=self._bootstrap,
-            client_id=self._client_id,
+            **self._args,
             group_id=group,
             enable_auto_commit=False,
             auto_offset_reset="earliest" if from_beginning else "latest",
             isolation_level="read_committed",
         )
         try:
-            await consumer.start()
+            await start_client(consumer, self._bootstrap, self._security)
         except BaseException:
             await consumer.stop()
             raise
         return KafkaSubscription(consumer)
 
     async def create_topics(self, specs: Sequence[TopicSpec]) -> list[str]:
-        admin = AIOKafkaAdminClient(bootstrap_servers=self._bootstrap, client_id=self._client_id)
-        await admin.start()
+        admin = AIOKafkaAdminClient(**self._args)
         try:
+            await start_client(admin, self._bootstrap, self._security)
             existing = set(await admin.list_topics())
             wanted = [s for s in specs if s.name not in existing]
             if wanted:

@@ -4,6 +4,19 @@ Writes never wait for the broker. While it is away, events wait in the outbox; w
 back the relay sends them in the order they were written (so in order per key), marks them
 sent, and carries on. A batch that fails is sent again whole: delivery is at least once and
 consumers drop repeats by event id.
+
+Replicas (PostgreSQL): every replica of a service runs a relay on the same outbox. A relay
+claims a batch with `SELECT ... FOR UPDATE SKIP LOCKED`, publishes it while holding the row
+locks and marks it sent in that same transaction, so no two relays ever hold the same row.
+It leaves out a row whose key has an earlier unsent row it does not hold (another replica's
+claim), so replicas never reorder one key. The guarantee: each row is published once, unless a
+relay dies (or its commit fails) after Kafka acknowledged the batch and before the commit;
+then the rows are unlocked, still unsent, and published again: at least once to Kafka, and
+consumers apply each event once (`processed_events`, in the effect's own transaction).
+
+SQLite (dev, one process per database file): one relay per database. It reads, publishes and
+marks in separate transactions, because holding a SQLite transaction across the publish would
+make its commit fail whenever the service wrote meanwhile; two processes would send twice.
 """
 
 from __future__ import annotations
@@ -13,9 +26,10 @@ import contextlib
 import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Table, delete, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy import Row, Select, Table, delete, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from plumbing.events.bus import EventBus
 from plumbing.events.envelope import Event
@@ -59,6 +73,31 @@ def _event(row: object) -> Event:
     )
 
 
+async def _not_overtaking(
+    conn: AsyncConnection, table: Table, rows: Sequence[Row[Any]]
+) -> list[Row[Any]]:
+    """The claimed rows no unsent row of the same key precedes outside this claim (held by
+    another replica, or committed late): sending those now could overtake it."""
+    claimed = [row.position for row in rows]
+    keys = {(row.topic, row.event_key) for row in rows}
+    held = await conn.execute(
+        select(table.c.topic, table.c.event_key, func.min(table.c.position))
+        .where(
+            table.c.sent_at.is_(None),
+            table.c.position < max(claimed),
+            table.c.position.not_in(claimed),
+        )
+        .group_by(table.c.topic, table.c.event_key)
+    )
+    first_held = {(topic, key): first for topic, key, first in held if (topic, key) in keys}
+    return [
+        row
+        for row in rows
+        if (row.topic, row.event_key) not in first_held
+        or row.position < first_held[(row.topic, row.event_key)]
+    ]
+
+
 class OutboxRelay:
     """Publishes unsent outbox rows in write order, with backoff while the bus is away."""
 
@@ -83,7 +122,11 @@ class OutboxRelay:
         self._wake = asyncio.Event()
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
+        #: Row locks on PostgreSQL; SQLite has one writer, so one relay per database.
+        self._claims_rows = engine.dialect.name == "postgresql"
         self.failures = 0
+        #: Events this relay published (several replicas share the work on PostgreSQL).
+        self.published = 0
 
     def notify(self) -> None:
         """Something was written: look now instead of at the next poll."""
@@ -102,27 +145,62 @@ class OutboxRelay:
 
     async def publish_pending(self) -> int:
         """One pass: publishes up to a batch of unsent events; returns how many were sent."""
+        if self._claims_rows:
+            sent = await self._publish_claimed()
+        else:
+            sent = await self._publish_single_writer()
+        if sent:
+            self.published += sent
+            await self._purge_sent()
+        return sent
+
+    async def _purge_sent(self) -> None:
+        """Deletes rows sent longer ago than `keep_sent`. Replicas purge concurrently: on
+        PostgreSQL each takes only rows no other holds, so two deletes never deadlock."""
         table = self._table
+        old = select(table.c.position).where(table.c.sent_at < datetime.now(UTC) - self._keep_sent)
+        if self._claims_rows:
+            old = old.with_for_update(skip_locked=True)
+        async with self._engine.begin() as conn:
+            await conn.execute(delete(table).where(table.c.position.in_(old.scalar_subquery())))
+
+    def _unsent(self) -> Select[Any]:
+        table = self._table
+        return (
+            select(table)
+            .where(table.c.sent_at.is_(None))
+            .order_by(table.c.position)
+            .limit(self._batch_size)
+        )
+
+    async def _mark_sent(self, conn: AsyncConnection, rows: Sequence[Row[Any]]) -> None:
+        await conn.execute(
+            update(self._table)
+            .where(self._table.c.position.in_([row.position for row in rows]))
+            .values(sent_at=datetime.now(UTC))
+        )
+
+    async def _publish_claimed(self) -> int:
+        """Claim, publish, mark sent: one transaction holding the rows' locks throughout."""
+        async with self._engine.begin() as conn:
+            claimed = (await conn.execute(self._unsent().with_for_update(skip_locked=True))).all()
+            if not claimed:
+                return 0
+            rows = await _not_overtaking(conn, self._table, claimed)
+            if not rows:
+                return 0
+            await self._bus.publish([_event(row) for row in rows])
+            await self._mark_sent(conn, rows)
+        return len(rows)
+
+    async def _publish_single_writer(self) -> int:
         async with self._engine.connect() as conn:
-            rows = (
-                await conn.execute(
-                    select(table)
-                    .where(table.c.sent_at.is_(None))
-                    .order_by(table.c.position)
-                    .limit(self._batch_size)
-                )
-            ).all()
+            rows = (await conn.execute(self._unsent())).all()
         if not rows:
             return 0
         await self._bus.publish([_event(row) for row in rows])
-        now = datetime.now(UTC)
         async with self._engine.begin() as conn:
-            await conn.execute(
-                update(table)
-                .where(table.c.position.in_([row.position for row in rows]))
-                .values(sent_at=now)
-            )
-            await conn.execute(delete(table).where(table.c.sent_at < now - self._keep_sent))
+            await self._mark_sent(conn, rows)
         return len(rows)
 
     async def _run(self) -> None:

@@ -39,9 +39,13 @@ class EventRuntime:
     tables: EventTables
     relay: OutboxRelay = field(init=False)
     consumers: list[EventConsumer] = field(default_factory=list)
+    #: Outbox rows the relay claims per pass.
+    relay_batch_size: int = 200
 
     def __post_init__(self) -> None:
-        self.relay = OutboxRelay(self.engine, self.tables.outbox, self.bus)
+        self.relay = OutboxRelay(
+            self.engine, self.tables.outbox, self.bus, batch_size=self.relay_batch_size
+        )
 
     def consume(
         self,

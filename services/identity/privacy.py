@@ -23,6 +23,8 @@ from consilium.events.v1 import identity_events_pb2 as ev
 from plumbing import db
 from plumbing.events.embedded import EmbeddedBus
 from plumbing.events.factory import embedded_path
+from plumbing.events.kafka import start_client
+from plumbing.events.kafka_security import KafkaSecurity
 from plumbing.events.topics import IDENTITY_PHYSICIANS
 from services.identity.adapters.tables import event_tables
 from services.identity.settings import IdentitySettings
@@ -94,9 +96,12 @@ async def delete_consumed(
     what the consumer has processed goes, so no event is lost to it. Returns the number of
     partitions trimmed.
     """
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="consilium-privacy")
-    await admin.start()
+    security = KafkaSecurity.from_env()
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=bootstrap, client_id="consilium-privacy", **security.client_args()
+    )
     try:
+        await start_client(admin, bootstrap, security)
         committed = await admin.list_consumer_group_offsets(group)
         cut = {
             TopicPartition(tp.topic, tp.partition): RecordsToDelete(before_offset=meta.offset)

@@ -4,42 +4,21 @@ each component's principal writes and reads exactly its topics; content is refus
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-import yaml
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import (
     ClusterAuthorizationFailedError,
     GroupAuthorizationFailedError,
     TopicAuthorizationFailedError,
 )
 
-from plumbing.events.topics import IDENTITY_PHYSICIANS, topic_specs
-from tests.deploy.kafka.broker import ADMIN, SaslBroker, apply_acls, sasl_broker
+from plumbing.events.topics import IDENTITY_PHYSICIANS
+from tests.deploy.kafka.acls import ACLS, TOPICS
+from tests.deploy.kafka.broker import SaslBroker
 
 pytestmark = pytest.mark.kafka
-ROOT = Path(__file__).resolve().parents[2]
-ACLS: dict[str, list[dict[str, object]]] = yaml.safe_load(
-    (ROOT / "deploy/kafka-acls.yaml").read_text()
-)
-TOPICS = [spec.name for spec in topic_specs()]
 COMPONENTS = ["identity", "anonymity", "content", "audit", "gateway"]
-
-
-def acl_lines() -> list[str]:
-    lines = []
-    for principal, entries in ACLS.items():
-        for entry in entries:
-            (kind,) = [k for k in ("topic", "group", "cluster") if k in entry]
-            ops = entry["ops"]
-            assert isinstance(ops, list)
-            for op in ops:
-                pattern = entry.get("pattern", "LITERAL")
-                lines.append(f"User:{principal}|{kind.upper()}|{entry[kind]}|{pattern}|{op}")
-    return lines
 
 
 def granted(principal: str, op: str) -> set[str]:
@@ -49,52 +28,6 @@ def granted(principal: str, op: str) -> set[str]:
         for e in ACLS[principal]
         if "topic" in e and op in e["ops"]  # type: ignore[operator]
     }
-
-
-async def _admin_ready(broker: SaslBroker) -> None:
-    """Bounded wait until the broker answers an admin call."""
-    for _ in range(150):
-        admin = AIOKafkaAdminClient(**broker.client_args(ADMIN))
-        try:
-            await admin.start()
-            await admin.list_topics()
-            return
-        except Exception:  # not up yet
-            await asyncio.sleep(0.2)
-        finally:
-            await admin.close()
-    pytest.fail("the SASL broker never answered")
-
-
-async def _create_topics_as(broker: SaslBroker, principal: str) -> None:
-    """What `consilium topics create` does, as the topic Job's principal."""
-    admin = AIOKafkaAdminClient(**broker.client_args(principal))
-    await admin.start()
-    try:
-        assert set(await admin.list_topics()).isdisjoint(TOPICS)
-        await admin.create_topics([NewTopic(name, 1, 1) for name in TOPICS])
-    finally:
-        await admin.close()
-
-
-async def _seed(broker: SaslBroker) -> None:
-    producer = AIOKafkaProducer(**broker.client_args(ADMIN))
-    await producer.start()
-    try:
-        for topic in TOPICS:
-            await producer.send_and_wait(topic, b"seed")
-    finally:
-        await producer.stop()
-
-
-@pytest.fixture(scope="module")
-def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SaslBroker]:
-    with sasl_broker(tmp_path_factory.mktemp("sasl-kafka"), list(ACLS)) as running:
-        asyncio.run(_admin_ready(running))
-        apply_acls(running, acl_lines())
-        asyncio.run(_create_topics_as(running, "topics"))
-        asyncio.run(_seed(running))
-        yield running
 
 
 async def _can_write(broker: SaslBroker, principal: str, topic: str) -> bool:

@@ -1,5 +1,8 @@
 """A single-node Kafka broker with a SASL/SCRAM listener and the standard authorizer, started
-from the same cached jars as the test broker (scripts/kafka.sh), for the ACL tests."""
+from the same cached jars as the test broker (scripts/kafka.sh), for the ACL tests.
+
+Its one start serves every SASL test: a SASL_PLAINTEXT listener (SCRAM-SHA-512, SCRAM-SHA-256
+and PLAIN for every principal, one password each) and a SASL_SSL listener on a throwaway CA."""
 
 from __future__ import annotations
 
@@ -13,6 +16,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.deploy.kafka.tls import BrokerTls, make_broker_tls, properties_value
+
 ROOT = Path(__file__).resolve().parents[3]
 LIBS = (
     Path(os.environ.get("CONSILIUM_CACHE", Path.home() / ".cache/consilium")) / "kafka-4.3.1/libs"
@@ -24,6 +29,9 @@ ADMIN = "admin"
 class SaslBroker:
     bootstrap: str
     passwords: dict[str, str]
+    #: The SASL_SSL listener and the CA file that signed its certificate.
+    tls_bootstrap: str
+    ca_file: Path
 
     def client_args(self, principal: str) -> dict[str, str]:
         """aiokafka keyword arguments to connect as `principal`."""
@@ -47,22 +55,38 @@ def _free_ports(count: int) -> list[int]:
             sock.close()
 
 
-def _properties(port: int, controller: int, data: Path, admin_password: str) -> str:
+def _properties(ports: list[int], data: Path, passwords: dict[str, str], tls: BrokerTls) -> str:
+    port, tls_port, controller = ports
     jaas = (
         "org.apache.kafka.common.security.scram.ScramLoginModule required"
-        f' username="{ADMIN}" password="{admin_password}";'
+        f' username="{ADMIN}" password="{passwords[ADMIN]}";'
+    )
+    scram = "org.apache.kafka.common.security.scram.ScramLoginModule required;"
+    plain_users = " ".join(f'user_{name}="{password}"' for name, password in passwords.items())
+    plain = f"org.apache.kafka.common.security.plain.PlainLoginModule required {plain_users};"
+    listeners = (
+        f"SASL_PLAINTEXT://127.0.0.1:{port},SASL_SSL://127.0.0.1:{tls_port},"
+        f"CONTROLLER://127.0.0.1:{controller}"
     )
     return f"""process.roles=broker,controller
 node.id=1
 controller.quorum.bootstrap.servers=127.0.0.1:{controller}
-listeners=SASL_PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller}
-advertised.listeners=SASL_PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller}
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT
+listeners={listeners}
+advertised.listeners={listeners}
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=SASL_PLAINTEXT
-sasl.enabled.mechanisms=SCRAM-SHA-512
+sasl.enabled.mechanisms=SCRAM-SHA-512,SCRAM-SHA-256,PLAIN
 sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512
 listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config={jaas}
+listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config={scram}
+listener.name.sasl_plaintext.plain.sasl.jaas.config={plain}
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config={scram}
+listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config={scram}
+listener.name.sasl_ssl.plain.sasl.jaas.config={plain}
+listener.name.sasl_ssl.ssl.keystore.type=PEM
+listener.name.sasl_ssl.ssl.keystore.certificate.chain={properties_value(tls.chain_pem)}
+listener.name.sasl_ssl.ssl.keystore.key={properties_value(tls.key_pem)}
 authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
 allow.everyone.if.no.acl.found=false
 # The broker itself (SCRAM admin) and the loopback-only controller listener (no SASL there).
@@ -96,14 +120,16 @@ def sasl_broker(workdir: Path, principals: list[str]) -> Iterator[SaslBroker]:
     """Formats and starts the broker with a SCRAM user per principal; stops it afterwards."""
     assert LIBS.is_dir(), f"{LIBS} is missing: scripts/kafka.sh fetches the Kafka jars"
     passwords = {p: secrets.token_urlsafe(16) for p in [ADMIN, *principals]}
-    port, controller = _free_ports(2)
+    ports = _free_ports(3)
+    tls = make_broker_tls(workdir)
     config = workdir / "server.properties"
-    config.write_text(_properties(port, controller, workdir / "data", passwords[ADMIN]))
+    config.write_text(_properties(ports, workdir / "data", passwords, tls))
     cluster = _java("kafka.tools.StorageTool", "random-uuid").stdout.strip().splitlines()[-1]
     scram = [
         arg
         for name, password in passwords.items()
-        for arg in ("--add-scram", f"SCRAM-SHA-512=[name={name},password={password}]")
+        for sha in ("SHA-512", "SHA-256")
+        for arg in ("--add-scram", f"SCRAM-{sha}=[name={name},password={password}]")
     ]
     formatted = _java(
         "kafka.tools.StorageTool",
@@ -127,12 +153,12 @@ def sasl_broker(workdir: Path, principals: list[str]) -> Iterator[SaslBroker]:
         deadline = time.monotonic() + 90
         while True:  # bounded wait on the listener; the caller then waits on an admin call
             with socket.socket() as sock:
-                if sock.connect_ex(("127.0.0.1", port)) == 0:
+                if sock.connect_ex(("127.0.0.1", ports[0])) == 0:
                     break
             assert process.poll() is None, (workdir / "broker.log").read_text()[-3000:]
             assert time.monotonic() < deadline, "the SASL broker never listened"
             time.sleep(0.2)
-        yield SaslBroker(f"127.0.0.1:{port}", passwords)
+        yield SaslBroker(f"127.0.0.1:{ports[0]}", passwords, f"127.0.0.1:{ports[1]}", tls.ca_file)
     finally:
         process.terminate()
         try:
