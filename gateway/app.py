@@ -34,6 +34,7 @@ from gateway.subscriptions.websocket import AuthenticatingHandler
 from gateway.tracing import TraceBoundary
 from plumbing.auth.service import ServiceCredentials
 from plumbing.events.factory import create_bus
+from plumbing.metrics.serving import serving_metrics
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,13 +223,15 @@ def create_app(settings: GatewaySettings, upstreams: Upstreams | None = None) ->
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         app.state.upstreams = shared
-        await feed.start()
-        try:
-            yield
-        finally:
-            await feed.stop()
-            if upstreams is None:
-                await shared.close()
+        async with serving_metrics("gateway", settings.host, settings.metrics_port) as metrics:
+            app.state.metrics = metrics
+            await feed.start()
+            try:
+                yield
+            finally:
+                await feed.stop()
+                if upstreams is None:
+                    await shared.close()
 
     app = Starlette(
         routes=[

@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from plumbing.events.bus import EventBus, Record, Subscription
 from plumbing.events.envelope import Event, fresh_trace_per_event
+from plumbing.metrics.instruments import DEAD_LETTERS
 
 log = logging.getLogger("consilium.events.consumer")
 _tracer = trace.get_tracer("consilium.events")
@@ -74,6 +75,7 @@ class EventConsumer:
         self._batch_size = batch_size
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._subscription: Subscription | None = None
         self.applied = 0
         self.skipped = 0
         self.dead_lettered = 0
@@ -98,8 +100,17 @@ class EventConsumer:
                     await asyncio.wait_for(self._stopping.wait(), delay)
                 delay = min(delay * 2, 5.0)
                 continue
-            await self._run(subscription)
+            self._subscription = subscription
+            try:
+                await self._run(subscription)
+            finally:
+                self._subscription = None
             return
+
+    async def lag(self) -> dict[tuple[str, int], int]:
+        """Records not yet processed per (topic, partition); empty until the group is joined."""
+        subscription = self._subscription
+        return await subscription.lag() if subscription is not None else {}
 
     async def stop(self) -> None:
         """Finishes the batch in hand, commits it, and leaves the group."""
@@ -158,7 +169,7 @@ class EventConsumer:
     async def _process(self, record: Record) -> None:
         event = record.event
         if event is None:
-            await self._dead_letter(record, f"malformed: {record.error}")
+            await self._dead_letter(record, f"malformed: {record.error}", label="malformed")
             return
         context = propagate.extract({"traceparent": event.traceparent or ""})
         with _tracer.start_as_current_span(
@@ -185,7 +196,9 @@ class EventConsumer:
                             exc_info=True,
                         )
                         await self._dead_letter(
-                            record, f"{type(exc).__name__} after {attempt} attempts"
+                            record,
+                            f"{type(exc).__name__} after {attempt} attempts",
+                            label="handler_failed",
                         )
                         return
                     await asyncio.sleep(delay)
@@ -220,7 +233,9 @@ class EventConsumer:
             )
         return True
 
-    async def _dead_letter(self, record: Record, reason: str) -> None:
+    async def _dead_letter(self, record: Record, reason: str, *, label: str) -> None:
+        """`reason` (which may quote an error) goes in a header; `label`, one of
+        DEAD_LETTER_REASONS, is all the metrics see of it."""
         headers = [
             *record.headers,
             ("x-consilium-dead-letter-reason", reason.encode()),
@@ -230,3 +245,4 @@ class EventConsumer:
             dead_letter_topic(record.topic), record.key, record.value, headers
         )
         self.dead_lettered += 1
+        DEAD_LETTERS.labels(self.group, record.topic, label).inc()
