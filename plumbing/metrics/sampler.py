@@ -25,6 +25,9 @@ class EventSampler:
         self._events = events
         self._interval = interval
         self._task: asyncio.Task[None] | None = None
+        #: The lag series each group last set, so a partition that moved to another replica
+        #: stops being reported here (its last value would otherwise linger, and alert).
+        self._reported: dict[str, set[tuple[str, str]]] = {}
 
     async def sample_once(self) -> None:
         try:
@@ -39,6 +42,10 @@ class EventSampler:
             except Exception:
                 log.warning("%s: cannot read the consumer lag", consumer.group, exc_info=True)
                 continue
+            current = {(topic, str(partition)) for topic, partition in lags}
+            for gone in self._reported.get(consumer.group, set()) - current:
+                CONSUMER_LAG.remove(consumer.group, *gone)
+            self._reported[consumer.group] = current
             for (topic, partition), lag in lags.items():
                 CONSUMER_LAG.labels(consumer.group, topic, str(partition)).set(lag)
 
