@@ -34,6 +34,7 @@ from gateway.subscriptions.websocket import AuthenticatingHandler
 from gateway.tracing import TraceBoundary
 from plumbing.auth.service import ServiceCredentials
 from plumbing.events.factory import create_bus
+from plumbing.metrics.instruments import GRAPHQL_ERRORS
 from plumbing.metrics.serving import serving_metrics
 
 
@@ -194,6 +195,8 @@ class _BodyTooLarge(Exception):
 
 
 def _error(status: int, code: str, message: str) -> JSONResponse:
+    # Refused before GraphQL ran, so the operation metrics never see it: counted here.
+    GRAPHQL_ERRORS.labels(code).inc()
     body = {"errors": [{"message": message, "extensions": {"code": code}}]}
     return JSONResponse(body, status_code=status)
 

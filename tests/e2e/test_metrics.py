@@ -162,6 +162,17 @@ async def test_counters_move_under_their_codes_and_carry_nothing_personal(
                 assert not re.search(r"\d", re.sub(r"\.v\d+\b", "", value)), (label, value)
                 assert len(value) <= 80, (label, value)
 
+    # Refused before GraphQL runs (a body over the limit): still counted by its code.
+    too_large = await system.http.post(
+        system.gateway_url,
+        content=b"{" + b" " * 70_000 + b"}",
+        headers={"content-type": "application/json"},
+    )
+    assert too_large.status_code == 413
+    refused = _samples(await _text(scrape))
+    assert _delta(after, refused, "consilium_graphql_errors_total", code="PAYLOAD_TOO_LARGE") == 1
+    after = refused
+
     # Bounded: the same flow by new people adds no series at all.
     await _flow(system, "second")
     again = _samples(await _text(scrape))
