@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from plumbing.events.bus import EventBus, Record, Subscription
 from plumbing.events.envelope import Event, fresh_trace_per_event
-from plumbing.metrics.instruments import DEAD_LETTERS
+from plumbing.metrics.instruments import DEAD_LETTER_REASONS, DEAD_LETTERS
 
 log = logging.getLogger("consilium.events.consumer")
 _tracer = trace.get_tracer("consilium.events")
@@ -79,6 +79,11 @@ class EventConsumer:
         self.applied = 0
         self.skipped = 0
         self.dead_lettered = 0
+        # Every series at 0 from the start: `increase()` cannot see a counter's first step if
+        # the series is born at 1, and "any dead letter" alerts on exactly that step.
+        for topic in self._topics:
+            for reason in DEAD_LETTER_REASONS:
+                DEAD_LETTERS.labels(group, topic, reason)
 
     async def start(self) -> None:
         """Joins the group in the background: a broker that is away delays it, never fails it."""

@@ -124,6 +124,10 @@ async def test_each_dead_letter_is_counted_by_group_topic_and_bounded_reason(
         max_attempts=2,
         first_backoff=0.01,
     )
+    # Born at 0, before any dead letter: Prometheus' increase() sees the first one too.
+    for reason in ("handler_failed", "malformed"):
+        labels = {"group": group, "topic": topic, "reason": reason}
+        assert REGISTRY.get_sample_value("consilium_dead_letters_total", labels) == 0
     poison = _event(topic, "poison")
     await bus.publish([poison])
     await bus.publish_raw(topic, b"k", b"not an event", [])
