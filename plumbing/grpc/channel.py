@@ -81,8 +81,8 @@ class _CallInterceptor(
             await call  # the caller awaits it again: a finished call keeps its outcome
         except grpc.aio.AioRpcError as exc:
             code = exc.code().name
-        except asyncio.CancelledError:
-            code = "CANCELLED"
+        except BaseException as exc:  # cancelled by the caller, or failed before an answer
+            code = "CANCELLED" if isinstance(exc, asyncio.CancelledError) else "UNKNOWN"
             raise
         finally:
             _count_upstream(details.method, code, started)
