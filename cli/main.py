@@ -7,12 +7,13 @@ from typing import Annotated
 
 import typer
 
-from cli import audit, components, privacy, topics
+from cli import audit, components, persisted, privacy, topics
 
 app = typer.Typer(help="Consilium: run and operate the services.", no_args_is_help=True)
 app.add_typer(topics.app, name="topics")
 app.add_typer(privacy.app, name="privacy")
 app.add_typer(audit.app, name="audit")
+app.add_typer(persisted.app, name="persisted")
 
 ComponentArg = Annotated[
     str, typer.Argument(help=f"one of: {', '.join(components.COMPONENTS)}", show_default=False)

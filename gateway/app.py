@@ -16,6 +16,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLRequestData
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from gateway.auth import Authenticator
@@ -27,6 +28,8 @@ from gateway.context import GatewayContext
 from gateway.graphql_http import JSON, negotiate, shape
 from gateway.health import healthz, readyz
 from gateway.loaders import create_loaders
+from gateway.persisted.operations import PersistedOperations
+from gateway.persisted.view import Refused, is_signal, lookup_params, resolve_request
 from gateway.schema.build import build_schema
 from gateway.settings import GatewaySettings
 from gateway.subscriptions.feed import LiveFeed
@@ -93,7 +96,13 @@ class ConsiliumGraphQL(GraphQL[GatewayContext, None]):
 
     graphql_transport_ws_handler_class = AuthenticatingHandler
 
-    def __init__(self, settings: GatewaySettings, upstreams: Upstreams, feed: LiveFeed) -> None:
+    def __init__(
+        self,
+        settings: GatewaySettings,
+        upstreams: Upstreams,
+        feed: LiveFeed,
+        persisted: PersistedOperations,
+    ) -> None:
         super().__init__(
             build_schema(settings),
             graphql_ide="graphiql" if settings.dev else None,
@@ -105,6 +114,7 @@ class ConsiliumGraphQL(GraphQL[GatewayContext, None]):
         self._settings = settings
         self._upstreams = upstreams
         self._feed = feed
+        self.persisted = persisted
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -128,6 +138,34 @@ class ConsiliumGraphQL(GraphQL[GatewayContext, None]):
         sub_response.media_type = negotiate(request.headers.get("accept"))
         return sub_response
 
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        # A GET naming a stored document has no `query`, yet it is no page load.
+        return super().should_render_graphql_ide(request) and not lookup_params(
+            request.query_params
+        )
+
+    async def parse_http_body(self, request: Any) -> GraphQLRequestData | list[GraphQLRequestData]:
+        """The request's own document, or the trusted/APQ one its id names (gateway/persisted/)."""
+        data = await super().parse_http_body(request)
+        if isinstance(data, list):  # batching is off: strawberry refused the list already
+            return data
+        return await resolve_request(self.persisted, data, request, self.parse_json)
+
+    async def execute_operation(
+        self,
+        request: Request,
+        request_adapter: Any,
+        request_data: GraphQLRequestData | list[GraphQLRequestData],
+        context: GatewayContext,
+        root_value: None,
+        sub_response: Response,
+    ) -> Any:
+        if isinstance(request_data, Refused):  # nothing parsed, nothing called upstream
+            return request_data.result()
+        return await super().execute_operation(
+            request, request_adapter, request_data, context, root_value, sub_response
+        )
+
     def create_response(self, response_data: Any, sub_response: Response) -> Response:
         """The result as GraphQL over HTTP asks (gateway/graphql_http.py): a request error
         under application/graphql-response+json is a 400 without `data`."""
@@ -135,7 +173,11 @@ class ConsiliumGraphQL(GraphQL[GatewayContext, None]):
         body, status = shape(response_data, media_type)
         response = super().create_response(body, sub_response)
         response.headers["content-type"] = media_type
-        if status != 200:
+        if is_signal(response_data):
+            # Apollo's link retries on these; never a 4xx a client's error handling may eat,
+            # never cached (the document is about to be registered).
+            response.headers["cache-control"] = "no-store"
+        elif status != 200:
             response.status_code = status
         return response
 
@@ -198,7 +240,9 @@ def _error(status: int, code: str, message: str) -> JSONResponse:
 
 
 def create_app(settings: GatewaySettings, upstreams: Upstreams | None = None) -> Starlette:
-    """The ASGI app; pass `upstreams` to share clients (tests), otherwise they are created."""
+    """The ASGI app; pass `upstreams` to share clients (tests), otherwise they are created.
+    Raises ManifestError for a persisted manifest that does not verify."""
+    persisted = PersistedOperations.from_settings(settings)
     shared = upstreams or Upstreams.connect(settings)
     feed = LiveFeed(
         create_bus(
@@ -214,7 +258,7 @@ def create_app(settings: GatewaySettings, upstreams: Upstreams | None = None) ->
         # chart's hook) runs `consilium topics create`.
         ensure_topic=not settings.kafka_bootstrap,
     )
-    graphql = ConsiliumGraphQL(settings, shared, feed)
+    graphql = ConsiliumGraphQL(settings, shared, feed, persisted)
     limited = RequestLimits(
         graphql, max_body_bytes=settings.max_body_bytes, timeout=settings.request_timeout
     )
