@@ -77,11 +77,15 @@ def grant_role(
 
 
 @app.command()
-def dev() -> None:
+def dev(
+    verbose: Annotated[
+        bool, typer.Option("--verbose", help="the components' logs here, not in <data dir>/logs")
+    ] = False,
+) -> None:
     """Migrate, seed, and start every component with embedded defaults; Ctrl-C stops all."""
     from cli.dev import run_dev
 
-    raise typer.Exit(run_dev())
+    raise typer.Exit(run_dev(verbose=verbose))
 
 
 def main() -> None:
