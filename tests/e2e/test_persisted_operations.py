@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -156,3 +159,29 @@ async def test_automatic_persisted_queries_over_http(system: System) -> None:
     assert errors(mismatch) == ["PERSISTED_QUERY_HASH_MISMATCH"]
     for reply in (registered, hashed, free):
         assert reply.json() == {"data": {"feed": {"nodes": []}}}, reply.text
+
+
+def test_the_gateway_refuses_to_start_on_a_manifest_that_does_not_verify(tmp_path: Path) -> None:
+    manifest = tmp_path / "manifest.json"
+    manifest.write_text(json.dumps({sha(COMMUNITIES): COMMUNITIES, sha(FEED): FEED + " "}))
+    env = {
+        **os.environ,
+        "CONSILIUM_DATA_DIR": str(tmp_path / "data"),
+        "CONSILIUM_GATEWAY_PORT": "0",
+        "CONSILIUM_GATEWAY_PERSISTED_MANIFEST": str(manifest),
+        "CONSILIUM_GATEWAY_PERSISTED_MODE": "only",
+    }
+
+    result = subprocess.run(
+        [sys.executable, "-m", "cli.main", "serve", "gateway"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        stdin=subprocess.DEVNULL,
+    )
+
+    assert result.returncode == 1, result.stderr
+    assert f"gateway: {manifest}: entry '{sha(FEED)}'" in result.stderr
+    assert "is not the sha256 of its document" in result.stderr
