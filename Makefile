@@ -11,8 +11,8 @@ help: ## list the targets
 venv: ## install uv (cached in ~/.cache/consilium) and the locked packages into .venv
 	@bash scripts/bootstrap.sh
 
-dev: venv ## run the whole system locally on embedded defaults (SQLite, demo data)
-	@$(VENV)/consilium dev
+dev: venv ## run the whole system locally on embedded defaults (SQLite, demo data); VERBOSE=1 shows the components' logs
+	@$(VENV)/consilium dev $(if $(VERBOSE),--verbose)
 
 test: ## install what is missing, start real PostgreSQL and Kafka, run every test
 	@bash scripts/test.sh

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import urllib.request
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from cli.demo_corpus import DemoPost, load_demo_posts
@@ -79,8 +80,19 @@ def _post_input(post: DemoPost) -> dict[str, Any]:
     return values
 
 
-def seed_demo_content(url: str) -> int:
-    """Creates the demo posts (with comments, reactions, votes); returns how many posts."""
+def demo_writes(posts: Sequence[DemoPost]) -> int:
+    """The GraphQL writes seeding `posts` takes: each post, comment, reaction and vote."""
+    return sum(1 + len(p.comments) + p.reactions + len(p.votes) for p in posts)
+
+
+def seed_demo_content(
+    url: str, on_start: Callable[[int], Callable[[int], None]] | None = None
+) -> int:
+    """Creates the demo posts (with comments, reactions, votes); returns how many posts.
+
+    `on_start(total writes)`, called once seeding begins (not when the data is there
+    already), returns the callback told how many writes are done after each one.
+    """
     gateway = _Gateway(url)
     # Staff accounts stay out of the chatter; the physicians take turns.
     members = [p.email for p in demo_physicians() if len(p.roles) == 1]
@@ -89,10 +101,20 @@ def seed_demo_content(url: str) -> int:
     if seen["feed"]["nodes"]:
         return 0
     demo_posts = load_demo_posts()
+    progress = on_start(demo_writes(demo_posts)) if on_start else (lambda _done: None)
+    done = 0
+
+    def write(query: str, variables: dict[str, Any], token: str) -> Any:
+        nonlocal done
+        data = gateway.call(query, variables, token)
+        done += 1
+        progress(done)
+        return data
+
     for number, post in enumerate(demo_posts):
         author = members[number % len(members)]
         others = [m for m in members if m != author]
-        created = gateway.call(_CREATE, {"input": _post_input(post)}, gateway.token(author))
+        created = write(_CREATE, {"input": _post_input(post)}, gateway.token(author))
         post_id = created["createPost"]["id"]
         comment_ids: list[str] = []
         for index, comment in enumerate(post.comments):
@@ -104,15 +126,13 @@ def seed_demo_content(url: str) -> int:
             }
             if comment.reply_to is not None:
                 values["parentId"] = comment_ids[comment.reply_to]
-            reply = gateway.call(_COMMENT, {"input": values}, gateway.token(writer))
+            reply = write(_COMMENT, {"input": values}, gateway.token(writer))
             comment_ids.append(reply["addComment"]["id"])
         for index in range(post.reactions):
             reactor = others[(number * 3 + index) % len(others)]
             reaction = _REACTIONS[(number + index) % len(_REACTIONS)]
-            gateway.call(_REACT, {"p": post_id, "r": reaction}, gateway.token(reactor))
+            write(_REACT, {"p": post_id, "r": reaction}, gateway.token(reactor))
         for index, option in enumerate(post.votes):
             voter = others[(number * 5 + index) % len(others)]
-            gateway.call(_VOTE, {"p": post_id, "o": option}, gateway.token(voter))
-        if (number + 1) % 10 == 0:
-            print(f"    {number + 1}/{len(demo_posts)} posts", flush=True)
+            write(_VOTE, {"p": post_id, "o": option}, gateway.token(voter))
     return len(demo_posts)

@@ -7,12 +7,13 @@ from typing import Annotated
 
 import typer
 
-from cli import audit, components, privacy, topics
+from cli import audit, components, persisted, privacy, topics
 
 app = typer.Typer(help="Consilium: run and operate the services.", no_args_is_help=True)
 app.add_typer(topics.app, name="topics")
 app.add_typer(privacy.app, name="privacy")
 app.add_typer(audit.app, name="audit")
+app.add_typer(persisted.app, name="persisted")
 
 ComponentArg = Annotated[
     str, typer.Argument(help=f"one of: {', '.join(components.COMPONENTS)}", show_default=False)
@@ -76,11 +77,15 @@ def grant_role(
 
 
 @app.command()
-def dev() -> None:
+def dev(
+    verbose: Annotated[
+        bool, typer.Option("--verbose", help="the components' logs here, not in <data dir>/logs")
+    ] = False,
+) -> None:
     """Migrate, seed, and start every component with embedded defaults; Ctrl-C stops all."""
     from cli.dev import run_dev
 
-    raise typer.Exit(run_dev())
+    raise typer.Exit(run_dev(verbose=verbose))
 
 
 def main() -> None:

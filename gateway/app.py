@@ -16,6 +16,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLRequestData
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from gateway.auth import Authenticator
@@ -31,6 +32,8 @@ from gateway.limits.admission import Admission, AdmissionControl, admission_of
 from gateway.limits.idempotency import Idempotency
 from gateway.limits.policy import GatewayLimits
 from gateway.loaders import create_loaders
+from gateway.persisted.operations import PersistedOperations
+from gateway.persisted.view import Refused, is_signal, lookup_params, resolve_request
 from gateway.schema.build import build_schema
 from gateway.settings import GatewaySettings
 from gateway.subscriptions.feed import LiveFeed
@@ -105,6 +108,7 @@ class ConsiliumGraphQL(GraphQL[GatewayContext, None]):
         upstreams: Upstreams,
         feed: LiveFeed,
         limits: GatewayLimits,
+        persisted: PersistedOperations,
     ) -> None:
         super().__init__(
             build_schema(settings),
@@ -118,6 +122,7 @@ class ConsiliumGraphQL(GraphQL[GatewayContext, None]):
         self._upstreams = upstreams
         self._feed = feed
         self._limits = limits
+        self.persisted = persisted
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -149,6 +154,34 @@ class ConsiliumGraphQL(GraphQL[GatewayContext, None]):
         sub_response.media_type = negotiate(request.headers.get("accept"))
         return sub_response
 
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        # A GET naming a stored document has no `query`, yet it is no page load.
+        return super().should_render_graphql_ide(request) and not lookup_params(
+            request.query_params
+        )
+
+    async def parse_http_body(self, request: Any) -> GraphQLRequestData | list[GraphQLRequestData]:
+        """The request's own document, or the trusted/APQ one its id names (gateway/persisted/)."""
+        data = await super().parse_http_body(request)
+        if isinstance(data, list):  # batching is off: strawberry refused the list already
+            return data
+        return await resolve_request(self.persisted, data, request, self.parse_json)
+
+    async def execute_operation(
+        self,
+        request: Request,
+        request_adapter: Any,
+        request_data: GraphQLRequestData | list[GraphQLRequestData],
+        context: GatewayContext,
+        root_value: None,
+        sub_response: Response,
+    ) -> Any:
+        if isinstance(request_data, Refused):  # nothing parsed, nothing called upstream
+            return request_data.result()
+        return await super().execute_operation(
+            request, request_adapter, request_data, context, root_value, sub_response
+        )
+
     def create_response(self, response_data: Any, sub_response: Response) -> Response:
         """The result as GraphQL over HTTP asks (gateway/graphql_http.py): a request error
         under application/graphql-response+json is a 400 without `data`."""
@@ -156,7 +189,11 @@ class ConsiliumGraphQL(GraphQL[GatewayContext, None]):
         body, status = shape(response_data, media_type)
         response = super().create_response(body, sub_response)
         response.headers["content-type"] = media_type
-        if status != 200:
+        if is_signal(response_data):
+            # Apollo's link retries on these; never a 4xx a client's error handling may eat,
+            # never cached (the document is about to be registered).
+            response.headers["cache-control"] = "no-store"
+        elif status != 200:
             response.status_code = status
         wait = _retry_after(body)
         if wait is not None:
@@ -243,7 +280,9 @@ def create_app(
     limits: GatewayLimits | None = None,
 ) -> Starlette:
     """The ASGI app; pass `upstreams` to share clients and `limits` to drive their clocks
-    (tests), otherwise they are created."""
+    (tests), otherwise they are created. Raises ManifestError for a persisted manifest that
+    does not verify."""
+    persisted = PersistedOperations.from_settings(settings)
     shared = upstreams or Upstreams.connect(settings)
     limits = limits or GatewayLimits.from_settings(settings)
     feed = LiveFeed(
@@ -260,7 +299,7 @@ def create_app(
         # chart's hook) runs `consilium topics create`.
         ensure_topic=not settings.kafka_bootstrap,
     )
-    graphql = ConsiliumGraphQL(settings, shared, feed, limits)
+    graphql = ConsiliumGraphQL(settings, shared, feed, limits, persisted)
     # Outermost first: body size and time, then who is asking (and anonymous budgets), then
     # idempotent retries, then GraphQL.
     admitted = AdmissionControl(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uvicorn
 
 from gateway.app import create_app
+from gateway.persisted.manifest import ManifestError
 from gateway.settings import GatewaySettings
 from plumbing.logging import configure_logging
 from plumbing.telemetry import setup_telemetry
@@ -15,8 +16,12 @@ async def serve(*, host: str | None = None, port: int | None = None) -> None:
     settings = GatewaySettings(**overrides)  # type: ignore[arg-type]
     configure_logging("gateway", level=settings.log_level, fmt=settings.log_format)
     setup_telemetry("gateway")
+    try:
+        app = create_app(settings)
+    except ManifestError as exc:
+        raise SystemExit(f"gateway: {exc}") from None
     config = uvicorn.Config(
-        create_app(settings),
+        app,
         host=settings.host,
         port=settings.port,
         log_config=None,  # our JSON logging, not uvicorn's

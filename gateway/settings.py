@@ -90,6 +90,15 @@ class GatewaySettings(BaseSettings):
         parse_networks(value)  # fails at startup, naming the bad entry
         return value
 
+    #: A trusted-documents manifest (`consilium persisted build`): Relay's `{sha256: document}`
+    #: map or Apollo's persisted-query manifest, verified at start.
+    persisted_manifest: Path | None = None
+    #: `off`, `allow` (trusted ids, APQ and free-form documents run) or `only` (only the
+    #: manifest's operations run: production's choice). gateway/persisted/operations.py.
+    persisted_mode: Literal["off", "allow", "only"] = "allow"
+    #: Documents the automatic persisted queries of `allow` mode keep (least recently used go).
+    persisted_cache_size: int = Field(default=1000, ge=1)
+
     @property
     def dev(self) -> bool:
         """Dev mode: GraphiQL, introspection and field suggestions on."""

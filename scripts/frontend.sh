@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs (cached) the frontend clients' npm packages and runs their checks against a gateway.
 #
-# Usage: scripts/frontend.sh install|audit|paging|dir [ARGS...]
+# Usage: scripts/frontend.sh install|audit|paging|apq|dir [ARGS...]
 #   install   `npm ci` the locked packages of tests/frontend/ once into
 #             $CONSILIUM_CACHE/npm-frontend-<hash of package-lock.json>/ (outside the checkout);
 #             a no-op when that dir is already complete. Installs into a temp dir and renames it,
@@ -12,6 +12,10 @@
 #   paging URL TOKEN
 #             install if needed, then page the feed at URL as TOKEN's bearer with Apollo Client's
 #             relayStylePagination and Relay's ConnectionHandler (tests/frontend/paging.mjs).
+#   apq URL TOKEN
+#             install if needed, then run a query twice through Apollo Client's
+#             PersistedQueryLink (automatic persisted queries), by POST and with GET for hashed
+#             queries, and print what was sent and answered (tests/frontend/apq.mjs).
 #   dir       print the install dir (it may not exist yet).
 # By hand, against `make dev`: `scripts/frontend.sh audit http://127.0.0.1:8000/graphql`.
 # Environment: CONSILIUM_CACHE (default ~/.cache/consilium). Needs Node 18+ and npm.
@@ -39,6 +43,7 @@ case "${1:-}" in
   install) npm_install ;;
   audit) shift; run audit.mjs "$@" ;;
   paging) shift; run paging.mjs "$@" ;;
+  apq) shift; run apq.mjs "$@" ;;
   dir) install_dir ;;
-  *) echo "usage: scripts/frontend.sh install|audit|paging|dir [ARGS...]" >&2; exit 2 ;;
+  *) echo "usage: scripts/frontend.sh install|audit|paging|apq|dir [ARGS...]" >&2; exit 2 ;;
 esac

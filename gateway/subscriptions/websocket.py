@@ -15,6 +15,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
 
 from gateway.context import GatewayContext
 from gateway.loaders import create_loaders
+from gateway.persisted.operations import PersistedOperations, PersistedRefusal
 
 #: Close code of graphql-transport-ws for a connection the server refuses.
 FORBIDDEN = 4403
@@ -66,4 +67,16 @@ class AuthenticatingHandler(BaseGraphQLTransportWSHandler[GatewayContext, None])
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
         # One context serves the whole connection; each operation starts from fresh loaders.
         self.context.loaders.clear()
+        persisted = getattr(self.view, "persisted", None)
+        payload = message.get("payload")
+        if isinstance(persisted, PersistedOperations) and isinstance(payload, Mapping):
+            # The same trusted documents and mode as over HTTP, or `only` had a side door.
+            try:
+                query = persisted.resolve(payload)
+            except PersistedRefusal as refusal:
+                errors = refusal.body()["errors"]
+                await self.send_message({"id": message["id"], "type": "error", "payload": errors})
+                return
+            if query is not None:
+                message = {**message, "payload": {**payload, "query": query}}
         await super().handle_subscribe(message)

@@ -136,3 +136,42 @@ async def test_apollo_and_relay_page_the_feed_without_gaps_or_repeats(
     assert middle["first"] == newest_first[:3]
     assert middle["next"] == newest_first[2:5]
     assert middle["merged"] == newest_first[:5]
+
+
+# -- Automatic persisted queries, as Apollo Client's PersistedQueryLink speaks them -------------
+
+
+async def test_apollo_persisted_query_link_registers_then_sends_hashes_only(
+    npm_packages: None, system: System
+) -> None:
+    _, author = await system.account()
+    await system.graphql(
+        "mutation($i: CreatePostInput!) { createPost(input: $i) { id } }",
+        {
+            "i": {
+                "kind": "DISCUSSION",
+                "community": "lounge-stories",
+                "title": "Hashed",
+                "body": "Fetched by hash.",
+                "visibility": "PSEUDONYMOUS",
+            }
+        },
+        token=author,
+    )
+
+    run = await frontend("apq", system.gateway_url, await system.reader())
+
+    assert run.returncode == 0, run.stderr
+    for name, hashed_method in (("post", "POST"), ("get", "GET")):
+        requests, results = run.out[name]["requests"], run.out[name]["results"]
+        exchange = [(r["method"], r["hasQuery"], r["status"], r["codes"]) for r in requests]
+        assert exchange == [
+            # Unknown hash: a 200 the link retries on, with the document this time (a POST).
+            (hashed_method, False, 200, ["PERSISTED_QUERY_NOT_FOUND"]),
+            ("POST", True, 200, []),
+            # Registered: the second use sends the hash alone, and it runs.
+            (hashed_method, False, 200, []),
+        ], name
+        assert len({r["hash"] for r in requests}) == 1
+        assert requests[1]["queryHash"] == requests[1]["hash"]
+        assert len(results[0]) == 1 and results[0] == results[1]

@@ -1,0 +1,1 @@
+"""Persisted operations: trusted-document manifests, automatic persisted queries, and modes."""
