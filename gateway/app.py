@@ -38,6 +38,8 @@ from gateway.subscriptions.websocket import AuthenticatingHandler
 from gateway.tracing import TraceBoundary
 from plumbing.auth.service import ServiceCredentials
 from plumbing.events.factory import create_bus
+from plumbing.metrics.instruments import GRAPHQL_ERRORS
+from plumbing.metrics.serving import serving_metrics
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,6 +231,8 @@ class _BodyTooLarge(Exception):
 
 
 def _error(status: int, code: str, message: str) -> JSONResponse:
+    # Refused before GraphQL ran, so the operation metrics never see it: counted here.
+    GRAPHQL_ERRORS.labels(code).inc()
     body = {"errors": [{"message": message, "extensions": {"code": code}}]}
     return JSONResponse(body, status_code=status)
 
@@ -272,13 +276,15 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         app.state.upstreams = shared
-        await feed.start()
-        try:
-            yield
-        finally:
-            await feed.stop()
-            if upstreams is None:
-                await shared.close()
+        async with serving_metrics("gateway", settings.host, settings.metrics_port) as metrics:
+            app.state.metrics = metrics
+            await feed.start()
+            try:
+                yield
+            finally:
+                await feed.stop()
+                if upstreams is None:
+                    await shared.close()
 
     app = Starlette(
         routes=[

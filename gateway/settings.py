@@ -39,6 +39,9 @@ class GatewaySettings(BaseSettings):
     )
     log_level: str = "INFO"
     log_format: Literal["json", "text"] = "json"
+    #: Port of the Prometheus endpoint (`GET /metrics`), apart from the public HTTP port so
+    #: a NetworkPolicy can admit only Prometheus to it; unset: none (0: an ephemeral port).
+    metrics_port: int | None = Field(default=None, ge=0, le=65535)
 
     #: Seconds every upstream call may take; the whole request gets `request_timeout`.
     upstream_deadline: float = Field(default=5.0, gt=0)

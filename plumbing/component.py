@@ -9,6 +9,7 @@ from plumbing import db
 from plumbing.events.runtime import EventRuntime
 from plumbing.grpc.server import GrpcServer, run_until_signalled
 from plumbing.logging import configure_logging
+from plumbing.metrics.serving import serving_metrics
 from plumbing.settings import ComponentSettings
 from plumbing.telemetry import setup_telemetry
 
@@ -27,12 +28,16 @@ def start_process(settings: ComponentSettings) -> None:
     setup_telemetry(settings.component)
 
 
-async def serve_until_signalled(server: GrpcServer, events: EventRuntime) -> None:
+async def serve_until_signalled(
+    server: GrpcServer, events: EventRuntime, settings: ComponentSettings
+) -> None:
     """Events start first, so the relay sends what waited in the outbox; they stop after the
     server, so the last requests' events still leave and consumers commit their batch. A
-    broker that is away only delays them: the relay retries and writes go on."""
-    await events.start()
-    await run_until_signalled(server, on_stopped=[events.stop])
+    broker that is away only delays them: the relay retries and writes go on. The metrics
+    endpoint (when `metrics_port` is set) outlives both, so the drain is visible too."""
+    async with serving_metrics(settings.component, settings.host, settings.metrics_port, events):
+        await events.start()
+        await run_until_signalled(server, on_stopped=[events.stop])
 
 
 async def migrate_database(url: str, scripts: Path) -> None:

@@ -51,6 +51,8 @@ class ComponentSettings(BaseSettings):
     shutdown_grace: float = Field(default=10.0, ge=0)
     #: Seconds between dependency checks behind the gRPC health status.
     health_interval: float = Field(default=5.0, gt=0)
+    #: Port of the Prometheus endpoint (`GET /metrics`); unset: none (0: an ephemeral port).
+    metrics_port: int | None = Field(default=None, ge=0, le=65535)
 
     def model_post_init(self, __context: object) -> None:
         if self.port is None and self.component:

@@ -11,7 +11,10 @@ import kubernetes_validate
 import yaml
 
 #: Custom resources the Kubernetes schemas cannot know; tests/deploy checks their shape instead.
-CUSTOM_KINDS = {("monitoring.coreos.com/v1", "ServiceMonitor")}
+CUSTOM_KINDS = {
+    ("monitoring.coreos.com/v1", "ServiceMonitor"),
+    ("monitoring.coreos.com/v1", "PrometheusRule"),
+}
 
 
 def load(path: Path) -> list[dict[str, Any]]:

@@ -19,6 +19,7 @@ from strawberry.types import ExecutionContext, Info
 
 from gateway.extensions.cost import CostLimiter
 from gateway.extensions.errors import ShapeErrors
+from gateway.extensions.metrics import OperationMetrics
 from gateway.extensions.one_alias_write import OneAliasWritePerRequest
 from gateway.extensions.telemetry import OperationSpan
 from gateway.schema.mutation import Mutation
@@ -69,6 +70,7 @@ def build_schema(settings: GatewaySettings) -> strawberry.federation.Schema:
     """The federation v2 subgraph; production turns introspection and suggestions off."""
     # Factories, not instances: strawberry builds fresh extensions for every request.
     extensions: list[object] = [
+        OperationMetrics,  # first: it reads errors after ShapeErrors gave them their codes
         OperationSpan,
         lambda: QueryDepthLimiter(max_depth=settings.max_depth),
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),

@@ -44,6 +44,9 @@ class Subscription(Protocol):
 
     async def close(self) -> None: ...
 
+    async def lag(self) -> dict[tuple[str, int], int]:
+        """Records not yet committed, per (topic, partition) this member reads."""
+
 
 class EventBus(Protocol):
     """Kafka in tests and production, the embedded bus in dev: the same semantics.

@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from plumbing.events.bus import EventBus, Record, Subscription
 from plumbing.events.envelope import Event, fresh_trace_per_event
+from plumbing.metrics.instruments import DEAD_LETTER_REASONS, DEAD_LETTERS
 
 log = logging.getLogger("consilium.events.consumer")
 _tracer = trace.get_tracer("consilium.events")
@@ -74,9 +75,15 @@ class EventConsumer:
         self._batch_size = batch_size
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._subscription: Subscription | None = None
         self.applied = 0
         self.skipped = 0
         self.dead_lettered = 0
+        # Every series at 0 from the start: `increase()` cannot see a counter's first step if
+        # the series is born at 1, and "any dead letter" alerts on exactly that step.
+        for topic in self._topics:
+            for reason in DEAD_LETTER_REASONS:
+                DEAD_LETTERS.labels(group, topic, reason)
 
     async def start(self) -> None:
         """Joins the group in the background: a broker that is away delays it, never fails it."""
@@ -98,8 +105,17 @@ class EventConsumer:
                     await asyncio.wait_for(self._stopping.wait(), delay)
                 delay = min(delay * 2, 5.0)
                 continue
-            await self._run(subscription)
+            self._subscription = subscription
+            try:
+                await self._run(subscription)
+            finally:
+                self._subscription = None
             return
+
+    async def lag(self) -> dict[tuple[str, int], int]:
+        """Records not yet processed per (topic, partition); empty until the group is joined."""
+        subscription = self._subscription
+        return await subscription.lag() if subscription is not None else {}
 
     async def stop(self) -> None:
         """Finishes the batch in hand, commits it, and leaves the group."""
@@ -158,7 +174,7 @@ class EventConsumer:
     async def _process(self, record: Record) -> None:
         event = record.event
         if event is None:
-            await self._dead_letter(record, f"malformed: {record.error}")
+            await self._dead_letter(record, f"malformed: {record.error}", label="malformed")
             return
         context = propagate.extract({"traceparent": event.traceparent or ""})
         with _tracer.start_as_current_span(
@@ -185,7 +201,9 @@ class EventConsumer:
                             exc_info=True,
                         )
                         await self._dead_letter(
-                            record, f"{type(exc).__name__} after {attempt} attempts"
+                            record,
+                            f"{type(exc).__name__} after {attempt} attempts",
+                            label="handler_failed",
                         )
                         return
                     await asyncio.sleep(delay)
@@ -220,7 +238,9 @@ class EventConsumer:
             )
         return True
 
-    async def _dead_letter(self, record: Record, reason: str) -> None:
+    async def _dead_letter(self, record: Record, reason: str, *, label: str) -> None:
+        """`reason` (which may quote an error) goes in a header; `label`, one of
+        DEAD_LETTER_REASONS, is all the metrics see of it."""
         headers = [
             *record.headers,
             ("x-consilium-dead-letter-reason", reason.encode()),
@@ -230,3 +250,4 @@ class EventConsumer:
             dead_letter_topic(record.topic), record.key, record.value, headers
         )
         self.dead_lettered += 1
+        DEAD_LETTERS.labels(self.group, record.topic, label).inc()

@@ -78,6 +78,7 @@ class EmbeddedSubscription:
         self._conn = conn
         self._group = group
         self._position = partitions  # next offset to read, per (topic, partition)
+        self._committed = dict(partitions)
 
     async def fetch(self, *, max_records: int, wait: float) -> list[Record]:
         deadline = time.monotonic() + wait
@@ -117,12 +118,22 @@ class EmbeddedSubscription:
             where = (record.topic, record.partition)
             offsets[where] = max(offsets.get(where, 0), record.offset + 1)
         for (topic, partition), committed in offsets.items():
+            self._committed[(topic, partition)] = committed
             await self._conn.execute(
                 "INSERT INTO group_offsets (grp, topic, partition, committed) VALUES (?,?,?,?) "
                 "ON CONFLICT (grp, topic, partition) DO UPDATE SET committed = "
                 "MAX(committed, excluded.committed)",
                 (self._group, topic, partition, committed),
             )
+
+    async def lag(self) -> dict[tuple[str, int], int]:
+        """The log's end minus what this member committed (read but not done counts as lag)."""
+        lags: dict[tuple[str, int], int] = {}
+        for (topic, partition), committed in self._committed.items():
+            cursor = await self._conn.execute(_NEXT_OFFSET, (topic, partition))
+            end = await cursor.fetchone()
+            lags[(topic, partition)] = max((int(end[0]) if end else 0) - committed, 0)
+        return lags
 
     async def close(self) -> None:
         await self._conn.close()

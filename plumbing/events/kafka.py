@@ -43,6 +43,7 @@ class KafkaSubscription:
 
     def __init__(self, consumer: AIOKafkaConsumer) -> None:
         self._consumer = consumer
+        self._committed: dict[TopicPartition, int] = {}
 
     async def fetch(self, *, max_records: int, wait: float) -> list[Record]:
         batches = await self._consumer.getmany(timeout_ms=int(wait * 1000), max_records=max_records)
@@ -77,6 +78,24 @@ class KafkaSubscription:
             offsets[partition] = max(offsets.get(partition, 0), record.offset + 1)
         if offsets:
             await self._consumer.commit(offsets)
+            self._committed.update(offsets)
+
+    async def lag(self) -> dict[tuple[str, int], int]:
+        """High watermark (as of the last fetch) minus the group's committed offset (ours, else
+        the broker's, else the log's start): what is fetched but not yet done counts as lag.
+        Partitions not fetched yet have no known watermark and are left out, not guessed."""
+        lags: dict[tuple[str, int], int] = {}
+        for partition in self._consumer.assignment():
+            high = self._consumer.highwater(partition)
+            if high is None:
+                continue
+            done = self._committed.get(partition)
+            if done is None:
+                done = await self._consumer.committed(partition)
+            if done is None:
+                done = (await self._consumer.beginning_offsets([partition]))[partition]
+            lags[(partition.topic, partition.partition)] = max(high - done, 0)
+        return lags
 
     async def close(self) -> None:
         await self._consumer.stop()

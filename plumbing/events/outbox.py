@@ -143,6 +143,15 @@ class OutboxRelay:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
 
+    async def pending(self) -> int:
+        """How many events wait unsent (the outbox depth the metrics sample)."""
+        table = self._table
+        async with self._engine.connect() as conn:
+            count = await conn.scalar(
+                select(func.count()).select_from(table).where(table.c.sent_at.is_(None))
+            )
+        return int(count or 0)
+
     async def publish_pending(self) -> int:
         """One pass: publishes up to a batch of unsent events; returns how many were sent."""
         if self._claims_rows:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import grpc
 from opentelemetry import propagate
+
+from plumbing.metrics.instruments import UPSTREAM_DURATION, UPSTREAM_REQUESTS, split_method
 
 DEFAULT_DEADLINE = 5.0
 
@@ -70,10 +74,32 @@ class _CallInterceptor(
         )
 
     async def intercept_unary_unary(self, continuation: Any, details: Any, request: Any) -> Any:
-        return await continuation(self._prepare(details), request)
+        started = time.perf_counter()
+        call = await continuation(self._prepare(details), request)
+        code = "OK"
+        try:
+            await call  # the caller awaits it again: a finished call keeps its outcome
+        except grpc.aio.AioRpcError as exc:
+            code = exc.code().name
+        except BaseException as exc:  # cancelled by the caller, or failed before an answer
+            code = "CANCELLED" if isinstance(exc, asyncio.CancelledError) else "UNKNOWN"
+            raise
+        finally:
+            _count_upstream(details.method, code, started)
+        return call
 
     async def intercept_unary_stream(self, continuation: Any, details: Any, request: Any) -> Any:
+        # Streams are counted when opened: their outcome arrives long after (or never).
+        _count_upstream(details.method, "STREAM_OPENED", None)
         return await continuation(self._prepare(details), request)
+
+
+def _count_upstream(method: str | bytes, code: str, started: float | None) -> None:
+    path = method.decode() if isinstance(method, bytes) else method
+    service, name = split_method(path)
+    UPSTREAM_REQUESTS.labels(service, name, code).inc()
+    if started is not None:
+        UPSTREAM_DURATION.labels(service, name).observe(time.perf_counter() - started)
 
 
 def create_channel(

@@ -15,6 +15,7 @@ from plumbing.errors import DomainError
 from plumbing.grpc.caller import reset_caller_metadata, set_caller_metadata
 from plumbing.grpc.errors import to_rpc_status
 from plumbing.logging import redact_names
+from plumbing.metrics.instruments import GRPC_DURATION, GRPC_ERRORS, GRPC_REQUESTS
 
 log = logging.getLogger("consilium.grpc")
 
@@ -117,7 +118,7 @@ def _wrap_unary(
         except Exception as exc:
             outcome = exc.code.value if isinstance(exc, DomainError) else "INTERNAL"
             if isinstance(exc, grpc.aio.AbortError):
-                outcome = "ABORTED"
+                outcome = _aborted_code(context)
                 raise
             await _abort_for(exc, context, method)
             raise  # unreachable: abort raises
@@ -150,6 +151,7 @@ def _wrap_stream(
         except Exception as exc:
             outcome = exc.code.value if isinstance(exc, DomainError) else "INTERNAL"
             if isinstance(exc, grpc.aio.AbortError):
+                outcome = _aborted_code(context)
                 raise
             await _abort_for(exc, context, method)
         finally:
@@ -159,9 +161,21 @@ def _wrap_stream(
     return wrapped
 
 
+def _aborted_code(context: Context) -> str:
+    """The status a handler aborted with itself (ABORTED when grpc cannot say)."""
+    code = context.code()
+    return code.name if isinstance(code, grpc.StatusCode) else "ABORTED"
+
+
 def _log_call(method: str, outcome: str, started: float) -> None:
     # Method and outcome only: requests carry personal data and are never logged. Successful
-    # calls are routine (DEBUG); refusals and failures are worth a line (INFO).
+    # calls are routine (DEBUG); refusals and failures are worth a line (INFO). The outcome is
+    # a status code name (the domain codes are spelled like gRPC's), so it is a bounded label.
+    elapsed = time.perf_counter() - started
+    GRPC_REQUESTS.labels(method, outcome).inc()
+    GRPC_DURATION.labels(method, outcome).observe(elapsed)
+    if outcome != "OK":
+        GRPC_ERRORS.labels(method, outcome).inc()
     log.log(
         logging.DEBUG if outcome == "OK" else logging.INFO,
         "rpc %s %s",
@@ -171,7 +185,7 @@ def _log_call(method: str, outcome: str, started: float) -> None:
             "fields": {
                 "rpc": method,
                 "outcome": outcome,
-                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                "duration_ms": round(elapsed * 1000, 2),
             }
         },
     )

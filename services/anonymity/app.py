@@ -213,7 +213,7 @@ async def serve(*, host: str | None = None, port: int | None = None) -> None:
     settings = load_settings(AnonymitySettings, host=host, port=port)
     start_process(settings)
     async with build(settings) as anonymity:
-        await serve_until_signalled(anonymity.server, anonymity.events)
+        await serve_until_signalled(anonymity.server, anonymity.events, settings)
 
 
 async def migrate() -> None:

@@ -144,7 +144,7 @@ async def serve(*, host: str | None = None, port: int | None = None) -> None:
     async with build(settings) as audit:
         cadence = asyncio.create_task(audit.tlog.run(settings.checkpoint_interval))
         try:
-            await serve_until_signalled(audit.server, audit.events)
+            await serve_until_signalled(audit.server, audit.events, settings)
         finally:
             cadence.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -119,7 +119,7 @@ async def serve(*, host: str | None = None, port: int | None = None) -> None:
     settings = load_settings(ContentSettings, host=host, port=port)
     start_process(settings)
     async with build(settings) as content:
-        await serve_until_signalled(content.server, content.events)
+        await serve_until_signalled(content.server, content.events, settings)
 
 
 async def migrate() -> None:

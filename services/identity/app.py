@@ -155,7 +155,7 @@ async def serve(*, host: str | None = None, port: int | None = None) -> None:
     settings = load_settings(IdentitySettings, host=host, port=port)
     start_process(settings)
     async with build(settings) as identity:
-        await serve_until_signalled(identity.server, identity.events)
+        await serve_until_signalled(identity.server, identity.events, settings)
 
 
 async def migrate() -> None:

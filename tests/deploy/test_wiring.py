@@ -27,6 +27,7 @@ from sqlalchemy.engine import make_url
 
 from plumbing.auditkeys import parse_signing_key
 from tests.deploy.chart import SERVICES, named, render
+from tests.deploy.scrape import check_components
 from tests.deploy.wiring import Cluster, Pod
 
 pytestmark = [pytest.mark.postgres, pytest.mark.kafka]
@@ -97,7 +98,9 @@ def database_urls(postgres_url: str) -> Iterator[dict[str, str]]:
         asyncio.run(_databases(postgres_url, list(names.values()), drop=True))
 
 
-def _values(database_urls: dict[str, str], kafka: str, ports: dict[str, int]) -> dict[str, Any]:
+def _values(
+    database_urls: dict[str, str], kafka: str, ports: dict[str, int], metrics: dict[str, int]
+) -> dict[str, Any]:
     """Production settings with chart-made Secrets holding freshly generated keys."""
     identity_audit, anonymity_audit = _pem(), _pem()
     trusted, producers = {}, {}
@@ -175,6 +178,9 @@ def _values(database_urls: dict[str, str], kafka: str, ports: dict[str, int]) ->
             "producers": producers,
         },
     }
+    for component, port in metrics.items():  # one loopback port each (the chart: one for all)
+        env = values[component].setdefault("env", {})
+        env[f"CONSILIUM_{component.upper()}_METRICS_PORT"] = str(port)
     for component in SERVICES:
         values[component]["port"] = ports[component]
         values[component]["secret"]["values"]["database-url"] = database_urls[component]
@@ -257,9 +263,11 @@ def _register(gateway: Gateway, npi: str) -> tuple[str, str]:
 def test_the_rendered_chart_runs_and_answers_across_every_service(
     tmp_path: Path, database_urls: dict[str, str], kafka_bootstrap: str
 ) -> None:
-    ports = dict(zip(["gateway", *SERVICES], _free_ports(5), strict=True))
+    free = _free_ports(10)
+    ports = dict(zip(["gateway", *SERVICES], free[:5], strict=True))
+    metrics = dict(zip(["gateway", *SERVICES], free[5:], strict=True))
     values_file = tmp_path / "values.yaml"
-    values_file.write_text(yaml.safe_dump(_values(database_urls, kafka_bootstrap, ports)))
+    values_file.write_text(yaml.safe_dump(_values(database_urls, kafka_bootstrap, ports, metrics)))
     objects = render("-f", str(values_file))
     for component in SERVICES:  # callers dial the Service port; it must be the container's
         service = named(objects, "Service", component)
@@ -283,7 +291,9 @@ def test_the_rendered_chart_runs_and_answers_across_every_service(
         gateway_pod.start()
         running.append(gateway_pod)
         gateway.wait_ready(gateway_pod)
-        _across_every_service(gateway, cluster)
+        private = _across_every_service(gateway, cluster)
+        # Every process's /metrics after the flow: its series, and nothing personal.
+        check_components(metrics, private)
     finally:
         gateway.http.close()
         codes = {pod.name: pod.stop() for pod in reversed(running)}
@@ -295,7 +305,8 @@ def test_the_rendered_chart_runs_and_answers_across_every_service(
     }
 
 
-def _across_every_service(gateway: Gateway, cluster: Cluster) -> None:
+def _across_every_service(gateway: Gateway, cluster: Cluster) -> list[str]:
+    """The flow; returns every private string it used (ids, emails, names, NPIs)."""
     from services.identity.domain.validation import npi_check_digit
 
     def npi() -> str:
@@ -303,7 +314,8 @@ def _across_every_service(gateway: Gateway, cluster: Cluster) -> None:
         return stem + npi_check_digit(stem)
 
     # The operator's first admin, through identity's own environment (like `kubectl exec`).
-    _, staff_email = _register(gateway, npi())
+    staff_npi, member_npi = npi(), npi()
+    staff_id, staff_email = _register(gateway, staff_npi)
     (identity_pod,) = cluster.pods("Deployment", "identity")
     for role in ("ADMIN", "MODERATOR", "AUDITOR"):
         Pod(
@@ -316,7 +328,7 @@ def _across_every_service(gateway: Gateway, cluster: Cluster) -> None:
     staff = gateway.graphql(LOGIN, {"e": staff_email, "p": PASSWORD})["login"]["token"]
 
     # identity: a member registers and is verified; anonymity learns it through Kafka.
-    member_id, member_email = _register(gateway, npi())
+    member_id, member_email = _register(gateway, member_npi)
     gateway.graphql(
         "mutation($u: ID!) { verifyPhysician(userId: $u, approve: true) { id } }",
         {"u": member_id},
@@ -381,3 +393,5 @@ def _across_every_service(gateway: Gateway, cluster: Cluster) -> None:
         time.sleep(0.2)  # bounded polling: ingestion is asynchronous
     (reveal,) = [e for e in events if e["producer"] == "anonymity"]
     assert (reveal["action"], reveal["subjectId"]) == ("REVEAL_ALIAS", alias_id)
+    people = [staff_id, staff_email, staff_npi, member_id, member_email, member_npi]
+    return [*people, alias_id, "Dr. Chart Test"]

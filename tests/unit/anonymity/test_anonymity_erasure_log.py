@@ -155,7 +155,7 @@ async def test_serve_replays_the_log_before_anything_serves(
         steps.append("replayed")
         return await real_replay(store, vault, erasures)
 
-    async def serve_until_signalled(server: Any, events: Any) -> None:
+    async def serve_until_signalled(server: Any, events: Any, _settings: Any) -> None:
         assert server.port == 0, "not bound yet: serving starts here"
         steps.append("served")
 

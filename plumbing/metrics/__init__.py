@@ -1,0 +1,1 @@
+"""Prometheus metrics of every component: instruments, the scrape endpoint, the event sampler."""
