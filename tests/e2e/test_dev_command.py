@@ -84,13 +84,14 @@ def _graphql(url: str, query: str, token: str | None = None) -> Any:
 
 
 def test_dev_starts_seeds_once_and_stops_cleanly(tmp_path: Path) -> None:
-    identity, anonymity, content, gateway = _free_ports(4)
+    identity, anonymity, content, audit, gateway = _free_ports(5)
     env = {
         **os.environ,
         "CONSILIUM_DATA_DIR": str(tmp_path / "data"),
         "CONSILIUM_IDENTITY_PORT": str(identity),
         "CONSILIUM_ANONYMITY_PORT": str(anonymity),
         "CONSILIUM_CONTENT_PORT": str(content),
+        "CONSILIUM_AUDIT_PORT": str(audit),
         "CONSILIUM_GATEWAY_PORT": str(gateway),
         # The argon2 cost is not under test; the default makes 60 demo sign-ins slow.
         "CONSILIUM_IDENTITY_ARGON2_TIME_COST": "1",
