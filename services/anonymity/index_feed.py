@@ -1,12 +1,14 @@
 """Fills people's sealed indexes from content's alias-keyed events, in a fixed pattern of rows.
 
-A post adds one row: the author's activity entry. A comment adds two rows, three when it
-answers a comment: the writer's activity entry, a notification for the post's author, and one
-for the parent comment's author. An entry that is not due (a reply to oneself, an alias whose
-owner was erased, an author who is told once already) is written as a decoy instead, so the
-number and order of rows an event writes never depend on who owns its aliases: a reader of
-anonymity's database and of content's topic learns nothing about which aliases share an
-owner. Nothing here queues an event or logs an owner.
+A post adds one row: the author's activity entry. A comment adds three rows, four when it
+answers a comment: the writer's activity entry, a notification for the post's author, one for
+the parent comment's author, and the writer as a follower of the thread (sealed under the
+service's key). A solved case adds one row per follower row of its thread: a CASE_SOLVED
+notification for each person who commented, once each, never the author. An entry that is not
+due (a reply to oneself, an alias whose owner was erased, a person told once already) is
+written as a decoy instead, so the number and order of rows an event writes never depend on
+who owns its aliases: a reader of anonymity's database and of content's topic learns nothing
+about which aliases share an owner. Nothing here queues an event or logs an owner.
 """
 
 from __future__ import annotations
@@ -42,6 +44,13 @@ class PostWritten:
     post_id: str
     author_alias_id: str
     created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CaseSolved:
+    post_id: str
+    author_alias_id: str
+    solved_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,10 +147,51 @@ class IndexFeed:
             await append(rows, post_author.index, Stream.NOTIFICATIONS, entry)
 
         # Row 3, only for a reply to a comment (visible on the topic anyway).
-        if not comment.parent_id:
-            return
-        if parent_author is None or parent_author.owner_index in told:
-            await write_decoy(rows)
-        else:
-            entry = Entry(EntryKind.REPLY_TO_COMMENT, comment.post_id, comment.comment_id, at)
-            await append(rows, parent_author.index, Stream.NOTIFICATIONS, entry)
+        if comment.parent_id:
+            if parent_author is None or parent_author.owner_index in told:
+                await write_decoy(rows)
+            else:
+                entry = Entry(EntryKind.REPLY_TO_COMMENT, comment.post_id, comment.comment_id, at)
+                await append(rows, parent_author.index, Stream.NOTIFICATIONS, entry)
+
+        # Last row: the writer follows the thread (a decoy-like row when nobody is behind it).
+        followers = self._vault.followers()
+        name = _followers_of(comment.post_id)
+        position = await count(lambda p: rows.has(followers.list_key(name, p))) + 1
+        follower = writer.owner_index if writer is not None else _NOBODY
+        while True:
+            row_key = followers.list_key(name, position)
+            if await rows.add(row_key, followers.seal_text(row_key, follower)):
+                break
+            position += 1
+
+    async def case_solved(self, repo: AliasRepository, solved: CaseSolved) -> None:
+        """Tells every person who commented on the case, once, never its author."""
+        author = await owner_of(repo, self._vault, solved.author_alias_id)
+        followers = self._vault.followers()
+        name = _followers_of(solved.post_id)
+        rows = repo.index
+        total = await count(lambda p: rows.has(followers.list_key(name, p)))
+        keys = [followers.list_key(name, p) for p in range(1, total + 1)]
+        found = await rows.get(keys)
+        told = {author.owner_index} if author is not None else set()
+        for row_key in keys:
+            owner_index = followers.open_text(row_key, found[row_key])
+            key = None
+            if owner_index != _NOBODY and owner_index not in told:
+                key = await repo.get_user_key(owner_index)
+            if key is None:  # the author, someone told already, nobody, or erased
+                await write_decoy(rows)
+                continue
+            told.add(owner_index)
+            entry = Entry(EntryKind.CASE_SOLVED, solved.post_id, "", solved.solved_at)
+            index = PersonIndex(self._vault.data_key(key))
+            await append(rows, index, Stream.NOTIFICATIONS, entry)
+
+
+#: What a follower row holds when no person is behind the comment (same length as an index).
+_NOBODY = "0" * 64
+
+
+def _followers_of(post_id: str) -> str:
+    return f"followers:{post_id}"

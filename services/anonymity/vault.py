@@ -32,7 +32,9 @@ from services.anonymity.domain.crypto import (
     encrypt,
     length_prefixed,
     new_key,
+    subkey,
 )
+from services.anonymity.domain.inbox import PersonIndex
 from services.anonymity.domain.people import PersonRecord, StoredPerson
 
 
@@ -46,6 +48,10 @@ class Vault:
     @property
     def active_kid(self) -> str:
         return self._keys.active_kid
+
+    def followers(self) -> PersonIndex:
+        """The service's own keyed lists of who follows a thread (sealed blind indexes)."""
+        return PersonIndex(subkey(self._keys.index_key, "consilium/anonymity/followers/v1"))
 
     def owner_index(self, user_id: str) -> str:
         return self._indexer.blind_index(user_id)

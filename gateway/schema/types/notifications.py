@@ -21,6 +21,7 @@ from gateway.schema.types.enums import VISIBILITY, Visibility, from_proto
 class NotificationKind(enum.Enum):
     REPLY_TO_POST = "REPLY_TO_POST"
     REPLY_TO_COMMENT = "REPLY_TO_COMMENT"
+    CASE_SOLVED = "CASE_SOLVED"
 
 
 @strawberry.enum(description="What one of the viewer's own items is.")
@@ -38,14 +39,16 @@ def _when(entry: anon.IndexEntry) -> datetime:
 
 
 @strawberry.type(
-    description="Someone answered the viewer, under whichever alias the viewer wrote. Open it "
-    "with `post(id: postId)`."
+    description="Someone answered the viewer, under whichever alias the viewer wrote, or a case "
+    "the viewer commented on was solved. Open it with `post(id: postId)`."
 )
 class Notification:
     id: strawberry.ID = strawberry.field(description="Also its cursor.")
     kind: NotificationKind
     post_id: strawberry.ID
-    comment_id: strawberry.ID = strawberry.field(description="The reply.")
+    comment_id: strawberry.ID | None = strawberry.field(
+        description="The reply (null for CASE_SOLVED)."
+    )
     occurred_at: datetime
     read: bool
 
@@ -55,7 +58,7 @@ class Notification:
             id=strawberry.ID(entry.cursor),
             kind=NotificationKind(_kind(entry)),
             post_id=strawberry.ID(entry.post_id),
-            comment_id=strawberry.ID(entry.comment_id),
+            comment_id=strawberry.ID(entry.comment_id) if entry.comment_id else None,
             occurred_at=_when(entry),
             read=entry.read,
         )

@@ -59,6 +59,11 @@ def decrypt(key: bytes, blob: bytes, *, aad: bytes) -> bytes:
         raise CryptoError("ciphertext does not open with this key") from exc
 
 
+def subkey(index_key: bytes, purpose: str) -> bytes:
+    """A key for one purpose, derived from the index key (HKDF)."""
+    return _subkey(index_key, purpose)
+
+
 def _subkey(index_key: bytes, purpose: str) -> bytes:
     return HKDF(
         algorithm=hashes.SHA256(), length=KEY_BYTES, salt=None, info=purpose.encode()

@@ -43,6 +43,7 @@ class EntryKind(enum.Enum):
     COMMENT = "COMMENT"
     REPLY_TO_POST = "REPLY_TO_POST"
     REPLY_TO_COMMENT = "REPLY_TO_COMMENT"
+    CASE_SOLVED = "CASE_SOLVED"
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,8 +72,19 @@ class PersonIndex:
         self._base = hmac.new(data_key, b"consilium.anonymity.index.v1", hashlib.sha256).digest()
 
     def row_key(self, stream: Stream, position: int) -> str:
-        message = f"{stream.value}:{position}".encode()
+        return self.list_key(stream.value, position)
+
+    def list_key(self, name: str, position: int) -> str:
+        """The row of `position` in the list called `name` (a stream, or a thread's followers)."""
+        message = f"{name}:{position}".encode()
         return hmac.new(self._base, message, hashlib.sha256).hexdigest()
+
+    def seal_text(self, row_key: str, text: str) -> bytes:
+        return encrypt(self._data_key, _pad(text.encode()), aad=length_prefixed("text", row_key))
+
+    def open_text(self, row_key: str, blob: bytes) -> str:
+        plain = decrypt(self._data_key, blob, aad=length_prefixed("text", row_key))
+        return _unpad(plain).decode()
 
     def marker_key(self, stream: Stream) -> str:
         """The row holding how far the person has read `stream` (written only by them)."""

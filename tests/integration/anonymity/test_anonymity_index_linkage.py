@@ -19,7 +19,7 @@ from anonymity_harness import Person, Stack, identity_event
 
 from consilium.anonymity.v1 import anonymity_pb2 as pb
 from consilium.events.v1 import identity_events_pb2 as iev
-from services.anonymity.index_feed import CommentWritten, IndexFeed, PostWritten
+from services.anonymity.index_feed import CaseSolved, CommentWritten, IndexFeed, PostWritten
 from services.anonymity.vault import Vault
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
@@ -37,11 +37,13 @@ class Observer:
         self.feed = IndexFeed(Vault(stack.instance.keys))
         self.added: list[int] = []
 
-    async def apply(self, event: PostWritten | CommentWritten) -> None:
+    async def apply(self, event: PostWritten | CommentWritten | CaseSolved) -> None:
         before = await rows(self.stack)
         async with self.stack.instance.store.transaction() as repo:
             if isinstance(event, PostWritten):
                 await self.feed.post_written(repo, event)
+            elif isinstance(event, CaseSolved):
+                await self.feed.case_solved(repo, event)
             else:
                 await self.feed.comment_written(repo, event)
         after = await rows(self.stack)
@@ -90,7 +92,9 @@ async def test_rows_per_event_do_not_depend_on_who_owns_the_aliases(stack: Stack
     # An alias nobody knows (content's own test data, or a later erasure).
     await observer.apply(comment(7, post, "als_unknown000000000000", alice_named))
 
-    assert observer.added == [1, 2, 2, 3, 3, 3, 3, 2]
+    # A post: the author's item. A comment: the writer's item, the post author's notice, the
+    # parent author's notice (replies to a comment only) and the writer as a follower.
+    assert observer.added == [1, 3, 3, 4, 4, 4, 4, 3]
 
     stored = await rows(stack)
     assert len({len(blob) for blob in stored.values()}) == 1, "lengths tell kinds or decoys apart"
@@ -125,3 +129,40 @@ async def test_erasure_leaves_a_persons_rows_as_they_were(stack: Stack) -> None:
         assert (
             await repo.get_user_key(Vault(stack.instance.keys).owner_index(alice.user_id)) is None
         )
+
+
+async def notices(stack: Stack, person: Person) -> list[tuple[int, str]]:
+    reply = await stack.anonymity.ListNotifications(
+        pb.ListNotificationsRequest(user_id=person.user_id), metadata=person.metadata
+    )
+    return [(e.kind, e.comment_id) for e in reply.entries]
+
+
+async def test_a_solved_case_tells_each_commenter_once_in_rows_that_link_nobody(
+    stack: Stack,
+) -> None:
+    alice, bob, carol = [await stack.physician() for _ in range(3)]
+    author = await alias(stack, alice, pb.VISIBILITY_PSEUDONYMOUS)
+    alice_thread = await alias(stack, alice, pb.VISIBILITY_ANONYMOUS, scoped=True)
+    bob_thread = await alias(stack, bob, pb.VISIBILITY_ANONYMOUS, scoped=True)
+    bob_named = await alias(stack, bob, pb.VISIBILITY_PSEUDONYMOUS)
+    carol_thread = await alias(stack, carol, pb.VISIBILITY_ANONYMOUS, scoped=True)
+    observer = Observer(stack)
+    post = "pst_00000000000000000003"
+    await observer.apply(PostWritten(post, author, NOW))
+    # Bob comments twice under two aliases, Carol once, Alice (the author) once herself.
+    for number, writer in enumerate((bob_thread, bob_named, carol_thread, alice_thread), 1):
+        await observer.apply(comment(number, post, writer, author))
+    before = {p.user_id: await notices(stack, p) for p in (alice, bob, carol)}
+
+    await observer.apply(CaseSolved(post, author, NOW))
+
+    # One row per follower row (4 comments), whoever is behind them: Bob's second comment and
+    # Alice's own are decoys, but a reader cannot tell which.
+    assert observer.added[-1] == 4
+    solved = pb.ENTRY_KIND_CASE_SOLVED
+    for person, told in ((alice, 0), (bob, 1), (carol, 1)):
+        new = (await notices(stack, person))[
+            : len(await notices(stack, person)) - len(before[person.user_id])
+        ]
+        assert [kind for kind, _ in new] == [solved] * told, person.user_id

@@ -141,6 +141,8 @@ class _EntryKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_EntryKind.V
     ENTRY_KIND_REPLY_TO_POST: _EntryKind.ValueType  # 3
     """Notifications: someone replied to the caller's post / comment."""
     ENTRY_KIND_REPLY_TO_COMMENT: _EntryKind.ValueType  # 4
+    ENTRY_KIND_CASE_SOLVED: _EntryKind.ValueType  # 5
+    """A case the caller commented on was marked solved."""
 
 class EntryKind(_EntryKind, metaclass=_EntryKindEnumTypeWrapper):
     """What an index entry is about."""
@@ -152,6 +154,8 @@ ENTRY_KIND_COMMENT: EntryKind.ValueType  # 2
 ENTRY_KIND_REPLY_TO_POST: EntryKind.ValueType  # 3
 """Notifications: someone replied to the caller's post / comment."""
 ENTRY_KIND_REPLY_TO_COMMENT: EntryKind.ValueType  # 4
+ENTRY_KIND_CASE_SOLVED: EntryKind.ValueType  # 5
+"""A case the caller commented on was marked solved."""
 Global___EntryKind: _TypeAlias = EntryKind  # noqa: Y015
 
 @_typing.final
