@@ -26,6 +26,7 @@ from cli.audit.state import AuditorState
 from cli.audit.trace import event_line, services_crossed, spans_of
 from cli.audit.verify import Heads, Outcome, Trust, read_topic, verify_ledger, verify_topic
 from consilium.audit.v1 import audit_pb2 as pb
+from plumbing.auditkeys import AuditKeyError, rotate_dev_key
 from plumbing.events.factory import create_bus
 from plumbing.tlog import NoteError, NoteVerifier
 from services.audit.domain.producers import ProducerConfigError, ProducerPins, parse_producers
@@ -302,3 +303,33 @@ def export(
     tools/verify_audit_export.py."""
     options = Options(token, audit_address, producers, None, ledger_key, _data_dir())
     raise typer.Exit(_report(_run(run_export(options, out), audit_address)))
+
+
+@app.command("rotate-key")
+def rotate_key(
+    service: Annotated[str, typer.Option(help="the producer whose audit key to rotate")],
+) -> None:
+    """Dev: retire a producer's dev audit key and make a new one; the producer writes the
+    KEY_ROTATED event (signed with the old key) at its next start. In production, set the new
+    key as CONSILIUM_<SERVICE>_AUDIT_SIGNING_KEY(_FILE), the old one as
+    CONSILIUM_<SERVICE>_AUDIT_PREVIOUS_SIGNING_KEY(_FILE), and restart every replica."""
+    if service not in ("identity", "anonymity", "audit"):
+        typer.echo("error: --service is identity, anonymity or audit", err=True)
+        raise typer.Exit(2)
+    if os.environ.get("CONSILIUM_ENV", "dev") != "dev":
+        typer.echo(
+            f"error: in production rotate by configuration: the new key in CONSILIUM_"
+            f"{service.upper()}_AUDIT_SIGNING_KEY, the old one in CONSILIUM_{service.upper()}"
+            "_AUDIT_PREVIOUS_SIGNING_KEY, then restart every replica",
+            err=True,
+        )
+        raise typer.Exit(2)
+    try:
+        old, new = rotate_dev_key(service, _data_dir())
+    except AuditKeyError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(
+        f"{service}: dev audit key {old} retired, {new} made; restart {service}: it writes a "
+        "KEY_ROTATED event signed with the old key before serving"
+    )

@@ -4,13 +4,17 @@ moved, and rotates its audit key at start-up with a KEY_ROTATED event signed by 
 
 from __future__ import annotations
 
+import asyncio
+
 import grpc
 import pytest
 from audit_support import audit_events, rpc_error, trusted_keys
 from identity_harness import IdentityClient, running
 from pydantic import SecretStr
 from sqlalchemy import text
+from typer.testing import CliRunner
 
+from cli.main import app
 from consilium.audit.v1 import audit_pb2 as apb
 from consilium.audit.v1 import audit_pb2_grpc
 from consilium.events.v1 import audit_events_pb2 as auev
@@ -153,3 +157,30 @@ async def test_a_restart_with_another_key_and_no_previous_one_refuses_to_start(
     with pytest.raises(AuditChainError, match="PREVIOUS_SIGNING_KEY"):
         async with running(with_key(identity_settings, SigningKey.generate(), None)):
             pass
+
+
+async def test_the_dev_rotate_key_command_rotates_at_the_next_start(
+    identity_settings: IdentitySettings,
+) -> None:
+    async with running(identity_settings) as before:
+        await admin_read(before)
+    env = {"CONSILIUM_DATA_DIR": str(identity_settings.data_dir), "CONSILIUM_ENV": "dev"}
+
+    result = await asyncio.to_thread(
+        CliRunner().invoke, app, ["audit", "rotate-key", "--service", "identity"], env=env
+    )
+    async with running(identity_settings) as after:
+        await admin_read(after)
+        events = await audit_events_only(after)
+
+    assert result.exit_code == 0, result.output
+    assert [e.action for e in events] == [
+        apb.ACTION_READ_PROFILE,
+        apb.ACTION_KEY_ROTATED,
+        apb.ACTION_READ_PROFILE,
+    ]
+    first = events[0].key_id
+    old = trusted_keys(identity_settings.data_dir)[first]
+    verdict = verify_chain(events, {first: old})
+    assert verdict.ok, verdict
+    assert verdict.current_key == events[2].key_id != first
