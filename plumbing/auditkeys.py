@@ -16,7 +16,9 @@ it is stable for a key and needs no registry. The audit ledger trusts every PEM 
 in its trusted-keys directory: in dev a producer writes `<key_id>.pem` into
 `<data_dir>/audit/trusted-keys/` itself; in production the operator mounts the public keys
 (a Secret or ConfigMap) where `CONSILIUM_AUDIT_TRUSTED_KEYS_DIR` points, and producers write
-nothing there. On rotation keep the old public key there while its events must verify.
+nothing there. A key is rotated through the chain (`plumbing.auditrotation`): the previous key
+comes from `CONSILIUM_<COMPONENT>_AUDIT_PREVIOUS_SIGNING_KEY` (or `_FILE`; in dev the key
+`rotate_dev_key` moved aside), and verifiers learn the new key from the KEY_ROTATED event.
 """
 
 from __future__ import annotations
