@@ -144,3 +144,21 @@ async def test_only_an_auditor_reads_a_producers_head(scene: Scene) -> None:
 
     assert anonymous == grpc.StatusCode.PERMISSION_DENIED
     assert stranger == grpc.StatusCode.PERMISSION_DENIED
+
+
+async def test_a_ledger_serving_another_history_than_the_producer_signed_is_named(
+    scene: Scene,
+) -> None:
+    # The producer's own chain ends in an event 5 other than the one the ledger serves.
+    forked = Producer(
+        "identity",
+        scene.identity.key,
+        scene.identity.key_id,
+        sequence=scene.identity.sequence,
+        last_hash=bytes(range(32)),
+    )
+    async with head_servers([forked, scene.anonymity], await auditor_token(scene)) as at:
+        outcome = await verify_with_heads(scene, "producers", at)
+
+    assert kinds(outcome) == {"HEAD_MISMATCH"}
+    assert any("event 5" in d for d in details(outcome, "HEAD_MISMATCH"))

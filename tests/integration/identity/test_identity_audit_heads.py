@@ -103,6 +103,23 @@ async def test_the_head_is_published_when_it_moved_and_only_then(identity: Ident
     assert bytes(heads[1].head_hash) == bytes((await audit_events_only(identity))[-1].hash)
 
 
+async def test_the_running_publisher_follows_writes_without_being_asked(
+    identity: IdentityClient,
+) -> None:
+    publisher = identity.instance.audit.publisher
+    publisher.start()
+    try:
+        async with asyncio.timeout(10):
+            while not await published_heads(identity):  # noqa: ASYNC110 - polls the outbox
+                await asyncio.sleep(0.05)
+        await admin_read(identity)  # the store's commit hook pokes the publisher
+        async with asyncio.timeout(10):
+            while [h.size for h in await published_heads(identity)] != [0, 1]:  # noqa: ASYNC110
+                await asyncio.sleep(0.05)
+    finally:
+        await publisher.stop()
+
+
 async def audit_events_only(identity: IdentityClient) -> list[apb.AuditEvent]:
     async with identity.instance.engine.connect() as conn:
         rows = await conn.execute(
