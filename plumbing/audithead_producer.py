@@ -6,8 +6,10 @@ a check that the caller is an auditor. The head is read from the committed row, 
 names an event whose transaction might still roll back.
 
 Publication is cheap: `HeadPublisher` writes one `AuditHeadSigned` to the outbox at start, then
-only when the head moved, checked at most once per `min_gap` after a write is signalled
-(`poke`) and at least every `interval` seconds. A burst of writes makes one head, not one each.
+when the head moved, checked at most once per `min_gap` after a write is signalled (`poke`)
+and at least every `interval` seconds, and an unchanged head again every `refresh` seconds (a
+fresh time says the producer is alive and wrote nothing since). A burst of writes makes one
+head, not one each.
 The relay sends it on the audit topic with the producer's key, so it follows the events it
 covers in the same partition.
 """
@@ -17,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -68,9 +71,11 @@ class ChainHeads:
             return 0, b""
         return int(row.sequence), bytes(row.last_hash)
 
-    async def current(self) -> pb.SignedHead:
-        size, digest = await self.position()
+    def sign(self, size: int, digest: bytes) -> pb.SignedHead:
         return sign_head(self.producer, size, digest, self._key)
+
+    async def current(self) -> pb.SignedHead:
+        return self.sign(*await self.position())
 
 
 def auditor_only(claims: AccessClaims | None) -> AccessClaims:
@@ -108,6 +113,7 @@ class HeadPublisher:
         notify: Callable[[], None] | None = None,
         interval: float = 30.0,
         min_gap: float = 1.0,
+        refresh: float = 600.0,
     ) -> None:
         self._heads = heads
         self._outbox = outbox
@@ -115,6 +121,8 @@ class HeadPublisher:
         self._notify = notify
         self._interval = interval
         self._min_gap = min_gap
+        self._refresh = refresh
+        self._published_at = 0.0
         self._wake = asyncio.Event()
         self._published: tuple[int, bytes] | None = None
         self._task: asyncio.Task[None] | None = None
@@ -124,12 +132,14 @@ class HeadPublisher:
         """Signals a write: the head is looked at within `min_gap` seconds."""
         self._wake.set()
 
-    async def publish(self, *, force: bool = False) -> bool:
-        """Queues the signed head unless it is the one published last; True if queued."""
+    async def publish(self) -> bool:
+        """Queues the signed head unless it is the one published last (within `refresh`
+        seconds); True if queued."""
         position = await self._heads.position()
-        if position == self._published and not force:
+        fresh = time.monotonic() - self._published_at < self._refresh
+        if position == self._published and fresh:
             return False
-        head = await self._heads.current()
+        head = self._heads.sign(*position)
         event = new_event(
             epb.AuditHeadSigned(head=head),
             topic=AUDIT_IDENTITY_ACCESS,
@@ -138,7 +148,8 @@ class HeadPublisher:
         )
         async with AsyncSession(self._heads.engine) as session, session.begin():
             await add_to_outbox(session, self._outbox, [event])
-        self._published = (int(head.size), position[1])
+        self._published = position
+        self._published_at = time.monotonic()
         self.count += 1
         if self._notify is not None:
             self._notify()

@@ -109,11 +109,10 @@ async def test_the_running_publisher_follows_writes_without_being_asked(
     publisher = identity.instance.audit.publisher
     publisher.start()
     try:
-        async with asyncio.timeout(10):
+        async with asyncio.timeout(30):  # every step bounded, the unary calls included
             while not await published_heads(identity):  # noqa: ASYNC110 - polls the outbox
                 await asyncio.sleep(0.05)
-        await admin_read(identity)  # the store's commit hook pokes the publisher
-        async with asyncio.timeout(10):
+            await admin_read(identity)  # the store's commit hook pokes the publisher
             while [h.size for h in await published_heads(identity)] != [0, 1]:  # noqa: ASYNC110
                 await asyncio.sleep(0.05)
     finally:
