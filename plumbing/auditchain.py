@@ -6,8 +6,15 @@ signature and key_id cleared)`, `signature = Ed25519(hash)`. The first event's `
 32 zero bytes. A verifier then sees a modified event (hash mismatch), a deleted or reordered
 one (gap, broken link), a forged one (bad signature, unknown key) and duplicates.
 
+Keys rotate only through the chain: an event with `action` KEY_ROTATED, signed with the key
+the chain is signed with so far, carries the new public key (`new_public_key`), and every later
+event must be signed with it. The chain's first key comes from the verifier (pinned); a key
+that changes without such an event is KEY_NOT_ROTATED, a rotation not signed by the chain's
+key is BAD_ROTATION, and its key is never accepted.
+
 Works on any protobuf message with the fields `sequence`, `prev_hash`, `hash`, `signature`,
-`key_id` and `event_id` (consilium.audit.v1.AuditEvent), so it holds no domain types.
+`key_id`, `event_id`, `action` and `new_public_key` (consilium.audit.v1.AuditEvent), so it
+holds no domain types.
 """
 
 from __future__ import annotations
@@ -20,7 +27,11 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from plumbing.auth.jwk import key_id
+
 GENESIS = bytes(32)
+#: consilium.audit.v1.Action.ACTION_KEY_ROTATED: a number here, so this module needs no proto.
+KEY_ROTATED = 30
 _CHAIN_FIELDS = ("prev_hash", "hash", "signature", "key_id")
 
 
@@ -50,7 +61,9 @@ def link(
 class Problem:
     sequence: int
     event_id: str
-    kind: str  # HASH_MISMATCH, BROKEN_LINK, BAD_SIGNATURE, UNKNOWN_KEY, DUPLICATE_SEQUENCE
+    # HASH_MISMATCH, BROKEN_LINK, BAD_SIGNATURE, UNKNOWN_KEY, DUPLICATE_SEQUENCE,
+    # KEY_NOT_ROTATED, BAD_ROTATION
+    kind: str
     detail: str
 
 
@@ -62,6 +75,10 @@ class ChainVerdict:
     last_sequence: int = 0
     gaps: list[tuple[int, int]] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    #: Keys the chain itself introduced by valid KEY_ROTATED events, by key id.
+    rotated_keys: dict[str, Ed25519PublicKey] = field(default_factory=dict)
+    #: The key id the chain is signed with at its end ("" for an empty chain).
+    current_key: str = ""
 
     @property
     def ok(self) -> bool:
@@ -117,28 +134,63 @@ def verify_chain(events: Iterable[Any], keys: Mapping[str, Ed25519PublicKey]) ->
                     f"prev_hash does not match event {previous.sequence}",
                 )
             )
-        public = keys.get(event.key_id)
-        if public is None:
-            verdict.problems.append(
-                Problem(
-                    sequence,
-                    event.event_id,
-                    "UNKNOWN_KEY",
-                    f"signed by unknown key {event.key_id!r}",
-                )
-            )
-        else:
-            try:
-                public.verify(bytes(event.signature), bytes(event.hash))
-            except InvalidSignature:
-                verdict.problems.append(
-                    Problem(
-                        sequence,
-                        event.event_id,
-                        "BAD_SIGNATURE",
-                        f"the signature of event {sequence} does not verify",
-                    )
-                )
+        verdict.problems.extend(_signature_problems(event, keys, verdict))
         previous = event
         verdict.last_sequence = sequence
     return verdict
+
+
+def _signature_problems(
+    event: Any, keys: Mapping[str, Ed25519PublicKey], verdict: ChainVerdict
+) -> list[Problem]:
+    """The event's signature, by the chain's current key; a valid rotation moves that key."""
+    sequence, kid = int(event.sequence), str(event.key_id)
+    rotation = int(event.action) == KEY_ROTATED
+    known = kid in verdict.rotated_keys or kid in keys
+    if verdict.current_key and kid != verdict.current_key and known:
+        kind = "BAD_ROTATION" if rotation else "KEY_NOT_ROTATED"
+        what = "its new key is not accepted" if rotation else "no KEY_ROTATED event names it"
+        return [
+            Problem(
+                sequence,
+                event.event_id,
+                kind,
+                f"event {sequence} is signed with key {kid!r}, but the chain is signed with "
+                f"{verdict.current_key!r} there: {what}",
+            )
+        ]
+    public = verdict.rotated_keys.get(kid) or keys.get(kid)
+    if public is None:
+        return [Problem(sequence, event.event_id, "UNKNOWN_KEY", f"signed by unknown key {kid!r}")]
+    try:
+        public.verify(bytes(event.signature), bytes(event.hash))
+    except InvalidSignature:
+        kind = "BAD_ROTATION" if rotation else "BAD_SIGNATURE"
+        return [
+            Problem(
+                sequence,
+                event.event_id,
+                kind,
+                f"the signature of event {sequence} does not verify",
+            )
+        ]
+    verdict.current_key = kid
+    if not rotation:
+        return []
+    if event_hash(event, bytes(event.prev_hash)) != bytes(event.hash):
+        return []  # named as modified already; a modified rotation admits no key
+    try:
+        new = Ed25519PublicKey.from_public_bytes(bytes(event.new_public_key))
+    except ValueError:
+        return [
+            Problem(
+                sequence,
+                event.event_id,
+                "BAD_ROTATION",
+                f"KEY_ROTATED event {sequence} carries no valid Ed25519 public key",
+            )
+        ]
+    new_kid = key_id(new)
+    verdict.rotated_keys[new_kid] = new
+    verdict.current_key = new_kid
+    return []

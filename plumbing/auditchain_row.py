@@ -8,6 +8,11 @@ and hash. The lock is held to commit, so sequences are unique and gap-free, even
 outbox in chain order, and a rollback gives the numbers back. A batch of n events advances the
 row once by n: two statements whatever the batch size. The hashing and signing are
 `plumbing.auditchain.link`.
+
+When the table has a `key_id` column, it names the key signing the chain now: a process
+holding another key refuses to sign (after a rotation, a replica still on the old key fails
+closed instead of writing events every verifier rejects), and a null is set to this key.
+Rotation itself is `plumbing.auditrotation`.
 """
 
 from __future__ import annotations
@@ -68,16 +73,22 @@ class ChainRow:
             raise ValueError("nothing to append")
         table = self._table
         where = table.c.producer == self._producer
+        keyed = "key_id" in table.c
         advanced = await session.execute(
             update(table)
             .where(where)
             .values(sequence=table.c.sequence + len(events))
-            .returning(table.c.sequence, table.c.last_hash)
+            .returning(table.c.sequence, table.c.last_hash, *([table.c.key_id] if keyed else []))
         )
         row = advanced.first()
         if row is None:
             # Starting a new chain at 1 would repeat sequences the ledger already holds.
             raise self._missing()
+        if keyed and row.key_id is not None and row.key_id != self._key.key_id:
+            raise AuditChainError(
+                f"the {self._producer} audit chain is signed with key {row.key_id} (rotated); "
+                f"this process holds {self._key.key_id}: restart it with the current key"
+            )
         if prepare is not None:
             await prepare(session, events)
         last = int(row.sequence)
@@ -90,7 +101,10 @@ class ChainRow:
                 key=self._key.private_key,
                 key_id=self._key.key_id,
             )
-        await session.execute(update(table).where(where).values(last_hash=digest))
+        values: dict[str, Any] = {"last_hash": digest}
+        if keyed:
+            values["key_id"] = self._key.key_id
+        await session.execute(update(table).where(where).values(**values))
         return last
 
     def _missing(self) -> AuditChainError:

@@ -16,7 +16,9 @@ it is stable for a key and needs no registry. The audit ledger trusts every PEM 
 in its trusted-keys directory: in dev a producer writes `<key_id>.pem` into
 `<data_dir>/audit/trusted-keys/` itself; in production the operator mounts the public keys
 (a Secret or ConfigMap) where `CONSILIUM_AUDIT_TRUSTED_KEYS_DIR` points, and producers write
-nothing there. On rotation keep the old public key there while its events must verify.
+nothing there. A key is rotated through the chain (`plumbing.auditrotation`): the previous key
+comes from `CONSILIUM_<COMPONENT>_AUDIT_PREVIOUS_SIGNING_KEY` (or `_FILE`; in dev the key
+`rotate_dev_key` moved aside), and verifiers learn the new key from the KEY_ROTATED event.
 """
 
 from __future__ import annotations
@@ -43,8 +45,10 @@ __all__ = [
     "dev_signing_key_path",
     "load_audit_signing_key",
     "parse_signing_key",
+    "previous_signing_key",
     "private_pem",
     "publish_public_key",
+    "rotate_dev_key",
     "signing_key_env",
 ]
 
@@ -126,3 +130,44 @@ def component_signing_key(
             TRUSTED_KEYS_DIR_ENV,
         )
     return key
+
+
+def dev_previous_key_path(component: str) -> Path:
+    """Where `rotate_dev_key` keeps the retired dev key, relative to the data dir."""
+    return Path(component, "keys", "audit-signing-key.previous.pem")
+
+
+def previous_signing_key(
+    component: str,
+    data_dir: Path,
+    *,
+    dev: bool,
+    env_pem: str | None = None,
+    file: Path | None = None,
+) -> AuditSigningKey | None:
+    """The key the chain was signed with before this one, if the operator supplied it
+    (`CONSILIUM_<C>_AUDIT_PREVIOUS_SIGNING_KEY` or `_FILE`; in dev, the key `rotate_dev_key`
+    moved aside): the start-up rotation signs its KEY_ROTATED event with it."""
+    if env_pem:
+        name = signing_key_env(component)[0].replace("_SIGNING_KEY", "_PREVIOUS_SIGNING_KEY")
+        return parse_signing_key(env_pem.replace("\\n", "\n").encode(), origin=name)
+    path = file if file is not None else (data_dir / dev_previous_key_path(component))
+    if file is None and not dev:
+        return None
+    if not path.exists():
+        if file is not None:
+            raise AuditKeyError(f"the previous audit signing key file {path} does not exist")
+        return None
+    return parse_signing_key(path.read_bytes(), origin=str(path))
+
+
+def rotate_dev_key(component: str, data_dir: Path) -> tuple[str, str]:
+    """Dev only: the dev key becomes the previous key and a new one is made; the component
+    writes the KEY_ROTATED event at its next start. Returns (old key id, new key id)."""
+    current = data_dir / dev_signing_key_path(component)
+    if not current.exists():
+        raise AuditKeyError(f"no dev audit key at {current}: start {component} once first")
+    old = parse_signing_key(current.read_bytes(), origin=str(current))
+    current.replace(data_dir / dev_previous_key_path(component))
+    new, _ = load_audit_signing_key(component, data_dir, allow_dev_key=True, env_pem="")
+    return old.key_id, new.key_id

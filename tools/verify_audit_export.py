@@ -8,7 +8,8 @@ VKEY is the ledger's checkpoint verifier key (`consilium.audit+<hash>+<base64 ke
 It checks, for every producer: the checkpoint is signed by the ledger's key (C2SP signed note,
 tlog-checkpoint) for origin `consilium.audit/<producer>`; the export holds exactly the
 checkpoint's events 1..N; each event's bytes hash and link into the producer's chain and are
-signed by a key pinned to that producer; the decoded fields say what the signed bytes say; and
+signed by the chain's key (pinned to that producer, changed only by a KEY_ROTATED event signed
+with the old key); the decoded fields say what the signed bytes say; and
 each event's inclusion proof leads from its bytes to the checkpoint's root (RFC 6962). A
 pinned producer with no checkpoint, and a producer nobody pinned, fail too. Exit 1 on any fault.
 
@@ -47,13 +48,14 @@ STRINGS = {
     15: "span_id",
     19: "key_id",
 }
-BYTES = {16: "prev_hash", 17: "hash", 18: "signature", 20: "sealed_subject"}
+BYTES = {16: "prev_hash", 17: "hash", 18: "signature", 20: "sealed_subject", 21: "new_public_key"}
+KEY_ROTATED = "ACTION_KEY_ROTATED"
+ROLES = "UNSPECIFIED MEMBER MODERATOR AUDITOR ADMIN SERVICE"
+ACTIONS = """UNSPECIFIED REVEAL_ALIAS SUSPEND_ALIAS REINSTATE_ALIAS LIST_ALIASES ERASE_ALIASES
+RESOLVE_ALIAS READ_PROFILE VERIFY_PHYSICIAN SET_ROLES SUSPEND_PHYSICIAN REINSTATE_PHYSICIAN
+ERASE_PHYSICIAN"""
 ENUMS: dict[int, tuple[str, str, dict[int, str]]] = {
-    6: (
-        "actor_role",
-        "ACTOR_ROLE_",
-        dict(enumerate(["UNSPECIFIED", "MEMBER", "MODERATOR", "AUDITOR", "ADMIN", "SERVICE"])),
-    ),
+    6: ("actor_role", "ACTOR_ROLE_", dict(enumerate(ROLES.split()))),
     8: (
         "subject_kind",
         "SUBJECT_KIND_",
@@ -62,29 +64,8 @@ ENUMS: dict[int, tuple[str, str, dict[int, str]]] = {
     9: (
         "action",
         "ACTION_",
-        {
-            **dict(
-                enumerate(
-                    [
-                        "UNSPECIFIED",
-                        "REVEAL_ALIAS",
-                        "SUSPEND_ALIAS",
-                        "REINSTATE_ALIAS",
-                        "LIST_ALIASES",
-                        "ERASE_ALIASES",
-                        "RESOLVE_ALIAS",
-                        "READ_PROFILE",
-                        "VERIFY_PHYSICIAN",
-                        "SET_ROLES",
-                        "SUSPEND_PHYSICIAN",
-                        "REINSTATE_PHYSICIAN",
-                        "ERASE_PHYSICIAN",
-                    ]
-                )
-            ),
-            20: "HIDE_ALIAS",
-            21: "UNHIDE_ALIAS",
-        },
+        dict(enumerate(ACTIONS.split()))
+        | {20: "HIDE_ALIAS", 21: "UNHIDE_ALIAS", 30: "KEY_ROTATED"},
     ),
     12: ("decision", "DECISION_", dict(enumerate(["UNSPECIFIED", "GRANTED", "DENIED"]))),
 }
@@ -133,7 +114,7 @@ def read_event(data: bytes) -> tuple[dict[str, Any], bytes]:
         if number not in CHAIN_FIELDS:
             body += data[start:at]
         expected = 0 if number in ENUMS or number == 4 else 2
-        if number <= 20 and wire != expected:
+        if number <= 21 and wire != expected:
             raise Fault(f"field {number} has the wrong wire type")
         if number in STRINGS:
             fields[STRINGS[number]] = payload.decode()
@@ -168,7 +149,7 @@ def read_timestamp(data: bytes) -> tuple[int, int]:
 def check_decoded(claimed: dict[str, Any], signed: dict[str, Any]) -> None:
     """The export's readable fields must say what the signed bytes say."""
     for key, value in claimed.items():
-        if key in ("prev_hash", "hash", "signature", "sealed_subject"):
+        if key in BYTES.values():
             actual: Any = base64.b64encode(signed.get(key, b"")).decode()
         elif key == "sequence":
             actual, value = signed.get(key, 0), int(value)
@@ -286,6 +267,44 @@ def load_pins(path: Path) -> dict[str, dict[str, Ed25519PublicKey]]:
 # -- the export --
 
 
+def check_signature(
+    sequence: int,
+    signed: dict[str, Any],
+    digest: bytes,
+    keys: dict[str, Ed25519PublicKey],
+    current: str,
+    producer: str,
+) -> str:
+    """Checks one event's signature by the chain's key; returns the chain's key after it.
+
+    A KEY_ROTATED event, signed with the chain's key, adds its new key to `keys`."""
+    kid = signed.get("key_id", "")
+    rotation = signed.get("action") == KEY_ROTATED
+    if current and kid != current:
+        what = "KEY_ROTATED event" if rotation else "event"
+        raise Fault(
+            f"{what} {sequence} is signed with key {kid}, but the chain is signed with "
+            f"{current} there: a key changes only by a KEY_ROTATED event signed with the old one"
+        )
+    public = keys.get(kid)
+    if public is None:
+        raise Fault(f"event {sequence} is signed by a key not pinned to {producer}")
+    try:
+        public.verify(signed.get("signature", b""), digest)
+    except InvalidSignature:
+        if rotation:
+            raise Fault(f"KEY_ROTATED event {sequence}'s signature does not verify") from None
+        raise Fault(f"event {sequence}'s signature does not verify: forged") from None
+    if not rotation:
+        return kid
+    try:
+        new = Ed25519PublicKey.from_public_bytes(signed.get("new_public_key", b""))
+    except ValueError:
+        raise Fault(f"KEY_ROTATED event {sequence} carries no Ed25519 public key") from None
+    keys[key_id(new)] = new
+    return key_id(new)
+
+
 def verify_producer(
     producer: str,
     checkpoint: dict[str, Any],
@@ -297,6 +316,8 @@ def verify_producer(
     if [e.get("sequence") for e in events] != list(range(1, size + 1)):
         raise Fault(f"the export does not hold exactly events 1..{size} of the checkpoint")
     prev = bytes(32)
+    keys = dict(keys)
+    current = ""  # the key id signing the chain: the first event's, then each rotation's
     for line in events:
         data = base64.b64decode(line["bytes"], validate=True)
         signed, body = read_event(data)
@@ -309,13 +330,7 @@ def verify_producer(
         digest = hashlib.sha256(prev + body).digest()
         if digest != signed.get("hash"):
             raise Fault(f"event {sequence} does not hash to its hash: it was modified")
-        public = keys.get(signed.get("key_id", ""))
-        if public is None:
-            raise Fault(f"event {sequence} is signed by a key not pinned to {producer}")
-        try:
-            public.verify(signed.get("signature", b""), digest)
-        except InvalidSignature:
-            raise Fault(f"event {sequence}'s signature does not verify: forged") from None
+        current = check_signature(sequence, signed, digest, keys, current, producer)
         proof = line["inclusion"]
         hashes = [base64.b64decode(h, validate=True) for h in proof["hashes"]]
         if proof["leaf_index"] != sequence - 1 or proof["tree_size"] != size:

@@ -13,10 +13,20 @@ import grpc
 import typer
 
 from cli.audit.export import export_lines
+from cli.audit.heads import (
+    HEAD_SOURCES,
+    await_heads,
+    fetch_heads,
+    parse_addresses,
+    producers_to_ask,
+    topic_heads,
+)
 from cli.audit.ledger import DEFAULT_ADDRESS, connect
 from cli.audit.state import AuditorState
 from cli.audit.trace import event_line, services_crossed, spans_of
-from cli.audit.verify import Outcome, Trust, read_topic, verify_ledger, verify_topic
+from cli.audit.verify import Heads, Outcome, Trust, read_topic, verify_ledger, verify_topic
+from consilium.audit.v1 import audit_pb2 as pb
+from plumbing.auditkeys import AuditKeyError, rotate_dev_key
 from plumbing.events.factory import create_bus
 from plumbing.tlog import NoteError, NoteVerifier
 from services.audit.domain.producers import ProducerConfigError, ProducerPins, parse_producers
@@ -66,6 +76,12 @@ class Options:
     trusted_keys: Path | None = None
     ledger_key: str = ""
     data_dir: Path = Path(".consilium")
+    #: Where the producers' signed heads come from: "producers", "topic" or "none".
+    heads: str = "none"
+    #: `NAME=HOST:PORT` of producers not at their default address.
+    producer_addresses: tuple[str, ...] = ()
+    #: Seconds the ledger gets to ingest what a head names before a shortfall is a finding.
+    head_wait: float = 10.0
 
     def trust(self) -> Trust:
         pins = ProducerPins()
@@ -88,7 +104,7 @@ def _run(work: Coroutine[Any, Any, T], address: str) -> T:
             f"error: the ledger at {address}: {error.code().name}: {error.details()}", err=True
         )
         raise typer.Exit(2) from None
-    except (ProducerConfigError, NoteError, OSError) as error:
+    except (ProducerConfigError, NoteError, OSError, ValueError) as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(2) from None
 
@@ -118,25 +134,31 @@ async def run_verify(
 ) -> Outcome:
     trust = options.trust()
     state = AuditorState.load(state_file)
-    if from_topic:
-        bus = create_bus(
-            kafka_bootstrap=kafka_bootstrap, data_dir=options.data_dir, client_id="audit-verify"
-        )
-        await bus.start()
-        try:
-            events, bad = await read_topic(bus)
-        finally:
-            await bus.close()
+    heads: Heads | None = None
+    if options.heads == "producers":
+        names = producers_to_ask(trust.pins, [a.split("=")[0] for a in options.producer_addresses])
+        addresses = parse_addresses(options.producer_addresses)
+        fetched, failures = await fetch_heads(names, addresses, options.token)
+        heads = Heads(fetched, "producer", failures, names)
+    topic: tuple[list[pb.AuditEvent], list[pb.SignedHead], int] | None = None
+    if from_topic or options.heads == "topic":
+        topic = await _read_topic(options, kafka_bootstrap)
+    if options.heads == "topic" and topic is not None:
+        heads = Heads(topic_heads(topic[1]), "topic", [], trust.pins.producers)
+    if from_topic and topic is not None:
+        events, _, bad = topic
         if only:
             events = [e for e in events if e.producer in only]
-        outcome = verify_topic(events, trust, state)
+        outcome = verify_topic(events, trust, state, heads)
         if only:
             outcome.findings = [f for f in outcome.findings if f.producer in only]
         if bad:
             outcome.notes.append(f"{bad} records on the topic are not audit events")
         return outcome
     async with connect(options.address, options.token) as client:
-        outcome = await verify_ledger(client, trust, state, only=only)
+        if heads is not None:
+            await await_heads(client, heads.heads, options.head_wait)
+        outcome = await verify_ledger(client, trust, state, only=only, heads=heads)
     if only:
         outcome.findings = [f for f in outcome.findings if f.producer in only]
     if state_file is not None and not outcome.findings:
@@ -144,6 +166,19 @@ async def run_verify(
             state_file
         )
     return outcome
+
+
+async def _read_topic(
+    options: Options, kafka_bootstrap: str | None
+) -> tuple[list[pb.AuditEvent], list[pb.SignedHead], int]:
+    bus = create_bus(
+        kafka_bootstrap=kafka_bootstrap, data_dir=options.data_dir, client_id="audit-verify"
+    )
+    await bus.start()
+    try:
+        return await read_topic(bus)
+    finally:
+        await bus.close()
 
 
 @app.command()
@@ -166,9 +201,40 @@ def verify(
     only: Annotated[
         list[str] | None, typer.Option("--only", help="verify just this producer (repeatable)")
     ] = None,
+    heads: Annotated[
+        str,
+        typer.Option(
+            help="where producers' signed chain heads come from: producers (gRPC), topic, none"
+        ),
+    ] = "producers",
+    producer_address: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--producer-address",
+            help="NAME=HOST:PORT of a producer's GetAuditHead (default identity=127.0.0.1:50051, "
+            "anonymity=127.0.0.1:50052, audit=127.0.0.1:50054; repeatable)",
+        ),
+    ] = None,
+    head_wait: Annotated[
+        float, typer.Option(help="seconds the ledger gets to catch up with a producer's head")
+    ] = 10.0,
 ) -> None:
-    """Verify every producer's chain, keys, checkpoints and history; exit 1 naming each fault."""
-    options = Options(token, audit_address, producers, trusted_keys, ledger_key, _data_dir())
+    """Verify every producer's chain, keys, checkpoints and history, and hold each chain to its
+    producer's signed head; exit 1 naming each fault."""
+    if heads not in HEAD_SOURCES:
+        typer.echo(f"error: --heads must be one of {', '.join(HEAD_SOURCES)}", err=True)
+        raise typer.Exit(2)
+    options = Options(
+        token,
+        audit_address,
+        producers,
+        trusted_keys,
+        ledger_key,
+        _data_dir(),
+        heads=heads,
+        producer_addresses=tuple(producer_address or ()),
+        head_wait=head_wait,
+    )
     outcome = _run(
         run_verify(
             options,
@@ -237,3 +303,33 @@ def export(
     tools/verify_audit_export.py."""
     options = Options(token, audit_address, producers, None, ledger_key, _data_dir())
     raise typer.Exit(_report(_run(run_export(options, out), audit_address)))
+
+
+@app.command("rotate-key")
+def rotate_key(
+    service: Annotated[str, typer.Option(help="the producer whose audit key to rotate")],
+) -> None:
+    """Dev: retire a producer's dev audit key and make a new one; the producer writes the
+    KEY_ROTATED event (signed with the old key) at its next start. In production, set the new
+    key as CONSILIUM_<SERVICE>_AUDIT_SIGNING_KEY(_FILE), the old one as
+    CONSILIUM_<SERVICE>_AUDIT_PREVIOUS_SIGNING_KEY(_FILE), and restart every replica."""
+    if service not in ("identity", "anonymity", "audit"):
+        typer.echo("error: --service is identity, anonymity or audit", err=True)
+        raise typer.Exit(2)
+    if os.environ.get("CONSILIUM_ENV", "dev") != "dev":
+        typer.echo(
+            f"error: in production rotate by configuration: the new key in CONSILIUM_"
+            f"{service.upper()}_AUDIT_SIGNING_KEY, the old one in CONSILIUM_{service.upper()}"
+            "_AUDIT_PREVIOUS_SIGNING_KEY, then restart every replica",
+            err=True,
+        )
+        raise typer.Exit(2)
+    try:
+        old, new = rotate_dev_key(service, _data_dir())
+    except AuditKeyError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(
+        f"{service}: dev audit key {old} retired, {new} made; restart {service}: it writes a "
+        "KEY_ROTATED event signed with the old key before serving"
+    )

@@ -15,7 +15,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from plumbing.auditchain import verify_chain
+from plumbing.auditchain import ChainVerdict, verify_chain
 from plumbing.tlog import Checkpoint, leaf_hash, root_hash
 from services.audit.domain.producers import ProducerPins
 
@@ -51,13 +51,15 @@ def chain_findings(
     keys: Mapping[str, Ed25519PublicKey],
     pins: ProducerPins,
     signers: Mapping[str, set[str]],
+    verdict: ChainVerdict | None = None,
 ) -> list[Finding]:
-    """Gaps and per-event faults of one chain, keys held to the producer they are pinned to."""
+    """Gaps and per-event faults of one chain, keys held to the producer they are pinned to
+    (or that its chain rotated to); `verdict` is `verify_chain(events, keys)` if at hand."""
     found: list[Finding] = []
     served = [int(e.sequence) for e in events]
     if served != sorted(served):
         found.append(Finding(producer, "REORDERED", "events are not served in sequence order"))
-    verdict = verify_chain(events, keys)
+    verdict = verdict or verify_chain(events, keys)
     for first, last in verdict.gaps:
         span = f"{first}" if first == last else f"{first}-{last}"
         found.append(Finding(producer, "GAP", f"events {span} are missing"))
@@ -66,7 +68,7 @@ def chain_findings(
         found.append(Finding(producer, label, f"{problem.detail} (event {problem.event_id})"))
     for event in events:
         kid = str(event.key_id)
-        if pins.configured and not pins.allows(producer, kid):
+        if pins.configured and not pins.allows(producer, kid) and kid not in verdict.rotated_keys:
             owner = pins.owner(kid)
             whose = f"pinned to {owner!r}" if owner else f"not pinned to {producer!r}"
             found.append(

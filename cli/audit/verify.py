@@ -5,7 +5,9 @@ and signatures against keys the auditor pinned, holds the events against the led
 checkpoint, demands a consistency proof from every checkpoint kept in `--state`, and adds the
 ledger's own findings (VerifyChain: e.g. edited index columns, which only the ledger's
 database shows). From the topic it checks the chains as producers published them, and holds
-them against the kept checkpoints. Every fault is one line naming it; any fault exits 1.
+them against the kept checkpoints. Either way, given the producers' signed heads
+(`cli.audit.heads`), it holds every chain to its producer's own word of its length. Every fault
+is one line naming it; any fault exits 1.
 """
 
 from __future__ import annotations
@@ -20,10 +22,12 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from cli.audit.findings import Finding, chain_findings, log_findings, producer_findings
+from cli.audit.heads import head_findings, head_keys
 from cli.audit.ledger import LedgerClient
 from cli.audit.state import AuditorState
 from consilium.audit.v1 import audit_pb2 as pb
 from consilium.events.v1 import audit_events_pb2 as epb
+from plumbing.auditchain import ChainVerdict, verify_chain
 from plumbing.events.bus import EventBus
 from plumbing.events.topics import AUDIT_IDENTITY_ACCESS
 from plumbing.tlog import (
@@ -37,6 +41,8 @@ from plumbing.tlog import (
 from services.audit.adapters.trusted_keys import load_keys
 from services.audit.domain.producers import ProducerPins
 from services.audit.transparency import origin_of
+
+_HEAD_TYPE = epb.AuditHeadSigned.DESCRIPTOR.full_name
 
 
 @dataclass
@@ -90,10 +96,23 @@ def open_producer_checkpoint(note: str, producer: str, verifier: NoteVerifier) -
     return checkpoint
 
 
+def expected_heads(trust: Trust, present: Sequence[str], heads: Heads) -> list[str]:
+    """Producers that must show a head: those asked for, those that sent one, and those
+    pinned, else (dev) those with events."""
+    asked = {*heads.expected, *heads.heads, *(f.producer for f in heads.findings)}
+    return sorted(asked | set(trust.pins.producers or present))
+
+
 async def verify_ledger(
-    client: LedgerClient, trust: Trust, state: AuditorState, *, only: Sequence[str] = ()
+    client: LedgerClient,
+    trust: Trust,
+    state: AuditorState,
+    *,
+    only: Sequence[str] = (),
+    heads: Heads | None = None,
 ) -> Outcome:
-    """Every producer the ledger, the pins or the kept state name (just `only`, if given)."""
+    """Every producer the ledger, the pins or the kept state name (just `only`, if given);
+    `heads` are the producers' signed heads with where they came from (None: not checked)."""
     outcome = Outcome()
     report = await client.verify_chain()
     for chain in report.reports:
@@ -104,6 +123,8 @@ async def verify_ledger(
             outcome.add([Finding(chain.producer, kind, f"(ledger) {problem.detail}")])
     names = {r.producer for r in report.reports} | set(trust.pins.producers)
     names |= set(state.checkpoints)
+    if heads is not None:
+        names |= set(expected_heads(trust, [], heads))
     if only:
         names &= set(only)
     chains: dict[str, list[pb.AuditEvent]] = {}
@@ -113,11 +134,12 @@ async def verify_ledger(
     signers = _signers(chains)
     present = [name for name, events in chains.items() if events]
     outcome.add(producer_findings(trust.pins, present, list(state.checkpoints)))
+    expected = expected_heads(trust, present, heads) if heads is not None else []
     for name in sorted(names):
         events = chains[name]
-        outcome.add(
-            chain_findings(name, [*events, *conflicts[name]], trust.keys, trust.pins, signers)
-        )
+        every = [*events, *conflicts[name]]
+        verdict = verify_chain(every, trust.keys)
+        outcome.add(chain_findings(name, every, trust.keys, trust.pins, signers, verdict))
         reply = await client.checkpoint(name)
         vkey = trust.vkey(state) or reply.verifier_key
         if not trust.vkey(state):
@@ -125,9 +147,15 @@ async def verify_ledger(
         outcome.ledger_key = vkey
         verifier = NoteVerifier.from_vkey(vkey)
         try:
-            checkpoint = open_producer_checkpoint(reply.checkpoint, name, verifier)
+            checkpoint: Checkpoint | None = open_producer_checkpoint(
+                reply.checkpoint, name, verifier
+            )
         except NoteError as exc:
             outcome.add([Finding(name, "BAD_CHECKPOINT", str(exc))])
+            checkpoint = None
+        if heads is not None and name in expected:
+            outcome.add(_head_findings(name, events, verdict, trust, heads, checkpoint))
+        if checkpoint is None:
             continue
         outcome.add(log_findings(name, events, checkpoint))
         outcome.add(await _against_kept(client, name, checkpoint, state, verifier))
@@ -137,6 +165,37 @@ async def verify_ledger(
             f"{checkpoint.root_hash.hex()[:16]}"
         )
     return outcome
+
+
+@dataclass
+class Heads:
+    """The producers' signed heads, where they came from, and what fetching them found."""
+
+    heads: dict[str, pb.SignedHead]
+    source: str = "producer"
+    findings: list[Finding] = field(default_factory=list)
+    #: Producers whose heads were asked for (a missing one is a finding).
+    expected: list[str] = field(default_factory=list)
+
+
+def _head_findings(
+    name: str,
+    events: Sequence[Any],
+    verdict: ChainVerdict,
+    trust: Trust,
+    heads: Heads,
+    checkpoint: Checkpoint | None,
+) -> list[Finding]:
+    if name not in heads.heads and any(f.producer == name for f in heads.findings):
+        return [f for f in heads.findings if f.producer == name]
+    return head_findings(
+        name,
+        heads.heads.get(name),
+        events,
+        head_keys(name, trust.pins, trust.keys, verdict),
+        checkpoint_size=checkpoint.size if checkpoint is not None else None,
+        source=heads.source,
+    )
 
 
 async def _against_kept(
@@ -182,15 +241,18 @@ async def _against_kept(
     return []
 
 
-async def read_topic(bus: EventBus, *, wait: float = 2.0) -> tuple[list[pb.AuditEvent], int]:
-    """Every audit event on the topic (a throwaway group, nothing committed), and how many
-    records did not decode."""
+async def read_topic(
+    bus: EventBus, *, wait: float = 2.0
+) -> tuple[list[pb.AuditEvent], list[pb.SignedHead], int]:
+    """Every audit event and signed head on the topic (a throwaway group, nothing committed),
+    and how many records did not decode."""
     subscription = await bus.subscribe(
         group=f"consilium-audit-verify-{uuid.uuid4().hex[:12]}",
         topics=[AUDIT_IDENTITY_ACCESS],
         from_beginning=True,
     )
     events: list[pb.AuditEvent] = []
+    heads: list[pb.SignedHead] = []
     bad = 0
     idle = 0
     try:
@@ -203,15 +265,23 @@ async def read_topic(bus: EventBus, *, wait: float = 2.0) -> tuple[list[pb.Audit
                 try:
                     if record.event is None:
                         raise ValueError("not an event")
-                    events.append(record.event.decode(epb.IdentityAccessRecorded).event)
+                    if record.event.type == _HEAD_TYPE:
+                        heads.append(record.event.decode(epb.AuditHeadSigned).head)
+                    else:
+                        events.append(record.event.decode(epb.IdentityAccessRecorded).event)
                 except Exception:
                     bad += 1
     finally:
         await subscription.close()
-    return events, bad
+    return events, heads, bad
 
 
-def verify_topic(events: Sequence[pb.AuditEvent], trust: Trust, state: AuditorState) -> Outcome:
+def verify_topic(
+    events: Sequence[pb.AuditEvent],
+    trust: Trust,
+    state: AuditorState,
+    heads: Heads | None = None,
+) -> Outcome:
     outcome = Outcome()
     first_seen: dict[str, bytes] = {}
     chains: dict[str, list[pb.AuditEvent]] = defaultdict(list)
@@ -228,9 +298,13 @@ def verify_topic(events: Sequence[pb.AuditEvent], trust: Trust, state: AuditorSt
     outcome.add(producer_findings(trust.pins, sorted(chains), list(state.checkpoints)))
     vkey = trust.vkey(state)
     verifier = NoteVerifier.from_vkey(vkey) if vkey else None
-    for name in sorted(chains):
-        chain = sorted(chains[name], key=lambda e: e.sequence)
-        outcome.add(chain_findings(name, chain, trust.keys, trust.pins, signers))
+    expected = expected_heads(trust, sorted(chains), heads) if heads is not None else []
+    for name in sorted(set(chains) | set(expected)):
+        chain = sorted(chains.get(name, []), key=lambda e: e.sequence)
+        verdict = verify_chain(chain, trust.keys)
+        outcome.add(chain_findings(name, chain, trust.keys, trust.pins, signers, verdict))
+        if heads is not None:
+            outcome.add(_head_findings(name, chain, verdict, trust, heads, None))
         note = state.checkpoints.get(name)
         if note and verifier is not None:
             try:

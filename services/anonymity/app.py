@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -13,7 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from consilium.anonymity.v1 import anonymity_pb2, anonymity_pb2_grpc
 from plumbing import db
-from plumbing.auditkeys import AuditSigningKey, component_signing_key
+from plumbing.audithead_producer import AdmitHeadReaders, auditor_only
+from plumbing.auditkeys import AuditSigningKey, component_signing_key, previous_signing_key
+from plumbing.auditproducer import AuditProducer, audit_producer
+from plumbing.auth.claims import Role
+from plumbing.auth.live import LiveStaffCheck
 from plumbing.auth.remote import RemoteTokenVerifier
 from plumbing.auth.service import CallerPolicy, ServiceCredentials
 from plumbing.component import load_settings, migrate_database, serve_until_signalled, start_process
@@ -22,16 +26,18 @@ from plumbing.events.bus import EventBus
 from plumbing.events.factory import create_bus
 from plumbing.events.runtime import EventRuntime
 from plumbing.events.topics import CONTENT_POSTS, IDENTITY_PHYSICIANS
+from plumbing.grpc.caller import caller_token
 from plumbing.grpc.server import GrpcServer, ServiceBinding
 from services.anonymity.adapters.audit_chain import AuditChain
 from services.anonymity.adapters.cache import CachedPersonaAttributes
 from services.anonymity.adapters.content_events import GROUP as INDEX_GROUP
 from services.anonymity.adapters.content_events import ContentEventHandler
+from services.anonymity.adapters.event_converters import PRODUCER, SOURCE
 from services.anonymity.adapters.identity_client import IdentityClient
 from services.anonymity.adapters.identity_events import GROUP, IdentityEventHandler
 from services.anonymity.adapters.servicer import AnonymityServicer
 from services.anonymity.adapters.store import SqlAccessRecordWriter, SqlAnonymityStore
-from services.anonymity.adapters.tables import event_tables
+from services.anonymity.adapters.tables import audit_chain, event_tables
 from services.anonymity.attributes import StoredPersonaAttributes
 from services.anonymity.domain.crypto import MasterKeys
 from services.anonymity.erasure import replay_erasures
@@ -73,6 +79,8 @@ class Anonymity:
     events: EventRuntime
     #: The consumer's handler, for tests that feed identity events without a bus.
     identity_events: IdentityEventHandler
+    #: Its signed audit chain heads: served by the server, published by `serve()`.
+    audit: AuditProducer
 
 
 def audit_signing_key(settings: AnonymitySettings) -> AuditSigningKey:
@@ -85,6 +93,30 @@ def audit_signing_key(settings: AnonymitySettings) -> AuditSigningKey:
         env_pem=secret.get_secret_value() if secret else None,
         file=settings.audit_signing_key_file,
     )
+
+
+def previous_audit_key(settings: AnonymitySettings) -> AuditSigningKey | None:
+    """The key to rotate from, when the operator supplied one (plumbing.auditrotation)."""
+    secret = settings.audit_previous_signing_key
+    return previous_signing_key(
+        "anonymity",
+        settings.data_dir,
+        dev=settings.environment == "dev",
+        env_pem=secret.get_secret_value() if secret else None,
+        file=settings.audit_previous_signing_key_file,
+    )
+
+
+def _auditor_check(
+    tokens: RemoteTokenVerifier, live: LiveStaffCheck
+) -> Callable[[], Awaitable[None]]:
+    """GetAuditHead's gate: an AUDITOR token whose account identity still says is one."""
+
+    async def authorize() -> None:
+        claims = auditor_only(await tokens.claims(caller_token()))
+        await live.require(claims, Role.AUDITOR)
+
+    return authorize
 
 
 def master_keys(settings: AnonymitySettings) -> MasterKeys:
@@ -126,7 +158,8 @@ async def build(
     try:
         await db.migrate(engine, MIGRATIONS)
         keys = master_keys(settings)
-        chain = AuditChain(audit_signing_key(settings))
+        signing_key = audit_signing_key(settings)
+        chain = AuditChain(signing_key)
         vault = Vault(keys)
         events = EventRuntime(
             bus
@@ -138,7 +171,25 @@ async def build(
             engine,
             event_tables,
         )
-        notify = events.relay.notify
+        tokens = RemoteTokenVerifier(identity.jwks)
+        live = identity.live_check(settings.staff_check_seconds)
+        audit = await audit_producer(
+            engine,
+            chain=audit_chain,
+            outbox=event_tables.outbox,
+            producer=PRODUCER,
+            key=signing_key,
+            previous=previous_audit_key(settings),
+            source=SOURCE,
+            authorize=_auditor_check(tokens, live),
+            notify=events.relay.notify,
+            head_interval=settings.audit_head_interval,
+        )
+
+        def notify() -> None:
+            events.relay.notify()
+            audit.publisher.poke()
+
         store = SqlAnonymityStore(engine, notify=notify)
         erasures = ErasureLog(settings.resolved_erasure_log)
         # First, before anything reads people's data (the freeze below included).
@@ -151,7 +202,6 @@ async def build(
             counts_ttl=settings.counts_cache_seconds,
         )
         source = StoredPersonaAttributes(store, vault, fallback=fallback)
-        live = identity.live_check(settings.staff_check_seconds)
         service = AnonymityService(
             store, vault, source, recorder, k=settings.k_anonymity, erasures=erasures, live=live
         )
@@ -169,11 +219,7 @@ async def build(
             group=INDEX_GROUP, topics=[CONTENT_POSTS], handler=ContentEventHandler(IndexFeed(vault))
         )
         servicer = AnonymityServicer(
-            service,
-            moderation,
-            RemoteTokenVerifier(identity.jwks),
-            credentials,
-            IndexReads(store, vault),
+            service, moderation, tokens, credentials, IndexReads(store, vault)
         )
         server = GrpcServer(
             component="anonymity",
@@ -182,16 +228,20 @@ async def build(
                     SERVICE_NAME,
                     anonymity_pb2_grpc.add_AnonymityServiceServicer_to_server,
                     servicer,
-                )
+                ),
+                audit.binding,
             ],
             address=settings.address,
             health_check=lambda: db.ping(engine),
             health_interval=settings.health_interval,
             grace=settings.shutdown_grace,
             # The gateway is anonymity's only caller; the user's token still decides what it may do.
-            callers=CallerPolicy(credentials, default=("gateway",)),
+            # Auditors reach GetAuditHead with their own token (checked by its servicer).
+            callers=AdmitHeadReaders(CallerPolicy(credentials, default=("gateway",))),
         )
-        yield Anonymity(settings, engine, store, service, moderation, keys, server, events, handler)
+        yield Anonymity(
+            settings, engine, store, service, moderation, keys, server, events, handler, audit
+        )
     finally:
         await identity.close()
         await engine.dispose()
@@ -213,7 +263,11 @@ async def serve(*, host: str | None = None, port: int | None = None) -> None:
     settings = load_settings(AnonymitySettings, host=host, port=port)
     start_process(settings)
     async with build(settings) as anonymity:
-        await serve_until_signalled(anonymity.server, anonymity.events, settings)
+        anonymity.audit.publisher.start()
+        try:
+            await serve_until_signalled(anonymity.server, anonymity.events, settings)
+        finally:
+            await anonymity.audit.publisher.stop()
 
 
 async def migrate() -> None:

@@ -8,6 +8,7 @@ cut off (the chain ends cleanly, but the signed log committed to more).
 
 from __future__ import annotations
 
+import contextlib
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
@@ -16,6 +17,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from plumbing.auditchain import Problem, event_hash
+from plumbing.auth.jwk import key_id
 from plumbing.tlog import leaf_hash
 from services.audit.domain.producers import ProducerPins
 from services.audit.transparency import TransparencyLog
@@ -37,11 +39,18 @@ class LedgerChecks:
         """Producers to report on: every one configured, and every one that left events."""
         return sorted(set(stored) | set(self._pins.producers))
 
-    def admissible(self, event: Any, keys: Mapping[str, Ed25519PublicKey]) -> bool:
-        """Whether one event, alone, verified: its hash, and a signature by a pinned key."""
-        if not self._pins.allows(event.producer, event.key_id):
+    def admissible(
+        self,
+        event: Any,
+        keys: Mapping[str, Ed25519PublicKey],
+        rotated: Mapping[str, Ed25519PublicKey] | None = None,
+    ) -> bool:
+        """Whether one event, alone, verified: its hash, and a signature by a pinned key or
+        by a key its producer's chain rotated to (`rotated`, from `rotated_keys`)."""
+        rotated = rotated or {}
+        if not self._pins.allows(event.producer, event.key_id) and event.key_id not in rotated:
             return False
-        public = keys.get(event.key_id)
+        public = rotated.get(event.key_id) or keys.get(event.key_id)
         if public is None or event_hash(event, bytes(event.prev_hash)) != bytes(event.hash):
             return False
         try:
@@ -50,12 +59,31 @@ class LedgerChecks:
             return False
         return True
 
+    def rotated_keys(
+        self, producer: str, rotations: Sequence[Any], keys: Mapping[str, Ed25519PublicKey]
+    ) -> dict[str, Ed25519PublicKey]:
+        """Keys `producer`'s KEY_ROTATED events (in sequence order) vouch for: each signed
+        by a key pinned to the producer or vouched for by an earlier one. Enough to admit an
+        event to queries; `verify_chain` checks the rotation's place in the chain strictly."""
+        admitted: dict[str, Ed25519PublicKey] = {}
+        for event in sorted(rotations, key=lambda e: e.sequence):
+            if event.producer == producer and self.admissible(event, keys, admitted):
+                with contextlib.suppress(ValueError):
+                    new = Ed25519PublicKey.from_public_bytes(bytes(event.new_public_key))
+                    admitted[key_id(new)] = new
+        return admitted
+
     async def problems(
-        self, producer: str, events: Sequence[Any], signers: Mapping[str, set[str]]
+        self,
+        producer: str,
+        events: Sequence[Any],
+        signers: Mapping[str, set[str]],
+        rotated: Mapping[str, Ed25519PublicKey] | None = None,
     ) -> tuple[list[Problem], int]:
-        """(problems, log size) of one producer; `signers` maps key id -> producers using it."""
+        """(problems, log size) of one producer; `signers` maps key id -> producers using it,
+        `rotated` the keys its chain rotated to (ChainVerdict.rotated_keys)."""
         found = self._producer_problems(producer, events)
-        found += self._key_problems(producer, events, signers)
+        found += self._key_problems(producer, events, signers, rotated or {})
         found += [
             Problem(
                 sequence,
@@ -88,13 +116,18 @@ class LedgerChecks:
         return []
 
     def _key_problems(
-        self, producer: str, events: Sequence[Any], signers: Mapping[str, set[str]]
+        self,
+        producer: str,
+        events: Sequence[Any],
+        signers: Mapping[str, set[str]],
+        rotated: Mapping[str, Ed25519PublicKey],
     ) -> list[Problem]:
         found = []
         for event in sorted(events, key=lambda e: e.sequence):
             kid = str(event.key_id)
             others = sorted(signers.get(kid, set()) - {producer})
-            if self._pins.configured and not self._pins.allows(producer, kid):
+            pinned = self._pins.allows(producer, kid) or kid in rotated
+            if self._pins.configured and not pinned:
                 owner = self._pins.owner(kid)
                 whose = f"pinned to {owner!r}" if owner else f"not pinned to {producer!r}"
                 detail = f"event {event.sequence} is signed with key {kid!r}, {whose}"

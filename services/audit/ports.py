@@ -32,6 +32,10 @@ class Ledger(Protocol):
         """All of the producer's events as stored (including ones that claimed a sequence
         another event held), in the form plumbing.auditchain.verify_chain reads."""
 
+    async def rotations(self, producer: str) -> Sequence[Any]:
+        """The producer's stored KEY_ROTATED events (found by the indexed action; each is
+        judged on its signed bytes, so an edited index can hide a rotation, never forge one)."""
+
 
 class TrustedKeys(Protocol):
     """The producers' public keys, by key id."""

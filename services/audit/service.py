@@ -6,6 +6,8 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
 from plumbing.auditchain import ChainVerdict, verify_chain
 from plumbing.auth.claims import AccessClaims
 from services.audit.checks import LedgerChecks
@@ -50,9 +52,18 @@ class AuditService:
         page = await self._ledger.query(where, after=after, limit=page_size(size))
         if self._checks is None:
             return page
-        # Served only when the event verifies on its own (hash, signature by a pinned key).
+        # Served only when the event verifies on its own (hash, signature by a pinned key, or
+        # by a key its producer rotated to in a KEY_ROTATED event signed with a pinned one).
+        checks = self._checks
         keys = await self._keys.keys({str(e.key_id) for e in page.events})
-        return Page([e for e in page.events if self._checks.admissible(e, keys)], page.next)
+        rotated: dict[str, dict[str, Ed25519PublicKey]] = {}
+        for producer in {e.producer for e in page.events if not checks.admissible(e, keys)}:
+            rotations = await self._ledger.rotations(producer)
+            rotated[producer] = checks.rotated_keys(producer, rotations, keys)
+        return Page(
+            [e for e in page.events if checks.admissible(e, keys, rotated.get(e.producer))],
+            page.next,
+        )
 
     async def verify(self, caller: AccessClaims | None, producer: str = "") -> list[ChainReport]:
         """A report per producer (just `producer` when given), ordered by producer.
@@ -77,7 +88,9 @@ class AuditService:
             verdict = verify_chain(events, keys)
             size = 0
             if self._checks is not None:
-                extra, size = await self._checks.problems(name, events, signers)
+                extra, size = await self._checks.problems(
+                    name, events, signers, verdict.rotated_keys
+                )
                 verdict.problems.extend(extra)
             reports.append(ChainReport(name, verdict, size))
         return reports

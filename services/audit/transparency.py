@@ -7,7 +7,8 @@ signature and key id included), exactly what the ledger stores and serves. So a 
 pins not only what happened but which key signed it, and an auditor hashes what they received
 with no re-encoding rule but protobuf's. An event enters the log only in sequence order and
 only when it verified: its hash recomputes, it links to the previous leaf's event, and its
-signature verifies under a key pinned to its producer. The first event that fails stops the
+signature verifies under the chain's key: pinned to its producer, or named by a KEY_ROTATED
+event the log holds (signed with the key before it). The first event that fails stops the
 log there (verification names the fault), so the log never holds an unverified event.
 
 Checkpoints follow C2SP tlog-checkpoint with origin `consilium.audit/<producer>`, signed by
@@ -19,13 +20,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from plumbing.auditchain import GENESIS, event_hash
+from plumbing.auditchain import GENESIS, KEY_ROTATED, event_hash
+from plumbing.auth.jwk import key_id
 from plumbing.errors import NotFound
 from plumbing.tlog import (
     Checkpoint,
@@ -83,6 +85,10 @@ class LogStore(Protocol):
     async def locate(self, event_id: str) -> tuple[str, int] | None:
         """(producer, sequence) of a stored event."""
 
+    async def rotations(self, producer: str) -> list[StoredEvent]:
+        """The producer's stored KEY_ROTATED events, ascending (found by the index, each
+        then held to the leaf the log holds at its place)."""
+
     async def newest_checkpoint(self, producer: str) -> SignedCheckpoint | None: ...
 
     async def checkpoint_note(self, producer: str, size: int) -> str | None: ...
@@ -104,6 +110,10 @@ class ProducerKeys(Protocol):
 class _Log:
     tree: MerkleTree
     last_chain_hash: bytes
+    #: The key the chain is signed with after the last leaf ("" while the log is empty).
+    current_key: str = ""
+    #: Keys KEY_ROTATED events in the log introduced, by key id.
+    rotated: dict[str, Ed25519PublicKey] = field(default_factory=dict)
 
 
 class TransparencyLog:
@@ -149,7 +159,9 @@ class TransparencyLog:
         if producer not in self._logs:
             leaves = await self._store.leaves(producer)
             tree = MerkleTree(leaf.leaf_hash for leaf in leaves)
-            self._logs[producer] = _Log(tree, leaves[-1].chain_hash if leaves else GENESIS)
+            state = _Log(tree, leaves[-1].chain_hash if leaves else GENESIS)
+            await self._restore_keys(producer, state)
+            self._logs[producer] = state
             newest = await self._store.newest_checkpoint(producer)
             if newest is not None and (
                 newest.checkpoint.size > tree.size
@@ -157,6 +169,19 @@ class TransparencyLog:
             ):
                 log.error("audit: %s log leaves disagree with its newest checkpoint", producer)
         return self._logs[producer]
+
+    async def _restore_keys(self, producer: str, state: _Log) -> None:
+        """The chain's key at the log's end, from the rotations the log holds."""
+        size = state.tree.size
+        if not size:
+            return
+        for stored in await self._store.rotations(producer):
+            sequence = int(stored.event.sequence)
+            # Only a rotation whose exact bytes are the leaf at its place counts.
+            if sequence <= size and state.tree.leaf(sequence - 1) == leaf_hash(stored.data):
+                _key_after(stored.event, state.rotated)
+        for last in await self._store.events_after(producer, size - 1, 1):
+            state.current_key = _key_after(last.event, state.rotated)
 
     async def advance(self, producer: str) -> int:
         """Appends the producer's newly verified events to its log; returns the log size."""
@@ -166,12 +191,16 @@ class TransparencyLog:
                 batch = await self._store.events_after(producer, state.tree.size, _BATCH)
                 accepted: list[Leaf] = []
                 last = state.last_chain_hash
+                current, rotated = state.current_key, dict(state.rotated)
                 for stored in batch:
                     expected = state.tree.size + len(accepted) + 1
-                    if not await self._verified(producer, stored.event, expected, last):
+                    event = stored.event
+                    public = await self._signer_of(producer, event, current, rotated)
+                    if public is None or not _verified(event, expected, last, public):
                         break
-                    last = bytes(stored.event.hash)
-                    accepted.append(Leaf(stored.event.event_id, leaf_hash(stored.data), last))
+                    current = _key_after(event, rotated)
+                    last = bytes(event.hash)
+                    accepted.append(Leaf(event.event_id, leaf_hash(stored.data), last))
                 if accepted:
                     try:
                         await self._store.add_leaves(producer, state.tree.size, accepted)
@@ -181,24 +210,21 @@ class TransparencyLog:
                     for leaf in accepted:
                         state.tree.append(leaf.leaf_hash)
                     state.last_chain_hash = last
+                    state.current_key, state.rotated = current, rotated
                 if len(accepted) < _BATCH:
                     return state.tree.size
 
-    async def _verified(self, producer: str, event: Any, sequence: int, prev: bytes) -> bool:
-        if int(event.sequence) != sequence or bytes(event.prev_hash) != prev:
-            return False
-        if event_hash(event, prev) != bytes(event.hash):
-            return False
-        if not self._pins.allows(producer, event.key_id):
-            return False
-        public = (await self._keys.keys({event.key_id})).get(event.key_id)
-        if public is None:
-            return False
-        try:
-            public.verify(bytes(event.signature), bytes(event.hash))
-        except InvalidSignature:
-            return False
-        return True
+    async def _signer_of(
+        self, producer: str, event: Any, current: str, rotated: Mapping[str, Ed25519PublicKey]
+    ) -> Ed25519PublicKey | None:
+        """The public key `event` must verify under: the chain's current key, or for the
+        first event a key pinned to the producer; None when it names another key."""
+        kid = str(event.key_id)
+        if current and kid != current:
+            return None
+        if not current and not self._pins.allows(producer, kid):
+            return None
+        return rotated.get(kid) or (await self._keys.keys({kid})).get(kid)
 
     async def checkpoint(self, producer: str) -> SignedCheckpoint:
         """The newest checkpoint, signed now if the log grew since the last one."""
@@ -287,3 +313,28 @@ class TransparencyLog:
             raise NotFound(f"the {producer} log is smaller ({size}) than {old_size}")
         state = await self._log(producer)
         return ConsistencyProof.of(state.tree, old_size, size), note
+
+
+def _verified(event: Any, sequence: int, prev: bytes, public: Ed25519PublicKey) -> bool:
+    if int(event.sequence) != sequence or bytes(event.prev_hash) != prev:
+        return False
+    if event_hash(event, prev) != bytes(event.hash):
+        return False
+    try:
+        public.verify(bytes(event.signature), bytes(event.hash))
+    except InvalidSignature:
+        return False
+    return True
+
+
+def _key_after(event: Any, rotated: dict[str, Ed25519PublicKey]) -> str:
+    """The chain's key after `event` (verified): its own, or the new one a rotation names,
+    which is added to `rotated`."""
+    if int(event.action) != KEY_ROTATED:
+        return str(event.key_id)
+    try:
+        new = Ed25519PublicKey.from_public_bytes(bytes(event.new_public_key))
+    except ValueError:
+        return str(event.key_id)
+    rotated[key_id(new)] = new
+    return key_id(new)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -13,23 +13,27 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from consilium.identity.v1 import identity_pb2, identity_pb2_grpc
 from plumbing import db
-from plumbing.auditkeys import AuditSigningKey, component_signing_key
+from plumbing.audithead_producer import auditor_only
+from plumbing.auditkeys import AuditSigningKey, component_signing_key, previous_signing_key
 from plumbing.auditlink import load_tag_key
-from plumbing.auth.claims import Role
+from plumbing.auditproducer import AuditProducer, audit_producer
+from plumbing.auth.claims import Role, VerificationStatus
 from plumbing.auth.service import ServiceCredentials
 from plumbing.component import load_settings, migrate_database, serve_until_signalled, start_process
 from plumbing.erasurelog import ErasureLog
-from plumbing.errors import NotFound
+from plumbing.errors import NotFound, PermissionDenied
 from plumbing.events.bus import EventBus
 from plumbing.events.factory import create_bus
 from plumbing.events.runtime import EventRuntime
+from plumbing.grpc.caller import caller_token
 from plumbing.grpc.server import GrpcServer, ServiceBinding
-from services.identity.adapters.audit import AuditChain
+from services.identity.adapters.audit import PRODUCER, AuditChain
 from services.identity.adapters.audit_subjects import AuditSubjects
 from services.identity.adapters.erasure_journal import TaggedErasureJournal
+from services.identity.adapters.events import SOURCE
 from services.identity.adapters.servicer import IdentityServicer
 from services.identity.adapters.store import SqlIdentityStore
-from services.identity.adapters.tables import event_tables
+from services.identity.adapters.tables import audit_chain, event_tables
 from services.identity.domain.passwords import HashParameters, Passwords
 from services.identity.domain.validation import normalize_email
 from services.identity.login_guard import LoginGuard, load_throttle_key
@@ -60,6 +64,8 @@ class Identity:
     keys: KeyRing
     server: GrpcServer
     events: EventRuntime
+    #: Its signed audit chain heads: served by the server, published by `serve()`.
+    audit: AuditProducer
 
 
 def _now() -> datetime:
@@ -86,6 +92,37 @@ def audit_signing_key(settings: IdentitySettings) -> AuditSigningKey:
         env_pem=secret.get_secret_value() if secret else None,
         file=settings.audit_signing_key_file,
     )
+
+
+def previous_audit_key(settings: IdentitySettings) -> AuditSigningKey | None:
+    """The key to rotate from, when the operator supplied one (plumbing.auditrotation)."""
+    secret = settings.audit_previous_signing_key
+    return previous_signing_key(
+        "identity",
+        settings.data_dir,
+        dev=settings.environment == "dev",
+        env_pem=secret.get_secret_value() if secret else None,
+        file=settings.audit_previous_signing_key_file,
+    )
+
+
+def _auditor_check(store: SqlIdentityStore, keys: KeyRing) -> Callable[[], Awaitable[None]]:
+    """GetAuditHead's gate: an AUDITOR token whose account, read now, is still an auditor."""
+    verifier = keys.verifier()
+
+    async def authorize() -> None:
+        token = caller_token()
+        claims = auditor_only(verifier.verify(token) if token else None)
+        async with store.transaction() as repo:
+            current = await repo.get(claims.user_id)
+        if (
+            current is None
+            or current.verification is VerificationStatus.SUSPENDED
+            or Role.AUDITOR not in current.roles
+        ):
+            raise PermissionDenied("a producer's audit head is for the AUDITOR role")
+
+    return authorize
 
 
 def _bus(settings: IdentitySettings) -> EventBus:
@@ -117,8 +154,26 @@ async def build(
         events = EventRuntime(bus if bus is not None else _bus(settings), engine, event_tables)
         tag_key = load_tag_key(settings.data_dir, allow_dev=settings.environment == "dev")
         subjects = AuditSubjects(tag_key)
-        chain = AuditChain(audit_signing_key(settings), subjects)
-        store = SqlIdentityStore(engine, chain=chain, on_emitted=events.relay.notify)
+        signing_key = audit_signing_key(settings)
+        chain = AuditChain(signing_key, subjects)
+        store = SqlIdentityStore(engine, chain=chain, on_emitted=lambda: notify())
+        audit = await audit_producer(
+            engine,
+            chain=audit_chain,
+            outbox=event_tables.outbox,
+            producer=PRODUCER,
+            key=signing_key,
+            previous=previous_audit_key(settings),
+            source=SOURCE,
+            authorize=_auditor_check(store, keys),
+            notify=events.relay.notify,
+            head_interval=settings.audit_head_interval,
+        )
+
+        def notify() -> None:
+            events.relay.notify()
+            audit.publisher.poke()
+
         journal = TaggedErasureJournal(ErasureLog(settings.resolved_erasure_log), subjects.tag)
         guard = LoginGuard(
             load_throttle_key(settings.data_dir, allow_dev=settings.environment == "dev"),
@@ -139,14 +194,15 @@ async def build(
             bindings=[
                 ServiceBinding(
                     SERVICE_NAME, identity_pb2_grpc.add_IdentityServiceServicer_to_server, servicer
-                )
+                ),
+                audit.binding,
             ],
             address=settings.address,
             health_check=lambda: db.ping(engine),
             health_interval=settings.health_interval,
             grace=settings.shutdown_grace,
         )
-        yield Identity(settings, engine, store, service, keys, server, events)
+        yield Identity(settings, engine, store, service, keys, server, events, audit)
     finally:
         await engine.dispose()
 
@@ -155,7 +211,11 @@ async def serve(*, host: str | None = None, port: int | None = None) -> None:
     settings = load_settings(IdentitySettings, host=host, port=port)
     start_process(settings)
     async with build(settings) as identity:
-        await serve_until_signalled(identity.server, identity.events, settings)
+        identity.audit.publisher.start()
+        try:
+            await serve_until_signalled(identity.server, identity.events, settings)
+        finally:
+            await identity.audit.publisher.stop()
 
 
 async def migrate() -> None:

@@ -27,6 +27,13 @@ class IdentitySettings(ComponentSettings):
     audit_signing_key: SecretStr | None = None
     #: A file holding that PEM, e.g. a mounted Kubernetes secret.
     audit_signing_key_file: Path | None = None
+    #: The key that signed the chain before `audit_signing_key`, to rotate at start-up: a
+    #: KEY_ROTATED event signed with it names the new key (plumbing.auditrotation).
+    audit_previous_signing_key: SecretStr | None = None
+    audit_previous_signing_key_file: Path | None = None
+    #: Seconds between checks whether the signed chain head moved (published when it did;
+    #: a write brings the check forward to within a second).
+    audit_head_interval: float = Field(default=30.0, gt=0)
     #: The erasure log (plumbing.erasurelog): an append-only file that database restores
     #: must not reach; default `<data dir>/identity/erasure-log.jsonl`.
     erasure_log: Path | None = None

@@ -98,6 +98,8 @@ def test_every_service_has_a_grpc_module_and_stub() -> None:
         "consilium.anonymity.v1.AnonymityService",
         "consilium.content.v1.ContentService",
         "consilium.audit.v1.AuditService",
+        # Served by every audit producer (identity, anonymity, the ledger's own chain).
+        "consilium.audit.v1.AuditHeadService",
     }
     for file_name, service_name in services:
         module = importlib.import_module(_module_of(file_name) + "_grpc")

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -47,11 +48,23 @@ async def test_a_reveal_is_traced_verified_and_exported(system: System, tmp_path
         await asyncio.sleep(0.1)
 
     verified = await run_verify(options, state_file=tmp_path / "state.json")
+    # Held to the producers' own signed heads, fetched from identity and anonymity themselves.
+    with_heads = await run_verify(
+        replace(
+            options,
+            heads="producers",
+            producer_addresses=(
+                f"identity=127.0.0.1:{system.identity.server.port}",
+                f"anonymity=127.0.0.1:{system.anonymity.server.port}",
+            ),
+        )
+    )
     out = tmp_path / "audit.jsonl"
     exported = await run_export(options, out)
 
     assert "REVEAL_ALIAS GRANTED" in lines[1] and "READ_PROFILE GRANTED" in lines[2]
     assert verified.findings == [], verified.findings
+    assert with_heads.findings == [], with_heads.findings
     assert exported.findings == []
     # The auditor pins the producers' public keys as PEMs, and the ledger's verifier key.
     keys_dir = system.data_dir / "audit" / "trusted-keys"

@@ -36,6 +36,7 @@ class AuditAction(enum.Enum):
     ERASE_PHYSICIAN = "ERASE_PHYSICIAN"
     HIDE_ALIAS = "HIDE_ALIAS"
     UNHIDE_ALIAS = "UNHIDE_ALIAS"
+    KEY_ROTATED = "KEY_ROTATED"
 
 
 @strawberry.enum(description="Whether the access was allowed; refused attempts are recorded too.")
@@ -73,6 +74,8 @@ class ChainProblemKind(enum.Enum):
     INDEX_MISMATCH = "INDEX_MISMATCH"
     TRUNCATED = "TRUNCATED"
     LOG_MISMATCH = "LOG_MISMATCH"
+    KEY_NOT_ROTATED = "KEY_NOT_ROTATED"
+    BAD_ROTATION = "BAD_ROTATION"
 
 
 ACTION: ProtoEnum = (pb.Action, "ACTION")

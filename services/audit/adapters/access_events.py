@@ -19,6 +19,7 @@ from services.audit.adapters.store import append
 
 log = logging.getLogger("consilium.audit")
 
+_HEAD = epb.AuditHeadSigned.DESCRIPTOR.full_name
 #: The consumer group: the consuming service's name.
 GROUP = "audit"
 
@@ -31,6 +32,8 @@ class AccessEventHandler:
         self.rejected = 0
 
     async def __call__(self, event: Event, session: AsyncSession) -> None:
+        if event.type == _HEAD:
+            return  # producers' signed heads are for auditors to hold the ledger to, not stored
         if event.type != epb.IdentityAccessRecorded.DESCRIPTOR.full_name:
             log.info("audit: event of an unknown type skipped: %s", event.type)
             return

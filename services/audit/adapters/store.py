@@ -140,3 +140,13 @@ class SqlLedger:
             )
             events.extend(event_from_bytes(data) for data in conflicting.all())
         return events
+
+    async def rotations(self, producer: str) -> Sequence[pb.AuditEvent]:
+        t = audit_events
+        statement = (
+            select(t.c.data)
+            .where(t.c.producer == producer, t.c.action == pb.Action.Name(pb.ACTION_KEY_ROTATED))
+            .order_by(t.c.sequence)
+        )
+        async with self._engine.connect() as conn:
+            return [event_from_bytes(data) for data in (await conn.scalars(statement)).all()]

@@ -60,6 +60,17 @@ class SqlLogStore:
             stored = (await conn.scalars(statement)).all()
         return [StoredEvent(bytes(data), event_from_bytes(data)) for data in stored]
 
+    async def rotations(self, producer: str) -> list[StoredEvent]:
+        t = audit_events
+        statement = (
+            select(t.c.data)
+            .where(t.c.producer == producer, t.c.action == pb.Action.Name(pb.ACTION_KEY_ROTATED))
+            .order_by(t.c.sequence)
+        )
+        async with self._engine.connect() as conn:
+            stored = (await conn.scalars(statement)).all()
+        return [StoredEvent(bytes(data), event_from_bytes(data)) for data in stored]
+
     async def locate(self, event_id: str) -> tuple[str, int] | None:
         t = audit_events
         async with self._engine.connect() as conn:

@@ -58,6 +58,8 @@ audit_chain = Table(
     Column("producer", String(40), primary_key=True),
     Column("sequence", BigInteger, nullable=False),
     Column("last_hash", LargeBinary, nullable=False),
+    # The key signing the chain now; a replica holding another key refuses to sign.
+    Column("key_id", String(64), nullable=True),
 )
 
 #: Each person's audit sealing key (plumbing.auditlink): identity's audit events carry the

@@ -104,6 +104,29 @@ class Producer:
         self.made.append(event)
         return event
 
+    def rotate(
+        self, new_key: Ed25519PrivateKey, *, signer: Ed25519PrivateKey | None = None
+    ) -> pb.AuditEvent:
+        """A KEY_ROTATED event naming `new_key`, signed with the current key (or `signer`,
+        to forge one), after which this producer signs with `new_key`."""
+        raw = new_key.public_key().public_bytes(
+            serialization.Encoding.Raw, serialization.PublicFormat.Raw
+        )
+        current = self.key
+        self.key = signer or current
+        event = self.next(
+            action=pb.ACTION_KEY_ROTATED,
+            actor_id=self.name,
+            actor_role=pb.ACTOR_ROLE_SERVICE,
+            subject_id="",
+            subject_kind=pb.SUBJECT_KIND_UNSPECIFIED,
+            fields=["audit_signing_key"],
+            purpose="",
+            new_public_key=raw,
+        )
+        self.key, self.key_id = new_key, key_id(new_key.public_key())
+        return event
+
 
 def envelope(event: pb.AuditEvent) -> Event:
     """The record a producer's relay publishes: keyed by producer, so one partition per chain."""

@@ -113,22 +113,49 @@ async def test_an_event_signed_by_an_untrusted_key_is_reported(ledger: Ledger) -
     assert kinds(report) == [(2, pb.PROBLEM_KIND_UNKNOWN_KEY)]
 
 
-async def test_a_key_published_after_start_is_picked_up(ledger: Ledger) -> None:
+async def test_a_key_switched_without_a_rotation_event_is_refused(ledger: Ledger) -> None:
     producer = await chain_of(ledger, 1)
     assert (await ledger.verify()).ok  # the directory has been read
     key = Ed25519PrivateKey.generate()
-    rotated = Producer(
+    # Even a key the ledger trusts (published in its directory) may not simply take over.
+    switched = Producer(
         producer.name,
         key,
         publish_key(ledger.data_dir, key),
         sequence=producer.sequence,
         last_hash=producer.last_hash,
     )
-    await ledger.ingest(rotated.next())
+    await ledger.ingest(switched.next())
+
+    (report,) = (await ledger.verify()).reports
+
+    assert kinds(report) == [(2, pb.PROBLEM_KIND_KEY_NOT_ROTATED)]
+
+
+async def test_a_key_rotated_by_a_key_rotated_event_is_accepted(ledger: Ledger) -> None:
+    producer = await chain_of(ledger, 1)
+    # The new key is published nowhere: the rotation event signed by the old key vouches.
+    await ledger.ingest(producer.rotate(Ed25519PrivateKey.generate()), producer.next())
 
     reply = await ledger.verify()
+    page = await ledger.query()
 
     assert reply.ok, reply
+    assert [e.sequence for e in page.events] == [1, 2, 3]  # served: they verify
+
+
+async def test_a_rotation_signed_by_another_key_is_refused(ledger: Ledger) -> None:
+    producer = await chain_of(ledger, 1)
+    forger = Ed25519PrivateKey.generate()
+    await ledger.ingest(
+        producer.rotate(Ed25519PrivateKey.generate(), signer=forger), producer.next()
+    )
+
+    (report,) = (await ledger.verify()).reports
+    page = await ledger.query()
+
+    assert (2, pb.PROBLEM_KIND_BAD_ROTATION) in kinds(report)
+    assert [e.sequence for e in page.events] == [1]  # the forged key's events are not served
 
 
 async def test_a_second_event_claiming_a_taken_sequence_is_a_duplicate(ledger: Ledger) -> None:

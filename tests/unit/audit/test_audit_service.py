@@ -46,6 +46,9 @@ class FakeLedger:
     async def chain(self, producer: str) -> Sequence[Any]:
         return self.chains.get(producer, [])
 
+    async def rotations(self, producer: str) -> Sequence[Any]:
+        return [e for e in self.chains.get(producer, []) if e.action == pb.ACTION_KEY_ROTATED]
+
 
 class FakeKeys:
     def __init__(self, keys: dict[str, Ed25519PublicKey]) -> None:

@@ -62,6 +62,10 @@ class _ActionEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Action.ValueTy
     """anonymity: a moderator hid one alias, leaving the account alone (ActOnAlias HIDE)."""
     ACTION_UNHIDE_ALIAS: _Action.ValueType  # 21
     """anonymity: a moderator showed one hidden alias again (ActOnAlias UNHIDE)."""
+    ACTION_KEY_ROTATED: _Action.ValueType  # 30
+    """any producer: its audit signing key changed. Signed with the old key, the event carries
+    the new public key (`new_public_key`); every later event is signed with the new key.
+    """
 
 class Action(_Action, metaclass=_ActionEnumTypeWrapper):
     """What kind of identity access happened."""
@@ -95,6 +99,10 @@ ACTION_HIDE_ALIAS: Action.ValueType  # 20
 """anonymity: a moderator hid one alias, leaving the account alone (ActOnAlias HIDE)."""
 ACTION_UNHIDE_ALIAS: Action.ValueType  # 21
 """anonymity: a moderator showed one hidden alias again (ActOnAlias UNHIDE)."""
+ACTION_KEY_ROTATED: Action.ValueType  # 30
+"""any producer: its audit signing key changed. Signed with the old key, the event carries
+the new public key (`new_public_key`); every later event is signed with the new key.
+"""
 Global___Action: _TypeAlias = Action  # noqa: Y015
 
 class _Decision:
@@ -196,6 +204,10 @@ class _ProblemKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ProblemKi
     """Events the signed log commits to are no longer stored: the tail was cut."""
     PROBLEM_KIND_LOG_MISMATCH: _ProblemKind.ValueType  # 11
     """A stored event is not the one the signed log committed to at its position."""
+    PROBLEM_KIND_KEY_NOT_ROTATED: _ProblemKind.ValueType  # 12
+    """Signed with a key other than the chain's, with no KEY_ROTATED event naming it."""
+    PROBLEM_KIND_BAD_ROTATION: _ProblemKind.ValueType  # 13
+    """A KEY_ROTATED event not signed by the chain's key: its new key is refused."""
 
 class ProblemKind(_ProblemKind, metaclass=_ProblemKindEnumTypeWrapper):
     """What is wrong with one event of a chain."""
@@ -223,6 +235,10 @@ PROBLEM_KIND_TRUNCATED: ProblemKind.ValueType  # 10
 """Events the signed log commits to are no longer stored: the tail was cut."""
 PROBLEM_KIND_LOG_MISMATCH: ProblemKind.ValueType  # 11
 """A stored event is not the one the signed log committed to at its position."""
+PROBLEM_KIND_KEY_NOT_ROTATED: ProblemKind.ValueType  # 12
+"""Signed with a key other than the chain's, with no KEY_ROTATED event naming it."""
+PROBLEM_KIND_BAD_ROTATION: ProblemKind.ValueType  # 13
+"""A KEY_ROTATED event not signed by the chain's key: its new key is refused."""
 Global___ProblemKind: _TypeAlias = ProblemKind  # noqa: Y015
 
 @_typing.final
@@ -258,6 +274,7 @@ class AuditEvent(_message.Message):
     SIGNATURE_FIELD_NUMBER: _builtins.int
     KEY_ID_FIELD_NUMBER: _builtins.int
     SEALED_SUBJECT_FIELD_NUMBER: _builtins.int
+    NEW_PUBLIC_KEY_FIELD_NUMBER: _builtins.int
     event_id: _builtins.str
     """Unique, e.g. a UUIDv7."""
     producer: _builtins.str
@@ -293,6 +310,10 @@ class AuditEvent(_message.Message):
     event id as associated data) under the person's audit sealing key, which only identity
     holds and erasure deletes. Part of the hash: shredding the key leaves the event valid.
     """
+    new_public_key: _builtins.bytes
+    """For ACTION_KEY_ROTATED: the producer's new Ed25519 public key, 32 raw bytes. The event
+    itself is signed with the old key; a verifier accepts the new key only from here.
+    """
     @_builtins.property
     def occurred_at(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
@@ -322,10 +343,11 @@ class AuditEvent(_message.Message):
         signature: _builtins.bytes = ...,
         key_id: _builtins.str = ...,
         sealed_subject: _builtins.bytes = ...,
+        new_public_key: _builtins.bytes = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["occurred_at", b"occurred_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "actor_id", b"actor_id", "actor_role", b"actor_role", "decision", b"decision", "denial_reason", b"denial_reason", "event_id", b"event_id", "fields", b"fields", "hash", b"hash", "key_id", b"key_id", "occurred_at", b"occurred_at", "prev_hash", b"prev_hash", "producer", b"producer", "purpose", b"purpose", "sealed_subject", b"sealed_subject", "sequence", b"sequence", "signature", b"signature", "span_id", b"span_id", "subject_id", b"subject_id", "subject_kind", b"subject_kind", "trace_id", b"trace_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "actor_id", b"actor_id", "actor_role", b"actor_role", "decision", b"decision", "denial_reason", b"denial_reason", "event_id", b"event_id", "fields", b"fields", "hash", b"hash", "key_id", b"key_id", "new_public_key", b"new_public_key", "occurred_at", b"occurred_at", "prev_hash", b"prev_hash", "producer", b"producer", "purpose", b"purpose", "sealed_subject", b"sealed_subject", "sequence", b"sequence", "signature", b"signature", "span_id", b"span_id", "subject_id", b"subject_id", "subject_kind", b"subject_kind", "trace_id", b"trace_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -931,3 +953,83 @@ class BatchGetInclusionProofsResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___BatchGetInclusionProofsResponse: _TypeAlias = BatchGetInclusionProofsResponse  # noqa: Y015
+
+@_typing.final
+class SignedHead(_message.Message):
+    """A producer's statement of its chain head: "my chain holds `size` events, the last one
+    hashes to `head_hash`", signed with the producer's audit key. The signed bytes are the
+    UTF-8 text `consilium.audit.head/v1\\n<producer>\\n<size>\\n<hex head_hash>\\n<seconds>.<nanos
+    of signed_at, 9 digits>\\n` (plumbing/audithead.py), so any verifier rebuilds them.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PRODUCER_FIELD_NUMBER: _builtins.int
+    SIZE_FIELD_NUMBER: _builtins.int
+    HEAD_HASH_FIELD_NUMBER: _builtins.int
+    SIGNED_AT_FIELD_NUMBER: _builtins.int
+    KEY_ID_FIELD_NUMBER: _builtins.int
+    SIGNATURE_FIELD_NUMBER: _builtins.int
+    producer: _builtins.str
+    size: _builtins.int
+    """The last sequence of the chain (0: nothing written yet)."""
+    head_hash: _builtins.bytes
+    """The hash of event `size`; 32 zero bytes when size is 0."""
+    key_id: _builtins.str
+    """The key that signed it: the chain's current key (a KEY_ROTATED event names a new one)."""
+    signature: _builtins.bytes
+    """Ed25519 over the signed bytes above."""
+    @_builtins.property
+    def signed_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        producer: _builtins.str = ...,
+        size: _builtins.int = ...,
+        head_hash: _builtins.bytes = ...,
+        signed_at: _timestamp_pb2.Timestamp | None = ...,
+        key_id: _builtins.str = ...,
+        signature: _builtins.bytes = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["signed_at", b"signed_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["head_hash", b"head_hash", "key_id", b"key_id", "producer", b"producer", "signature", b"signature", "signed_at", b"signed_at", "size", b"size"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SignedHead: _TypeAlias = SignedHead  # noqa: Y015
+
+@_typing.final
+class GetAuditHeadRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetAuditHeadRequest: _TypeAlias = GetAuditHeadRequest  # noqa: Y015
+
+@_typing.final
+class GetAuditHeadResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    HEAD_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def head(self) -> Global___SignedHead: ...
+    def __init__(
+        self,
+        *,
+        head: Global___SignedHead | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["head", b"head"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["head", b"head"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetAuditHeadResponse: _TypeAlias = GetAuditHeadResponse  # noqa: Y015

@@ -25,6 +25,88 @@ if _version_not_supported:
     )
 
 
+class AuditHeadServiceStub:
+    """Served by every audit producer (identity, anonymity, the ledger for its own chain): the
+    producer's own signed chain head, so an auditor can hold the ledger to what the producers
+    wrote. AUDITOR only (the caller's bearer token, the role checked live).
+    """
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.GetAuditHead = channel.unary_unary(
+                '/consilium.audit.v1.AuditHeadService/GetAuditHead',
+                request_serializer=consilium_dot_audit_dot_v1_dot_audit__pb2.GetAuditHeadRequest.SerializeToString,
+                response_deserializer=consilium_dot_audit_dot_v1_dot_audit__pb2.GetAuditHeadResponse.FromString,
+                _registered_method=True)
+
+
+class AuditHeadServiceServicer:
+    """Served by every audit producer (identity, anonymity, the ledger for its own chain): the
+    producer's own signed chain head, so an auditor can hold the ledger to what the producers
+    wrote. AUDITOR only (the caller's bearer token, the role checked live).
+    """
+
+    def GetAuditHead(self, request, context):
+        """The producer's current chain head, signed now with its audit signing key.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_AuditHeadServiceServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'GetAuditHead': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetAuditHead,
+                    request_deserializer=consilium_dot_audit_dot_v1_dot_audit__pb2.GetAuditHeadRequest.FromString,
+                    response_serializer=consilium_dot_audit_dot_v1_dot_audit__pb2.GetAuditHeadResponse.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'consilium.audit.v1.AuditHeadService', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+    server.add_registered_method_handlers('consilium.audit.v1.AuditHeadService', rpc_method_handlers)
+
+
+ # This class is part of an EXPERIMENTAL API.
+class AuditHeadService:
+    """Served by every audit producer (identity, anonymity, the ledger for its own chain): the
+    producer's own signed chain head, so an auditor can hold the ledger to what the producers
+    wrote. AUDITOR only (the caller's bearer token, the role checked live).
+    """
+
+    @staticmethod
+    def GetAuditHead(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/consilium.audit.v1.AuditHeadService/GetAuditHead',
+            consilium_dot_audit_dot_v1_dot_audit__pb2.GetAuditHeadRequest.SerializeToString,
+            consilium_dot_audit_dot_v1_dot_audit__pb2.GetAuditHeadResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+
 class AuditServiceStub:
     """Reads and verifies the audit ledger.
     """

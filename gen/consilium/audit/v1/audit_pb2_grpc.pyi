@@ -33,6 +33,46 @@ class _ServicerContext(_grpc.ServicerContext, _aio.ServicerContext):  # type: ig
 GRPC_GENERATED_VERSION: str
 GRPC_VERSION: str
 
+class AuditHeadServiceStub:
+    """Served by every audit producer (identity, anonymity, the ledger for its own chain): the
+    producer's own signed chain head, so an auditor can hold the ledger to what the producers
+    wrote. AUDITOR only (the caller's bearer token, the role checked live).
+    """
+
+    @_typing.overload
+    def __new__(cls, channel: _grpc.Channel) -> _Self: ...
+    @_typing.overload
+    def __new__(cls, channel: _aio.Channel) -> AuditHeadServiceAsyncStub: ...
+    GetAuditHead: _grpc.UnaryUnaryMultiCallable[_audit_pb2.GetAuditHeadRequest, _audit_pb2.GetAuditHeadResponse]
+    """The producer's current chain head, signed now with its audit signing key."""
+
+@_typing.type_check_only
+class AuditHeadServiceAsyncStub(AuditHeadServiceStub):
+    """Served by every audit producer (identity, anonymity, the ledger for its own chain): the
+    producer's own signed chain head, so an auditor can hold the ledger to what the producers
+    wrote. AUDITOR only (the caller's bearer token, the role checked live).
+    """
+
+    def __init__(self, channel: _aio.Channel) -> None: ...
+    GetAuditHead: _aio.UnaryUnaryMultiCallable[_audit_pb2.GetAuditHeadRequest, _audit_pb2.GetAuditHeadResponse]  # type: ignore[assignment]
+    """The producer's current chain head, signed now with its audit signing key."""
+
+class AuditHeadServiceServicer(metaclass=_abc_1.ABCMeta):
+    """Served by every audit producer (identity, anonymity, the ledger for its own chain): the
+    producer's own signed chain head, so an auditor can hold the ledger to what the producers
+    wrote. AUDITOR only (the caller's bearer token, the role checked live).
+    """
+
+    @_abc_1.abstractmethod
+    def GetAuditHead(
+        self,
+        request: _audit_pb2.GetAuditHeadRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_audit_pb2.GetAuditHeadResponse, _abc.Awaitable[_audit_pb2.GetAuditHeadResponse]]:
+        """The producer's current chain head, signed now with its audit signing key."""
+
+def add_AuditHeadServiceServicer_to_server(servicer: AuditHeadServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
+
 class AuditServiceStub:
     """Reads and verifies the audit ledger."""
 

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from consilium.audit.v1 import audit_pb2 as consilium_dot_audit_dot_v1_dot_audit__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&consilium/events/v1/audit_events.proto\x12\x13\x63onsilium.events.v1\x1a\x1e\x63onsilium/audit/v1/audit.proto\"G\n\x16IdentityAccessRecorded\x12-\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x1e.consilium.audit.v1.AuditEventb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&consilium/events/v1/audit_events.proto\x12\x13\x63onsilium.events.v1\x1a\x1e\x63onsilium/audit/v1/audit.proto\"G\n\x16IdentityAccessRecorded\x12-\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x1e.consilium.audit.v1.AuditEvent\"?\n\x0f\x41uditHeadSigned\x12,\n\x04head\x18\x01 \x01(\x0b\x32\x1e.consilium.audit.v1.SignedHeadb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,4 +34,6 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_IDENTITYACCESSRECORDED']._serialized_start=95
   _globals['_IDENTITYACCESSRECORDED']._serialized_end=166
+  _globals['_AUDITHEADSIGNED']._serialized_start=168
+  _globals['_AUDITHEADSIGNED']._serialized_end=231
 # @@protoc_insertion_point(module_scope)

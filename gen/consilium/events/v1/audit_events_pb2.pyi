@@ -43,3 +43,27 @@ class IdentityAccessRecorded(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___IdentityAccessRecorded: _TypeAlias = IdentityAccessRecorded  # noqa: Y015
+
+@_typing.final
+class AuditHeadSigned(_message.Message):
+    """A producer signed its chain head (published at start, after writes and periodically on the
+    same topic and key as its events, so a head follows the events it covers).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    HEAD_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def head(self) -> _audit_pb2.SignedHead: ...
+    def __init__(
+        self,
+        *,
+        head: _audit_pb2.SignedHead | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["head", b"head"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["head", b"head"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AuditHeadSigned: _TypeAlias = AuditHeadSigned  # noqa: Y015
