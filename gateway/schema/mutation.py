@@ -14,6 +14,7 @@ from consilium.content.v1 import content_pb2 as cpb
 from consilium.identity.v1 import identity_pb2 as ipb
 from gateway.context import GatewayContext
 from gateway.schema.authoring import AuthorMutations
+from gateway.schema.following import FollowMutations
 from gateway.schema.types.engagement import Poll
 from gateway.schema.types.enums import (
     POST_KIND,
@@ -58,7 +59,7 @@ async def _payload(info: Ctx, email: str, password: str) -> AuthPayload:
 
 
 @strawberry.type
-class Mutation(AuthorMutations):
+class Mutation(AuthorMutations, FollowMutations):
     @strawberry.mutation(description="A new PENDING physician, signed in.")
     async def register(self, info: Ctx, input: RegisterInput) -> AuthPayload:
         await info.context.upstreams.identity.register(

@@ -10,6 +10,7 @@ import strawberry
 from strawberry.types import Info
 
 from gateway.context import GatewayContext
+from gateway.schema.following import followed_communities
 from gateway.schema.types.audit import (
     MAX_AUDIT_PAGE,
     AuditEventConnection,
@@ -51,8 +52,9 @@ class Query:
         return ViewerProfile.from_proto(physician)
 
     @strawberry.field(
-        description="Newest first; filter by community, or by case status (CASE posts of "
-        "that status only). Verified physicians and staff."
+        description="Newest first; filter by community, by case status (CASE posts of that "
+        "status only), or `following: true` for the communities the viewer follows. "
+        "Verified physicians and staff."
     )
     async def feed(
         self,
@@ -61,11 +63,21 @@ class Query:
         after: str | None = None,
         community: strawberry.ID | None = None,
         case_status: CaseStatus | None = None,
+        following: bool = False,
     ) -> PostConnection | None:
         info.context.auth.require_reader()
         check_page_size(first, info.context.settings.max_page_size)
+        if following and community is not None:
+            raise InvalidArgument(
+                [FieldViolation("following", "choose one community or the followed ones")]
+            )
+        only = await followed_communities(info) if following else None
         page = await info.context.upstreams.content.feed(
-            str(community or ""), first, after or "", case_status=_status(case_status)
+            str(community or ""),
+            first,
+            after or "",
+            case_status=_status(case_status),
+            only_communities=only,
         )
         return PostConnection.from_proto(page)
 

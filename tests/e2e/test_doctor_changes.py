@@ -242,3 +242,60 @@ async def test_a_reaction_can_be_retracted(system: System) -> None:
     _, pending = await system.account(verified=False)
     body = await system.graphql(RETRACT, {"p": post_id}, token=pending, expect_errors=True)
     assert refusal(body) == ("FORBIDDEN", [])
+
+
+FOLLOW = "mutation($c: ID!) { followCommunity(id: $c) { id viewerFollows } }"
+UNFOLLOW = "mutation($c: ID!) { unfollowCommunity(id: $c) { id viewerFollows } }"
+FOLLOWING = "{ feed(first: 50, following: true) { nodes { id } } }"
+COMMUNITIES = "{ communities { id viewerFollows } }"
+
+
+async def test_a_feed_of_followed_communities_kept_by_person_and_erased_with_them(
+    system: System,
+) -> None:
+    user_id, doctor = await system.account()
+    _, other = await system.account()
+    _, pending = await system.account(verified=False)
+    case_id = await create(system, other, kind="CASE")
+    lounge_id = await create(system, other)
+
+    async def following(token: str) -> set[str]:
+        body = await system.graphql(FOLLOWING, token=token)
+        return {n["id"] for n in body["data"]["feed"]["nodes"]}
+
+    assert await following(doctor) == set(), "following nothing: an empty feed"
+    followed = await system.graphql(FOLLOW, {"c": "cardiology"}, token=doctor)
+    assert followed["data"]["followCommunity"] == {"id": "cardiology", "viewerFollows": True}
+    await system.graphql(FOLLOW, {"c": "cardiology"}, token=doctor)  # again: no change
+    await system.graphql(FOLLOW, {"c": "pediatrics"}, token=doctor)
+    mine = (await system.graphql(COMMUNITIES, token=doctor))["data"]["communities"]
+    assert {c["id"] for c in mine if c["viewerFollows"]} == {"cardiology", "pediatrics"}
+    theirs = (await system.graphql(COMMUNITIES, token=other))["data"]["communities"]
+    assert not any(c["viewerFollows"] for c in theirs)
+    anyone = (await system.graphql(COMMUNITIES))["data"]["communities"]
+    assert not any(c["viewerFollows"] for c in anyone), "signed out: false"
+
+    feed = await following(doctor)
+    assert case_id in feed and lounge_id not in feed
+    unfollowed = await system.graphql(UNFOLLOW, {"c": "cardiology"}, token=doctor)
+    assert unfollowed["data"]["unfollowCommunity"]["viewerFollows"] is False
+    assert case_id not in await following(doctor)
+
+    unknown = await system.graphql(FOLLOW, {"c": "astrology"}, token=doctor, expect_errors=True)
+    assert refusal(unknown) == ("BAD_USER_INPUT", ["id"])
+    body = await system.graphql(FOLLOW, {"c": "cardiology"}, token=pending, expect_errors=True)
+    assert refusal(body) == ("FORBIDDEN", [])
+    both = await system.graphql(
+        '{ feed(following: true, community: "cardiology") { nodes { id } } }',
+        token=doctor,
+        expect_errors=True,
+    )
+    assert refusal(both) == ("BAD_USER_INPUT", ["following"])
+
+    async with system.identity.store.transaction() as repo:
+        assert await repo.followed(user_id) == ["pediatrics"]
+    await system.graphql(
+        "mutation($u: ID!) { eraseAccount(userId: $u) }", {"u": user_id}, token=doctor
+    )
+    async with system.identity.store.transaction() as repo:
+        assert await repo.followed(user_id) == [], "erasure deletes the follows"

@@ -2,7 +2,8 @@
 
 A recording content servicer (every request content receives, as content's process sees
 it) watches one physician write under all three visibilities and then change their mind:
-solve a case, edit a post and a comment, delete a comment and a post, retract a reaction;
+solve a case, edit a post and a comment, delete a comment and a post, retract a reaction,
+read the feed of the communities they follow;
 a colleague's refused attempts on the same records are watched too. No content call and no
 GraphQL request (one gateway trace) may carry two of the author's aliases, no call may carry
 a user id, and a refused non-author sends content nothing of theirs.
@@ -146,6 +147,13 @@ async def test_an_authors_changes_never_link_their_aliases_for_content(
     assert refused_writes == [], "a refused non-author sends content no alias"
     for document, variables in changes:
         await system.graphql(document, variables, token=author)
+    # Following: the list stays at identity; content gets community ids only, no alias.
+    await system.graphql('mutation { followCommunity(id: "pediatrics") { id } }', token=author)
+    before_feed = len(recorder.to(CONTENT))
+    await system.graphql("{ feed(following: true) { nodes { id } } }", token=author)
+    (listed,) = [c for c in recorder.to(CONTENT)[before_feed:] if c.method.endswith("/ListFeed")]
+    assert list(listed.request.community_ids) == ["pediatrics"]  # type: ignore[attr-defined]
+    assert not aliases_in(listed)
 
     calls = recorder.to(CONTENT)
     assert {c.method.rsplit("/", 1)[1] for c in calls} >= {

@@ -44,6 +44,15 @@ class Community:
     name: str
     description: str
 
+    @strawberry.field(
+        description="Whether the signed-in viewer follows it (false when signed out). Kept by "
+        "identity, per person: content never learns who follows what."
+    )
+    async def viewer_follows(self, info: Info[GatewayContext, None]) -> bool:
+        if info.context.viewer is None:
+            return False
+        return bool(await info.context.loaders.follows.load(str(self.id)))
+
     @classmethod
     def from_proto(cls, community: ctypes.Community) -> Community:
         return cls(
