@@ -143,7 +143,12 @@ class ConsiliumGraphQL(GraphQL[GatewayContext, None]):
             client_address=admission.client_address,
             limits=self._limits,
             upstreams=self._upstreams,
-            loaders=create_loaders(self._upstreams.anonymity, self._upstreams.content, auth.viewer),
+            loaders=create_loaders(
+                self._upstreams.anonymity,
+                self._upstreams.content,
+                auth.viewer,
+                self._upstreams.identity,
+            ),
             settings=self._settings,
             feed=self._feed,
         )

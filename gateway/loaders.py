@@ -15,6 +15,7 @@ from gateway import viewer_state
 from gateway.auth import Viewer
 from gateway.clients.anonymity import AnonymityClient
 from gateway.clients.content import ContentClient
+from gateway.clients.identity import IdentityClient
 from gateway.viewer_state import PollResults, Reactions
 
 K = TypeVar("K", bound=Hashable)
@@ -47,6 +48,8 @@ class Loaders:
     thread_aliases: DataLoader[str, str | None]
     reactions: DataLoader[str, Reactions | None]
     polls: DataLoader[str, PollResults | None]
+    #: Community id -> whether the viewer follows it (one ListFollowedCommunities a batch).
+    follows: DataLoader[str, bool | None]
 
     def clear(self) -> None:
         """Forgets everything loaded: a WebSocket keeps one context for its whole life, and
@@ -61,14 +64,24 @@ class Loaders:
             self.thread_aliases,
             self.reactions,
             self.polls,
+            self.follows,
         ):
             loader.clear_all()
 
 
 def create_loaders(
-    anonymity: AnonymityClient, content: ContentClient, viewer: Viewer | None
+    anonymity: AnonymityClient,
+    content: ContentClient,
+    viewer: Viewer | None,
+    identity: IdentityClient | None = None,
 ) -> Loaders:
     """Fresh loaders for one request (their caches must never outlive it: they hold viewer data)."""
+
+    async def follows(community_ids: list[str]) -> dict[str, bool]:
+        if viewer is None or identity is None:
+            return {c: False for c in community_ids}
+        followed = set(await identity.followed(viewer.metadata))
+        return {c: c in followed for c in community_ids}
 
     async def owned(alias_ids: list[str]) -> dict[str, bool]:
         if viewer is None:
@@ -104,4 +117,5 @@ def create_loaders(
         thread_aliases=_loader(thread_aliases, lambda _k: None),
         reactions=_loader(reactions, lambda _k: None, max_batch=viewer_state.MAX_POSTS),
         polls=_loader(polls, lambda _k: None, max_batch=viewer_state.MAX_POSTS),
+        follows=_loader(follows, lambda _k: False),
     )

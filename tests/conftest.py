@@ -68,3 +68,31 @@ async def fresh_postgres_url(postgres_url: str) -> AsyncIterator[str]:
             await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         finally:
             await conn.close()
+
+
+@pytest.fixture
+async def fresh_postgres_urls(postgres_url: str) -> AsyncIterator[dict[str, str]]:
+    """A new, empty database per service (identity, anonymity, content, audit) for a whole
+    system on PostgreSQL; dropped afterwards."""
+    names = {
+        s: f"test_{uuid.uuid4().hex[:20]}" for s in ("identity", "anonymity", "content", "audit")
+    }
+    conn = await _admin_connection(postgres_url)
+    try:
+        for name in names.values():
+            await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    base = make_url(postgres_url)
+    try:
+        yield {
+            service: base.set(database=name).render_as_string(hide_password=False)
+            for service, name in names.items()
+        }
+    finally:
+        conn = await _admin_connection(postgres_url)
+        try:
+            for name in names.values():
+                await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await conn.close()

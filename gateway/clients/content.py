@@ -66,14 +66,31 @@ class ContentClient:
         reply = await invoke(self._stub.BatchGetPosts, pb.BatchGetPostsRequest(post_ids=post_ids))
         return {p.post_id: p for p in reply.posts}
 
-    async def feed(self, community_id: str, first: int, after: str) -> pb.ListFeedResponse:
-        request = pb.ListFeedRequest(community_id=community_id, first=first, after=after)
+    async def feed(
+        self,
+        community_id: str,
+        first: int,
+        after: str,
+        *,
+        case_status: int = 0,
+        only_communities: list[str] | None = None,
+    ) -> pb.ListFeedResponse:
+        """`only_communities`: a following feed, by community ids alone (never who follows)."""
+        request = pb.ListFeedRequest(
+            community_id=community_id,
+            first=first,
+            after=after,
+            case_status=case_status,  # type: ignore[arg-type]
+            community_ids=only_communities or [],
+            only_communities=only_communities is not None,
+        )
         return await invoke(self._stub.ListFeed, request)
 
-    async def search(self, text: str, first: int, after: str) -> pb.SearchResponse:
-        return await invoke(
-            self._stub.Search, pb.SearchRequest(text=text, first=first, after=after)
-        )
+    async def search(
+        self, text: str, first: int, after: str, *, case_status: int = 0
+    ) -> pb.SearchResponse:
+        request = pb.SearchRequest(text=text, first=first, after=after, case_status=case_status)  # type: ignore[arg-type]
+        return await invoke(self._stub.Search, request)
 
     async def comment_counts(self, post_ids: list[str]) -> dict[str, int]:
         reply = await invoke(
@@ -114,6 +131,34 @@ class ContentClient:
     async def react(self, post_id: str, alias_id: str, kind: int) -> types.ReactionSummary:
         request = pb.ReactRequest(post_id=post_id, reactor_alias_id=alias_id, kind=kind)  # type: ignore[arg-type]
         return (await invoke(self._stub.React, request)).summary
+
+    async def retract(self, post_id: str, alias_id: str) -> types.ReactionSummary:
+        request = pb.RetractReactionRequest(post_id=post_id, reactor_alias_id=alias_id)
+        return (await invoke(self._stub.RetractReaction, request)).summary
+
+    # The author's writes: each carries the one alias the record was written under.
+
+    async def mark_case_solved(self, post_id: str, alias_id: str, resolution: str) -> types.Post:
+        request = pb.MarkCaseSolvedRequest(
+            post_id=post_id, author_alias_id=alias_id, resolution=resolution
+        )
+        return (await invoke(self._stub.MarkCaseSolved, request)).post
+
+    async def edit_post(self, request: pb.EditPostRequest) -> types.Post:
+        return (await invoke(self._stub.EditPost, request)).post
+
+    async def edit_comment(self, comment_id: str, alias_id: str, body: str) -> types.Comment:
+        request = pb.EditCommentRequest(comment_id=comment_id, author_alias_id=alias_id, body=body)
+        return (await invoke(self._stub.EditComment, request)).comment
+
+    async def delete_post(self, post_id: str, alias_id: str) -> None:
+        await invoke(
+            self._stub.DeletePost, pb.DeletePostRequest(post_id=post_id, author_alias_id=alias_id)
+        )
+
+    async def delete_comment(self, comment_id: str, alias_id: str) -> types.Comment:
+        request = pb.DeleteCommentRequest(comment_id=comment_id, author_alias_id=alias_id)
+        return (await invoke(self._stub.DeleteComment, request)).comment
 
     async def polls(self, post_ids: list[str]) -> dict[str, types.Poll]:
         """Polls with every count and the first page of voters: post ids only."""

@@ -19,6 +19,10 @@ _IDEMPOTENT = (
     "BatchGetPhysicians",
     "ListSpecialties",
     "CountVerifiedBySpecialty",
+    "ListFollowedCommunities",
+    # Setting and clearing a follow: the same outcome however often it is asked.
+    "FollowCommunity",
+    "UnfollowCommunity",
 )
 
 
@@ -68,3 +72,18 @@ class IdentityClient:
     async def list_specialties(self) -> list[pb.Specialty]:
         reply = await invoke(self._stub.ListSpecialties, pb.ListSpecialtiesRequest())
         return list(reply.specialties)
+
+    async def follow(self, community_id: str, metadata: Metadata) -> None:
+        request = pb.FollowCommunityRequest(community_id=community_id)
+        await invoke(self._stub.FollowCommunity, request, metadata)
+
+    async def unfollow(self, community_id: str, metadata: Metadata) -> None:
+        request = pb.UnfollowCommunityRequest(community_id=community_id)
+        await invoke(self._stub.UnfollowCommunity, request, metadata)
+
+    async def followed(self, metadata: Metadata) -> list[str]:
+        """The caller's followed community ids (the token in `metadata` says who)."""
+        request = pb.ListFollowedCommunitiesRequest()
+        return list(
+            (await invoke(self._stub.ListFollowedCommunities, request, metadata)).community_ids
+        )

@@ -11,39 +11,27 @@ from strawberry.types import Info
 
 from consilium.anonymity.v1 import anonymity_pb2 as anon
 from consilium.content.v1 import content_pb2 as cpb
-from consilium.content.v1 import types_pb2 as ctypes
 from consilium.identity.v1 import identity_pb2 as ipb
 from gateway.auth import Viewer
 from gateway.context import GatewayContext
+from gateway.schema.authoring import AuthorMutations
+from gateway.schema.following import FollowMutations
 from gateway.schema.types.engagement import Poll
 from gateway.schema.types.enums import (
-    AGE_BAND,
     POST_KIND,
     REACTION,
-    SEX,
     VISIBILITY,
-    AgeBand,
     PostKind,
     Reaction,
-    Sex,
     Visibility,
     to_proto,
 )
 from gateway.schema.types.identity import AuthPayload, Physician, RegisterInput, ViewerProfile
 from gateway.schema.types.posts import Comment, Post
-from plumbing.errors import FieldViolation, InvalidArgument, NotFound
+from gateway.schema.writes import CaseInput, case_to_proto, readable_post, thread_alias
+from plumbing.errors import FieldViolation, InvalidArgument
 
 Ctx = Info[GatewayContext, None]
-
-
-@strawberry.input
-class CaseInput:
-    age_band: AgeBand
-    sex: Sex
-    presenting_complaint: str
-    history: str = ""
-    question: str
-    specialty_tags: list[str] = strawberry.field(default_factory=list)
 
 
 @strawberry.input
@@ -66,19 +54,6 @@ class AddCommentInput:
     parent_id: strawberry.ID | None = None
 
 
-def _case(case: CaseInput | None) -> ctypes.CaseInput | None:
-    if case is None:
-        return None
-    return ctypes.CaseInput(
-        age_band=to_proto(case.age_band, AGE_BAND),  # type: ignore[arg-type]
-        sex=to_proto(case.sex, SEX),  # type: ignore[arg-type]
-        presenting_complaint=case.presenting_complaint,
-        history=case.history,
-        question=case.question,
-        specialty_tags=case.specialty_tags,
-    )
-
-
 async def _payload(info: Ctx, email: str, password: str) -> AuthPayload:
     # The client's address lets identity throttle a guesser there without locking the
     # account everywhere (services/identity/login_guard.py).
@@ -96,15 +71,8 @@ def _writer(info: Ctx) -> Viewer:
     return viewer
 
 
-async def _post(info: Ctx, post_id: str) -> ctypes.Post:
-    found = await info.context.loaders.posts.load(post_id)
-    if found is None or found.hidden:
-        raise NotFound("no such post")
-    return found
-
-
 @strawberry.type
-class Mutation:
+class Mutation(AuthorMutations, FollowMutations):
     @strawberry.mutation(description="A new PENDING physician, signed in.")
     async def register(self, info: Ctx, input: RegisterInput) -> AuthPayload:
         await info.context.upstreams.identity.register(
@@ -146,7 +114,7 @@ class Mutation:
                 author_alias_id=alias,
                 title=input.title,
                 body=input.body,
-                case=_case(input.case),
+                case=case_to_proto(input.case),
                 poll_options=input.poll_options or [],
                 poll_closes_at=closes_at,
             )
@@ -156,7 +124,7 @@ class Mutation:
     @strawberry.mutation
     async def add_comment(self, info: Ctx, input: AddCommentInput) -> Comment:
         viewer = _writer(info)
-        post = await _post(info, str(input.post_id))
+        post = await readable_post(info, str(input.post_id))
         alias = await info.context.upstreams.anonymity.alias_for(
             viewer.user_id,
             to_proto(input.visibility, VISIBILITY),
@@ -177,8 +145,8 @@ class Mutation:
     @strawberry.mutation(description="Reacts with the viewer's alias for this thread only.")
     async def react(self, info: Ctx, post_id: strawberry.ID, reaction: Reaction) -> Post:
         _writer(info)
-        post = await _post(info, str(post_id))
-        alias = await _thread_alias(info, post)
+        post = await readable_post(info, str(post_id))
+        alias = await thread_alias(info, post)
         await info.context.upstreams.content.react(
             post.post_id, alias, to_proto(reaction, REACTION)
         )
@@ -190,8 +158,8 @@ class Mutation:
     @strawberry.mutation(description="One vote per physician per poll, by a per-poll alias.")
     async def vote_poll(self, info: Ctx, post_id: strawberry.ID, option: int) -> Poll:
         _writer(info)
-        post = await _post(info, str(post_id))
-        alias = await _thread_alias(info, post)
+        post = await readable_post(info, str(post_id))
+        alias = await thread_alias(info, post)
         poll = await info.context.upstreams.content.vote(post.post_id, alias, option)
         return Poll.from_proto(poll, viewer_has_voted=poll.viewer_has_voted)
 
@@ -305,17 +273,6 @@ async def _act(
     viewer = info.context.auth.require()
     await info.context.upstreams.anonymity.act(str(alias_id), action, reason, viewer.metadata)
     return True
-
-
-async def _thread_alias(info: Ctx, post: ctypes.Post) -> str:
-    """The viewer's ANONYMOUS alias of this thread: reactions and votes never link threads."""
-    viewer = info.context.auth.require()
-    return await info.context.upstreams.anonymity.alias_for(
-        viewer.user_id,
-        to_proto(Visibility.ANONYMOUS, VISIBILITY),
-        post.thread_scope_id,
-        viewer.metadata,
-    )
 
 
 def revealed_grant(revealed: object) -> tuple[tuple[str, str], ...]:

@@ -10,6 +10,7 @@ import strawberry
 from strawberry.types import Info
 
 from gateway.context import GatewayContext
+from gateway.schema.following import followed_communities
 from gateway.schema.types.audit import (
     MAX_AUDIT_PAGE,
     AuditEventConnection,
@@ -17,14 +18,25 @@ from gateway.schema.types.audit import (
     ChainReport,
 )
 from gateway.schema.types.author import Author
+from gateway.schema.types.enums import CASE_STATUS, CaseStatus, to_proto
 from gateway.schema.types.identity import Specialty, ViewerProfile
 from gateway.schema.types.notifications import ActivityConnection, NotificationConnection
-from gateway.schema.types.posts import Community, Post, PostConnection, check_page_size
+from gateway.schema.types.posts import (
+    Community,
+    Post,
+    PostConnection,
+    check_page_size,
+    readable,
+)
 from gateway.schema.types.transparency import AuditCheckpoint, inclusion_proof_loader
 from plumbing.auth import Role
 from plumbing.errors import FieldViolation, InvalidArgument
 
 Ctx = Info[GatewayContext, None]
+
+
+def _status(status: CaseStatus | None) -> int:
+    return to_proto(status, CASE_STATUS) if status is not None else 0
 
 
 @strawberry.type
@@ -41,7 +53,9 @@ class Query:
         return ViewerProfile.from_proto(physician)
 
     @strawberry.field(
-        description="Newest first; filter by community. Verified physicians and staff."
+        description="Newest first; filter by community, by case status (CASE posts of that "
+        "status only), or `following: true` for the communities the viewer follows. "
+        "Verified physicians and staff."
     )
     async def feed(
         self,
@@ -49,27 +63,50 @@ class Query:
         first: int = 20,
         after: str | None = None,
         community: strawberry.ID | None = None,
+        case_status: CaseStatus | None = None,
+        following: bool = False,
     ) -> PostConnection | None:
         info.context.auth.require_reader()
         check_page_size(first, info.context.settings.max_page_size)
-        page = await info.context.upstreams.content.feed(str(community or ""), first, after or "")
+        if following and community is not None:
+            raise InvalidArgument(
+                [FieldViolation("following", "choose one community or the followed ones")]
+            )
+        only = await followed_communities(info) if following else None
+        page = await info.context.upstreams.content.feed(
+            str(community or ""),
+            first,
+            after or "",
+            case_status=_status(case_status),
+            only_communities=only,
+        )
         return PostConnection.from_proto(page)
 
     @strawberry.field
     async def post(self, info: Ctx, id: strawberry.ID) -> Post | None:
         info.context.auth.require_reader()
         found = await info.context.loaders.posts.load(str(id))
-        return Post.from_proto(found) if found is not None and not found.hidden else None
+        return Post.from_proto(found) if readable(found) else None
 
-    @strawberry.field(description="Full-text search over titles, bodies and case fields.")
+    @strawberry.field(
+        description="Full-text search over titles, bodies and case fields; `caseStatus` keeps "
+        "CASE posts of that status only."
+    )
     async def search(
-        self, info: Ctx, text: str, first: int = 20, after: str | None = None
+        self,
+        info: Ctx,
+        text: str,
+        first: int = 20,
+        after: str | None = None,
+        case_status: CaseStatus | None = None,
     ) -> PostConnection | None:
         info.context.auth.require_reader()
         if not text.strip():
             raise InvalidArgument([FieldViolation("text", "say what to search for")])
         check_page_size(first, info.context.settings.max_page_size)
-        page = await info.context.upstreams.content.search(text, first, after or "")
+        page = await info.context.upstreams.content.search(
+            text, first, after or "", case_status=_status(case_status)
+        )
         return PostConnection.from_proto(page)
 
     @strawberry.field(description="Public: the registration form lists them.")

@@ -17,7 +17,7 @@ from gateway.auth import Viewer
 from gateway.context import GatewayContext
 from gateway.loaders import Loaders
 from gateway.schema.types.notifications import Notification
-from gateway.schema.types.posts import Comment, Post
+from gateway.schema.types.posts import Comment, Post, readable
 from gateway.subscriptions.fanout import Subscriber
 from gateway.subscriptions.feed import NewComment, NewPost
 from plumbing.errors import NotFound, Unauthenticated
@@ -93,7 +93,7 @@ class Subscription:
     ) -> AsyncGenerator[Comment, None]:
         viewer = info.context.auth.require_reader()
         post = await info.context.loaders.posts.load(str(post_id))
-        if post is None or post.hidden:
+        if not readable(post):
             raise NotFound("there is no such post; it may have been removed")
         subscribe = functools.partial(info.context.feed.subscribe_comments, str(post_id))
         async with contextlib.aclosing(_stream(info, viewer, subscribe)) as stream:

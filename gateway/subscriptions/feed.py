@@ -226,7 +226,7 @@ class LiveFeed:
                 return None
             with self._consume_span(event):
                 post = (await self._content.posts([created.post_id])).get(created.post_id)
-                if post is None or post.hidden:
+                if post is None or post.hidden or post.deleted:
                     return None
                 persona = await self._persona(post.author_alias_id)
                 return NewPost(post, persona, otel_context.get_current())
@@ -241,7 +241,7 @@ class LiveFeed:
                 )
                 post = posts.get(added.post_id)
                 comment = comments.get(added.comment_id)
-                if post is None or post.hidden or comment is None or comment.hidden:
+                if post is None or post.hidden or post.deleted or comment is None or comment.hidden:
                     return None
                 persona = await self._persona(comment.author_alias_id)
                 return NewComment(post, comment, persona, otel_context.get_current())

@@ -4,7 +4,7 @@
 |---|---|---|---|---|
 | identity.physicians.v1 | user id | PhysicianRegistered, Verified, SpecialtyChanged, Suspended, Reinstated, Erased | identity | anonymity |
 | anonymity.aliases.v1 | alias id | AliasSuspended, AliasReinstated, AliasOrphaned | anonymity | content |
-| content.posts.v1 | post id | PostCreated, CommentCreated | content | gateway-<replica>, anonymity-index |
+| content.posts.v1 | post id | PostCreated, CommentCreated, CaseSolved | content | gateway-<replica>, anonymity-index |
 | audit.identity-access.v1 | producer | IdentityAccessRecorded | anonymity, identity | audit |
 
 Content never consumes identity topics (the privacy line); every topic has a `.dlq` twin.

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Protocol
 
 from services.content.domain.engagement import ReactionKind
+from services.content.domain.feeds import FeedFilter
 from services.content.domain.paging import Cursor
 from services.content.domain.posts import Comment, Community, Post
 
@@ -35,15 +36,25 @@ class ContentRepository(Protocol):
     async def save_case(self, post: Post) -> None:
         """Persists the case status, resolution and solved time of `post`."""
 
-    async def list_posts(
-        self, community_id: str | None, after: Cursor | None, limit: int
-    ) -> list[Post]:
-        """Visible posts, newest first."""
+    async def save_post_text(self, post: Post) -> None:
+        """Persists the title, body, case facts and edit time of `post`."""
+
+    async def save_comment_body(self, comment: Comment) -> None:
+        """Persists the body and edit time of `comment`."""
+
+    async def delete_post(self, post: Post, now: datetime) -> None:
+        """Stores `post` (a tombstone from `deleted_post`) as deleted at `now`."""
+
+    async def delete_comment(self, comment: Comment, now: datetime) -> None:
+        """Blanks the comment's body and marks it deleted at `now`."""
+
+    async def list_posts(self, where: FeedFilter, after: Cursor | None, limit: int) -> list[Post]:
+        """Visible (neither hidden nor deleted) posts as `where` filters them, newest first."""
 
     async def search_posts(
-        self, text: str, community_id: str | None, after: Cursor | None, limit: int
+        self, text: str, where: FeedFilter, after: Cursor | None, limit: int
     ) -> list[tuple[Post, float]]:
-        """Visible posts matching `text`, best first, with their relevance scores."""
+        """Visible posts matching `text` and `where`, best first, with relevance scores."""
 
     async def add_comment(self, comment: Comment) -> Comment:
         """Stores `comment`, or returns the earlier one with the same author and request id."""
@@ -106,6 +117,9 @@ class ContentRepository(Protocol):
     ) -> None:
         """Queues CommentCreated for `comment`, keyed by its post like the post's own event,
         naming the aliases it answers (the parent's is empty for a top-level comment)."""
+
+    async def announce_case_solved(self, post: Post) -> None:
+        """Queues CaseSolved for `post`, keyed by the post."""
 
 
 class ContentStore(Protocol):

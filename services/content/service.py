@@ -1,4 +1,4 @@
-"""Content use cases: posts, feed, search, comments, cases, communities and moderation.
+"""Content use cases: posts, feed, search, comments, communities and moderation.
 
 Callers are not authenticated here: content must not learn who is asking, so requests
 carry alias ids only and the gateway authorises people before calling (see content.proto).
@@ -18,22 +18,21 @@ from plumbing.errors import (
     FieldViolation,
     InvalidArgument,
     NotFound,
-    PermissionDenied,
 )
 from services.content.domain import ids
+from services.content.domain.feeds import FeedFilter
 from services.content.domain.paging import Cursor, decode_cursor, page_size
 from services.content.domain.posts import (
     Case,
+    CaseStatus,
     Comment,
     Community,
     Post,
     PostDraft,
-    PostKind,
     redacted,
     redacted_comment,
     validate_comment_body,
     validate_draft,
-    validate_resolution,
 )
 from services.content.ports import ContentRepository, ContentStore
 
@@ -152,15 +151,21 @@ class ContentService:
             found = await repo.get_comments(wanted)
         return [redacted_comment(c) for c in found.values()], [i for i in wanted if i not in found]
 
-    async def list_feed(self, community_id: str, first: int, after: str) -> Page[Post]:
+    async def list_feed(self, where: FeedFilter, first: int, after: str) -> Page[Post]:
+        """Newest visible posts first; a filter naming no community is an empty feed."""
         limit = page_size(first)
         cursor = decode_cursor(after, "feed")
+        if where.empty:
+            return Page([], "", False, [])
         async with self._store.transaction() as repo:
-            await _check_community(repo, community_id)
-            rows = await repo.list_posts(community_id or None, cursor, limit + 1)
+            if where.community_ids is not None and len(where.community_ids) == 1:
+                await _check_community(repo, where.community_ids[0])
+            rows = await repo.list_posts(where, cursor, limit + 1)
         return _page(rows, limit, _post_cursor)
 
-    async def search(self, text: str, community_id: str, first: int, after: str) -> Page[Post]:
+    async def search(
+        self, text: str, community_id: str, first: int, after: str, status: CaseStatus | None = None
+    ) -> Page[Post]:
         """Visible posts matching `text`, best first; the query text is never logged."""
         if not text.strip() or len(text) > MAX_SEARCH_TEXT:
             raise InvalidArgument(
@@ -170,7 +175,8 @@ class ContentService:
         cursor = decode_cursor(after, "search")
         async with self._store.transaction() as repo:
             await _check_community(repo, community_id)
-            rows = await repo.search_posts(text, community_id or None, cursor, limit + 1)
+            where = FeedFilter((community_id,) if community_id else None, status)
+            rows = await repo.search_posts(text, where, cursor, limit + 1)
         page = _page(
             rows, limit, lambda r: Cursor(r[0].created_at, r[0].post_id, r[1]).encode("search")
         )
@@ -197,7 +203,7 @@ class ContentService:
             validate_comment_body(body)
             await _check_not_orphaned(repo, author_alias_id)
             post = await repo.get_post(post_id)
-            if post is None:
+            if post is None or post.deleted:
                 raise NotFound("no post with that id")
             parent_author = ""
             if parent_id:
@@ -279,23 +285,6 @@ class ContentService:
             changed = await repo.set_aliases_hidden(wanted, hidden, self._clock())
         log.info("alias visibility set", extra={"fields": {"hidden": hidden}})
         return changed
-
-    async def mark_case_solved(self, post_id: str, author_alias_id: str, resolution: str) -> Post:
-        require(
-            post_id_violation(post_id), ids.opaque_id_violation(author_alias_id, "author_alias_id")
-        )
-        validate_resolution(resolution)
-        async with self._store.transaction() as repo:
-            post = await repo.get_post(post_id, for_update=True)
-            if post is None:
-                raise NotFound("no post with that id")
-            if post.author_alias_id != author_alias_id:
-                raise PermissionDenied("only the post's author alias may mark the case solved")
-            if post.kind is not PostKind.CASE:
-                raise InvalidArgument([FieldViolation("post_id", "is not a CASE post")])
-            solved = post.solve(resolution, self._clock())
-            await repo.save_case(solved)
-        return redacted(solved)
 
 
 async def _check_community(repo: ContentRepository, community_id: str) -> None:

@@ -36,6 +36,7 @@ from services.identity.adapters.store import SqlIdentityStore
 from services.identity.adapters.tables import audit_chain, event_tables
 from services.identity.domain.passwords import HashParameters, Passwords
 from services.identity.domain.validation import normalize_email
+from services.identity.follows import FollowService
 from services.identity.login_guard import LoginGuard, load_throttle_key
 from services.identity.seed import seed_demo_physicians
 from services.identity.service import IdentityService
@@ -188,7 +189,7 @@ async def build(
             "identity", settings.data_dir, allow_dev=settings.environment == "dev"
         )
         credentials.require_peers("anonymity", "audit")  # its service calls and its reveal grants
-        servicer = IdentityServicer(service, keys, credentials)
+        servicer = IdentityServicer(service, keys, credentials, FollowService(store))
         server = GrpcServer(
             component="identity",
             bindings=[

@@ -48,7 +48,8 @@ class PhysicianRepository(Protocol):
         """Which of `email`, `npi` already belong to an account."""
 
     async def save(self, physician: Physician) -> None:
-        """Persists a changed physician (an erased one loses its personal data and hash)."""
+        """Persists a changed physician (an erased one loses its personal data, its hash and
+        its follows)."""
 
     async def set_password_hash(self, user_id: str, password_hash: str) -> None: ...
 
@@ -58,6 +59,16 @@ class PhysicianRepository(Protocol):
 
     async def emit(self, events: Sequence[PhysicianEvent]) -> None:
         """Queues `events` for publishing: they go out if, and only if, this unit commits."""
+
+    async def followed(self, user_id: str) -> list[str]:
+        """The community ids the person follows, oldest follow first."""
+
+    async def count_follows(self, user_id: str) -> int: ...
+
+    async def follow(self, user_id: str, community_id: str, now: datetime) -> None:
+        """Adds the follow; already following changes nothing."""
+
+    async def unfollow(self, user_id: str, community_id: str) -> None: ...
 
     async def erasure_candidates(self) -> list[str]:
         """User ids a replayed erasure could still find something of: unerased physicians

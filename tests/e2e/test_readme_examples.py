@@ -2,8 +2,10 @@
 
 The README is what a newcomer pastes into GraphiQL first; if an example stops working, this
 fails. Examples run in the order the README gives them, as the account the README signs in with
-(the auditor for auditor examples); the only substitution is a documented placeholder such as
-`"als_..."`, which stands for an alias id the reader copies from the feed.
+(the auditor for auditor examples); the only substitution is a documented placeholder:
+`"als_..."` stands for an alias id the reader copies from the feed, `"pst_..."` and
+`"cmt_..."` for a CASE post of the reader's own and their comment on it (the examples of a
+doctor's own content change them).
 """
 
 from __future__ import annotations
@@ -72,6 +74,34 @@ async def _a_post_in_second_opinions(system: System) -> str:
         await asyncio.sleep(0.2)
 
 
+async def _own_case_and_comment(system: System) -> tuple[str, str]:
+    """A CASE post of the README's reader (the demo moderator) and their comment on it."""
+    member = await _login(system, "moderator@demo.consilium")
+    case = {
+        "kind": "CASE",
+        "community": "cardiology",
+        "title": "Syncope on exertion in a young athlete",
+        "body": "Normal resting ECG.",
+        "visibility": "ANONYMOUS",
+        "case": {
+            "ageBand": "YOUNG_ADULT",
+            "sex": "MALE",
+            "presentingComplaint": "Two episodes of exertional syncope",
+            "question": "Cardiac MRI before or after an exercise test?",
+        },
+    }
+    body = await system.graphql(
+        "mutation($i: CreatePostInput!) { createPost(input: $i) { id } }", {"i": case}, token=member
+    )
+    post_id = str(body["data"]["createPost"]["id"])
+    body = await system.graphql(
+        "mutation($i: AddCommentInput!) { addComment(input: $i) { id } }",
+        {"i": {"postId": post_id, "body": "Echo first, too.", "visibility": "ANONYMOUS"}},
+        token=member,
+    )
+    return post_id, str(body["data"]["addComment"]["id"])
+
+
 def _role_of(example: str) -> str:
     return "auditor" if re.search(r"\baudit[A-Z]", example) else "moderator"
 
@@ -80,13 +110,18 @@ async def test_every_readme_graphql_example_runs_as_written(system: System) -> N
     examples = readme_examples()
     assert len(examples) >= 5, "the README's GraphQL examples were not found"
     alias_id = await _a_post_in_second_opinions(system)
+    post_id, comment_id = await _own_case_and_comment(system)
     tokens = {
         role: await _login(system, f"{role}@demo.consilium") for role in ("moderator", "auditor")
     }
 
     results: list[dict[str, Any]] = []
     for example in examples:
-        query = example.replace('"als_..."', f'"{alias_id}"')
+        query = (
+            example.replace('"als_..."', f'"{alias_id}"')
+            .replace('"pst_..."', f'"{post_id}"')
+            .replace('"cmt_..."', f'"{comment_id}"')
+        )
         signs_in = query.lstrip().startswith("mutation") and "login(" in query
         token = None if signs_in else tokens[_role_of(query)]
         body = await system.graphql(query, token=token, expect_errors=True)

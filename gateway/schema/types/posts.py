@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
+from typing import TypeGuard
 
 import strawberry
 from strawberry.types import Info
@@ -43,6 +44,15 @@ class Community:
     name: str
     description: str
 
+    @strawberry.field(
+        description="Whether the signed-in viewer follows it (false when signed out). Kept by "
+        "identity, per person: content never learns who follows what."
+    )
+    async def viewer_follows(self, info: Info[GatewayContext, None]) -> bool:
+        if info.context.viewer is None:
+            return False
+        return bool(await info.context.loaders.follows.load(str(self.id)))
+
     @classmethod
     def from_proto(cls, community: ctypes.Community) -> Community:
         return cls(
@@ -62,6 +72,7 @@ class CaseDetails:
     specialty_tags: list[str]
     status: CaseStatus | None
     resolution: str | None
+    solved_at: datetime | None = strawberry.field(description="Set once the author solved it.")
 
     @classmethod
     def from_proto(cls, case: ctypes.CaseDetails) -> CaseDetails:
@@ -74,6 +85,7 @@ class CaseDetails:
             specialty_tags=list(case.specialty_tags),
             status=from_proto(CaseStatus, CASE_STATUS, case.status),
             resolution=case.resolution or None,
+            solved_at=_time(case.solved_at) if case.HasField("solved_at") else None,
         )
 
 
@@ -81,20 +93,36 @@ def _time(stamp: object) -> datetime:
     return stamp.ToDatetime(UTC)  # type: ignore[attr-defined,no-any-return]
 
 
+def _edited(message: ctypes.Post | ctypes.Comment) -> datetime | None:
+    return _time(message.edited_at) if message.HasField("edited_at") else None
+
+
 @strawberry.type
 class Comment:
     id: strawberry.ID
-    body: str
+    body: str = strawberry.field(description="Empty once deleted (or hidden by a moderator).")
     created_at: datetime
+    edited_at: datetime | None = strawberry.field(description="When its author last edited it.")
+    deleted: bool = strawberry.field(
+        description="Its author deleted it: a tombstone that keeps the replies in place, with "
+        "no body and no author."
+    )
     parent_id: strawberry.ID | None
     author_alias_id: strawberry.Private[str]
 
-    @strawberry.field(description="Null (with an error) only while anonymity is unreachable.")
+    @strawberry.field(
+        description="Null once the comment is deleted (who wrote it is not shown after "
+        "deletion), or with an error while anonymity is unreachable."
+    )
     async def author(self, info: Info[GatewayContext, None]) -> Author | None:
+        if not self.author_alias_id:
+            return None
         return await load_author(info, self.author_alias_id)
 
     @strawberry.field
     async def viewer_is_author(self, info: Info[GatewayContext, None]) -> bool:
+        if not self.author_alias_id:
+            return False
         return bool(await info.context.loaders.owned.load(self.author_alias_id))
 
     @classmethod
@@ -103,8 +131,11 @@ class Comment:
             id=strawberry.ID(comment.comment_id),
             body=comment.body,
             created_at=_time(comment.created_at),
+            edited_at=_edited(comment),
+            deleted=comment.deleted,
             parent_id=strawberry.ID(comment.parent_id) if comment.parent_id else None,
-            author_alias_id=comment.author_alias_id,
+            # Content sends none for a deleted comment; blank it here too, whatever it sends.
+            author_alias_id="" if comment.deleted else comment.author_alias_id,
         )
 
 
@@ -133,6 +164,7 @@ class Post:
     title: str
     body: str
     created_at: datetime
+    edited_at: datetime | None = strawberry.field(description="When its author last edited it.")
     proto: strawberry.Private[ctypes.Post]
 
     @strawberry.field
@@ -201,6 +233,7 @@ class Post:
             title=post.title,
             body=post.body,
             created_at=_time(post.created_at),
+            edited_at=_edited(post),
             proto=post,
         )
 
@@ -210,9 +243,15 @@ class Post:
     ) -> Post | None:
         # A federation router forwards the client's Authorization: the same rule as Query.
         info.context.auth.require_reader()
-        # As Query.post: content still returns hidden posts (threads keep their shape).
+        # As Query.post: content still returns hidden and deleted posts (threads keep shape).
         found = await info.context.loaders.posts.load(str(id))
-        return cls.from_proto(found) if found is not None and not found.hidden else None
+        return cls.from_proto(found) if readable(found) else None
+
+
+def readable(post: ctypes.Post | None) -> TypeGuard[ctypes.Post]:
+    """Whether readers see the post: content returns hidden and deleted posts too (so
+    threads keep their shape); to readers, and to every write, they do not exist."""
+    return post is not None and not post.hidden and not post.deleted
 
 
 @strawberry.type(description="A page of posts.")

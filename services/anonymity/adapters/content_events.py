@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from consilium.events.v1 import content_events_pb2 as cev
 from plumbing.events.envelope import Event
 from services.anonymity.adapters.store import SqlAliasRepository
-from services.anonymity.index_feed import CommentWritten, IndexFeed, PostWritten
+from services.anonymity.index_feed import CaseSolved, CommentWritten, IndexFeed, PostWritten
 
 log = logging.getLogger("consilium.anonymity")
 
@@ -25,6 +25,7 @@ GROUP = "anonymity-index"
 
 _POST = cev.PostCreated.DESCRIPTOR.full_name
 _COMMENT = cev.CommentCreated.DESCRIPTOR.full_name
+_SOLVED = cev.CaseSolved.DESCRIPTOR.full_name
 
 
 class ContentEventHandler:
@@ -57,6 +58,14 @@ class ContentEventHandler:
                     post_author_alias_id=comment.post_author_alias_id,
                     parent_author_alias_id=comment.parent_author_alias_id,
                     created_at=comment.created_at.ToDatetime(tzinfo=UTC),
+                ),
+            )
+        elif event.type == _SOLVED:
+            solved = event.decode(cev.CaseSolved)
+            await self._feed.case_solved(
+                repo,
+                CaseSolved(
+                    solved.post_id, solved.author_alias_id, solved.solved_at.ToDatetime(tzinfo=UTC)
                 ),
             )
         else:

@@ -15,6 +15,7 @@ from services.content.domain.engagement import (
     ReactionKind,
     ReactionSummary,
 )
+from services.content.domain.feeds import FeedFilter, feed_filter
 from services.content.domain.posts import (
     AgeBand,
     CaseFacts,
@@ -52,6 +53,7 @@ _SEX_TO_PB = {
 }
 _SEX_FROM_PB = {v: k for k, v in _SEX_TO_PB.items()}
 _STATUS_TO_PB = {CaseStatus.OPEN: tpb.CASE_STATUS_OPEN, CaseStatus.SOLVED: tpb.CASE_STATUS_SOLVED}
+_STATUS_FROM_PB = {v: k for k, v in _STATUS_TO_PB.items()}
 _REACTION_TO_PB = {
     ReactionKind.LIKE: tpb.REACTION_KIND_LIKE,
     ReactionKind.INSIGHTFUL: tpb.REACTION_KIND_INSIGHTFUL,
@@ -75,19 +77,35 @@ def reaction_from_proto(value: int) -> ReactionKind | None:
     return _REACTION_FROM_PB.get(tpb.ReactionKind.ValueType(value))
 
 
+def status_from_proto(value: int) -> CaseStatus | None:
+    """Unspecified (or unknown): no status filter."""
+    return _STATUS_FROM_PB.get(tpb.CaseStatus.ValueType(value))
+
+
+def facts_from_proto(source: tpb.CaseInput) -> CaseFacts:
+    """Unknown enum values become None, which validation reports against the field."""
+    return CaseFacts(
+        age_band=_AGE_FROM_PB.get(source.age_band),
+        sex=_SEX_FROM_PB.get(source.sex),
+        presenting_complaint=source.presenting_complaint,
+        history=source.history,
+        question=source.question,
+        specialty_tags=tuple(source.specialty_tags),
+    )
+
+
+def feed_filter_from_proto(request: pb.ListFeedRequest) -> FeedFilter:
+    return feed_filter(
+        request.community_id,
+        tuple(request.community_ids),
+        request.only_communities,
+        status_from_proto(request.case_status),
+    )
+
+
 def draft_from_proto(request: pb.CreatePostRequest) -> PostDraft:
     """Unknown enum values become None, which validation reports against the field."""
-    case = None
-    if request.HasField("case"):
-        source = request.case
-        case = CaseFacts(
-            age_band=_AGE_FROM_PB.get(source.age_band),
-            sex=_SEX_FROM_PB.get(source.sex),
-            presenting_complaint=source.presenting_complaint,
-            history=source.history,
-            question=source.question,
-            specialty_tags=tuple(source.specialty_tags),
-        )
+    case = facts_from_proto(request.case) if request.HasField("case") else None
     closes_at = None
     if request.HasField("poll_closes_at"):
         try:
@@ -122,7 +140,10 @@ def post_to_proto(post: Post) -> tpb.Post:
         body=post.body,
         created_at=timestamp(post.created_at),
         hidden=post.hidden,
+        deleted=post.deleted,
     )
+    if post.edited_at is not None:
+        message.edited_at.CopyFrom(timestamp(post.edited_at))
     if post.case is not None:
         facts = post.case.facts
         details = message.case
@@ -142,7 +163,7 @@ def post_to_proto(post: Post) -> tpb.Post:
 
 
 def comment_to_proto(comment: Comment) -> tpb.Comment:
-    return tpb.Comment(
+    message = tpb.Comment(
         comment_id=comment.comment_id,
         post_id=comment.post_id,
         parent_id=comment.parent_id,
@@ -150,7 +171,11 @@ def comment_to_proto(comment: Comment) -> tpb.Comment:
         body=comment.body,
         created_at=timestamp(comment.created_at),
         hidden=comment.hidden,
+        deleted=comment.deleted,
     )
+    if comment.edited_at is not None:
+        message.edited_at.CopyFrom(timestamp(comment.edited_at))
+    return message
 
 
 def community_to_proto(community: Community) -> tpb.Community:

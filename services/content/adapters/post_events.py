@@ -1,4 +1,4 @@
-"""PostCreated and CommentCreated as events on `content.posts.v1`, keyed by post id.
+"""PostCreated, CommentCreated and CaseSolved as events on `content.posts.v1`, keyed by post id.
 
 The payloads carry ids, the kind and the time: no title, body or case text, and of people
 only alias ids (P1): the author's, and for a comment those of the post and parent it
@@ -39,3 +39,15 @@ def comment_created(comment: Comment, post_author: str, parent_author: str) -> E
     )
     # Keyed by the post, so a thread's events stay in order behind the post's own.
     return new_event(message, topic=CONTENT_POSTS, key=comment.post_id, source=SOURCE)
+
+
+def case_solved(post: Post) -> Event:
+    """Ids, the author alias and the time: the resolution text stays in content."""
+    assert post.case is not None and post.case.solved_at is not None
+    message = content_events_pb2.CaseSolved(
+        post_id=post.post_id,
+        community_id=post.community_id,
+        author_alias_id=post.author_alias_id,
+        solved_at=timestamp(post.case.solved_at),
+    )
+    return new_event(message, topic=CONTENT_POSTS, key=post.post_id, source=SOURCE)

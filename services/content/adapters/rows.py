@@ -87,6 +87,8 @@ def post_from(row: Any) -> Post:
         poll_closes_at=_aware(row.poll_closes_at),
         request_id=row.request_id or "",
         hidden=bool(row.hidden),
+        edited_at=_aware(row.edited_at),
+        deleted=row.deleted_at is not None,
     )
 
 
@@ -102,4 +104,6 @@ def comment_from(row: Any) -> Comment:
         created_at=created_at,
         request_id=row.request_id or "",
         hidden=bool(row.hidden),
+        edited_at=_aware(row.edited_at),
+        deleted=row.deleted_at is not None,
     )

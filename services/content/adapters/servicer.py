@@ -15,25 +15,32 @@ from services.content.adapters.converters import (
     comment_to_proto,
     community_to_proto,
     draft_from_proto,
+    facts_from_proto,
+    feed_filter_from_proto,
     poll_to_proto,
     post_to_proto,
     reaction_from_proto,
     reactor_page_to_proto,
+    status_from_proto,
     summary_to_proto,
     voter_page_to_proto,
 )
 from services.content.engagement import EngagementService
+from services.content.revisions import RevisionService
 from services.content.service import ContentService
 
 Context = Any  # grpc.aio.ServicerContext; deliberately unused: metadata is never read
 
 
 class ContentServicer(content_pb2_grpc.ContentServiceServicer):
-    """Adapts gRPC calls to `ContentService` and `EngagementService`."""
+    """Adapts gRPC calls to `ContentService`, `EngagementService` and `RevisionService`."""
 
-    def __init__(self, content: ContentService, engagement: EngagementService) -> None:
+    def __init__(
+        self, content: ContentService, engagement: EngagementService, revisions: RevisionService
+    ) -> None:
         self._content = content
         self._engagement = engagement
+        self._revisions = revisions
 
     async def CreatePost(
         self, request: pb.CreatePostRequest, context: Context
@@ -62,7 +69,9 @@ class ContentServicer(content_pb2_grpc.ContentServiceServicer):
         )
 
     async def ListFeed(self, request: pb.ListFeedRequest, context: Context) -> pb.ListFeedResponse:
-        page = await self._content.list_feed(request.community_id, request.first, request.after)
+        page = await self._content.list_feed(
+            feed_filter_from_proto(request), request.first, request.after
+        )
         return pb.ListFeedResponse(
             posts=[post_to_proto(p) for p in page.items],
             next_cursor=page.next_cursor,
@@ -72,7 +81,11 @@ class ContentServicer(content_pb2_grpc.ContentServiceServicer):
 
     async def Search(self, request: pb.SearchRequest, context: Context) -> pb.SearchResponse:
         page = await self._content.search(
-            request.text, request.community_id, request.first, request.after
+            request.text,
+            request.community_id,
+            request.first,
+            request.after,
+            status_from_proto(request.case_status),
         )
         return pb.SearchResponse(
             posts=[post_to_proto(p) for p in page.items],
@@ -191,7 +204,34 @@ class ContentServicer(content_pb2_grpc.ContentServiceServicer):
     async def MarkCaseSolved(
         self, request: pb.MarkCaseSolvedRequest, context: Context
     ) -> pb.MarkCaseSolvedResponse:
-        post = await self._content.mark_case_solved(
+        post = await self._revisions.mark_case_solved(
             request.post_id, request.author_alias_id, request.resolution
         )
         return pb.MarkCaseSolvedResponse(post=post_to_proto(post))
+
+    async def EditPost(self, request: pb.EditPostRequest, context: Context) -> pb.EditPostResponse:
+        facts = facts_from_proto(request.case) if request.HasField("case") else None
+        post = await self._revisions.edit_post(
+            request.post_id, request.author_alias_id, request.title, request.body, facts
+        )
+        return pb.EditPostResponse(post=post_to_proto(post))
+
+    async def EditComment(
+        self, request: pb.EditCommentRequest, context: Context
+    ) -> pb.EditCommentResponse:
+        comment = await self._revisions.edit_comment(
+            request.comment_id, request.author_alias_id, request.body
+        )
+        return pb.EditCommentResponse(comment=comment_to_proto(comment))
+
+    async def DeletePost(
+        self, request: pb.DeletePostRequest, context: Context
+    ) -> pb.DeletePostResponse:
+        await self._revisions.delete_post(request.post_id, request.author_alias_id)
+        return pb.DeletePostResponse()
+
+    async def DeleteComment(
+        self, request: pb.DeleteCommentRequest, context: Context
+    ) -> pb.DeleteCommentResponse:
+        comment = await self._revisions.delete_comment(request.comment_id, request.author_alias_id)
+        return pb.DeleteCommentResponse(comment=comment_to_proto(comment))

@@ -15,7 +15,6 @@ from sqlalchemy import (
     insert,
     or_,
     select,
-    update,
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -25,6 +24,7 @@ from plumbing.events.outbox import add_to_outbox
 from services.content.adapters.alias_state import AliasStateQueries
 from services.content.adapters.engagement_queries import EngagementQueries
 from services.content.adapters.post_events import comment_created, post_created
+from services.content.adapters.revision_queries import RevisionQueries
 from services.content.adapters.rows import comment_from, post_from, post_row
 from services.content.adapters.search import FullTextSearch, full_text_for
 from services.content.adapters.tables import (
@@ -34,8 +34,9 @@ from services.content.adapters.tables import (
     hidden_aliases,
     posts,
 )
+from services.content.domain.feeds import FeedFilter
 from services.content.domain.paging import Cursor
-from services.content.domain.posts import Comment, Community, Post
+from services.content.domain.posts import Comment, Community, Post, PostKind
 
 
 def _hidden(alias_column: Any) -> ColumnElement[bool]:
@@ -46,6 +47,18 @@ _POSTS = select(posts, _hidden(posts.c.author_alias_id).label("hidden"))
 _COMMENTS = select(comments, _hidden(comments.c.author_alias_id).label("hidden"))
 
 
+def _shown(query: Select[Any], where: FeedFilter) -> Select[Any]:
+    """Only what lists show: not hidden, not deleted, and as `where` asks."""
+    query = query.where(~_hidden(posts.c.author_alias_id), posts.c.deleted_at.is_(None))
+    if where.community_ids is not None:
+        query = query.where(posts.c.community_id.in_(where.community_ids))
+    if where.case_status is not None:
+        query = query.where(
+            posts.c.kind == PostKind.CASE.value, posts.c.case_status == where.case_status.value
+        )
+    return query
+
+
 def _before(cursor: Cursor, created: Any, row_id: Any) -> ColumnElement[bool]:
     """Strictly after `cursor` in newest-first order."""
     return or_(
@@ -54,7 +67,7 @@ def _before(cursor: Cursor, created: Any, row_id: Any) -> ColumnElement[bool]:
     )
 
 
-class SqlContentRepository(AliasStateQueries, EngagementQueries):
+class SqlContentRepository(AliasStateQueries, EngagementQueries, RevisionQueries):
     """`ContentRepository` over one SQLAlchemy session (one transaction)."""
 
     def __init__(self, session: AsyncSession, search: FullTextSearch) -> None:
@@ -109,42 +122,25 @@ class SqlContentRepository(AliasStateQueries, EngagementQueries):
         row = (await self._session.execute(query)).first()
         return post_from(row) if row else None
 
-    async def save_case(self, post: Post) -> None:
-        assert post.case is not None
-        await self._session.execute(
-            update(posts)
-            .where(posts.c.post_id == post.post_id)
-            .values(
-                case_status=post.case.status.value,
-                resolution=post.case.resolution,
-                solved_at=post.case.solved_at,
-            )
-        )
-
-    async def list_posts(
-        self, community_id: str | None, after: Cursor | None, limit: int
-    ) -> list[Post]:
-        query = _POSTS.where(~_hidden(posts.c.author_alias_id))
-        if community_id:
-            query = query.where(posts.c.community_id == community_id)
+    async def list_posts(self, where: FeedFilter, after: Cursor | None, limit: int) -> list[Post]:
+        query = _shown(_POSTS, where)
         if after is not None:
             query = query.where(_before(after, posts.c.created_at, posts.c.post_id))
         query = query.order_by(posts.c.created_at.desc(), posts.c.post_id.desc()).limit(limit)
         return [post_from(row) for row in await self._session.execute(query)]
 
     async def search_posts(
-        self, text: str, community_id: str | None, after: Cursor | None, limit: int
+        self, text: str, where: FeedFilter, after: Cursor | None, limit: int
     ) -> list[tuple[Post, float]]:
         matches = self._search.matches(text)
         if matches is None:
             return []
-        query = (
-            select(posts, _hidden(posts.c.author_alias_id).label("hidden"), matches.c.score)
-            .join(matches, matches.c.post_id == posts.c.post_id)
-            .where(~_hidden(posts.c.author_alias_id))
+        query = _shown(
+            select(posts, _hidden(posts.c.author_alias_id).label("hidden"), matches.c.score).join(
+                matches, matches.c.post_id == posts.c.post_id
+            ),
+            where,
         )
-        if community_id:
-            query = query.where(posts.c.community_id == community_id)
         if after is not None:
             query = query.where(
                 or_(
@@ -207,7 +203,11 @@ class SqlContentRepository(AliasStateQueries, EngagementQueries):
             return {}
         counted = (
             select(comments.c.post_id, func.count().label("n"))
-            .where(comments.c.post_id.in_(post_ids), ~_hidden(comments.c.author_alias_id))
+            .where(
+                comments.c.post_id.in_(post_ids),
+                ~_hidden(comments.c.author_alias_id),
+                comments.c.deleted_at.is_(None),
+            )
             .group_by(comments.c.post_id)
             .subquery()
         )

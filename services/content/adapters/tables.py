@@ -70,6 +70,9 @@ posts = Table(
     # POLL only: the option texts in order, and when voting stops (NULL: never).
     Column("poll_options", JSON, nullable=True),
     Column("poll_closes_at", DateTime(timezone=True), nullable=True),
+    # Set when the author last edited it / deleted it (migration 0004).
+    Column("edited_at", DateTime(timezone=True), nullable=True),
+    Column("deleted_at", DateTime(timezone=True), nullable=True),
     UniqueConstraint("author_alias_id", "request_id", name="uq_posts_author_request"),
 )
 Index("ix_posts_feed", posts.c.created_at, posts.c.post_id)
@@ -85,6 +88,8 @@ comments = Table(
     Column("request_id", String(64), nullable=True),
     Column("body", Text, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("edited_at", DateTime(timezone=True), nullable=True),
+    Column("deleted_at", DateTime(timezone=True), nullable=True),
     UniqueConstraint("author_alias_id", "request_id", name="uq_comments_author_request"),
 )
 Index("ix_comments_thread", comments.c.post_id, comments.c.created_at, comments.c.comment_id)

@@ -93,6 +93,8 @@ class Post:
     poll_closes_at: datetime | None = None
     request_id: str = ""
     hidden: bool = False
+    edited_at: datetime | None = None
+    deleted: bool = False
 
     def solve(self, resolution: str, now: datetime) -> Post:
         """Solved with `resolution`; solving again amends the resolution, not the time."""
@@ -114,6 +116,8 @@ class Comment:
     created_at: datetime
     request_id: str = ""
     hidden: bool = False
+    edited_at: datetime | None = None
+    deleted: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,8 +255,8 @@ class Community:
 
 
 def redacted(post: Post) -> Post:
-    """A hidden post as readers get it: its place in the thread, none of its words."""
-    if not post.hidden:
+    """A hidden or deleted post as readers get it: its place in the thread, none of its words."""
+    if not (post.hidden or post.deleted):
         return post
     case = post.case
     if case is not None:
@@ -262,4 +266,8 @@ def redacted(post: Post) -> Post:
 
 
 def redacted_comment(comment: Comment) -> Comment:
+    """Hidden: no body. Deleted: a tombstone, with no body and no author alias either, so
+    that nothing shows who wrote what its author took back."""
+    if comment.deleted:
+        return replace(comment, body="", author_alias_id="", request_id="")
     return replace(comment, body="") if comment.hidden else comment

@@ -25,6 +25,7 @@ from services.identity.adapters.converters import (
     specialty_to_proto,
     timestamp,
 )
+from services.identity.follows import FollowService
 from services.identity.service import IdentityService
 from services.identity.tokens import KeyRing, TokenVerifier
 
@@ -35,9 +36,14 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
     """Adapts gRPC calls to `IdentityService`; the caller comes from the bearer token."""
 
     def __init__(
-        self, service: IdentityService, keys: KeyRing, credentials: ServiceCredentials
+        self,
+        service: IdentityService,
+        keys: KeyRing,
+        credentials: ServiceCredentials,
+        follows: FollowService,
     ) -> None:
         self._service = service
+        self._follows = follows
         self._keys = keys
         self._credentials = credentials
         self._verifier: TokenVerifier = keys.verifier()
@@ -181,3 +187,21 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
                 for code, count in sorted(counts.items())
             ]
         )
+
+    async def FollowCommunity(
+        self, request: pb.FollowCommunityRequest, context: Context
+    ) -> pb.FollowCommunityResponse:
+        await self._follows.follow(self._caller(), request.community_id)
+        return pb.FollowCommunityResponse()
+
+    async def UnfollowCommunity(
+        self, request: pb.UnfollowCommunityRequest, context: Context
+    ) -> pb.UnfollowCommunityResponse:
+        await self._follows.unfollow(self._caller(), request.community_id)
+        return pb.UnfollowCommunityResponse()
+
+    async def ListFollowedCommunities(
+        self, request: pb.ListFollowedCommunitiesRequest, context: Context
+    ) -> pb.ListFollowedCommunitiesResponse:
+        followed = await self._follows.followed(self._caller())
+        return pb.ListFollowedCommunitiesResponse(community_ids=followed)

@@ -24,6 +24,7 @@ from services.identity.adapters.audit import (
 )
 from services.identity.adapters.audit_subjects import AuditSubjects
 from services.identity.adapters.events import to_envelope
+from services.identity.adapters.follows import FollowQueries
 from services.identity.adapters.login_attempts import SqlLoginAttempts
 from services.identity.adapters.tables import audit_subject_keys, event_tables, physicians
 from services.identity.domain.access import IdentityAccess
@@ -72,7 +73,7 @@ def _from_row(row: Any) -> Physician:
     )
 
 
-class SqlPhysicianRepository:
+class SqlPhysicianRepository(FollowQueries):
     """`PhysicianRepository` over one SQLAlchemy session (one transaction)."""
 
     def __init__(self, session: AsyncSession, chain: AuditChain | None = None) -> None:
@@ -139,8 +140,9 @@ class SqlPhysicianRepository:
         if physician.erased:
             values["password_hash"] = None
             values["erased_at"] = values["updated_at"]
-            # In the erasing transaction: the person's audit links die with their data.
+            # In the erasing transaction: the person's audit links and follows die with their data.
             await AuditSubjects.shred(self._session, physician.user_id)
+            await self.forget_follows(physician.user_id)
         await self._session.execute(
             update(physicians).where(physicians.c.user_id == physician.user_id).values(**values)
         )

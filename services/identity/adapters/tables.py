@@ -86,5 +86,15 @@ login_throttle = Table(
 )
 Index("ix_login_throttle_last_failure_at", login_throttle.c.last_failure_at)
 
+#: Which communities each person follows (their following feed). Per-person data kept here,
+#: by user id, never at content; erasure deletes the person's rows (migration 0007).
+community_follows = Table(
+    "community_follows",
+    metadata,
+    Column("user_id", String(40), primary_key=True),
+    Column("community_id", String(64), primary_key=True),
+    Column("followed_at", DateTime(timezone=True), nullable=False),
+)
+
 #: The outbox the relay publishes from, and processed event ids (identity consumes nothing yet).
 event_tables = EventTables.add_to(metadata)

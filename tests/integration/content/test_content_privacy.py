@@ -119,6 +119,27 @@ async def every_rpc(content: ContentClient) -> None:
         pb.MarkCaseSolvedRequest(post_id=case.post_id, author_alias_id=author, resolution="Done."),
         metadata=md,
     )
+    doomed = await content.post(author_alias_id=author)
+    await stub.EditPost(
+        pb.EditPostRequest(
+            post_id=doomed.post_id, author_alias_id=author, title="Edited", body="Edited."
+        ),
+        metadata=md,
+    )
+    mine = comment.comment
+    await stub.EditComment(
+        pb.EditCommentRequest(
+            comment_id=mine.comment_id, author_alias_id=mine.author_alias_id, body="Locums."
+        ),
+        metadata=md,
+    )
+    await stub.DeleteComment(
+        pb.DeleteCommentRequest(comment_id=mine.comment_id, author_alias_id=mine.author_alias_id),
+        metadata=md,
+    )
+    await stub.DeletePost(
+        pb.DeletePostRequest(post_id=doomed.post_id, author_alias_id=author), metadata=md
+    )
     # Offered to no caller: hiding reaches content only as alias events.
     with pytest.raises(grpc.aio.AioRpcError) as hiding:
         await stub.SetAliasHidden(

@@ -37,6 +37,24 @@ def test_two_alias_bearing_writes_are_refused(document: str) -> None:
     assert errors(document) == [MESSAGE]
 
 
+#: An author's changes act under the alias the record was written under: alias writes too.
+AUTHOR_WRITES = [
+    'markCaseSolved(postId: "p", resolution: "r") { id }',
+    'editPost(postId: "p", title: "t", body: "b") { id }',
+    'editComment(commentId: "c", body: "b") { id }',
+    'deletePost(postId: "p")',
+    'deleteComment(commentId: "c") { id }',
+    'retractReaction(postId: "p") { id }',
+]
+
+
+@pytest.mark.parametrize("write", AUTHOR_WRITES)
+def test_an_authors_change_counts_as_an_alias_bearing_write(write: str) -> None:
+    assert errors(f"mutation {{ {write} }}") == []
+    assert errors(f"mutation {{ {write} {REACT} }}") == [MESSAGE]
+    assert errors(f"mutation {{ a: {write} b: {write} }}") == [MESSAGE]
+
+
 @pytest.mark.parametrize(
     "document",
     [

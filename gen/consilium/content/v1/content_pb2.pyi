@@ -262,20 +262,35 @@ class ListFeedRequest(_message.Message):
     COMMUNITY_ID_FIELD_NUMBER: _builtins.int
     FIRST_FIELD_NUMBER: _builtins.int
     AFTER_FIELD_NUMBER: _builtins.int
+    CASE_STATUS_FIELD_NUMBER: _builtins.int
+    COMMUNITY_IDS_FIELD_NUMBER: _builtins.int
+    ONLY_COMMUNITIES_FIELD_NUMBER: _builtins.int
     community_id: _builtins.str
     """Empty: every community."""
     first: _builtins.int
     after: _builtins.str
+    case_status: _types_pb2.CaseStatus.ValueType
+    """CASE posts of this status only; unspecified: every post."""
+    only_communities: _builtins.bool
+    @_builtins.property
+    def community_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """With `only_communities`: posts of these communities only (at most 500; none: an
+        empty feed). Community ids only: which person follows them stays with the gateway.
+        """
+
     def __init__(
         self,
         *,
         community_id: _builtins.str = ...,
         first: _builtins.int = ...,
         after: _builtins.str = ...,
+        case_status: _types_pb2.CaseStatus.ValueType = ...,
+        community_ids: _abc.Iterable[_builtins.str] | None = ...,
+        only_communities: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["after", b"after", "community_id", b"community_id", "first", b"first"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["after", b"after", "case_status", b"case_status", "community_id", b"community_id", "community_ids", b"community_ids", "first", b"first", "only_communities", b"only_communities"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -322,12 +337,15 @@ class SearchRequest(_message.Message):
     COMMUNITY_ID_FIELD_NUMBER: _builtins.int
     FIRST_FIELD_NUMBER: _builtins.int
     AFTER_FIELD_NUMBER: _builtins.int
+    CASE_STATUS_FIELD_NUMBER: _builtins.int
     text: _builtins.str
     """Full-text query over titles, bodies and case facts; 1 to 200 characters."""
     community_id: _builtins.str
     """Empty: every community."""
     first: _builtins.int
     after: _builtins.str
+    case_status: _types_pb2.CaseStatus.ValueType
+    """CASE posts of this status only; unspecified: every post."""
     def __init__(
         self,
         *,
@@ -335,10 +353,11 @@ class SearchRequest(_message.Message):
         community_id: _builtins.str = ...,
         first: _builtins.int = ...,
         after: _builtins.str = ...,
+        case_status: _types_pb2.CaseStatus.ValueType = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["after", b"after", "community_id", b"community_id", "first", b"first", "text", b"text"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["after", b"after", "case_status", b"case_status", "community_id", b"community_id", "first", b"first", "text", b"text"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1179,3 +1198,186 @@ class MarkCaseSolvedResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___MarkCaseSolvedResponse: _TypeAlias = MarkCaseSolvedResponse  # noqa: Y015
+
+@_typing.final
+class EditPostRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    POST_ID_FIELD_NUMBER: _builtins.int
+    AUTHOR_ALIAS_ID_FIELD_NUMBER: _builtins.int
+    TITLE_FIELD_NUMBER: _builtins.int
+    BODY_FIELD_NUMBER: _builtins.int
+    CASE_FIELD_NUMBER: _builtins.int
+    post_id: _builtins.str
+    author_alias_id: _builtins.str
+    title: _builtins.str
+    """1 to 300 characters."""
+    body: _builtins.str
+    """As in CreatePostRequest."""
+    @_builtins.property
+    def case(self) -> _types_pb2.CaseInput:
+        """CASE posts: the new facts (required); rejected for other kinds."""
+
+    def __init__(
+        self,
+        *,
+        post_id: _builtins.str = ...,
+        author_alias_id: _builtins.str = ...,
+        title: _builtins.str = ...,
+        body: _builtins.str = ...,
+        case: _types_pb2.CaseInput | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["case", b"case"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["author_alias_id", b"author_alias_id", "body", b"body", "case", b"case", "post_id", b"post_id", "title", b"title"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___EditPostRequest: _TypeAlias = EditPostRequest  # noqa: Y015
+
+@_typing.final
+class EditPostResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    POST_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def post(self) -> _types_pb2.Post: ...
+    def __init__(
+        self,
+        *,
+        post: _types_pb2.Post | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["post", b"post"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["post", b"post"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___EditPostResponse: _TypeAlias = EditPostResponse  # noqa: Y015
+
+@_typing.final
+class EditCommentRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    COMMENT_ID_FIELD_NUMBER: _builtins.int
+    AUTHOR_ALIAS_ID_FIELD_NUMBER: _builtins.int
+    BODY_FIELD_NUMBER: _builtins.int
+    comment_id: _builtins.str
+    author_alias_id: _builtins.str
+    body: _builtins.str
+    """1 to 10,000 characters."""
+    def __init__(
+        self,
+        *,
+        comment_id: _builtins.str = ...,
+        author_alias_id: _builtins.str = ...,
+        body: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["author_alias_id", b"author_alias_id", "body", b"body", "comment_id", b"comment_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___EditCommentRequest: _TypeAlias = EditCommentRequest  # noqa: Y015
+
+@_typing.final
+class EditCommentResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    COMMENT_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def comment(self) -> _types_pb2.Comment: ...
+    def __init__(
+        self,
+        *,
+        comment: _types_pb2.Comment | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["comment", b"comment"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["comment", b"comment"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___EditCommentResponse: _TypeAlias = EditCommentResponse  # noqa: Y015
+
+@_typing.final
+class DeletePostRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    POST_ID_FIELD_NUMBER: _builtins.int
+    AUTHOR_ALIAS_ID_FIELD_NUMBER: _builtins.int
+    post_id: _builtins.str
+    author_alias_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        post_id: _builtins.str = ...,
+        author_alias_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["author_alias_id", b"author_alias_id", "post_id", b"post_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeletePostRequest: _TypeAlias = DeletePostRequest  # noqa: Y015
+
+@_typing.final
+class DeletePostResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeletePostResponse: _TypeAlias = DeletePostResponse  # noqa: Y015
+
+@_typing.final
+class DeleteCommentRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    COMMENT_ID_FIELD_NUMBER: _builtins.int
+    AUTHOR_ALIAS_ID_FIELD_NUMBER: _builtins.int
+    comment_id: _builtins.str
+    author_alias_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        comment_id: _builtins.str = ...,
+        author_alias_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["author_alias_id", b"author_alias_id", "comment_id", b"comment_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeleteCommentRequest: _TypeAlias = DeleteCommentRequest  # noqa: Y015
+
+@_typing.final
+class DeleteCommentResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    COMMENT_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def comment(self) -> _types_pb2.Comment:
+        """The tombstone."""
+
+    def __init__(
+        self,
+        *,
+        comment: _types_pb2.Comment | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["comment", b"comment"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["comment", b"comment"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeleteCommentResponse: _TypeAlias = DeleteCommentResponse  # noqa: Y015

@@ -135,6 +135,26 @@ class ContentServiceStub:
                 request_serializer=consilium_dot_content_dot_v1_dot_content__pb2.MarkCaseSolvedRequest.SerializeToString,
                 response_deserializer=consilium_dot_content_dot_v1_dot_content__pb2.MarkCaseSolvedResponse.FromString,
                 _registered_method=True)
+        self.EditPost = channel.unary_unary(
+                '/consilium.content.v1.ContentService/EditPost',
+                request_serializer=consilium_dot_content_dot_v1_dot_content__pb2.EditPostRequest.SerializeToString,
+                response_deserializer=consilium_dot_content_dot_v1_dot_content__pb2.EditPostResponse.FromString,
+                _registered_method=True)
+        self.EditComment = channel.unary_unary(
+                '/consilium.content.v1.ContentService/EditComment',
+                request_serializer=consilium_dot_content_dot_v1_dot_content__pb2.EditCommentRequest.SerializeToString,
+                response_deserializer=consilium_dot_content_dot_v1_dot_content__pb2.EditCommentResponse.FromString,
+                _registered_method=True)
+        self.DeletePost = channel.unary_unary(
+                '/consilium.content.v1.ContentService/DeletePost',
+                request_serializer=consilium_dot_content_dot_v1_dot_content__pb2.DeletePostRequest.SerializeToString,
+                response_deserializer=consilium_dot_content_dot_v1_dot_content__pb2.DeletePostResponse.FromString,
+                _registered_method=True)
+        self.DeleteComment = channel.unary_unary(
+                '/consilium.content.v1.ContentService/DeleteComment',
+                request_serializer=consilium_dot_content_dot_v1_dot_content__pb2.DeleteCommentRequest.SerializeToString,
+                response_deserializer=consilium_dot_content_dot_v1_dot_content__pb2.DeleteCommentResponse.FromString,
+                _registered_method=True)
 
 
 class ContentServiceServicer:
@@ -289,6 +309,38 @@ class ContentServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def EditPost(self, request, context):
+        """Replaces a post's title, body and (CASE only) case facts; the identifier guard runs
+        again on the new text. `author_alias_id` must be the post's author alias
+        (PERMISSION_DENIED otherwise); NOT_FOUND for a hidden or deleted post.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def EditComment(self, request, context):
+        """Replaces a comment's body, as EditPost.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeletePost(self, request, context):
+        """Deletes a post: its text goes, it leaves every list and reads answer it `deleted`.
+        Only its author alias; NOT_FOUND for a hidden or already deleted post.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteComment(self, request, context):
+        """Deletes a comment, leaving a tombstone so its replies keep their place: reads answer
+        it `deleted`, with no body and no author alias. Only its author alias.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ContentServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -391,6 +443,26 @@ def add_ContentServiceServicer_to_server(servicer, server):
                     servicer.MarkCaseSolved,
                     request_deserializer=consilium_dot_content_dot_v1_dot_content__pb2.MarkCaseSolvedRequest.FromString,
                     response_serializer=consilium_dot_content_dot_v1_dot_content__pb2.MarkCaseSolvedResponse.SerializeToString,
+            ),
+            'EditPost': grpc.unary_unary_rpc_method_handler(
+                    servicer.EditPost,
+                    request_deserializer=consilium_dot_content_dot_v1_dot_content__pb2.EditPostRequest.FromString,
+                    response_serializer=consilium_dot_content_dot_v1_dot_content__pb2.EditPostResponse.SerializeToString,
+            ),
+            'EditComment': grpc.unary_unary_rpc_method_handler(
+                    servicer.EditComment,
+                    request_deserializer=consilium_dot_content_dot_v1_dot_content__pb2.EditCommentRequest.FromString,
+                    response_serializer=consilium_dot_content_dot_v1_dot_content__pb2.EditCommentResponse.SerializeToString,
+            ),
+            'DeletePost': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeletePost,
+                    request_deserializer=consilium_dot_content_dot_v1_dot_content__pb2.DeletePostRequest.FromString,
+                    response_serializer=consilium_dot_content_dot_v1_dot_content__pb2.DeletePostResponse.SerializeToString,
+            ),
+            'DeleteComment': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteComment,
+                    request_deserializer=consilium_dot_content_dot_v1_dot_content__pb2.DeleteCommentRequest.FromString,
+                    response_serializer=consilium_dot_content_dot_v1_dot_content__pb2.DeleteCommentResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -934,6 +1006,114 @@ class ContentService:
             '/consilium.content.v1.ContentService/MarkCaseSolved',
             consilium_dot_content_dot_v1_dot_content__pb2.MarkCaseSolvedRequest.SerializeToString,
             consilium_dot_content_dot_v1_dot_content__pb2.MarkCaseSolvedResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def EditPost(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/consilium.content.v1.ContentService/EditPost',
+            consilium_dot_content_dot_v1_dot_content__pb2.EditPostRequest.SerializeToString,
+            consilium_dot_content_dot_v1_dot_content__pb2.EditPostResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def EditComment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/consilium.content.v1.ContentService/EditComment',
+            consilium_dot_content_dot_v1_dot_content__pb2.EditCommentRequest.SerializeToString,
+            consilium_dot_content_dot_v1_dot_content__pb2.EditCommentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeletePost(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/consilium.content.v1.ContentService/DeletePost',
+            consilium_dot_content_dot_v1_dot_content__pb2.DeletePostRequest.SerializeToString,
+            consilium_dot_content_dot_v1_dot_content__pb2.DeletePostResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteComment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/consilium.content.v1.ContentService/DeleteComment',
+            consilium_dot_content_dot_v1_dot_content__pb2.DeleteCommentRequest.SerializeToString,
+            consilium_dot_content_dot_v1_dot_content__pb2.DeleteCommentResponse.FromString,
             options,
             channel_credentials,
             insecure,

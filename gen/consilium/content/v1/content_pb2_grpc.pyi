@@ -109,6 +109,21 @@ class ContentServiceStub:
     """Marks a CASE post solved with an optional resolution. `author_alias_id` must be the
     post's author alias (PERMISSION_DENIED otherwise).
     """
+    EditPost: _grpc.UnaryUnaryMultiCallable[_content_pb2.EditPostRequest, _content_pb2.EditPostResponse]
+    """Replaces a post's title, body and (CASE only) case facts; the identifier guard runs
+    again on the new text. `author_alias_id` must be the post's author alias
+    (PERMISSION_DENIED otherwise); NOT_FOUND for a hidden or deleted post.
+    """
+    EditComment: _grpc.UnaryUnaryMultiCallable[_content_pb2.EditCommentRequest, _content_pb2.EditCommentResponse]
+    """Replaces a comment's body, as EditPost."""
+    DeletePost: _grpc.UnaryUnaryMultiCallable[_content_pb2.DeletePostRequest, _content_pb2.DeletePostResponse]
+    """Deletes a post: its text goes, it leaves every list and reads answer it `deleted`.
+    Only its author alias; NOT_FOUND for a hidden or already deleted post.
+    """
+    DeleteComment: _grpc.UnaryUnaryMultiCallable[_content_pb2.DeleteCommentRequest, _content_pb2.DeleteCommentResponse]
+    """Deletes a comment, leaving a tombstone so its replies keep their place: reads answer
+    it `deleted`, with no body and no author alias. Only its author alias.
+    """
 
 @_typing.type_check_only
 class ContentServiceAsyncStub(ContentServiceStub):
@@ -169,6 +184,21 @@ class ContentServiceAsyncStub(ContentServiceStub):
     MarkCaseSolved: _aio.UnaryUnaryMultiCallable[_content_pb2.MarkCaseSolvedRequest, _content_pb2.MarkCaseSolvedResponse]  # type: ignore[assignment]
     """Marks a CASE post solved with an optional resolution. `author_alias_id` must be the
     post's author alias (PERMISSION_DENIED otherwise).
+    """
+    EditPost: _aio.UnaryUnaryMultiCallable[_content_pb2.EditPostRequest, _content_pb2.EditPostResponse]  # type: ignore[assignment]
+    """Replaces a post's title, body and (CASE only) case facts; the identifier guard runs
+    again on the new text. `author_alias_id` must be the post's author alias
+    (PERMISSION_DENIED otherwise); NOT_FOUND for a hidden or deleted post.
+    """
+    EditComment: _aio.UnaryUnaryMultiCallable[_content_pb2.EditCommentRequest, _content_pb2.EditCommentResponse]  # type: ignore[assignment]
+    """Replaces a comment's body, as EditPost."""
+    DeletePost: _aio.UnaryUnaryMultiCallable[_content_pb2.DeletePostRequest, _content_pb2.DeletePostResponse]  # type: ignore[assignment]
+    """Deletes a post: its text goes, it leaves every list and reads answer it `deleted`.
+    Only its author alias; NOT_FOUND for a hidden or already deleted post.
+    """
+    DeleteComment: _aio.UnaryUnaryMultiCallable[_content_pb2.DeleteCommentRequest, _content_pb2.DeleteCommentResponse]  # type: ignore[assignment]
+    """Deletes a comment, leaving a tombstone so its replies keep their place: reads answer
+    it `deleted`, with no body and no author alias. Only its author alias.
     """
 
 class ContentServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -347,6 +377,45 @@ class ContentServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_content_pb2.MarkCaseSolvedResponse, _abc.Awaitable[_content_pb2.MarkCaseSolvedResponse]]:
         """Marks a CASE post solved with an optional resolution. `author_alias_id` must be the
         post's author alias (PERMISSION_DENIED otherwise).
+        """
+
+    @_abc_1.abstractmethod
+    def EditPost(
+        self,
+        request: _content_pb2.EditPostRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_content_pb2.EditPostResponse, _abc.Awaitable[_content_pb2.EditPostResponse]]:
+        """Replaces a post's title, body and (CASE only) case facts; the identifier guard runs
+        again on the new text. `author_alias_id` must be the post's author alias
+        (PERMISSION_DENIED otherwise); NOT_FOUND for a hidden or deleted post.
+        """
+
+    @_abc_1.abstractmethod
+    def EditComment(
+        self,
+        request: _content_pb2.EditCommentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_content_pb2.EditCommentResponse, _abc.Awaitable[_content_pb2.EditCommentResponse]]:
+        """Replaces a comment's body, as EditPost."""
+
+    @_abc_1.abstractmethod
+    def DeletePost(
+        self,
+        request: _content_pb2.DeletePostRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_content_pb2.DeletePostResponse, _abc.Awaitable[_content_pb2.DeletePostResponse]]:
+        """Deletes a post: its text goes, it leaves every list and reads answer it `deleted`.
+        Only its author alias; NOT_FOUND for a hidden or already deleted post.
+        """
+
+    @_abc_1.abstractmethod
+    def DeleteComment(
+        self,
+        request: _content_pb2.DeleteCommentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_content_pb2.DeleteCommentResponse, _abc.Awaitable[_content_pb2.DeleteCommentResponse]]:
+        """Deletes a comment, leaving a tombstone so its replies keep their place: reads answer
+        it `deleted`, with no body and no author alias. Only its author alias.
         """
 
 def add_ContentServiceServicer_to_server(servicer: ContentServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

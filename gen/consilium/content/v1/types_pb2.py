@@ -25,23 +25,23 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n consilium/content/v1/types.proto\x12\x14\x63onsilium.content.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"D\n\tCommunity\x12\x14\n\x0c\x63ommunity_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\"\xbd\x01\n\tCaseInput\x12/\n\x08\x61ge_band\x18\x01 \x01(\x0e\x32\x1d.consilium.content.v1.AgeBand\x12&\n\x03sex\x18\x02 \x01(\x0e\x32\x19.consilium.content.v1.Sex\x12\x1c\n\x14presenting_complaint\x18\x03 \x01(\t\x12\x0f\n\x07history\x18\x04 \x01(\t\x12\x10\n\x08question\x18\x05 \x01(\t\x12\x16\n\x0especialty_tags\x18\x06 \x03(\t\"\xb4\x02\n\x0b\x43\x61seDetails\x12/\n\x08\x61ge_band\x18\x01 \x01(\x0e\x32\x1d.consilium.content.v1.AgeBand\x12&\n\x03sex\x18\x02 \x01(\x0e\x32\x19.consilium.content.v1.Sex\x12\x1c\n\x14presenting_complaint\x18\x03 \x01(\t\x12\x0f\n\x07history\x18\x04 \x01(\t\x12\x10\n\x08question\x18\x05 \x01(\t\x12\x16\n\x0especialty_tags\x18\x06 \x03(\t\x12\x30\n\x06status\x18\x07 \x01(\x0e\x32 .consilium.content.v1.CaseStatus\x12\x12\n\nresolution\x18\x08 \x01(\t\x12-\n\tsolved_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x9b\x02\n\x04Post\x12\x0f\n\x07post_id\x18\x01 \x01(\t\x12,\n\x04kind\x18\x02 \x01(\x0e\x32\x1e.consilium.content.v1.PostKind\x12\x14\n\x0c\x63ommunity_id\x18\x03 \x01(\t\x12\x17\n\x0fthread_scope_id\x18\x04 \x01(\t\x12\x17\n\x0f\x61uthor_alias_id\x18\x05 \x01(\t\x12\r\n\x05title\x18\x06 \x01(\t\x12\x0c\n\x04\x62ody\x18\x07 \x01(\t\x12.\n\ncreated_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x04\x63\x61se\x18\t \x01(\x0b\x32!.consilium.content.v1.CaseDetails\x12\x0e\n\x06hidden\x18\n \x01(\x08\"\xa8\x01\n\x07\x43omment\x12\x12\n\ncomment_id\x18\x01 \x01(\t\x12\x0f\n\x07post_id\x18\x02 \x01(\t\x12\x11\n\tparent_id\x18\x03 \x01(\t\x12\x17\n\x0f\x61uthor_alias_id\x18\x04 \x01(\t\x12\x0c\n\x04\x62ody\x18\x05 \x01(\t\x12.\n\ncreated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06hidden\x18\x07 \x01(\x08\"P\n\rReactionCount\x12\x30\n\x04kind\x18\x01 \x01(\x0e\x32\".consilium.content.v1.ReactionKind\x12\r\n\x05\x63ount\x18\x02 \x01(\x03\"M\n\x07Reactor\x12\x10\n\x08\x61lias_id\x18\x01 \x01(\t\x12\x30\n\x04kind\x18\x02 \x01(\x0e\x32\".consilium.content.v1.ReactionKind\"\xf2\x01\n\x0fReactionSummary\x12\x0f\n\x07post_id\x18\x01 \x01(\t\x12\x33\n\x06\x63ounts\x18\x02 \x03(\x0b\x32#.consilium.content.v1.ReactionCount\x12\r\n\x05total\x18\x03 \x01(\x03\x12;\n\x0fviewer_reaction\x18\x04 \x01(\x0e\x32\".consilium.content.v1.ReactionKind\x12/\n\x08reactors\x18\x05 \x03(\x0b\x32\x1d.consilium.content.v1.Reactor\x12\x1c\n\x14reactors_next_cursor\x18\x06 \x01(\t\"G\n\nPollOption\x12\r\n\x05index\x18\x01 \x01(\x05\x12\x0c\n\x04text\x18\x02 \x01(\t\x12\x12\n\x05votes\x18\x03 \x01(\x03H\x00\x88\x01\x01\x42\x08\n\x06_votes\"\xbc\x02\n\x04Poll\x12\x0f\n\x07post_id\x18\x01 \x01(\t\x12\x31\n\x07options\x18\x02 \x03(\x0b\x32 .consilium.content.v1.PollOption\x12\x18\n\x10viewer_has_voted\x18\x03 \x01(\x08\x12 \n\x13viewer_option_index\x18\x04 \x01(\x05H\x00\x88\x01\x01\x12-\n\tcloses_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06\x63losed\x18\x06 \x01(\x08\x12\x18\n\x0btotal_votes\x18\x07 \x01(\x03H\x01\x88\x01\x01\x12\x17\n\x0fvoter_alias_ids\x18\x08 \x03(\t\x12\x1a\n\x12voters_next_cursor\x18\t \x01(\tB\x16\n\x14_viewer_option_indexB\x0e\n\x0c_total_votes*g\n\x08PostKind\x12\x19\n\x15POST_KIND_UNSPECIFIED\x10\x00\x12\x12\n\x0ePOST_KIND_CASE\x10\x01\x12\x18\n\x14POST_KIND_DISCUSSION\x10\x02\x12\x12\n\x0ePOST_KIND_POLL\x10\x03*\xe3\x01\n\x07\x41geBand\x12\x18\n\x14\x41GE_BAND_UNSPECIFIED\x10\x00\x12\x14\n\x10\x41GE_BAND_NEONATE\x10\x01\x12\x13\n\x0f\x41GE_BAND_INFANT\x10\x02\x12\x12\n\x0e\x41GE_BAND_CHILD\x10\x03\x12\x17\n\x13\x41GE_BAND_ADOLESCENT\x10\x04\x12\x18\n\x14\x41GE_BAND_YOUNG_ADULT\x10\x05\x12\x18\n\x14\x41GE_BAND_MIDDLE_AGED\x10\x06\x12\x18\n\x14\x41GE_BAND_OLDER_ADULT\x10\x07\x12\x18\n\x14\x41GE_BAND_NINETY_PLUS\x10\x08*_\n\x03Sex\x12\x13\n\x0fSEX_UNSPECIFIED\x10\x00\x12\x0e\n\nSEX_FEMALE\x10\x01\x12\x0c\n\x08SEX_MALE\x10\x02\x12\x10\n\x0cSEX_INTERSEX\x10\x03\x12\x13\n\x0fSEX_UNDISCLOSED\x10\x04*W\n\nCaseStatus\x12\x1b\n\x17\x43\x41SE_STATUS_UNSPECIFIED\x10\x00\x12\x14\n\x10\x43\x41SE_STATUS_OPEN\x10\x01\x12\x16\n\x12\x43\x41SE_STATUS_SOLVED\x10\x02*\x97\x01\n\x0cReactionKind\x12\x1d\n\x19REACTION_KIND_UNSPECIFIED\x10\x00\x12\x16\n\x12REACTION_KIND_LIKE\x10\x01\x12\x1c\n\x18REACTION_KIND_INSIGHTFUL\x10\x02\x12\x17\n\x13REACTION_KIND_AGREE\x10\x03\x12\x19\n\x15REACTION_KIND_SUPPORT\x10\x04\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n consilium/content/v1/types.proto\x12\x14\x63onsilium.content.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"D\n\tCommunity\x12\x14\n\x0c\x63ommunity_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\"\xbd\x01\n\tCaseInput\x12/\n\x08\x61ge_band\x18\x01 \x01(\x0e\x32\x1d.consilium.content.v1.AgeBand\x12&\n\x03sex\x18\x02 \x01(\x0e\x32\x19.consilium.content.v1.Sex\x12\x1c\n\x14presenting_complaint\x18\x03 \x01(\t\x12\x0f\n\x07history\x18\x04 \x01(\t\x12\x10\n\x08question\x18\x05 \x01(\t\x12\x16\n\x0especialty_tags\x18\x06 \x03(\t\"\xb4\x02\n\x0b\x43\x61seDetails\x12/\n\x08\x61ge_band\x18\x01 \x01(\x0e\x32\x1d.consilium.content.v1.AgeBand\x12&\n\x03sex\x18\x02 \x01(\x0e\x32\x19.consilium.content.v1.Sex\x12\x1c\n\x14presenting_complaint\x18\x03 \x01(\t\x12\x0f\n\x07history\x18\x04 \x01(\t\x12\x10\n\x08question\x18\x05 \x01(\t\x12\x16\n\x0especialty_tags\x18\x06 \x03(\t\x12\x30\n\x06status\x18\x07 \x01(\x0e\x32 .consilium.content.v1.CaseStatus\x12\x12\n\nresolution\x18\x08 \x01(\t\x12-\n\tsolved_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xdb\x02\n\x04Post\x12\x0f\n\x07post_id\x18\x01 \x01(\t\x12,\n\x04kind\x18\x02 \x01(\x0e\x32\x1e.consilium.content.v1.PostKind\x12\x14\n\x0c\x63ommunity_id\x18\x03 \x01(\t\x12\x17\n\x0fthread_scope_id\x18\x04 \x01(\t\x12\x17\n\x0f\x61uthor_alias_id\x18\x05 \x01(\t\x12\r\n\x05title\x18\x06 \x01(\t\x12\x0c\n\x04\x62ody\x18\x07 \x01(\t\x12.\n\ncreated_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x04\x63\x61se\x18\t \x01(\x0b\x32!.consilium.content.v1.CaseDetails\x12\x0e\n\x06hidden\x18\n \x01(\x08\x12-\n\tedited_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07\x64\x65leted\x18\x0c \x01(\x08\"\xe8\x01\n\x07\x43omment\x12\x12\n\ncomment_id\x18\x01 \x01(\t\x12\x0f\n\x07post_id\x18\x02 \x01(\t\x12\x11\n\tparent_id\x18\x03 \x01(\t\x12\x17\n\x0f\x61uthor_alias_id\x18\x04 \x01(\t\x12\x0c\n\x04\x62ody\x18\x05 \x01(\t\x12.\n\ncreated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06hidden\x18\x07 \x01(\x08\x12-\n\tedited_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07\x64\x65leted\x18\t \x01(\x08\"P\n\rReactionCount\x12\x30\n\x04kind\x18\x01 \x01(\x0e\x32\".consilium.content.v1.ReactionKind\x12\r\n\x05\x63ount\x18\x02 \x01(\x03\"M\n\x07Reactor\x12\x10\n\x08\x61lias_id\x18\x01 \x01(\t\x12\x30\n\x04kind\x18\x02 \x01(\x0e\x32\".consilium.content.v1.ReactionKind\"\xf2\x01\n\x0fReactionSummary\x12\x0f\n\x07post_id\x18\x01 \x01(\t\x12\x33\n\x06\x63ounts\x18\x02 \x03(\x0b\x32#.consilium.content.v1.ReactionCount\x12\r\n\x05total\x18\x03 \x01(\x03\x12;\n\x0fviewer_reaction\x18\x04 \x01(\x0e\x32\".consilium.content.v1.ReactionKind\x12/\n\x08reactors\x18\x05 \x03(\x0b\x32\x1d.consilium.content.v1.Reactor\x12\x1c\n\x14reactors_next_cursor\x18\x06 \x01(\t\"G\n\nPollOption\x12\r\n\x05index\x18\x01 \x01(\x05\x12\x0c\n\x04text\x18\x02 \x01(\t\x12\x12\n\x05votes\x18\x03 \x01(\x03H\x00\x88\x01\x01\x42\x08\n\x06_votes\"\xbc\x02\n\x04Poll\x12\x0f\n\x07post_id\x18\x01 \x01(\t\x12\x31\n\x07options\x18\x02 \x03(\x0b\x32 .consilium.content.v1.PollOption\x12\x18\n\x10viewer_has_voted\x18\x03 \x01(\x08\x12 \n\x13viewer_option_index\x18\x04 \x01(\x05H\x00\x88\x01\x01\x12-\n\tcloses_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06\x63losed\x18\x06 \x01(\x08\x12\x18\n\x0btotal_votes\x18\x07 \x01(\x03H\x01\x88\x01\x01\x12\x17\n\x0fvoter_alias_ids\x18\x08 \x03(\t\x12\x1a\n\x12voters_next_cursor\x18\t \x01(\tB\x16\n\x14_viewer_option_indexB\x0e\n\x0c_total_votes*g\n\x08PostKind\x12\x19\n\x15POST_KIND_UNSPECIFIED\x10\x00\x12\x12\n\x0ePOST_KIND_CASE\x10\x01\x12\x18\n\x14POST_KIND_DISCUSSION\x10\x02\x12\x12\n\x0ePOST_KIND_POLL\x10\x03*\xe3\x01\n\x07\x41geBand\x12\x18\n\x14\x41GE_BAND_UNSPECIFIED\x10\x00\x12\x14\n\x10\x41GE_BAND_NEONATE\x10\x01\x12\x13\n\x0f\x41GE_BAND_INFANT\x10\x02\x12\x12\n\x0e\x41GE_BAND_CHILD\x10\x03\x12\x17\n\x13\x41GE_BAND_ADOLESCENT\x10\x04\x12\x18\n\x14\x41GE_BAND_YOUNG_ADULT\x10\x05\x12\x18\n\x14\x41GE_BAND_MIDDLE_AGED\x10\x06\x12\x18\n\x14\x41GE_BAND_OLDER_ADULT\x10\x07\x12\x18\n\x14\x41GE_BAND_NINETY_PLUS\x10\x08*_\n\x03Sex\x12\x13\n\x0fSEX_UNSPECIFIED\x10\x00\x12\x0e\n\nSEX_FEMALE\x10\x01\x12\x0c\n\x08SEX_MALE\x10\x02\x12\x10\n\x0cSEX_INTERSEX\x10\x03\x12\x13\n\x0fSEX_UNDISCLOSED\x10\x04*W\n\nCaseStatus\x12\x1b\n\x17\x43\x41SE_STATUS_UNSPECIFIED\x10\x00\x12\x14\n\x10\x43\x41SE_STATUS_OPEN\x10\x01\x12\x16\n\x12\x43\x41SE_STATUS_SOLVED\x10\x02*\x97\x01\n\x0cReactionKind\x12\x1d\n\x19REACTION_KIND_UNSPECIFIED\x10\x00\x12\x16\n\x12REACTION_KIND_LIKE\x10\x01\x12\x1c\n\x18REACTION_KIND_INSIGHTFUL\x10\x02\x12\x17\n\x13REACTION_KIND_AGREE\x10\x03\x12\x19\n\x15REACTION_KIND_SUPPORT\x10\x04\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'consilium.content.v1.types_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_POSTKIND']._serialized_start=1919
-  _globals['_POSTKIND']._serialized_end=2022
-  _globals['_AGEBAND']._serialized_start=2025
-  _globals['_AGEBAND']._serialized_end=2252
-  _globals['_SEX']._serialized_start=2254
-  _globals['_SEX']._serialized_end=2349
-  _globals['_CASESTATUS']._serialized_start=2351
-  _globals['_CASESTATUS']._serialized_end=2438
-  _globals['_REACTIONKIND']._serialized_start=2441
-  _globals['_REACTIONKIND']._serialized_end=2592
+  _globals['_POSTKIND']._serialized_start=2047
+  _globals['_POSTKIND']._serialized_end=2150
+  _globals['_AGEBAND']._serialized_start=2153
+  _globals['_AGEBAND']._serialized_end=2380
+  _globals['_SEX']._serialized_start=2382
+  _globals['_SEX']._serialized_end=2477
+  _globals['_CASESTATUS']._serialized_start=2479
+  _globals['_CASESTATUS']._serialized_end=2566
+  _globals['_REACTIONKIND']._serialized_start=2569
+  _globals['_REACTIONKIND']._serialized_end=2720
   _globals['_COMMUNITY']._serialized_start=91
   _globals['_COMMUNITY']._serialized_end=159
   _globals['_CASEINPUT']._serialized_start=162
@@ -49,17 +49,17 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CASEDETAILS']._serialized_start=354
   _globals['_CASEDETAILS']._serialized_end=662
   _globals['_POST']._serialized_start=665
-  _globals['_POST']._serialized_end=948
-  _globals['_COMMENT']._serialized_start=951
-  _globals['_COMMENT']._serialized_end=1119
-  _globals['_REACTIONCOUNT']._serialized_start=1121
-  _globals['_REACTIONCOUNT']._serialized_end=1201
-  _globals['_REACTOR']._serialized_start=1203
-  _globals['_REACTOR']._serialized_end=1280
-  _globals['_REACTIONSUMMARY']._serialized_start=1283
-  _globals['_REACTIONSUMMARY']._serialized_end=1525
-  _globals['_POLLOPTION']._serialized_start=1527
-  _globals['_POLLOPTION']._serialized_end=1598
-  _globals['_POLL']._serialized_start=1601
-  _globals['_POLL']._serialized_end=1917
+  _globals['_POST']._serialized_end=1012
+  _globals['_COMMENT']._serialized_start=1015
+  _globals['_COMMENT']._serialized_end=1247
+  _globals['_REACTIONCOUNT']._serialized_start=1249
+  _globals['_REACTIONCOUNT']._serialized_end=1329
+  _globals['_REACTOR']._serialized_start=1331
+  _globals['_REACTOR']._serialized_end=1408
+  _globals['_REACTIONSUMMARY']._serialized_start=1411
+  _globals['_REACTIONSUMMARY']._serialized_end=1653
+  _globals['_POLLOPTION']._serialized_start=1655
+  _globals['_POLLOPTION']._serialized_end=1726
+  _globals['_POLL']._serialized_start=1729
+  _globals['_POLL']._serialized_end=2045
 # @@protoc_insertion_point(module_scope)

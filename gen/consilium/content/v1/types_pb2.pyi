@@ -299,6 +299,8 @@ class Post(_message.Message):
     CREATED_AT_FIELD_NUMBER: _builtins.int
     CASE_FIELD_NUMBER: _builtins.int
     HIDDEN_FIELD_NUMBER: _builtins.int
+    EDITED_AT_FIELD_NUMBER: _builtins.int
+    DELETED_FIELD_NUMBER: _builtins.int
     post_id: _builtins.str
     kind: Global___PostKind.ValueType
     community_id: _builtins.str
@@ -313,11 +315,17 @@ class Post(_message.Message):
     """A moderator hid it (or its author's alias): lists omit it; gets still return it so
     threads keep their shape, with title and body empty.
     """
+    deleted: _builtins.bool
+    """The author deleted it: lists omit it, gets return it with no text."""
     @_builtins.property
     def created_at(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
     def case(self) -> Global___CaseDetails:
         """Set for POST_KIND_CASE only."""
+
+    @_builtins.property
+    def edited_at(self) -> _timestamp_pb2.Timestamp:
+        """Set once the author edited the title, body or case facts."""
 
     def __init__(
         self,
@@ -332,10 +340,12 @@ class Post(_message.Message):
         created_at: _timestamp_pb2.Timestamp | None = ...,
         case: Global___CaseDetails | None = ...,
         hidden: _builtins.bool = ...,
+        edited_at: _timestamp_pb2.Timestamp | None = ...,
+        deleted: _builtins.bool = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["case", b"case", "created_at", b"created_at"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["case", b"case", "created_at", b"created_at", "edited_at", b"edited_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["author_alias_id", b"author_alias_id", "body", b"body", "case", b"case", "community_id", b"community_id", "created_at", b"created_at", "hidden", b"hidden", "kind", b"kind", "post_id", b"post_id", "thread_scope_id", b"thread_scope_id", "title", b"title"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["author_alias_id", b"author_alias_id", "body", b"body", "case", b"case", "community_id", b"community_id", "created_at", b"created_at", "deleted", b"deleted", "edited_at", b"edited_at", "hidden", b"hidden", "kind", b"kind", "post_id", b"post_id", "thread_scope_id", b"thread_scope_id", "title", b"title"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -354,6 +364,8 @@ class Comment(_message.Message):
     BODY_FIELD_NUMBER: _builtins.int
     CREATED_AT_FIELD_NUMBER: _builtins.int
     HIDDEN_FIELD_NUMBER: _builtins.int
+    EDITED_AT_FIELD_NUMBER: _builtins.int
+    DELETED_FIELD_NUMBER: _builtins.int
     comment_id: _builtins.str
     post_id: _builtins.str
     parent_id: _builtins.str
@@ -362,8 +374,16 @@ class Comment(_message.Message):
     body: _builtins.str
     hidden: _builtins.bool
     """As Post.hidden; body is empty."""
+    deleted: _builtins.bool
+    """The author deleted it: a tombstone with no body and no author alias, so replies keep
+    their place and the alias is not shown after deletion.
+    """
     @_builtins.property
     def created_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def edited_at(self) -> _timestamp_pb2.Timestamp:
+        """Set once the author edited the body."""
+
     def __init__(
         self,
         *,
@@ -374,10 +394,12 @@ class Comment(_message.Message):
         body: _builtins.str = ...,
         created_at: _timestamp_pb2.Timestamp | None = ...,
         hidden: _builtins.bool = ...,
+        edited_at: _timestamp_pb2.Timestamp | None = ...,
+        deleted: _builtins.bool = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "edited_at", b"edited_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["author_alias_id", b"author_alias_id", "body", b"body", "comment_id", b"comment_id", "created_at", b"created_at", "hidden", b"hidden", "parent_id", b"parent_id", "post_id", b"post_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["author_alias_id", b"author_alias_id", "body", b"body", "comment_id", b"comment_id", "created_at", b"created_at", "deleted", b"deleted", "edited_at", b"edited_at", "hidden", b"hidden", "parent_id", b"parent_id", "post_id", b"post_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

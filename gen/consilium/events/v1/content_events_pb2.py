@@ -26,7 +26,7 @@ from consilium.content.v1 import types_pb2 as consilium_dot_content_dot_v1_dot_t
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(consilium/events/v1/content_events.proto\x12\x13\x63onsilium.events.v1\x1a consilium/content/v1/types.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xab\x01\n\x0bPostCreated\x12\x0f\n\x07post_id\x18\x01 \x01(\t\x12\x14\n\x0c\x63ommunity_id\x18\x02 \x01(\t\x12,\n\x04kind\x18\x03 \x01(\x0e\x32\x1e.consilium.content.v1.PostKind\x12\x17\n\x0f\x61uthor_alias_id\x18\x04 \x01(\t\x12.\n\ncreated_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xcf\x01\n\x0e\x43ommentCreated\x12\x12\n\ncomment_id\x18\x01 \x01(\t\x12\x0f\n\x07post_id\x18\x02 \x01(\t\x12\x11\n\tparent_id\x18\x03 \x01(\t\x12\x17\n\x0f\x61uthor_alias_id\x18\x04 \x01(\t\x12.\n\ncreated_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1c\n\x14post_author_alias_id\x18\x06 \x01(\t\x12\x1e\n\x16parent_author_alias_id\x18\x07 \x01(\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(consilium/events/v1/content_events.proto\x12\x13\x63onsilium.events.v1\x1a consilium/content/v1/types.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xab\x01\n\x0bPostCreated\x12\x0f\n\x07post_id\x18\x01 \x01(\t\x12\x14\n\x0c\x63ommunity_id\x18\x02 \x01(\t\x12,\n\x04kind\x18\x03 \x01(\x0e\x32\x1e.consilium.content.v1.PostKind\x12\x17\n\x0f\x61uthor_alias_id\x18\x04 \x01(\t\x12.\n\ncreated_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xcf\x01\n\x0e\x43ommentCreated\x12\x12\n\ncomment_id\x18\x01 \x01(\t\x12\x0f\n\x07post_id\x18\x02 \x01(\t\x12\x11\n\tparent_id\x18\x03 \x01(\t\x12\x17\n\x0f\x61uthor_alias_id\x18\x04 \x01(\t\x12.\n\ncreated_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1c\n\x14post_author_alias_id\x18\x06 \x01(\t\x12\x1e\n\x16parent_author_alias_id\x18\x07 \x01(\t\"{\n\nCaseSolved\x12\x0f\n\x07post_id\x18\x01 \x01(\t\x12\x14\n\x0c\x63ommunity_id\x18\x02 \x01(\t\x12\x17\n\x0f\x61uthor_alias_id\x18\x03 \x01(\t\x12-\n\tsolved_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestampb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -37,4 +37,6 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_POSTCREATED']._serialized_end=304
   _globals['_COMMENTCREATED']._serialized_start=307
   _globals['_COMMENTCREATED']._serialized_end=514
+  _globals['_CASESOLVED']._serialized_start=516
+  _globals['_CASESOLVED']._serialized_end=639
 # @@protoc_insertion_point(module_scope)

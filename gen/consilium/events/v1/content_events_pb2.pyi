@@ -101,3 +101,36 @@ class CommentCreated(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___CommentCreated: _TypeAlias = CommentCreated  # noqa: Y015
+
+@_typing.final
+class CaseSolved(_message.Message):
+    """The author of a CASE post marked it solved (or amended the resolution). Alias-keyed like
+    every content event: no resolution text, of people only the author's alias id.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    POST_ID_FIELD_NUMBER: _builtins.int
+    COMMUNITY_ID_FIELD_NUMBER: _builtins.int
+    AUTHOR_ALIAS_ID_FIELD_NUMBER: _builtins.int
+    SOLVED_AT_FIELD_NUMBER: _builtins.int
+    post_id: _builtins.str
+    community_id: _builtins.str
+    author_alias_id: _builtins.str
+    @_builtins.property
+    def solved_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        post_id: _builtins.str = ...,
+        community_id: _builtins.str = ...,
+        author_alias_id: _builtins.str = ...,
+        solved_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["solved_at", b"solved_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["author_alias_id", b"author_alias_id", "community_id", b"community_id", "post_id", b"post_id", "solved_at", b"solved_at"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CaseSolved: _TypeAlias = CaseSolved  # noqa: Y015

@@ -105,6 +105,21 @@ class IdentityServiceStub:
                 request_serializer=consilium_dot_identity_dot_v1_dot_identity__pb2.CountVerifiedBySpecialtyRequest.SerializeToString,
                 response_deserializer=consilium_dot_identity_dot_v1_dot_identity__pb2.CountVerifiedBySpecialtyResponse.FromString,
                 _registered_method=True)
+        self.FollowCommunity = channel.unary_unary(
+                '/consilium.identity.v1.IdentityService/FollowCommunity',
+                request_serializer=consilium_dot_identity_dot_v1_dot_identity__pb2.FollowCommunityRequest.SerializeToString,
+                response_deserializer=consilium_dot_identity_dot_v1_dot_identity__pb2.FollowCommunityResponse.FromString,
+                _registered_method=True)
+        self.UnfollowCommunity = channel.unary_unary(
+                '/consilium.identity.v1.IdentityService/UnfollowCommunity',
+                request_serializer=consilium_dot_identity_dot_v1_dot_identity__pb2.UnfollowCommunityRequest.SerializeToString,
+                response_deserializer=consilium_dot_identity_dot_v1_dot_identity__pb2.UnfollowCommunityResponse.FromString,
+                _registered_method=True)
+        self.ListFollowedCommunities = channel.unary_unary(
+                '/consilium.identity.v1.IdentityService/ListFollowedCommunities',
+                request_serializer=consilium_dot_identity_dot_v1_dot_identity__pb2.ListFollowedCommunitiesRequest.SerializeToString,
+                response_deserializer=consilium_dot_identity_dot_v1_dot_identity__pb2.ListFollowedCommunitiesResponse.FromString,
+                _registered_method=True)
 
 
 class IdentityServiceServicer:
@@ -233,6 +248,31 @@ class IdentityServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def FollowCommunity(self, request, context):
+        """Follows a community, for the caller (from the token) alone; again: no change. Kept
+        here, by person, because it is per-person data that must never reach content (a follow
+        list keyed by alias would link the person's aliases there); erasure deletes it. The
+        community id is not checked here (identity knows no communities): the gateway checks
+        it with content first. At most 200 per person (FAILED_PRECONDITION past it).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UnfollowCommunity(self, request, context):
+        """Stops following; not following is no error.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListFollowedCommunities(self, request, context):
+        """The communities the caller follows, by id, oldest follow first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_IdentityServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -305,6 +345,21 @@ def add_IdentityServiceServicer_to_server(servicer, server):
                     servicer.CountVerifiedBySpecialty,
                     request_deserializer=consilium_dot_identity_dot_v1_dot_identity__pb2.CountVerifiedBySpecialtyRequest.FromString,
                     response_serializer=consilium_dot_identity_dot_v1_dot_identity__pb2.CountVerifiedBySpecialtyResponse.SerializeToString,
+            ),
+            'FollowCommunity': grpc.unary_unary_rpc_method_handler(
+                    servicer.FollowCommunity,
+                    request_deserializer=consilium_dot_identity_dot_v1_dot_identity__pb2.FollowCommunityRequest.FromString,
+                    response_serializer=consilium_dot_identity_dot_v1_dot_identity__pb2.FollowCommunityResponse.SerializeToString,
+            ),
+            'UnfollowCommunity': grpc.unary_unary_rpc_method_handler(
+                    servicer.UnfollowCommunity,
+                    request_deserializer=consilium_dot_identity_dot_v1_dot_identity__pb2.UnfollowCommunityRequest.FromString,
+                    response_serializer=consilium_dot_identity_dot_v1_dot_identity__pb2.UnfollowCommunityResponse.SerializeToString,
+            ),
+            'ListFollowedCommunities': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListFollowedCommunities,
+                    request_deserializer=consilium_dot_identity_dot_v1_dot_identity__pb2.ListFollowedCommunitiesRequest.FromString,
+                    response_serializer=consilium_dot_identity_dot_v1_dot_identity__pb2.ListFollowedCommunitiesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -686,6 +741,87 @@ class IdentityService:
             '/consilium.identity.v1.IdentityService/CountVerifiedBySpecialty',
             consilium_dot_identity_dot_v1_dot_identity__pb2.CountVerifiedBySpecialtyRequest.SerializeToString,
             consilium_dot_identity_dot_v1_dot_identity__pb2.CountVerifiedBySpecialtyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def FollowCommunity(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/consilium.identity.v1.IdentityService/FollowCommunity',
+            consilium_dot_identity_dot_v1_dot_identity__pb2.FollowCommunityRequest.SerializeToString,
+            consilium_dot_identity_dot_v1_dot_identity__pb2.FollowCommunityResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UnfollowCommunity(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/consilium.identity.v1.IdentityService/UnfollowCommunity',
+            consilium_dot_identity_dot_v1_dot_identity__pb2.UnfollowCommunityRequest.SerializeToString,
+            consilium_dot_identity_dot_v1_dot_identity__pb2.UnfollowCommunityResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListFollowedCommunities(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/consilium.identity.v1.IdentityService/ListFollowedCommunities',
+            consilium_dot_identity_dot_v1_dot_identity__pb2.ListFollowedCommunitiesRequest.SerializeToString,
+            consilium_dot_identity_dot_v1_dot_identity__pb2.ListFollowedCommunitiesResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -104,6 +104,17 @@ class IdentityServiceStub:
     specialty only when at least K share it (k-anonymity). Counts only, no ids; any
     authenticated caller (a service token included).
     """
+    FollowCommunity: _grpc.UnaryUnaryMultiCallable[_identity_pb2.FollowCommunityRequest, _identity_pb2.FollowCommunityResponse]
+    """Follows a community, for the caller (from the token) alone; again: no change. Kept
+    here, by person, because it is per-person data that must never reach content (a follow
+    list keyed by alias would link the person's aliases there); erasure deletes it. The
+    community id is not checked here (identity knows no communities): the gateway checks
+    it with content first. At most 200 per person (FAILED_PRECONDITION past it).
+    """
+    UnfollowCommunity: _grpc.UnaryUnaryMultiCallable[_identity_pb2.UnfollowCommunityRequest, _identity_pb2.UnfollowCommunityResponse]
+    """Stops following; not following is no error."""
+    ListFollowedCommunities: _grpc.UnaryUnaryMultiCallable[_identity_pb2.ListFollowedCommunitiesRequest, _identity_pb2.ListFollowedCommunitiesResponse]
+    """The communities the caller follows, by id, oldest follow first."""
 
 @_typing.type_check_only
 class IdentityServiceAsyncStub(IdentityServiceStub):
@@ -174,6 +185,17 @@ class IdentityServiceAsyncStub(IdentityServiceStub):
     specialty only when at least K share it (k-anonymity). Counts only, no ids; any
     authenticated caller (a service token included).
     """
+    FollowCommunity: _aio.UnaryUnaryMultiCallable[_identity_pb2.FollowCommunityRequest, _identity_pb2.FollowCommunityResponse]  # type: ignore[assignment]
+    """Follows a community, for the caller (from the token) alone; again: no change. Kept
+    here, by person, because it is per-person data that must never reach content (a follow
+    list keyed by alias would link the person's aliases there); erasure deletes it. The
+    community id is not checked here (identity knows no communities): the gateway checks
+    it with content first. At most 200 per person (FAILED_PRECONDITION past it).
+    """
+    UnfollowCommunity: _aio.UnaryUnaryMultiCallable[_identity_pb2.UnfollowCommunityRequest, _identity_pb2.UnfollowCommunityResponse]  # type: ignore[assignment]
+    """Stops following; not following is no error."""
+    ListFollowedCommunities: _aio.UnaryUnaryMultiCallable[_identity_pb2.ListFollowedCommunitiesRequest, _identity_pb2.ListFollowedCommunitiesResponse]  # type: ignore[assignment]
+    """The communities the caller follows, by id, oldest follow first."""
 
 class IdentityServiceServicer(metaclass=_abc_1.ABCMeta):
     """Accounts, tokens and the specialty catalogue."""
@@ -325,5 +347,34 @@ class IdentityServiceServicer(metaclass=_abc_1.ABCMeta):
         specialty only when at least K share it (k-anonymity). Counts only, no ids; any
         authenticated caller (a service token included).
         """
+
+    @_abc_1.abstractmethod
+    def FollowCommunity(
+        self,
+        request: _identity_pb2.FollowCommunityRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.FollowCommunityResponse, _abc.Awaitable[_identity_pb2.FollowCommunityResponse]]:
+        """Follows a community, for the caller (from the token) alone; again: no change. Kept
+        here, by person, because it is per-person data that must never reach content (a follow
+        list keyed by alias would link the person's aliases there); erasure deletes it. The
+        community id is not checked here (identity knows no communities): the gateway checks
+        it with content first. At most 200 per person (FAILED_PRECONDITION past it).
+        """
+
+    @_abc_1.abstractmethod
+    def UnfollowCommunity(
+        self,
+        request: _identity_pb2.UnfollowCommunityRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.UnfollowCommunityResponse, _abc.Awaitable[_identity_pb2.UnfollowCommunityResponse]]:
+        """Stops following; not following is no error."""
+
+    @_abc_1.abstractmethod
+    def ListFollowedCommunities(
+        self,
+        request: _identity_pb2.ListFollowedCommunitiesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.ListFollowedCommunitiesResponse, _abc.Awaitable[_identity_pb2.ListFollowedCommunitiesResponse]]:
+        """The communities the caller follows, by id, oldest follow first."""
 
 def add_IdentityServiceServicer_to_server(servicer: IdentityServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
