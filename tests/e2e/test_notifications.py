@@ -203,3 +203,52 @@ async def test_new_notifications_arrive_on_the_subscription(tmp_path: Path) -> N
         # The replier hears nothing of their own replies.
         theirs = (await running.graphql(NOTIFICATIONS, token=replier))["data"]["notifications"]
         assert theirs["totalCount"] == 0
+
+
+async def test_a_solved_case_reaches_those_who_commented_on_it(
+    system: tuple[System, RecordingInterceptor],
+) -> None:
+    running, _ = system
+    _, author = await running.account()
+    _, commenter = await running.account()
+    _, bystander = await running.account()
+    case = {
+        **post("Dyspnoea", "ANONYMOUS"),
+        "kind": "CASE",
+        "community": "second-opinions",
+        "case": {
+            "ageBand": "OLDER_ADULT",
+            "sex": "FEMALE",
+            "presentingComplaint": "Exertional dyspnoea for three weeks",
+            "question": "SGLT2 inhibitor at eGFR 28?",
+        },
+    }
+    post_id = (await running.graphql(CREATE, {"i": case}, token=author))["data"]["createPost"]["id"]
+    for body in ("Check the eGFR trend first.", "And the potassium."):
+        await running.graphql(
+            COMMENT,
+            {"i": {"postId": post_id, "body": body, "visibility": "ANONYMOUS"}},
+            token=commenter,
+        )
+    # The author's own comment makes them a follower too, yet they are not told.
+    await running.graphql(
+        COMMENT,
+        {"i": {"postId": post_id, "body": "Thanks.", "visibility": "ANONYMOUS"}},
+        token=author,
+    )
+    await until(running, author, NOTIFICATIONS, lambda d: d["notifications"]["totalCount"] == 2)
+    solve = 'mutation($p: ID!) { markCaseSolved(postId: $p, resolution: "Started at low dose.") { id } }'
+    await running.graphql(solve, {"p": post_id}, token=author)
+
+    theirs = await until(
+        running,
+        commenter,
+        NOTIFICATIONS,
+        lambda d: any(n["kind"] == "CASE_SOLVED" for n in d["notifications"]["nodes"]),
+    )
+    solved = [n for n in theirs["notifications"]["nodes"] if n["kind"] == "CASE_SOLVED"]
+    assert [(n["postId"], n["commentId"]) for n in solved] == [(post_id, None)], "told once"
+    mine = (await running.graphql(NOTIFICATIONS, token=author))["data"]["notifications"]
+    assert "CASE_SOLVED" not in [n["kind"] for n in mine["nodes"]]
+    nobody = (await running.graphql(NOTIFICATIONS, token=bystander))["data"]["notifications"]
+    assert nobody["totalCount"] == 0
