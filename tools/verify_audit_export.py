@@ -57,7 +57,7 @@ ENUMS: dict[int, tuple[str, str, dict[int, str]]] = {
     8: (
         "subject_kind",
         "SUBJECT_KIND_",
-        dict(enumerate(["UNSPECIFIED", "USER", "ALIAS", "USER_TAG"])),
+        dict(enumerate(["UNSPECIFIED", "USER", "ALIAS", "USER_TAG", "AUDIT_LOG"])),
     ),
     9: (
         "action",
@@ -84,6 +84,12 @@ ENUMS: dict[int, tuple[str, str, dict[int, str]]] = {
             ),
             20: "HIDE_ALIAS",
             21: "UNHIDE_ALIAS",
+            30: "QUERY_AUDIT_EVENTS",
+            31: "VERIFY_AUDIT_CHAINS",
+            32: "READ_AUDIT_CHECKPOINT",
+            33: "READ_INCLUSION_PROOF",
+            34: "READ_CONSISTENCY_PROOF",
+            35: "LIST_CHAIN_EVENTS",
         },
     ),
     12: ("decision", "DECISION_", dict(enumerate(["UNSPECIFIED", "GRANTED", "DENIED"]))),

@@ -106,6 +106,9 @@ async def verify_ledger(
     names |= set(state.checkpoints)
     if only:
         names &= set(only)
+    # Checkpoints before chains: the ledger's own chain ("audit") grows with every query,
+    # these included, so only events fetched after a checkpoint was signed cover it.
+    replies = {name: await client.checkpoint(name) for name in sorted(names)}
     chains: dict[str, list[pb.AuditEvent]] = {}
     conflicts: dict[str, list[pb.AuditEvent]] = {}
     for name in sorted(names):
@@ -118,7 +121,7 @@ async def verify_ledger(
         outcome.add(
             chain_findings(name, [*events, *conflicts[name]], trust.keys, trust.pins, signers)
         )
-        reply = await client.checkpoint(name)
+        reply = replies[name]
         vkey = trust.vkey(state) or reply.verifier_key
         if not trust.vkey(state):
             outcome.notes.append(f"trusting the ledger key on first use: {vkey}")

@@ -99,9 +99,13 @@ def database_urls(postgres_url: str) -> Iterator[dict[str, str]]:
 
 def _values(database_urls: dict[str, str], kafka: str, ports: dict[str, int]) -> dict[str, Any]:
     """Production settings with chart-made Secrets holding freshly generated keys."""
-    identity_audit, anonymity_audit = _pem(), _pem()
+    identity_audit, anonymity_audit, ledger_audit = _pem(), _pem(), _pem()
     trusted, producers = {}, {}
-    for producer, pem in (("identity", identity_audit), ("anonymity", anonymity_audit)):
+    for producer, pem in (
+        ("identity", identity_audit),
+        ("anonymity", anonymity_audit),
+        ("audit", ledger_audit),
+    ):
         key = parse_signing_key(pem.encode(), origin="test")
         trusted[f"{key.key_id}.pem"] = key.public_pem().decode()
         producers[producer] = [key.key_id]
@@ -167,6 +171,7 @@ def _values(database_urls: dict[str, str], kafka: str, ports: dict[str, int]) ->
                 "values": {
                     "audit-tag-key": tag_key,
                     "checkpoint-key": _pem(),
+                    "audit-signing-key": ledger_audit,
                     "service-key": service_keys["audit"],
                 }
             },
