@@ -57,9 +57,18 @@ class LedgerChecks:
         return True
 
     async def problems(
-        self, producer: str, events: Sequence[Any], signers: Mapping[str, set[str]]
+        self,
+        producer: str,
+        events: Sequence[Any],
+        signers: Mapping[str, set[str]],
+        *,
+        size: int | None = None,
     ) -> tuple[list[Problem], int]:
-        """(problems, log size) of one producer; `signers` maps key id -> producers using it."""
+        """(problems, log size) of one producer; `signers` maps key id -> producers using it.
+
+        `size`: the log size from an `advance` made before `events` were read; a log advanced
+        after the read could hold events committed since, and call the chain truncated.
+        """
         found = self._producer_problems(producer, events)
         found += self._key_problems(producer, events, signers)
         found += [
@@ -71,7 +80,8 @@ class LedgerChecks:
             )
             for sequence, event_id, columns in await self._index.mismatches(producer)
         ]
-        size = await self.tlog.advance(producer)
+        if size is None:
+            size = await self.tlog.advance(producer)
         found += await self._log_problems(producer, events, size)
         return found, size
 
