@@ -19,7 +19,13 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from cli.audit.findings import Finding, chain_findings, log_findings, producer_findings
+from cli.audit.findings import (
+    LEDGER_PRODUCER,
+    Finding,
+    chain_findings,
+    log_findings,
+    producer_findings,
+)
 from cli.audit.ledger import LedgerClient
 from cli.audit.state import AuditorState
 from consilium.audit.v1 import audit_pb2 as pb
@@ -103,7 +109,7 @@ async def verify_ledger(
             kind = pb.ProblemKind.Name(problem.kind).removeprefix("PROBLEM_KIND_")
             outcome.add([Finding(chain.producer, kind, f"(ledger) {problem.detail}")])
     names = {r.producer for r in report.reports} | set(trust.pins.producers)
-    names |= set(state.checkpoints)
+    names |= set(state.checkpoints) | {LEDGER_PRODUCER}  # always expected: our queries
     if only:
         names &= set(only)
     # Checkpoints before chains: the ledger's own chain ("audit") grows with every query,

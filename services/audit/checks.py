@@ -40,8 +40,9 @@ class LedgerChecks:
         self._own = own
 
     def producers(self, stored: Sequence[str]) -> list[str]:
-        """Producers to report on: every one configured, and every one that left events."""
-        return sorted(set(stored) | set(self._pins.producers))
+        """Producers to report on: every one configured, every one that left events, and the
+        ledger's own."""
+        return sorted(set(stored) | set(self._pins.producers) | ({self._own} - {""}))
 
     def admissible(self, event: Any, keys: Mapping[str, Ed25519PublicKey]) -> bool:
         """Whether one event, alone, verified: its hash, and a signature by a pinned key."""

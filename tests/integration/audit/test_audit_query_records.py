@@ -4,11 +4,14 @@ as one signed event of its own chain (producer "audit") before it answers."""
 from __future__ import annotations
 
 import contextlib
+import json
+from pathlib import Path
 
 import grpc
 from audit_harness import Ledger, Metadata, rpc_error
 from test_audit_live_staff import auditor_calls, identity_call
 
+from cli.audit import Options, run_verify
 from consilium.audit.v1 import audit_pb2 as pb
 from consilium.identity.v1 import identity_pb2 as ipb
 from plumbing.auditchain import verify_chain
@@ -159,3 +162,18 @@ async def test_the_audit_chain_enters_the_verified_log(ledger: Ledger) -> None:
     verdict = await ledger.verify("audit")
     (report,) = verdict.reports
     assert report.ok and report.producer == "audit" and report.log_size >= 4
+
+
+async def test_the_first_verify_of_a_fresh_ledger_covers_the_audit_chain(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    _, auditor = await ledger.staff(Role.AUDITOR)
+    token = dict(auditor)["authorization"].split()[1]
+    address = f"127.0.0.1:{ledger.instance.server.port}"
+    options = Options(token, address, data_dir=ledger.data_dir)
+    state = tmp_path / "state.json"
+    outcome = await run_verify(options, state_file=state)
+    assert outcome.findings == []
+    # Expected though it had no event when the run began; its checkpoint is kept from now on.
+    assert set(json.loads(state.read_text())["checkpoints"]) == {"audit"}
+    assert (await run_verify(options, state_file=state)).findings == []
