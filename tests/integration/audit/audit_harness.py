@@ -26,7 +26,7 @@ from plumbing.auditchain import GENESIS, link
 from plumbing.auth import Role, VerificationStatus
 from plumbing.auth.jwk import key_id
 from plumbing.events.bus import EventBus
-from plumbing.events.envelope import Event, new_event
+from plumbing.events.envelope import Event, MalformedEvent, new_event
 from plumbing.events.topics import AUDIT_IDENTITY_ACCESS, topic_specs
 from plumbing.grpc.caller import bearer_metadata
 from services.audit.app import Audit, build
@@ -146,12 +146,34 @@ class Ledger:
         return consumer.applied + consumer.skipped + consumer.dead_lettered
 
     async def publish(self, *records: Event) -> None:
-        """Publishes and waits until the ledger's consumer has handled every record."""
+        """Publishes and waits until the ledger's consumer has handled every record.
+
+        The ledger's own events (one per auditor query) come back over the topic too and
+        count as handled, so the wait also covers every published event id being stored.
+        """
         target = self.handled + len(records)
+        ids = set()
+        for record in records:
+            try:
+                event = record.decode(epb.IdentityAccessRecorded).event
+            except MalformedEvent:  # counted as handled (dead-lettered), never stored
+                continue
+            if event.event_id and event.producer and event.sequence >= 1:
+                ids.add(event.event_id)
         await self.bus.publish(list(records))
         async with asyncio.timeout(20):
-            while self.handled < target:  # noqa: ASYNC110 - the consumer offers no event
+            while self.handled < target or not await self._stored(ids):  # noqa: ASYNC110
                 await asyncio.sleep(0.02)
+
+    async def _stored(self, ids: set[str]) -> bool:
+        if not ids:
+            return True
+        found: set[str] = set()
+        async with self.instance.engine.connect() as conn:
+            for table in ("audit_events", "audit_conflicts"):
+                rows = await conn.execute(text(f"SELECT event_id FROM {table}"))
+                found.update(row[0] for row in rows)
+        return ids <= found
 
     async def ingest(self, *events: pb.AuditEvent) -> None:
         await self.publish(*(envelope(e) for e in events))
