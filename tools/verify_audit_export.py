@@ -59,13 +59,23 @@ ENUMS: dict[int, tuple[str, str, dict[int, str]]] = {
     8: (
         "subject_kind",
         "SUBJECT_KIND_",
-        dict(enumerate(["UNSPECIFIED", "USER", "ALIAS", "USER_TAG"])),
+        dict(enumerate(["UNSPECIFIED", "USER", "ALIAS", "USER_TAG", "AUDIT_LOG"])),
     ),
     9: (
         "action",
         "ACTION_",
         dict(enumerate(ACTIONS.split()))
-        | {20: "HIDE_ALIAS", 21: "UNHIDE_ALIAS", 30: "KEY_ROTATED"},
+        | {
+            20: "HIDE_ALIAS",
+            21: "UNHIDE_ALIAS",
+            30: "KEY_ROTATED",
+            31: "QUERY_AUDIT_EVENTS",
+            32: "VERIFY_AUDIT_CHAINS",
+            33: "READ_AUDIT_CHECKPOINT",
+            34: "READ_INCLUSION_PROOF",
+            35: "READ_CONSISTENCY_PROOF",
+            36: "LIST_CHAIN_EVENTS",
+        },
     ),
     12: ("decision", "DECISION_", dict(enumerate(["UNSPECIFIED", "GRANTED", "DENIED"]))),
 }

@@ -13,6 +13,7 @@ import grpc
 import typer
 
 from cli.audit.export import export_lines
+from cli.audit.findings import LEDGER_PRODUCER
 from cli.audit.heads import (
     HEAD_SOURCES,
     await_heads,
@@ -283,7 +284,9 @@ async def run_export(options: Options, out: Path) -> Outcome:
     trust = options.trust()
     async with connect(options.address, options.token) as client:
         report = await client.verify_chain()
-        names = sorted({r.producer for r in report.reports} | set(trust.pins.producers))
+        names = sorted(
+            {r.producer for r in report.reports} | set(trust.pins.producers) | {LEDGER_PRODUCER}
+        )
         vkey = trust.vkey(AuditorState())
         verifier = NoteVerifier.from_vkey(vkey) if vkey else None
         lines, refused = await export_lines(client, names, verifier)

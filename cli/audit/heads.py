@@ -17,7 +17,7 @@ from typing import Any
 import grpc
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from cli.audit.findings import Finding
+from cli.audit.findings import LEDGER_PRODUCER, Finding
 from consilium.audit.v1 import audit_pb2 as pb
 from consilium.audit.v1 import audit_pb2_grpc
 from plumbing.auditchain import ChainVerdict
@@ -28,7 +28,7 @@ from services.audit.domain.producers import ProducerPins
 
 #: Where each producer serves its head unless `--producer-address` says otherwise.
 DEFAULT_PRODUCER_ADDRESSES = {
-    name: f"127.0.0.1:{DEFAULT_PORTS[name]}" for name in ("identity", "anonymity", "audit")
+    name: f"127.0.0.1:{DEFAULT_PORTS[name]}" for name in ("identity", "anonymity")
 }
 #: Where heads come from: the producers (gRPC), the audit topic, or nowhere (skipped).
 HEAD_SOURCES = ("producers", "topic", "none")
@@ -166,6 +166,8 @@ async def await_heads(
 def producers_to_ask(pins: ProducerPins, explicit: Sequence[str]) -> list[str]:
     """Whose heads to fetch: the pinned producers, else (dev) this system's producers and any
     named with `--producer-address`."""
+    # Not the ledger's own chain: a head it signed itself cannot hold it to anything, so that
+    # chain is held to the checkpoints the auditor keeps (`--state`).
     if pins.configured:
-        return pins.producers
-    return sorted({"identity", "anonymity", *explicit})
+        return [p for p in pins.producers if p != LEDGER_PRODUCER]
+    return sorted({"identity", "anonymity", *explicit} - {LEDGER_PRODUCER})

@@ -21,7 +21,13 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from cli.audit.findings import Finding, chain_findings, log_findings, producer_findings
+from cli.audit.findings import (
+    LEDGER_PRODUCER,
+    Finding,
+    chain_findings,
+    log_findings,
+    producer_findings,
+)
 from cli.audit.heads import head_findings, head_keys
 from cli.audit.ledger import LedgerClient
 from cli.audit.state import AuditorState
@@ -100,7 +106,8 @@ def expected_heads(trust: Trust, present: Sequence[str], heads: Heads) -> list[s
     """Producers that must show a head: those asked for, those that sent one, and those
     pinned, else (dev) those with events."""
     asked = {*heads.expected, *heads.heads, *(f.producer for f in heads.findings)}
-    return sorted(asked | set(trust.pins.producers or present))
+    # The ledger's own chain has no producer apart from the ledger: kept checkpoints hold it.
+    return sorted((asked | set(trust.pins.producers or present)) - {LEDGER_PRODUCER})
 
 
 async def verify_ledger(
@@ -122,11 +129,14 @@ async def verify_ledger(
             kind = pb.ProblemKind.Name(problem.kind).removeprefix("PROBLEM_KIND_")
             outcome.add([Finding(chain.producer, kind, f"(ledger) {problem.detail}")])
     names = {r.producer for r in report.reports} | set(trust.pins.producers)
-    names |= set(state.checkpoints)
+    names |= set(state.checkpoints) | {LEDGER_PRODUCER}  # always expected: our queries
     if heads is not None:
         names |= set(expected_heads(trust, [], heads))
     if only:
         names &= set(only)
+    # Checkpoints before chains: the ledger's own chain ("audit") grows with every query,
+    # these included, so only events fetched after a checkpoint was signed cover it.
+    replies = {name: await client.checkpoint(name) for name in sorted(names)}
     chains: dict[str, list[pb.AuditEvent]] = {}
     conflicts: dict[str, list[pb.AuditEvent]] = {}
     for name in sorted(names):
@@ -140,7 +150,7 @@ async def verify_ledger(
         every = [*events, *conflicts[name]]
         verdict = verify_chain(every, trust.keys)
         outcome.add(chain_findings(name, every, trust.keys, trust.pins, signers, verdict))
-        reply = await client.checkpoint(name)
+        reply = replies[name]
         vkey = trust.vkey(state) or reply.verifier_key
         if not trust.vkey(state):
             outcome.notes.append(f"trusting the ledger key on first use: {vkey}")

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from consilium.audit.v1 import audit_pb2, audit_pb2_grpc
 from plumbing import db
+from plumbing.auditkeys import AuditSigningKey, component_signing_key
 from plumbing.auditlink import load_tag_key, subject_tag
 from plumbing.auth.remote import RemoteTokenVerifier
 from plumbing.auth.service import ServiceCredentials
@@ -27,13 +28,14 @@ from services.audit.adapters.access_events import GROUP, AccessEventHandler
 from services.audit.adapters.identity_keys import IdentityKeysClient
 from services.audit.adapters.index_check import SqlIndexAudit
 from services.audit.adapters.ledger_key import ledger_signer
+from services.audit.adapters.query_records import PRODUCER, QueryRecords
 from services.audit.adapters.servicer import AuditServicer
 from services.audit.adapters.store import SqlLedger
 from services.audit.adapters.tables import event_tables
 from services.audit.adapters.tlog_store import SqlLogStore
 from services.audit.adapters.trusted_keys import PinnedKeyDirectory, TrustedKeyDirectory
 from services.audit.checks import LedgerChecks
-from services.audit.domain.producers import ProducerConfigError, parse_producers
+from services.audit.domain.producers import ProducerConfigError, ProducerPins, parse_producers
 from services.audit.service import AuditService
 from services.audit.settings import AuditSettings
 from services.audit.transparency import TransparencyLog
@@ -60,6 +62,25 @@ class Audit:
     events: EventRuntime
     access_events: AccessEventHandler
     tlog: TransparencyLog
+
+
+def own_signing_key(settings: AuditSettings, pins: ProducerPins) -> AuditSigningKey:
+    """The key of the ledger's own chain (producer "audit"); with pins, it must be pinned."""
+    secret = settings.audit_signing_key
+    key = component_signing_key(
+        PRODUCER,
+        settings.data_dir,
+        dev=settings.environment == "dev",
+        env_pem=secret.get_secret_value() if secret else None,
+        file=settings.audit_signing_key_file,
+    )
+    if pins.configured and not pins.allows(PRODUCER, key.key_id):
+        # Every auditor query would land in a chain verification calls unknown or forged.
+        raise ProducerConfigError(
+            f"CONSILIUM_AUDIT_PRODUCERS must pin the ledger's own producer: "
+            f'"{PRODUCER}": ["{key.key_id}"] (or its public PEM)'
+        )
+    return key
 
 
 @asynccontextmanager
@@ -99,8 +120,11 @@ async def build(settings: AuditSettings, *, bus: EventBus | None = None) -> Asyn
                 "audit: no CONSILIUM_AUDIT_PRODUCERS: no producer is expected and every trusted "
                 "key is accepted for every producer (dev only)"
             )
+        own_key = own_signing_key(settings, pins)
+        # The ledger trusts its own public key without the operator mounting it.
         keys = PinnedKeyDirectory(
-            TrustedKeyDirectory(settings.resolved_trusted_keys_dir), pins.inline_keys
+            TrustedKeyDirectory(settings.resolved_trusted_keys_dir),
+            {**pins.inline_keys, own_key.key_id: own_key.private_key.public_key()},
         )
         signer = ledger_signer(
             settings.data_dir,
@@ -109,7 +133,7 @@ async def build(settings: AuditSettings, *, bus: EventBus | None = None) -> Asyn
             file=settings.checkpoint_key_file,
         )
         tlog = TransparencyLog(SqlLogStore(engine), keys, pins, signer)
-        checks = LedgerChecks(pins, SqlIndexAudit(engine), tlog)
+        checks = LedgerChecks(pins, SqlIndexAudit(engine), tlog, own=PRODUCER)
         tag_key = load_tag_key(settings.data_dir, allow_dev=settings.environment == "dev")
         service = AuditService(
             ledger, keys, checks, tag=lambda user_id: subject_tag(tag_key, user_id)
@@ -119,6 +143,7 @@ async def build(settings: AuditSettings, *, bus: EventBus | None = None) -> Asyn
             RemoteTokenVerifier(identity.jwks),
             tlog,
             identity.live_check(settings.staff_check_seconds),
+            QueryRecords(engine, own_key, tag_key),
         )
         server = GrpcServer(
             component="audit",

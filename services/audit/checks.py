@@ -30,14 +30,21 @@ class IndexAudit(Protocol):
 class LedgerChecks:
     """Findings for `AuditService.verify` and the gate on what queries may serve."""
 
-    def __init__(self, pins: ProducerPins, index: IndexAudit, tlog: TransparencyLog) -> None:
+    def __init__(
+        self, pins: ProducerPins, index: IndexAudit, tlog: TransparencyLog, *, own: str = ""
+    ) -> None:
         self._pins = pins
         self._index = index
         self.tlog = tlog
+        #: The ledger's own producer: its chain is empty until the first query is recorded,
+        #: and that is the VerifyChain being answered, so it is never MISSING here (the
+        #: auditor's `verify`, which reads chains after its first call, still names it).
+        self._own = own
 
     def producers(self, stored: Sequence[str]) -> list[str]:
-        """Producers to report on: every one configured, and every one that left events."""
-        return sorted(set(stored) | set(self._pins.producers))
+        """Producers to report on: every one configured, every one that left events, and the
+        ledger's own."""
+        return sorted(set(stored) | set(self._pins.producers) | ({self._own} - {""}))
 
     def admissible(
         self,
@@ -79,9 +86,15 @@ class LedgerChecks:
         events: Sequence[Any],
         signers: Mapping[str, set[str]],
         rotated: Mapping[str, Ed25519PublicKey] | None = None,
+        *,
+        size: int | None = None,
     ) -> tuple[list[Problem], int]:
         """(problems, log size) of one producer; `signers` maps key id -> producers using it,
-        `rotated` the keys its chain rotated to (ChainVerdict.rotated_keys)."""
+        `rotated` the keys its chain rotated to (ChainVerdict.rotated_keys).
+
+        `size`: the log size from an `advance` made before `events` were read; a log advanced
+        after the read could hold events committed since, and call the chain truncated.
+        """
         found = self._producer_problems(producer, events)
         found += self._key_problems(producer, events, signers, rotated or {})
         found += [
@@ -93,7 +106,8 @@ class LedgerChecks:
             )
             for sequence, event_id, columns in await self._index.mismatches(producer)
         ]
-        size = await self.tlog.advance(producer)
+        if size is None:
+            size = await self.tlog.advance(producer)
         found += await self._log_problems(producer, events, size)
         return found, size
 
@@ -104,7 +118,7 @@ class LedgerChecks:
             return [
                 Problem(0, "", "UNKNOWN_PRODUCER", f"{producer!r} is not a configured producer")
             ]
-        if not events:
+        if not events and producer != self._own:
             return [
                 Problem(
                     0,

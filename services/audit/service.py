@@ -76,6 +76,11 @@ class AuditService:
         producers = [producer] if producer else stored
         if self._checks is not None and not producer:
             producers = self._checks.producers(stored)
+        # Logs first, chains after: every event a log holds then is in the chain read next,
+        # while events arriving meanwhile are simply not judged yet.
+        sizes = {}
+        if self._checks is not None:
+            sizes = {name: await self._checks.tlog.advance(name) for name in producers}
         chains = {name: await self._ledger.chain(name) for name in producers}
         signers: dict[str, set[str]] = defaultdict(set)
         if self._checks is not None:
@@ -89,7 +94,7 @@ class AuditService:
             size = 0
             if self._checks is not None:
                 extra, size = await self._checks.problems(
-                    name, events, signers, verdict.rotated_keys
+                    name, events, signers, verdict.rotated_keys, size=sizes[name]
                 )
                 verdict.problems.extend(extra)
             reports.append(ChainReport(name, verdict, size))

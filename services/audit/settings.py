@@ -33,6 +33,11 @@ class AuditSettings(ComponentSettings):
     #: in dev means a key generated once under `<data dir>/audit/checkpoint/keys/`.
     checkpoint_key: SecretStr | None = None
     checkpoint_key_file: Path | None = None
+    #: The Ed25519 key signing the ledger's own chain as producer "audit" (every auditor
+    #: query is an event), a PKCS#8 PEM (`CONSILIUM_AUDIT_AUDIT_SIGNING_KEY`) or a file holding
+    #: it (`_FILE`); unset in dev means a key generated once under `<data dir>/audit/keys/`.
+    audit_signing_key: SecretStr | None = None
+    audit_signing_key_file: Path | None = None
     #: Seconds between signed checkpoints (one is also signed on every GetCheckpoint).
     checkpoint_interval: float = Field(default=60.0, gt=0)
 

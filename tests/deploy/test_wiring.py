@@ -102,9 +102,13 @@ def _values(
     database_urls: dict[str, str], kafka: str, ports: dict[str, int], metrics: dict[str, int]
 ) -> dict[str, Any]:
     """Production settings with chart-made Secrets holding freshly generated keys."""
-    identity_audit, anonymity_audit = _pem(), _pem()
+    identity_audit, anonymity_audit, ledger_audit = _pem(), _pem(), _pem()
     trusted, producers = {}, {}
-    for producer, pem in (("identity", identity_audit), ("anonymity", anonymity_audit)):
+    for producer, pem in (
+        ("identity", identity_audit),
+        ("anonymity", anonymity_audit),
+        ("audit", ledger_audit),
+    ):
         key = parse_signing_key(pem.encode(), origin="test")
         trusted[f"{key.key_id}.pem"] = key.public_pem().decode()
         producers[producer] = [key.key_id]
@@ -171,6 +175,7 @@ def _values(
                 "values": {
                     "audit-tag-key": tag_key,
                     "checkpoint-key": _pem(),
+                    "audit-signing-key": ledger_audit,
                     "service-key": service_keys["audit"],
                 }
             },

@@ -78,10 +78,15 @@ async def feed_shows(system: System, post_id: str, shown: bool) -> None:
 
 
 async def ledger(system: System, auditor: str, where: dict[str, Any], count: int) -> list[Any]:
-    """The ledger's events matching `where`, once there are `count` (ingestion is async)."""
+    """anonymity's events matching `where`, once there are `count` (ingestion is async).
+
+    anonymity's only: each of these queries is an event of producer audit on the same subject.
+    """
     deadline = time.monotonic() + 30
     while True:
-        body = await system.graphql(AUDIT_EVENTS, {"f": where}, token=auditor)
+        body = await system.graphql(
+            AUDIT_EVENTS, {"f": {**where, "producer": "anonymity"}}, token=auditor
+        )
         nodes: list[Any] = body["data"]["auditEvents"]["nodes"]
         if len(nodes) >= count:
             return nodes

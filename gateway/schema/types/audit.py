@@ -37,6 +37,12 @@ class AuditAction(enum.Enum):
     HIDE_ALIAS = "HIDE_ALIAS"
     UNHIDE_ALIAS = "UNHIDE_ALIAS"
     KEY_ROTATED = "KEY_ROTATED"
+    QUERY_AUDIT_EVENTS = "QUERY_AUDIT_EVENTS"
+    VERIFY_AUDIT_CHAINS = "VERIFY_AUDIT_CHAINS"
+    READ_AUDIT_CHECKPOINT = "READ_AUDIT_CHECKPOINT"
+    READ_INCLUSION_PROOF = "READ_INCLUSION_PROOF"
+    READ_CONSISTENCY_PROOF = "READ_CONSISTENCY_PROOF"
+    LIST_CHAIN_EVENTS = "LIST_CHAIN_EVENTS"
 
 
 @strawberry.enum(description="Whether the access was allowed; refused attempts are recorded too.")
@@ -59,6 +65,7 @@ class AuditSubjectKind(enum.Enum):
     USER = "USER"
     ALIAS = "ALIAS"
     USER_TAG = "USER_TAG"
+    AUDIT_LOG = "AUDIT_LOG"
 
 
 @strawberry.enum(description="What verification found wrong with one event of a chain.")

@@ -65,5 +65,16 @@ audit_conflicts = Table(
     Column("recorded_at", DateTime(timezone=True), nullable=False),
 )
 
-#: The outbox (audit publishes nothing) and the processed ids of group "audit".
+#: The ledger's own place in its audit chain as producer "audit" (auditors' queries are
+#: events too, A1): one row, advanced under its lock by plumbing.auditchain_row.
+audit_chain = Table(
+    "audit_chain",
+    metadata,
+    Column("producer", String(40), primary_key=True),
+    Column("sequence", BigInteger, nullable=False),
+    Column("last_hash", LargeBinary, nullable=False),
+)
+
+#: The outbox (the audit producer's events, published like any producer's) and the
+#: processed ids of group "audit".
 event_tables = EventTables.add_to(metadata)

@@ -26,7 +26,7 @@ from plumbing.auditchain import GENESIS, link
 from plumbing.auth import Role, VerificationStatus
 from plumbing.auth.jwk import key_id
 from plumbing.events.bus import EventBus
-from plumbing.events.envelope import Event, new_event
+from plumbing.events.envelope import Event, MalformedEvent, new_event
 from plumbing.events.topics import AUDIT_IDENTITY_ACCESS, topic_specs
 from plumbing.grpc.caller import bearer_metadata
 from services.audit.app import Audit, build
@@ -37,6 +37,8 @@ from services.identity.domain.physician import Physician, new_user_id
 from services.identity.domain.validation import npi_check_digit
 
 PASSWORD = "correct horse battery staple 42"
+#: The ledger's own producer: every auditor query is one of its events.
+OWN = "audit"
 Metadata = tuple[tuple[str, str], ...]
 #: A fixed start, so time-range filters have known answers.
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
@@ -167,12 +169,34 @@ class Ledger:
         return consumer.applied + consumer.skipped + consumer.dead_lettered
 
     async def publish(self, *records: Event) -> None:
-        """Publishes and waits until the ledger's consumer has handled every record."""
+        """Publishes and waits until the ledger's consumer has handled every record.
+
+        The ledger's own events (one per auditor query) come back over the topic too and
+        count as handled, so the wait also covers every published event id being stored.
+        """
         target = self.handled + len(records)
+        ids = set()
+        for record in records:
+            try:
+                event = record.decode(epb.IdentityAccessRecorded).event
+            except MalformedEvent:  # counted as handled (dead-lettered), never stored
+                continue
+            if event.event_id and event.producer and event.sequence >= 1:
+                ids.add(event.event_id)
         await self.bus.publish(list(records))
         async with asyncio.timeout(20):
-            while self.handled < target:  # noqa: ASYNC110 - the consumer offers no event
+            while self.handled < target or not await self._stored(ids):  # noqa: ASYNC110
                 await asyncio.sleep(0.02)
+
+    async def _stored(self, ids: set[str]) -> bool:
+        if not ids:
+            return True
+        found: set[str] = set()
+        async with self.instance.engine.connect() as conn:
+            for table in ("audit_events", "audit_conflicts"):
+                rows = await conn.execute(text(f"SELECT event_id FROM {table}"))
+                found.update(row[0] for row in rows)
+        return ids <= found
 
     async def ingest(self, *events: pb.AuditEvent) -> None:
         await self.publish(*(envelope(e) for e in events))
@@ -210,15 +234,28 @@ class Ledger:
     async def query(
         self, page_size: int = 0, page_token: str = "", **filter_fields: Any
     ) -> pb.QueryEventsResponse:
+        """A page of events; the ledger's own records of these queries (producer "audit")
+        left out unless `producer="audit"` asks for them: each query adds one."""
         request = pb.QueryEventsRequest(
             filter=pb.EventFilter(**filter_fields), page_size=page_size, page_token=page_token
         )
-        return await self.stub.QueryEvents(request, metadata=await self.token(Role.AUDITOR))
+        reply = await self.stub.QueryEvents(request, metadata=await self.token(Role.AUDITOR))
+        if filter_fields.get("producer") == OWN:
+            return reply
+        return pb.QueryEventsResponse(
+            events=[e for e in reply.events if e.producer != OWN],
+            next_page_token=reply.next_page_token,
+        )
 
     async def verify(self, producer: str = "") -> pb.VerifyChainResponse:
-        return await self.stub.VerifyChain(
+        """VerifyChain; the report on the ledger's own chain left out unless asked for."""
+        reply = await self.stub.VerifyChain(
             pb.VerifyChainRequest(producer=producer), metadata=await self.token(Role.AUDITOR)
         )
+        if producer == OWN:
+            return reply
+        reports = [r for r in reply.reports if r.producer != OWN]
+        return pb.VerifyChainResponse(ok=all(r.ok for r in reports), reports=reports)
 
     async def execute(self, statement: str, **params: Any) -> None:
         """Raw SQL on the ledger's database, as someone tampering with it would."""

@@ -19,6 +19,7 @@ from consilium.audit.v1 import audit_pb2 as pb
 from plumbing.auth import Role
 from plumbing.events.embedded import EmbeddedBus
 from plumbing.events.factory import embedded_path
+from plumbing.signingkeys import SigningKey, private_pem
 from services.audit.settings import AuditSettings
 from services.identity.app import Identity
 
@@ -79,11 +80,18 @@ async def restarted_ledger(settings: AuditSettings, identity: Identity) -> Async
 async def pinned_scene(
     audit_database_url: str, data_dir: Path, identity_server: Identity, tmp_path: Path
 ) -> AsyncIterator[Scene]:
-    keys = {name: Ed25519PrivateKey.generate() for name in ("identity", "anonymity")}
+    keys = {name: Ed25519PrivateKey.generate() for name in ("identity", "anonymity", "audit")}
     pins = json.dumps({name: [pem(key)] for name, key in keys.items()})
     producers_file = tmp_path / "producers.json"
     producers_file.write_text(pins)
-    settings = audit_settings(audit_database_url, data_dir, identity_server, producers=pins)
+    own = keys.pop("audit")  # the ledger's own chain: every auditor query is an event
+    settings = audit_settings(
+        audit_database_url,
+        data_dir,
+        identity_server,
+        producers=pins,
+        audit_signing_key=private_pem(SigningKey.of(own)).decode(),
+    )
     async with restarted_ledger(settings, identity_server) as ledger:
         made = {name: Producer(name, key, publish_key(data_dir, key)) for name, key in keys.items()}
         await ledger.ingest(*(made["identity"].next() for _ in range(5)))

@@ -66,6 +66,18 @@ class _ActionEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Action.ValueTy
     """any producer: its audit signing key changed. Signed with the old key, the event carries
     the new public key (`new_public_key`); every later event is signed with the new key.
     """
+    ACTION_QUERY_AUDIT_EVENTS: _Action.ValueType  # 31
+    """audit: an auditor listed or searched the ledger's events (QueryEvents; `audit trace`)."""
+    ACTION_VERIFY_AUDIT_CHAINS: _Action.ValueType  # 32
+    """audit: an auditor had the ledger verify its chains (VerifyChain)."""
+    ACTION_READ_AUDIT_CHECKPOINT: _Action.ValueType  # 33
+    """audit: an auditor read a producer's signed checkpoint (GetCheckpoint)."""
+    ACTION_READ_INCLUSION_PROOF: _Action.ValueType  # 34
+    """audit: an auditor read inclusion proofs (GetInclusionProof, BatchGetInclusionProofs)."""
+    ACTION_READ_CONSISTENCY_PROOF: _Action.ValueType  # 35
+    """audit: an auditor read a consistency proof (GetConsistencyProof)."""
+    ACTION_LIST_CHAIN_EVENTS: _Action.ValueType  # 36
+    """audit: an auditor listed a producer's stored chain (ListChainEvents; verify, export)."""
 
 class Action(_Action, metaclass=_ActionEnumTypeWrapper):
     """What kind of identity access happened."""
@@ -103,6 +115,18 @@ ACTION_KEY_ROTATED: Action.ValueType  # 30
 """any producer: its audit signing key changed. Signed with the old key, the event carries
 the new public key (`new_public_key`); every later event is signed with the new key.
 """
+ACTION_QUERY_AUDIT_EVENTS: Action.ValueType  # 31
+"""audit: an auditor listed or searched the ledger's events (QueryEvents; `audit trace`)."""
+ACTION_VERIFY_AUDIT_CHAINS: Action.ValueType  # 32
+"""audit: an auditor had the ledger verify its chains (VerifyChain)."""
+ACTION_READ_AUDIT_CHECKPOINT: Action.ValueType  # 33
+"""audit: an auditor read a producer's signed checkpoint (GetCheckpoint)."""
+ACTION_READ_INCLUSION_PROOF: Action.ValueType  # 34
+"""audit: an auditor read inclusion proofs (GetInclusionProof, BatchGetInclusionProofs)."""
+ACTION_READ_CONSISTENCY_PROOF: Action.ValueType  # 35
+"""audit: an auditor read a consistency proof (GetConsistencyProof)."""
+ACTION_LIST_CHAIN_EVENTS: Action.ValueType  # 36
+"""audit: an auditor listed a producer's stored chain (ListChainEvents; verify, export)."""
 Global___Action: _TypeAlias = Action  # noqa: Y015
 
 class _Decision:
@@ -162,6 +186,10 @@ class _SubjectKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_SubjectKi
     """A blind tag of a user id (`ptag_...`, HMAC under the audit tag key): identity's events
     name their subject so, with the user id itself in `sealed_subject`.
     """
+    SUBJECT_KIND_AUDIT_LOG: _SubjectKind.ValueType  # 4
+    """A producer's log in the ledger (`subject_id` is the producer; empty: every producer):
+    what an auditor's query read when it named no person (the audit producer's events).
+    """
 
 class SubjectKind(_SubjectKind, metaclass=_SubjectKindEnumTypeWrapper):
     """What kind of id `subject_id` is."""
@@ -172,6 +200,10 @@ SUBJECT_KIND_ALIAS: SubjectKind.ValueType  # 2
 SUBJECT_KIND_USER_TAG: SubjectKind.ValueType  # 3
 """A blind tag of a user id (`ptag_...`, HMAC under the audit tag key): identity's events
 name their subject so, with the user id itself in `sealed_subject`.
+"""
+SUBJECT_KIND_AUDIT_LOG: SubjectKind.ValueType  # 4
+"""A producer's log in the ledger (`subject_id` is the producer; empty: every producer):
+what an auditor's query read when it named no person (the audit producer's events).
 """
 Global___SubjectKind: _TypeAlias = SubjectKind  # noqa: Y015
 
@@ -278,11 +310,13 @@ class AuditEvent(_message.Message):
     event_id: _builtins.str
     """Unique, e.g. a UUIDv7."""
     producer: _builtins.str
-    """The service that recorded it: "identity" or "anonymity"."""
+    """The service that recorded it: "identity", "anonymity", or "audit" (auditors' queries)."""
     sequence: _builtins.int
     """Position in the producer's chain: 1, 2, 3, ... without gaps."""
     actor_id: _builtins.str
-    """The user id of whoever acted, or a service name for ACTOR_ROLE_SERVICE."""
+    """The user id of whoever acted, a service name for ACTOR_ROLE_SERVICE, or (identity's
+    self-actions and every "audit" event) the actor's blind tag `ptag_...`.
+    """
     actor_role: Global___ActorRole.ValueType
     subject_id: _builtins.str
     """Whose identity was accessed: an alias id, a user id, or a user id's blind tag."""
