@@ -77,6 +77,9 @@ async def test_create_post_and_add_comment_put_one_event_each_on_the_topic(
         parent_id="",
         author_alias_id=commenter,
         created_at=comment.created_at,
+        # The aliases it answers (anonymity tells their owners), content's own data already.
+        post_author_alias_id=author,
+        parent_author_alias_id="",
     )
     for record in records:
         headers = dict(record.headers)
