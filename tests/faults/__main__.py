@@ -11,7 +11,6 @@ import argparse
 import asyncio
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -29,19 +28,20 @@ def main() -> int:
         rows = [r for r in FULL if r in wanted]
     began = time.monotonic()
     print(HEADER, flush=True)
-    with tempfile.TemporaryDirectory(prefix="consilium-faults-") as work:
-        results = asyncio.run(
-            run_matrix(
-                rows,
-                work=Path(work),
-                postgres_url=os.environ["CONSILIUM_TEST_POSTGRES_URL"],
-                bootstrap=os.environ["CONSILIUM_TEST_KAFKA_BOOTSTRAP"],
-                postgres_run_dir=Path(os.environ["CONSILIUM_RUN_DIR"]),
-                kafka_run_dir=Path(os.environ["CONSILIUM_RUN_DIR"]),
-                timing=Timing(down=args.down),
-                report=lambda line: print(line, flush=True),
-            )
+    # Component logs go to the run dir, which scripts/faults.sh keeps when the run fails.
+    run_dir = Path(os.environ["CONSILIUM_RUN_DIR"])
+    results = asyncio.run(
+        run_matrix(
+            rows,
+            work=run_dir / "components",
+            postgres_url=os.environ["CONSILIUM_TEST_POSTGRES_URL"],
+            bootstrap=os.environ["CONSILIUM_TEST_KAFKA_BOOTSTRAP"],
+            postgres_run_dir=run_dir,
+            kafka_run_dir=run_dir,
+            timing=Timing(down=args.down),
+            report=lambda line: print(line, flush=True),
         )
+    )
     problems = [f"{r.fault}: {p}" for r in results for p in r.problems]
     print(f"\n{len(results)} rows in {time.monotonic() - began:.0f} s", flush=True)
     for problem in problems:

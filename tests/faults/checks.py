@@ -22,7 +22,14 @@ from aiokafka.admin import AIOKafkaAdminClient
 from faults.load import Outcome, classify
 from sqlalchemy.engine import make_url
 
-GROUPS = ("anonymity", "content", "audit")
+from plumbing.events.topics import ANONYMITY_ALIASES, AUDIT_IDENTITY_ACCESS, IDENTITY_PHYSICIANS
+
+#: Each service's consumer group and what it reads (services/*/app.py).
+GROUPS = {
+    "anonymity": IDENTITY_PHYSICIANS,
+    "content": ANONYMITY_ALIASES,
+    "audit": AUDIT_IDENTITY_ACCESS,
+}
 READ_POST = "query($id: ID!) { post(id: $id) { id title } }"
 
 
@@ -114,21 +121,29 @@ async def kafka_backlog(bootstrap: str) -> tuple[int, int]:
     await consumer.start()
     try:
         lag = 0
-        for group in GROUPS:
+        for group, topic in GROUPS.items():
+            # Every partition counts: one the group never committed lags by all it holds.
+            partitions = [TopicPartition(topic, p) for p in await _partitions(consumer, topic)]
             committed = await admin.list_consumer_group_offsets(group)
-            if not committed:
-                continue
-            ends = await consumer.end_offsets(list(committed))
-            lag += sum(max(0, ends[tp] - meta.offset) for tp, meta in committed.items())
+            ends = await consumer.end_offsets(partitions)
+            for tp in partitions:
+                done = committed[tp].offset if tp in committed else 0
+                lag += max(0, ends[tp] - max(done, 0))
         topics = [t for t in await consumer.topics() if t.endswith(".dlq")]
-        partitions = [
-            TopicPartition(t, p) for t in topics for p in consumer.partitions_for_topic(t) or ()
-        ]
+        partitions = [TopicPartition(t, p) for t in topics for p in await _partitions(consumer, t)]
         dead = sum((await consumer.end_offsets(partitions)).values()) if partitions else 0
         return lag, dead
     finally:
         await consumer.stop()
         await admin.close()
+
+
+async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> set[int]:
+    known = consumer.partitions_for_topic(topic)
+    if known is None:
+        await consumer._client.force_metadata_update()
+        known = consumer.partitions_for_topic(topic)
+    return set(known or ())
 
 
 @dataclass

@@ -70,7 +70,7 @@ class Component:
         assert self.process is not None
         return [self.process.pid]
 
-    async def wait_ready(self, within: float = 180) -> None:
+    async def wait_ready(self, within: float = 300) -> None:
         """Until its health check says SERVING (gRPC) or /readyz answers 200 (the gateway)."""
         assert self.process is not None
         deadline = time.monotonic() + within
@@ -155,6 +155,13 @@ def _env(base: dict[str, str], work: Path, urls: dict[str, str], ports: dict[str
     return env
 
 
+async def _cli(env: dict[str, str], *args: str) -> None:
+    command = [sys.executable, "-m", "cli.main", *args]
+    await asyncio.to_thread(
+        subprocess.run, command, env=env, cwd=REPO, check=True, capture_output=True, timeout=180
+    )
+
+
 @contextlib.asynccontextmanager
 async def run_cluster(
     work: Path, postgres_url: str, kafka_bootstrap: str
@@ -169,13 +176,8 @@ async def run_cluster(
     env = _env({**os.environ, "CONSILIUM_KAFKA_BOOTSTRAP": kafka_bootstrap}, work, urls, ports)
     (work / "data").mkdir(parents=True, exist_ok=True)
     prepare_dev_service_keys(work / "data")
-    for command in (["migrate"], ["topics", "create"]):
-        said(f"consilium {' '.join(command)}")
-        await asyncio.to_thread(
-            subprocess.run,
-            [sys.executable, "-m", "cli.main", *command],
-            env=env, cwd=REPO, check=True, capture_output=True, timeout=180,
-        )  # fmt: skip
+    said("consilium migrate, consilium topics create")
+    await asyncio.gather(_cli(env, "migrate"), _cli(env, "topics", "create"))
     components = {c: Component(c, ports[c], env, work / f"{c}.log") for c in ORDER}
     try:
         said("starting the services")

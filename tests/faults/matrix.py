@@ -77,8 +77,9 @@ async def _accounts(cluster: Cluster, members: int = 3) -> Accounts:
     url = cluster.gateway_url
     async with httpx.AsyncClient(timeout=30, trust_env=False) as client:
         _, staff_email = await register(client, url)
-        for role in ("ADMIN", "AUDITOR"):
-            await asyncio.to_thread(grant_role, cluster, staff_email, role)
+        await asyncio.gather(
+            *(asyncio.to_thread(grant_role, cluster, staff_email, r) for r in ("ADMIN", "AUDITOR"))
+        )
         staff = await login(client, url, staff_email)
         tokens = []
         for _ in range(members):
