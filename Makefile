@@ -23,7 +23,7 @@ test-unit: venv ## only the fast tests that need no server
 bench: venv ## the benchmark (BACKEND=dev: SQLite + embedded bus; BACKEND=real: PostgreSQL + Kafka), ~5 min
 	@BACKEND=$(or $(BACKEND),dev) bash scripts/bench.sh
 
-faults: venv ## the fault matrix: kill -9/SIGSTOP PostgreSQL, Kafka, each service and the gateway under load; a table (~8 min)
+faults: venv ## the fault matrix: kill -9/SIGSTOP PostgreSQL, Kafka, each service and the gateway under load; a table (~10 min, 20 at most)
 	@bash scripts/faults.sh
 
 lint: venv ## ruff, mypy (strict), import-linter contracts, buf lint

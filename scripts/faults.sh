@@ -7,8 +7,9 @@
 # component as its own process over real gRPC on loopback, and for each row (kill -9 + restart,
 # SIGSTOP/SIGCONT of PostgreSQL, Kafka and each component) prints the requests sent and failed,
 # the time to recover, and what was lost, applied twice or left behind. Exits non-zero on any
-# loss, duplicate, stuck outbox row, consumer lag or dead letter. Bounded: about 8 minutes on an
-# idle 2-core machine; every load loop stops at a request count or a deadline.
+# loss, duplicate, stuck outbox row, consumer lag or dead letter. Bounded: 10 minutes measured on
+# 2 cores shared with other work, 20 at most (a timeout); every load loop stops at a request
+# count or a deadline.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
