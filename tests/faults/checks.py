@@ -117,9 +117,9 @@ async def kafka_backlog(bootstrap: str) -> tuple[int, int]:
     """(consumer lag summed over the services' groups, records on dead-letter topics)."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10_000)
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, request_timeout_ms=10_000)
-    await admin.start()
-    await consumer.start()
     try:
+        await admin.start()
+        await consumer.start()
         lag = 0
         for group, topic in GROUPS.items():
             # Every partition counts: one the group never committed lags by all it holds.
@@ -152,6 +152,19 @@ class Settled:
     lag: int
     dead: int
     seconds: float
+
+
+async def dead_letters(bootstrap: str, within: float = 60) -> int:
+    """Records on dead-letter topics now, retried while the broker is away (a shared one may be
+    restarted by another test)."""
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            return (await kafka_backlog(bootstrap))[1]
+        except Exception:
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.5)
 
 
 async def settle(database_urls: dict[str, str], bootstrap: str, within: float) -> Settled:

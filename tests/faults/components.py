@@ -205,5 +205,5 @@ def grant_role(cluster: Cluster, email: str, role: str) -> None:
     subprocess.run(
         [sys.executable, "-m", "cli.main", "grant-role", email, role],
         env=cluster.components["identity"].env, cwd=REPO, check=True, capture_output=True,
-        timeout=60,
+        timeout=180,
     )  # fmt: skip
