@@ -2,7 +2,9 @@
 
 Every component runs as its own process over real gRPC, on a private PostgreSQL started for
 this test (it is killed and paused, which the shared test server must never be) and the
-shared Kafka (only read from and written to: the Kafka rows run in `make faults`).
+shared Kafka (only read from and written to: the Kafka rows run in `make faults`). That broker
+must be the run's own, as `make test` starts it: the services' consumer groups have fixed
+names, so other processes using a broker with the same groups show up as lag and dead letters.
 """
 
 from __future__ import annotations
