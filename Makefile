@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 VENV := .venv/bin
 
-.PHONY: help venv dev test test-unit bench lint protos schema migrate kafka-start kafka-stop postgres-start postgres-stop clean
+.PHONY: help venv dev test test-unit bench faults lint protos schema migrate kafka-start kafka-stop postgres-start postgres-stop clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -22,6 +22,9 @@ test-unit: venv ## only the fast tests that need no server
 
 bench: venv ## the benchmark (BACKEND=dev: SQLite + embedded bus; BACKEND=real: PostgreSQL + Kafka), ~5 min
 	@BACKEND=$(or $(BACKEND),dev) bash scripts/bench.sh
+
+faults: venv ## the fault matrix: kill -9/SIGSTOP PostgreSQL, Kafka, each service and the gateway under load; a table (~10 min, 20 at most)
+	@bash scripts/faults.sh
 
 lint: venv ## ruff, mypy (strict), import-linter contracts, buf lint
 	@$(VENV)/ruff check .

@@ -7,9 +7,13 @@
 #           $RUN_DIR/postgres.env. A no-op (reprints) when it already runs and is healthy.
 #   stop    pg_ctl stop -m fast; safe when nothing runs.
 #   status  exit 0 and print the env line when it runs and accepts connections; exit 3 otherwise.
+#   resume  start the kept cluster again (same data, same port) after it died, e.g. a `kill -9`
+#           in the fault matrix (tests/faults); crash recovery runs as after a real crash.
 # Runs initdb/pg_ctl as the `postgres` system user when invoked as root (initdb refuses root).
 # Environment: CONSILIUM_RUN_DIR (default /tmp/consilium-test-run-$UID), CONSILIUM_PG_PORT
-#   (default: a free port), CONSILIUM_PG_READY_TIMEOUT (seconds, default 60).
+#   (default: a free port), CONSILIUM_PG_READY_TIMEOUT (seconds, default 60),
+#   CONSILIUM_PG_SYNCHRONOUS_COMMIT (default off: fast, but a `kill -9` of the server loses the
+#   last commits it acknowledged; the fault matrix sets it on, as production has it).
 set -euo pipefail
 
 RUN_DIR="${CONSILIUM_RUN_DIR:-/tmp/consilium-test-run-$UID}"
@@ -20,6 +24,9 @@ LOG="$STATE/postgres.log"
 PORT_FILE="$STATE/port"
 ENV_FILE="$RUN_DIR/postgres.env"
 READY_TIMEOUT="${CONSILIUM_PG_READY_TIMEOUT:-60}"
+SYNCHRONOUS_COMMIT="${CONSILIUM_PG_SYNCHRONOUS_COMMIT:-off}"
+[[ "$SYNCHRONOUS_COMMIT" == on || "$SYNCHRONOUS_COMMIT" == off ]] ||
+  { echo "postgres.sh: CONSILIUM_PG_SYNCHRONOUS_COMMIT must be on or off" >&2; exit 2; }
 DB_USER=consilium
 DB_PASSWORD=consilium
 DB_NAME=consilium
@@ -128,8 +135,11 @@ listen_addresses = '127.0.0.1'
 port = $port
 unix_socket_directories = '$SOCK'
 max_connections = 200
+# fsync off: the tests kill processes, never the machine, so the OS page cache keeps
+# what was written. synchronous_commit off acknowledges a commit before its WAL leaves the
+# server's memory: a killed server loses it (the fault matrix turns it on).
 fsync = off
-synchronous_commit = off
+synchronous_commit = $SYNCHRONOUS_COMMIT
 full_page_writes = off
 # Each test drops its database WITH (FORCE), which a non-superuser cannot do while an
 # autovacuum worker (a superuser process) is in it: throwaway test databases need none.
@@ -170,6 +180,23 @@ cmd_stop() {
   rm -f "$ENV_FILE"
 }
 
+cmd_resume() {
+  local port
+  BIN="$(find_bindir)" || die "PostgreSQL is not installed"
+  [[ -f "$DATA/PG_VERSION" && -f "$PORT_FILE" ]] || die "no cluster to resume in $STATE: run start"
+  exec 9>"$RUN_DIR/postgres.lock"
+  flock -w 600 9 || die "timed out waiting for another postgres.sh in $RUN_DIR"
+  port="$(cat "$PORT_FILE")"
+  if ! running; then
+    cd "$STATE"
+    as_owner "$BIN/pg_ctl" start -D "$DATA" -l "$LOG" -w -t "$READY_TIMEOUT" >/dev/null 9>&- ||
+      { tail -n 40 "$LOG" >&2; die "pg_ctl start failed"; }
+  fi
+  wait_ready "$port"
+  env_line "$port" >"$ENV_FILE"
+  log "resumed on 127.0.0.1:$port"
+}
+
 cmd_status() {
   local port
   BIN="$(find_bindir)" || { log "not installed"; return 3; }
@@ -187,5 +214,6 @@ case "${1:-}" in
   start) cmd_start ;;
   stop) cmd_stop ;;
   status) cmd_status ;;
-  *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+  resume) cmd_resume ;;
+  *) echo "usage: $0 start|stop|status|resume" >&2; exit 2 ;;
 esac

@@ -12,6 +12,7 @@ from opentelemetry import trace
 from strawberry.extensions import MaskErrors
 
 from plumbing.errors import DomainError, ErrorCode, RateLimited
+from plumbing.outages import as_unavailable
 
 log = logging.getLogger("consilium.gateway.errors")
 
@@ -55,6 +56,10 @@ class ShapeErrors(MaskErrors):
 
     def _shape(self, error: GraphQLError) -> GraphQLError:
         original = error.original_error
+        # A store or broker the gateway itself reaches (subscriptions' Kafka) being away is
+        # an outage, not a bug: UNAVAILABLE, which clients may retry.
+        if original is not None and not isinstance(original, DomainError):
+            original = as_unavailable(original) or original
         extensions: dict[str, Any]
         if isinstance(original, DomainError):
             message = original.message

@@ -28,9 +28,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from plumbing.events.bus import EventBus, Record, Subscription
 from plumbing.events.envelope import Event, fresh_trace_per_event
 from plumbing.metrics.instruments import DEAD_LETTER_REASONS, DEAD_LETTERS
+from plumbing.outages import is_outage
 
 log = logging.getLogger("consilium.events.consumer")
 _tracer = trace.get_tracer("consilium.events")
+#: The longest pause between two tries of an event while its database is away.
+_OUTAGE_BACKOFF = 2.0
 
 Handler = Callable[[Event, AsyncSession], Awaitable[None]]
 
@@ -188,11 +191,22 @@ class EventConsumer:
             },
         ):
             delay = self._first_backoff
-            for attempt in range(1, self._max_attempts + 1):
+            attempt = 0
+            while True:
                 try:
                     applied = await self._apply(event)
                 except Exception as exc:
-                    if attempt == self._max_attempts:
+                    if is_outage(exc):
+                        # The database (or broker) is away: the event is not poison. Wait
+                        # for it without counting attempts; when stopping, leave the batch
+                        # uncommitted so that it is delivered again.
+                        if self._stopping.is_set():
+                            raise
+                        await asyncio.sleep(delay)
+                        delay = min(delay * 2, _OUTAGE_BACKOFF)
+                        continue
+                    attempt += 1
+                    if attempt >= self._max_attempts:
                         log.error(
                             "%s: %s failed %d times; dead-lettering",
                             self.group,

@@ -16,6 +16,7 @@ from plumbing.grpc.caller import reset_caller_metadata, set_caller_metadata
 from plumbing.grpc.errors import to_rpc_status
 from plumbing.logging import redact_names
 from plumbing.metrics.instruments import GRPC_DURATION, GRPC_ERRORS, GRPC_REQUESTS
+from plumbing.outages import as_unavailable
 
 log = logging.getLogger("consilium.grpc")
 
@@ -38,6 +39,16 @@ _REFLECTION_PREFIX = "/grpc.reflection."
 def _trace_id() -> str:
     ctx = trace.get_current_span().get_span_context()
     return format(ctx.trace_id, "032x") if ctx.is_valid else "none"
+
+
+def _classify(exc: BaseException, method: str) -> BaseException:
+    """An unreachable database or broker becomes UNAVAILABLE (retryable), logged without
+    a traceback: it is an outage, not a bug. Anything else is returned as it is."""
+    unavailable = None if isinstance(exc, DomainError) else as_unavailable(exc)
+    if unavailable is None:
+        return exc
+    log.warning("%s: a backing store is unavailable (%s)", method, type(exc).__name__)
+    return unavailable
 
 
 async def _abort_for(exc: BaseException, context: Context, method: str) -> None:
@@ -115,11 +126,12 @@ def _wrap_unary(
         try:
             admit()
             return await behaviour(request, context)
-        except Exception as exc:
-            outcome = exc.code.value if isinstance(exc, DomainError) else "INTERNAL"
-            if isinstance(exc, grpc.aio.AbortError):
+        except Exception as raised:
+            if isinstance(raised, grpc.aio.AbortError):
                 outcome = _aborted_code(context)
                 raise
+            exc = _classify(raised, method)
+            outcome = exc.code.value if isinstance(exc, DomainError) else "INTERNAL"
             await _abort_for(exc, context, method)
             raise  # unreachable: abort raises
         finally:
@@ -148,11 +160,12 @@ def _wrap_stream(
             admit()
             async for item in behaviour(request, context):
                 yield item
-        except Exception as exc:
-            outcome = exc.code.value if isinstance(exc, DomainError) else "INTERNAL"
-            if isinstance(exc, grpc.aio.AbortError):
+        except Exception as raised:
+            if isinstance(raised, grpc.aio.AbortError):
                 outcome = _aborted_code(context)
                 raise
+            exc = _classify(raised, method)
+            outcome = exc.code.value if isinstance(exc, DomainError) else "INTERNAL"
             await _abort_for(exc, context, method)
         finally:
             reset_caller_metadata(reset)
