@@ -19,6 +19,7 @@ from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from gateway.auth import Authenticator
+from gateway.caches import SharedCaches
 from gateway.clients.anonymity import AnonymityClient
 from gateway.clients.audit import AuditClient
 from gateway.clients.content import ContentClient
@@ -49,6 +50,8 @@ class Upstreams:
     content: ContentClient
     audit: AuditClient
     authenticator: Authenticator
+    #: What no viewer changes, shared by every request (gateway/caches.py).
+    caches: SharedCaches
 
     @classmethod
     def connect(cls, settings: GatewaySettings) -> Upstreams:
@@ -73,6 +76,7 @@ class Upstreams:
             ),
             audit=AuditClient(settings.audit_address, deadline=deadline),
             authenticator=Authenticator(identity),
+            caches=SharedCaches.from_settings(settings),
         )
 
     def health_targets(self) -> list[tuple[str, Any, str]]:
@@ -136,7 +140,12 @@ class ConsiliumGraphQL(GraphQL[GatewayContext, None]):
             client_address=admission.client_address,
             limits=self._limits,
             upstreams=self._upstreams,
-            loaders=create_loaders(self._upstreams.anonymity, self._upstreams.content, auth.viewer),
+            loaders=create_loaders(
+                self._upstreams.anonymity,
+                self._upstreams.content,
+                auth.viewer,
+                self._upstreams.caches,
+            ),
             settings=self._settings,
             feed=self._feed,
         )

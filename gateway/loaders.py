@@ -13,6 +13,7 @@ from consilium.content.v1 import content_pb2 as cpb
 from consilium.content.v1 import types_pb2 as types
 from gateway import viewer_state
 from gateway.auth import Viewer
+from gateway.caches import SharedCaches
 from gateway.clients.anonymity import AnonymityClient
 from gateway.clients.content import ContentClient
 from gateway.viewer_state import PollResults, Reactions
@@ -66,9 +67,23 @@ class Loaders:
 
 
 def create_loaders(
-    anonymity: AnonymityClient, content: ContentClient, viewer: Viewer | None
+    anonymity: AnonymityClient,
+    content: ContentClient,
+    viewer: Viewer | None,
+    caches: SharedCaches | None = None,
 ) -> Loaders:
-    """Fresh loaders for one request (their caches must never outlive it: they hold viewer data)."""
+    """Fresh loaders for one request (their caches must never outlive it: they hold viewer data).
+
+    `caches` are the process's shared ones (gateway/caches.py) for personas and communities,
+    which no viewer changes; without them every read goes upstream.
+    """
+    shared = caches or SharedCaches.disabled()
+
+    async def personas(alias_ids: list[str]) -> dict[str, anon.Persona]:
+        return await shared.personas.batch(alias_ids, anonymity.describe, shared.persona_ttl)
+
+    async def communities(community_ids: list[str]) -> dict[str, types.Community]:
+        return await shared.communities.batch(community_ids, content.communities_by_id)
 
     async def owned(alias_ids: list[str]) -> dict[str, bool]:
         if viewer is None:
@@ -95,9 +110,9 @@ def create_loaders(
         return await viewer_state.polls(content, post_ids)
 
     return Loaders(
-        personas=_loader(anonymity.describe, lambda _k: None),
+        personas=_loader(personas, lambda _k: None),
         posts=_loader(content.posts, lambda _k: None),
-        communities=_loader(content.communities_by_id, lambda _k: None),
+        communities=_loader(communities, lambda _k: None),
         comment_counts=_loader(content.comment_counts, lambda _k: 0),
         comment_pages=_loader(content.comment_pages, lambda _k: None),
         owned=_loader(owned, lambda _k: False),

@@ -60,7 +60,9 @@ class AuthenticatingHandler(BaseGraphQLTransportWSHandler[GatewayContext, None])
         self.context = dataclasses.replace(
             context,
             auth=auth,
-            loaders=create_loaders(upstreams.anonymity, upstreams.content, auth.viewer),
+            loaders=create_loaders(
+                upstreams.anonymity, upstreams.content, auth.viewer, upstreams.caches
+            ),
         )
 
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
