@@ -13,6 +13,7 @@ from consilium.content.v1 import content_pb2 as cpb
 from consilium.content.v1 import types_pb2 as types
 from gateway import viewer_state
 from gateway.auth import Viewer
+from gateway.author_batches import AuthorBatches
 from gateway.caches import SharedCaches
 from gateway.clients.anonymity import AnonymityClient
 from gateway.clients.content import ContentClient
@@ -48,6 +49,8 @@ class Loaders:
     thread_aliases: DataLoader[str, str | None]
     reactions: DataLoader[str, Reactions | None]
     polls: DataLoader[str, PollResults | None]
+    #: Lets comment authors join the post authors' persona and ownership calls.
+    authors: AuthorBatches
 
     def clear(self) -> None:
         """Forgets everything loaded: a WebSocket keeps one context for its whole life, and
@@ -64,6 +67,7 @@ class Loaders:
             self.polls,
         ):
             loader.clear_all()
+        self.authors.reset()
 
 
 def create_loaders(
@@ -78,6 +82,7 @@ def create_loaders(
     which no viewer changes; without them every read goes upstream.
     """
     shared = caches or SharedCaches.disabled()
+    authors = AuthorBatches()
 
     async def personas(alias_ids: list[str]) -> dict[str, anon.Persona]:
         return await shared.personas.batch(alias_ids, anonymity.describe, shared.persona_ttl)
@@ -110,13 +115,14 @@ def create_loaders(
         return await viewer_state.polls(content, post_ids)
 
     return Loaders(
-        personas=_loader(personas, lambda _k: None),
+        personas=_loader(authors.personas(personas), lambda _k: None),
         posts=_loader(content.posts, lambda _k: None),
         communities=_loader(communities, lambda _k: None),
         comment_counts=_loader(content.comment_counts, lambda _k: 0),
         comment_pages=_loader(content.comment_pages, lambda _k: None),
-        owned=_loader(owned, lambda _k: False),
+        owned=_loader(authors.owned(owned), lambda _k: False),
         thread_aliases=_loader(thread_aliases, lambda _k: None),
         reactions=_loader(reactions, lambda _k: None, max_batch=viewer_state.MAX_POSTS),
         polls=_loader(polls, lambda _k: None, max_batch=viewer_state.MAX_POSTS),
+        authors=authors,
     )

@@ -34,11 +34,6 @@ FEED_CALLS = Counter(
     }
 )
 CACHED = {"BatchDescribeAliases", "BatchGetCommunities"}
-#: Known gap: personas and ownership are asked once per depth, for post authors and again for
-#: comment authors (whose ids come only with the comment pages): DataLoaders batch within one
-#: level of the tree. Resolving by selection (issue 12) can fold these into one call each.
-#: Still independent of the page size; with a warm cache the persona call goes entirely.
-PER_DEPTH = Counter({"BatchDescribeAliases": 1, "BatchCheckOwnership": 1})
 
 
 async def run(upstreams: FakeUpstreams, query: str, **variables: Any) -> dict[str, Any]:
@@ -55,23 +50,24 @@ async def test_a_feed_page_costs_one_call_per_rpc() -> None:
     data = await run(upstreams, FEED)
     posts = data["feed"]["nodes"]
     assert len(posts) == 20 and all(len(p["comments"]["nodes"]) == 3 for p in posts)
-    assert upstreams.calls.counts() == FEED_CALLS + PER_DEPTH
-    # Each batch asked for a whole level at once: 20 post authors, then 60 comment authors.
-    described = [keys for rpc, keys in upstreams.calls.log if rpc == "BatchDescribeAliases"]
-    assert [len(keys) for keys in described] == [20, 60]
+    assert upstreams.calls.counts() == FEED_CALLS
+    # Post authors and comment authors in one call each (gateway/author_batches.py).
+    for rpc in ("BatchDescribeAliases", "BatchCheckOwnership"):
+        asked = [keys for name, keys in upstreams.calls.log if name == rpc]
+        assert [len(keys) for keys in asked] == [80], rpc
 
 
 async def test_the_feed_costs_the_same_calls_at_any_page_size() -> None:
     small = FakeUpstreams.seeded(SharedCaches.disabled(), posts=2, comments=3)
     await run(small, FEED)
-    assert small.calls.counts() == FEED_CALLS + PER_DEPTH
+    assert small.calls.counts() == FEED_CALLS
 
 
 async def test_a_post_page_with_20_comments_costs_one_call_per_rpc() -> None:
     upstreams = FakeUpstreams.seeded(SharedCaches.disabled(), posts=3, comments=20)
     data = await run(upstreams, POST_PAGE, id="pst_001")  # a poll
     assert len(data["post"]["comments"]["nodes"]) == 20
-    expected = FEED_CALLS + PER_DEPTH - Counter({"ListFeed": 1}) + Counter({"BatchGetPosts": 1})
+    expected = FEED_CALLS - Counter({"ListFeed": 1}) + Counter({"BatchGetPosts": 1})
     assert upstreams.calls.counts() == expected
 
 
@@ -81,8 +77,7 @@ async def test_with_a_warm_cache_personas_and_communities_are_not_asked_again() 
     upstreams.calls.clear()
     second = await run(upstreams, FEED)
     assert second == first
-    warm = FEED_CALLS + PER_DEPTH - Counter({"BatchDescribeAliases": 2, "BatchGetCommunities": 1})
-    assert upstreams.calls.counts() == warm
+    assert upstreams.calls.counts() == FEED_CALLS - Counter(dict.fromkeys(CACHED, 1))
     upstreams.calls.clear()
     await run(upstreams, POST_PAGE, id="pst_000")
     assert not CACHED & set(upstreams.calls.counts())
@@ -100,7 +95,7 @@ async def test_viewer_flags_are_never_shared_through_the_cache() -> None:
     assert not first_theirs["viewerIsAuthor"] and not first_theirs["author"]["isViewer"]
     comment = first_theirs["comments"]["nodes"][0]
     assert not comment["viewerIsAuthor"] and not comment["author"]["isViewer"]
-    assert upstreams.calls.counts()["BatchCheckOwnership"] == 4  # asked in each request
+    assert upstreams.calls.counts()["BatchCheckOwnership"] == 2  # asked in each request
 
 
 async def test_a_warm_cache_does_not_let_a_non_reader_in() -> None:
@@ -113,3 +108,21 @@ async def test_a_warm_cache_does_not_let_a_non_reader_in() -> None:
         assert result.errors is not None
         assert "handle" not in str(result.data)
     assert upstreams.calls.log == []
+
+
+async def test_authors_not_selected_under_comments_are_not_asked_about() -> None:
+    """Folding comment authors into the post authors' calls must not ask anonymity about
+    aliases the query does not show: no comment author, no ownership of comment authors."""
+    upstreams = FakeUpstreams.seeded(SharedCaches.disabled(), posts=20, comments=3)
+    query = """{ feed(first: 20) { nodes { id viewerIsAuthor author { handle }
+      comments(first: 3) { nodes { id body } } } } }"""
+    await run(upstreams, query)
+    for rpc in ("BatchDescribeAliases", "BatchCheckOwnership"):
+        asked = [keys for name, keys in upstreams.calls.log if name == rpc]
+        assert len(asked) == 1 and all(a.startswith("als_p") for a in asked[0]), rpc
+    upstreams.calls.clear()
+    query = """{ feed(first: 20) { nodes { id author { handle }
+      comments(first: 3) { nodes { author { handle } } } } } }"""
+    await run(upstreams, query)
+    assert upstreams.calls.counts()["BatchDescribeAliases"] == 1
+    assert "BatchCheckOwnership" not in upstreams.calls.counts()
