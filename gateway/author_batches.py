@@ -17,13 +17,17 @@ from typing import Any, TypeVar
 
 V = TypeVar("V")
 
+#: Anonymity takes at most this many alias ids per call (services/anonymity MAX_BATCH).
+MAX_BATCH = 500
+
 Fetch = Callable[[list[str]], Awaitable[dict[str, V]]]
 
 
 class AuthorBatches:
     """A gate the author loaders wait at while comment pages that will add authors load."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_batch: int = MAX_BATCH) -> None:
+        self._max_batch = max_batch
         self._holds = 0
         self._open = asyncio.Event()
         self._open.set()
@@ -59,9 +63,24 @@ class AuthorBatches:
         return self._gate(fetch, self._owned)
 
     def _gate(self, fetch: Fetch[V], extras: list[str]) -> Fetch[V]:
-        gated = _Gated(self._open, fetch, extras)
+        gated = _Gated(self._open, _chunked(fetch, self._max_batch), extras)
         self._gated.append(gated)
         return gated.__call__
+
+
+def _chunked(fetch: Fetch[V], size: int) -> Fetch[V]:
+    """`fetch` in calls of at most `size` keys, together (a page rarely needs more than one)."""
+
+    async def chunked(keys: list[str]) -> dict[str, V]:
+        if len(keys) <= size:
+            return await fetch(keys)
+        found: dict[str, V] = {}
+        parts = [keys[i : i + size] for i in range(0, len(keys), size)]
+        for part in await asyncio.gather(*(fetch(p) for p in parts)):
+            found.update(part)
+        return found
+
+    return chunked
 
 
 class _Gated:

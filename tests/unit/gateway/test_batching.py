@@ -126,3 +126,14 @@ async def test_authors_not_selected_under_comments_are_not_asked_about() -> None
     await run(upstreams, query)
     assert upstreams.calls.counts()["BatchDescribeAliases"] == 1
     assert "BatchCheckOwnership" not in upstreams.calls.counts()
+
+
+async def test_more_authors_than_anonymity_takes_in_one_call_are_split() -> None:
+    """Post and comment authors together may pass anonymity's 500 ids per call."""
+    upstreams = FakeUpstreams.seeded(SharedCaches.disabled(), posts=20, comments=30)
+    query = """{ feed(first: 20) { nodes { author { handle }
+      comments(first: 30) { nodes { author { handle } } } } } }"""
+    data = await run(upstreams, query)
+    assert all(c["author"]["handle"] for p in data["feed"]["nodes"] for c in p["comments"]["nodes"])
+    asked = [keys for name, keys in upstreams.calls.log if name == "BatchDescribeAliases"]
+    assert sorted(len(keys) for keys in asked) == [120, 500]
