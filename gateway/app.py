@@ -259,6 +259,7 @@ def create_app(
         ),
         shared.content,
         shared.anonymity,
+        caches=shared.caches,
         buffer=settings.subscription_buffer,
         max_subscribers=settings.max_subscriptions,
         # Dev's embedded bus has no operator to create topics; on Kafka, ops (or the
