@@ -20,6 +20,7 @@ from strawberry.http import GraphQLRequestData
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from gateway.auth import Authenticator
+from gateway.caches import SharedCaches
 from gateway.clients.anonymity import AnonymityClient
 from gateway.clients.audit import AuditClient
 from gateway.clients.content import ContentClient
@@ -54,6 +55,8 @@ class Upstreams:
     content: ContentClient
     audit: AuditClient
     authenticator: Authenticator
+    #: What no viewer changes, shared by every request (gateway/caches.py).
+    caches: SharedCaches
 
     @classmethod
     def connect(cls, settings: GatewaySettings) -> Upstreams:
@@ -78,6 +81,7 @@ class Upstreams:
             ),
             audit=AuditClient(settings.audit_address, deadline=deadline),
             authenticator=Authenticator(identity),
+            caches=SharedCaches.from_settings(settings),
         )
 
     def health_targets(self) -> list[tuple[str, Any, str]]:
@@ -147,7 +151,8 @@ class ConsiliumGraphQL(GraphQL[GatewayContext, None]):
                 self._upstreams.anonymity,
                 self._upstreams.content,
                 auth.viewer,
-                self._upstreams.identity,
+                identity=self._upstreams.identity,
+                caches=self._upstreams.caches,
             ),
             settings=self._settings,
             feed=self._feed,
@@ -298,6 +303,7 @@ def create_app(
         ),
         shared.content,
         shared.anonymity,
+        caches=shared.caches,
         buffer=settings.subscription_buffer,
         max_subscribers=settings.max_subscriptions,
         # Dev's embedded bus has no operator to create topics; on Kafka, ops (or the

@@ -13,6 +13,8 @@ from consilium.content.v1 import content_pb2 as cpb
 from consilium.content.v1 import types_pb2 as types
 from gateway import viewer_state
 from gateway.auth import Viewer
+from gateway.author_batches import AuthorBatches
+from gateway.caches import SharedCaches
 from gateway.clients.anonymity import AnonymityClient
 from gateway.clients.content import ContentClient
 from gateway.clients.identity import IdentityClient
@@ -50,6 +52,8 @@ class Loaders:
     polls: DataLoader[str, PollResults | None]
     #: Community id -> whether the viewer follows it (one ListFollowedCommunities a batch).
     follows: DataLoader[str, bool | None]
+    #: Lets comment authors join the post authors' persona and ownership calls.
+    authors: AuthorBatches
 
     def clear(self) -> None:
         """Forgets everything loaded: a WebSocket keeps one context for its whole life, and
@@ -67,6 +71,7 @@ class Loaders:
             self.follows,
         ):
             loader.clear_all()
+        self.authors.reset()
 
 
 def create_loaders(
@@ -74,8 +79,21 @@ def create_loaders(
     content: ContentClient,
     viewer: Viewer | None,
     identity: IdentityClient | None = None,
+    caches: SharedCaches | None = None,
 ) -> Loaders:
-    """Fresh loaders for one request (their caches must never outlive it: they hold viewer data)."""
+    """Fresh loaders for one request (their caches must never outlive it: they hold viewer data).
+
+    `caches` are the process's shared ones (gateway/caches.py) for personas and communities,
+    which no viewer changes; without them every read goes upstream.
+    """
+    shared = caches or SharedCaches.disabled()
+    authors = AuthorBatches()
+
+    async def personas(alias_ids: list[str]) -> dict[str, anon.Persona]:
+        return await shared.personas.batch(alias_ids, anonymity.describe, shared.persona_ttl)
+
+    async def communities(community_ids: list[str]) -> dict[str, types.Community]:
+        return await shared.communities.batch(community_ids, content.communities_by_id)
 
     async def follows(community_ids: list[str]) -> dict[str, bool]:
         if viewer is None or identity is None:
@@ -108,14 +126,15 @@ def create_loaders(
         return await viewer_state.polls(content, post_ids)
 
     return Loaders(
-        personas=_loader(anonymity.describe, lambda _k: None),
+        personas=_loader(authors.personas(personas), lambda _k: None),
         posts=_loader(content.posts, lambda _k: None),
-        communities=_loader(content.communities_by_id, lambda _k: None),
+        communities=_loader(communities, lambda _k: None),
         comment_counts=_loader(content.comment_counts, lambda _k: 0),
         comment_pages=_loader(content.comment_pages, lambda _k: None),
-        owned=_loader(owned, lambda _k: False),
+        owned=_loader(authors.owned(owned), lambda _k: False),
         thread_aliases=_loader(thread_aliases, lambda _k: None),
         reactions=_loader(reactions, lambda _k: None, max_batch=viewer_state.MAX_POSTS),
         polls=_loader(polls, lambda _k: None, max_batch=viewer_state.MAX_POSTS),
         follows=_loader(follows, lambda _k: False),
+        authors=authors,
     )

@@ -84,6 +84,17 @@ class GatewaySettings(BaseSettings):
     idempotency_ttl_seconds: float = Field(default=86_400.0, gt=0)
     idempotency_max_entries: int = Field(default=10_000, ge=1)
 
+    #: Process-wide caches (gateway/caches.py): what no viewer changes. Communities and
+    #: specialties change only by migration or seed; personas are frozen per alias, except
+    #: an IDENTIFIED one's display name, which erasure shreds without announcing it: that is
+    #: kept at most `persona_cache_identified_ttl_seconds` (0 keeps none). 0 entries: off.
+    community_cache_ttl_seconds: float = Field(default=300.0, ge=0)
+    community_cache_max_entries: int = Field(default=1_000, ge=0)
+    specialty_cache_ttl_seconds: float = Field(default=3_600.0, ge=0)
+    persona_cache_ttl_seconds: float = Field(default=600.0, ge=0)
+    persona_cache_max_entries: int = Field(default=50_000, ge=0)
+    persona_cache_identified_ttl_seconds: float = Field(default=30.0, ge=0)
+
     @field_validator("trusted_proxies")
     @classmethod
     def _networks(cls, value: str) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
+from gateway.caches import ALL
 from gateway.context import GatewayContext
 from gateway.schema.following import followed_communities
 from gateway.schema.types.audit import (
@@ -111,11 +112,14 @@ class Query:
 
     @strawberry.field(description="Public: the registration form lists them.")
     async def communities(self, info: Ctx) -> list[Community] | None:
-        return [Community.from_proto(c) for c in await info.context.upstreams.content.communities()]
+        upstreams = info.context.upstreams
+        found = await upstreams.caches.community_list.one(ALL, upstreams.content.communities)
+        return [Community.from_proto(c) for c in found]
 
     @strawberry.field(description="Public: the registration form lists them.")
     async def specialties(self, info: Ctx) -> list[Specialty] | None:
-        found = await info.context.upstreams.identity.list_specialties()
+        upstreams = info.context.upstreams
+        found = await upstreams.caches.specialties.one(ALL, upstreams.identity.list_specialties)
         return [Specialty.from_proto(s) for s in found]
 
     @strawberry.field(description="An author persona by alias id.")

@@ -26,6 +26,7 @@ from opentelemetry import propagate, trace
 from consilium.anonymity.v1 import anonymity_pb2 as anon
 from consilium.content.v1 import types_pb2 as ctypes
 from consilium.events.v1 import content_events_pb2 as events
+from gateway.caches import SharedCaches
 from gateway.clients.anonymity import AnonymityClient
 from gateway.clients.content import ContentClient
 from gateway.subscriptions.fanout import Fanout, Subscriber
@@ -80,8 +81,11 @@ class LiveFeed:
         max_subscribers: int,
         ensure_topic: bool = False,
         replica_id: str | None = None,
+        caches: SharedCaches | None = None,
     ) -> None:
         self._bus = bus
+        # Personas are frozen per alias: a post by a known author costs anonymity nothing.
+        self._caches = caches or SharedCaches.disabled()
         self._content = content
         self._anonymity = anonymity
         self._max_subscribers = max_subscribers
@@ -264,6 +268,10 @@ class LiveFeed:
     async def _persona(self, alias_id: str) -> anon.Persona | None:
         """The author persona, shared by every subscriber; None lets each one try itself."""
         try:
-            return (await self._anonymity.describe([alias_id])).get(alias_id)
+            caches = self._caches
+            found = await caches.personas.batch(
+                [alias_id], self._anonymity.describe, caches.persona_ttl
+            )
+            return found.get(alias_id)
         except DomainError:
             return None

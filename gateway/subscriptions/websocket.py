@@ -62,7 +62,11 @@ class AuthenticatingHandler(BaseGraphQLTransportWSHandler[GatewayContext, None])
             context,
             auth=auth,
             loaders=create_loaders(
-                upstreams.anonymity, upstreams.content, auth.viewer, upstreams.identity
+                upstreams.anonymity,
+                upstreams.content,
+                auth.viewer,
+                identity=upstreams.identity,
+                caches=upstreams.caches,
             ),
         )
 

@@ -78,5 +78,10 @@ async def test_feed_calls_are_the_same_for_5_and_50_posts(
         assert len(body["data"]["feed"]["nodes"]) == size
         counts[size] = dict(calls)
     print(f"upstream calls per feed query: {counts[50]}")
-    assert counts[5] == counts[50], counts
-    assert sum(counts[50].values()) <= 12, counts[50]
+    # Communities and personas come from the gateway's shared caches once seen
+    # (gateway/caches.py): the second query may skip them, and never asks them twice.
+    cached = {"BatchGetCommunities", "BatchDescribeAliases"}
+    assert all(counts[5].get(rpc, 0) <= 1 and counts[50].get(rpc, 0) <= 1 for rpc in cached)
+    uncached = [{k: v for k, v in counts[n].items() if k not in cached} for n in (5, 50)]
+    assert uncached[0] == uncached[1], counts
+    assert all(v == 1 for v in counts[50].values()), counts[50]

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
-from support.system import System
+from support.system import System, run_system
 
 from gateway.clients import anonymity, base, content, identity
 
@@ -36,6 +37,14 @@ class UpstreamCalls:
     def clear(self) -> None:
         self.methods.clear()
         self.requests.clear()
+
+
+@pytest.fixture
+async def system(tmp_path: Path) -> AsyncIterator[System]:
+    """The system without the gateway's persona cache: these tests count the batched calls
+    of the loaders, which a warm cache (gateway/caches.py) would spare."""
+    async with run_system(tmp_path / "data", persona_cache_max_entries=0) as running:
+        yield running
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ import grpc
 import httpx
 import pytest
 import uvicorn
-from support.system import System
+from support.system import System, run_system
 
 from gateway.app import create_app
 from gateway.settings import GatewaySettings
@@ -99,6 +99,14 @@ async def test_content_down_gives_partial_data(system: System) -> None:
     assert data is not None, reply.text
     assert data["communities"] is None
     assert "207RC0000X" in [s["code"] for s in data["specialties"]]
+
+
+@pytest.fixture
+async def system(tmp_path: Path) -> AsyncIterator[System]:
+    """The system without the gateway's persona cache (gateway/caches.py): these tests are
+    about what a reader sees when anonymity cannot be asked, and a warm cache would answer."""
+    async with run_system(tmp_path / "data", persona_cache_max_entries=0) as running:
+        yield running
 
 
 async def test_anonymity_down_never_falls_back_to_the_author(system: System) -> None:

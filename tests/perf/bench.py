@@ -28,7 +28,7 @@ from perf.procstat import CpuMeter, rss_mb
 from perf.queries import CREATE_POST, FEED, POST_ADDED, POST_PAGE, SEARCH
 from perf.report import Report
 from perf.seed import FULL, SMOKE, Seeded, post_input, seed
-from perf.stack import counting_upstream_calls, stack
+from perf.stack import counting_cache_lookups, counting_upstream_calls, stack
 from support.system import System
 
 _TESTS = Path(__file__).resolve().parent.parent
@@ -90,7 +90,7 @@ class Bench:
         # The ceiling runs in the bench's own process while the system idles.
         processes = {"ceiling": os.getpid()} if ceiling else self.processes
         meters = {p: CpuMeter(pid) for p, pid in processes.items()}
-        with counting_upstream_calls() as calls:
+        with counting_upstream_calls() as calls, counting_cache_lookups() as lookups:
             for meter in meters.values():
                 meter.start()
             result = await self.client(job)
@@ -107,6 +107,12 @@ class Bench:
             add(f"{name}.cpu_per_req.{process}", seconds * 1000 / max(done, 1), "ms CPU")
         if not ceiling:
             add(f"{name}.upstream_calls_per_req", sum(calls.values()) / max(done, 1), "calls")
+            # The shared caches' effect: persona and community calls left, and the hit rate.
+            for rpc in ("BatchDescribeAliases", "BatchGetCommunities"):
+                add(f"{name}.calls_per_req.{rpc}", calls[rpc] / max(done, 1), "calls")
+            if lookups:
+                hits = 100 * lookups["hit"] / lookups.total()
+                add(f"{name}.cache_hit_rate", hits, "% of lookups")
         return rate
 
     async def ceiling(self, feed_data: dict[str, Any], token: str) -> float:

@@ -23,6 +23,7 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from support.system import System, run_system
 
+from gateway.caches import TTLCache
 from gateway.clients import anonymity, audit, content, identity
 
 
@@ -53,6 +54,24 @@ def counting_upstream_calls() -> Iterator[Counter[str]]:
     finally:
         for module, original in zip(modules, originals, strict=True):
             module.invoke = original  # type: ignore[attr-defined]
+
+
+@contextlib.contextmanager
+def counting_cache_lookups() -> Iterator[Counter[str]]:
+    """Counts the gateway's shared-cache lookups (gateway/caches.py), "hit" and "miss"."""
+    counted: Counter[str] = Counter()
+    original = TTLCache.get
+
+    def counting(cache: TTLCache[Any, Any], key: Any) -> Any:
+        found = original(cache, key)
+        counted["miss" if found is None else "hit"] += 1
+        return found
+
+    TTLCache.get = counting  # type: ignore[method-assign]
+    try:
+        yield counted
+    finally:
+        TTLCache.get = original  # type: ignore[method-assign]
 
 
 @contextlib.asynccontextmanager

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
-from typing import TypeGuard
+from typing import Any, TypeGuard
 
 import strawberry
 from strawberry.types import Info
@@ -157,6 +157,17 @@ class CommentConnection:
         )
 
 
+def _selected_names(selections: list[Any]) -> set[str]:
+    """Every field name anywhere under `selections` (through fragments too)."""
+    names: set[str] = set()
+    for selection in selections:
+        name = getattr(selection, "name", None)
+        if name:
+            names.add(name)
+        names |= _selected_names(getattr(selection, "selections", None) or [])
+    return names
+
+
 @strawberry.federation.type(keys=["id"])
 class Post:
     id: strawberry.ID
@@ -191,7 +202,21 @@ class Post:
         self, info: Info[GatewayContext, None], first: int = 20, after: str | None = None
     ) -> CommentConnection:
         check_page_size(first, info.context.settings.max_page_size)
-        page = await info.context.loaders.comment_pages.load((str(self.id), first, after or ""))
+        loaders = info.context.loaders
+        wanted = _selected_names(info.selected_fields)
+        personas, owned = "author" in wanted, bool({"viewerIsAuthor", "isViewer"} & wanted)
+        if not (personas or owned):
+            page = await loaders.comment_pages.load((str(self.id), first, after or ""))
+            return CommentConnection.from_proto(page)
+        # Held before the post authors' batch leaves (gateway/author_batches.py), so these
+        # comments' authors join it: one persona and one ownership call per request.
+        loaders.authors.hold()
+        page = None
+        try:
+            page = await loaders.comment_pages.load((str(self.id), first, after or ""))
+        finally:
+            aliases = [c.author_alias_id for c in page.comments] if page is not None else []
+            loaders.authors.release(aliases if personas else [], aliases if owned else [])
         return CommentConnection.from_proto(page)
 
     @strawberry.field
