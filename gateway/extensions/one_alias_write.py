@@ -2,9 +2,10 @@
 aliases of one person in one request.
 
 Each of these mutations acts under one of the viewer's aliases (createPost and addComment
-under the chosen visibility's alias, react and votePoll under the viewer's alias of that
-thread). Two of them in one operation would hand content two aliases of one person within
-one request (one trace, one connection, back to back): enough to link the threads. Reads
+under the chosen visibility's alias; react, votePoll and reportContent under the viewer's
+alias of that thread). Two of them in one operation would hand content two aliases of one
+person within one request (one trace, one connection, back to back): enough to link the
+threads. Reads
 carry no alias at all (gateway/viewer_state.py), so one write is the only alias a request
 can ever show content. The rule runs at validation, before anything executes.
 """
@@ -25,12 +26,12 @@ from graphql import (
 )
 
 #: Root mutation fields that send one of the viewer's aliases to content.
-ALIAS_WRITES = frozenset({"createPost", "addComment", "react", "votePoll"})
+ALIAS_WRITES = frozenset({"createPost", "addComment", "react", "votePoll", "reportContent"})
 
 MESSAGE = (
-    "one alias-bearing write per request: createPost, addComment, react and votePoll each "
-    "act under one of your aliases, and content must never see two of one person's aliases "
-    "in one request; send each as its own request"
+    "one alias-bearing write per request: createPost, addComment, react, votePoll and "
+    "reportContent each act under one of your aliases, and content must never see two of "
+    "one person's aliases in one request; send each as its own request"
 )
 
 

@@ -10,6 +10,13 @@ from typing import Protocol
 from services.content.domain.engagement import ReactionKind
 from services.content.domain.paging import Cursor
 from services.content.domain.posts import Comment, Community, Post
+from services.content.domain.reports import (
+    ModerationAction,
+    QueueItem,
+    QueueStatus,
+    Report,
+    ReportReason,
+)
 
 
 class ContentRepository(Protocol):
@@ -106,6 +113,34 @@ class ContentRepository(Protocol):
     ) -> None:
         """Queues CommentCreated for `comment`, keyed by its post like the post's own event,
         naming the aliases it answers (the parent's is empty for a top-level comment)."""
+
+    async def find_report(self, item_id: str, alias_id: str) -> Report | None:
+        """This alias's report of the item, if it made one."""
+
+    async def add_report(
+        self,
+        post_id: str,
+        comment_id: str,
+        alias_id: str,
+        reason: ReportReason,
+        note: str,
+        now: datetime,
+    ) -> Report:
+        """Records the report and (re)opens the item in the queue; the earlier one if this
+        alias reported the item already."""
+
+    async def moderation_queue(
+        self, status: QueueStatus, after: Cursor | None, limit: int
+    ) -> list[QueueItem]:
+        """Reported items in `status`, most recently reported first."""
+
+    async def queue_item(self, item_id: str) -> QueueItem | None: ...
+
+    async def resolve_item(
+        self, item_id: str, action: ModerationAction, reason: str, staff_role: str, now: datetime
+    ) -> str:
+        """Closes the item's reports (hiding it for HIDE_CONTENT) and logs the action; the
+        log entry's id."""
 
 
 class ContentStore(Protocol):

@@ -25,6 +25,7 @@ from plumbing.events.outbox import add_to_outbox
 from services.content.adapters.alias_state import AliasStateQueries
 from services.content.adapters.engagement_queries import EngagementQueries
 from services.content.adapters.post_events import comment_created, post_created
+from services.content.adapters.report_queries import ReportQueries
 from services.content.adapters.rows import comment_from, post_from, post_row
 from services.content.adapters.search import FullTextSearch, full_text_for
 from services.content.adapters.tables import (
@@ -32,18 +33,25 @@ from services.content.adapters.tables import (
     communities,
     event_tables,
     hidden_aliases,
+    hidden_items,
     posts,
 )
 from services.content.domain.paging import Cursor
 from services.content.domain.posts import Comment, Community, Post
 
 
-def _hidden(alias_column: Any) -> ColumnElement[bool]:
-    return exists().where(hidden_aliases.c.alias_id == alias_column)
+def _hidden(alias_column: Any, item_column: Any) -> ColumnElement[bool]:
+    """Hidden with its author alias, or on its own by a moderator acting on a report."""
+    return or_(
+        exists().where(hidden_aliases.c.alias_id == alias_column),
+        exists().where(hidden_items.c.item_id == item_column),
+    )
 
 
-_POSTS = select(posts, _hidden(posts.c.author_alias_id).label("hidden"))
-_COMMENTS = select(comments, _hidden(comments.c.author_alias_id).label("hidden"))
+_POSTS = select(posts, _hidden(posts.c.author_alias_id, posts.c.post_id).label("hidden"))
+_COMMENTS = select(
+    comments, _hidden(comments.c.author_alias_id, comments.c.comment_id).label("hidden")
+)
 
 
 def _before(cursor: Cursor, created: Any, row_id: Any) -> ColumnElement[bool]:
@@ -54,7 +62,7 @@ def _before(cursor: Cursor, created: Any, row_id: Any) -> ColumnElement[bool]:
     )
 
 
-class SqlContentRepository(AliasStateQueries, EngagementQueries):
+class SqlContentRepository(AliasStateQueries, EngagementQueries, ReportQueries):
     """`ContentRepository` over one SQLAlchemy session (one transaction)."""
 
     def __init__(self, session: AsyncSession, search: FullTextSearch) -> None:
@@ -124,7 +132,7 @@ class SqlContentRepository(AliasStateQueries, EngagementQueries):
     async def list_posts(
         self, community_id: str | None, after: Cursor | None, limit: int
     ) -> list[Post]:
-        query = _POSTS.where(~_hidden(posts.c.author_alias_id))
+        query = _POSTS.where(~_hidden(posts.c.author_alias_id, posts.c.post_id))
         if community_id:
             query = query.where(posts.c.community_id == community_id)
         if after is not None:
@@ -139,9 +147,13 @@ class SqlContentRepository(AliasStateQueries, EngagementQueries):
         if matches is None:
             return []
         query = (
-            select(posts, _hidden(posts.c.author_alias_id).label("hidden"), matches.c.score)
+            select(
+                posts,
+                _hidden(posts.c.author_alias_id, posts.c.post_id).label("hidden"),
+                matches.c.score,
+            )
             .join(matches, matches.c.post_id == posts.c.post_id)
-            .where(~_hidden(posts.c.author_alias_id))
+            .where(~_hidden(posts.c.author_alias_id, posts.c.post_id))
         )
         if community_id:
             query = query.where(posts.c.community_id == community_id)
@@ -207,7 +219,10 @@ class SqlContentRepository(AliasStateQueries, EngagementQueries):
             return {}
         counted = (
             select(comments.c.post_id, func.count().label("n"))
-            .where(comments.c.post_id.in_(post_ids), ~_hidden(comments.c.author_alias_id))
+            .where(
+                comments.c.post_id.in_(post_ids),
+                ~_hidden(comments.c.author_alias_id, comments.c.comment_id),
+            )
             .group_by(comments.c.post_id)
             .subquery()
         )

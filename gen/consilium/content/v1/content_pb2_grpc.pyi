@@ -109,6 +109,16 @@ class ContentServiceStub:
     """Marks a CASE post solved with an optional resolution. `author_alias_id` must be the
     post's author alias (PERMISSION_DENIED otherwise).
     """
+    ReportContent: _grpc.UnaryUnaryMultiCallable[_content_pb2.ReportContentRequest, _content_pb2.ReportContentResponse]
+    """One report of a post or comment by the reporter's alias of that post's thread (never a
+    user id): one per alias and item, so a second report answers the first (created=false).
+    """
+    ListModerationQueue: _grpc.UnaryUnaryMultiCallable[_content_pb2.ListModerationQueueRequest, _content_pb2.ListModerationQueueResponse]
+    """Reported items with their counts per reason; the gateway lets MODERATOR and ADMIN in."""
+    ResolveReports: _grpc.UnaryUnaryMultiCallable[_content_pb2.ResolveReportsRequest, _content_pb2.ResolveReportsResponse]
+    """Hides one reported post or comment, or dismisses its reports, and records the action in
+    content's moderation log under the acting staff role and a random action id (no user id).
+    """
 
 @_typing.type_check_only
 class ContentServiceAsyncStub(ContentServiceStub):
@@ -169,6 +179,16 @@ class ContentServiceAsyncStub(ContentServiceStub):
     MarkCaseSolved: _aio.UnaryUnaryMultiCallable[_content_pb2.MarkCaseSolvedRequest, _content_pb2.MarkCaseSolvedResponse]  # type: ignore[assignment]
     """Marks a CASE post solved with an optional resolution. `author_alias_id` must be the
     post's author alias (PERMISSION_DENIED otherwise).
+    """
+    ReportContent: _aio.UnaryUnaryMultiCallable[_content_pb2.ReportContentRequest, _content_pb2.ReportContentResponse]  # type: ignore[assignment]
+    """One report of a post or comment by the reporter's alias of that post's thread (never a
+    user id): one per alias and item, so a second report answers the first (created=false).
+    """
+    ListModerationQueue: _aio.UnaryUnaryMultiCallable[_content_pb2.ListModerationQueueRequest, _content_pb2.ListModerationQueueResponse]  # type: ignore[assignment]
+    """Reported items with their counts per reason; the gateway lets MODERATOR and ADMIN in."""
+    ResolveReports: _aio.UnaryUnaryMultiCallable[_content_pb2.ResolveReportsRequest, _content_pb2.ResolveReportsResponse]  # type: ignore[assignment]
+    """Hides one reported post or comment, or dismisses its reports, and records the action in
+    content's moderation log under the acting staff role and a random action id (no user id).
     """
 
 class ContentServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -347,6 +367,34 @@ class ContentServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_content_pb2.MarkCaseSolvedResponse, _abc.Awaitable[_content_pb2.MarkCaseSolvedResponse]]:
         """Marks a CASE post solved with an optional resolution. `author_alias_id` must be the
         post's author alias (PERMISSION_DENIED otherwise).
+        """
+
+    @_abc_1.abstractmethod
+    def ReportContent(
+        self,
+        request: _content_pb2.ReportContentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_content_pb2.ReportContentResponse, _abc.Awaitable[_content_pb2.ReportContentResponse]]:
+        """One report of a post or comment by the reporter's alias of that post's thread (never a
+        user id): one per alias and item, so a second report answers the first (created=false).
+        """
+
+    @_abc_1.abstractmethod
+    def ListModerationQueue(
+        self,
+        request: _content_pb2.ListModerationQueueRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_content_pb2.ListModerationQueueResponse, _abc.Awaitable[_content_pb2.ListModerationQueueResponse]]:
+        """Reported items with their counts per reason; the gateway lets MODERATOR and ADMIN in."""
+
+    @_abc_1.abstractmethod
+    def ResolveReports(
+        self,
+        request: _content_pb2.ResolveReportsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_content_pb2.ResolveReportsResponse, _abc.Awaitable[_content_pb2.ResolveReportsResponse]]:
+        """Hides one reported post or comment, or dismisses its reports, and records the action in
+        content's moderation log under the acting staff role and a random action id (no user id).
         """
 
 def add_ContentServiceServicer_to_server(servicer: ContentServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
