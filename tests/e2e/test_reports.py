@@ -2,17 +2,22 @@
 
 A member reports once per item (their thread alias is the report's key at content), the
 queue shows moderators counts per reason and never who reported, and a moderator hides the
-one item or dismisses its reports. Runs on SQLite and with content on PostgreSQL.
+one item or dismisses its reports. Runs on SQLite and with content on PostgreSQL (reports
+need no events: hiding one item happens at content directly). A recording servicer in front
+of content shows a report carries the reporter's thread alias alone.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from support.recording import record_servers
 from support.system import System, run_system
+from test_content_never_links_aliases import CONTENT, aliases_in, owned_by, strings
 
 from plumbing.auth import Role
 
@@ -217,3 +222,44 @@ async def test_refusals(system: System) -> None:
         RESOLVE, {"i": post_id, "a": "DISMISS", "r": "ok"}, token=moderator, expect_errors=True
     )
     assert codes(body) == ["NOT_FOUND"]
+
+
+async def test_a_report_reaches_content_with_the_reporters_thread_alias_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reporter is one ANONYMOUS thread alias at content: no user id, never next to
+    another of their aliases, and the queue names no reporter at all."""
+    recorder = record_servers(monkeypatch)
+    async with run_system(tmp_path / "data") as system:
+        _, author = await system.account()
+        reporter_id, reporter = await system.account()
+        _, moderator = await system.account(Role.MODERATOR)
+        post_id, _ = await new_post(system, author)
+        # The reporter already has a pseudonymous alias in this thread and one elsewhere.
+        said = await system.graphql(
+            COMMENT, {"i": {"postId": post_id, "body": "Hmm."}}, token=reporter
+        )
+        spoken_alias = said["data"]["addComment"]["author"]["aliasId"]
+        await new_post(system, reporter)
+        before = len(recorder.to(CONTENT))
+
+        await report(system, reporter, post_id, "MISINFORMATION", note="Outdated dosing.")
+        await report(system, reporter, post_id, "SPAM")  # the repeat: still one alias
+
+        calls = recorder.to(CONTENT)
+        reports = [c for c in calls[before:] if c.method.endswith("/ReportContent")]
+        assert len(reports) == 2
+        seen = set().union(*(aliases_in(c) for c in calls))
+        mine = await owned_by(system, reporter_id, reporter, seen)
+        (used,) = {c.request.reporter_alias_id for c in reports}
+        assert used in mine and used != spoken_alias, "the thread's ANONYMOUS alias"
+        for call in reports:
+            assert not [s for s in strings(call.request) if s.startswith("usr_")]
+            assert aliases_in(call) == {used}
+        for call in calls:
+            assert len(aliases_in(call) & mine) <= 1, (call.method, aliases_in(call) & mine)
+
+        body = await system.graphql(QUEUE, {"s": "OPEN"}, token=moderator)
+        text = json.dumps(body)
+        assert not any(alias in text for alias in mine), "the queue names no reporter"
+        assert reporter_id not in text
