@@ -2,8 +2,9 @@
 
 The README is what a newcomer pastes into GraphiQL first; if an example stops working, this
 fails. Examples run in the order the README gives them, as the account the README signs in with
-(the auditor for auditor examples); the only substitution is a documented placeholder such as
-`"als_..."`, which stands for an alias id the reader copies from the feed.
+(the auditor for auditor examples); the only substitutions are the documented placeholders
+`"als_..."` and `"pst_..."`, which stand for an alias id and a post id the reader copies from
+the feed.
 """
 
 from __future__ import annotations
@@ -48,8 +49,9 @@ async def _login(system: System, email: str) -> str:
     return str(body["data"]["login"]["token"])
 
 
-async def _a_post_in_second_opinions(system: System) -> str:
-    """One demo member's post where the README's feed example looks; returns its author alias."""
+async def _a_post_in_second_opinions(system: System) -> tuple[str, str]:
+    """One demo member's post where the README's feed example looks; returns its author alias
+    and its id."""
     member = await _login(system, "moderator@demo.consilium")
     values = {
         "kind": "DISCUSSION",
@@ -61,13 +63,14 @@ async def _a_post_in_second_opinions(system: System) -> str:
     deadline = time.monotonic() + 30
     while True:  # anonymity learns of the seeded physicians through identity's events
         body = await system.graphql(
-            "mutation($i: CreatePostInput!) { createPost(input: $i) { author { aliasId } } }",
+            "mutation($i: CreatePostInput!) { createPost(input: $i) { id author { aliasId } } }",
             {"i": values},
             token=member,
             expect_errors=True,
         )
         if not body.get("errors"):
-            return str(body["data"]["createPost"]["author"]["aliasId"])
+            created = body["data"]["createPost"]
+            return str(created["author"]["aliasId"]), str(created["id"])
         assert time.monotonic() < deadline, body["errors"]
         await asyncio.sleep(0.2)
 
@@ -79,14 +82,14 @@ def _role_of(example: str) -> str:
 async def test_every_readme_graphql_example_runs_as_written(system: System) -> None:
     examples = readme_examples()
     assert len(examples) >= 5, "the README's GraphQL examples were not found"
-    alias_id = await _a_post_in_second_opinions(system)
+    alias_id, post_id = await _a_post_in_second_opinions(system)
     tokens = {
         role: await _login(system, f"{role}@demo.consilium") for role in ("moderator", "auditor")
     }
 
     results: list[dict[str, Any]] = []
     for example in examples:
-        query = example.replace('"als_..."', f'"{alias_id}"')
+        query = example.replace('"als_..."', f'"{alias_id}"').replace('"pst_..."', f'"{post_id}"')
         signs_in = query.lstrip().startswith("mutation") and "login(" in query
         token = None if signs_in else tokens[_role_of(query)]
         body = await system.graphql(query, token=token, expect_errors=True)
