@@ -263,3 +263,15 @@ async def test_a_report_reaches_content_with_the_reporters_thread_alias_alone(
         text = json.dumps(body)
         assert not any(alias in text for alias in mine), "the queue names no reporter"
         assert reporter_id not in text
+
+
+async def test_reports_spend_the_reporters_write_budget(tmp_path: Path) -> None:
+    """A report is a write per person: a member cannot flood the queue past their budget."""
+    async with run_system(tmp_path / "data", writes_per_minute=3) as system:
+        _, author = await system.account()
+        _, member = await system.account()
+        posts = [(await new_post(system, author))[0] for _ in range(3)]
+        for post_id in posts:
+            await report(system, member, post_id, "SPAM")
+        body = await report(system, member, posts[0], "SPAM", expect_errors=True)
+        assert codes(body) == ["RATE_LIMITED"]
