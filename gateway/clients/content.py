@@ -33,6 +33,9 @@ _IDEMPOTENT = (
     "BatchListPollVoters",
     "ListCommunities",
     "BatchGetCommunities",
+    "ListModerationQueue",
+    # One report per alias and item: a retried report answers the first.
+    "ReportContent",
     # Writes carry a request id, so a retried create returns the first result.
     "CreatePost",
     "AddComment",
@@ -184,3 +187,16 @@ class ContentClient:
         request = pb.BatchGetCommunitiesRequest(community_ids=community_ids)
         reply = await invoke(self._stub.BatchGetCommunities, request)
         return {c.community_id: c for c in reply.communities}
+
+    async def report(self, request: pb.ReportContentRequest) -> pb.ReportContentResponse:
+        """One report, under the reporter's thread alias (the request's only alias)."""
+        return await invoke(self._stub.ReportContent, request)
+
+    async def moderation_queue(
+        self, status: pb.QueueStatus.ValueType, first: int, after: str
+    ) -> pb.ListModerationQueueResponse:
+        request = pb.ListModerationQueueRequest(status=status, first=first, after=after)
+        return await invoke(self._stub.ListModerationQueue, request)
+
+    async def resolve_reports(self, request: pb.ResolveReportsRequest) -> pb.ResolveReportsResponse:
+        return await invoke(self._stub.ResolveReports, request)

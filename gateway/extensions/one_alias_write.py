@@ -2,11 +2,11 @@
 aliases of one person in one request.
 
 Each of these mutations acts under one of the viewer's aliases (createPost and addComment
-under the chosen visibility's alias, react, retractReaction and votePoll under the viewer's
-alias of that thread, an author's edits, deletions and solved cases under the alias the
-record was written under). Two of them in one operation would hand content two aliases
-of one person within one request (one trace, one connection, back to back): enough to
-link the threads. Reads carry no alias at all (gateway/viewer_state.py), so one write is
+under the chosen visibility's alias, react, retractReaction, votePoll and reportContent under
+the viewer's alias of that thread, an author's edits, deletions and solved cases under the
+alias the record was written under). Two of them in one operation would hand content two
+aliases of one person within one request (one trace, one connection, back to back): enough
+to link the threads. Reads carry no alias at all (gateway/viewer_state.py), so one write is
 the only alias a request can ever show content. The rule runs at validation, before
 anything executes.
 """
@@ -39,14 +39,15 @@ ALIAS_WRITES = frozenset(
         "editComment",
         "deletePost",
         "deleteComment",
+        "reportContent",
     }
 )
 
 MESSAGE = (
     "one alias-bearing write per request: createPost, addComment, react, votePoll, "
-    "retractReaction, markCaseSolved, editPost, editComment, deletePost and deleteComment "
-    "each act under one of your aliases, and content must never see two of one person's "
-    "aliases in one request; send each as its own request"
+    "retractReaction, markCaseSolved, editPost, editComment, deletePost, deleteComment and "
+    "reportContent each act under one of your aliases, and content must never see two of one "
+    "person's aliases in one request; send each as its own request"
 )
 
 

@@ -15,6 +15,7 @@ from strawberry.extensions import (
 )
 from strawberry.federation.schema import FederationAny
 from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext, Info
 
 from gateway.extensions.cost import CostLimiter
@@ -24,6 +25,7 @@ from gateway.extensions.one_alias_write import OneAliasWritePerRequest
 from gateway.extensions.telemetry import OperationSpan
 from gateway.schema.mutation import Mutation
 from gateway.schema.query import Query
+from gateway.schema.reports import ModerationQueries, ReportMutations
 from gateway.schema.subscription import Subscription
 from gateway.settings import GatewaySettings
 from plumbing.errors import FieldViolation, InvalidArgument
@@ -84,8 +86,9 @@ def build_schema(settings: GatewaySettings) -> strawberry.federation.Schema:
     if not settings.dev:
         extensions.append(DisableIntrospection)
     return ConsiliumSchema(
-        query=Query,
-        mutation=Mutation,
+        # Reports and the moderation queue live in their own module (gateway/schema/reports.py).
+        query=merge_types("Query", (Query, ModerationQueries)),
+        mutation=merge_types("Mutation", (Mutation, ReportMutations)),
         subscription=Subscription,
         extensions=extensions,  # type: ignore[arg-type]
         config=StrawberryConfig(disable_field_suggestions=not settings.dev),

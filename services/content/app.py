@@ -32,6 +32,7 @@ from services.content.adapters.servicer import ContentServicer
 from services.content.adapters.store import SqlContentStore
 from services.content.adapters.tables import event_tables
 from services.content.engagement import EngagementService
+from services.content.reports import ReportService
 from services.content.revisions import RevisionService
 from services.content.service import ContentService
 from services.content.settings import ContentSettings
@@ -100,7 +101,9 @@ async def build(settings: ContentSettings) -> AsyncIterator[Content]:
                 ServiceBinding(
                     SERVICE_NAME,
                     content_pb2_grpc.add_ContentServiceServicer_to_server,
-                    ContentServicer(service, engagement, RevisionService(store)),
+                    ContentServicer(
+                        service, engagement, RevisionService(store), ReportService(store)
+                    ),
                 )
             ],
             address=settings.address,

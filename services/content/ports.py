@@ -11,6 +11,13 @@ from services.content.domain.engagement import ReactionKind
 from services.content.domain.feeds import FeedFilter
 from services.content.domain.paging import Cursor
 from services.content.domain.posts import Comment, Community, Post
+from services.content.domain.reports import (
+    ModerationAction,
+    QueueItem,
+    QueueStatus,
+    Report,
+    ReportReason,
+)
 
 
 class ContentRepository(Protocol):
@@ -120,6 +127,34 @@ class ContentRepository(Protocol):
 
     async def announce_case_solved(self, post: Post) -> None:
         """Queues CaseSolved for `post`, keyed by the post."""
+
+    async def find_report(self, item_id: str, alias_id: str) -> Report | None:
+        """This alias's report of the item, if it made one."""
+
+    async def add_report(
+        self,
+        post_id: str,
+        comment_id: str,
+        alias_id: str,
+        reason: ReportReason,
+        note: str,
+        now: datetime,
+    ) -> Report:
+        """Records the report and (re)opens the item in the queue; the earlier one if this
+        alias reported the item already."""
+
+    async def moderation_queue(
+        self, status: QueueStatus, after: Cursor | None, limit: int
+    ) -> list[QueueItem]:
+        """Reported items in `status`, most recently reported first."""
+
+    async def queue_item(self, item_id: str) -> QueueItem | None: ...
+
+    async def resolve_item(
+        self, item_id: str, action: ModerationAction, reason: str, staff_role: str, now: datetime
+    ) -> str:
+        """Closes the item's reports (hiding it for HIDE_CONTENT) and logs the action; the
+        log entry's id."""
 
 
 class ContentStore(Protocol):

@@ -50,8 +50,9 @@ async def _login(system: System, email: str) -> str:
     return str(body["data"]["login"]["token"])
 
 
-async def _a_post_in_second_opinions(system: System) -> str:
-    """One demo member's post where the README's feed example looks; returns its author alias."""
+async def _a_post_in_second_opinions(system: System) -> tuple[str, str]:
+    """One demo member's post where the README's feed example looks; returns its author alias
+    and its id."""
     member = await _login(system, "moderator@demo.consilium")
     values = {
         "kind": "DISCUSSION",
@@ -63,13 +64,14 @@ async def _a_post_in_second_opinions(system: System) -> str:
     deadline = time.monotonic() + 30
     while True:  # anonymity learns of the seeded physicians through identity's events
         body = await system.graphql(
-            "mutation($i: CreatePostInput!) { createPost(input: $i) { author { aliasId } } }",
+            "mutation($i: CreatePostInput!) { createPost(input: $i) { id author { aliasId } } }",
             {"i": values},
             token=member,
             expect_errors=True,
         )
         if not body.get("errors"):
-            return str(body["data"]["createPost"]["author"]["aliasId"])
+            created = body["data"]["createPost"]
+            return str(created["author"]["aliasId"]), str(created["id"])
         assert time.monotonic() < deadline, body["errors"]
         await asyncio.sleep(0.2)
 
@@ -109,7 +111,7 @@ def _role_of(example: str) -> str:
 async def test_every_readme_graphql_example_runs_as_written(system: System) -> None:
     examples = readme_examples()
     assert len(examples) >= 5, "the README's GraphQL examples were not found"
-    alias_id = await _a_post_in_second_opinions(system)
+    alias_id, _ = await _a_post_in_second_opinions(system)
     post_id, comment_id = await _own_case_and_comment(system)
     tokens = {
         role: await _login(system, f"{role}@demo.consilium") for role in ("moderator", "auditor")

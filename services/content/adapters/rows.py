@@ -24,6 +24,10 @@ def _aware(moment: datetime | None) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+#: For the other adapters' rows (reports, the moderation queue).
+aware = _aware
+
+
 def post_row(post: Post) -> dict[str, Any]:
     row: dict[str, Any] = {
         "post_id": post.post_id,

@@ -25,7 +25,17 @@ from services.content.adapters.converters import (
     summary_to_proto,
     voter_page_to_proto,
 )
+from services.content.adapters.report_converters import (
+    action_from_proto,
+    queue_item_to_proto,
+    reason_from_proto,
+    report_to_proto,
+)
+from services.content.adapters.report_converters import (
+    status_from_proto as queue_status_from_proto,
+)
 from services.content.engagement import EngagementService
+from services.content.reports import ReportService
 from services.content.revisions import RevisionService
 from services.content.service import ContentService
 
@@ -33,14 +43,20 @@ Context = Any  # grpc.aio.ServicerContext; deliberately unused: metadata is neve
 
 
 class ContentServicer(content_pb2_grpc.ContentServiceServicer):
-    """Adapts gRPC calls to `ContentService`, `EngagementService` and `RevisionService`."""
+    """Adapts gRPC calls to `ContentService`, `EngagementService`, `RevisionService` and
+    `ReportService`."""
 
     def __init__(
-        self, content: ContentService, engagement: EngagementService, revisions: RevisionService
+        self,
+        content: ContentService,
+        engagement: EngagementService,
+        revisions: RevisionService,
+        reports: ReportService,
     ) -> None:
         self._content = content
         self._engagement = engagement
         self._revisions = revisions
+        self._reports = reports
 
     async def CreatePost(
         self, request: pb.CreatePostRequest, context: Context
@@ -235,3 +251,36 @@ class ContentServicer(content_pb2_grpc.ContentServiceServicer):
     ) -> pb.DeleteCommentResponse:
         comment = await self._revisions.delete_comment(request.comment_id, request.author_alias_id)
         return pb.DeleteCommentResponse(comment=comment_to_proto(comment))
+
+    async def ReportContent(
+        self, request: pb.ReportContentRequest, context: Context
+    ) -> pb.ReportContentResponse:
+        report = await self._reports.report(
+            request.post_id,
+            request.comment_id,
+            request.reporter_alias_id,
+            reason_from_proto(request.reason),
+            request.note,
+        )
+        return report_to_proto(report)
+
+    async def ListModerationQueue(
+        self, request: pb.ListModerationQueueRequest, context: Context
+    ) -> pb.ListModerationQueueResponse:
+        page = await self._reports.queue(
+            queue_status_from_proto(request.status), request.first, request.after
+        )
+        return pb.ListModerationQueueResponse(
+            items=[queue_item_to_proto(i) for i in page.items],
+            next_cursor=page.next_cursor,
+            has_next_page=page.has_next_page,
+            cursors=page.cursors,
+        )
+
+    async def ResolveReports(
+        self, request: pb.ResolveReportsRequest, context: Context
+    ) -> pb.ResolveReportsResponse:
+        item, action_id = await self._reports.resolve(
+            request.item_id, action_from_proto(request.action), request.reason, request.staff_role
+        )
+        return pb.ResolveReportsResponse(item=queue_item_to_proto(item), action_id=action_id)

@@ -24,6 +24,7 @@ from plumbing.events.outbox import add_to_outbox
 from services.content.adapters.alias_state import AliasStateQueries
 from services.content.adapters.engagement_queries import EngagementQueries
 from services.content.adapters.post_events import comment_created, post_created
+from services.content.adapters.report_queries import ReportQueries
 from services.content.adapters.revision_queries import RevisionQueries
 from services.content.adapters.rows import comment_from, post_from, post_row
 from services.content.adapters.search import FullTextSearch, full_text_for
@@ -32,6 +33,7 @@ from services.content.adapters.tables import (
     communities,
     event_tables,
     hidden_aliases,
+    hidden_items,
     posts,
 )
 from services.content.domain.feeds import FeedFilter
@@ -39,17 +41,25 @@ from services.content.domain.paging import Cursor
 from services.content.domain.posts import Comment, Community, Post, PostKind
 
 
-def _hidden(alias_column: Any) -> ColumnElement[bool]:
-    return exists().where(hidden_aliases.c.alias_id == alias_column)
+def _hidden(alias_column: Any, item_column: Any) -> ColumnElement[bool]:
+    """Hidden with its author alias, or on its own by a moderator acting on a report."""
+    return or_(
+        exists().where(hidden_aliases.c.alias_id == alias_column),
+        exists().where(hidden_items.c.item_id == item_column),
+    )
 
 
-_POSTS = select(posts, _hidden(posts.c.author_alias_id).label("hidden"))
-_COMMENTS = select(comments, _hidden(comments.c.author_alias_id).label("hidden"))
+_POSTS = select(posts, _hidden(posts.c.author_alias_id, posts.c.post_id).label("hidden"))
+_COMMENTS = select(
+    comments, _hidden(comments.c.author_alias_id, comments.c.comment_id).label("hidden")
+)
 
 
 def _shown(query: Select[Any], where: FeedFilter) -> Select[Any]:
     """Only what lists show: not hidden, not deleted, and as `where` asks."""
-    query = query.where(~_hidden(posts.c.author_alias_id), posts.c.deleted_at.is_(None))
+    query = query.where(
+        ~_hidden(posts.c.author_alias_id, posts.c.post_id), posts.c.deleted_at.is_(None)
+    )
     if where.community_ids is not None:
         query = query.where(posts.c.community_id.in_(where.community_ids))
     if where.case_status is not None:
@@ -67,7 +77,7 @@ def _before(cursor: Cursor, created: Any, row_id: Any) -> ColumnElement[bool]:
     )
 
 
-class SqlContentRepository(AliasStateQueries, EngagementQueries, RevisionQueries):
+class SqlContentRepository(AliasStateQueries, EngagementQueries, RevisionQueries, ReportQueries):
     """`ContentRepository` over one SQLAlchemy session (one transaction)."""
 
     def __init__(self, session: AsyncSession, search: FullTextSearch) -> None:
@@ -136,9 +146,11 @@ class SqlContentRepository(AliasStateQueries, EngagementQueries, RevisionQueries
         if matches is None:
             return []
         query = _shown(
-            select(posts, _hidden(posts.c.author_alias_id).label("hidden"), matches.c.score).join(
-                matches, matches.c.post_id == posts.c.post_id
-            ),
+            select(
+                posts,
+                _hidden(posts.c.author_alias_id, posts.c.post_id).label("hidden"),
+                matches.c.score,
+            ).join(matches, matches.c.post_id == posts.c.post_id),
             where,
         )
         if after is not None:
@@ -205,7 +217,7 @@ class SqlContentRepository(AliasStateQueries, EngagementQueries, RevisionQueries
             select(comments.c.post_id, func.count().label("n"))
             .where(
                 comments.c.post_id.in_(post_ids),
-                ~_hidden(comments.c.author_alias_id),
+                ~_hidden(comments.c.author_alias_id, comments.c.comment_id),
                 comments.c.deleted_at.is_(None),
             )
             .group_by(comments.c.post_id)

@@ -136,3 +136,57 @@ orphaned_aliases = Table(
 
 #: The transactional outbox (PostCreated, CommentCreated) and the ids of alias events applied.
 event_tables = EventTables.add_to(metadata)
+
+#: One row per reported post or comment: its place in the moderation queue.
+report_items = Table(
+    "report_items",
+    metadata,
+    Column("item_id", ID, primary_key=True),
+    Column("post_id", ID, ForeignKey("posts.post_id"), nullable=False),
+    # NULL when the post itself is reported.
+    Column("comment_id", ID, ForeignKey("comments.comment_id"), nullable=True),
+    Column("status", String(16), nullable=False),
+    Column("first_reported_at", DateTime(timezone=True), nullable=False),
+    Column("last_reported_at", DateTime(timezone=True), nullable=False),
+    # The last action taken (HIDE_CONTENT, DISMISS), NULL before any.
+    Column("resolution", String(16), nullable=True),
+)
+Index(
+    "ix_report_items_queue",
+    report_items.c.status,
+    report_items.c.last_reported_at,
+    report_items.c.item_id,
+)
+
+#: The reports themselves, by the reporter's alias of the thread: one per alias and item.
+reports = Table(
+    "reports",
+    metadata,
+    Column("item_id", ID, ForeignKey("report_items.item_id"), nullable=False),
+    Column("reporter_alias_id", ID, nullable=False),
+    Column("reason", String(16), nullable=False),
+    Column("note", Text, nullable=False),
+    Column("reported_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("item_id", "reporter_alias_id", name="pk_reports"),
+)
+
+#: Posts and comments a moderator hid one by one (their alias may stay visible).
+hidden_items = Table(
+    "hidden_items",
+    metadata,
+    Column("item_id", ID, primary_key=True),
+    Column("hidden_at", DateTime(timezone=True), nullable=False),
+)
+
+#: What moderators did to reported items. The actor is a role and a random action id, never a
+#: user id (P1): who acted is for the audit ledger, not for content.
+moderation_log = Table(
+    "moderation_log",
+    metadata,
+    Column("action_id", ID, primary_key=True),
+    Column("item_id", ID, nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("staff_role", String(16), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("acted_at", DateTime(timezone=True), nullable=False),
+)

@@ -30,6 +30,7 @@ from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -40,6 +41,67 @@ else:
     from typing_extensions import TypeAlias as _TypeAlias, Never as _Never
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class _ReportReason:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _ReportReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ReportReason.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    REPORT_REASON_UNSPECIFIED: _ReportReason.ValueType  # 0
+    REPORT_REASON_PHI_EXPOSED: _ReportReason.ValueType  # 1
+    REPORT_REASON_HARASSMENT: _ReportReason.ValueType  # 2
+    REPORT_REASON_MISINFORMATION: _ReportReason.ValueType  # 3
+    REPORT_REASON_SPAM: _ReportReason.ValueType  # 4
+    REPORT_REASON_OTHER: _ReportReason.ValueType  # 5
+    """Needs a note."""
+
+class ReportReason(_ReportReason, metaclass=_ReportReasonEnumTypeWrapper): ...
+
+REPORT_REASON_UNSPECIFIED: ReportReason.ValueType  # 0
+REPORT_REASON_PHI_EXPOSED: ReportReason.ValueType  # 1
+REPORT_REASON_HARASSMENT: ReportReason.ValueType  # 2
+REPORT_REASON_MISINFORMATION: ReportReason.ValueType  # 3
+REPORT_REASON_SPAM: ReportReason.ValueType  # 4
+REPORT_REASON_OTHER: ReportReason.ValueType  # 5
+"""Needs a note."""
+Global___ReportReason: _TypeAlias = ReportReason  # noqa: Y015
+
+class _QueueStatus:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _QueueStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_QueueStatus.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    QUEUE_STATUS_UNSPECIFIED: _QueueStatus.ValueType  # 0
+    QUEUE_STATUS_OPEN: _QueueStatus.ValueType  # 1
+    """Reports nobody has acted on yet."""
+    QUEUE_STATUS_RESOLVED: _QueueStatus.ValueType  # 2
+
+class QueueStatus(_QueueStatus, metaclass=_QueueStatusEnumTypeWrapper): ...
+
+QUEUE_STATUS_UNSPECIFIED: QueueStatus.ValueType  # 0
+QUEUE_STATUS_OPEN: QueueStatus.ValueType  # 1
+"""Reports nobody has acted on yet."""
+QUEUE_STATUS_RESOLVED: QueueStatus.ValueType  # 2
+Global___QueueStatus: _TypeAlias = QueueStatus  # noqa: Y015
+
+class _ModerationAction:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _ModerationActionEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ModerationAction.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    MODERATION_ACTION_UNSPECIFIED: _ModerationAction.ValueType  # 0
+    MODERATION_ACTION_HIDE_CONTENT: _ModerationAction.ValueType  # 1
+    MODERATION_ACTION_DISMISS: _ModerationAction.ValueType  # 2
+
+class ModerationAction(_ModerationAction, metaclass=_ModerationActionEnumTypeWrapper): ...
+
+MODERATION_ACTION_UNSPECIFIED: ModerationAction.ValueType  # 0
+MODERATION_ACTION_HIDE_CONTENT: ModerationAction.ValueType  # 1
+MODERATION_ACTION_DISMISS: ModerationAction.ValueType  # 2
+Global___ModerationAction: _TypeAlias = ModerationAction  # noqa: Y015
 
 @_typing.final
 class CreatePostRequest(_message.Message):
@@ -1381,3 +1443,265 @@ class DeleteCommentResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___DeleteCommentResponse: _TypeAlias = DeleteCommentResponse  # noqa: Y015
+
+@_typing.final
+class ReportContentRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    POST_ID_FIELD_NUMBER: _builtins.int
+    COMMENT_ID_FIELD_NUMBER: _builtins.int
+    REPORTER_ALIAS_ID_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    post_id: _builtins.str
+    comment_id: _builtins.str
+    """Empty when the post itself is reported."""
+    reporter_alias_id: _builtins.str
+    """The reporter's ANONYMOUS alias of the post's thread."""
+    reason: Global___ReportReason.ValueType
+    note: _builtins.str
+    """Up to 1,000 characters; required for OTHER; the identifier guard runs on it."""
+    def __init__(
+        self,
+        *,
+        post_id: _builtins.str = ...,
+        comment_id: _builtins.str = ...,
+        reporter_alias_id: _builtins.str = ...,
+        reason: Global___ReportReason.ValueType = ...,
+        note: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["comment_id", b"comment_id", "note", b"note", "post_id", b"post_id", "reason", b"reason", "reporter_alias_id", b"reporter_alias_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReportContentRequest: _TypeAlias = ReportContentRequest  # noqa: Y015
+
+@_typing.final
+class ReportContentResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ITEM_ID_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    REPORTED_AT_FIELD_NUMBER: _builtins.int
+    CREATED_FIELD_NUMBER: _builtins.int
+    item_id: _builtins.str
+    """The post or comment id reported."""
+    reason: Global___ReportReason.ValueType
+    """The reason of this alias's report (the first one's, when it reported before)."""
+    created: _builtins.bool
+    """False when this alias had reported the item already."""
+    @_builtins.property
+    def reported_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        item_id: _builtins.str = ...,
+        reason: Global___ReportReason.ValueType = ...,
+        reported_at: _timestamp_pb2.Timestamp | None = ...,
+        created: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["reported_at", b"reported_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["created", b"created", "item_id", b"item_id", "reason", b"reason", "reported_at", b"reported_at"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReportContentResponse: _TypeAlias = ReportContentResponse  # noqa: Y015
+
+@_typing.final
+class ReasonCount(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REASON_FIELD_NUMBER: _builtins.int
+    COUNT_FIELD_NUMBER: _builtins.int
+    reason: Global___ReportReason.ValueType
+    count: _builtins.int
+    def __init__(
+        self,
+        *,
+        reason: Global___ReportReason.ValueType = ...,
+        count: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["count", b"count", "reason", b"reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReasonCount: _TypeAlias = ReasonCount  # noqa: Y015
+
+@_typing.final
+class QueueItem(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ITEM_ID_FIELD_NUMBER: _builtins.int
+    POST_ID_FIELD_NUMBER: _builtins.int
+    COMMENT_ID_FIELD_NUMBER: _builtins.int
+    AUTHOR_ALIAS_ID_FIELD_NUMBER: _builtins.int
+    COUNTS_FIELD_NUMBER: _builtins.int
+    REPORT_COUNT_FIELD_NUMBER: _builtins.int
+    FIRST_REPORTED_AT_FIELD_NUMBER: _builtins.int
+    LAST_REPORTED_AT_FIELD_NUMBER: _builtins.int
+    HIDDEN_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    NOTES_FIELD_NUMBER: _builtins.int
+    RESOLUTION_FIELD_NUMBER: _builtins.int
+    item_id: _builtins.str
+    post_id: _builtins.str
+    comment_id: _builtins.str
+    """Empty for a post."""
+    author_alias_id: _builtins.str
+    """The reported item's author alias (for suspendAuthor / hideAlias); never a reporter."""
+    report_count: _builtins.int
+    hidden: _builtins.bool
+    """Hidden by a moderator, or by its author alias being hidden."""
+    status: Global___QueueStatus.ValueType
+    resolution: Global___ModerationAction.ValueType
+    """The last action taken on it, if any."""
+    @_builtins.property
+    def counts(self) -> _containers.RepeatedCompositeFieldContainer[Global___ReasonCount]: ...
+    @_builtins.property
+    def first_reported_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def last_reported_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def notes(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """The reporters' notes, oldest first (at most 20), without who wrote them."""
+
+    def __init__(
+        self,
+        *,
+        item_id: _builtins.str = ...,
+        post_id: _builtins.str = ...,
+        comment_id: _builtins.str = ...,
+        author_alias_id: _builtins.str = ...,
+        counts: _abc.Iterable[Global___ReasonCount] | None = ...,
+        report_count: _builtins.int = ...,
+        first_reported_at: _timestamp_pb2.Timestamp | None = ...,
+        last_reported_at: _timestamp_pb2.Timestamp | None = ...,
+        hidden: _builtins.bool = ...,
+        status: Global___QueueStatus.ValueType = ...,
+        notes: _abc.Iterable[_builtins.str] | None = ...,
+        resolution: Global___ModerationAction.ValueType = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["first_reported_at", b"first_reported_at", "last_reported_at", b"last_reported_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["author_alias_id", b"author_alias_id", "comment_id", b"comment_id", "counts", b"counts", "first_reported_at", b"first_reported_at", "hidden", b"hidden", "item_id", b"item_id", "last_reported_at", b"last_reported_at", "notes", b"notes", "post_id", b"post_id", "report_count", b"report_count", "resolution", b"resolution", "status", b"status"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___QueueItem: _TypeAlias = QueueItem  # noqa: Y015
+
+@_typing.final
+class ListModerationQueueRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATUS_FIELD_NUMBER: _builtins.int
+    FIRST_FIELD_NUMBER: _builtins.int
+    AFTER_FIELD_NUMBER: _builtins.int
+    status: Global___QueueStatus.ValueType
+    first: _builtins.int
+    after: _builtins.str
+    def __init__(
+        self,
+        *,
+        status: Global___QueueStatus.ValueType = ...,
+        first: _builtins.int = ...,
+        after: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["after", b"after", "first", b"first", "status", b"status"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListModerationQueueRequest: _TypeAlias = ListModerationQueueRequest  # noqa: Y015
+
+@_typing.final
+class ListModerationQueueResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ITEMS_FIELD_NUMBER: _builtins.int
+    NEXT_CURSOR_FIELD_NUMBER: _builtins.int
+    HAS_NEXT_PAGE_FIELD_NUMBER: _builtins.int
+    CURSORS_FIELD_NUMBER: _builtins.int
+    next_cursor: _builtins.str
+    has_next_page: _builtins.bool
+    @_builtins.property
+    def items(self) -> _containers.RepeatedCompositeFieldContainer[Global___QueueItem]:
+        """Most recently reported first."""
+
+    @_builtins.property
+    def cursors(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        items: _abc.Iterable[Global___QueueItem] | None = ...,
+        next_cursor: _builtins.str = ...,
+        has_next_page: _builtins.bool = ...,
+        cursors: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cursors", b"cursors", "has_next_page", b"has_next_page", "items", b"items", "next_cursor", b"next_cursor"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListModerationQueueResponse: _TypeAlias = ListModerationQueueResponse  # noqa: Y015
+
+@_typing.final
+class ResolveReportsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ITEM_ID_FIELD_NUMBER: _builtins.int
+    ACTION_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    STAFF_ROLE_FIELD_NUMBER: _builtins.int
+    item_id: _builtins.str
+    """A reported post or comment id."""
+    action: Global___ModerationAction.ValueType
+    reason: _builtins.str
+    """Why, 1 to 1,000 characters; kept in the moderation log."""
+    staff_role: _builtins.str
+    """The acting staff member's role (MODERATOR or ADMIN), never who they are."""
+    def __init__(
+        self,
+        *,
+        item_id: _builtins.str = ...,
+        action: Global___ModerationAction.ValueType = ...,
+        reason: _builtins.str = ...,
+        staff_role: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "item_id", b"item_id", "reason", b"reason", "staff_role", b"staff_role"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ResolveReportsRequest: _TypeAlias = ResolveReportsRequest  # noqa: Y015
+
+@_typing.final
+class ResolveReportsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ITEM_FIELD_NUMBER: _builtins.int
+    ACTION_ID_FIELD_NUMBER: _builtins.int
+    action_id: _builtins.str
+    """The moderation log entry's id, for the audit record the gateway keeps of who acted."""
+    @_builtins.property
+    def item(self) -> Global___QueueItem: ...
+    def __init__(
+        self,
+        *,
+        item: Global___QueueItem | None = ...,
+        action_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["item", b"item"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action_id", b"action_id", "item", b"item"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ResolveReportsResponse: _TypeAlias = ResolveReportsResponse  # noqa: Y015

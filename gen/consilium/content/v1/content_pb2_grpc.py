@@ -155,6 +155,21 @@ class ContentServiceStub:
                 request_serializer=consilium_dot_content_dot_v1_dot_content__pb2.DeleteCommentRequest.SerializeToString,
                 response_deserializer=consilium_dot_content_dot_v1_dot_content__pb2.DeleteCommentResponse.FromString,
                 _registered_method=True)
+        self.ReportContent = channel.unary_unary(
+                '/consilium.content.v1.ContentService/ReportContent',
+                request_serializer=consilium_dot_content_dot_v1_dot_content__pb2.ReportContentRequest.SerializeToString,
+                response_deserializer=consilium_dot_content_dot_v1_dot_content__pb2.ReportContentResponse.FromString,
+                _registered_method=True)
+        self.ListModerationQueue = channel.unary_unary(
+                '/consilium.content.v1.ContentService/ListModerationQueue',
+                request_serializer=consilium_dot_content_dot_v1_dot_content__pb2.ListModerationQueueRequest.SerializeToString,
+                response_deserializer=consilium_dot_content_dot_v1_dot_content__pb2.ListModerationQueueResponse.FromString,
+                _registered_method=True)
+        self.ResolveReports = channel.unary_unary(
+                '/consilium.content.v1.ContentService/ResolveReports',
+                request_serializer=consilium_dot_content_dot_v1_dot_content__pb2.ResolveReportsRequest.SerializeToString,
+                response_deserializer=consilium_dot_content_dot_v1_dot_content__pb2.ResolveReportsResponse.FromString,
+                _registered_method=True)
 
 
 class ContentServiceServicer:
@@ -341,6 +356,29 @@ class ContentServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ReportContent(self, request, context):
+        """One report of a post or comment by the reporter's alias of that post's thread (never a
+        user id): one per alias and item, so a second report answers the first (created=false).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListModerationQueue(self, request, context):
+        """Reported items with their counts per reason; the gateway lets MODERATOR and ADMIN in.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ResolveReports(self, request, context):
+        """Hides one reported post or comment, or dismisses its reports, and records the action in
+        content's moderation log under the acting staff role and a random action id (no user id).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ContentServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -463,6 +501,21 @@ def add_ContentServiceServicer_to_server(servicer, server):
                     servicer.DeleteComment,
                     request_deserializer=consilium_dot_content_dot_v1_dot_content__pb2.DeleteCommentRequest.FromString,
                     response_serializer=consilium_dot_content_dot_v1_dot_content__pb2.DeleteCommentResponse.SerializeToString,
+            ),
+            'ReportContent': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReportContent,
+                    request_deserializer=consilium_dot_content_dot_v1_dot_content__pb2.ReportContentRequest.FromString,
+                    response_serializer=consilium_dot_content_dot_v1_dot_content__pb2.ReportContentResponse.SerializeToString,
+            ),
+            'ListModerationQueue': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListModerationQueue,
+                    request_deserializer=consilium_dot_content_dot_v1_dot_content__pb2.ListModerationQueueRequest.FromString,
+                    response_serializer=consilium_dot_content_dot_v1_dot_content__pb2.ListModerationQueueResponse.SerializeToString,
+            ),
+            'ResolveReports': grpc.unary_unary_rpc_method_handler(
+                    servicer.ResolveReports,
+                    request_deserializer=consilium_dot_content_dot_v1_dot_content__pb2.ResolveReportsRequest.FromString,
+                    response_serializer=consilium_dot_content_dot_v1_dot_content__pb2.ResolveReportsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1114,6 +1167,87 @@ class ContentService:
             '/consilium.content.v1.ContentService/DeleteComment',
             consilium_dot_content_dot_v1_dot_content__pb2.DeleteCommentRequest.SerializeToString,
             consilium_dot_content_dot_v1_dot_content__pb2.DeleteCommentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReportContent(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/consilium.content.v1.ContentService/ReportContent',
+            consilium_dot_content_dot_v1_dot_content__pb2.ReportContentRequest.SerializeToString,
+            consilium_dot_content_dot_v1_dot_content__pb2.ReportContentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListModerationQueue(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/consilium.content.v1.ContentService/ListModerationQueue',
+            consilium_dot_content_dot_v1_dot_content__pb2.ListModerationQueueRequest.SerializeToString,
+            consilium_dot_content_dot_v1_dot_content__pb2.ListModerationQueueResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ResolveReports(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/consilium.content.v1.ContentService/ResolveReports',
+            consilium_dot_content_dot_v1_dot_content__pb2.ResolveReportsRequest.SerializeToString,
+            consilium_dot_content_dot_v1_dot_content__pb2.ResolveReportsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -124,6 +124,16 @@ class ContentServiceStub:
     """Deletes a comment, leaving a tombstone so its replies keep their place: reads answer
     it `deleted`, with no body and no author alias. Only its author alias.
     """
+    ReportContent: _grpc.UnaryUnaryMultiCallable[_content_pb2.ReportContentRequest, _content_pb2.ReportContentResponse]
+    """One report of a post or comment by the reporter's alias of that post's thread (never a
+    user id): one per alias and item, so a second report answers the first (created=false).
+    """
+    ListModerationQueue: _grpc.UnaryUnaryMultiCallable[_content_pb2.ListModerationQueueRequest, _content_pb2.ListModerationQueueResponse]
+    """Reported items with their counts per reason; the gateway lets MODERATOR and ADMIN in."""
+    ResolveReports: _grpc.UnaryUnaryMultiCallable[_content_pb2.ResolveReportsRequest, _content_pb2.ResolveReportsResponse]
+    """Hides one reported post or comment, or dismisses its reports, and records the action in
+    content's moderation log under the acting staff role and a random action id (no user id).
+    """
 
 @_typing.type_check_only
 class ContentServiceAsyncStub(ContentServiceStub):
@@ -199,6 +209,16 @@ class ContentServiceAsyncStub(ContentServiceStub):
     DeleteComment: _aio.UnaryUnaryMultiCallable[_content_pb2.DeleteCommentRequest, _content_pb2.DeleteCommentResponse]  # type: ignore[assignment]
     """Deletes a comment, leaving a tombstone so its replies keep their place: reads answer
     it `deleted`, with no body and no author alias. Only its author alias.
+    """
+    ReportContent: _aio.UnaryUnaryMultiCallable[_content_pb2.ReportContentRequest, _content_pb2.ReportContentResponse]  # type: ignore[assignment]
+    """One report of a post or comment by the reporter's alias of that post's thread (never a
+    user id): one per alias and item, so a second report answers the first (created=false).
+    """
+    ListModerationQueue: _aio.UnaryUnaryMultiCallable[_content_pb2.ListModerationQueueRequest, _content_pb2.ListModerationQueueResponse]  # type: ignore[assignment]
+    """Reported items with their counts per reason; the gateway lets MODERATOR and ADMIN in."""
+    ResolveReports: _aio.UnaryUnaryMultiCallable[_content_pb2.ResolveReportsRequest, _content_pb2.ResolveReportsResponse]  # type: ignore[assignment]
+    """Hides one reported post or comment, or dismisses its reports, and records the action in
+    content's moderation log under the acting staff role and a random action id (no user id).
     """
 
 class ContentServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -416,6 +436,34 @@ class ContentServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_content_pb2.DeleteCommentResponse, _abc.Awaitable[_content_pb2.DeleteCommentResponse]]:
         """Deletes a comment, leaving a tombstone so its replies keep their place: reads answer
         it `deleted`, with no body and no author alias. Only its author alias.
+        """
+
+    @_abc_1.abstractmethod
+    def ReportContent(
+        self,
+        request: _content_pb2.ReportContentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_content_pb2.ReportContentResponse, _abc.Awaitable[_content_pb2.ReportContentResponse]]:
+        """One report of a post or comment by the reporter's alias of that post's thread (never a
+        user id): one per alias and item, so a second report answers the first (created=false).
+        """
+
+    @_abc_1.abstractmethod
+    def ListModerationQueue(
+        self,
+        request: _content_pb2.ListModerationQueueRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_content_pb2.ListModerationQueueResponse, _abc.Awaitable[_content_pb2.ListModerationQueueResponse]]:
+        """Reported items with their counts per reason; the gateway lets MODERATOR and ADMIN in."""
+
+    @_abc_1.abstractmethod
+    def ResolveReports(
+        self,
+        request: _content_pb2.ResolveReportsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_content_pb2.ResolveReportsResponse, _abc.Awaitable[_content_pb2.ResolveReportsResponse]]:
+        """Hides one reported post or comment, or dismisses its reports, and records the action in
+        content's moderation log under the acting staff role and a random action id (no user id).
         """
 
 def add_ContentServiceServicer_to_server(servicer: ContentServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
