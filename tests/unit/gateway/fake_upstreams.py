@@ -105,7 +105,15 @@ class FakeContent:
             ]
         return fake
 
-    async def feed(self, community_id: str, first: int, after: str) -> cpb.ListFeedResponse:
+    async def feed(
+        self,
+        community_id: str,
+        first: int,
+        after: str,
+        *,
+        case_status: int = 0,
+        only_communities: list[str] | None = None,
+    ) -> cpb.ListFeedResponse:
         self.calls.record("ListFeed", [community_id])
         page = list(self.posts_by_id.values())[:first]
         return cpb.ListFeedResponse(posts=page, cursors=[p.post_id for p in page])
