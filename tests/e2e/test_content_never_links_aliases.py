@@ -11,20 +11,15 @@ trace), may carry two of them. A request with two alias-bearing writes is refuse
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from google.protobuf.message import Message
-from support.recording import Received, RecordingInterceptor, record_servers
+from support.alias_watch import CONTENT, aliases_in, owned_by, trace_of
+from support.recording import RecordingInterceptor, record_servers
 from support.system import System, run_system
 
-from gateway.clients.anonymity import AnonymityClient
-from plumbing.auth.service import ServiceCredentials
-from plumbing.grpc.caller import bearer_metadata
-
-CONTENT = "consilium.content.v1.ContentService"
 CREATE = "mutation($i: CreatePostInput!) { createPost(input: $i) { id author { aliasId } } }"
 COMMENT = "mutation($i: AddCommentInput!) { addComment(input: $i) { id author { aliasId } } }"
 REACT = "mutation($p: ID!, $r: Reaction!) { react(postId: $p, reaction: $r) { id } }"
@@ -58,42 +53,6 @@ def post_input(title: str, visibility: str = "ANONYMOUS", poll: bool = False) ->
         "visibility": visibility,
         "pollOptions": ["Yes", "No"] if poll else None,
     }
-
-
-def strings(message: Message) -> Iterator[str]:
-    """Every string anywhere in a request, nested messages and repeated fields included."""
-    for _field, value in message.ListFields():
-        values = value if isinstance(value, Sequence) and not isinstance(value, str) else [value]
-        for item in values:
-            if isinstance(item, Message):
-                yield from strings(item)
-            elif isinstance(item, str):
-                yield item
-
-
-def aliases_in(call: Received) -> set[str]:
-    return {s for s in strings(call.request) if s.startswith("als_")}
-
-
-def trace_of(call: Received) -> str:
-    (parent,) = [str(v) for k, v in call.metadata if k == "traceparent"]
-    return parent.split("-")[1]
-
-
-async def owned_by(system: System, user_id: str, token: str, aliases: set[str]) -> set[str]:
-    """Which of `aliases` belong to the person: anonymity knows, content must never learn."""
-    port = system.anonymity.server.port
-    # Anonymity admits the gateway alone: the test asks as the gateway would.
-    credentials = ServiceCredentials.load("gateway", system.data_dir, environ={})
-    client = AnonymityClient(
-        f"127.0.0.1:{port}",
-        deadline=5,
-        service_token=lambda: credentials.metadata(audience="anonymity"),
-    )
-    try:
-        return await client.owned(user_id, sorted(aliases), bearer_metadata(token))
-    finally:
-        await client.close()
 
 
 async def test_one_viewers_session_never_hands_content_two_of_their_aliases(

@@ -12,19 +12,14 @@ a user id, and a refused non-author sends content nothing of theirs.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from google.protobuf.message import Message
-from support.recording import Received, RecordingInterceptor, record_servers
+from support.alias_watch import CONTENT, aliases_in, owned_by, strings, trace_of
+from support.recording import RecordingInterceptor, record_servers
 from support.system import System, run_system
 
-from gateway.clients.anonymity import AnonymityClient
-from plumbing.auth.service import ServiceCredentials
-from plumbing.grpc.caller import bearer_metadata
-
-CONTENT = "consilium.content.v1.ContentService"
 CREATE = "mutation($i: CreatePostInput!) { createPost(input: $i) { id author { aliasId } } }"
 COMMENT = "mutation($i: AddCommentInput!) { addComment(input: $i) { id } }"
 CASE = {
@@ -42,39 +37,6 @@ async def recorded(
     recorder = record_servers(monkeypatch)
     async with run_system(tmp_path / "data") as system:
         yield system, recorder
-
-
-def strings(message: Message) -> Iterator[str]:
-    for _field, value in message.ListFields():
-        values = value if isinstance(value, Sequence) and not isinstance(value, str) else [value]
-        for item in values:
-            if isinstance(item, Message):
-                yield from strings(item)
-            elif isinstance(item, str):
-                yield item
-
-
-def aliases_in(call: Received) -> set[str]:
-    return {s for s in strings(call.request) if s.startswith("als_")}
-
-
-def trace_of(call: Received) -> str:
-    (parent,) = [str(v) for k, v in call.metadata if k == "traceparent"]
-    return parent.split("-")[1]
-
-
-async def owned_by(system: System, user_id: str, token: str, aliases: set[str]) -> set[str]:
-    """Which of `aliases` are the person's: anonymity knows, content must never learn."""
-    credentials = ServiceCredentials.load("gateway", system.data_dir, environ={})
-    client = AnonymityClient(
-        f"127.0.0.1:{system.anonymity.server.port}",
-        deadline=5,
-        service_token=lambda: credentials.metadata(audience="anonymity"),
-    )
-    try:
-        return await client.owned(user_id, sorted(aliases), bearer_metadata(token))
-    finally:
-        await client.close()
 
 
 async def test_an_authors_changes_never_link_their_aliases_for_content(

@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.alias_watch import CONTENT, aliases_in, owned_by, strings
 from support.recording import record_servers
 from support.system import System, run_system
-from test_content_never_links_aliases import CONTENT, aliases_in, owned_by, strings
 
 from plumbing.auth import Role
 
