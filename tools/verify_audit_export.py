@@ -59,7 +59,7 @@ ENUMS: dict[int, tuple[str, str, dict[int, str]]] = {
     8: (
         "subject_kind",
         "SUBJECT_KIND_",
-        dict(enumerate(["UNSPECIFIED", "USER", "ALIAS", "USER_TAG", "AUDIT_LOG"])),
+        dict(enumerate(["UNSPECIFIED", "USER", "ALIAS", "USER_TAG", "AUDIT_LOG", "CONTENT_ITEM"])),
     ),
     9: (
         "action",
@@ -75,6 +75,7 @@ ENUMS: dict[int, tuple[str, str, dict[int, str]]] = {
             34: "READ_INCLUSION_PROOF",
             35: "READ_CONSISTENCY_PROOF",
             36: "LIST_CHAIN_EVENTS",
+            37: "MODERATE_CONTENT",
         },
     ),
     12: ("decision", "DECISION_", dict(enumerate(["UNSPECIFIED", "GRANTED", "DENIED"]))),

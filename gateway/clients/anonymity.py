@@ -102,3 +102,11 @@ class AnonymityClient:
     ) -> pb.ListActivityResponse:
         request = pb.ListActivityRequest(user_id=user_id, page_size=first, page_token=after)
         return await invoke(self._stub.ListActivity, request, metadata)
+
+    async def record_moderation(
+        self, item_id: str, action: str, reason: str, metadata: Metadata
+    ) -> str:
+        """RecordModeration: the audit record of a moderator's action on a post or comment,
+        written before content applies it. Not retried: each attempt is recorded."""
+        request = pb.RecordModerationRequest(item_id=item_id, action=action, reason=reason)
+        return (await invoke(self._stub.RecordModeration, request, metadata)).audit_event_id

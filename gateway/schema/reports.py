@@ -83,7 +83,12 @@ class ReportMutations:
     async def resolve_report(
         self, info: Ctx, item_id: strawberry.ID, action: ModerationAction, reason: str
     ) -> ModerationResult:
-        viewer = _staff(info)
+        # Forwarded, not refused here: anonymity checks the role live at identity and records
+        # the attempt, granted or refused, before content is asked to do anything.
+        viewer = info.context.auth.require()
+        await info.context.upstreams.anonymity.record_moderation(
+            str(item_id), action.value, reason, viewer.metadata
+        )
         role = Role.ADMIN if viewer.claims.has_role(Role.ADMIN) else Role.MODERATOR
         reply = await info.context.upstreams.content.resolve_reports(
             cpb.ResolveReportsRequest(

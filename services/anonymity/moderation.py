@@ -65,6 +65,8 @@ _ALIAS_ONLY = (AliasAction.HIDE, AliasAction.UNHIDE)
 _HIDING = (AliasAction.SUSPEND, AliasAction.HIDE)
 _STAFF_ONLY = "only a MODERATOR or ADMIN may do this; the attempt was recorded"
 _ERASED = "the person behind this alias was erased; there is nobody to reveal or act on"
+#: What a moderator may do to a reported post or comment (content's ModerationAction).
+_CONTENT_ACTIONS = ("HIDE_CONTENT", "DISMISS")
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,6 +183,39 @@ class ModerationService:
                     await self._accounts.reinstate_account(user_id)
         log.info("moderation action on an alias applied")
         return Acted(state=state, record_id=record_id)
+
+    async def record_content_action(
+        self, caller: AccessClaims | None, item_id: str, action: str, reason: str
+    ) -> str:
+        """Records a moderator's action on a reported post or comment, before content applies
+        it; the GRANTED record's id. Content keeps no user id: this record is who acted."""
+        reason = reason.strip()
+        purpose = f"{action}: {reason}"
+        try:
+            if caller is None:
+                raise _Refused(Unauthenticated("sign in first: this call needs an access token"))
+            if not is_staff(caller):
+                raise _Refused(PermissionDenied(_STAFF_ONLY))
+            if action not in _CONTENT_ACTIONS:
+                choose = "choose " + " or ".join(_CONTENT_ACTIONS)
+                raise _Refused(InvalidArgument([FieldViolation("action", choose)]))
+            if not reason:
+                say_why = "say why, in words an auditor can judge"
+                raise _Refused(InvalidArgument([FieldViolation("reason", say_why)]))
+            if not item_id.startswith(("pst_", "cmt_")) or len(item_id) > 64:
+                not_item = "not a post or comment id (pst_..., cmt_...)"
+                raise _Refused(InvalidArgument([FieldViolation("item_id", not_item)]))
+            await check_live(self._live, caller, *STAFF_ROLES)
+        except _Refused as refused:
+            await self._deny(caller, AccessAction.MODERATE_CONTENT, item_id, purpose, refused)
+            raise refused.error from None
+        return await self._recorder.record(
+            caller,
+            action=AccessAction.MODERATE_CONTENT,
+            subject=item_id,
+            purpose=purpose,
+            decision=Decision.GRANTED,
+        )
 
     async def _ban(self, alias: StoredAlias, owner_index: str, *, banned: bool) -> str:
         """Sets the owner's write ban in a transaction of its own; the owner's user id."""

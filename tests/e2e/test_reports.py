@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import text as sql
 from support.alias_watch import CONTENT, aliases_in, owned_by, strings
 from support.recording import record_servers
 from support.system import System, run_system
@@ -275,3 +276,44 @@ async def test_reports_spend_the_reporters_write_budget(tmp_path: Path) -> None:
             await report(system, member, post_id, "SPAM")
         body = await report(system, member, posts[0], "SPAM", expect_errors=True)
         assert codes(body) == ["RATE_LIMITED"]
+
+
+async def moderation_records(system: System) -> list[tuple[str, str, str, str, str]]:
+    """Anonymity's records of content moderation: (actor, subject, purpose, decision, reason)."""
+    async with system.anonymity.engine.connect() as conn:
+        rows = await conn.execute(
+            sql(
+                "SELECT actor_id, subject, purpose, decision, reason FROM identity_access_records"
+                " WHERE action = 'MODERATE_CONTENT' ORDER BY occurred_at"
+            )
+        )
+        return [tuple(row) for row in rows]
+
+
+async def test_who_resolved_a_report_is_recorded_before_content_acts(system: System) -> None:
+    _, author = await system.account()
+    _, member = await system.account()
+    moderator_id, moderator = await system.account(Role.MODERATOR)
+    member_id = await system.graphql("{ me { id } }", token=member)
+    post_id, _ = await new_post(system, author)
+    await report(system, member, post_id, "SPAM")
+
+    refused = await system.graphql(
+        RESOLVE, {"i": post_id, "a": "HIDE_CONTENT", "r": "spam"}, token=member, expect_errors=True
+    )
+    assert codes(refused) == ["FORBIDDEN"]
+    await system.graphql(
+        RESOLVE, {"i": post_id, "a": "HIDE_CONTENT", "r": "spam ring"}, token=moderator
+    )
+
+    denied, granted = await moderation_records(system)
+    assert denied[0] == member_id["data"]["me"]["id"] and denied[1:4] == (
+        post_id,
+        "HIDE_CONTENT: spam",
+        "DENIED",
+    )
+    assert granted[:4] == (moderator_id, post_id, "HIDE_CONTENT: spam ring", "GRANTED")
+    # Content holds the role and an action id only, never who acted.
+    async with system.content.engine.connect() as conn:
+        logged = [tuple(r) for r in await conn.execute(sql("SELECT * FROM moderation_log"))]
+    assert logged and moderator_id not in str(logged)

@@ -43,6 +43,7 @@ class AuditAction(enum.Enum):
     READ_INCLUSION_PROOF = "READ_INCLUSION_PROOF"
     READ_CONSISTENCY_PROOF = "READ_CONSISTENCY_PROOF"
     LIST_CHAIN_EVENTS = "LIST_CHAIN_EVENTS"
+    MODERATE_CONTENT = "MODERATE_CONTENT"
 
 
 @strawberry.enum(description="Whether the access was allowed; refused attempts are recorded too.")
@@ -66,6 +67,7 @@ class AuditSubjectKind(enum.Enum):
     ALIAS = "ALIAS"
     USER_TAG = "USER_TAG"
     AUDIT_LOG = "AUDIT_LOG"
+    CONTENT_ITEM = "CONTENT_ITEM"
 
 
 @strawberry.enum(description="What verification found wrong with one event of a chain.")

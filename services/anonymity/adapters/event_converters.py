@@ -58,6 +58,7 @@ _ACTIONS = {
     AccessAction.HIDE_ALIAS: apb.ACTION_HIDE_ALIAS,
     AccessAction.UNHIDE_ALIAS: apb.ACTION_UNHIDE_ALIAS,
     AccessAction.LIST_ALIASES: apb.ACTION_LIST_ALIASES,
+    AccessAction.MODERATE_CONTENT: apb.ACTION_MODERATE_CONTENT,
 }
 #: The identity fields each action discloses (or acts on without disclosing).
 _FIELDS: dict[AccessAction, list[str]] = {
@@ -67,6 +68,7 @@ _FIELDS: dict[AccessAction, list[str]] = {
     AccessAction.HIDE_ALIAS: [],
     AccessAction.UNHIDE_ALIAS: [],
     AccessAction.LIST_ALIASES: ["alias_ids"],
+    AccessAction.MODERATE_CONTENT: [],
 }
 _DECISIONS = {
     Decision.GRANTED: apb.DECISION_GRANTED,
@@ -114,7 +116,6 @@ def audit_event_to_proto(record: AccessRecord) -> apb.AuditEvent:
     Subjects are alias ids, or for person-level reads (LIST_ALIASES) `person:<blind index>`:
     anonymity keeps no user id in clear, not even in its outbox.
     """
-    person = record.subject.startswith("person:")
     return apb.AuditEvent(
         event_id=record.record_id,
         occurred_at=timestamp(record.occurred_at),
@@ -122,7 +123,7 @@ def audit_event_to_proto(record: AccessRecord) -> apb.AuditEvent:
         actor_id=record.actor_id,
         actor_role=_acting_role(record.actor_roles),
         subject_id=record.subject,
-        subject_kind=apb.SUBJECT_KIND_USER if person else apb.SUBJECT_KIND_ALIAS,
+        subject_kind=_subject_kind(record),
         action=_ACTIONS[record.action],
         fields=_FIELDS[record.action] if record.decision is Decision.GRANTED else [],
         purpose=record.purpose,
@@ -131,6 +132,14 @@ def audit_event_to_proto(record: AccessRecord) -> apb.AuditEvent:
         trace_id=record.trace_id,
         span_id=record.span_id,
     )
+
+
+def _subject_kind(record: AccessRecord) -> apb.SubjectKind.ValueType:
+    if record.subject.startswith("person:"):
+        return apb.SUBJECT_KIND_USER
+    if record.action is AccessAction.MODERATE_CONTENT:
+        return apb.SUBJECT_KIND_CONTENT_ITEM
+    return apb.SUBJECT_KIND_ALIAS
 
 
 def audit_envelope(event: apb.AuditEvent) -> Event:

@@ -146,6 +146,17 @@ class AnonymityServicer(anonymity_pb2_grpc.AnonymityServiceServicer):
             state=state_to_proto(acted.state), audit_event_id=acted.record_id
         )
 
+    async def RecordModeration(
+        self, request: pb.RecordModerationRequest, context: Context
+    ) -> pb.RecordModerationResponse:
+        caller = await self._staff_caller(
+            AccessAction.MODERATE_CONTENT, request.item_id, f"{request.action}: {request.reason}"
+        )
+        record_id = await self._moderation.record_content_action(
+            caller, request.item_id, request.action, request.reason
+        )
+        return pb.RecordModerationResponse(audit_event_id=record_id)
+
     async def EraseUser(
         self, request: pb.EraseUserRequest, context: Context
     ) -> pb.EraseUserResponse:

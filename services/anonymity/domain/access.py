@@ -32,6 +32,7 @@ class AccessAction(enum.Enum):
     HIDE_ALIAS = "HIDE_ALIAS"
     UNHIDE_ALIAS = "UNHIDE_ALIAS"
     LIST_ALIASES = "LIST_ALIASES"
+    MODERATE_CONTENT = "MODERATE_CONTENT"
 
 
 @dataclass(frozen=True, slots=True)

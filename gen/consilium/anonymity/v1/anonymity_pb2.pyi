@@ -908,3 +908,51 @@ class ListActivityResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ListActivityResponse: _TypeAlias = ListActivityResponse  # noqa: Y015
+
+@_typing.final
+class RecordModerationRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ITEM_ID_FIELD_NUMBER: _builtins.int
+    ACTION_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    item_id: _builtins.str
+    """The post or comment id acted on."""
+    action: _builtins.str
+    """What is done to it: HIDE_CONTENT or DISMISS."""
+    reason: _builtins.str
+    """Why, in words an auditor can judge (required)."""
+    def __init__(
+        self,
+        *,
+        item_id: _builtins.str = ...,
+        action: _builtins.str = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "item_id", b"item_id", "reason", b"reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordModerationRequest: _TypeAlias = RecordModerationRequest  # noqa: Y015
+
+@_typing.final
+class RecordModerationResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    AUDIT_EVENT_ID_FIELD_NUMBER: _builtins.int
+    audit_event_id: _builtins.str
+    """The audit event's id."""
+    def __init__(
+        self,
+        *,
+        audit_event_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["audit_event_id", b"audit_event_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordModerationResponse: _TypeAlias = RecordModerationResponse  # noqa: Y015

@@ -80,6 +80,11 @@ class AnonymityServiceStub:
                 request_serializer=consilium_dot_anonymity_dot_v1_dot_anonymity__pb2.EraseUserRequest.SerializeToString,
                 response_deserializer=consilium_dot_anonymity_dot_v1_dot_anonymity__pb2.EraseUserResponse.FromString,
                 _registered_method=True)
+        self.RecordModeration = channel.unary_unary(
+                '/consilium.anonymity.v1.AnonymityService/RecordModeration',
+                request_serializer=consilium_dot_anonymity_dot_v1_dot_anonymity__pb2.RecordModerationRequest.SerializeToString,
+                response_deserializer=consilium_dot_anonymity_dot_v1_dot_anonymity__pb2.RecordModerationResponse.FromString,
+                _registered_method=True)
         self.ListNotifications = channel.unary_unary(
                 '/consilium.anonymity.v1.AnonymityService/ListNotifications',
                 request_serializer=consilium_dot_anonymity_dot_v1_dot_anonymity__pb2.ListNotificationsRequest.SerializeToString,
@@ -193,6 +198,16 @@ class AnonymityServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RecordModeration(self, request, context):
+        """Records a moderator's action on a reported post or comment before content applies it
+        (the gateway asks first and acts only on success): MODERATOR or ADMIN, checked live at
+        identity; every attempt recorded, refusals as DENIED, UNAVAILABLE if no record can be
+        written. Content keeps no user id, so the ledger is where who acted is kept.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ListNotifications(self, request, context):
         """The caller's notifications, newest first: replies to their posts and comments under any
         alias. Served from the person's own index, which anonymity fills from content's
@@ -266,6 +281,11 @@ def add_AnonymityServiceServicer_to_server(servicer, server):
                     servicer.EraseUser,
                     request_deserializer=consilium_dot_anonymity_dot_v1_dot_anonymity__pb2.EraseUserRequest.FromString,
                     response_serializer=consilium_dot_anonymity_dot_v1_dot_anonymity__pb2.EraseUserResponse.SerializeToString,
+            ),
+            'RecordModeration': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordModeration,
+                    request_deserializer=consilium_dot_anonymity_dot_v1_dot_anonymity__pb2.RecordModerationRequest.FromString,
+                    response_serializer=consilium_dot_anonymity_dot_v1_dot_anonymity__pb2.RecordModerationResponse.SerializeToString,
             ),
             'ListNotifications': grpc.unary_unary_rpc_method_handler(
                     servicer.ListNotifications,
@@ -527,6 +547,33 @@ class AnonymityService:
             '/consilium.anonymity.v1.AnonymityService/EraseUser',
             consilium_dot_anonymity_dot_v1_dot_anonymity__pb2.EraseUserRequest.SerializeToString,
             consilium_dot_anonymity_dot_v1_dot_anonymity__pb2.EraseUserResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordModeration(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/consilium.anonymity.v1.AnonymityService/RecordModeration',
+            consilium_dot_anonymity_dot_v1_dot_anonymity__pb2.RecordModerationRequest.SerializeToString,
+            consilium_dot_anonymity_dot_v1_dot_anonymity__pb2.RecordModerationResponse.FromString,
             options,
             channel_credentials,
             insecure,

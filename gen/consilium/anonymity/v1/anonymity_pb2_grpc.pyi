@@ -101,6 +101,12 @@ class AnonymityServiceStub:
     triggered by `PhysicianErased` on `identity.physicians.v1`. Idempotent. Announces no
     alias event; personas keep their frozen face except the IDENTIFIED display name.
     """
+    RecordModeration: _grpc.UnaryUnaryMultiCallable[_anonymity_pb2.RecordModerationRequest, _anonymity_pb2.RecordModerationResponse]
+    """Records a moderator's action on a reported post or comment before content applies it
+    (the gateway asks first and acts only on success): MODERATOR or ADMIN, checked live at
+    identity; every attempt recorded, refusals as DENIED, UNAVAILABLE if no record can be
+    written. Content keeps no user id, so the ledger is where who acted is kept.
+    """
     ListNotifications: _grpc.UnaryUnaryMultiCallable[_anonymity_pb2.ListNotificationsRequest, _anonymity_pb2.ListNotificationsResponse]
     """The caller's notifications, newest first: replies to their posts and comments under any
     alias. Served from the person's own index, which anonymity fills from content's
@@ -176,6 +182,12 @@ class AnonymityServiceAsyncStub(AnonymityServiceStub):
     but nothing links them to the person again. The person themself or an ADMIN; also
     triggered by `PhysicianErased` on `identity.physicians.v1`. Idempotent. Announces no
     alias event; personas keep their frozen face except the IDENTIFIED display name.
+    """
+    RecordModeration: _aio.UnaryUnaryMultiCallable[_anonymity_pb2.RecordModerationRequest, _anonymity_pb2.RecordModerationResponse]  # type: ignore[assignment]
+    """Records a moderator's action on a reported post or comment before content applies it
+    (the gateway asks first and acts only on success): MODERATOR or ADMIN, checked live at
+    identity; every attempt recorded, refusals as DENIED, UNAVAILABLE if no record can be
+    written. Content keeps no user id, so the ledger is where who acted is kept.
     """
     ListNotifications: _aio.UnaryUnaryMultiCallable[_anonymity_pb2.ListNotificationsRequest, _anonymity_pb2.ListNotificationsResponse]  # type: ignore[assignment]
     """The caller's notifications, newest first: replies to their posts and comments under any
@@ -303,6 +315,18 @@ class AnonymityServiceServicer(metaclass=_abc_1.ABCMeta):
         but nothing links them to the person again. The person themself or an ADMIN; also
         triggered by `PhysicianErased` on `identity.physicians.v1`. Idempotent. Announces no
         alias event; personas keep their frozen face except the IDENTIFIED display name.
+        """
+
+    @_abc_1.abstractmethod
+    def RecordModeration(
+        self,
+        request: _anonymity_pb2.RecordModerationRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_anonymity_pb2.RecordModerationResponse, _abc.Awaitable[_anonymity_pb2.RecordModerationResponse]]:
+        """Records a moderator's action on a reported post or comment before content applies it
+        (the gateway asks first and acts only on success): MODERATOR or ADMIN, checked live at
+        identity; every attempt recorded, refusals as DENIED, UNAVAILABLE if no record can be
+        written. Content keeps no user id, so the ledger is where who acted is kept.
         """
 
     @_abc_1.abstractmethod

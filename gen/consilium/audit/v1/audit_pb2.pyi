@@ -78,6 +78,10 @@ class _ActionEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Action.ValueTy
     """audit: an auditor read a consistency proof (GetConsistencyProof)."""
     ACTION_LIST_CHAIN_EVENTS: _Action.ValueType  # 36
     """audit: an auditor listed a producer's stored chain (ListChainEvents; verify, export)."""
+    ACTION_MODERATE_CONTENT: _Action.ValueType  # 37
+    """anonymity: a moderator acted on a reported post or comment (hid it or dismissed its
+    reports); the subject is the item, the purpose names the action and the reason.
+    """
 
 class Action(_Action, metaclass=_ActionEnumTypeWrapper):
     """What kind of identity access happened."""
@@ -127,6 +131,10 @@ ACTION_READ_CONSISTENCY_PROOF: Action.ValueType  # 35
 """audit: an auditor read a consistency proof (GetConsistencyProof)."""
 ACTION_LIST_CHAIN_EVENTS: Action.ValueType  # 36
 """audit: an auditor listed a producer's stored chain (ListChainEvents; verify, export)."""
+ACTION_MODERATE_CONTENT: Action.ValueType  # 37
+"""anonymity: a moderator acted on a reported post or comment (hid it or dismissed its
+reports); the subject is the item, the purpose names the action and the reason.
+"""
 Global___Action: _TypeAlias = Action  # noqa: Y015
 
 class _Decision:
@@ -190,6 +198,8 @@ class _SubjectKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_SubjectKi
     """A producer's log in the ledger (`subject_id` is the producer; empty: every producer):
     what an auditor's query read when it named no person (the audit producer's events).
     """
+    SUBJECT_KIND_CONTENT_ITEM: _SubjectKind.ValueType  # 5
+    """A post or comment (pst_..., cmt_...): what a moderator acted on, not a person."""
 
 class SubjectKind(_SubjectKind, metaclass=_SubjectKindEnumTypeWrapper):
     """What kind of id `subject_id` is."""
@@ -205,6 +215,8 @@ SUBJECT_KIND_AUDIT_LOG: SubjectKind.ValueType  # 4
 """A producer's log in the ledger (`subject_id` is the producer; empty: every producer):
 what an auditor's query read when it named no person (the audit producer's events).
 """
+SUBJECT_KIND_CONTENT_ITEM: SubjectKind.ValueType  # 5
+"""A post or comment (pst_..., cmt_...): what a moderator acted on, not a person."""
 Global___SubjectKind: _TypeAlias = SubjectKind  # noqa: Y015
 
 class _ProblemKind:
