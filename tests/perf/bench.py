@@ -167,8 +167,15 @@ def _phase(what: str, began: list[float]) -> None:
     began[0] = now
 
 
-async def run(smoke: bool, backend: str, *, stream: bool = False) -> Report:
+#: What `--only` can pick; every one of them runs when it is not given.
+SCENARIOS = ("feed", "post_page", "search", "create_post", "fanout", "events")
+
+
+async def run(
+    smoke: bool, backend: str, *, stream: bool = False, only: frozenset[str] = frozenset()
+) -> Report:
     report = Report(stream=stream)
+    wanted = only or frozenset(SCENARIOS)
     clock = [time.perf_counter()]
     with tempfile.TemporaryDirectory(prefix="consilium-bench-") as tmp:
         async with stack(Path(tmp) / "data", backend, content_apart=not smoke) as running:
@@ -178,29 +185,36 @@ async def run(smoke: bool, backend: str, *, stream: bool = False) -> Report:
             _phase("system started", clock)
             seeded = await seed(system, SMOKE if smoke else FULL)
             _phase("data seeded", clock)
-            feed = await system.graphql(FEED, token=seeded.reader)
-            feed_rate = await bench.load(
-                "feed", system.gateway_url, [{"query": FEED}], seeded.reader
-            )
-            ceiling_rate = await bench.ceiling(feed["data"]["feed"], seeded.reader)
-            report.add("feed.ceiling_ratio", feed_rate / ceiling_rate, "x of the ceiling")
-            _phase("feed and ceiling", clock)
-            page = {"query": POST_PAGE, "variables": {"id": seeded.big_post}}
-            await bench.load("post_page", system.gateway_url, [page], seeded.reader)
-            search = [{"query": SEARCH, "variables": {"text": t}} for t in ("lactate", "sepsis")]
-            await bench.load("search", system.gateway_url, search, seeded.reader)
-            creates = [
-                {"query": CREATE_POST, "variables": {"input": post_input(n)}} for n in range(6)
-            ]
-            await bench.load("create_post", system.gateway_url, creates, seeded.writers[-1])
+            if "feed" in wanted:
+                feed = await system.graphql(FEED, token=seeded.reader)
+                feed_rate = await bench.load(
+                    "feed", system.gateway_url, [{"query": FEED}], seeded.reader
+                )
+                ceiling_rate = await bench.ceiling(feed["data"]["feed"], seeded.reader)
+                report.add("feed.ceiling_ratio", feed_rate / ceiling_rate, "x of the ceiling")
+                _phase("feed and ceiling", clock)
+            if "post_page" in wanted:
+                page = {"query": POST_PAGE, "variables": {"id": seeded.big_post}}
+                await bench.load("post_page", system.gateway_url, [page], seeded.reader)
+            if "search" in wanted:
+                texts = ("lactate", "sepsis")
+                search = [{"query": SEARCH, "variables": {"text": t}} for t in texts]
+                await bench.load("search", system.gateway_url, search, seeded.reader)
+            if "create_post" in wanted:
+                creates = [
+                    {"query": CREATE_POST, "variables": {"input": post_input(n)}} for n in range(6)
+                ]
+                await bench.load("create_post", system.gateway_url, creates, seeded.writers[-1])
             _phase("post page, search, createPost", clock)
-            for subscribers in (2,) if smoke else (10, 100, 400):
-                await bench.fanout(system, seeded, subscribers)
-            _phase("postAdded fan-out", clock)
+            if "fanout" in wanted:
+                for subscribers in (2,) if smoke else (10, 100, 400):
+                    await bench.fanout(system, seeded, subscribers)
+                _phase("postAdded fan-out", clock)
             bench.memory("after_load")
         _phase("system stopped", clock)
-        await event_bench.run(report, Path(tmp) / "events", backend, smoke)
-        _phase("events", clock)
+        if "events" in wanted:
+            await event_bench.run(report, Path(tmp) / "events", backend, smoke)
+            _phase("events", clock)
     return report
 
 
@@ -212,6 +226,15 @@ def main() -> None:
         help="a ~10 s run (about 3 s of load) that proves the harness",
     )
     parser.add_argument("--backend", choices=("dev", "real"), default="dev")
+    parser.add_argument(
+        "--only",
+        default="",
+        metavar="S1,S2",
+        help=f"run only these scenarios (of {', '.join(SCENARIOS)}); all when not given",
+    )
     args = parser.parse_args()
-    report = asyncio.run(run(args.smoke, args.backend, stream=True))
+    only = frozenset(s.strip() for s in args.only.split(",") if s.strip())
+    if unknown := only - set(SCENARIOS):
+        parser.error(f"unknown scenario(s) {', '.join(sorted(unknown))}; pick from {SCENARIOS}")
+    report = asyncio.run(run(args.smoke, args.backend, stream=True, only=only))
     print(report.table())
