@@ -9,6 +9,7 @@ of content shows a report carries the reporter's thread alias alone.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -223,6 +224,37 @@ async def test_refusals(system: System) -> None:
         RESOLVE, {"i": post_id, "a": "DISMISS", "r": "ok"}, token=moderator, expect_errors=True
     )
     assert codes(body) == ["NOT_FOUND"]
+
+
+async def test_the_queue_is_refused_to_a_demoted_or_suspended_moderator_at_once(
+    system: System,
+) -> None:
+    """The queue's role is checked live at identity: a moderator demoted or suspended after
+    signing in is refused at once, though their token still says MODERATOR."""
+    _, author = await system.account()
+    _, member = await system.account()
+    demoted_id, demoted = await system.account(Role.MODERATOR)
+    suspended_id, suspended = await system.account(Role.MODERATOR)
+    _, admin = await system.account(Role.ADMIN)
+    post_id, _ = await new_post(system, author)
+    await report(system, member, post_id, "SPAM")
+    for token in (demoted, suspended):
+        assert [n["id"] for n in await queue(system, token)] == [post_id]
+
+    async with system.identity.store.transaction() as repo:
+        moderator = await repo.get(demoted_id)
+        await repo.save(dataclasses.replace(moderator, roles=frozenset({Role.MEMBER})))
+    await system.graphql(
+        'mutation($u: ID!) { suspendPhysician(userId: $u, reason: "test") { id } }',
+        {"u": suspended_id},
+        token=admin,
+    )
+    for token in (demoted, suspended):
+        body = await system.graphql(QUEUE, {"s": "OPEN"}, token=token, expect_errors=True)
+        assert codes(body) == ["FORBIDDEN"], body
+        assert body["data"]["moderationQueue"] is None
+        assert post_id not in json.dumps(body)
+    assert [n["id"] for n in await queue(system, admin)] == [post_id]
 
 
 async def test_a_report_reaches_content_with_the_reporters_thread_alias_alone(
