@@ -2,8 +2,8 @@
 
 A member reports once per item (their thread alias is the report's key at content), the
 queue shows moderators counts per reason and never who reported, and a moderator hides the
-one item or dismisses its reports. Runs on SQLite and with content on PostgreSQL (reports
-need no events: hiding one item happens at content directly). A recording servicer in front
+one item or dismisses its reports. The flows and refusals run on SQLite with the embedded
+bus and on PostgreSQL (every service) with Kafka, as deployed; a recording servicer in front
 of content shows a report carries the reporter's thread alias alone.
 """
 
@@ -40,17 +40,29 @@ THREAD = """query($id: ID!) { post(id: $id) { id comments(first: 10) { nodes { i
 FEED = "{ feed(first: 50) { nodes { id } } }"
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_urls(request: pytest.FixtureRequest) -> dict[str, str]:
-    """Content's database: SQLite, or a fresh PostgreSQL one (the reports SQL runs on both)."""
-    if request.param == "postgres":
-        return {"content": request.getfixturevalue("fresh_postgres_url")}
-    return {}
+@pytest.fixture(
+    params=[
+        "embedded",
+        pytest.param("kafka-postgres", marks=[pytest.mark.kafka, pytest.mark.postgres]),
+    ]
+)
+def backing(request: pytest.FixtureRequest) -> tuple[dict[str, str] | None, str | None]:
+    """(database URLs, Kafka bootstrap): SQLite and the embedded bus, or the real ones."""
+    if request.param == "embedded":
+        return None, None
+    urls: dict[str, str] = request.getfixturevalue("fresh_postgres_urls")
+    bootstrap: str = request.getfixturevalue("kafka_bootstrap")
+    return urls, bootstrap
 
 
 @pytest.fixture
-async def system(database_urls: dict[str, str], tmp_path: Path) -> AsyncIterator[System]:
-    async with run_system(tmp_path / "data", database_urls=database_urls) as running:
+async def system(
+    backing: tuple[dict[str, str] | None, str | None], tmp_path: Path
+) -> AsyncIterator[System]:
+    urls, bootstrap = backing
+    async with run_system(
+        tmp_path / "data", urls, events=True, kafka_bootstrap=bootstrap
+    ) as running:
         yield running
 
 
