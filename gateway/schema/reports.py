@@ -3,9 +3,12 @@
 A report goes to content under the reporter's ANONYMOUS alias of the post's thread (as a
 reaction does), so content can keep one report per alias and item without learning who
 reports, and the alias links to none of the reporter's others. The queue and its actions
-are for MODERATOR and ADMIN, checked here on the token's roles: content cannot check a
-role (it never learns who asks). Hiding one item happens at content; acting on the author
-goes through anonymity (`suspendAuthor`, `hideAlias`), which checks the role live.
+are for MODERATOR and ADMIN, checked live, never on the token alone (a token's roles are as
+old as the token): content cannot check a role (it never learns who asks), so the gateway
+reads the queue only after identity says the account still holds the role and is not
+suspended, and `resolveReport` goes through anonymity's `RecordModeration`, which checks at
+identity and records. Acting on the author goes through anonymity too (`suspendAuthor`,
+`hideAlias`).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from strawberry.types import Info
 
 from consilium.content.v1 import content_pb2 as cpb
 from consilium.content.v1 import types_pb2 as ctypes
+from consilium.identity.v1 import identity_pb2 as ipb
 from gateway.auth import Viewer
 from gateway.context import GatewayContext
 from gateway.schema.mutation import _writer
@@ -36,12 +40,37 @@ from gateway.schema.types.reports import (
 )
 from gateway.schema.writes import readable_post, thread_alias
 from plumbing.auth import Role
+from plumbing.auth.live import standing_from_proto
+from plumbing.errors import NotFound, PermissionDenied
 
 Ctx = Info[GatewayContext, None]
 
 
-def _staff(info: Ctx) -> Viewer:
-    return info.context.auth.require().require_role(Role.MODERATOR, Role.ADMIN)
+async def _live_staff(info: Ctx) -> Viewer:
+    """The viewer, if MODERATOR or ADMIN now: the token's roles first (no call for members),
+    then the account as identity holds it, so a demoted or suspended moderator whose token
+    is still valid is refused at once. One existing call (the viewer's own profile, which
+    identity serves on the viewer's token and does not record), no new RPC or credential."""
+    staff = (Role.MODERATOR, Role.ADMIN)
+    viewer = info.context.auth.require().require_role(*staff)
+    try:
+        account = await info.context.upstreams.identity.get_physician(
+            viewer.user_id, viewer.metadata
+        )
+    except NotFound:
+        raise PermissionDenied("permission denied: your account no longer exists") from None
+    standing = standing_from_proto(
+        ipb.CheckActorResponse(
+            exists=True,
+            erased=account.erased,
+            verification=account.verification,
+            roles=account.roles,
+        )
+    )
+    refusal = standing.refusal(*staff)
+    if refusal:
+        raise PermissionDenied(refusal)
+    return viewer
 
 
 @strawberry.type
@@ -118,7 +147,7 @@ class ModerationQueries:
         after: str | None = None,
         status: ReportStatus = ReportStatus.OPEN,
     ) -> ModerationQueueConnection | None:
-        _staff(info)
+        await _live_staff(info)
         check_page_size(first, info.context.settings.max_page_size)
         page = await info.context.upstreams.content.moderation_queue(
             to_proto(status, REPORT_STATUS),  # type: ignore[arg-type]

@@ -2,13 +2,14 @@
 
 A member reports once per item (their thread alias is the report's key at content), the
 queue shows moderators counts per reason and never who reported, and a moderator hides the
-one item or dismisses its reports. Runs on SQLite and with content on PostgreSQL (reports
-need no events: hiding one item happens at content directly). A recording servicer in front
+one item or dismisses its reports. The flows and refusals run on SQLite with the embedded
+bus and on PostgreSQL (every service) with Kafka, as deployed; a recording servicer in front
 of content shows a report carries the reporter's thread alias alone.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -39,17 +40,29 @@ THREAD = """query($id: ID!) { post(id: $id) { id comments(first: 10) { nodes { i
 FEED = "{ feed(first: 50) { nodes { id } } }"
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_urls(request: pytest.FixtureRequest) -> dict[str, str]:
-    """Content's database: SQLite, or a fresh PostgreSQL one (the reports SQL runs on both)."""
-    if request.param == "postgres":
-        return {"content": request.getfixturevalue("fresh_postgres_url")}
-    return {}
+@pytest.fixture(
+    params=[
+        "embedded",
+        pytest.param("kafka-postgres", marks=[pytest.mark.kafka, pytest.mark.postgres]),
+    ]
+)
+def backing(request: pytest.FixtureRequest) -> tuple[dict[str, str] | None, str | None]:
+    """(database URLs, Kafka bootstrap): SQLite and the embedded bus, or the real ones."""
+    if request.param == "embedded":
+        return None, None
+    urls: dict[str, str] = request.getfixturevalue("fresh_postgres_urls")
+    bootstrap: str = request.getfixturevalue("kafka_bootstrap")
+    return urls, bootstrap
 
 
 @pytest.fixture
-async def system(database_urls: dict[str, str], tmp_path: Path) -> AsyncIterator[System]:
-    async with run_system(tmp_path / "data", database_urls=database_urls) as running:
+async def system(
+    backing: tuple[dict[str, str] | None, str | None], tmp_path: Path
+) -> AsyncIterator[System]:
+    urls, bootstrap = backing
+    async with run_system(
+        tmp_path / "data", urls, events=True, kafka_bootstrap=bootstrap
+    ) as running:
         yield running
 
 
@@ -223,6 +236,37 @@ async def test_refusals(system: System) -> None:
         RESOLVE, {"i": post_id, "a": "DISMISS", "r": "ok"}, token=moderator, expect_errors=True
     )
     assert codes(body) == ["NOT_FOUND"]
+
+
+async def test_the_queue_is_refused_to_a_demoted_or_suspended_moderator_at_once(
+    system: System,
+) -> None:
+    """The queue's role is checked live at identity: a moderator demoted or suspended after
+    signing in is refused at once, though their token still says MODERATOR."""
+    _, author = await system.account()
+    _, member = await system.account()
+    demoted_id, demoted = await system.account(Role.MODERATOR)
+    suspended_id, suspended = await system.account(Role.MODERATOR)
+    _, admin = await system.account(Role.ADMIN)
+    post_id, _ = await new_post(system, author)
+    await report(system, member, post_id, "SPAM")
+    for token in (demoted, suspended):
+        assert [n["id"] for n in await queue(system, token)] == [post_id]
+
+    async with system.identity.store.transaction() as repo:
+        moderator = await repo.get(demoted_id)
+        await repo.save(dataclasses.replace(moderator, roles=frozenset({Role.MEMBER})))
+    await system.graphql(
+        'mutation($u: ID!) { suspendPhysician(userId: $u, reason: "test") { id } }',
+        {"u": suspended_id},
+        token=admin,
+    )
+    for token in (demoted, suspended):
+        body = await system.graphql(QUEUE, {"s": "OPEN"}, token=token, expect_errors=True)
+        assert codes(body) == ["FORBIDDEN"], body
+        assert body["data"]["moderationQueue"] is None
+        assert post_id not in json.dumps(body)
+    assert [n["id"] for n in await queue(system, admin)] == [post_id]
 
 
 async def test_a_report_reaches_content_with_the_reporters_thread_alias_alone(

@@ -178,3 +178,28 @@ seccompProfile:
   readOnly: true
 {{- end }}
 {{- end -}}
+
+{{/* The gateway's persisted-operations manifest: the ConfigMap holding it ("" when none), after
+checking the values make sense; `only` without a manifest would refuse every operation. */}}
+{{- define "consilium.persistedConfigMap" -}}
+{{- $p := .Values.gateway.persistedOperations }}
+{{- range $name := list "CONSILIUM_GATEWAY_PERSISTED_MODE" "CONSILIUM_GATEWAY_PERSISTED_MANIFEST" }}
+{{- if hasKey $.Values.gateway.env $name }}
+{{- fail (printf "gateway.env.%s: set gateway.persistedOperations (mode, manifest or existingConfigMap) instead" $name) }}
+{{- end }}
+{{- end }}
+{{- if and $p.manifest $p.existingConfigMap }}
+{{- fail "gateway.persistedOperations: set manifest or existingConfigMap, not both" }}
+{{- end }}
+{{- if and (eq $p.mode "only") (not (or $p.manifest $p.existingConfigMap)) }}
+{{- fail "gateway.persistedOperations.mode=only runs only the manifest's operations: give it one (--set-file gateway.persistedOperations.manifest=manifest.json from `consilium persisted build`, or .existingConfigMap)" }}
+{{- end }}
+{{- if $p.manifest }}
+{{- if hasKey (fromJson $p.manifest) "Error" }}
+{{- fail "gateway.persistedOperations.manifest is not JSON (give the file `consilium persisted build` wrote)" }}
+{{- end }}
+{{- include "consilium.componentName" (dict "root" . "component" "gateway-persisted-operations") }}
+{{- else }}
+{{- $p.existingConfigMap }}
+{{- end }}
+{{- end -}}
