@@ -69,7 +69,7 @@ class ShapeErrors(MaskErrors):
                     {"field": v.field, "description": v.description} for v in original.violations
                 ]
             if isinstance(original, RateLimited):
-                # Seconds, as the HTTP Retry-After header the view adds (gateway/app.py).
+                # Seconds, as the HTTP Retry-After header the view adds (gateway/view.py).
                 extensions["retryAfter"] = original.retry_after
         elif original is None or (isinstance(original, GraphQLError) and error.path is None):
             # Pathless errors come before execution; graphql-core wraps a variable's coercion
