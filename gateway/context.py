@@ -7,6 +7,7 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.websockets import WebSocket
+from strawberry.types import Info as StrawberryInfo
 
 from gateway.auth import Authentication, Viewer
 from gateway.limits.policy import GatewayLimits
@@ -35,3 +36,7 @@ class GatewayContext:
     @property
     def viewer(self) -> Viewer | None:
         return self.auth.viewer
+
+
+#: What every resolver takes as `info`: one alias, so no module spells the generic again.
+Info = StrawberryInfo[GatewayContext, None]
