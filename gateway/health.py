@@ -9,6 +9,8 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from gateway.upstreams import Upstreams
+
 _SERVING = health_pb2.HealthCheckResponse.SERVING
 
 
@@ -27,7 +29,7 @@ async def healthz(_request: Request) -> JSONResponse:
 
 
 async def readyz(request: Request) -> JSONResponse:
-    upstreams = request.app.state.upstreams
+    upstreams: Upstreams = request.app.state.upstreams
     checks = {
         name: _serving(client.channel, service)
         for name, client, service in upstreams.health_targets()

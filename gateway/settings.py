@@ -2,14 +2,31 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Literal
 
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from gateway.limits.client_address import parse_networks
 from plumbing.settings import DEFAULT_PORTS
+
+#: What `CONSILIUM_GATEWAY_TRUSTED_PROXIES` lists (gateway/limits/client_address.py reads it).
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_networks(text: str) -> tuple[Network, ...]:
+    """`10.0.0.0/8, 192.168.1.10, fd00::/8` as networks; ValueError names a bad entry."""
+    networks = []
+    for part in text.replace(";", ",").split(","):
+        entry = part.strip()
+        if not entry:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(entry, strict=False))
+        except ValueError:
+            raise ValueError(f"not an address or CIDR network: {entry!r}") from None
+    return tuple(networks)
 
 
 def _upstream(component: str) -> str:

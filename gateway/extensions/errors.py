@@ -48,7 +48,8 @@ class ShapeErrors(MaskErrors):
 
     GraphQL's own errors (syntax, validation, bad variables) pass with GRAPHQL_VALIDATION_FAILED,
     without "Did you mean" hints when the schema turns suggestions off (production).
-    Anything else is a bug: logged with the trace id, and the client gets only that id.
+    Anything else is a bug: logged with the trace id, and the client gets only that id. So is
+    a DomainError left at INTERNAL: no one wrote its text for clients.
     """
 
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
@@ -61,7 +62,7 @@ class ShapeErrors(MaskErrors):
         if original is not None and not isinstance(original, DomainError):
             original = as_unavailable(original) or original
         extensions: dict[str, Any]
-        if isinstance(original, DomainError):
+        if isinstance(original, DomainError) and original.code is not ErrorCode.INTERNAL:
             message = original.message
             extensions = {"code": GRAPHQL_CODES[original.code]}
             if original.violations:
@@ -69,7 +70,7 @@ class ShapeErrors(MaskErrors):
                     {"field": v.field, "description": v.description} for v in original.violations
                 ]
             if isinstance(original, RateLimited):
-                # Seconds, as the HTTP Retry-After header the view adds (gateway/app.py).
+                # Seconds, as the HTTP Retry-After header the view adds (gateway/view.py).
                 extensions["retryAfter"] = original.retry_after
         elif original is None or (isinstance(original, GraphQLError) and error.path is None):
             # Pathless errors come before execution; graphql-core wraps a variable's coercion

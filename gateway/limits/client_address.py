@@ -14,25 +14,12 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable, Sequence
 
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+from gateway.settings import Network
+
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 #: What keys a caller whose address is unknown (no peer, e.g. some test transports).
 UNKNOWN = "unknown"
-
-
-def parse_networks(text: str) -> tuple[Network, ...]:
-    """`10.0.0.0/8, 192.168.1.10, fd00::/8` as networks; ValueError names a bad entry."""
-    networks = []
-    for part in text.replace(";", ",").split(","):
-        entry = part.strip()
-        if not entry:
-            continue
-        try:
-            networks.append(ipaddress.ip_network(entry, strict=False))
-        except ValueError:
-            raise ValueError(f"not an address or CIDR network: {entry!r}") from None
-    return tuple(networks)
 
 
 class ClientAddresses:

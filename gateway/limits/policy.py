@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gateway.limits.buckets import TokenBuckets
-from gateway.limits.client_address import ClientAddresses, parse_networks
+from gateway.limits.client_address import ClientAddresses
 from gateway.limits.idempotency import IdempotencyStore
 from gateway.limits.writes import WriteLimit
-from gateway.settings import GatewaySettings
+from gateway.settings import GatewaySettings, parse_networks
 
 
 @dataclass(frozen=True, slots=True)

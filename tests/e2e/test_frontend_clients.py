@@ -86,7 +86,7 @@ async def test_the_audit_finds_request_errors_answered_like_field_errors(
 ) -> None:
     """Negative control: with every result sent as 200 with `data` (the gateway before
     issue 13), the audit warns about exactly the request errors under graphql-response+json."""
-    monkeypatch.setattr("gateway.app.shape", lambda response, _media_type: (response, 200))
+    monkeypatch.setattr("gateway.view.shape", lambda response, _media_type: (response, 200))
 
     audit = await frontend("audit", system.gateway_url)
 

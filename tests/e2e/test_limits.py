@@ -14,10 +14,11 @@ import pytest
 from support.system import PASSWORD, System, run_system
 
 from gateway.limits.buckets import TokenBuckets
-from gateway.limits.client_address import ClientAddresses, parse_networks
+from gateway.limits.client_address import ClientAddresses
 from gateway.limits.idempotency import IdempotencyStore
 from gateway.limits.policy import GatewayLimits
 from gateway.limits.writes import WriteLimit
+from gateway.settings import parse_networks
 
 LOGIN = "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }"
 CREATE = "mutation($i: CreatePostInput!) { createPost(input: $i) { id author { aliasId } } }"

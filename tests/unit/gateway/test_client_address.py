@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.limits.client_address import UNKNOWN, ClientAddresses, parse_networks
+from gateway.limits.client_address import UNKNOWN, ClientAddresses
+from gateway.settings import parse_networks
 
 PROXIES = ClientAddresses(parse_networks("10.0.0.0/8, 192.168.1.10"))
 
