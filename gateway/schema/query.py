@@ -27,9 +27,9 @@ from gateway.schema.types.posts import (
     Post,
     PostConnection,
     check_page_size,
-    readable,
 )
 from gateway.schema.types.transparency import AuditCheckpoint, inclusion_proof_loader
+from gateway.schema.visible import find_post
 from plumbing.auth import Role
 from plumbing.errors import FieldViolation, InvalidArgument
 
@@ -86,8 +86,8 @@ class Query:
     @strawberry.field
     async def post(self, info: Ctx, id: strawberry.ID) -> Post | None:
         info.context.auth.require_reader()
-        found = await info.context.loaders.posts.load(str(id))
-        return Post.from_proto(found) if readable(found) else None
+        found = await find_post(info, str(id))
+        return Post.from_proto(found) if found is not None else None
 
     @strawberry.field(
         description="Full-text search over titles, bodies and case fields; `caseStatus` keeps "

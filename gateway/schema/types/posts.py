@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
-from typing import Any, TypeGuard
+from typing import Any
 
 import strawberry
 from strawberry.types import Info
@@ -29,6 +29,10 @@ from gateway.schema.types.enums import (
     Sex,
     from_proto,
 )
+from gateway.schema.visible import find_post
+
+# Re-exported for gateway/schema/subscription.py, which imports it from here.
+from gateway.schema.visible import readable as readable
 from plumbing.errors import FieldViolation, InvalidArgument
 
 
@@ -268,15 +272,8 @@ class Post:
     ) -> Post | None:
         # A federation router forwards the client's Authorization: the same rule as Query.
         info.context.auth.require_reader()
-        # As Query.post: content still returns hidden and deleted posts (threads keep shape).
-        found = await info.context.loaders.posts.load(str(id))
-        return cls.from_proto(found) if readable(found) else None
-
-
-def readable(post: ctypes.Post | None) -> TypeGuard[ctypes.Post]:
-    """Whether readers see the post: content returns hidden and deleted posts too (so
-    threads keep their shape); to readers, and to every write, they do not exist."""
-    return post is not None and not post.hidden and not post.deleted
+        found = await find_post(info, str(id))  # null alike when hidden or deleted
+        return cls.from_proto(found) if found is not None else None
 
 
 @strawberry.type(description="A page of posts.")
