@@ -9,9 +9,12 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
+from consilium.content.v1 import content_pb2 as cpb
 from gateway.caches import ALL
 from gateway.context import GatewayContext
 from gateway.schema.following import followed_communities
+from gateway.schema.prefetch import prefetch
+from gateway.schema.selection import connection_shape, post_shape, under
 from gateway.schema.types.audit import (
     MAX_AUDIT_PAGE,
     AuditEventConnection,
@@ -38,6 +41,12 @@ Ctx = Info[GatewayContext, None]
 
 def _status(status: CaseStatus | None) -> int:
     return to_proto(status, CASE_STATUS) if status is not None else 0
+
+
+async def _ready(info: Ctx, page: cpb.ListFeedResponse | cpb.SearchResponse) -> PostConnection:
+    """The page with everything its selection shows fetched ahead (gateway/schema/prefetch.py)."""
+    shape = connection_shape(under(info.selected_fields))
+    return PostConnection.from_proto(page, await prefetch(info.context, page.posts, shape))
 
 
 @strawberry.type
@@ -81,13 +90,16 @@ class Query:
             case_status=_status(case_status),
             only_communities=only,
         )
-        return PostConnection.from_proto(page)
+        return await _ready(info, page)
 
     @strawberry.field
     async def post(self, info: Ctx, id: strawberry.ID) -> Post | None:
         info.context.auth.require_reader()
         found = await find_post(info, str(id))
-        return Post.from_proto(found) if found is not None else None
+        if found is None:
+            return None
+        shape = post_shape(under(info.selected_fields))
+        return Post.from_proto(found, await prefetch(info.context, [found], shape))
 
     @strawberry.field(
         description="Full-text search over titles, bodies and case fields; `caseStatus` keeps "
@@ -108,7 +120,7 @@ class Query:
         page = await info.context.upstreams.content.search(
             text, first, after or "", case_status=_status(case_status)
         )
-        return PostConnection.from_proto(page)
+        return await _ready(info, page)
 
     @strawberry.field(description="Public: the registration form lists them.")
     async def communities(self, info: Ctx) -> list[Community] | None:
