@@ -7,6 +7,10 @@ batch until its page is back, then adds the page's authors to that batch; the au
 own resolvers, asking later, find them already in flight. Nothing is asked that the query
 did not select, so anonymity learns no more than before (ownership is asked only for what
 `viewerIsAuthor`/`isViewer` shows).
+
+Pages of posts (the feed, search, a post) no longer need the gate: their look-ahead fetch
+(gateway/schema/prefetch.py) loads the comment pages first and their authors with the posts'.
+It holds for posts made elsewhere (mutations, subscriptions), whose fields load themselves.
 """
 
 from __future__ import annotations

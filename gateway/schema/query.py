@@ -9,9 +9,12 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
+from consilium.content.v1 import content_pb2 as cpb
 from gateway.caches import ALL
 from gateway.context import GatewayContext
 from gateway.schema.following import followed_communities
+from gateway.schema.prefetch import prefetch
+from gateway.schema.selection import connection_shape, post_shape, under
 from gateway.schema.types.audit import (
     MAX_AUDIT_PAGE,
     AuditEventConnection,
@@ -27,9 +30,9 @@ from gateway.schema.types.posts import (
     Post,
     PostConnection,
     check_page_size,
-    readable,
 )
 from gateway.schema.types.transparency import AuditCheckpoint, inclusion_proof_loader
+from gateway.schema.visible import find_post
 from plumbing.auth import Role
 from plumbing.errors import FieldViolation, InvalidArgument
 
@@ -38,6 +41,12 @@ Ctx = Info[GatewayContext, None]
 
 def _status(status: CaseStatus | None) -> int:
     return to_proto(status, CASE_STATUS) if status is not None else 0
+
+
+async def _ready(info: Ctx, page: cpb.ListFeedResponse | cpb.SearchResponse) -> PostConnection:
+    """The page with everything its selection shows fetched ahead (gateway/schema/prefetch.py)."""
+    shape = connection_shape(under(info.selected_fields))
+    return PostConnection.from_proto(page, await prefetch(info.context, page.posts, shape))
 
 
 @strawberry.type
@@ -81,13 +90,16 @@ class Query:
             case_status=_status(case_status),
             only_communities=only,
         )
-        return PostConnection.from_proto(page)
+        return await _ready(info, page)
 
     @strawberry.field
     async def post(self, info: Ctx, id: strawberry.ID) -> Post | None:
         info.context.auth.require_reader()
-        found = await info.context.loaders.posts.load(str(id))
-        return Post.from_proto(found) if readable(found) else None
+        found = await find_post(info, str(id))
+        if found is None:
+            return None
+        shape = post_shape(under(info.selected_fields))
+        return Post.from_proto(found, await prefetch(info.context, [found], shape))
 
     @strawberry.field(
         description="Full-text search over titles, bodies and case fields; `caseStatus` keeps "
@@ -108,7 +120,7 @@ class Query:
         page = await info.context.upstreams.content.search(
             text, first, after or "", case_status=_status(case_status)
         )
-        return PostConnection.from_proto(page)
+        return await _ready(info, page)
 
     @strawberry.field(description="Public: the registration form lists them.")
     async def communities(self, info: Ctx) -> list[Community] | None:

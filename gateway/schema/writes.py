@@ -24,8 +24,12 @@ from gateway.schema.types.enums import (
     Visibility,
     to_proto,
 )
-from gateway.schema.types.posts import readable
-from plumbing.errors import NotFound, PermissionDenied
+
+# The post and comment every write acts on: the one "missing or hidden" rule (visible.py),
+# named here too because the write modules import their helpers from this one.
+from gateway.schema.visible import readable_comment as readable_comment
+from gateway.schema.visible import readable_post as readable_post
+from plumbing.errors import PermissionDenied
 
 Ctx = Info[GatewayContext, None]
 
@@ -51,23 +55,6 @@ def case_to_proto(case: CaseInput | None) -> ctypes.CaseInput | None:
         question=case.question,
         specialty_tags=case.specialty_tags,
     )
-
-
-async def readable_post(info: Ctx, post_id: str) -> ctypes.Post:
-    """The post a write acts on; NOT_FOUND alike when unknown, hidden or deleted."""
-    found = await info.context.loaders.posts.load(post_id)
-    if not readable(found):
-        raise NotFound("no such post")
-    return found
-
-
-async def readable_comment(info: Ctx, comment_id: str) -> tuple[ctypes.Comment, ctypes.Post]:
-    """The comment a write acts on, and its post; NOT_FOUND alike when either is unknown,
-    hidden or deleted."""
-    found = (await info.context.upstreams.content.comments([comment_id])).get(comment_id)
-    if found is None or found.hidden or found.deleted:
-        raise NotFound("no such comment")
-    return found, await readable_post(info, found.post_id)
 
 
 async def thread_alias(info: Ctx, post: ctypes.Post) -> str:

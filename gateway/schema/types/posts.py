@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 from datetime import UTC, datetime
-from typing import Any, TypeGuard
 
 import strawberry
 from strawberry.types import Info
@@ -12,7 +12,9 @@ from strawberry.types import Info
 from consilium.content.v1 import content_pb2 as cpb
 from consilium.content.v1 import types_pb2 as ctypes
 from gateway.context import GatewayContext
-from gateway.schema.types.author import Author, load_author
+from gateway.schema.prefetch import NOTHING, Fetched, prefetch
+from gateway.schema.selection import COMMENTS_FIRST, names, post_shape, under
+from gateway.schema.types.author import Author, author_of, load_author, owned
 from gateway.schema.types.connections import Edge, edges
 
 # Re-exported for gateway/schema/types/audit.py, which imports it from here.
@@ -29,6 +31,11 @@ from gateway.schema.types.enums import (
     Sex,
     from_proto,
 )
+from gateway.schema.visible import find_post
+
+# Re-exported for gateway/schema/subscription.py, which imports it from here.
+from gateway.schema.visible import readable as readable
+from gateway.viewer_state import PollResults, Reactions
 from plumbing.errors import FieldViolation, InvalidArgument
 
 
@@ -43,23 +50,39 @@ class Community:
     id: strawberry.ID
     name: str
     description: str
+    fetched: strawberry.Private[Fetched] = NOTHING
 
     @strawberry.field(
         description="Whether the signed-in viewer follows it (false when signed out). Kept by "
-        "identity, per person: content never learns who follows what."
+        "identity, per person: content never learns who follows what.",
+        graphql_type=bool,
     )
-    async def viewer_follows(self, info: Info[GatewayContext, None]) -> bool:
+    def viewer_follows(self, info: Info[GatewayContext, None]) -> bool | Awaitable[bool]:
         if info.context.viewer is None:
             return False
+        follows = self.fetched.follows
+        if self.id in follows:
+            return bool(follows[self.id])
+        return self._load_follows(info)
+
+    async def _load_follows(self, info: Info[GatewayContext, None]) -> bool:
         return bool(await info.context.loaders.follows.load(str(self.id)))
 
     @classmethod
-    def from_proto(cls, community: ctypes.Community) -> Community:
+    def from_proto(cls, community: ctypes.Community, fetched: Fetched = NOTHING) -> Community:
         return cls(
             id=strawberry.ID(community.community_id),
             name=community.name,
             description=community.description,
+            fetched=fetched,
         )
+
+    @classmethod
+    def of(cls, community_id: str, found: ctypes.Community | None, fetched: Fetched) -> Community:
+        """A post's community; one content no longer knows keeps its id and nothing else."""
+        if found is None:
+            return cls(id=strawberry.ID(community_id), name="", description="", fetched=fetched)
+        return cls.from_proto(found, fetched)
 
 
 @strawberry.type
@@ -109,24 +132,29 @@ class Comment:
     )
     parent_id: strawberry.ID | None
     author_alias_id: strawberry.Private[str]
+    fetched: strawberry.Private[Fetched] = NOTHING
 
     @strawberry.field(
         description="Null once the comment is deleted (who wrote it is not shown after "
-        "deletion), or with an error while anonymity is unreachable."
+        "deletion), or with an error while anonymity is unreachable.",
+        graphql_type=Author | None,
     )
-    async def author(self, info: Info[GatewayContext, None]) -> Author | None:
-        if not self.author_alias_id:
+    def author(self, info: Info[GatewayContext, None]) -> Author | Awaitable[Author] | None:
+        alias = self.author_alias_id
+        if not alias:
             return None
-        return await load_author(info, self.author_alias_id)
+        if alias in self.fetched.personas:
+            return author_of(alias, self.fetched)
+        return load_author(info, alias)
 
-    @strawberry.field
-    async def viewer_is_author(self, info: Info[GatewayContext, None]) -> bool:
+    @strawberry.field(graphql_type=bool)
+    def viewer_is_author(self, info: Info[GatewayContext, None]) -> bool | Awaitable[bool]:
         if not self.author_alias_id:
             return False
-        return bool(await info.context.loaders.owned.load(self.author_alias_id))
+        return owned(info, self.fetched, self.author_alias_id)
 
     @classmethod
-    def from_proto(cls, comment: ctypes.Comment) -> Comment:
+    def from_proto(cls, comment: ctypes.Comment, fetched: Fetched = NOTHING) -> Comment:
         return cls(
             id=strawberry.ID(comment.comment_id),
             body=comment.body,
@@ -136,6 +164,7 @@ class Comment:
             parent_id=strawberry.ID(comment.parent_id) if comment.parent_id else None,
             # Content sends none for a deleted comment; blank it here too, whatever it sends.
             author_alias_id="" if comment.deleted else comment.author_alias_id,
+            fetched=fetched,
         )
 
 
@@ -146,10 +175,12 @@ class CommentConnection:
     page_info: PageInfo
 
     @classmethod
-    def from_proto(cls, page: cpb.CommentPage | None) -> CommentConnection:
+    def from_proto(
+        cls, page: cpb.CommentPage | None, fetched: Fetched = NOTHING
+    ) -> CommentConnection:
         if page is None:
             return cls(edges=[], nodes=[], page_info=PageInfo.of([], has_next_page=False))
-        nodes = [Comment.from_proto(c) for c in page.comments]
+        nodes = [Comment.from_proto(c, fetched) for c in page.comments]
         return cls(
             edges=edges(nodes, page.cursors),
             nodes=nodes,
@@ -157,19 +188,12 @@ class CommentConnection:
         )
 
 
-def _selected_names(selections: list[Any]) -> set[str]:
-    """Every field name anywhere under `selections` (through fragments too)."""
-    names: set[str] = set()
-    for selection in selections:
-        name = getattr(selection, "name", None)
-        if name:
-            names.add(name)
-        names |= _selected_names(getattr(selection, "selections", None) or [])
-    return names
-
-
 @strawberry.federation.type(keys=["id"])
 class Post:
+    """A post. Made by a look-ahead fetch (gateway/schema/prefetch.py), its fields read
+    plain values from `fetched`; made elsewhere (mutations, subscriptions), they load for
+    themselves through the request's DataLoaders."""
+
     id: strawberry.ID
     kind: PostKind
     title: str
@@ -177,72 +201,113 @@ class Post:
     created_at: datetime
     edited_at: datetime | None = strawberry.field(description="When its author last edited it.")
     proto: strawberry.Private[ctypes.Post]
+    fetched: strawberry.Private[Fetched] = NOTHING
 
-    @strawberry.field
-    async def community(self, info: Info[GatewayContext, None]) -> Community:
-        found = await info.context.loaders.communities.load(self.proto.community_id)
-        if found is None:
-            return Community(id=strawberry.ID(self.proto.community_id), name="", description="")
-        return Community.from_proto(found)
+    @strawberry.field(graphql_type=Community)
+    def community(self, info: Info[GatewayContext, None]) -> Community | Awaitable[Community]:
+        community_id, fetched = self.proto.community_id, self.fetched
+        if community_id in fetched.communities:
+            return Community.of(community_id, fetched.communities[community_id], fetched)
+        return self._load_community(info)
 
-    @strawberry.field(description="Null (with an error) only while anonymity is unreachable.")
-    async def author(self, info: Info[GatewayContext, None]) -> Author | None:
-        return await load_author(info, self.proto.author_alias_id)
+    async def _load_community(self, info: Info[GatewayContext, None]) -> Community:
+        community_id = self.proto.community_id
+        found = await info.context.loaders.communities.load(community_id)
+        return Community.of(community_id, found, NOTHING)
 
-    @strawberry.field
-    async def viewer_is_author(self, info: Info[GatewayContext, None]) -> bool:
-        return bool(await info.context.loaders.owned.load(self.proto.author_alias_id))
+    @strawberry.field(
+        description="Null (with an error) only while anonymity is unreachable.",
+        graphql_type=Author | None,
+    )
+    def author(self, info: Info[GatewayContext, None]) -> Author | Awaitable[Author]:
+        alias = self.proto.author_alias_id
+        if alias in self.fetched.personas:
+            return author_of(alias, self.fetched)
+        return load_author(info, alias)
 
-    @strawberry.field
-    async def comment_count(self, info: Info[GatewayContext, None]) -> int:
+    @strawberry.field(graphql_type=bool)
+    def viewer_is_author(self, info: Info[GatewayContext, None]) -> bool | Awaitable[bool]:
+        return owned(info, self.fetched, self.proto.author_alias_id)
+
+    @strawberry.field(graphql_type=int)
+    def comment_count(self, info: Info[GatewayContext, None]) -> int | Awaitable[int]:
+        counts = self.fetched.comment_counts
+        if self.id in counts:
+            return counts[self.id] or 0
+        return self._load_comment_count(info)
+
+    async def _load_comment_count(self, info: Info[GatewayContext, None]) -> int:
         return await info.context.loaders.comment_counts.load(str(self.id)) or 0
 
-    @strawberry.field
-    async def comments(
-        self, info: Info[GatewayContext, None], first: int = 20, after: str | None = None
-    ) -> CommentConnection:
+    @strawberry.field(graphql_type=CommentConnection)
+    def comments(
+        self,
+        info: Info[GatewayContext, None],
+        first: int = COMMENTS_FIRST,
+        after: str | None = None,
+    ) -> CommentConnection | Awaitable[CommentConnection]:
         check_page_size(first, info.context.settings.max_page_size)
+        key, pages = (str(self.id), first, after or ""), self.fetched.comment_pages
+        if key in pages:
+            return CommentConnection.from_proto(pages[key], self.fetched)
+        return self._load_comments(info, key)
+
+    async def _load_comments(
+        self, info: Info[GatewayContext, None], key: tuple[str, int, str]
+    ) -> CommentConnection:
         loaders = info.context.loaders
-        wanted = _selected_names(info.selected_fields)
+        wanted = names(info.selected_fields)
         personas, owned = "author" in wanted, bool({"viewerIsAuthor", "isViewer"} & wanted)
         if not (personas or owned):
-            page = await loaders.comment_pages.load((str(self.id), first, after or ""))
-            return CommentConnection.from_proto(page)
+            return CommentConnection.from_proto(await loaders.comment_pages.load(key))
         # Held before the post authors' batch leaves (gateway/author_batches.py), so these
         # comments' authors join it: one persona and one ownership call per request.
         loaders.authors.hold()
         page = None
         try:
-            page = await loaders.comment_pages.load((str(self.id), first, after or ""))
+            page = await loaders.comment_pages.load(key)
         finally:
             aliases = [c.author_alias_id for c in page.comments] if page is not None else []
             loaders.authors.release(aliases if personas else [], aliases if owned else [])
         return CommentConnection.from_proto(page)
 
-    @strawberry.field
-    async def reactions(self, info: Info[GatewayContext, None]) -> ReactionSummary:
+    @strawberry.field(graphql_type=ReactionSummary)
+    def reactions(
+        self, info: Info[GatewayContext, None]
+    ) -> ReactionSummary | Awaitable[ReactionSummary]:
+        fetched, scope = self.fetched, self.proto.thread_scope_id
+        if self.id in fetched.reactions:
+            found = fetched.reactions[self.id]
+            # Looked up only when `viewerReaction` is selected: unknown, it is not shown.
+            mine = fetched.thread_aliases.get(scope)
+            return _reactions(found, mine)
+        return self._load_reactions(info)
+
+    async def _load_reactions(self, info: Info[GatewayContext, None]) -> ReactionSummary:
         # Both loads start together, so a page costs one call of each (see viewer_state.py).
         loaders = info.context.loaders
         found, mine = await asyncio.gather(
             loaders.reactions.load(str(self.id)),
             loaders.thread_aliases.load(self.proto.thread_scope_id),
         )
-        if found is None:
-            return ReactionSummary.from_proto(None, None)
-        return ReactionSummary.from_proto(found.summary, found.of(mine))
+        return _reactions(found, mine)
 
-    @strawberry.field
-    async def poll(self, info: Info[GatewayContext, None]) -> Poll | None:
+    @strawberry.field(graphql_type=Poll | None)
+    def poll(self, info: Info[GatewayContext, None]) -> Poll | Awaitable[Poll | None] | None:
         if self.kind is not PostKind.POLL:
             return None
+        fetched, scope = self.fetched, self.proto.thread_scope_id
+        if self.id in fetched.polls and scope in fetched.thread_aliases:
+            return _poll(fetched.polls[self.id], fetched.thread_aliases[scope])
+        return self._load_poll(info)
+
+    async def _load_poll(self, info: Info[GatewayContext, None]) -> Poll | None:
         loaders = info.context.loaders
         found, mine = await asyncio.gather(
             loaders.polls.load(str(self.id)),
             loaders.thread_aliases.load(self.proto.thread_scope_id),
         )
-        if found is None:
-            return None
-        return Poll.from_proto(found.poll, viewer_has_voted=found.voted(mine))
+        return _poll(found, mine)
 
     @strawberry.field(name="case")
     def case_details(self) -> CaseDetails | None:
@@ -251,7 +316,7 @@ class Post:
         return CaseDetails.from_proto(self.proto.case)
 
     @classmethod
-    def from_proto(cls, post: ctypes.Post) -> Post:
+    def from_proto(cls, post: ctypes.Post, fetched: Fetched = NOTHING) -> Post:
         return cls(
             id=strawberry.ID(post.post_id),
             kind=from_proto(PostKind, POST_KIND, post.kind) or PostKind.DISCUSSION,
@@ -260,6 +325,7 @@ class Post:
             created_at=_time(post.created_at),
             edited_at=_edited(post),
             proto=post,
+            fetched=fetched,
         )
 
     @classmethod
@@ -268,15 +334,23 @@ class Post:
     ) -> Post | None:
         # A federation router forwards the client's Authorization: the same rule as Query.
         info.context.auth.require_reader()
-        # As Query.post: content still returns hidden and deleted posts (threads keep shape).
-        found = await info.context.loaders.posts.load(str(id))
-        return cls.from_proto(found) if readable(found) else None
+        found = await find_post(info, str(id))  # null alike when hidden or deleted
+        if found is None:
+            return None
+        shape = post_shape(under(info.selected_fields, on="Post"))
+        return cls.from_proto(found, await prefetch(info.context, [found], shape))
 
 
-def readable(post: ctypes.Post | None) -> TypeGuard[ctypes.Post]:
-    """Whether readers see the post: content returns hidden and deleted posts too (so
-    threads keep their shape); to readers, and to every write, they do not exist."""
-    return post is not None and not post.hidden and not post.deleted
+def _reactions(found: Reactions | None, mine: str | None) -> ReactionSummary:
+    if found is None:
+        return ReactionSummary.from_proto(None, None)
+    return ReactionSummary.from_proto(found.summary, found.of(mine))
+
+
+def _poll(found: PollResults | None, mine: str | None) -> Poll | None:
+    if found is None:
+        return None
+    return Poll.from_proto(found.poll, viewer_has_voted=found.voted(mine))
 
 
 @strawberry.type(description="A page of posts.")
@@ -286,8 +360,10 @@ class PostConnection:
     page_info: PageInfo
 
     @classmethod
-    def from_proto(cls, page: cpb.ListFeedResponse | cpb.SearchResponse) -> PostConnection:
-        nodes = [Post.from_proto(p) for p in page.posts]
+    def from_proto(
+        cls, page: cpb.ListFeedResponse | cpb.SearchResponse, fetched: Fetched = NOTHING
+    ) -> PostConnection:
+        nodes = [Post.from_proto(p, fetched) for p in page.posts]
         return cls(
             edges=edges(nodes, page.cursors),
             nodes=nodes,

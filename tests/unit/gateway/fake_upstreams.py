@@ -25,6 +25,7 @@ from gateway.limits.policy import GatewayLimits
 from gateway.loaders import create_loaders
 from gateway.settings import GatewaySettings
 from plumbing.auth import AccessClaims, Role, VerificationStatus
+from plumbing.errors import Unavailable
 
 KINDS = (types.POST_KIND_DISCUSSION, types.POST_KIND_POLL, types.POST_KIND_CASE)
 VISIBILITIES = (
@@ -118,6 +119,13 @@ class FakeContent:
         page = list(self.posts_by_id.values())[:first]
         return cpb.ListFeedResponse(posts=page, cursors=[p.post_id for p in page])
 
+    async def search(
+        self, text: str, first: int, after: str, *, case_status: int = 0
+    ) -> cpb.SearchResponse:
+        self.calls.record("Search", [text])
+        page = list(self.posts_by_id.values())[:first]
+        return cpb.SearchResponse(posts=page, cursors=[p.post_id for p in page])
+
     async def posts(self, post_ids: list[str]) -> dict[str, types.Post]:
         self.calls.record("BatchGetPosts", post_ids)
         return {p: self.posts_by_id[p] for p in post_ids if p in self.posts_by_id}
@@ -186,19 +194,27 @@ class FakeAnonymity:
     calls: Calls
     #: The viewer's own aliases: the first post's author and the first comment on it.
     mine: frozenset[str] = frozenset({"als_p000", "als_c000_00"})
+    #: Set to make every call fail as an unreachable anonymity would.
+    down: bool = False
 
     async def describe(self, alias_ids: list[str]) -> dict[str, anon.Persona]:
         self.calls.record("BatchDescribeAliases", alias_ids)
+        if self.down:
+            raise Unavailable("upstream service unavailable")
         return {a: persona(a, i) for i, a in enumerate(sorted(alias_ids))}
 
     async def owned(self, user_id: str, alias_ids: list[str], metadata: Any) -> set[str]:
         self.calls.record("BatchCheckOwnership", alias_ids)
+        if self.down:
+            raise Unavailable("upstream service unavailable")
         return {a for a in alias_ids if a in self.mine}
 
     async def thread_aliases(
         self, user_id: str, scope_ids: list[str], metadata: Any
     ) -> dict[str, str]:
         self.calls.record("BatchGetThreadAliases", scope_ids)
+        if self.down:
+            raise Unavailable("upstream service unavailable")
         return {"scp_000": "als_p000"} if "scp_000" in scope_ids else {}
 
 

@@ -6,11 +6,16 @@ Strawberry schema against counting fakes (fake_upstreams.py): no servers, millis
 
 from __future__ import annotations
 
+import inspect
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
+import pytest
 from fake_upstreams import FakeUpstreams, context, reader
-from perf.queries import FEED, POST_PAGE
+from graphql import GraphQLResolveInfo
+from perf.queries import FEED, POST_PAGE, SEARCH
+from strawberry.extensions import SchemaExtension
 
 from gateway.caches import SharedCaches
 from gateway.schema.build import build_schema
@@ -55,6 +60,16 @@ async def test_a_feed_page_costs_one_call_per_rpc() -> None:
     for rpc in ("BatchDescribeAliases", "BatchCheckOwnership"):
         asked = [keys for name, keys in upstreams.calls.log if name == rpc]
         assert [len(keys) for keys in asked] == [80], rpc
+
+
+async def test_a_search_page_costs_one_call_per_rpc() -> None:
+    upstreams = FakeUpstreams.seeded(SharedCaches.disabled(), posts=20, comments=3)
+    data = await run(upstreams, SEARCH, text="chest pain")
+    assert len(data["search"]["nodes"]) == 20
+    expected = (
+        FEED_CALLS - Counter({"ListFeed": 1, "BatchListComments": 1}) + Counter({"Search": 1})
+    )
+    assert upstreams.calls.counts() == expected
 
 
 async def test_the_feed_costs_the_same_calls_at_any_page_size() -> None:
@@ -137,3 +152,120 @@ async def test_more_authors_than_anonymity_takes_in_one_call_are_split() -> None
     assert all(c["author"]["handle"] for p in data["feed"]["nodes"] for c in p["comments"]["nodes"])
     asked = [keys for name, keys in upstreams.calls.log if name == "BatchDescribeAliases"]
     assert sorted(len(keys) for keys in asked) == [120, 500]
+
+
+def _awaited_fields(seen: list[str]) -> Callable[[], SchemaExtension]:
+    """An extension recording every field whose resolver handed graphql-core an awaitable."""
+
+    class AwaitedFields(SchemaExtension):
+        def resolve(
+            self,
+            _next: Callable[..., Any],
+            root: Any,
+            info: GraphQLResolveInfo,
+            *args: Any,
+            **kwargs: Any,
+        ) -> Any:
+            result = _next(root, info, *args, **kwargs)
+            if inspect.isawaitable(result):
+                seen.append(f"{info.parent_type.name}.{info.field_name}")
+            return result
+
+    return AwaitedFields
+
+
+@pytest.mark.parametrize(
+    ("query", "variables", "posts", "root"),
+    [
+        (FEED, {}, 2, "feed"),
+        (FEED, {}, 20, "feed"),
+        (POST_PAGE, {"id": "pst_001"}, 3, "post"),
+        (SEARCH, {"text": "chest pain"}, 20, "search"),
+    ],
+)
+async def test_nothing_below_a_page_is_awaited(
+    query: str, variables: dict[str, Any], posts: int, root: str
+) -> None:
+    """The root field awaits one look-ahead fetch; every field under it is a plain value,
+    viewer flags included (≈24 µs saved per field, gateway/schema/prefetch.py)."""
+    seen: list[str] = []
+    schema = build_schema(GatewaySettings())
+    schema.extensions = (*schema.extensions, _awaited_fields(seen))
+    upstreams = FakeUpstreams.seeded(SharedCaches.disabled(), posts=posts, comments=20)
+    result = await schema.execute(
+        query, variable_values=variables, context_value=context(upstreams, reader())
+    )
+    assert result.errors is None, result.errors
+    assert seen == [f"Query.{root}"]
+
+
+async def test_fragments_and_aliases_are_read_ahead_like_plain_fields() -> None:
+    plain = FakeUpstreams.seeded(SharedCaches.disabled(), posts=5, comments=3)
+    expected = await run(plain, FEED)
+    spread = FakeUpstreams.seeded(SharedCaches.disabled(), posts=5, comments=3)
+    fragments = """query { feed(first: 20) { edges { node { ...P } } } }
+    fragment P on Post { id title kind createdAt mine: viewerIsAuthor commentCount
+      ... on Post { community { id name } }
+      author { ...A } reactions { total viewerReaction counts { reaction count } }
+      poll { totalVotes viewerHasVoted closesAt options { index text votes } }
+      case { ageBand sex presentingComplaint question specialtyTags status }
+      c: comments(first: 3) { nodes { id body createdAt viewerIsAuthor author { ...A } } } }
+    fragment A on Author { aliasId handle verifiedPhysician specialty displayName isViewer }"""
+    data = await run(spread, fragments)
+    assert spread.calls.counts() == FEED_CALLS
+    got_nodes = [e["node"] for e in data["feed"]["edges"]]
+    for got, want in zip(got_nodes, expected["feed"]["nodes"], strict=True):
+        assert got["mine"] == want["viewerIsAuthor"] and got["author"] == want["author"]
+        assert got["reactions"] == want["reactions"] and got["poll"] == want["poll"]
+        assert [c["author"] for c in got["c"]["nodes"]] == [
+            {**c["author"], "specialty": None} for c in want["comments"]["nodes"]
+        ]
+
+
+async def test_fields_not_selected_cost_no_call() -> None:
+    upstreams = FakeUpstreams.seeded(SharedCaches.disabled(), posts=20, comments=3)
+    await run(upstreams, "{ feed(first: 20) { nodes { id title case { question } } } }")
+    assert upstreams.calls.counts() == Counter({"ListFeed": 1})
+    upstreams.calls.clear()
+    # Counts alone do not need the viewer's thread aliases: only `viewerReaction` does.
+    await run(upstreams, "{ feed(first: 20) { nodes { id reactions { total } } } }")
+    assert upstreams.calls.counts() == Counter({"ListFeed": 1, "BatchGetReactionSummaries": 1})
+    upstreams.calls.clear()
+    await run(
+        upstreams,
+        """query($no: Boolean!) { feed(first: 20) { nodes { id
+          author @include(if: $no) { handle } comments(first: 3) @skip(if: true) { nodes { id } }
+        } } }""",
+        no=False,
+    )
+    assert upstreams.calls.counts() == Counter({"ListFeed": 1})
+
+
+async def test_two_comment_selections_with_different_arguments_get_their_own_pages() -> None:
+    upstreams = FakeUpstreams.seeded(SharedCaches.disabled(), posts=3, comments=5)
+    query = """query($id: ID!) { post(id: $id) {
+      a: comments(first: 1) { nodes { id } pageInfo { hasNextPage } }
+      b: comments(first: 3) { nodes { id author { handle } } } } }"""
+    data = await run(upstreams, query, id="pst_002")
+    assert [c["id"] for c in data["post"]["a"]["nodes"]] == ["cmt_002_00"]
+    assert [c["id"] for c in data["post"]["b"]["nodes"]] == [f"cmt_002_0{i}" for i in range(3)]
+    ((_, pages),) = [c for c in upstreams.calls.log if c[0] == "BatchListComments"]
+    assert sorted(pages) == [("pst_002", 1, ""), ("pst_002", 3, "")]
+    ((_, asked),) = [c for c in upstreams.calls.log if c[0] == "BatchDescribeAliases"]
+    assert sorted(asked) == [f"als_c002_0{i}" for i in range(3)]
+
+
+async def test_anonymity_down_nulls_the_authors_and_the_rest_arrives() -> None:
+    upstreams = FakeUpstreams.seeded(SharedCaches.disabled(), posts=3, comments=2)
+    upstreams.anonymity.down = True
+    query = """{ feed(first: 3) { nodes { id title author { handle }
+      comments(first: 2) { nodes { body author { handle } } } } } }"""
+    result = await SCHEMA.execute(query, context_value=context(upstreams, reader()))
+    assert result.data is not None and result.errors is not None
+    nodes = result.data["feed"]["nodes"]
+    assert [n["title"] for n in nodes] == ["Post 0", "Post 1", "Post 2"]
+    assert all(n["author"] is None for n in nodes)
+    assert all(c["body"] and c["author"] is None for n in nodes for c in n["comments"]["nodes"])
+    assert {e.extensions["code"] for e in result.errors if e.extensions} == {"UNAVAILABLE"}
+    assert {tuple(e.path or [])[-1] for e in result.errors} == {"author"}
+    assert upstreams.calls.counts()["BatchDescribeAliases"] == 1
