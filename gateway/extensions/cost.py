@@ -38,6 +38,7 @@ from graphql import (
     ValidationContext,
     ValidationRule,
     VariableNode,
+    validate,
 )
 from strawberry.extensions import SchemaExtension
 
@@ -197,14 +198,26 @@ def cost_rule(
 
 
 class CostLimiter(SchemaExtension):
-    """Adds the cost rule, bound to the request's variables, to the request's validation."""
+    """Prices a valid document with the cost rule, bound to the request's variables.
+
+    It runs on its own after the other rules, not among them: their verdict is cached per
+    document (gateway/schema/build.py), and a rule made for each request's variables would
+    make every request a cache miss."""
 
     def __init__(self, *, max_cost: int, assumed_list_size: int = 10) -> None:
         self.max_cost = max_cost
         self.assumed_list_size = assumed_list_size
 
-    def on_operation(self) -> Iterator[None]:
+    def on_validate(self) -> Iterator[None]:
+        # Listed after ValidationCache: its verdict is in by now, and strawberry looks at the
+        # errors before any hook resumes after its yield, so the pricing happens here.
         context = self.execution_context
         rule = cost_rule(self.max_cost, context.variables, self.assumed_list_size)
-        context.validation_rules = (*context.validation_rules, rule)
+        if context.pre_execution_errors is None:
+            # Nobody validated ahead of strawberry: the rule joins its validation.
+            context.validation_rules = (*context.validation_rules, rule)
+        elif not context.pre_execution_errors and context.graphql_document is not None:
+            errors = validate(context.schema._schema, context.graphql_document, [rule])
+            if errors:
+                context.pre_execution_errors = errors
         yield

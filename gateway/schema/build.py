@@ -9,16 +9,18 @@ from graphql import GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
     DisableIntrospection,
-    MaxAliasesLimiter,
     MaxTokensLimiter,
-    QueryDepthLimiter,
+    ValidationCache,
 )
+from strawberry.extensions.max_aliases import create_validator as max_aliases_rule
+from strawberry.extensions.query_depth_limiter import create_validator as max_depth_rule
 from strawberry.federation.schema import FederationAny
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext, Info
 
 from gateway.extensions.cost import CostLimiter
+from gateway.extensions.documents import parse_cache
 from gateway.extensions.errors import ShapeErrors
 from gateway.extensions.metrics import OperationMetrics
 from gateway.extensions.one_alias_write import OneAliasWritePerRequest
@@ -29,6 +31,9 @@ from gateway.schema.reports import ModerationQueries, ReportMutations
 from gateway.schema.subscription import Subscription
 from gateway.settings import GatewaySettings
 from plumbing.errors import FieldViolation, InvalidArgument
+
+#: Distinct documents whose parse and validation are kept (frontends send a few dozen).
+_DOCUMENTS_CACHED = 256
 
 #: The federation entities and their one key field (`@key(fields: ...)` on each type).
 ENTITY_KEYS = {"Author": "aliasId", "Post": "id"}
@@ -70,14 +75,23 @@ class ConsiliumSchema(strawberry.federation.Schema):
 
 def build_schema(settings: GatewaySettings) -> strawberry.federation.Schema:
     """The federation v2 subgraph; production turns introspection and suggestions off."""
+    # The extra validation rules are built once per schema, not per request: the validation
+    # cache keys on the rule classes, and a fresh class each request would never hit it.
+    rules = [
+        max_depth_rule(settings.max_depth, None, None),
+        max_aliases_rule(settings.max_aliases),
+        OneAliasWritePerRequest,
+    ]
     # Factories, not instances: strawberry builds fresh extensions for every request.
     extensions: list[object] = [
         OperationMetrics,  # first: it reads errors after ShapeErrors gave them their codes
         OperationSpan,
-        lambda: QueryDepthLimiter(max_depth=settings.max_depth),
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
-        lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
-        lambda: AddValidationRules([OneAliasWritePerRequest]),
+        # Process-wide and bounded, keyed by the document's text (and the rules): nothing
+        # of a viewer's is in a parsed or validated document.
+        parse_cache(_DOCUMENTS_CACHED),
+        lambda: AddValidationRules(rules),
+        lambda: ValidationCache(maxsize=_DOCUMENTS_CACHED),
         lambda: CostLimiter(
             max_cost=settings.max_cost, assumed_list_size=settings.assumed_list_size
         ),
