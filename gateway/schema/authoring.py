@@ -10,10 +10,10 @@ from __future__ import annotations
 import strawberry
 
 from consilium.content.v1 import content_pb2 as cpb
+from gateway.context import Info
 from gateway.schema.types.posts import Comment, Post
 from gateway.schema.writes import (
     CaseInput,
-    Ctx,
     author_alias,
     case_to_proto,
     readable_comment,
@@ -29,7 +29,7 @@ class AuthorMutations:
         "empty; the identifier guard checks it). Again: amends the resolution."
     )
     async def mark_case_solved(
-        self, info: Ctx, post_id: strawberry.ID, resolution: str = ""
+        self, info: Info, post_id: strawberry.ID, resolution: str = ""
     ) -> Post:
         post = await readable_post(info, str(post_id))
         alias = await author_alias(
@@ -46,7 +46,7 @@ class AuthorMutations:
     )
     async def edit_post(
         self,
-        info: Ctx,
+        info: Info,
         post_id: strawberry.ID,
         title: str,
         body: str = "",
@@ -68,7 +68,7 @@ class AuthorMutations:
     @strawberry.mutation(
         description="The author replaces a comment's body; identifier guard included."
     )
-    async def edit_comment(self, info: Ctx, comment_id: strawberry.ID, body: str) -> Comment:
+    async def edit_comment(self, info: Info, comment_id: strawberry.ID, body: str) -> Comment:
         comment, post = await readable_comment(info, str(comment_id))
         alias = await author_alias(info, comment.author_alias_id, post.thread_scope_id, "edit it")
         edited = await info.context.upstreams.content.edit_comment(comment.comment_id, alias, body)
@@ -78,7 +78,7 @@ class AuthorMutations:
         description="The author deletes a post: its text is gone, it leaves the feed and "
         "search, and `post(id)` answers null like any unknown post."
     )
-    async def delete_post(self, info: Ctx, post_id: strawberry.ID) -> bool:
+    async def delete_post(self, info: Info, post_id: strawberry.ID) -> bool:
         post = await readable_post(info, str(post_id))
         alias = await author_alias(info, post.author_alias_id, post.thread_scope_id, "delete it")
         await info.context.upstreams.content.delete_post(post.post_id, alias)
@@ -88,7 +88,7 @@ class AuthorMutations:
         description="The author deletes a comment; a tombstone (deleted, no body, no author) "
         "keeps the replies in place. Returns the tombstone."
     )
-    async def delete_comment(self, info: Ctx, comment_id: strawberry.ID) -> Comment:
+    async def delete_comment(self, info: Info, comment_id: strawberry.ID) -> Comment:
         comment, post = await readable_comment(info, str(comment_id))
         alias = await author_alias(info, comment.author_alias_id, post.thread_scope_id, "delete it")
         tombstone = await info.context.upstreams.content.delete_comment(comment.comment_id, alias)
@@ -98,7 +98,7 @@ class AuthorMutations:
         description="Removes the viewer's reaction (their alias of this thread) from a post; "
         "nothing to remove is no error."
     )
-    async def retract_reaction(self, info: Ctx, post_id: strawberry.ID) -> Post:
+    async def retract_reaction(self, info: Info, post_id: strawberry.ID) -> Post:
         info.context.auth.require().require_verified()
         post = await readable_post(info, str(post_id))
         # Only someone with an alias in this thread can have reacted: no alias is made here.

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import strawberry
 
+from gateway.context import Info
 from gateway.schema.types.posts import Community
-from gateway.schema.writes import Ctx
 from plumbing.errors import FieldViolation, InvalidArgument
 
 
-async def _community(info: Ctx, community_id: str) -> Community:
+async def _community(info: Info, community_id: str) -> Community:
     found = await info.context.loaders.communities.load(community_id)
     if found is None:
         raise InvalidArgument([FieldViolation("id", "no such community; communities lists them")])
@@ -27,7 +27,7 @@ class FollowMutations:
         description="Follow a community: its posts join `feed(following: true)`. Verified "
         "physicians and staff; following again changes nothing."
     )
-    async def follow_community(self, info: Ctx, id: strawberry.ID) -> Community:
+    async def follow_community(self, info: Info, id: strawberry.ID) -> Community:
         viewer = info.context.auth.require_reader()
         community = await _community(info, str(id))
         await info.context.upstreams.identity.follow(str(id), viewer.metadata)
@@ -35,7 +35,7 @@ class FollowMutations:
         return community
 
     @strawberry.mutation(description="Stop following a community; not following is no error.")
-    async def unfollow_community(self, info: Ctx, id: strawberry.ID) -> Community:
+    async def unfollow_community(self, info: Info, id: strawberry.ID) -> Community:
         viewer = info.context.auth.require_reader()
         community = await _community(info, str(id))
         await info.context.upstreams.identity.unfollow(str(id), viewer.metadata)
@@ -43,7 +43,7 @@ class FollowMutations:
         return community
 
 
-async def followed_communities(info: Ctx) -> list[str]:
+async def followed_communities(info: Info) -> list[str]:
     """The viewer's followed community ids, from identity (for the following feed)."""
     viewer = info.context.auth.require_reader()
     return await info.context.upstreams.identity.followed(viewer.metadata)

@@ -7,13 +7,12 @@ from datetime import datetime
 
 import strawberry
 from google.protobuf.timestamp_pb2 import Timestamp
-from strawberry.types import Info
 
 from consilium.anonymity.v1 import anonymity_pb2 as anon
 from consilium.content.v1 import content_pb2 as cpb
 from consilium.identity.v1 import identity_pb2 as ipb
 from gateway.auth import Viewer
-from gateway.context import GatewayContext
+from gateway.context import Info
 from gateway.schema.authoring import AuthorMutations
 from gateway.schema.following import FollowMutations
 from gateway.schema.types.engagement import Poll
@@ -30,8 +29,6 @@ from gateway.schema.types.identity import AuthPayload, Physician, RegisterInput,
 from gateway.schema.types.posts import Comment, Post
 from gateway.schema.writes import CaseInput, case_to_proto, readable_post, thread_alias
 from plumbing.errors import FieldViolation, InvalidArgument
-
-Ctx = Info[GatewayContext, None]
 
 
 @strawberry.input
@@ -54,7 +51,7 @@ class AddCommentInput:
     parent_id: strawberry.ID | None = None
 
 
-async def _payload(info: Ctx, email: str, password: str) -> AuthPayload:
+async def _payload(info: Info, email: str, password: str) -> AuthPayload:
     # The client's address lets identity throttle a guesser there without locking the
     # account everywhere (services/identity/login_guard.py).
     reply = await info.context.upstreams.identity.login(
@@ -63,7 +60,7 @@ async def _payload(info: Ctx, email: str, password: str) -> AuthPayload:
     return AuthPayload(token=reply.access_token, viewer=ViewerProfile.from_proto(reply.physician))
 
 
-def _writer(info: Ctx) -> Viewer:
+def _writer(info: Info) -> Viewer:
     """The verified viewer, one write spent from their per-person budget (never per alias:
     gateway/limits/writes.py), before any upstream call."""
     viewer = info.context.auth.require().require_verified()
@@ -74,7 +71,7 @@ def _writer(info: Ctx) -> Viewer:
 @strawberry.type
 class Mutation(AuthorMutations, FollowMutations):
     @strawberry.mutation(description="A new PENDING physician, signed in.")
-    async def register(self, info: Ctx, input: RegisterInput) -> AuthPayload:
+    async def register(self, info: Info, input: RegisterInput) -> AuthPayload:
         await info.context.upstreams.identity.register(
             ipb.RegisterRequest(
                 email=input.email,
@@ -88,11 +85,11 @@ class Mutation(AuthorMutations, FollowMutations):
         return await _payload(info, input.email, input.password)
 
     @strawberry.mutation
-    async def login(self, info: Ctx, email: str, password: str) -> AuthPayload:
+    async def login(self, info: Info, email: str, password: str) -> AuthPayload:
         return await _payload(info, email, password)
 
     @strawberry.mutation(description="VERIFIED physicians only; the author is an alias.")
-    async def create_post(self, info: Ctx, input: CreatePostInput) -> Post:
+    async def create_post(self, info: Info, input: CreatePostInput) -> Post:
         viewer = _writer(info)
         anonymity = info.context.upstreams.anonymity
         if input.kind is PostKind.CASE and input.case is None:
@@ -122,7 +119,7 @@ class Mutation(AuthorMutations, FollowMutations):
         return Post.from_proto(post)
 
     @strawberry.mutation
-    async def add_comment(self, info: Ctx, input: AddCommentInput) -> Comment:
+    async def add_comment(self, info: Info, input: AddCommentInput) -> Comment:
         viewer = _writer(info)
         post = await readable_post(info, str(input.post_id))
         alias = await info.context.upstreams.anonymity.alias_for(
@@ -143,7 +140,7 @@ class Mutation(AuthorMutations, FollowMutations):
         return Comment.from_proto(comment)
 
     @strawberry.mutation(description="Reacts with the viewer's alias for this thread only.")
-    async def react(self, info: Ctx, post_id: strawberry.ID, reaction: Reaction) -> Post:
+    async def react(self, info: Info, post_id: strawberry.ID, reaction: Reaction) -> Post:
         _writer(info)
         post = await readable_post(info, str(post_id))
         alias = await thread_alias(info, post)
@@ -156,7 +153,7 @@ class Mutation(AuthorMutations, FollowMutations):
         return Post.from_proto(post)
 
     @strawberry.mutation(description="One vote per physician per poll, by a per-poll alias.")
-    async def vote_poll(self, info: Ctx, post_id: strawberry.ID, option: int) -> Poll:
+    async def vote_poll(self, info: Info, post_id: strawberry.ID, option: int) -> Poll:
         _writer(info)
         post = await readable_post(info, str(post_id))
         alias = await thread_alias(info, post)
@@ -172,7 +169,9 @@ class Mutation(AuthorMutations, FollowMutations):
     @strawberry.mutation(
         description="ADMIN: approve or reject a physician after the NPI check; audited."
     )
-    async def verify_physician(self, info: Ctx, user_id: strawberry.ID, approve: bool) -> Physician:
+    async def verify_physician(
+        self, info: Info, user_id: strawberry.ID, approve: bool
+    ) -> Physician:
         viewer = info.context.auth.require()
         physician = await info.context.upstreams.identity.verify(
             str(user_id), approve, viewer.metadata
@@ -185,7 +184,7 @@ class Mutation(AuthorMutations, FollowMutations):
         "their existing posts stay as they are. To hide content, act on one alias "
         "(`suspendAuthor`, `hideAlias`)."
     )
-    async def suspend_physician(self, info: Ctx, user_id: strawberry.ID, reason: str) -> Physician:
+    async def suspend_physician(self, info: Info, user_id: strawberry.ID, reason: str) -> Physician:
         viewer = info.context.auth.require()
         physician = await info.context.upstreams.identity.suspend(
             str(user_id), reason, viewer.metadata
@@ -193,7 +192,7 @@ class Mutation(AuthorMutations, FollowMutations):
         return Physician.from_proto(physician)
 
     @strawberry.mutation(description="ADMIN: lift a suspension; audited.")
-    async def reinstate_physician(self, info: Ctx, user_id: strawberry.ID) -> Physician:
+    async def reinstate_physician(self, info: Info, user_id: strawberry.ID) -> Physician:
         viewer = info.context.auth.require()
         physician = await info.context.upstreams.identity.reinstate(str(user_id), viewer.metadata)
         return Physician.from_proto(physician)
@@ -202,7 +201,7 @@ class Mutation(AuthorMutations, FollowMutations):
         description="Right to be forgotten, for oneself or (ADMIN) anyone: personal data is "
         "deleted and the posts can never again be linked to the person."
     )
-    async def erase_account(self, info: Ctx, user_id: strawberry.ID) -> bool:
+    async def erase_account(self, info: Info, user_id: strawberry.ID) -> bool:
         viewer = info.context.auth.require()
         await info.context.upstreams.identity.erase(str(user_id), viewer.metadata)
         return True
@@ -211,7 +210,7 @@ class Mutation(AuthorMutations, FollowMutations):
         description="MODERATOR or ADMIN: who wrote this, under a stated purpose; audited, "
         "refusals included."
     )
-    async def reveal_author(self, info: Ctx, alias_id: strawberry.ID, purpose: str) -> Physician:
+    async def reveal_author(self, info: Info, alias_id: strawberry.ID, purpose: str) -> Physician:
         viewer = info.context.auth.require()
         revealed = await info.context.upstreams.anonymity.reveal(
             str(alias_id), purpose, viewer.metadata
@@ -227,35 +226,35 @@ class Mutation(AuthorMutations, FollowMutations):
         "(anonymity's event reaches content), and the person can no longer write under any "
         "alias."
     )
-    async def suspend_author(self, info: Ctx, alias_id: strawberry.ID, reason: str) -> bool:
+    async def suspend_author(self, info: Info, alias_id: strawberry.ID, reason: str) -> bool:
         return await _act(info, alias_id, anon.ALIAS_ACTION_SUSPEND, reason)
 
     @strawberry.mutation(
         description="MODERATOR or ADMIN: show the alias again and reinstate the account "
         "behind it, unrevealed; audited. Undoes `suspendAuthor` on the same alias."
     )
-    async def reinstate_author(self, info: Ctx, alias_id: strawberry.ID, reason: str) -> bool:
+    async def reinstate_author(self, info: Info, alias_id: strawberry.ID, reason: str) -> bool:
         return await _act(info, alias_id, anon.ALIAS_ACTION_REINSTATE, reason)
 
     @strawberry.mutation(
         description="MODERATOR or ADMIN: hide the posts and comments of one more alias, "
         "unrevealed; audited. The account and its other aliases are left alone."
     )
-    async def hide_alias(self, info: Ctx, alias_id: strawberry.ID, reason: str) -> bool:
+    async def hide_alias(self, info: Info, alias_id: strawberry.ID, reason: str) -> bool:
         return await _act(info, alias_id, anon.ALIAS_ACTION_HIDE, reason)
 
     @strawberry.mutation(
         description="MODERATOR or ADMIN: show one hidden alias again; audited. The account "
         "is left alone."
     )
-    async def unhide_alias(self, info: Ctx, alias_id: strawberry.ID, reason: str) -> bool:
+    async def unhide_alias(self, info: Info, alias_id: strawberry.ID, reason: str) -> bool:
         return await _act(info, alias_id, anon.ALIAS_ACTION_UNHIDE, reason)
 
     @strawberry.mutation(
         description="Marks the viewer's notifications read up to and including the one whose "
         "id is `upTo` (all of them when omitted); returns how many stay unread."
     )
-    async def mark_notifications_read(self, info: Ctx, up_to: strawberry.ID | None = None) -> int:
+    async def mark_notifications_read(self, info: Info, up_to: strawberry.ID | None = None) -> int:
         viewer = info.context.auth.require()
         return await info.context.upstreams.anonymity.mark_notifications_read(
             viewer.user_id, str(up_to or ""), viewer.metadata
@@ -263,7 +262,7 @@ class Mutation(AuthorMutations, FollowMutations):
 
 
 async def _act(
-    info: Ctx, alias_id: strawberry.ID, action: anon.AliasAction.ValueType, reason: str
+    info: Info, alias_id: strawberry.ID, action: anon.AliasAction.ValueType, reason: str
 ) -> bool:
     """One moderation action on one alias, through anonymity (which checks and records it).
 

@@ -7,11 +7,10 @@ null with an UNAVAILABLE error and the rest of the response still arrives (parti
 from __future__ import annotations
 
 import strawberry
-from strawberry.types import Info
 
 from consilium.content.v1 import content_pb2 as cpb
 from gateway.caches import ALL
-from gateway.context import GatewayContext
+from gateway.context import Info
 from gateway.schema.following import followed_communities
 from gateway.schema.prefetch import prefetch
 from gateway.schema.selection import connection_shape, post_shape, under
@@ -36,14 +35,12 @@ from gateway.schema.visible import find_post
 from plumbing.auth import Role
 from plumbing.errors import FieldViolation, InvalidArgument
 
-Ctx = Info[GatewayContext, None]
-
 
 def _status(status: CaseStatus | None) -> int:
     return to_proto(status, CASE_STATUS) if status is not None else 0
 
 
-async def _ready(info: Ctx, page: cpb.ListFeedResponse | cpb.SearchResponse) -> PostConnection:
+async def _ready(info: Info, page: cpb.ListFeedResponse | cpb.SearchResponse) -> PostConnection:
     """The page with everything its selection shows fetched ahead (gateway/schema/prefetch.py)."""
     shape = connection_shape(under(info.selected_fields))
     return PostConnection.from_proto(page, await prefetch(info.context, page.posts, shape))
@@ -55,7 +52,7 @@ class Query:
         description="The signed-in account, own data only: open to PENDING accounts too, "
         "which see their verification status here and nothing else."
     )
-    async def me(self, info: Ctx) -> ViewerProfile:
+    async def me(self, info: Info) -> ViewerProfile:
         viewer = info.context.auth.require()
         physician = await info.context.upstreams.identity.get_physician(
             viewer.user_id, viewer.metadata
@@ -69,7 +66,7 @@ class Query:
     )
     async def feed(
         self,
-        info: Ctx,
+        info: Info,
         first: int = 20,
         after: str | None = None,
         community: strawberry.ID | None = None,
@@ -93,7 +90,7 @@ class Query:
         return await _ready(info, page)
 
     @strawberry.field
-    async def post(self, info: Ctx, id: strawberry.ID) -> Post | None:
+    async def post(self, info: Info, id: strawberry.ID) -> Post | None:
         info.context.auth.require_reader()
         found = await find_post(info, str(id))
         if found is None:
@@ -107,7 +104,7 @@ class Query:
     )
     async def search(
         self,
-        info: Ctx,
+        info: Info,
         text: str,
         first: int = 20,
         after: str | None = None,
@@ -123,19 +120,19 @@ class Query:
         return await _ready(info, page)
 
     @strawberry.field(description="Public: the registration form lists them.")
-    async def communities(self, info: Ctx) -> list[Community] | None:
+    async def communities(self, info: Info) -> list[Community] | None:
         upstreams = info.context.upstreams
         found = await upstreams.caches.community_list.one(ALL, upstreams.content.communities)
         return [Community.from_proto(c) for c in found]
 
     @strawberry.field(description="Public: the registration form lists them.")
-    async def specialties(self, info: Ctx) -> list[Specialty] | None:
+    async def specialties(self, info: Info) -> list[Specialty] | None:
         upstreams = info.context.upstreams
         found = await upstreams.caches.specialties.one(ALL, upstreams.identity.list_specialties)
         return [Specialty.from_proto(s) for s in found]
 
     @strawberry.field(description="An author persona by alias id.")
-    async def author(self, info: Ctx, alias_id: strawberry.ID) -> Author | None:
+    async def author(self, info: Info, alias_id: strawberry.ID) -> Author | None:
         info.context.auth.require_reader()
         persona = await info.context.loaders.personas.load(str(alias_id))
         return Author.from_proto(persona) if persona is not None else None
@@ -147,7 +144,7 @@ class Query:
         "`post(id:)`."
     )
     async def notifications(
-        self, info: Ctx, first: int = 20, after: str | None = None
+        self, info: Info, first: int = 20, after: str | None = None
     ) -> NotificationConnection | None:
         viewer = info.context.auth.require()
         check_page_size(first, info.context.settings.max_page_size)
@@ -161,7 +158,7 @@ class Query:
         "first, each with the visibility it was written under. Only the viewer sees this."
     )
     async def my_activity(
-        self, info: Ctx, first: int = 20, after: str | None = None
+        self, info: Info, first: int = 20, after: str | None = None
     ) -> ActivityConnection | None:
         viewer = info.context.auth.require()
         check_page_size(first, info.context.settings.max_page_size)
@@ -173,7 +170,7 @@ class Query:
     @strawberry.field(description="AUDITOR: identity-access events, oldest first.")
     async def audit_events(
         self,
-        info: Ctx,
+        info: Info,
         filter: AuditFilter | None = None,
         first: int = 50,
         after: str | None = None,
@@ -193,7 +190,7 @@ class Query:
         "unless one is named)."
     )
     async def verify_audit_chain(
-        self, info: Ctx, producer: str | None = None
+        self, info: Info, producer: str | None = None
     ) -> list[ChainReport] | None:
         viewer = info.context.auth.require().require_role(Role.AUDITOR)
         reply = await info.context.upstreams.audit.verify(producer or "", viewer.metadata)
@@ -205,7 +202,7 @@ class Query:
         "and hold newer ones against them: a ledger that dropped or rewrote events cannot "
         "produce a consistent one."
     )
-    async def audit_checkpoint(self, info: Ctx, producer: str) -> AuditCheckpoint | None:
+    async def audit_checkpoint(self, info: Info, producer: str) -> AuditCheckpoint | None:
         viewer = info.context.auth.require().require_role(Role.AUDITOR)
         reply = await info.context.upstreams.audit.checkpoint(producer, viewer.metadata)
         return AuditCheckpoint.from_proto(reply)

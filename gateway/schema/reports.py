@@ -16,13 +16,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import strawberry
-from strawberry.types import Info
 
 from consilium.content.v1 import content_pb2 as cpb
 from consilium.content.v1 import types_pb2 as ctypes
 from consilium.identity.v1 import identity_pb2 as ipb
 from gateway.auth import Viewer
-from gateway.context import GatewayContext
+from gateway.context import Info
 from gateway.schema.mutation import _writer
 from gateway.schema.types.enums import to_proto
 from gateway.schema.types.posts import check_page_size
@@ -43,10 +42,8 @@ from plumbing.auth import Role
 from plumbing.auth.live import standing_from_proto
 from plumbing.errors import NotFound, PermissionDenied
 
-Ctx = Info[GatewayContext, None]
 
-
-async def _live_staff(info: Ctx) -> Viewer:
+async def _live_staff(info: Info) -> Viewer:
     """The viewer, if MODERATOR or ADMIN now: the token's roles first (no call for members),
     then the account as identity holds it, so a demoted or suspended moderator whose token
     is still valid is refused at once. One existing call (the viewer's own profile, which
@@ -83,7 +80,7 @@ class ReportMutations:
     )
     async def report_content(
         self,
-        info: Ctx,
+        info: Info,
         post_id: strawberry.ID,
         reason: ReportReason,
         comment_id: strawberry.ID | None = None,
@@ -110,7 +107,7 @@ class ReportMutations:
         "author, use `suspendAuthor` or `hideAlias` with the item's `authorAliasId`."
     )
     async def resolve_report(
-        self, info: Ctx, item_id: strawberry.ID, action: ModerationAction, reason: str
+        self, info: Info, item_id: strawberry.ID, action: ModerationAction, reason: str
     ) -> ModerationResult:
         # Forwarded, not refused here: anonymity checks the role live at identity and records
         # the attempt, granted or refused, before content is asked to do anything.
@@ -142,7 +139,7 @@ class ModerationQueries:
     )
     async def moderation_queue(
         self,
-        info: Ctx,
+        info: Info,
         first: int = 20,
         after: str | None = None,
         status: ReportStatus = ReportStatus.OPEN,
@@ -157,7 +154,7 @@ class ModerationQueries:
         return ModerationQueueConnection.from_proto(page, await _comments(info, page.items))
 
 
-async def _comments(info: Ctx, items: Sequence[cpb.QueueItem]) -> dict[str, ctypes.Comment]:
+async def _comments(info: Info, items: Sequence[cpb.QueueItem]) -> dict[str, ctypes.Comment]:
     """The reported comments of a page, in one batched call."""
     wanted = [i.comment_id for i in items if i.comment_id]
     return await info.context.upstreams.content.comments(wanted) if wanted else {}

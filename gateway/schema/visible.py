@@ -10,13 +10,10 @@ from __future__ import annotations
 
 from typing import TypeGuard, TypeVar
 
-from strawberry.types import Info
-
 from consilium.content.v1 import types_pb2 as ctypes
-from gateway.context import GatewayContext
+from gateway.context import Info
 from plumbing.errors import NotFound
 
-Ctx = Info[GatewayContext, None]
 R = TypeVar("R", ctypes.Post, ctypes.Comment)
 
 
@@ -25,14 +22,14 @@ def readable(record: R | None) -> TypeGuard[R]:
     return record is not None and not record.hidden and not record.deleted
 
 
-async def find_post(info: Ctx, post_id: str) -> ctypes.Post | None:
+async def find_post(info: Info, post_id: str) -> ctypes.Post | None:
     """The post as readers see it: None when unknown, hidden or deleted (one batched
     BatchGetPosts per request, through the request's loader)."""
     found = await info.context.loaders.posts.load(post_id)
     return found if readable(found) else None
 
 
-async def readable_post(info: Ctx, post_id: str) -> ctypes.Post:
+async def readable_post(info: Info, post_id: str) -> ctypes.Post:
     """The post a write acts on; NOT_FOUND alike when unknown, hidden or deleted."""
     found = await find_post(info, post_id)
     if found is None:
@@ -40,7 +37,7 @@ async def readable_post(info: Ctx, post_id: str) -> ctypes.Post:
     return found
 
 
-async def readable_comment(info: Ctx, comment_id: str) -> tuple[ctypes.Comment, ctypes.Post]:
+async def readable_comment(info: Info, comment_id: str) -> tuple[ctypes.Comment, ctypes.Post]:
     """The comment a write acts on, and its post; NOT_FOUND alike when either is unknown,
     hidden or deleted."""
     found = (await info.context.upstreams.content.comments([comment_id])).get(comment_id)

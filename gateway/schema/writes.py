@@ -11,10 +11,9 @@ from __future__ import annotations
 import asyncio
 
 import strawberry
-from strawberry.types import Info
 
 from consilium.content.v1 import types_pb2 as ctypes
-from gateway.context import GatewayContext
+from gateway.context import Info
 from gateway.schema.types.enums import (
     AGE_BAND,
     SEX,
@@ -30,8 +29,6 @@ from gateway.schema.types.enums import (
 from gateway.schema.visible import readable_comment as readable_comment
 from gateway.schema.visible import readable_post as readable_post
 from plumbing.errors import PermissionDenied
-
-Ctx = Info[GatewayContext, None]
 
 
 @strawberry.input
@@ -57,7 +54,7 @@ def case_to_proto(case: CaseInput | None) -> ctypes.CaseInput | None:
     )
 
 
-async def thread_alias(info: Ctx, post: ctypes.Post) -> str:
+async def thread_alias(info: Info, post: ctypes.Post) -> str:
     """The viewer's ANONYMOUS alias of this thread: reactions and votes never link threads."""
     viewer = info.context.auth.require()
     return await info.context.upstreams.anonymity.alias_for(
@@ -68,7 +65,7 @@ async def thread_alias(info: Ctx, post: ctypes.Post) -> str:
     )
 
 
-async def author_alias(info: Ctx, written_by: str, thread_scope_id: str, action: str) -> str:
+async def author_alias(info: Info, written_by: str, thread_scope_id: str, action: str) -> str:
     """The alias `written_by` once anonymity confirms it is the viewer's and may still write.
 
     Ownership first (BatchCheckOwnership, the `viewerIsAuthor` check): a non-author is

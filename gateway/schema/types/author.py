@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Awaitable
 
 import strawberry
-from strawberry.types import Info
 
 from consilium.anonymity.v1 import anonymity_pb2 as anon
-from gateway.context import GatewayContext
+from gateway.context import Info
 from gateway.schema.prefetch import NOTHING, Fetched
 
 
@@ -24,7 +23,7 @@ class Author:
     fetched: strawberry.Private[Fetched] = NOTHING
 
     @strawberry.field(description="Whether the signed-in viewer wrote this.", graphql_type=bool)
-    def is_viewer(self, info: Info[GatewayContext, None]) -> bool | Awaitable[bool]:
+    def is_viewer(self, info: Info) -> bool | Awaitable[bool]:
         return owned(info, self.fetched, str(self.alias_id))
 
     @classmethod
@@ -51,15 +50,13 @@ class Author:
         )
 
     @classmethod
-    async def resolve_reference(
-        cls, info: Info[GatewayContext, None], aliasId: strawberry.ID
-    ) -> Author:
+    async def resolve_reference(cls, info: Info, aliasId: strawberry.ID) -> Author:
         # A federation router forwards the client's Authorization: the same rule as Query.
         info.context.auth.require_reader()
         return await load_author(info, str(aliasId))
 
 
-async def load_author(info: Info[GatewayContext, None], alias_id: str) -> Author:
+async def load_author(info: Info, alias_id: str) -> Author:
     persona = await info.context.loaders.personas.load(alias_id)
     return Author.from_proto(persona) if persona is not None else Author.unknown(alias_id)
 
@@ -72,14 +69,12 @@ def author_of(alias_id: str, fetched: Fetched) -> Author:
     return Author.from_proto(persona, fetched)
 
 
-def owned(
-    info: Info[GatewayContext, None], fetched: Fetched, alias_id: str
-) -> bool | Awaitable[bool]:
+def owned(info: Info, fetched: Fetched, alias_id: str) -> bool | Awaitable[bool]:
     """Whether the viewer holds `alias_id`: from the fetch when it asked, else loaded."""
     if alias_id in fetched.owned:
         return bool(fetched.owned[alias_id])
     return _load_owned(info, alias_id)
 
 
-async def _load_owned(info: Info[GatewayContext, None], alias_id: str) -> bool:
+async def _load_owned(info: Info, alias_id: str) -> bool:
     return bool(await info.context.loaders.owned.load(alias_id))

@@ -7,11 +7,10 @@ from collections.abc import Awaitable
 from datetime import UTC, datetime
 
 import strawberry
-from strawberry.types import Info
 
 from consilium.content.v1 import content_pb2 as cpb
 from consilium.content.v1 import types_pb2 as ctypes
-from gateway.context import GatewayContext
+from gateway.context import Info
 from gateway.schema.prefetch import NOTHING, Fetched, prefetch
 from gateway.schema.selection import COMMENTS_FIRST, names, post_shape, under
 from gateway.schema.types.author import Author, author_of, load_author, owned
@@ -57,7 +56,7 @@ class Community:
         "identity, per person: content never learns who follows what.",
         graphql_type=bool,
     )
-    def viewer_follows(self, info: Info[GatewayContext, None]) -> bool | Awaitable[bool]:
+    def viewer_follows(self, info: Info) -> bool | Awaitable[bool]:
         if info.context.viewer is None:
             return False
         follows = self.fetched.follows
@@ -65,7 +64,7 @@ class Community:
             return bool(follows[self.id])
         return self._load_follows(info)
 
-    async def _load_follows(self, info: Info[GatewayContext, None]) -> bool:
+    async def _load_follows(self, info: Info) -> bool:
         return bool(await info.context.loaders.follows.load(str(self.id)))
 
     @classmethod
@@ -139,7 +138,7 @@ class Comment:
         "deletion), or with an error while anonymity is unreachable.",
         graphql_type=Author | None,
     )
-    def author(self, info: Info[GatewayContext, None]) -> Author | Awaitable[Author] | None:
+    def author(self, info: Info) -> Author | Awaitable[Author] | None:
         alias = self.author_alias_id
         if not alias:
             return None
@@ -148,7 +147,7 @@ class Comment:
         return load_author(info, alias)
 
     @strawberry.field(graphql_type=bool)
-    def viewer_is_author(self, info: Info[GatewayContext, None]) -> bool | Awaitable[bool]:
+    def viewer_is_author(self, info: Info) -> bool | Awaitable[bool]:
         if not self.author_alias_id:
             return False
         return owned(info, self.fetched, self.author_alias_id)
@@ -204,13 +203,13 @@ class Post:
     fetched: strawberry.Private[Fetched] = NOTHING
 
     @strawberry.field(graphql_type=Community)
-    def community(self, info: Info[GatewayContext, None]) -> Community | Awaitable[Community]:
+    def community(self, info: Info) -> Community | Awaitable[Community]:
         community_id, fetched = self.proto.community_id, self.fetched
         if community_id in fetched.communities:
             return Community.of(community_id, fetched.communities[community_id], fetched)
         return self._load_community(info)
 
-    async def _load_community(self, info: Info[GatewayContext, None]) -> Community:
+    async def _load_community(self, info: Info) -> Community:
         community_id = self.proto.community_id
         found = await info.context.loaders.communities.load(community_id)
         return Community.of(community_id, found, NOTHING)
@@ -219,30 +218,30 @@ class Post:
         description="Null (with an error) only while anonymity is unreachable.",
         graphql_type=Author | None,
     )
-    def author(self, info: Info[GatewayContext, None]) -> Author | Awaitable[Author]:
+    def author(self, info: Info) -> Author | Awaitable[Author]:
         alias = self.proto.author_alias_id
         if alias in self.fetched.personas:
             return author_of(alias, self.fetched)
         return load_author(info, alias)
 
     @strawberry.field(graphql_type=bool)
-    def viewer_is_author(self, info: Info[GatewayContext, None]) -> bool | Awaitable[bool]:
+    def viewer_is_author(self, info: Info) -> bool | Awaitable[bool]:
         return owned(info, self.fetched, self.proto.author_alias_id)
 
     @strawberry.field(graphql_type=int)
-    def comment_count(self, info: Info[GatewayContext, None]) -> int | Awaitable[int]:
+    def comment_count(self, info: Info) -> int | Awaitable[int]:
         counts = self.fetched.comment_counts
         if self.id in counts:
             return counts[self.id] or 0
         return self._load_comment_count(info)
 
-    async def _load_comment_count(self, info: Info[GatewayContext, None]) -> int:
+    async def _load_comment_count(self, info: Info) -> int:
         return await info.context.loaders.comment_counts.load(str(self.id)) or 0
 
     @strawberry.field(graphql_type=CommentConnection)
     def comments(
         self,
-        info: Info[GatewayContext, None],
+        info: Info,
         first: int = COMMENTS_FIRST,
         after: str | None = None,
     ) -> CommentConnection | Awaitable[CommentConnection]:
@@ -252,9 +251,7 @@ class Post:
             return CommentConnection.from_proto(pages[key], self.fetched)
         return self._load_comments(info, key)
 
-    async def _load_comments(
-        self, info: Info[GatewayContext, None], key: tuple[str, int, str]
-    ) -> CommentConnection:
+    async def _load_comments(self, info: Info, key: tuple[str, int, str]) -> CommentConnection:
         loaders = info.context.loaders
         wanted = names(info.selected_fields)
         personas, owned = "author" in wanted, bool({"viewerIsAuthor", "isViewer"} & wanted)
@@ -272,9 +269,7 @@ class Post:
         return CommentConnection.from_proto(page)
 
     @strawberry.field(graphql_type=ReactionSummary)
-    def reactions(
-        self, info: Info[GatewayContext, None]
-    ) -> ReactionSummary | Awaitable[ReactionSummary]:
+    def reactions(self, info: Info) -> ReactionSummary | Awaitable[ReactionSummary]:
         fetched, scope = self.fetched, self.proto.thread_scope_id
         if self.id in fetched.reactions:
             found = fetched.reactions[self.id]
@@ -283,7 +278,7 @@ class Post:
             return _reactions(found, mine)
         return self._load_reactions(info)
 
-    async def _load_reactions(self, info: Info[GatewayContext, None]) -> ReactionSummary:
+    async def _load_reactions(self, info: Info) -> ReactionSummary:
         # Both loads start together, so a page costs one call of each (see viewer_state.py).
         loaders = info.context.loaders
         found, mine = await asyncio.gather(
@@ -293,7 +288,7 @@ class Post:
         return _reactions(found, mine)
 
     @strawberry.field(graphql_type=Poll | None)
-    def poll(self, info: Info[GatewayContext, None]) -> Poll | Awaitable[Poll | None] | None:
+    def poll(self, info: Info) -> Poll | Awaitable[Poll | None] | None:
         if self.kind is not PostKind.POLL:
             return None
         fetched, scope = self.fetched, self.proto.thread_scope_id
@@ -301,7 +296,7 @@ class Post:
             return _poll(fetched.polls[self.id], fetched.thread_aliases[scope])
         return self._load_poll(info)
 
-    async def _load_poll(self, info: Info[GatewayContext, None]) -> Poll | None:
+    async def _load_poll(self, info: Info) -> Poll | None:
         loaders = info.context.loaders
         found, mine = await asyncio.gather(
             loaders.polls.load(str(self.id)),
@@ -329,9 +324,7 @@ class Post:
         )
 
     @classmethod
-    async def resolve_reference(
-        cls, info: Info[GatewayContext, None], id: strawberry.ID
-    ) -> Post | None:
+    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Post | None:
         # A federation router forwards the client's Authorization: the same rule as Query.
         info.context.auth.require_reader()
         found = await find_post(info, str(id))  # null alike when hidden or deleted

@@ -12,11 +12,10 @@ from datetime import UTC, datetime
 
 import strawberry
 from google.protobuf.timestamp_pb2 import Timestamp
-from strawberry.types import Info
 
 from consilium.content.v1 import content_pb2 as cpb
 from consilium.content.v1 import types_pb2 as ctypes
-from gateway.context import GatewayContext
+from gateway.context import Info
 from gateway.schema.types.author import Author, load_author
 from gateway.schema.types.connections import Edge, PageInfo, edges
 from gateway.schema.types.enums import from_proto
@@ -101,14 +100,14 @@ class ModerationQueueItem:
     )
 
     @strawberry.field(description="The author persona; never who reported.")
-    async def author(self, info: Info[GatewayContext, None]) -> Author:
+    async def author(self, info: Info) -> Author:
         return await load_author(info, str(self.author_alias_id))
 
     @strawberry.field(
         description="The post (or the reported comment's post); hidden ones "
         "come back without their words."
     )
-    async def post(self, info: Info[GatewayContext, None]) -> Post | None:
+    async def post(self, info: Info) -> Post | None:
         found = await info.context.loaders.posts.load(str(self.post_id))
         return Post.from_proto(found) if found is not None else None
 
