@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator, Callable, Sequence
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import strawberry
 from opentelemetry import context as otel_context
@@ -38,13 +38,36 @@ async def _next(subscriber: Subscriber[D], viewer: Viewer) -> D:
         ) from None
 
 
-def _prime(loaders: Loaders, delivery: NewPost | NewComment) -> None:
-    """Fresh loaders for this event, primed with what the feed resolved once for everyone:
-    only viewer-specific fields (viewerIsAuthor, isViewer, reactions) are fetched per viewer."""
+def _prime(loaders: Loaders, delivery: NewPost | NewComment, viewer: Viewer) -> None:
+    """Fresh loaders for this event, primed with what the feed resolved once for everyone,
+    authorship included (asked once for every subscriber showing it): what is left per
+    viewer (reactions, polls) is fetched per viewer."""
     loaders.clear()
     loaders.posts.prime(delivery.post.post_id, delivery.post)
     if delivery.persona is not None:
         loaders.personas.prime(delivery.persona.alias_id, delivery.persona)
+    mine = delivery.owners.of(viewer.token)
+    if mine is not None:
+        loaders.owned.prime(delivery.owners.alias_id, mine)
+
+
+#: Fields whose answer needs to know whether the viewer wrote the post or comment.
+_AUTHORSHIP = frozenset({"viewerIsAuthor", "isViewer"})
+
+
+def _shows_authorship(selections: Sequence[Any]) -> bool:
+    """Whether `viewerIsAuthor` or `isViewer` is selected anywhere (fragments included)."""
+    for selection in selections:
+        if getattr(selection, "name", None) in _AUTHORSHIP:
+            return True
+        if _shows_authorship(getattr(selection, "selections", None) or ()):
+            return True
+    return False
+
+
+def owner_token(info: Ctx, viewer: Viewer) -> str | None:
+    """The token the feed asks authorship with for this subscriber, if it shows it."""
+    return viewer.token if _shows_authorship(info.selected_fields) else None
 
 
 async def _stream(
@@ -54,7 +77,7 @@ async def _stream(
     try:
         while True:
             delivery = await _next(subscriber, viewer)
-            _prime(info.context.loaders, delivery)
+            _prime(info.context.loaders, delivery, viewer)
             # The fields of this event are resolved while we are suspended at `yield`, in
             # this task: calls they make belong to the trace of the event.
             token = otel_context.attach(delivery.trace)
@@ -80,7 +103,9 @@ class Subscription:
         if not known:
             raise NotFound(f"there is no community {community!s}; `communities` lists them")
         feed = info.context.feed
-        subscribe = functools.partial(feed.subscribe_posts, str(community) if community else None)
+        subscribe = functools.partial(
+            feed.subscribe_posts, str(community) if community else None, owner_token(info, viewer)
+        )
         async with contextlib.aclosing(_stream(info, viewer, subscribe)) as stream:
             async for delivery in stream:
                 yield Post.from_proto(delivery.post)
@@ -95,7 +120,9 @@ class Subscription:
         post = await info.context.loaders.posts.load(str(post_id))
         if not readable(post):
             raise NotFound("there is no such post; it may have been removed")
-        subscribe = functools.partial(info.context.feed.subscribe_comments, str(post_id))
+        subscribe = functools.partial(
+            info.context.feed.subscribe_comments, str(post_id), owner_token(info, viewer)
+        )
         async with contextlib.aclosing(_stream(info, viewer, subscribe)) as stream:
             async for delivery in stream:
                 yield Comment.from_proto(delivery.comment)

@@ -22,7 +22,7 @@ from services.anonymity.adapters.converters import (
 from services.anonymity.domain.access import AccessAction
 from services.anonymity.index_reads import IndexReads
 from services.anonymity.moderation import ModerationService, access_of
-from services.anonymity.service import AnonymityService
+from services.anonymity.service import MAX_BATCH, AnonymityService
 
 Context = Any  # grpc.aio.ServicerContext; unused by these handlers beyond the signature
 
@@ -95,6 +95,18 @@ class AnonymityServicer(anonymity_pb2_grpc.AnonymityServiceServicer):
             await self._caller(), request.user_id, request.alias_ids
         )
         return pb.BatchCheckOwnershipResponse(owned_alias_ids=owned)
+
+    async def CheckAliasOwners(
+        self, request: pb.CheckAliasOwnersRequest, context: Context
+    ) -> pb.CheckAliasOwnersResponse:
+        callers: list[AccessClaims | None] = []
+        for token in request.access_tokens[: MAX_BATCH + 1]:
+            try:
+                callers.append(await self._auth.claims(token))
+            except Unauthenticated:
+                callers.append(None)  # an expired or forged token asks about nobody
+        owners = await self._service.alias_owners(request.alias_id, callers)
+        return pb.CheckAliasOwnersResponse(owner_positions=owners)
 
     async def BatchGetThreadAliases(
         self, request: pb.BatchGetThreadAliasesRequest, context: Context
