@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-from collections.abc import AsyncGenerator, Callable, Sequence
+from collections.abc import AsyncGenerator, Callable, Hashable, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -20,6 +20,7 @@ from gateway.schema.types.notifications import Notification
 from gateway.schema.types.posts import Comment, Post, readable
 from gateway.subscriptions.fanout import Subscriber
 from gateway.subscriptions.feed import NewComment, NewPost
+from gateway.subscriptions.sharing import document_key, live_event
 from plumbing.errors import NotFound, Unauthenticated
 
 Ctx = Info[GatewayContext, None]
@@ -49,6 +50,16 @@ def _prime(loaders: Loaders, delivery: NewPost | NewComment, viewer: Viewer) -> 
     mine = delivery.owners.of(viewer.token)
     if mine is not None:
         loaders.owned.prime(delivery.owners.alias_id, mine)
+
+
+def _key(shared: Hashable | None, delivery: NewPost | NewComment, token: str | None) -> Hashable:
+    """The sharing key of this subscriber's execution of `delivery` (None: alone): the same
+    document and variables, and (`token` given when it shows authorship) the same answer to
+    who wrote it, which the feed must have asked for this subscriber."""
+    if shared is None or token is None:
+        return shared
+    mine = delivery.owners.of(token)
+    return None if mine is None else (shared, mine)
 
 
 #: Fields whose answer needs to know whether the viewer wrote the post or comment.
@@ -103,12 +114,16 @@ class Subscription:
         if not known:
             raise NotFound(f"there is no community {community!s}; `communities` lists them")
         feed = info.context.feed
+        token = owner_token(info, viewer)
         subscribe = functools.partial(
-            feed.subscribe_posts, str(community) if community else None, owner_token(info, viewer)
+            feed.subscribe_posts, str(community) if community else None, token
         )
+        shared = document_key(info.operation, info.variable_values, info.selected_fields)
         async with contextlib.aclosing(_stream(info, viewer, subscribe)) as stream:
             async for delivery in stream:
-                yield Post.from_proto(delivery.post)
+                post = Post.from_proto(delivery.post)
+                with live_event(post, delivery.results, _key(shared, delivery, token)):
+                    yield post
 
     @strawberry.subscription(
         description="Comments as they are added to one post; verified physicians and staff."
@@ -120,12 +135,14 @@ class Subscription:
         post = await info.context.loaders.posts.load(str(post_id))
         if not readable(post):
             raise NotFound("there is no such post; it may have been removed")
-        subscribe = functools.partial(
-            info.context.feed.subscribe_comments, str(post_id), owner_token(info, viewer)
-        )
+        token = owner_token(info, viewer)
+        subscribe = functools.partial(info.context.feed.subscribe_comments, str(post_id), token)
+        shared = document_key(info.operation, info.variable_values, info.selected_fields)
         async with contextlib.aclosing(_stream(info, viewer, subscribe)) as stream:
             async for delivery in stream:
-                yield Comment.from_proto(delivery.comment)
+                comment = Comment.from_proto(delivery.comment)
+                with live_event(comment, delivery.results, _key(shared, delivery, token)):
+                    yield comment
 
     @strawberry.subscription(
         description="The viewer's new notifications as they arrive (any signed-in account)."

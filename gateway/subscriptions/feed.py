@@ -17,8 +17,8 @@ import contextlib
 import logging
 import secrets
 from collections import OrderedDict
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, field
 
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
@@ -30,6 +30,7 @@ from gateway.caches import SharedCaches
 from gateway.clients.anonymity import AnonymityClient
 from gateway.clients.content import ContentClient
 from gateway.subscriptions.fanout import Fanout, Subscriber
+from gateway.subscriptions.sharing import SharedData
 from plumbing.errors import DomainError, Unavailable
 from plumbing.events.bus import EventBus, Record, Subscription
 from plumbing.events.envelope import Event, MalformedEvent
@@ -71,6 +72,8 @@ class NewPost:
     persona: anon.Persona | None
     trace: otel_context.Context
     owners: Owners
+    #: Executions its subscribers share (gateway/subscriptions/sharing.py), per key.
+    results: dict[Hashable, asyncio.Future[SharedData | None]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +85,8 @@ class NewComment:
     persona: anon.Persona | None
     trace: otel_context.Context
     owners: Owners
+    #: Executions its subscribers share (gateway/subscriptions/sharing.py), per key.
+    results: dict[Hashable, asyncio.Future[SharedData | None]] = field(default_factory=dict)
 
 
 class LiveFeed:
