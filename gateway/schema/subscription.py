@@ -121,7 +121,10 @@ class Subscription:
         shared = document_key(info.operation, info.variable_values, info.selected_fields)
         async with contextlib.aclosing(_stream(info, viewer, subscribe)) as stream:
             async for delivery in stream:
-                post = Post.from_proto(delivery.post)
+                # One root object for every subscriber: it holds no viewer state.
+                post = delivery.memo.get("post") or delivery.memo.setdefault(
+                    "post", Post.from_proto(delivery.post)
+                )
                 with live_event(post, delivery.results, _key(shared, delivery, token)):
                     yield post
 
@@ -140,7 +143,9 @@ class Subscription:
         shared = document_key(info.operation, info.variable_values, info.selected_fields)
         async with contextlib.aclosing(_stream(info, viewer, subscribe)) as stream:
             async for delivery in stream:
-                comment = Comment.from_proto(delivery.comment)
+                comment = delivery.memo.get("comment") or delivery.memo.setdefault(
+                    "comment", Comment.from_proto(delivery.comment)
+                )
                 with live_event(comment, delivery.results, _key(shared, delivery, token)):
                     yield comment
 
