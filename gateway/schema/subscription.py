@@ -20,23 +20,17 @@ from gateway.schema.types.notifications import Notification
 from gateway.schema.types.posts import Comment, Post, readable
 from gateway.subscriptions.fanout import Subscriber
 from gateway.subscriptions.feed import NewComment, NewPost
-from gateway.subscriptions.sharing import document_key, live_event
+from gateway.subscriptions.sharing import SharingExecutor, document_key, live_event
 from plumbing.errors import NotFound, Unauthenticated
 
 Ctx = Info[GatewayContext, None]
 D = TypeVar("D", NewPost, NewComment)
 
 
-async def _next(subscriber: Subscriber[D], viewer: Viewer) -> D:
-    """The next delivery; the subscription ends when the viewer's token expires."""
-    remaining = (viewer.claims.expires_at - datetime.now(UTC)).total_seconds()
-    try:
-        async with asyncio.timeout(max(remaining, 0.0)):
-            return await subscriber.get()
-    except TimeoutError:
-        raise Unauthenticated(
-            "the access token of this connection expired; sign in again and resubscribe"
-        ) from None
+def _expired() -> Unauthenticated:
+    return Unauthenticated(
+        "the access token of this connection expired; sign in again and resubscribe"
+    )
 
 
 def _prime(loaders: Loaders, delivery: NewPost | NewComment, viewer: Viewer) -> None:
@@ -50,6 +44,24 @@ def _prime(loaders: Loaders, delivery: NewPost | NewComment, viewer: Viewer) -> 
     mine = delivery.owners.of(viewer.token)
     if mine is not None:
         loaders.owned.prime(delivery.owners.alias_id, mine)
+
+
+def _document_key(info: Ctx) -> Hashable | None:
+    """The subscription's sharing key (sharing.document_key), if the schema shares at all."""
+    if getattr(info.schema, "execution_context_class", None) is not SharingExecutor:
+        return None
+    return document_key(info.operation, info.variable_values, info.selected_fields)
+
+
+def _event(
+    info: Ctx, viewer: Viewer, root: object, delivery: NewPost | NewComment, key: Hashable
+) -> contextlib.AbstractContextManager[None]:
+    """Around the `yield` of an event's root: its loaders are made fresh and primed before
+    it executes; a subscriber that takes a shared result (key given) never needs them."""
+    prepare = functools.partial(_prime, info.context.loaders, delivery, viewer)
+    if key is None:
+        prepare()
+    return live_event(root, delivery.results, key, prepare)
 
 
 def _key(shared: Hashable | None, delivery: NewPost | NewComment, token: str | None) -> Hashable:
@@ -85,10 +97,14 @@ async def _stream(
     info: Ctx, viewer: Viewer, subscribe: Callable[[], Subscriber[D]]
 ) -> AsyncGenerator[D, None]:
     subscriber = subscribe()
+    # The subscription ends when the viewer's token expires: one timer for its whole life.
+    remaining = (viewer.claims.expires_at - datetime.now(UTC)).total_seconds()
+    expiry = asyncio.get_running_loop().call_later(
+        max(remaining, 0.0), lambda: subscriber.end(_expired())
+    )
     try:
         while True:
-            delivery = await _next(subscriber, viewer)
-            _prime(info.context.loaders, delivery, viewer)
+            delivery = await subscriber.get()
             # The fields of this event are resolved while we are suspended at `yield`, in
             # this task: calls they make belong to the trace of the event.
             token = otel_context.attach(delivery.trace)
@@ -97,6 +113,7 @@ async def _stream(
             finally:
                 otel_context.detach(token)
     finally:
+        expiry.cancel()
         subscriber.close()
 
 
@@ -118,14 +135,14 @@ class Subscription:
         subscribe = functools.partial(
             feed.subscribe_posts, str(community) if community else None, token
         )
-        shared = document_key(info.operation, info.variable_values, info.selected_fields)
+        shared = _document_key(info)
         async with contextlib.aclosing(_stream(info, viewer, subscribe)) as stream:
             async for delivery in stream:
                 # One root object for every subscriber: it holds no viewer state.
                 post = delivery.memo.get("post") or delivery.memo.setdefault(
                     "post", Post.from_proto(delivery.post)
                 )
-                with live_event(post, delivery.results, _key(shared, delivery, token)):
+                with _event(info, viewer, post, delivery, _key(shared, delivery, token)):
                     yield post
 
     @strawberry.subscription(
@@ -140,13 +157,13 @@ class Subscription:
             raise NotFound("there is no such post; it may have been removed")
         token = owner_token(info, viewer)
         subscribe = functools.partial(info.context.feed.subscribe_comments, str(post_id), token)
-        shared = document_key(info.operation, info.variable_values, info.selected_fields)
+        shared = _document_key(info)
         async with contextlib.aclosing(_stream(info, viewer, subscribe)) as stream:
             async for delivery in stream:
                 comment = delivery.memo.get("comment") or delivery.memo.setdefault(
                     "comment", Comment.from_proto(delivery.comment)
                 )
-                with live_event(comment, delivery.results, _key(shared, delivery, token)):
+                with _event(info, viewer, comment, delivery, _key(shared, delivery, token)):
                     yield comment
 
     @strawberry.subscription(

@@ -112,6 +112,8 @@ class LiveEvent:
     root: object
     results: dict[Hashable, asyncio.Future[SharedData | None]]
     key: Hashable
+    #: Makes the subscriber's loaders fresh for the event; run before it executes itself.
+    prepare: Callable[[], None]
 
 
 _LIVE: contextvars.ContextVar[LiveEvent | None] = contextvars.ContextVar("live", default=None)
@@ -119,14 +121,18 @@ _LIVE: contextvars.ContextVar[LiveEvent | None] = contextvars.ContextVar("live",
 
 @contextlib.contextmanager
 def live_event(
-    root: object, results: dict[Hashable, asyncio.Future[SharedData | None]], key: Hashable
+    root: object,
+    results: dict[Hashable, asyncio.Future[SharedData | None]],
+    key: Hashable,
+    prepare: Callable[[], None],
 ) -> Iterator[None]:
     """Around the `yield` of `root` in a subscription: its execution may be shared under
-    `key` (None: it executes alone) with the other subscribers of the event."""
+    `key` (None: it executes alone, and `prepare` must have run) with the other subscribers
+    of the event; `prepare` runs only if this subscriber executes."""
     if key is None:
         yield
         return
-    token = _LIVE.set(LiveEvent(root, results, key))
+    token = _LIVE.set(LiveEvent(root, results, key, prepare))
     try:
         yield
     finally:
@@ -144,7 +150,12 @@ class SharingExecutor(StrawberryGraphQLCoreExecutionContext):
         execute = super().execute_operation
         if live is None or live.root is not self.root_value:
             return execute(serially)
-        return _shared(live, lambda: execute(serially))
+
+        def prepared() -> Any:
+            live.prepare()
+            return execute(serially)
+
+        return _shared(live, prepared)
 
 
 def _shared(live: LiveEvent, execute: Execute) -> Any:

@@ -10,11 +10,13 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fake_upstreams import FakeAnonymity, FakeUpstreams, context, reader
 
 from consilium.events.v1 import content_events_pb2 as events
+from gateway.auth import Viewer
 from gateway.caches import SharedCaches
 from gateway.schema.build import build_schema
 from gateway.settings import GatewaySettings
@@ -117,3 +119,27 @@ async def test_a_viewer_specific_selection_executes_per_subscriber() -> None:
     assert calls["BatchGetThreadAliases"] == 7
     assert "BatchCheckOwnership" not in calls
     assert all(data["reactions"]["total"] == 1 for data in seen.values())
+
+
+async def test_the_subscription_ends_when_the_token_expires() -> None:
+    upstreams = FakeUpstreams.seeded(SharedCaches.disabled(), posts=1, comments=0)
+    feed = LiveFeed(
+        None,  # type: ignore[arg-type]
+        upstreams.content,  # type: ignore[arg-type]
+        upstreams.anonymity,  # type: ignore[arg-type]
+        buffer=4,
+        max_subscribers=10,
+    )
+    viewer = reader()
+    soon = datetime.now(UTC) + timedelta(seconds=0.2)
+    viewer = Viewer(dataclasses.replace(viewer.claims, expires_at=soon), viewer.token)
+    ctx = dataclasses.replace(context(upstreams, viewer), feed=feed)
+    stream = await SCHEMA.subscribe(SHARED, context_value=ctx)
+    try:
+        async with asyncio.timeout(5):
+            ended = await anext(stream)  # type: ignore[arg-type]
+    finally:
+        await stream.aclose()  # type: ignore[union-attr]
+    assert ended.data is None
+    assert [e.extensions["code"] for e in ended.errors] == ["UNAUTHENTICATED"]
+    assert len(feed.posts) == 0  # and the feed stopped offering it events
