@@ -19,6 +19,7 @@ from services.anonymity.adapters.converters import (
     state_to_proto,
     visibility_from_proto,
 )
+from services.anonymity.adapters.verified_tokens import VerifiedTokens
 from services.anonymity.domain.access import AccessAction
 from services.anonymity.index_reads import IndexReads
 from services.anonymity.moderation import ModerationService, access_of
@@ -42,6 +43,7 @@ class AnonymityServicer(anonymity_pb2_grpc.AnonymityServiceServicer):
         self._moderation = moderation
         self._index = index
         self._auth = authenticator
+        self._tokens = VerifiedTokens(authenticator.claims)
         self._credentials = credentials
 
     async def _caller(self) -> AccessClaims | None:
@@ -99,12 +101,8 @@ class AnonymityServicer(anonymity_pb2_grpc.AnonymityServiceServicer):
     async def CheckAliasOwners(
         self, request: pb.CheckAliasOwnersRequest, context: Context
     ) -> pb.CheckAliasOwnersResponse:
-        callers: list[AccessClaims | None] = []
-        for token in request.access_tokens[: MAX_BATCH + 1]:
-            try:
-                callers.append(await self._auth.claims(token))
-            except Unauthenticated:
-                callers.append(None)  # an expired or forged token asks about nobody
+        # An expired or forged token asks about nobody.
+        callers = [await self._tokens.claims(t) for t in request.access_tokens[: MAX_BATCH + 1]]
         owners = await self._service.alias_owners(request.alias_id, callers)
         return pb.CheckAliasOwnersResponse(owner_positions=owners)
 
