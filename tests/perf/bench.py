@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import gc
 import json
 import os
 import resource
@@ -18,6 +20,7 @@ import socket
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -155,14 +158,39 @@ class Bench:
             # Bounds the warm-up (every socket live); 1,000 sockets take a while to open.
             "seconds": 60 + subscribers // 10,
         }
-        result = await self.client(job)
+        with _gc_pauses() as paused:
+            result = await self.client(job)
         name = f"postAdded.{subscribers}_subscribers"
+        # The gateway runs in this process: the collector's pauses (over the whole run:
+        # connecting, warm-up and the timed posts) delay the deliveries they fall on.
+        self.report.add(f"{name}.gc_pauses", paused["seconds"] * 1000, "ms in the gateway")
+        self.report.add(f"{name}.gc_full_passes", paused["full"], "generation-2 collections")
         latencies = result["latencies"]
         self.report.add(f"{name}.p50", percentile(latencies, 0.5) * 1000, "ms")
         self.report.add(f"{name}.p99", percentile(latencies, 0.99) * 1000, "ms")
         self.report.add(f"{name}.missed", result["missed"], "deliveries")
         self.report.add(f"{name}.errored", result["errored"], "deliveries with errors")
         self.report.add(f"{name}.create_errors", result["create_errors"], "failed createPost")
+
+
+@contextlib.contextmanager
+def _gc_pauses() -> Iterator[dict[str, float]]:
+    """Time spent in this process's garbage collector while the block runs."""
+    paused = {"seconds": 0.0, "full": 0.0}
+    began = [0.0]
+
+    def track(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            began[0] = time.perf_counter()
+            return
+        paused["seconds"] += time.perf_counter() - began[0]
+        paused["full"] += info["generation"] == 2
+
+    gc.callbacks.append(track)
+    try:
+        yield paused
+    finally:
+        gc.callbacks.remove(track)
 
 
 def _descriptors_for(sockets: int) -> bool:
