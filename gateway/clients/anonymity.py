@@ -10,10 +10,13 @@ from gateway.clients.base import Metadata, invoke
 from plumbing.grpc.channel import ServiceToken, create_channel
 
 _SERVICE = "consilium.anonymity.v1.AnonymityService"
+#: Anonymity takes at most this many tokens or ids per call.
+_MAX_BATCH = 500
 _IDEMPOTENT = (
     "GetOrCreateAlias",
     "BatchDescribeAliases",
     "BatchCheckOwnership",
+    "CheckAliasOwners",
     "BatchGetThreadAliases",
     "ListAliases",
     "ListNotifications",
@@ -62,6 +65,17 @@ class AnonymityClient:
         request = pb.BatchCheckOwnershipRequest(user_id=user_id, alias_ids=alias_ids)
         reply = await invoke(self._stub.BatchCheckOwnership, request, metadata)
         return set(reply.owned_alias_ids)
+
+    async def alias_owners(self, alias_id: str, tokens: list[str]) -> set[str]:
+        """Which of `tokens` (access tokens of signed-in people) belong to an owner of
+        `alias_id`: BatchCheckOwnership for many people at once, each by their own token."""
+        owners: set[str] = set()
+        for start in range(0, len(tokens), _MAX_BATCH):
+            part = tokens[start : start + _MAX_BATCH]
+            request = pb.CheckAliasOwnersRequest(alias_id=alias_id, access_tokens=part)
+            reply = await invoke(self._stub.CheckAliasOwners, request)
+            owners.update(part[p] for p in reply.owner_positions if 0 <= p < len(part))
+        return owners
 
     async def thread_aliases(
         self, user_id: str, scope_ids: list[str], metadata: Metadata

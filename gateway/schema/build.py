@@ -30,6 +30,7 @@ from gateway.schema.query import Query
 from gateway.schema.reports import ModerationQueries, ReportMutations
 from gateway.schema.subscription import Subscription
 from gateway.settings import GatewaySettings
+from gateway.subscriptions.sharing import SharingExecutor
 from plumbing.errors import FieldViolation, InvalidArgument
 
 #: Distinct documents whose parse and validation are kept (frontends send a few dozen).
@@ -106,4 +107,7 @@ def build_schema(settings: GatewaySettings) -> strawberry.federation.Schema:
         subscription=Subscription,
         extensions=extensions,  # type: ignore[arg-type]
         config=StrawberryConfig(disable_field_suggestions=not settings.dev),
+        # Strawberry's own, except that subscribers of a live event share one execution
+        # where their answers are equal (gateway/subscriptions/sharing.py).
+        execution_context_class=SharingExecutor,
     )

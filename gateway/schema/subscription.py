@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator, Callable, Hashable, Sequence
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import strawberry
 from opentelemetry import context as otel_context
@@ -20,41 +20,91 @@ from gateway.schema.types.notifications import Notification
 from gateway.schema.types.posts import Comment, Post, readable
 from gateway.subscriptions.fanout import Subscriber
 from gateway.subscriptions.feed import NewComment, NewPost
+from gateway.subscriptions.sharing import SharingExecutor, document_key, live_event
 from plumbing.errors import NotFound, Unauthenticated
 
 Ctx = Info[GatewayContext, None]
 D = TypeVar("D", NewPost, NewComment)
 
 
-async def _next(subscriber: Subscriber[D], viewer: Viewer) -> D:
-    """The next delivery; the subscription ends when the viewer's token expires."""
-    remaining = (viewer.claims.expires_at - datetime.now(UTC)).total_seconds()
-    try:
-        async with asyncio.timeout(max(remaining, 0.0)):
-            return await subscriber.get()
-    except TimeoutError:
-        raise Unauthenticated(
-            "the access token of this connection expired; sign in again and resubscribe"
-        ) from None
+def _expired() -> Unauthenticated:
+    return Unauthenticated(
+        "the access token of this connection expired; sign in again and resubscribe"
+    )
 
 
-def _prime(loaders: Loaders, delivery: NewPost | NewComment) -> None:
-    """Fresh loaders for this event, primed with what the feed resolved once for everyone:
-    only viewer-specific fields (viewerIsAuthor, isViewer, reactions) are fetched per viewer."""
+def _prime(loaders: Loaders, delivery: NewPost | NewComment, viewer: Viewer) -> None:
+    """Fresh loaders for this event, primed with what the feed resolved once for everyone,
+    authorship included (asked once for every subscriber showing it): what is left per
+    viewer (reactions, polls) is fetched per viewer."""
     loaders.clear()
     loaders.posts.prime(delivery.post.post_id, delivery.post)
     if delivery.persona is not None:
         loaders.personas.prime(delivery.persona.alias_id, delivery.persona)
+    mine = delivery.owners.of(viewer.token)
+    if mine is not None:
+        loaders.owned.prime(delivery.owners.alias_id, mine)
+
+
+def _document_key(info: Ctx) -> Hashable | None:
+    """The subscription's sharing key (sharing.document_key), if the schema shares at all."""
+    if getattr(info.schema, "execution_context_class", None) is not SharingExecutor:
+        return None
+    return document_key(info.operation, info.variable_values, info.selected_fields)
+
+
+def _event(
+    info: Ctx, viewer: Viewer, root: object, delivery: NewPost | NewComment, key: Hashable
+) -> contextlib.AbstractContextManager[None]:
+    """Around the `yield` of an event's root: its loaders are made fresh and primed before
+    it executes; a subscriber that takes a shared result (key given) never needs them."""
+    prepare = functools.partial(_prime, info.context.loaders, delivery, viewer)
+    if key is None:
+        prepare()
+    return live_event(root, delivery.results, key, prepare)
+
+
+def _key(shared: Hashable | None, delivery: NewPost | NewComment, token: str | None) -> Hashable:
+    """The sharing key of this subscriber's execution of `delivery` (None: alone): the same
+    document and variables, and (`token` given when it shows authorship) the same answer to
+    who wrote it, which the feed must have asked for this subscriber."""
+    if shared is None or token is None:
+        return shared
+    mine = delivery.owners.of(token)
+    return None if mine is None else (shared, mine)
+
+
+#: Fields whose answer needs to know whether the viewer wrote the post or comment.
+_AUTHORSHIP = frozenset({"viewerIsAuthor", "isViewer"})
+
+
+def _shows_authorship(selections: Sequence[Any]) -> bool:
+    """Whether `viewerIsAuthor` or `isViewer` is selected anywhere (fragments included)."""
+    for selection in selections:
+        if getattr(selection, "name", None) in _AUTHORSHIP:
+            return True
+        if _shows_authorship(getattr(selection, "selections", None) or ()):
+            return True
+    return False
+
+
+def owner_token(info: Ctx, viewer: Viewer) -> str | None:
+    """The token the feed asks authorship with for this subscriber, if it shows it."""
+    return viewer.token if _shows_authorship(info.selected_fields) else None
 
 
 async def _stream(
     info: Ctx, viewer: Viewer, subscribe: Callable[[], Subscriber[D]]
 ) -> AsyncGenerator[D, None]:
     subscriber = subscribe()
+    # The subscription ends when the viewer's token expires: one timer for its whole life.
+    remaining = (viewer.claims.expires_at - datetime.now(UTC)).total_seconds()
+    expiry = asyncio.get_running_loop().call_later(
+        max(remaining, 0.0), lambda: subscriber.end(_expired())
+    )
     try:
         while True:
-            delivery = await _next(subscriber, viewer)
-            _prime(info.context.loaders, delivery)
+            delivery = await subscriber.get()
             # The fields of this event are resolved while we are suspended at `yield`, in
             # this task: calls they make belong to the trace of the event.
             token = otel_context.attach(delivery.trace)
@@ -63,6 +113,7 @@ async def _stream(
             finally:
                 otel_context.detach(token)
     finally:
+        expiry.cancel()
         subscriber.close()
 
 
@@ -80,10 +131,19 @@ class Subscription:
         if not known:
             raise NotFound(f"there is no community {community!s}; `communities` lists them")
         feed = info.context.feed
-        subscribe = functools.partial(feed.subscribe_posts, str(community) if community else None)
+        token = owner_token(info, viewer)
+        subscribe = functools.partial(
+            feed.subscribe_posts, str(community) if community else None, token
+        )
+        shared = _document_key(info)
         async with contextlib.aclosing(_stream(info, viewer, subscribe)) as stream:
             async for delivery in stream:
-                yield Post.from_proto(delivery.post)
+                # One root object for every subscriber: it holds no viewer state.
+                post = delivery.memo.get("post") or delivery.memo.setdefault(
+                    "post", Post.from_proto(delivery.post)
+                )
+                with _event(info, viewer, post, delivery, _key(shared, delivery, token)):
+                    yield post
 
     @strawberry.subscription(
         description="Comments as they are added to one post; verified physicians and staff."
@@ -95,10 +155,16 @@ class Subscription:
         post = await info.context.loaders.posts.load(str(post_id))
         if not readable(post):
             raise NotFound("there is no such post; it may have been removed")
-        subscribe = functools.partial(info.context.feed.subscribe_comments, str(post_id))
+        token = owner_token(info, viewer)
+        subscribe = functools.partial(info.context.feed.subscribe_comments, str(post_id), token)
+        shared = _document_key(info)
         async with contextlib.aclosing(_stream(info, viewer, subscribe)) as stream:
             async for delivery in stream:
-                yield Comment.from_proto(delivery.comment)
+                comment = delivery.memo.get("comment") or delivery.memo.setdefault(
+                    "comment", Comment.from_proto(delivery.comment)
+                )
+                with _event(info, viewer, comment, delivery, _key(shared, delivery, token)):
+                    yield comment
 
     @strawberry.subscription(
         description="The viewer's new notifications as they arrive (any signed-in account)."

@@ -25,9 +25,14 @@ class Subscriber(Generic[T]):
     """One subscription's view of the feed: items in the order offered, at most `capacity`
     unread. Offering to a full subscriber ends it; the publisher never waits."""
 
-    def __init__(self, fanout: Fanout[T], key: str, capacity: int) -> None:
+    def __init__(
+        self, fanout: Fanout[T], key: str, capacity: int, owner_token: str | None = None
+    ) -> None:
         self._fanout = fanout
         self.key = key
+        #: The viewer's access token when its selection shows authorship (viewerIsAuthor,
+        #: isViewer): the feed asks anonymity once per event for all such subscribers.
+        self.owner_token = owner_token
         self._capacity = capacity
         # One slot more than the capacity, so the end marker always fits.
         self._queue: asyncio.Queue[T | _End] = asyncio.Queue(maxsize=capacity + 1)
@@ -80,8 +85,8 @@ class Fanout(Generic[T]):
     def __len__(self) -> int:
         return self._count
 
-    def subscribe(self, key: str) -> Subscriber[T]:
-        subscriber = Subscriber(self, key, self._capacity)
+    def subscribe(self, key: str, owner_token: str | None = None) -> Subscriber[T]:
+        subscriber = Subscriber(self, key, self._capacity, owner_token)
         self._by_key[key].add(subscriber)
         self._count += 1
         return subscriber
@@ -98,6 +103,15 @@ class Fanout(Generic[T]):
     def wants(self, keys: Iterable[str]) -> bool:
         """Whether anyone listens on one of `keys` (so the event is worth resolving)."""
         return any(key in self._by_key for key in keys)
+
+    def owner_tokens(self, keys: Iterable[str]) -> list[str]:
+        """The distinct tokens of the subscribers on `keys` that show authorship."""
+        tokens: dict[str, None] = {}
+        for key in dict.fromkeys(keys):
+            for subscriber in self._by_key.get(key, ()):
+                if subscriber.owner_token is not None:
+                    tokens[subscriber.owner_token] = None
+        return list(tokens)
 
     def publish(self, keys: Iterable[str], item: T) -> None:
         # A copy: a subscriber that overflows removes itself while we iterate.

@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import secrets
 from collections import OrderedDict
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
@@ -30,6 +32,7 @@ from gateway.caches import SharedCaches
 from gateway.clients.anonymity import AnonymityClient
 from gateway.clients.content import ContentClient
 from gateway.subscriptions.fanout import Fanout, Subscriber
+from gateway.subscriptions.sharing import SharedData
 from plumbing.errors import DomainError, Unavailable
 from plumbing.events.bus import EventBus, Record, Subscription
 from plumbing.events.envelope import Event, MalformedEvent
@@ -50,12 +53,31 @@ _SEEN = 4096
 
 
 @dataclass(frozen=True, slots=True)
+class Owners:
+    """Which of the event's subscribers wrote it, asked of anonymity once for all of them
+    (each by their own token): no subscriber asks alone, however many there are."""
+
+    alias_id: str
+    asked: frozenset[str] = frozenset()
+    owning: frozenset[str] = frozenset()
+
+    def of(self, token: str) -> bool | None:
+        """Whether the holder of `token` wrote it; None if not asked (it then asks itself)."""
+        return (token in self.owning) if token in self.asked else None
+
+
+@dataclass(frozen=True, slots=True)
 class NewPost:
     """A visible post, as every subscriber's resolvers start from it."""
 
     post: ctypes.Post
     persona: anon.Persona | None
     trace: otel_context.Context
+    owners: Owners
+    #: Executions its subscribers share (gateway/subscriptions/sharing.py), per key.
+    results: dict[Hashable, asyncio.Future[SharedData | None]] = field(default_factory=dict)
+    #: Objects the schema builds once for every subscriber of the event (its root value).
+    memo: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +88,11 @@ class NewComment:
     comment: ctypes.Comment
     persona: anon.Persona | None
     trace: otel_context.Context
+    owners: Owners
+    #: Executions its subscribers share (gateway/subscriptions/sharing.py), per key.
+    results: dict[Hashable, asyncio.Future[SharedData | None]] = field(default_factory=dict)
+    #: Objects the schema builds once for every subscriber of the event (its root value).
+    memo: dict[str, Any] = field(default_factory=dict)
 
 
 class LiveFeed:
@@ -110,6 +137,11 @@ class LiveFeed:
             log.warning(
                 "%s: the event bus is not reachable yet; live updates start later", self.group
             )
+        # The last step of the gateway's start: what is loaded by now (schema, clients,
+        # protobuf and SQL machinery) lives as long as the process. Frozen, it is left out of
+        # the collector's full passes, which a live event's burst of per-subscriber objects
+        # triggers: at 1,000 subscribers they cost more than the delivery itself.
+        gc.freeze()
 
     async def stop(self) -> None:
         """Ends every subscription (clients resubscribe, on another replica if need be)."""
@@ -123,13 +155,18 @@ class LiveFeed:
         self.comments.end_all(restarting)
         await self._bus.close()
 
-    def subscribe_posts(self, community_id: str | None) -> Subscriber[NewPost]:
+    def subscribe_posts(
+        self, community_id: str | None, owner_token: str | None = None
+    ) -> Subscriber[NewPost]:
+        """`owner_token`: the viewer's token, when its selection shows authorship."""
         self._check_capacity()
-        return self.posts.subscribe(community_id or ALL_COMMUNITIES)
+        return self.posts.subscribe(community_id or ALL_COMMUNITIES, owner_token)
 
-    def subscribe_comments(self, post_id: str) -> Subscriber[NewComment]:
+    def subscribe_comments(
+        self, post_id: str, owner_token: str | None = None
+    ) -> Subscriber[NewComment]:
         self._check_capacity()
-        return self.comments.subscribe(post_id)
+        return self.comments.subscribe(post_id, owner_token)
 
     def _check_capacity(self) -> None:
         if len(self.posts) + len(self.comments) >= self._max_subscribers:
@@ -226,14 +263,18 @@ class LiveFeed:
     async def _resolve(self, event: Event) -> NewPost | NewComment | None:
         if event.type == _POST_CREATED:
             created = event.decode(events.PostCreated)
-            if not self.posts.wants((created.community_id, ALL_COMMUNITIES)):
+            keys = (created.community_id, ALL_COMMUNITIES)
+            if not self.posts.wants(keys):
                 return None
             with self._consume_span(event):
                 post = (await self._content.posts([created.post_id])).get(created.post_id)
                 if post is None or post.hidden or post.deleted:
                     return None
-                persona = await self._persona(post.author_alias_id)
-                return NewPost(post, persona, otel_context.get_current())
+                alias_id = post.author_alias_id
+                persona, owners = await asyncio.gather(
+                    self._persona(alias_id), self._owners(alias_id, self.posts.owner_tokens(keys))
+                )
+                return NewPost(post, persona, otel_context.get_current(), owners)
         if event.type == _COMMENT_CREATED:
             added = event.decode(events.CommentCreated)
             if not self.comments.wants((added.post_id,)):
@@ -247,8 +288,12 @@ class LiveFeed:
                 comment = comments.get(added.comment_id)
                 if post is None or post.hidden or post.deleted or comment is None or comment.hidden:
                     return None
-                persona = await self._persona(comment.author_alias_id)
-                return NewComment(post, comment, persona, otel_context.get_current())
+                alias_id = comment.author_alias_id
+                persona, owners = await asyncio.gather(
+                    self._persona(alias_id),
+                    self._owners(alias_id, self.comments.owner_tokens((added.post_id,))),
+                )
+                return NewComment(post, comment, persona, otel_context.get_current(), owners)
         return None  # a later event type: not ours to handle yet
 
     def _consume_span(self, event: Event) -> contextlib.AbstractContextManager[trace.Span]:
@@ -264,6 +309,17 @@ class LiveFeed:
                 "messaging.message.id": event.id,
             },
         )
+
+    async def _owners(self, alias_id: str, tokens: list[str]) -> Owners:
+        """Who of the subscribers showing authorship wrote it: one call for all of them.
+        Subscribers that join later, or all of them if anonymity fails, ask for themselves."""
+        if not alias_id or not tokens:
+            return Owners(alias_id)
+        try:
+            owning = await self._anonymity.alias_owners(alias_id, tokens)
+        except DomainError:
+            return Owners(alias_id)
+        return Owners(alias_id, frozenset(tokens), frozenset(owning))
 
     async def _persona(self, alias_id: str) -> anon.Persona | None:
         """The author persona, shared by every subscriber; None lets each one try itself."""

@@ -3,23 +3,29 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Mapping
 
+from starlette.websockets import WebSocket, WebSocketDisconnect
+from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
 )
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
     ConnectionInitMessage,
+    Message,
     SubscribeMessage,
 )
 
 from gateway.context import GatewayContext
 from gateway.loaders import create_loaders
 from gateway.persisted.operations import PersistedOperations, PersistedRefusal
+from gateway.subscriptions.sharing import SharedData
 
 #: Close code of graphql-transport-ws for a connection the server refuses.
 FORBIDDEN = 4403
 _MAX_REASON = 120  # WebSocket close reasons are limited to 123 bytes
+_NEXT = '{{"id":{id},"type":"next","payload":{{"data":{data}}}}}'
 
 
 def authorization_param(payload: Mapping[str, object]) -> str | None:
@@ -69,6 +75,26 @@ class AuthenticatingHandler(BaseGraphQLTransportWSHandler[GatewayContext, None])
                 caches=upstreams.caches,
             ),
         )
+
+    async def send_message(self, message: Message) -> None:
+        # A live event's shared result (gateway/subscriptions/sharing.py) is serialized once
+        # for all its subscribers: only the operation id differs from one message to another.
+        payload = message.get("payload")
+        data = payload.get("data") if isinstance(payload, dict) else None
+        socket = getattr(self.websocket, "ws", None)
+        if (
+            message["type"] == "next"
+            and isinstance(data, SharedData)
+            and len(payload) == 1  # type: ignore[arg-type]
+            and isinstance(socket, WebSocket)
+        ):
+            text = _NEXT.format(id=json.dumps(message["id"]), data=data.json())
+            try:
+                await socket.send_text(text)
+            except WebSocketDisconnect as exc:
+                raise WebSocketDisconnected from exc
+            return
+        await super().send_message(message)
 
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
         # One context serves the whole connection; each operation starts from fresh loaders.

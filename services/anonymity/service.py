@@ -7,6 +7,7 @@ Callers arrive as verified access-token claims (or None). Who may do what:
   person and an alias a moderator hid;
 - BatchDescribeAliases: anyone (personas are public by construction, P5);
 - BatchCheckOwnership, BatchGetThreadAliases: the caller about themself only;
+- CheckAliasOwners: each token holder about themself only (many people, one alias);
 - ListAliases: the person, or an ADMIN with a purpose, the role checked live at identity
   (recorded as an identity access, refusals too);
 - EraseUser: the person or an ADMIN; idempotent (identity's PhysicianErased does the same);
@@ -20,8 +21,9 @@ of just the asked aliases; listing scans alias rows (see services.anonymity.scan
 from __future__ import annotations
 
 import base64
+import hmac
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 
 from plumbing.auth import AccessClaims, Role, VerificationStatus
@@ -214,6 +216,37 @@ class AnonymityService:
         async with self._store.transaction() as repo:
             found = await repo.get_aliases(wanted)
         return [a for a in wanted if a in found and self._vault.owns(found[a], owner_index)]
+
+    async def alias_owners(
+        self, alias_id: str, callers: Sequence[AccessClaims | None]
+    ) -> list[int]:
+        """Positions in `callers` of the people who own `alias_id`: check_ownership asked of
+        each (an unverified caller, None, owns nothing), with the owner seal opened once."""
+        if len(callers) > MAX_BATCH:
+            raise InvalidArgument(
+                [FieldViolation("access_tokens", f"at most {MAX_BATCH} per request")]
+            )
+        if not is_alias_id(alias_id) or not any(callers):
+            return []
+        async with self._store.transaction() as repo:
+            alias = (await repo.get_aliases([alias_id])).get(alias_id)
+        if alias is None:
+            return []
+        try:
+            owner = self._vault.owner_index_of(alias)
+        except CryptoError:
+            return []  # erased: nobody owns it any more
+        indexes: dict[str, str] = {}  # one blind index per person, however often they ask
+        owners: list[int] = []
+        for position, caller in enumerate(callers):
+            if caller is None:
+                continue
+            index = indexes.get(caller.user_id)
+            if index is None:
+                index = indexes[caller.user_id] = self._vault.owner_index(caller.user_id)
+            if hmac.compare_digest(index, owner):
+                owners.append(position)
+        return owners
 
     async def thread_aliases(
         self, caller: AccessClaims | None, user_id: str, scope_ids: Iterable[str]

@@ -326,7 +326,8 @@ async def test_a_live_event_stays_in_the_trace_that_caused_it(
     }
     target = (await system.graphql(CREATE, variables, token=author))["data"]["createPost"]
     async with socket(system, reader) as sock:
-        await sock.subscribe("p", POST_ADDED, {"community": "second-opinions"})
+        counted = POST_ADDED.replace("viewerIsAuthor", "viewerIsAuthor commentCount")
+        await sock.subscribe("p", counted, {"community": "second-opinions"})
         await live(sock, "p", actions.republish_post(probe))
         with trace.get_tracer("e2e").start_as_current_span("the request that posted") as cause:
             event = post_created(target["id"], "second-opinions", target["author"]["aliasId"])
@@ -344,10 +345,13 @@ async def test_a_live_event_stays_in_the_trace_that_caused_it(
     assert consume.attributes is not None
     assert consume.attributes["messaging.message.id"] == event.id
     names = {s.name for s in in_trace}
-    # Resolved once by the feed, under the consumer span ...
+    # Resolved once by the feed, under the consumer span, authorship included (asked once
+    # for every subscriber showing it, not by each) ...
     assert "/consilium.content.v1.ContentService/BatchGetPosts" in names
-    # ... and the subscriber's own field (viewerIsAuthor) in the same trace.
-    assert "/consilium.anonymity.v1.AnonymityService/BatchCheckOwnership" in names
+    assert "/consilium.anonymity.v1.AnonymityService/CheckAliasOwners" in names
+    assert "/consilium.anonymity.v1.AnonymityService/BatchCheckOwnership" not in names
+    # ... and the subscriber's own fields (here commentCount) in the same trace.
+    assert "/consilium.content.v1.ContentService/BatchCountComments" in names
 
 
 @pytest.mark.kafka

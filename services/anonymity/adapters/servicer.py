@@ -19,10 +19,11 @@ from services.anonymity.adapters.converters import (
     state_to_proto,
     visibility_from_proto,
 )
+from services.anonymity.adapters.verified_tokens import VerifiedTokens
 from services.anonymity.domain.access import AccessAction
 from services.anonymity.index_reads import IndexReads
 from services.anonymity.moderation import ModerationService, access_of
-from services.anonymity.service import AnonymityService
+from services.anonymity.service import MAX_BATCH, AnonymityService
 
 Context = Any  # grpc.aio.ServicerContext; unused by these handlers beyond the signature
 
@@ -42,6 +43,7 @@ class AnonymityServicer(anonymity_pb2_grpc.AnonymityServiceServicer):
         self._moderation = moderation
         self._index = index
         self._auth = authenticator
+        self._tokens = VerifiedTokens(authenticator.claims)
         self._credentials = credentials
 
     async def _caller(self) -> AccessClaims | None:
@@ -95,6 +97,14 @@ class AnonymityServicer(anonymity_pb2_grpc.AnonymityServiceServicer):
             await self._caller(), request.user_id, request.alias_ids
         )
         return pb.BatchCheckOwnershipResponse(owned_alias_ids=owned)
+
+    async def CheckAliasOwners(
+        self, request: pb.CheckAliasOwnersRequest, context: Context
+    ) -> pb.CheckAliasOwnersResponse:
+        # An expired or forged token asks about nobody.
+        callers = [await self._tokens.claims(t) for t in request.access_tokens[: MAX_BATCH + 1]]
+        owners = await self._service.alias_owners(request.alias_id, callers)
+        return pb.CheckAliasOwnersResponse(owner_positions=owners)
 
     async def BatchGetThreadAliases(
         self, request: pb.BatchGetThreadAliasesRequest, context: Context

@@ -447,6 +447,53 @@ class BatchCheckOwnershipResponse(_message.Message):
 Global___BatchCheckOwnershipResponse: _TypeAlias = BatchCheckOwnershipResponse  # noqa: Y015
 
 @_typing.final
+class CheckAliasOwnersRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ALIAS_ID_FIELD_NUMBER: _builtins.int
+    ACCESS_TOKENS_FIELD_NUMBER: _builtins.int
+    alias_id: _builtins.str
+    @_builtins.property
+    def access_tokens(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """The access tokens of the people asking, at most 500."""
+
+    def __init__(
+        self,
+        *,
+        alias_id: _builtins.str = ...,
+        access_tokens: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["access_tokens", b"access_tokens", "alias_id", b"alias_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CheckAliasOwnersRequest: _TypeAlias = CheckAliasOwnersRequest  # noqa: Y015
+
+@_typing.final
+class CheckAliasOwnersResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    OWNER_POSITIONS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def owner_positions(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]:
+        """Positions in `access_tokens` of the tokens whose person owns `alias_id`."""
+
+    def __init__(
+        self,
+        *,
+        owner_positions: _abc.Iterable[_builtins.int] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["owner_positions", b"owner_positions"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CheckAliasOwnersResponse: _TypeAlias = CheckAliasOwnersResponse  # noqa: Y015
+
+@_typing.final
 class BatchGetThreadAliasesRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 

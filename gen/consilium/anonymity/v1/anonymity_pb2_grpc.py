@@ -55,6 +55,11 @@ class AnonymityServiceStub:
                 request_serializer=consilium_dot_anonymity_dot_v1_dot_anonymity__pb2.BatchCheckOwnershipRequest.SerializeToString,
                 response_deserializer=consilium_dot_anonymity_dot_v1_dot_anonymity__pb2.BatchCheckOwnershipResponse.FromString,
                 _registered_method=True)
+        self.CheckAliasOwners = channel.unary_unary(
+                '/consilium.anonymity.v1.AnonymityService/CheckAliasOwners',
+                request_serializer=consilium_dot_anonymity_dot_v1_dot_anonymity__pb2.CheckAliasOwnersRequest.SerializeToString,
+                response_deserializer=consilium_dot_anonymity_dot_v1_dot_anonymity__pb2.CheckAliasOwnersResponse.FromString,
+                _registered_method=True)
         self.BatchGetThreadAliases = channel.unary_unary(
                 '/consilium.anonymity.v1.AnonymityService/BatchGetThreadAliases',
                 request_serializer=consilium_dot_anonymity_dot_v1_dot_anonymity__pb2.BatchGetThreadAliasesRequest.SerializeToString,
@@ -143,6 +148,17 @@ class AnonymityServiceServicer:
         """Which of `alias_ids` belong to `user_id` (for `viewerIsAuthor`). The caller must be
         `user_id`. Answers only about the caller's own aliases, so it reveals nobody.
         Opens the owner seal of just the asked aliases.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CheckAliasOwners(self, request, context):
+        """Which of several signed-in people own one alias: BatchCheckOwnership asked of each
+        person at once, for a live post or comment reaching many subscribers of one gateway.
+        Each question is authorised by that person's own access token, as BatchCheckOwnership
+        is by the caller's; a token that does not verify is never an owner. Answers only
+        about the token holders, so it reveals nobody. Opens the alias's owner seal once.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -256,6 +272,11 @@ def add_AnonymityServiceServicer_to_server(servicer, server):
                     servicer.BatchCheckOwnership,
                     request_deserializer=consilium_dot_anonymity_dot_v1_dot_anonymity__pb2.BatchCheckOwnershipRequest.FromString,
                     response_serializer=consilium_dot_anonymity_dot_v1_dot_anonymity__pb2.BatchCheckOwnershipResponse.SerializeToString,
+            ),
+            'CheckAliasOwners': grpc.unary_unary_rpc_method_handler(
+                    servicer.CheckAliasOwners,
+                    request_deserializer=consilium_dot_anonymity_dot_v1_dot_anonymity__pb2.CheckAliasOwnersRequest.FromString,
+                    response_serializer=consilium_dot_anonymity_dot_v1_dot_anonymity__pb2.CheckAliasOwnersResponse.SerializeToString,
             ),
             'BatchGetThreadAliases': grpc.unary_unary_rpc_method_handler(
                     servicer.BatchGetThreadAliases,
@@ -412,6 +433,33 @@ class AnonymityService:
             '/consilium.anonymity.v1.AnonymityService/BatchCheckOwnership',
             consilium_dot_anonymity_dot_v1_dot_anonymity__pb2.BatchCheckOwnershipRequest.SerializeToString,
             consilium_dot_anonymity_dot_v1_dot_anonymity__pb2.BatchCheckOwnershipResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CheckAliasOwners(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/consilium.anonymity.v1.AnonymityService/CheckAliasOwners',
+            consilium_dot_anonymity_dot_v1_dot_anonymity__pb2.CheckAliasOwnersRequest.SerializeToString,
+            consilium_dot_anonymity_dot_v1_dot_anonymity__pb2.CheckAliasOwnersResponse.FromString,
             options,
             channel_credentials,
             insecure,

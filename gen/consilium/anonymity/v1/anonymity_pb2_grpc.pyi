@@ -71,6 +71,13 @@ class AnonymityServiceStub:
     `user_id`. Answers only about the caller's own aliases, so it reveals nobody.
     Opens the owner seal of just the asked aliases.
     """
+    CheckAliasOwners: _grpc.UnaryUnaryMultiCallable[_anonymity_pb2.CheckAliasOwnersRequest, _anonymity_pb2.CheckAliasOwnersResponse]
+    """Which of several signed-in people own one alias: BatchCheckOwnership asked of each
+    person at once, for a live post or comment reaching many subscribers of one gateway.
+    Each question is authorised by that person's own access token, as BatchCheckOwnership
+    is by the caller's; a token that does not verify is never an owner. Answers only
+    about the token holders, so it reveals nobody. Opens the alias's owner seal once.
+    """
     BatchGetThreadAliases: _grpc.UnaryUnaryMultiCallable[_anonymity_pb2.BatchGetThreadAliasesRequest, _anonymity_pb2.BatchGetThreadAliasesResponse]
     """The caller's existing ANONYMOUS aliases in the given thread scopes; never creates one.
     A read for viewer state only (own reaction, own vote), answered for suspended people
@@ -152,6 +159,13 @@ class AnonymityServiceAsyncStub(AnonymityServiceStub):
     """Which of `alias_ids` belong to `user_id` (for `viewerIsAuthor`). The caller must be
     `user_id`. Answers only about the caller's own aliases, so it reveals nobody.
     Opens the owner seal of just the asked aliases.
+    """
+    CheckAliasOwners: _aio.UnaryUnaryMultiCallable[_anonymity_pb2.CheckAliasOwnersRequest, _anonymity_pb2.CheckAliasOwnersResponse]  # type: ignore[assignment]
+    """Which of several signed-in people own one alias: BatchCheckOwnership asked of each
+    person at once, for a live post or comment reaching many subscribers of one gateway.
+    Each question is authorised by that person's own access token, as BatchCheckOwnership
+    is by the caller's; a token that does not verify is never an owner. Answers only
+    about the token holders, so it reveals nobody. Opens the alias's owner seal once.
     """
     BatchGetThreadAliases: _aio.UnaryUnaryMultiCallable[_anonymity_pb2.BatchGetThreadAliasesRequest, _anonymity_pb2.BatchGetThreadAliasesResponse]  # type: ignore[assignment]
     """The caller's existing ANONYMOUS aliases in the given thread scopes; never creates one.
@@ -255,6 +269,19 @@ class AnonymityServiceServicer(metaclass=_abc_1.ABCMeta):
         """Which of `alias_ids` belong to `user_id` (for `viewerIsAuthor`). The caller must be
         `user_id`. Answers only about the caller's own aliases, so it reveals nobody.
         Opens the owner seal of just the asked aliases.
+        """
+
+    @_abc_1.abstractmethod
+    def CheckAliasOwners(
+        self,
+        request: _anonymity_pb2.CheckAliasOwnersRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_anonymity_pb2.CheckAliasOwnersResponse, _abc.Awaitable[_anonymity_pb2.CheckAliasOwnersResponse]]:
+        """Which of several signed-in people own one alias: BatchCheckOwnership asked of each
+        person at once, for a live post or comment reaching many subscribers of one gateway.
+        Each question is authorised by that person's own access token, as BatchCheckOwnership
+        is by the caller's; a token that does not verify is never an owner. Answers only
+        about the token holders, so it reveals nobody. Opens the alias's owner seal once.
         """
 
     @_abc_1.abstractmethod
