@@ -11,10 +11,9 @@ from typing import Any, TypeVar
 
 import strawberry
 from opentelemetry import context as otel_context
-from strawberry.types import Info
 
 from gateway.auth import Viewer
-from gateway.context import GatewayContext
+from gateway.context import Info
 from gateway.loaders import Loaders
 from gateway.schema.types.notifications import Notification
 from gateway.schema.types.posts import Comment, Post, readable
@@ -23,7 +22,6 @@ from gateway.subscriptions.feed import NewComment, NewPost
 from gateway.subscriptions.sharing import SharingExecutor, document_key, live_event
 from plumbing.errors import NotFound, Unauthenticated
 
-Ctx = Info[GatewayContext, None]
 D = TypeVar("D", NewPost, NewComment)
 
 
@@ -46,7 +44,7 @@ def _prime(loaders: Loaders, delivery: NewPost | NewComment, viewer: Viewer) -> 
         loaders.owned.prime(delivery.owners.alias_id, mine)
 
 
-def _document_key(info: Ctx) -> Hashable | None:
+def _document_key(info: Info) -> Hashable | None:
     """The subscription's sharing key (sharing.document_key), if the schema shares at all."""
     if getattr(info.schema, "execution_context_class", None) is not SharingExecutor:
         return None
@@ -54,7 +52,7 @@ def _document_key(info: Ctx) -> Hashable | None:
 
 
 def _event(
-    info: Ctx, viewer: Viewer, root: object, delivery: NewPost | NewComment, key: Hashable
+    info: Info, viewer: Viewer, root: object, delivery: NewPost | NewComment, key: Hashable
 ) -> contextlib.AbstractContextManager[None]:
     """Around the `yield` of an event's root: its loaders are made fresh and primed before
     it executes; a subscriber that takes a shared result (key given) never needs them."""
@@ -88,13 +86,13 @@ def _shows_authorship(selections: Sequence[Any]) -> bool:
     return False
 
 
-def owner_token(info: Ctx, viewer: Viewer) -> str | None:
+def owner_token(info: Info, viewer: Viewer) -> str | None:
     """The token the feed asks authorship with for this subscriber, if it shows it."""
     return viewer.token if _shows_authorship(info.selected_fields) else None
 
 
 async def _stream(
-    info: Ctx, viewer: Viewer, subscribe: Callable[[], Subscriber[D]]
+    info: Info, viewer: Viewer, subscribe: Callable[[], Subscriber[D]]
 ) -> AsyncGenerator[D, None]:
     subscriber = subscribe()
     # The subscription ends when the viewer's token expires: one timer for its whole life.
@@ -124,7 +122,7 @@ class Subscription:
         "and staff."
     )
     async def post_added(
-        self, info: Ctx, community: strawberry.ID | None = None
+        self, info: Info, community: strawberry.ID | None = None
     ) -> AsyncGenerator[Post, None]:
         viewer = info.context.auth.require_reader()
         known = community is None or await info.context.loaders.communities.load(str(community))
@@ -149,7 +147,7 @@ class Subscription:
         description="Comments as they are added to one post; verified physicians and staff."
     )
     async def comment_added(
-        self, info: Ctx, post_id: strawberry.ID
+        self, info: Info, post_id: strawberry.ID
     ) -> AsyncGenerator[Comment, None]:
         viewer = info.context.auth.require_reader()
         post = await info.context.loaders.posts.load(str(post_id))
@@ -169,7 +167,7 @@ class Subscription:
     @strawberry.subscription(
         description="The viewer's new notifications as they arrive (any signed-in account)."
     )
-    async def notification_added(self, info: Ctx) -> AsyncGenerator[Notification, None]:
+    async def notification_added(self, info: Info) -> AsyncGenerator[Notification, None]:
         viewer = info.context.auth.require()
         anonymity = info.context.upstreams.anonymity
         every = info.context.settings.notification_poll_seconds

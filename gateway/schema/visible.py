@@ -8,18 +8,10 @@ for a write), so no one can tell which of the three it is.
 
 from __future__ import annotations
 
-from typing import TypeGuard, TypeVar
-
 from consilium.content.v1 import types_pb2 as ctypes
 from gateway.context import Info
+from gateway.visibility import readable as readable
 from plumbing.errors import NotFound
-
-R = TypeVar("R", ctypes.Post, ctypes.Comment)
-
-
-def readable(record: R | None) -> TypeGuard[R]:
-    """Whether readers see the post (or comment): it exists, neither hidden nor deleted."""
-    return record is not None and not record.hidden and not record.deleted
 
 
 async def find_post(info: Info, post_id: str) -> ctypes.Post | None:

@@ -33,6 +33,7 @@ from gateway.clients.anonymity import AnonymityClient
 from gateway.clients.content import ContentClient
 from gateway.subscriptions.fanout import Fanout, Subscriber
 from gateway.subscriptions.sharing import SharedData
+from gateway.visibility import readable
 from plumbing.errors import DomainError, Unavailable
 from plumbing.events.bus import EventBus, Record, Subscription
 from plumbing.events.envelope import Event, MalformedEvent
@@ -268,7 +269,7 @@ class LiveFeed:
                 return None
             with self._consume_span(event):
                 post = (await self._content.posts([created.post_id])).get(created.post_id)
-                if post is None or post.hidden or post.deleted:
+                if not readable(post):
                     return None
                 alias_id = post.author_alias_id
                 persona, owners = await asyncio.gather(
@@ -286,7 +287,7 @@ class LiveFeed:
                 )
                 post = posts.get(added.post_id)
                 comment = comments.get(added.comment_id)
-                if post is None or post.hidden or post.deleted or comment is None or comment.hidden:
+                if not (readable(post) and readable(comment)):
                     return None
                 alias_id = comment.author_alias_id
                 persona, owners = await asyncio.gather(
