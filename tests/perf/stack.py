@@ -113,6 +113,7 @@ async def stack(data_dir: Path, backend: str, *, apart: bool = True) -> AsyncIte
         await create_topics(bootstrap, data_dir)
         ports = {name: _free_port() for name in SERVICES}
         env = _environment(data_dir, ports, urls, bootstrap)
+        await _migrate(env)
         with service_processes(env, ports, data_dir.parent / "logs") as processes:
             async with asyncio.timeout(240):  # four interpreters at once on two busy cores
                 await asyncio.gather(
@@ -198,7 +199,12 @@ def _environment(
     data_dir: Path, ports: dict[str, int], urls: dict[str, str], bootstrap: str | None
 ) -> dict[str, str]:
     """The services' environment: this data dir, loopback peers, the bench's databases."""
-    env = {**os.environ, **FAST_HASHING, "CONSILIUM_DATA_DIR": str(data_dir)}
+    env = {
+        **os.environ,
+        **FAST_HASHING,
+        "CONSILIUM_DATA_DIR": str(data_dir),
+        "MALLOC_ARENA_MAX": "2",  # as the image sets it (deploy/image/Containerfile)
+    }
     env.pop("CONSILIUM_KAFKA_BOOTSTRAP", None)
     if bootstrap:
         env["CONSILIUM_KAFKA_BOOTSTRAP"] = bootstrap
@@ -218,6 +224,16 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+async def _migrate(env: dict[str, str]) -> None:
+    """`consilium migrate` before the services start, as `consilium dev` and the chart's
+    migration job do: a service starting on a database at head never imports Alembic."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "cli.main", "migrate", env=env, stdout=asyncio.subprocess.DEVNULL
+    )
+    if await process.wait() != 0:
+        raise RuntimeError("consilium migrate failed")
 
 
 @contextlib.contextmanager
