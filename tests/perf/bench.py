@@ -178,6 +178,9 @@ async def run(
     wanted = only or frozenset(SCENARIOS)
     clock = [time.perf_counter()]
     with tempfile.TemporaryDirectory(prefix="consilium-bench-") as tmp:
+        if wanted == {"events"}:  # needs no system: its own outbox, relay and consumer
+            await event_bench.run(report, Path(tmp) / "events", backend, smoke)
+            return report
         async with stack(Path(tmp) / "data", backend, apart=not smoke) as running:
             system = running.system
             bench = Bench(report, smoke, running.processes)
