@@ -39,6 +39,8 @@ log = logging.getLogger("consilium.events.consumer")
 _tracer = trace.get_tracer("consilium.events")
 #: The longest pause between two tries of an event while its database is away.
 _OUTAGE_BACKOFF = 2.0
+#: Events a lane should get at least before the batch is spread over another lane.
+_LANE_EVENTS = 4
 
 Handler = Callable[[Event, AsyncSession], Awaitable[None]]
 
@@ -176,8 +178,10 @@ class EventConsumer:
             by_key[(record.topic, record.key)].append(record)
         groups = list(by_key.values())
         if self._lanes and len(groups) > 1:
-            # Whole keys per lane, in record order: a key's events stay in order.
-            lanes: list[list[Record]] = [[] for _ in range(min(self._concurrency, len(groups)))]
+            # Whole keys per lane, in record order: a key's events stay in order. A lane of
+            # one event costs more than a transaction of its own, so a small batch gets few.
+            count = max(1, min(self._concurrency, len(groups), len(records) // _LANE_EVENTS))
+            lanes: list[list[Record]] = [[] for _ in range(count)]
             for number, group in enumerate(groups):
                 lanes[number % len(lanes)].extend(group)
             groups = lanes
