@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
+import ast
 import asyncio
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 
 def create_engine(url: str) -> AsyncEngine:
@@ -68,17 +72,63 @@ async def ping(engine: AsyncEngine) -> bool:
 
 
 def _alembic_config(script_location: Path) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(script_location))
     return config
 
 
+#: `revision = "0007"` / `down_revision: str | None = "0006"` in a migration script.
+_REVISION = re.compile(r"^(revision|down_revision)\b[^=\n]*=\s*(.+?)\s*$", re.MULTILINE)
+
+
+def script_head(script_location: Path) -> str | None:
+    """The one head of the scripts' chain, read from their files without importing Alembic;
+    None when they are not a plain chain this can read (Alembic then decides)."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (script_location / "versions").glob("*.py"):
+        text_ = path.read_text(encoding="utf-8")
+        found = {m.group(1): m.group(2) for m in _REVISION.finditer(text_)}
+        try:
+            revision = ast.literal_eval(found["revision"])
+            parent = ast.literal_eval(found.get("down_revision", "None"))
+        except (KeyError, ValueError, SyntaxError):
+            return None
+        if not isinstance(revision, str) or not (parent is None or isinstance(parent, str)):
+            return None  # a merge (a tuple of parents) or something unusual
+        revisions.add(revision)
+        if parent is not None:
+            parents.add(parent)
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 else None
+
+
+async def _at_revision(engine: AsyncEngine, revision: str) -> bool:
+    """True when the database's `alembic_version` holds exactly `revision`."""
+    try:
+        async with engine.connect() as conn:
+            found = (await conn.execute(text("SELECT version_num FROM alembic_version"))).all()
+    except DBAPIError:  # no version table yet: a new database
+        return False
+    return [row[0] for row in found] == [revision]
+
+
 async def migrate(engine: AsyncEngine, script_location: Path, revision: str = "head") -> None:
     """Upgrades the database behind `engine` to `revision` with the scripts in `script_location`.
 
-    The migration environment (`env.py`) receives the live connection through
+    A database already at the scripts' head (every start after the first, or after the
+    deployment's migration job) is left alone without importing Alembic, whose import (with
+    Mako and Pygments) would stay in every service's memory for nothing. The migration
+    environment (`env.py`) receives the live connection through
     `config.attributes["connection"]`; see `plumbing.migrations.run`.
     """
+    head = script_head(script_location) if revision == "head" else None
+    if head is not None and await _at_revision(engine, head):
+        return
+    from alembic import command
+
     config = _alembic_config(script_location)
 
     def _upgrade(connection: Connection) -> None:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -35,6 +36,8 @@ from plumbing.events.bus import EventBus
 from plumbing.events.envelope import Event
 
 log = logging.getLogger("consilium.events.outbox")
+#: Seconds between two purges of sent rows: a purge per batch would be a transaction per batch.
+_PURGE_EVERY = 1.0
 
 
 async def add_to_outbox(session: AsyncSession, table: Table, events: Sequence[Event]) -> None:
@@ -124,6 +127,8 @@ class OutboxRelay:
         self._task: asyncio.Task[None] | None = None
         #: Row locks on PostgreSQL; SQLite has one writer, so one relay per database.
         self._claims_rows = engine.dialect.name == "postgresql"
+        self._purged = float("-inf")  # monotonic time of the last purge
+        self._unpurged = False  # whether rows were sent since
         self.failures = 0
         #: Events this relay published (several replicas share the work on PostgreSQL).
         self.published = 0
@@ -160,6 +165,11 @@ class OutboxRelay:
             sent = await self._publish_single_writer()
         if sent:
             self.published += sent
+            self._unpurged = True
+        # Under load once a second; when caught up (a pass with nothing to send), at once.
+        now = time.monotonic()
+        if self._unpurged and (not sent or now - self._purged >= _PURGE_EVERY):
+            self._purged, self._unpurged = now, False
             await self._purge_sent()
         return sent
 

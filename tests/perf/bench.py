@@ -1,8 +1,8 @@
 """`make bench`: the system on real gRPC, a fixed data set, bounded load, and the figures.
 
 Usage: PYTHONPATH=tests python -m perf [--smoke] [--backend dev|real]
-Content runs as its own process, the gateway with identity, anonymity and audit in this one
-(perf.stack); CPU and RSS are read per process from /proc. The load runs in a child process
+Each service runs as its own process, the gateway in this one (perf.stack); CPU and RSS are
+read per process from /proc. The load runs in a child process
 (perf.load), so the client's CPU is billed to neither. Upstream calls are counted at the
 gateway's client layer (every gRPC call it makes goes through `invoke`).
 """
@@ -227,7 +227,10 @@ async def run(
     wanted = only or frozenset(SCENARIOS)
     clock = [time.perf_counter()]
     with tempfile.TemporaryDirectory(prefix="consilium-bench-") as tmp:
-        async with stack(Path(tmp) / "data", backend, content_apart=not smoke) as running:
+        if wanted == {"events"}:  # needs no system: its own outbox, relay and consumer
+            await event_bench.run(report, Path(tmp) / "events", backend, smoke)
+            return report
+        async with stack(Path(tmp) / "data", backend, apart=not smoke) as running:
             system = running.system
             bench = Bench(report, smoke, running.processes)
             bench.memory("idle")

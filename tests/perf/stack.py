@@ -1,8 +1,9 @@
-"""The system under bench: content as its own process, the rest in this one, on real gRPC.
+"""The system under bench: each service its own `consilium serve` process, the gateway in this one.
 
-Content runs apart (`consilium serve content`) so its CPU and RSS are its own; the gateway,
-identity, anonymity and audit share the bench's process (tests/support/system.py), where
-every upstream call the gateway makes is counted at its client layer (`invoke`).
+Identity, anonymity, content and audit run apart (as `consilium dev` and a cluster run them),
+so each one's CPU and RSS are its own; the gateway runs in the bench's process, where every
+upstream call it makes is counted at its client layer (`invoke`). A smoke run keeps everything
+in this process (tests/support/system.py): four interpreters cost seconds it cannot spare.
 """
 
 from __future__ import annotations
@@ -20,11 +21,29 @@ from pathlib import Path
 from typing import Any
 
 import grpc
+import httpx
+import uvicorn
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from support.system import System, run_system
 
+from cli.topics import create_topics
+from gateway.app import create_app
 from gateway.caches import TTLCache
 from gateway.clients import anonymity, audit, content, identity
+from gateway.settings import GatewaySettings
+from plumbing import db
+from plumbing.auth.servicekeys import prepare_dev_service_keys
+from services.identity.adapters.store import SqlIdentityStore
+from services.identity.settings import IdentitySettings
+
+#: The services, in start order; each is a process of its own outside a smoke run.
+SERVICES = ("identity", "anonymity", "content", "audit")
+#: argon2 at bench cost: sign-ins are seeded, not measured.
+FAST_HASHING = {
+    "CONSILIUM_IDENTITY_ARGON2_TIME_COST": "1",
+    "CONSILIUM_IDENTITY_ARGON2_MEMORY_KIB": "64",
+    "CONSILIUM_IDENTITY_ARGON2_PARALLELISM": "1",
+}
 
 
 @dataclass
@@ -75,41 +94,125 @@ def counting_cache_lookups() -> Iterator[Counter[str]]:
 
 
 @contextlib.asynccontextmanager
-async def stack(
-    data_dir: Path, backend: str, *, content_apart: bool = True
-) -> AsyncIterator[Stack]:
+async def stack(data_dir: Path, backend: str, *, apart: bool = True) -> AsyncIterator[Stack]:
     """The whole system with its events running, on SQLite + embedded bus or PostgreSQL +
-    Kafka (the servers scripts/bench.sh started). Without `content_apart`, content runs in
-    this process too (a smoke run cannot spare the seconds a process takes to start)."""
+    Kafka (the servers scripts/bench.sh started). Without `apart`, every service runs in
+    this process too, and the one process is named "all"."""
     if backend == "dev":
-        urls: dict[str, str] = {}
         bootstrap = None
         databases: contextlib.AbstractAsyncContextManager[dict[str, str]] = _nothing()
     else:
         bootstrap = os.environ["CONSILIUM_TEST_KAFKA_BOOTSTRAP"]
         databases = real_databases()
     async with databases as urls:
-        env = {"CONSILIUM_DATA_DIR": str(data_dir)}
-        if bootstrap:
-            env["CONSILIUM_KAFKA_BOOTSTRAP"] = bootstrap
-        if "content" in urls:
-            env["CONSILIUM_CONTENT_DATABASE_URL"] = urls["content"]
-        if not content_apart:
+        if not apart:
             async with run_system(data_dir, urls, events=True, kafka_bootstrap=bootstrap) as system:
                 yield Stack(system=system, processes={"all": os.getpid()})
             return
-        with content_process(env, data_dir.parent / "content.log") as (process, address):
-            await _wait_serving(address, process)
-            async with run_system(
-                data_dir, urls, content_address=address, events=True, kafka_bootstrap=bootstrap
-            ) as system:
-                yield Stack(
-                    system=system,
-                    processes={
-                        "gateway+identity+anonymity+audit": os.getpid(),
-                        "content": process.pid,
-                    },
+        prepare_dev_service_keys(data_dir)
+        await create_topics(bootstrap, data_dir)
+        ports = {name: _free_port() for name in SERVICES}
+        env = _environment(data_dir, ports, urls, bootstrap)
+        await _migrate(env)
+        with service_processes(env, ports, data_dir.parent / "logs") as processes:
+            async with asyncio.timeout(240):  # four interpreters at once on two busy cores
+                await asyncio.gather(
+                    *(_wait_serving(f"127.0.0.1:{ports[n]}", p, n) for n, p in processes.items())
                 )
+            settings = GatewaySettings(
+                data_dir=data_dir,
+                kafka_bootstrap=bootstrap,
+                identity_address=f"127.0.0.1:{ports['identity']}",
+                anonymity_address=f"127.0.0.1:{ports['anonymity']}",
+                content_address=f"127.0.0.1:{ports['content']}",
+                audit_address=f"127.0.0.1:{ports['audit']}",
+                writes_per_minute=1_000_000,
+                anonymous_requests_per_minute=1_000_000,
+            )
+            identity_url = (
+                urls.get("identity") or IdentitySettings(data_dir=data_dir).resolved_database_url
+            )
+            async with (
+                gateway(settings) as url,
+                _accounts_store(identity_url) as store,
+                httpx.AsyncClient(timeout=30) as http,
+            ):
+                system = System(
+                    data_dir=data_dir,
+                    gateway_url=url,
+                    http=http,
+                    identity=store,
+                    anonymity=None,
+                    content=None,
+                    kafka_bootstrap=bootstrap,
+                )
+                pids = {name: process.pid for name, process in processes.items()}
+                yield Stack(system=system, processes={"gateway": os.getpid(), **pids})
+
+
+@dataclass
+class _Accounts:
+    """What `System.account()` needs of identity: its store, over its database directly."""
+
+    store: SqlIdentityStore
+
+
+@contextlib.asynccontextmanager
+async def _accounts_store(url: str) -> AsyncIterator[_Accounts]:
+    engine = db.create_engine(url)
+    try:
+        yield _Accounts(SqlIdentityStore(engine))
+    finally:
+        await engine.dispose()
+
+
+@contextlib.asynccontextmanager
+async def gateway(settings: GatewaySettings) -> AsyncIterator[str]:
+    """The gateway's app on a free loopback port in this process; its GraphQL URL."""
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(settings),
+            log_config=None,
+            access_log=False,
+            lifespan="on",
+            proxy_headers=False,  # as gateway/serve.py
+        )
+    )
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    try:
+        async with asyncio.timeout(30):
+            while not server.started:  # uvicorn offers no started event
+                if task.done():
+                    await task  # its failure, not a timeout
+                await asyncio.sleep(0.02)
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}/graphql"
+    finally:
+        server.should_exit = True
+        await task
+        sock.close()
+
+
+def _environment(
+    data_dir: Path, ports: dict[str, int], urls: dict[str, str], bootstrap: str | None
+) -> dict[str, str]:
+    """The services' environment: this data dir, loopback peers, the bench's databases."""
+    env = {
+        **os.environ,
+        **FAST_HASHING,
+        "CONSILIUM_DATA_DIR": str(data_dir),
+        "MALLOC_ARENA_MAX": "2",  # as the image sets it (deploy/image/Containerfile)
+    }
+    env.pop("CONSILIUM_KAFKA_BOOTSTRAP", None)
+    if bootstrap:
+        env["CONSILIUM_KAFKA_BOOTSTRAP"] = bootstrap
+    for name in ("anonymity", "audit"):
+        env[f"CONSILIUM_{name.upper()}_IDENTITY_ADDRESS"] = f"127.0.0.1:{ports['identity']}"
+    for name, url in urls.items():
+        env[f"CONSILIUM_{name.upper()}_DATABASE_URL"] = url
+    return env
 
 
 @contextlib.asynccontextmanager
@@ -123,36 +226,51 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+async def _migrate(env: dict[str, str]) -> None:
+    """`consilium migrate` before the services start, as `consilium dev` and the chart's
+    migration job do: a service starting on a database at head never imports Alembic."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "cli.main", "migrate", env=env, stdout=asyncio.subprocess.DEVNULL
+    )
+    if await process.wait() != 0:
+        raise RuntimeError("consilium migrate failed")
+
+
 @contextlib.contextmanager
-def content_process(
-    env: dict[str, str], log: Path
-) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
-    """`consilium serve content` on a free loopback port; the process and its address."""
-    port = _free_port()
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "cli.main", "serve", "content", "--port", str(port)],
-            env={**os.environ, **env},
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
+def service_processes(
+    env: dict[str, str], ports: dict[str, int], logs: Path
+) -> Iterator[dict[str, subprocess.Popen[bytes]]]:
+    """`consilium serve <service>` for each service on its port, its output in `logs`;
+    SIGTERM to each on exit (in reverse order), then SIGKILL to any that hangs."""
+    logs.mkdir(parents=True, exist_ok=True)
+    processes: dict[str, subprocess.Popen[bytes]] = {}
     try:
-        yield process, f"127.0.0.1:{port}"
+        for name in SERVICES:
+            with (logs / f"{name}.log").open("wb") as output:
+                processes[name] = subprocess.Popen(
+                    [sys.executable, "-m", "cli.main", "serve", name, "--port", str(ports[name])],
+                    env=env,
+                    stdout=output,
+                    stderr=subprocess.STDOUT,
+                )
+        yield processes
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        for process in reversed(processes.values()):
+            process.terminate()
+        for process in processes.values():
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
 
 
-async def _wait_serving(address: str, process: subprocess.Popen[bytes]) -> None:
-    async with asyncio.timeout(60), grpc.aio.insecure_channel(address) as channel:
+async def _wait_serving(address: str, process: subprocess.Popen[bytes], name: str) -> None:
+    async with grpc.aio.insecure_channel(address) as channel:
         stub = health_pb2_grpc.HealthStub(channel)
         while True:
             if process.poll() is not None:
-                raise RuntimeError("content exited before serving; see content.log")
+                raise RuntimeError(f"{name} exited before serving; see logs/{name}.log")
             with contextlib.suppress(grpc.aio.AioRpcError):
                 reply = await stub.Check(health_pb2.HealthCheckRequest(), timeout=1)
                 if reply.status == health_pb2.HealthCheckResponse.SERVING:
