@@ -78,7 +78,7 @@ class EngagementService:
         """One summary per known post: counts and the first page of its reactors."""
         wanted = check_batch(post_ids, "post_ids", MAX_PARTICIPANT_POSTS)
         async with self._store.transaction() as repo:
-            known = await repo.get_posts(wanted)
+            known = await repo.present_posts(wanted)
             present = [p for p in wanted if p in known]
             counts = await repo.reaction_counts(present)
             reactors = await repo.reactors(present, "", PARTICIPANT_PAGE + 1)

@@ -78,6 +78,13 @@ class ContentRepository(Protocol):
     async def list_comments(self, post_id: str, after: Cursor | None, limit: int) -> list[Comment]:
         """Comments of one post, oldest first, hidden ones included (threads keep shape)."""
 
+    async def first_comments(self, post_ids: Sequence[str], limit: int) -> dict[str, list[Comment]]:
+        """The first `limit` comments of each post (as `list_comments` without a cursor), in one
+        query; posts without comments are absent."""
+
+    async def present_posts(self, post_ids: Sequence[str]) -> set[str]:
+        """Those of `post_ids` that exist, hidden and deleted ones included."""
+
     async def set_reaction(
         self, post_id: str, alias_id: str, kind: ReactionKind, now: datetime
     ) -> None: ...

@@ -90,6 +90,10 @@ def _post_cursor(post: Post) -> str:
     return Cursor(post.created_at, post.post_id).encode("feed")
 
 
+def _comment_cursor(comment: Comment) -> str:
+    return Cursor(comment.created_at, comment.comment_id).encode("comments")
+
+
 class ContentService:
     """The content use cases over a `ContentStore`."""
 
@@ -253,11 +257,17 @@ class ContentService:
         ]
         pages: list[tuple[str, Page[Comment]]] = []
         async with self._store.transaction() as repo:
+            # First pages (the feed's case: no cursor) come from one query per page size.
+            first: dict[int, dict[str, list[Comment]]] = {}
+            for size in {limit for _, limit, cursor in parsed if cursor is None}:
+                wanted = list(dict.fromkeys(p for p, n, c in parsed if c is None and n == size))
+                first[size] = await repo.first_comments(wanted, size + 1)
             for post_id, limit, cursor in parsed:
-                rows = await repo.list_comments(post_id, cursor, limit + 1)
-                page = _page(
-                    rows, limit, lambda c: Cursor(c.created_at, c.comment_id).encode("comments")
-                )
+                if cursor is None:
+                    rows = first[limit].get(post_id, [])
+                else:
+                    rows = await repo.list_comments(post_id, cursor, limit + 1)
+                page = _page(rows, limit, _comment_cursor)
                 items = [redacted_comment(c) for c in page.items]
                 pages.append(
                     (post_id, Page(items, page.next_cursor, page.has_next_page, page.cursors))

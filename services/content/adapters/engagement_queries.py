@@ -6,10 +6,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.content.adapters import statements as sql
 from services.content.adapters.tables import poll_votes, reactions
 from services.content.domain.engagement import ReactionKind
 
@@ -41,11 +42,7 @@ class EngagementQueries:
         counts: dict[str, dict[ReactionKind, int]] = {}
         if not post_ids:
             return counts
-        rows = await self._session.execute(
-            select(reactions.c.post_id, reactions.c.kind, func.count())
-            .where(reactions.c.post_id.in_(post_ids))
-            .group_by(reactions.c.post_id, reactions.c.kind)
-        )
+        rows = await self._session.execute(sql.REACTION_COUNTS, {"ids": list(post_ids)})
         for post_id, kind, count in rows:
             counts.setdefault(post_id, {})[ReactionKind(kind)] = int(count)
         return counts
@@ -68,55 +65,26 @@ class EngagementQueries:
         self, post_ids: Sequence[str], after: str, limit: int
     ) -> dict[str, list[tuple[str, ReactionKind]]]:
         found: dict[str, list[tuple[str, ReactionKind]]] = {}
-        rows = await self._first_per_post(
-            reactions.c.post_id,
-            reactions.c.reactor_alias_id,
-            reactions.c.kind,
-            post_ids,
-            after,
-            limit,
-        )
+        rows = await self._first_per_post(sql.REACTORS, post_ids, after, limit)
         for post_id, alias_id, kind in rows:
             found.setdefault(post_id, []).append((alias_id, ReactionKind(kind)))
         return found
 
     async def voters(self, post_ids: Sequence[str], after: str, limit: int) -> dict[str, list[str]]:
         found: dict[str, list[str]] = {}
-        rows = await self._first_per_post(
-            poll_votes.c.post_id,
-            poll_votes.c.voter_alias_id,
-            poll_votes.c.option_index,
-            post_ids,
-            after,
-            limit,
-        )
+        rows = await self._first_per_post(sql.VOTERS, post_ids, after, limit)
         for post_id, alias_id, _ in rows:
             found.setdefault(post_id, []).append(alias_id)
         return found
 
     async def _first_per_post(
-        self, post: Any, alias: Any, extra: Any, post_ids: Sequence[str], after: str, limit: int
+        self, query: Any, post_ids: Sequence[str], after: str, limit: int
     ) -> list[Any]:
         """The first `limit` rows per post by alias id (one query: a window over the posts)."""
         if not post_ids:
             return []
-        ranked = (
-            select(
-                post.label("post_id"),
-                alias.label("alias_id"),
-                extra.label("extra"),
-                func.row_number().over(partition_by=post, order_by=alias).label("n"),
-            )
-            .where(post.in_(post_ids))
-            .where(alias > after)
-            .subquery()
-        )
-        rows = await self._session.execute(
-            select(ranked.c.post_id, ranked.c.alias_id, ranked.c.extra)
-            .where(ranked.c.n <= limit)
-            .order_by(ranked.c.post_id, ranked.c.alias_id)
-        )
-        return list(rows)
+        params = {"ids": list(post_ids), "after": after, "limit": limit}
+        return list(await self._session.execute(query, params))
 
     async def add_vote(self, post_id: str, voter_alias_id: str, option: int, now: datetime) -> bool:
         try:
@@ -137,11 +105,7 @@ class EngagementQueries:
         tallies: dict[str, dict[int, int]] = {}
         if not post_ids:
             return tallies
-        rows = await self._session.execute(
-            select(poll_votes.c.post_id, poll_votes.c.option_index, func.count())
-            .where(poll_votes.c.post_id.in_(post_ids))
-            .group_by(poll_votes.c.post_id, poll_votes.c.option_index)
-        )
+        rows = await self._session.execute(sql.VOTE_TALLIES, {"ids": list(post_ids)})
         for post_id, option, count in rows:
             tallies.setdefault(post_id, {})[int(option)] = int(count)
         return tallies

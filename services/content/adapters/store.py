@@ -7,11 +7,8 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import (
-    ColumnElement,
     Select,
     and_,
-    exists,
-    func,
     insert,
     or_,
     select,
@@ -21,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from plumbing.db import session_factory, transaction
 from plumbing.events.outbox import add_to_outbox
+from services.content.adapters import statements as sql
 from services.content.adapters.alias_state import AliasStateQueries
 from services.content.adapters.engagement_queries import EngagementQueries
 from services.content.adapters.post_events import comment_created, post_created
@@ -32,49 +30,22 @@ from services.content.adapters.tables import (
     comments,
     communities,
     event_tables,
-    hidden_aliases,
-    hidden_items,
     posts,
 )
 from services.content.domain.feeds import FeedFilter
 from services.content.domain.paging import Cursor
-from services.content.domain.posts import Comment, Community, Post, PostKind
+from services.content.domain.posts import Comment, Community, Post
 
 
-def _hidden(alias_column: Any, item_column: Any) -> ColumnElement[bool]:
-    """Hidden with its author alias, or on its own by a moderator acting on a report."""
-    return or_(
-        exists().where(hidden_aliases.c.alias_id == alias_column),
-        exists().where(hidden_items.c.item_id == item_column),
-    )
-
-
-_POSTS = select(posts, _hidden(posts.c.author_alias_id, posts.c.post_id).label("hidden"))
-_COMMENTS = select(
-    comments, _hidden(comments.c.author_alias_id, comments.c.comment_id).label("hidden")
-)
-
-
-def _shown(query: Select[Any], where: FeedFilter) -> Select[Any]:
-    """Only what lists show: not hidden, not deleted, and as `where` asks."""
-    query = query.where(
-        ~_hidden(posts.c.author_alias_id, posts.c.post_id), posts.c.deleted_at.is_(None)
-    )
+def _feed_params(where: FeedFilter, after: Cursor | None) -> dict[str, Any]:
+    params: dict[str, Any] = {}
     if where.community_ids is not None:
-        query = query.where(posts.c.community_id.in_(where.community_ids))
+        params["community_ids"] = list(where.community_ids)
     if where.case_status is not None:
-        query = query.where(
-            posts.c.kind == PostKind.CASE.value, posts.c.case_status == where.case_status.value
-        )
-    return query
-
-
-def _before(cursor: Cursor, created: Any, row_id: Any) -> ColumnElement[bool]:
-    """Strictly after `cursor` in newest-first order."""
-    return or_(
-        created < cursor.created_at,
-        and_(created == cursor.created_at, row_id < cursor.row_id),
-    )
+        params["case_status"] = where.case_status.value
+    if after is not None:
+        params |= {"created_at": after.created_at, "row_id": after.row_id}
+    return params
 
 
 class SqlContentRepository(AliasStateQueries, EngagementQueries, RevisionQueries, ReportQueries):
@@ -105,7 +76,9 @@ class SqlContentRepository(AliasStateQueries, EngagementQueries, RevisionQueries
         except IntegrityError:
             # Only the (author, request id) key can clash: ids are random, the community
             # was checked in this transaction. A retry of the same request won the race.
-            earlier = await self._by_request(posts, _POSTS, post.author_alias_id, post.request_id)
+            earlier = await self._by_request(
+                posts, sql.POSTS, post.author_alias_id, post.request_id
+            )
             if earlier is None:
                 raise
             return post_from(earlier)
@@ -122,22 +95,22 @@ class SqlContentRepository(AliasStateQueries, EngagementQueries, RevisionQueries
     async def get_posts(self, post_ids: Sequence[str]) -> dict[str, Post]:
         if not post_ids:
             return {}
-        rows = await self._session.execute(_POSTS.where(posts.c.post_id.in_(post_ids)))
+        rows = await self._session.execute(sql.POSTS_BY_ID, {"ids": list(post_ids)})
         return {row.post_id: post_from(row) for row in rows}
 
     async def get_post(self, post_id: str, *, for_update: bool = False) -> Post | None:
-        query = _POSTS.where(posts.c.post_id == post_id)
-        if for_update:
-            query = query.with_for_update(of=posts)
-        row = (await self._session.execute(query)).first()
+        query = sql.POST_FOR_UPDATE if for_update else sql.POST
+        row = (await self._session.execute(query, {"post_id": post_id})).first()
         return post_from(row) if row else None
 
     async def list_posts(self, where: FeedFilter, after: Cursor | None, limit: int) -> list[Post]:
-        query = _shown(_POSTS, where)
-        if after is not None:
-            query = query.where(_before(after, posts.c.created_at, posts.c.post_id))
-        query = query.order_by(posts.c.created_at.desc(), posts.c.post_id.desc()).limit(limit)
-        return [post_from(row) for row in await self._session.execute(query)]
+        query = sql.feed_page(
+            communities=where.community_ids is not None,
+            status=where.case_status is not None,
+            cursor=after is not None,
+        )
+        params = _feed_params(where, after) | {"limit": limit}
+        return [post_from(row) for row in await self._session.execute(query, params)]
 
     async def search_posts(
         self, text: str, where: FeedFilter, after: Cursor | None, limit: int
@@ -145,13 +118,12 @@ class SqlContentRepository(AliasStateQueries, EngagementQueries, RevisionQueries
         matches = self._search.matches(text)
         if matches is None:
             return []
-        query = _shown(
-            select(
-                posts,
-                _hidden(posts.c.author_alias_id, posts.c.post_id).label("hidden"),
-                matches.c.score,
-            ).join(matches, matches.c.post_id == posts.c.post_id),
-            where,
+        query = sql.shown(
+            sql.POSTS.add_columns(matches.c.score).join(
+                matches, matches.c.post_id == posts.c.post_id
+            ),
+            communities=where.community_ids is not None,
+            status=where.case_status is not None,
         )
         if after is not None:
             query = query.where(
@@ -159,14 +131,15 @@ class SqlContentRepository(AliasStateQueries, EngagementQueries, RevisionQueries
                     matches.c.score < after.score,
                     and_(
                         matches.c.score == after.score,
-                        _before(after, posts.c.created_at, posts.c.post_id),
+                        sql.before(posts.c.created_at, posts.c.post_id),
                     ),
                 )
             )
         query = query.order_by(
             matches.c.score.desc(), posts.c.created_at.desc(), posts.c.post_id.desc()
         ).limit(limit)
-        return [(post_from(row), float(row.score)) for row in await self._session.execute(query)]
+        rows = await self._session.execute(query, _feed_params(where, after))
+        return [(post_from(row), float(row.score)) for row in rows]
 
     async def add_comment(self, comment: Comment) -> Comment:
         values = {
@@ -183,7 +156,7 @@ class SqlContentRepository(AliasStateQueries, EngagementQueries, RevisionQueries
                 await self._session.execute(insert(comments).values(**values))
         except IntegrityError:
             earlier = await self._by_request(
-                comments, _COMMENTS, comment.author_alias_id, comment.request_id
+                comments, sql.COMMENTS, comment.author_alias_id, comment.request_id
             )
             if earlier is None:
                 raise
@@ -191,59 +164,54 @@ class SqlContentRepository(AliasStateQueries, EngagementQueries, RevisionQueries
         return comment
 
     async def get_comment(self, comment_id: str) -> Comment | None:
-        row = (
-            await self._session.execute(_COMMENTS.where(comments.c.comment_id == comment_id))
-        ).first()
+        row = (await self._session.execute(sql.COMMENT, {"comment_id": comment_id})).first()
         return comment_from(row) if row else None
 
     async def get_comments(self, comment_ids: Sequence[str]) -> dict[str, Comment]:
         if not comment_ids:
             return {}
-        rows = await self._session.execute(_COMMENTS.where(comments.c.comment_id.in_(comment_ids)))
+        rows = await self._session.execute(sql.COMMENTS_BY_ID, {"ids": list(comment_ids)})
         return {row.comment_id: comment_from(row) for row in rows}
 
     async def find_post_by_request(self, alias_id: str, request_id: str) -> Post | None:
-        row = await self._by_request(posts, _POSTS, alias_id, request_id)
+        row = await self._by_request(posts, sql.POSTS, alias_id, request_id)
         return post_from(row) if row else None
 
     async def find_comment_by_request(self, alias_id: str, request_id: str) -> Comment | None:
-        row = await self._by_request(comments, _COMMENTS, alias_id, request_id)
+        row = await self._by_request(comments, sql.COMMENTS, alias_id, request_id)
         return comment_from(row) if row else None
 
     async def count_comments(self, post_ids: Sequence[str]) -> dict[str, int]:
         if not post_ids:
             return {}
-        counted = (
-            select(comments.c.post_id, func.count().label("n"))
-            .where(
-                comments.c.post_id.in_(post_ids),
-                ~_hidden(comments.c.author_alias_id, comments.c.comment_id),
-                comments.c.deleted_at.is_(None),
-            )
-            .group_by(comments.c.post_id)
-            .subquery()
-        )
-        rows = await self._session.execute(
-            select(posts.c.post_id, func.coalesce(counted.c.n, 0))
-            .outerjoin(counted, counted.c.post_id == posts.c.post_id)
-            .where(posts.c.post_id.in_(post_ids))
-        )
+        rows = await self._session.execute(sql.COMMENT_COUNTS, {"ids": list(post_ids)})
         return {post_id: int(n) for post_id, n in rows}
 
     async def list_comments(self, post_id: str, after: Cursor | None, limit: int) -> list[Comment]:
-        query = _COMMENTS.where(comments.c.post_id == post_id)
+        params: dict[str, Any] = {"post_id": post_id, "limit": limit}
         if after is not None:
-            query = query.where(
-                or_(
-                    comments.c.created_at > after.created_at,
-                    and_(
-                        comments.c.created_at == after.created_at,
-                        comments.c.comment_id > after.row_id,
-                    ),
-                )
-            )
-        query = query.order_by(comments.c.created_at, comments.c.comment_id).limit(limit)
-        return [comment_from(row) for row in await self._session.execute(query)]
+            params |= {"created_at": after.created_at, "row_id": after.row_id}
+        query = sql.COMMENT_PAGE_AFTER if after is not None else sql.COMMENT_PAGE
+        return [comment_from(row) for row in await self._session.execute(query, params)]
+
+    async def first_comments(self, post_ids: Sequence[str], limit: int) -> dict[str, list[Comment]]:
+        if not post_ids:
+            return {}
+        # One query for every post (a window per post), not one per post: the feed asks for
+        # the first comments of 20 posts at once, and each round trip costs more than the rows.
+        rows = await self._session.execute(
+            sql.FIRST_COMMENTS, {"ids": list(post_ids), "limit": limit}
+        )
+        found: dict[str, list[Comment]] = {}
+        for row in rows:
+            found.setdefault(row.post_id, []).append(comment_from(row))
+        return found
+
+    async def present_posts(self, post_ids: Sequence[str]) -> set[str]:
+        if not post_ids:
+            return set()
+        rows = await self._session.execute(sql.PRESENT_POSTS, {"ids": list(post_ids)})
+        return set(rows.scalars())
 
     async def announce_post(self, post: Post) -> None:
         await add_to_outbox(self._session, event_tables.outbox, [post_created(post)])
