@@ -1,4 +1,4 @@
-"""Reactions and poll votes per alias id: writes, counts and per-post participant pages."""
+"""Reactions and poll votes per alias id: counts and per-post participant pages, and writes."""
 
 from __future__ import annotations
 
@@ -11,32 +11,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.content.adapters import statements as sql
+from services.content.adapters.statements import Executor
 from services.content.adapters.tables import poll_votes, reactions
 from services.content.domain.engagement import ReactionKind
 
 
-class EngagementQueries:
-    """The engagement part of `ContentRepository`, over the repository's session."""
+class EngagementReads:
+    """The engagement reads, over a session or a bare connection (`SqlContentReader`)."""
 
-    _session: AsyncSession
-
-    async def set_reaction(
-        self, post_id: str, alias_id: str, kind: ReactionKind, now: datetime
-    ) -> None:
-        # Delete then insert: one portable upsert for SQLite and PostgreSQL.
-        await self.remove_reaction(post_id, alias_id)
-        await self._session.execute(
-            insert(reactions).values(
-                post_id=post_id, reactor_alias_id=alias_id, kind=kind.value, reacted_at=now
-            )
-        )
-
-    async def remove_reaction(self, post_id: str, alias_id: str) -> None:
-        await self._session.execute(
-            delete(reactions).where(
-                reactions.c.post_id == post_id, reactions.c.reactor_alias_id == alias_id
-            )
-        )
+    _session: Executor
 
     async def reaction_counts(self, post_ids: Sequence[str]) -> dict[str, dict[ReactionKind, int]]:
         counts: dict[str, dict[ReactionKind, int]] = {}
@@ -86,6 +69,39 @@ class EngagementQueries:
         params = {"ids": list(post_ids), "after": after, "limit": limit}
         return list(await self._session.execute(query, params))
 
+    async def vote_tallies(self, post_ids: Sequence[str]) -> dict[str, dict[int, int]]:
+        tallies: dict[str, dict[int, int]] = {}
+        if not post_ids:
+            return tallies
+        rows = await self._session.execute(sql.VOTE_TALLIES, {"ids": list(post_ids)})
+        for post_id, option, count in rows:
+            tallies.setdefault(post_id, {})[int(option)] = int(count)
+        return tallies
+
+
+class EngagementQueries(EngagementReads):
+    """The engagement part of `ContentRepository`, over the repository's session."""
+
+    _session: AsyncSession
+
+    async def set_reaction(
+        self, post_id: str, alias_id: str, kind: ReactionKind, now: datetime
+    ) -> None:
+        # Delete then insert: one portable upsert for SQLite and PostgreSQL.
+        await self.remove_reaction(post_id, alias_id)
+        await self._session.execute(
+            insert(reactions).values(
+                post_id=post_id, reactor_alias_id=alias_id, kind=kind.value, reacted_at=now
+            )
+        )
+
+    async def remove_reaction(self, post_id: str, alias_id: str) -> None:
+        await self._session.execute(
+            delete(reactions).where(
+                reactions.c.post_id == post_id, reactions.c.reactor_alias_id == alias_id
+            )
+        )
+
     async def add_vote(self, post_id: str, voter_alias_id: str, option: int, now: datetime) -> bool:
         try:
             async with self._session.begin_nested():
@@ -100,12 +116,3 @@ class EngagementQueries:
         except IntegrityError:
             return False
         return True
-
-    async def vote_tallies(self, post_ids: Sequence[str]) -> dict[str, dict[int, int]]:
-        tallies: dict[str, dict[int, int]] = {}
-        if not post_ids:
-            return tallies
-        rows = await self._session.execute(sql.VOTE_TALLIES, {"ids": list(post_ids)})
-        for post_id, option, count in rows:
-            tallies.setdefault(post_id, {})[int(option)] = int(count)
-        return tallies

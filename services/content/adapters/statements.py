@@ -12,6 +12,7 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import ColumnElement, Integer, Select, and_, bindparam, exists, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from services.content.adapters.tables import (
     comments,
@@ -22,6 +23,9 @@ from services.content.adapters.tables import (
     reactions,
 )
 from services.content.domain.posts import PostKind
+
+#: What the reads run on: a unit of work's session, or a bare connection for read-only calls.
+Executor = AsyncSession | AsyncConnection
 
 
 def hidden(alias_column: Any, item_column: Any) -> ColumnElement[bool]:
