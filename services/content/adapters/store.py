@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from typing import Any
 
 from sqlalchemy import (
@@ -120,13 +121,18 @@ class SqlContentStore:
         self, engine: AsyncEngine, *, on_announced: Callable[[], None] | None = None
     ) -> None:
         self._engine = engine
+        self._writer: AbstractAsyncContextManager[Any] = (
+            asyncio.Lock() if engine.dialect.name == "sqlite" else nullcontext()
+        )
         self._sessions: async_sessionmaker[AsyncSession] = session_factory(engine)
         self._search = full_text_for(engine.dialect.name)
         self._on_announced = on_announced
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[SqlContentRepository]:
-        async with transaction(self._sessions) as session:
+        # SQLite has one writer at a time: our own units of work queue here, in order,
+        # rather than each holding a pooled connection and a thread in SQLite's busy wait.
+        async with self._writer, transaction(self._sessions, writes=True) as session:
             repo = SqlContentRepository(session, self._search)
             yield repo
         if repo.announced and self._on_announced is not None:
