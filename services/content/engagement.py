@@ -78,9 +78,8 @@ class EngagementService:
         """One summary per known post: counts and the first page of its reactors."""
         wanted = check_batch(post_ids, "post_ids", MAX_PARTICIPANT_POSTS)
         async with self._store.reading() as repo:
-            known = await repo.present_posts(wanted)
-            present = [p for p in wanted if p in known]
-            counts = await repo.reaction_counts(present)
+            counts = await repo.post_reaction_counts(wanted)
+            present = [p for p in wanted if p in counts]
             reactors = await repo.reactors(present, "", PARTICIPANT_PAGE + 1)
         return [
             summarise_reactions(

@@ -57,11 +57,14 @@ class ContentReader(Protocol):
         """The first `limit` comments of each post (as `list_comments` without a cursor), in one
         query; posts without comments are absent."""
 
-    async def present_posts(self, post_ids: Sequence[str]) -> set[str]:
-        """Those of `post_ids` that exist, hidden and deleted ones included."""
-
     async def reaction_counts(self, post_ids: Sequence[str]) -> dict[str, dict[ReactionKind, int]]:
         """Counts per kind for posts that have any."""
+
+    async def post_reaction_counts(
+        self, post_ids: Sequence[str]
+    ) -> dict[str, dict[ReactionKind, int]]:
+        """Counts per kind for every existing post (an empty map when it has none): existence
+        and counts in one query."""
 
     async def reactions_by(
         self, post_ids: Sequence[str], alias_ids: Sequence[str]

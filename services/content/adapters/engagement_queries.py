@@ -26,8 +26,21 @@ class EngagementReads:
         if not post_ids:
             return counts
         rows = await self._session.execute(sql.REACTION_COUNTS, {"ids": list(post_ids)})
-        for post_id, kind, count in rows:
+        for post_id, kind, count in rows.all():
             counts.setdefault(post_id, {})[ReactionKind(kind)] = int(count)
+        return counts
+
+    async def post_reaction_counts(
+        self, post_ids: Sequence[str]
+    ) -> dict[str, dict[ReactionKind, int]]:
+        counts: dict[str, dict[ReactionKind, int]] = {}
+        if not post_ids:
+            return counts
+        rows = await self._session.execute(sql.POST_REACTION_COUNTS, {"ids": list(post_ids)})
+        for post_id, kind, count in rows.all():
+            of_post = counts.setdefault(post_id, {})
+            if kind is not None:
+                of_post[ReactionKind(kind)] = int(count)
         return counts
 
     async def reactions_by(
@@ -42,7 +55,7 @@ class EngagementReads:
             .order_by(reactions.c.reacted_at)
         )
         # A viewer with several aliases on one post: the latest reaction is theirs.
-        return {post_id: ReactionKind(kind) for post_id, kind in rows}
+        return {post_id: ReactionKind(kind) for post_id, kind in rows.all()}
 
     async def reactors(
         self, post_ids: Sequence[str], after: str, limit: int
@@ -67,14 +80,14 @@ class EngagementReads:
         if not post_ids:
             return []
         params = {"ids": list(post_ids), "after": after, "limit": limit}
-        return list(await self._session.execute(query, params))
+        return list((await self._session.execute(query, params)).all())
 
     async def vote_tallies(self, post_ids: Sequence[str]) -> dict[str, dict[int, int]]:
         tallies: dict[str, dict[int, int]] = {}
         if not post_ids:
             return tallies
         rows = await self._session.execute(sql.VOTE_TALLIES, {"ids": list(post_ids)})
-        for post_id, option, count in rows:
+        for post_id, option, count in rows.all():
             tallies.setdefault(post_id, {})[int(option)] = int(count)
         return tallies
 

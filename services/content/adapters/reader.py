@@ -43,7 +43,7 @@ class SqlContentReader(EngagementReads):
 
     async def list_communities(self) -> list[Community]:
         rows = await self._session.execute(select(communities).order_by(communities.c.name))
-        return [Community(r.community_id, r.name, r.description) for r in rows]
+        return [Community(r.community_id, r.name, r.description) for r in rows.all()]
 
     async def get_communities(self, community_ids: Sequence[str]) -> dict[str, Community]:
         if not community_ids:
@@ -51,13 +51,15 @@ class SqlContentReader(EngagementReads):
         rows = await self._session.execute(
             select(communities).where(communities.c.community_id.in_(community_ids))
         )
-        return {r.community_id: Community(r.community_id, r.name, r.description) for r in rows}
+        return {
+            r.community_id: Community(r.community_id, r.name, r.description) for r in rows.all()
+        }
 
     async def get_posts(self, post_ids: Sequence[str]) -> dict[str, Post]:
         if not post_ids:
             return {}
         rows = await self._session.execute(sql.POSTS_BY_ID, {"ids": list(post_ids)})
-        return {row.post_id: post_from(row) for row in rows}
+        return {row.post_id: post_from(row) for row in rows.all()}
 
     async def get_post(self, post_id: str, *, for_update: bool = False) -> Post | None:
         query = sql.POST_FOR_UPDATE if for_update else sql.POST
@@ -71,7 +73,7 @@ class SqlContentReader(EngagementReads):
             cursor=after is not None,
         )
         params = _feed_params(where, after) | {"limit": limit}
-        return [post_from(row) for row in await self._session.execute(query, params)]
+        return [post_from(row) for row in (await self._session.execute(query, params)).all()]
 
     async def search_posts(
         self, text: str, where: FeedFilter, after: Cursor | None, limit: int
@@ -100,7 +102,7 @@ class SqlContentReader(EngagementReads):
             matches.c.score.desc(), posts.c.created_at.desc(), posts.c.post_id.desc()
         ).limit(limit)
         rows = await self._session.execute(query, _feed_params(where, after))
-        return [(post_from(row), float(row.score)) for row in rows]
+        return [(post_from(row), float(row.score)) for row in rows.all()]
 
     async def get_comment(self, comment_id: str) -> Comment | None:
         row = (await self._session.execute(sql.COMMENT, {"comment_id": comment_id})).first()
@@ -110,20 +112,20 @@ class SqlContentReader(EngagementReads):
         if not comment_ids:
             return {}
         rows = await self._session.execute(sql.COMMENTS_BY_ID, {"ids": list(comment_ids)})
-        return {row.comment_id: comment_from(row) for row in rows}
+        return {row.comment_id: comment_from(row) for row in rows.all()}
 
     async def count_comments(self, post_ids: Sequence[str]) -> dict[str, int]:
         if not post_ids:
             return {}
         rows = await self._session.execute(sql.COMMENT_COUNTS, {"ids": list(post_ids)})
-        return {post_id: int(n) for post_id, n in rows}
+        return {post_id: int(n) for post_id, n in rows.all()}
 
     async def list_comments(self, post_id: str, after: Cursor | None, limit: int) -> list[Comment]:
         params: dict[str, Any] = {"post_id": post_id, "limit": limit}
         if after is not None:
             params |= {"created_at": after.created_at, "row_id": after.row_id}
         query = sql.COMMENT_PAGE_AFTER if after is not None else sql.COMMENT_PAGE
-        return [comment_from(row) for row in await self._session.execute(query, params)]
+        return [comment_from(row) for row in (await self._session.execute(query, params)).all()]
 
     async def first_comments(self, post_ids: Sequence[str], limit: int) -> dict[str, list[Comment]]:
         if not post_ids:
@@ -134,12 +136,6 @@ class SqlContentReader(EngagementReads):
             sql.FIRST_COMMENTS, {"ids": list(post_ids), "limit": limit}
         )
         found: dict[str, list[Comment]] = {}
-        for row in rows:
+        for row in rows.all():
             found.setdefault(row.post_id, []).append(comment_from(row))
         return found
-
-    async def present_posts(self, post_ids: Sequence[str]) -> set[str]:
-        if not post_ids:
-            return set()
-        rows = await self._session.execute(sql.PRESENT_POSTS, {"ids": list(post_ids)})
-        return set(rows.scalars())

@@ -54,7 +54,6 @@ COMMENTS = select(
 POST = POSTS.where(posts.c.post_id == bindparam("post_id"))
 POST_FOR_UPDATE = POST.with_for_update(of=posts)
 POSTS_BY_ID = POSTS.where(posts.c.post_id.in_(_ids()))
-PRESENT_POSTS = select(posts.c.post_id).where(posts.c.post_id.in_(_ids()))
 COMMENT = COMMENTS.where(comments.c.comment_id == bindparam("comment_id"))
 COMMENTS_BY_ID = COMMENTS.where(comments.c.comment_id.in_(_ids()))
 
@@ -155,6 +154,13 @@ REACTION_COUNTS = (
     select(reactions.c.post_id, reactions.c.kind, func.count())
     .where(reactions.c.post_id.in_(_ids()))
     .group_by(reactions.c.post_id, reactions.c.kind)
+)
+#: Counts per kind for every existing post in `:ids` (one row with a NULL kind when it has none).
+POST_REACTION_COUNTS = (
+    select(posts.c.post_id, reactions.c.kind, func.count(reactions.c.post_id))
+    .select_from(posts.outerjoin(reactions, reactions.c.post_id == posts.c.post_id))
+    .where(posts.c.post_id.in_(_ids()))
+    .group_by(posts.c.post_id, reactions.c.kind)
 )
 VOTE_TALLIES = (
     select(poll_votes.c.post_id, poll_votes.c.option_index, func.count())
