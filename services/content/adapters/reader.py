@@ -8,9 +8,10 @@ SessionTransaction to open and commit, one rollback when the connection goes bac
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Float, Integer, Select, and_, bindparam, or_, select
 
 from services.content.adapters import statements as sql
 from services.content.adapters.engagement_queries import EngagementReads
@@ -32,6 +33,30 @@ def _feed_params(where: FeedFilter, after: Cursor | None) -> dict[str, Any]:
     if after is not None:
         params |= {"created_at": after.created_at, "row_id": after.row_id}
     return params
+
+
+@cache
+def _search_page(
+    search: FullTextSearch, *, communities: bool, status: bool, cursor: bool
+) -> Select[Any]:
+    """A search page (`:limit` rows matching `:search`), one statement per shape of filter."""
+    matches = search.matches
+    query = sql.shown(
+        sql.POSTS.add_columns(matches.c.score).join(matches, matches.c.post_id == posts.c.post_id),
+        communities=communities,
+        status=status,
+    )
+    if cursor:
+        score = bindparam("score", type_=Float(precision=53))
+        query = query.where(
+            or_(
+                matches.c.score < score,
+                and_(matches.c.score == score, sql.before(posts.c.created_at, posts.c.post_id)),
+            )
+        )
+    return query.order_by(
+        matches.c.score.desc(), posts.c.created_at.desc(), posts.c.post_id.desc()
+    ).limit(bindparam("limit", type_=Integer))
 
 
 class SqlContentReader(EngagementReads):
@@ -78,30 +103,19 @@ class SqlContentReader(EngagementReads):
     async def search_posts(
         self, text: str, where: FeedFilter, after: Cursor | None, limit: int
     ) -> list[tuple[Post, float]]:
-        matches = self._search.matches(text)
-        if matches is None:
+        search = self._search.parameter(text)
+        if search is None:
             return []
-        query = sql.shown(
-            sql.POSTS.add_columns(matches.c.score).join(
-                matches, matches.c.post_id == posts.c.post_id
-            ),
+        query = _search_page(
+            self._search,
             communities=where.community_ids is not None,
             status=where.case_status is not None,
+            cursor=after is not None,
         )
+        params = _feed_params(where, after) | {"search": search, "limit": limit}
         if after is not None:
-            query = query.where(
-                or_(
-                    matches.c.score < after.score,
-                    and_(
-                        matches.c.score == after.score,
-                        sql.before(posts.c.created_at, posts.c.post_id),
-                    ),
-                )
-            )
-        query = query.order_by(
-            matches.c.score.desc(), posts.c.created_at.desc(), posts.c.post_id.desc()
-        ).limit(limit)
-        rows = await self._session.execute(query, _feed_params(where, after))
+            params["score"] = after.score
+        rows = await self._session.execute(query, params)
         return [(post_from(row), float(row.score)) for row in rows.all()]
 
     async def get_comment(self, comment_id: str) -> Comment | None:
