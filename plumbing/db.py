@@ -53,10 +53,19 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 
 @asynccontextmanager
 async def transaction(
-    sessions: async_sessionmaker[AsyncSession],
+    sessions: async_sessionmaker[AsyncSession], *, writes: bool = False
 ) -> AsyncIterator[AsyncSession]:
-    """One unit of work: commits on success, rolls back on any error."""
+    """One unit of work: commits on success, rolls back on any error.
+
+    `writes`: it writes, perhaps after reading. SQLite then takes the write lock first
+    (BEGIN IMMEDIATE), waiting out its busy timeout while another writer finishes. Left to
+    itself it would start reading and ask for the lock at the first write, and a read
+    snapshot that a concurrent commit has made stale can never get it: `database is
+    locked` at once, without waiting (WAL mode). PostgreSQL needs nothing of the kind.
+    """
     async with sessions() as session, session.begin():
+        if writes and session.bind is not None and session.bind.dialect.name == "sqlite":
+            await session.execute(text("BEGIN IMMEDIATE"))
         yield session
 
 

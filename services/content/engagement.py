@@ -77,10 +77,9 @@ class EngagementService:
     async def reaction_summaries(self, post_ids: Sequence[str]) -> list[ReactionSummary]:
         """One summary per known post: counts and the first page of its reactors."""
         wanted = check_batch(post_ids, "post_ids", MAX_PARTICIPANT_POSTS)
-        async with self._store.transaction() as repo:
-            known = await repo.get_posts(wanted)
-            present = [p for p in wanted if p in known]
-            counts = await repo.reaction_counts(present)
+        async with self._store.reading() as repo:
+            counts = await repo.post_reaction_counts(wanted)
+            present = [p for p in wanted if p in counts]
             reactors = await repo.reactors(present, "", PARTICIPANT_PAGE + 1)
         return [
             summarise_reactions(
@@ -94,7 +93,7 @@ class EngagementService:
     ) -> list[ParticipantPage[tuple[str, ReactionKind]]]:
         """Further pages of reactors, one per (post id, cursor) query, in the queries' order."""
         wanted = _check_pages(queries)
-        async with self._store.transaction() as repo:
+        async with self._store.reading() as repo:
             pages = []
             for post_id, after in wanted:
                 rows = await repo.reactors([post_id], after, PARTICIPANT_PAGE + 1)
@@ -104,7 +103,7 @@ class EngagementService:
     async def list_voters(self, queries: Sequence[tuple[str, str]]) -> list[ParticipantPage[str]]:
         """Further pages of poll voters, one per (post id, cursor) query, in order."""
         wanted = _check_pages(queries)
-        async with self._store.transaction() as repo:
+        async with self._store.reading() as repo:
             pages = []
             for post_id, after in wanted:
                 rows = await repo.voters([post_id], after, PARTICIPANT_PAGE + 1)
@@ -147,7 +146,7 @@ class EngagementService:
         ids come back missing."""
         wanted = check_batch(post_ids, "post_ids", MAX_PARTICIPANT_POSTS)
         now = self._clock()
-        async with self._store.transaction() as repo:
+        async with self._store.reading() as repo:
             found = await repo.get_posts(wanted)
             polls = [
                 found[p]

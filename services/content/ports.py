@@ -20,8 +20,8 @@ from services.content.domain.reports import (
 )
 
 
-class ContentRepository(Protocol):
-    """Posts, comments, reactions, votes and moderation state, inside one transaction.
+class ContentReader(Protocol):
+    """What read-only use cases need: posts, comments, communities and engagement counts.
 
     Posts and comments come back with `hidden` set when their author alias is hidden.
     Lists take a cursor and a limit and return at most `limit` rows after the cursor.
@@ -31,14 +31,64 @@ class ContentRepository(Protocol):
 
     async def get_communities(self, community_ids: Sequence[str]) -> dict[str, Community]: ...
 
+    async def get_posts(self, post_ids: Sequence[str]) -> dict[str, Post]: ...
+
+    async def get_post(self, post_id: str, *, for_update: bool = False) -> Post | None: ...
+
+    async def list_posts(self, where: FeedFilter, after: Cursor | None, limit: int) -> list[Post]:
+        """Visible (neither hidden nor deleted) posts as `where` filters them, newest first."""
+
+    async def search_posts(
+        self, text: str, where: FeedFilter, after: Cursor | None, limit: int
+    ) -> list[tuple[Post, float]]:
+        """Visible posts matching `text` and `where`, best first, with relevance scores."""
+
+    async def get_comment(self, comment_id: str) -> Comment | None: ...
+
+    async def get_comments(self, comment_ids: Sequence[str]) -> dict[str, Comment]: ...
+
+    async def count_comments(self, post_ids: Sequence[str]) -> dict[str, int]:
+        """Visible comments per post, for the posts that exist."""
+
+    async def list_comments(self, post_id: str, after: Cursor | None, limit: int) -> list[Comment]:
+        """Comments of one post, oldest first, hidden ones included (threads keep shape)."""
+
+    async def first_comments(self, post_ids: Sequence[str], limit: int) -> dict[str, list[Comment]]:
+        """The first `limit` comments of each post (as `list_comments` without a cursor), in one
+        query; posts without comments are absent."""
+
+    async def reaction_counts(self, post_ids: Sequence[str]) -> dict[str, dict[ReactionKind, int]]:
+        """Counts per kind for posts that have any."""
+
+    async def post_reaction_counts(
+        self, post_ids: Sequence[str]
+    ) -> dict[str, dict[ReactionKind, int]]:
+        """Counts per kind for every existing post (an empty map when it has none): existence
+        and counts in one query."""
+
+    async def reactions_by(
+        self, post_ids: Sequence[str], alias_ids: Sequence[str]
+    ) -> dict[str, ReactionKind]:
+        """The reaction any of `alias_ids` left on each post."""
+
+    async def reactors(
+        self, post_ids: Sequence[str], after: str, limit: int
+    ) -> dict[str, list[tuple[str, ReactionKind]]]:
+        """Per post, up to `limit` (alias id, reaction) with alias ids above `after`, in order."""
+
+    async def voters(self, post_ids: Sequence[str], after: str, limit: int) -> dict[str, list[str]]:
+        """Per poll, up to `limit` voter alias ids above `after`, in order."""
+
+    async def vote_tallies(self, post_ids: Sequence[str]) -> dict[str, dict[int, int]]: ...
+
+
+class ContentRepository(ContentReader, Protocol):
+    """The reads and every write, inside one transaction."""
+
     async def add_post(self, post: Post) -> Post:
         """Stores `post`; if its author already used its request id, the earlier post instead."""
 
     async def find_post_by_request(self, alias_id: str, request_id: str) -> Post | None: ...
-
-    async def get_posts(self, post_ids: Sequence[str]) -> dict[str, Post]: ...
-
-    async def get_post(self, post_id: str, *, for_update: bool = False) -> Post | None: ...
 
     async def save_case(self, post: Post) -> None:
         """Persists the case status, resolution and solved time of `post`."""
@@ -55,28 +105,10 @@ class ContentRepository(Protocol):
     async def delete_comment(self, comment: Comment, now: datetime) -> None:
         """Blanks the comment's body and marks it deleted at `now`."""
 
-    async def list_posts(self, where: FeedFilter, after: Cursor | None, limit: int) -> list[Post]:
-        """Visible (neither hidden nor deleted) posts as `where` filters them, newest first."""
-
-    async def search_posts(
-        self, text: str, where: FeedFilter, after: Cursor | None, limit: int
-    ) -> list[tuple[Post, float]]:
-        """Visible posts matching `text` and `where`, best first, with relevance scores."""
-
     async def add_comment(self, comment: Comment) -> Comment:
         """Stores `comment`, or returns the earlier one with the same author and request id."""
 
     async def find_comment_by_request(self, alias_id: str, request_id: str) -> Comment | None: ...
-
-    async def get_comment(self, comment_id: str) -> Comment | None: ...
-
-    async def get_comments(self, comment_ids: Sequence[str]) -> dict[str, Comment]: ...
-
-    async def count_comments(self, post_ids: Sequence[str]) -> dict[str, int]:
-        """Visible comments per post, for the posts that exist."""
-
-    async def list_comments(self, post_id: str, after: Cursor | None, limit: int) -> list[Comment]:
-        """Comments of one post, oldest first, hidden ones included (threads keep shape)."""
 
     async def set_reaction(
         self, post_id: str, alias_id: str, kind: ReactionKind, now: datetime
@@ -84,26 +116,8 @@ class ContentRepository(Protocol):
 
     async def remove_reaction(self, post_id: str, alias_id: str) -> None: ...
 
-    async def reaction_counts(self, post_ids: Sequence[str]) -> dict[str, dict[ReactionKind, int]]:
-        """Counts per kind for posts that have any."""
-
-    async def reactions_by(
-        self, post_ids: Sequence[str], alias_ids: Sequence[str]
-    ) -> dict[str, ReactionKind]:
-        """The reaction any of `alias_ids` left on each post."""
-
-    async def reactors(
-        self, post_ids: Sequence[str], after: str, limit: int
-    ) -> dict[str, list[tuple[str, ReactionKind]]]:
-        """Per post, up to `limit` (alias id, reaction) with alias ids above `after`, in order."""
-
-    async def voters(self, post_ids: Sequence[str], after: str, limit: int) -> dict[str, list[str]]:
-        """Per poll, up to `limit` voter alias ids above `after`, in order."""
-
     async def add_vote(self, post_id: str, voter_alias_id: str, option: int, now: datetime) -> bool:
         """Records a vote; False when this voter has voted on this poll already."""
-
-    async def vote_tallies(self, post_ids: Sequence[str]) -> dict[str, dict[int, int]]: ...
 
     async def set_aliases_hidden(
         self, alias_ids: Sequence[str], hidden: bool, now: datetime
@@ -161,3 +175,6 @@ class ContentStore(Protocol):
     """Opens units of work: a repository whose changes commit together or not at all."""
 
     def transaction(self) -> AbstractAsyncContextManager[ContentRepository]: ...
+
+    def reading(self) -> AbstractAsyncContextManager[ContentReader]:
+        """Reads only, outside any unit of work: cheaper, and nothing to commit."""

@@ -34,7 +34,7 @@ from services.content.domain.posts import (
     validate_comment_body,
     validate_draft,
 )
-from services.content.ports import ContentRepository, ContentStore
+from services.content.ports import ContentReader, ContentRepository, ContentStore
 
 log = logging.getLogger("consilium.content")
 
@@ -90,6 +90,10 @@ def _post_cursor(post: Post) -> str:
     return Cursor(post.created_at, post.post_id).encode("feed")
 
 
+def _comment_cursor(comment: Comment) -> str:
+    return Cursor(comment.created_at, comment.comment_id).encode("comments")
+
+
 class ContentService:
     """The content use cases over a `ContentStore`."""
 
@@ -131,7 +135,7 @@ class ContentService:
 
     async def get_post(self, post_id: str) -> Post:
         require(post_id_violation(post_id))
-        async with self._store.transaction() as repo:
+        async with self._store.reading() as repo:
             post = await repo.get_post(post_id)
         if post is None:
             raise NotFound("no post with that id")
@@ -139,7 +143,7 @@ class ContentService:
 
     async def batch_get_posts(self, post_ids: Sequence[str]) -> tuple[list[Post], list[str]]:
         wanted = check_batch(post_ids, "post_ids")
-        async with self._store.transaction() as repo:
+        async with self._store.reading() as repo:
             found = await repo.get_posts(wanted)
         return [redacted(p) for p in found.values()], [i for i in wanted if i not in found]
 
@@ -147,7 +151,7 @@ class ContentService:
         self, comment_ids: Sequence[str]
     ) -> tuple[list[Comment], list[str]]:
         wanted = check_batch(comment_ids, "comment_ids")
-        async with self._store.transaction() as repo:
+        async with self._store.reading() as repo:
             found = await repo.get_comments(wanted)
         return [redacted_comment(c) for c in found.values()], [i for i in wanted if i not in found]
 
@@ -157,7 +161,7 @@ class ContentService:
         cursor = decode_cursor(after, "feed")
         if where.empty:
             return Page([], "", False, [])
-        async with self._store.transaction() as repo:
+        async with self._store.reading() as repo:
             if where.community_ids is not None and len(where.community_ids) == 1:
                 await _check_community(repo, where.community_ids[0])
             rows = await repo.list_posts(where, cursor, limit + 1)
@@ -173,7 +177,7 @@ class ContentService:
             )
         limit = page_size(first)
         cursor = decode_cursor(after, "search")
-        async with self._store.transaction() as repo:
+        async with self._store.reading() as repo:
             await _check_community(repo, community_id)
             where = FeedFilter((community_id,) if community_id else None, status)
             rows = await repo.search_posts(text, where, cursor, limit + 1)
@@ -232,7 +236,7 @@ class ContentService:
 
     async def count_comments(self, post_ids: Sequence[str]) -> dict[str, int]:
         wanted = check_batch(post_ids, "post_ids")
-        async with self._store.transaction() as repo:
+        async with self._store.reading() as repo:
             return await repo.count_comments(wanted)
 
     async def list_comments(
@@ -252,12 +256,18 @@ class ContentService:
             for i, (post_id, first, after) in enumerate(queries)
         ]
         pages: list[tuple[str, Page[Comment]]] = []
-        async with self._store.transaction() as repo:
+        async with self._store.reading() as repo:
+            # First pages (the feed's case: no cursor) come from one query per page size.
+            first: dict[int, dict[str, list[Comment]]] = {}
+            for size in {limit for _, limit, cursor in parsed if cursor is None}:
+                wanted = list(dict.fromkeys(p for p, n, c in parsed if c is None and n == size))
+                first[size] = await repo.first_comments(wanted, size + 1)
             for post_id, limit, cursor in parsed:
-                rows = await repo.list_comments(post_id, cursor, limit + 1)
-                page = _page(
-                    rows, limit, lambda c: Cursor(c.created_at, c.comment_id).encode("comments")
-                )
+                if cursor is None:
+                    rows = first[limit].get(post_id, [])
+                else:
+                    rows = await repo.list_comments(post_id, cursor, limit + 1)
+                page = _page(rows, limit, _comment_cursor)
                 items = [redacted_comment(c) for c in page.items]
                 pages.append(
                     (post_id, Page(items, page.next_cursor, page.has_next_page, page.cursors))
@@ -265,14 +275,14 @@ class ContentService:
         return pages
 
     async def list_communities(self) -> list[Community]:
-        async with self._store.transaction() as repo:
+        async with self._store.reading() as repo:
             return await repo.list_communities()
 
     async def batch_get_communities(
         self, community_ids: Sequence[str]
     ) -> tuple[list[Community], list[str]]:
         wanted = check_batch(community_ids, "community_ids")
-        async with self._store.transaction() as repo:
+        async with self._store.reading() as repo:
             found = await repo.get_communities(wanted)
         return list(found.values()), [c for c in wanted if c not in found]
 
@@ -287,7 +297,7 @@ class ContentService:
         return changed
 
 
-async def _check_community(repo: ContentRepository, community_id: str) -> None:
+async def _check_community(repo: ContentReader, community_id: str) -> None:
     if community_id and not await repo.get_communities([community_id]):
         raise InvalidArgument(
             [FieldViolation("community_id", "no such community; ListCommunities has them")]

@@ -9,9 +9,22 @@ query language, that of PostgreSQL's `websearch_to_tsquery`: words (all must mat
 from __future__ import annotations
 
 import re
+from collections.abc import Hashable
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, Float, cast, column, func, literal_column, select, table, text
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    String,
+    bindparam,
+    cast,
+    column,
+    func,
+    literal_column,
+    select,
+    table,
+    text,
+)
 from sqlalchemy.sql import Subquery
 
 from services.content.adapters.tables import posts
@@ -22,11 +35,14 @@ _TOKEN = re.compile(r'(-?)"([^"]*)"?|(\S+)')
 _WORD = re.compile(r"\w+")
 
 
-class FullTextSearch(Protocol):
-    """Turns query text into a subquery of (post_id, score): higher scores match better."""
+class FullTextSearch(Hashable, Protocol):
+    """A subquery of (post_id, score) for the query bound as `:search`: higher scores match
+    better. Built once; each search binds its own text."""
 
-    def matches(self, query: str) -> Subquery | None:
-        """None when the query has no searchable words (it can match nothing)."""
+    matches: Subquery
+
+    def parameter(self, query: str) -> str | None:
+        """What to bind as `:search`; None when the query has no searchable words."""
 
 
 def _quoted(words: list[str]) -> str:
@@ -61,38 +77,39 @@ def fts5_query(query: str) -> str | None:
 class SqliteFullText:
     """FTS5 with bm25 ranking (negated, so that higher is better)."""
 
-    def matches(self, query: str) -> Subquery | None:
-        expression = fts5_query(query)
-        if expression is None:
-            return None
+    def __init__(self) -> None:
         score = (-func.bm25(literal_column("post_search"))).label("score")
         # MATERIALIZED keeps SQLite from flattening bm25() into the outer query, where
         # FTS5 auxiliary functions are not allowed.
         cte = (
             select(_post_search.c.post_id, score)
             .select_from(_post_search)
-            .where(text("post_search MATCH :fts_query").bindparams(fts_query=expression))
+            .where(text("post_search MATCH :search"))
             .cte("search_matches")
             .prefix_with("MATERIALIZED")
         )
-        return select(cte.c.post_id, cte.c.score).subquery("matches")
+        self.matches = select(cte.c.post_id, cte.c.score).subquery("matches")
+
+    def parameter(self, query: str) -> str | None:
+        return fts5_query(query)
 
 
 class PostgresFullText:
     """A weighted tsvector column with a GIN index, ranked by cover density."""
 
-    def matches(self, query: str) -> Subquery | None:
-        if not _WORD.search(query):
-            return None
-        tsquery = func.websearch_to_tsquery("english", query)
+    def __init__(self) -> None:
+        tsquery = func.websearch_to_tsquery("english", bindparam("search", type_=String))
         vector: ColumnElement[Any] = literal_column("posts.search_vector")
         # double precision: ts_rank_cd is a float4, and cursors compare exact values.
         score = cast(func.ts_rank_cd(vector, tsquery), Float(precision=53)).label("score")
-        return (
+        self.matches = (
             select(posts.c.post_id.label("post_id"), score)
             .where(vector.op("@@")(tsquery))
             .subquery("matches")
         )
+
+    def parameter(self, query: str) -> str | None:
+        return query if _WORD.search(query) else None
 
 
 def full_text_for(dialect: str) -> FullTextSearch:

@@ -2,101 +2,48 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import asynccontextmanager
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from typing import Any
 
 from sqlalchemy import (
-    ColumnElement,
     Select,
-    and_,
-    exists,
-    func,
     insert,
-    or_,
-    select,
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from plumbing.db import session_factory, transaction
 from plumbing.events.outbox import add_to_outbox
+from services.content.adapters import statements as sql
 from services.content.adapters.alias_state import AliasStateQueries
 from services.content.adapters.engagement_queries import EngagementQueries
 from services.content.adapters.post_events import comment_created, post_created
+from services.content.adapters.reader import SqlContentReader
 from services.content.adapters.report_queries import ReportQueries
 from services.content.adapters.revision_queries import RevisionQueries
 from services.content.adapters.rows import comment_from, post_from, post_row
 from services.content.adapters.search import FullTextSearch, full_text_for
 from services.content.adapters.tables import (
     comments,
-    communities,
     event_tables,
-    hidden_aliases,
-    hidden_items,
     posts,
 )
-from services.content.domain.feeds import FeedFilter
-from services.content.domain.paging import Cursor
-from services.content.domain.posts import Comment, Community, Post, PostKind
+from services.content.domain.posts import Comment, Post
 
 
-def _hidden(alias_column: Any, item_column: Any) -> ColumnElement[bool]:
-    """Hidden with its author alias, or on its own by a moderator acting on a report."""
-    return or_(
-        exists().where(hidden_aliases.c.alias_id == alias_column),
-        exists().where(hidden_items.c.item_id == item_column),
-    )
-
-
-_POSTS = select(posts, _hidden(posts.c.author_alias_id, posts.c.post_id).label("hidden"))
-_COMMENTS = select(
-    comments, _hidden(comments.c.author_alias_id, comments.c.comment_id).label("hidden")
-)
-
-
-def _shown(query: Select[Any], where: FeedFilter) -> Select[Any]:
-    """Only what lists show: not hidden, not deleted, and as `where` asks."""
-    query = query.where(
-        ~_hidden(posts.c.author_alias_id, posts.c.post_id), posts.c.deleted_at.is_(None)
-    )
-    if where.community_ids is not None:
-        query = query.where(posts.c.community_id.in_(where.community_ids))
-    if where.case_status is not None:
-        query = query.where(
-            posts.c.kind == PostKind.CASE.value, posts.c.case_status == where.case_status.value
-        )
-    return query
-
-
-def _before(cursor: Cursor, created: Any, row_id: Any) -> ColumnElement[bool]:
-    """Strictly after `cursor` in newest-first order."""
-    return or_(
-        created < cursor.created_at,
-        and_(created == cursor.created_at, row_id < cursor.row_id),
-    )
-
-
-class SqlContentRepository(AliasStateQueries, EngagementQueries, RevisionQueries, ReportQueries):
+class SqlContentRepository(
+    AliasStateQueries, EngagementQueries, RevisionQueries, ReportQueries, SqlContentReader
+):
     """`ContentRepository` over one SQLAlchemy session (one transaction)."""
 
+    _session: AsyncSession
+
     def __init__(self, session: AsyncSession, search: FullTextSearch) -> None:
-        self._session = session
-        self._search = search
+        super().__init__(session, search)
         #: Whether this unit of work queued events (the relay is told after the commit).
         self.announced = False
-
-    async def list_communities(self) -> list[Community]:
-        rows = await self._session.execute(select(communities).order_by(communities.c.name))
-        return [Community(r.community_id, r.name, r.description) for r in rows]
-
-    async def get_communities(self, community_ids: Sequence[str]) -> dict[str, Community]:
-        if not community_ids:
-            return {}
-        rows = await self._session.execute(
-            select(communities).where(communities.c.community_id.in_(community_ids))
-        )
-        return {r.community_id: Community(r.community_id, r.name, r.description) for r in rows}
 
     async def add_post(self, post: Post) -> Post:
         try:
@@ -105,7 +52,9 @@ class SqlContentRepository(AliasStateQueries, EngagementQueries, RevisionQueries
         except IntegrityError:
             # Only the (author, request id) key can clash: ids are random, the community
             # was checked in this transaction. A retry of the same request won the race.
-            earlier = await self._by_request(posts, _POSTS, post.author_alias_id, post.request_id)
+            earlier = await self._by_request(
+                posts, sql.POSTS, post.author_alias_id, post.request_id
+            )
             if earlier is None:
                 raise
             return post_from(earlier)
@@ -118,55 +67,6 @@ class SqlContentRepository(AliasStateQueries, EngagementQueries, RevisionQueries
             query.where(table.c.author_alias_id == alias, table.c.request_id == request)
         )
         return found.first()
-
-    async def get_posts(self, post_ids: Sequence[str]) -> dict[str, Post]:
-        if not post_ids:
-            return {}
-        rows = await self._session.execute(_POSTS.where(posts.c.post_id.in_(post_ids)))
-        return {row.post_id: post_from(row) for row in rows}
-
-    async def get_post(self, post_id: str, *, for_update: bool = False) -> Post | None:
-        query = _POSTS.where(posts.c.post_id == post_id)
-        if for_update:
-            query = query.with_for_update(of=posts)
-        row = (await self._session.execute(query)).first()
-        return post_from(row) if row else None
-
-    async def list_posts(self, where: FeedFilter, after: Cursor | None, limit: int) -> list[Post]:
-        query = _shown(_POSTS, where)
-        if after is not None:
-            query = query.where(_before(after, posts.c.created_at, posts.c.post_id))
-        query = query.order_by(posts.c.created_at.desc(), posts.c.post_id.desc()).limit(limit)
-        return [post_from(row) for row in await self._session.execute(query)]
-
-    async def search_posts(
-        self, text: str, where: FeedFilter, after: Cursor | None, limit: int
-    ) -> list[tuple[Post, float]]:
-        matches = self._search.matches(text)
-        if matches is None:
-            return []
-        query = _shown(
-            select(
-                posts,
-                _hidden(posts.c.author_alias_id, posts.c.post_id).label("hidden"),
-                matches.c.score,
-            ).join(matches, matches.c.post_id == posts.c.post_id),
-            where,
-        )
-        if after is not None:
-            query = query.where(
-                or_(
-                    matches.c.score < after.score,
-                    and_(
-                        matches.c.score == after.score,
-                        _before(after, posts.c.created_at, posts.c.post_id),
-                    ),
-                )
-            )
-        query = query.order_by(
-            matches.c.score.desc(), posts.c.created_at.desc(), posts.c.post_id.desc()
-        ).limit(limit)
-        return [(post_from(row), float(row.score)) for row in await self._session.execute(query)]
 
     async def add_comment(self, comment: Comment) -> Comment:
         values = {
@@ -183,67 +83,20 @@ class SqlContentRepository(AliasStateQueries, EngagementQueries, RevisionQueries
                 await self._session.execute(insert(comments).values(**values))
         except IntegrityError:
             earlier = await self._by_request(
-                comments, _COMMENTS, comment.author_alias_id, comment.request_id
+                comments, sql.COMMENTS, comment.author_alias_id, comment.request_id
             )
             if earlier is None:
                 raise
             return comment_from(earlier)
         return comment
 
-    async def get_comment(self, comment_id: str) -> Comment | None:
-        row = (
-            await self._session.execute(_COMMENTS.where(comments.c.comment_id == comment_id))
-        ).first()
-        return comment_from(row) if row else None
-
-    async def get_comments(self, comment_ids: Sequence[str]) -> dict[str, Comment]:
-        if not comment_ids:
-            return {}
-        rows = await self._session.execute(_COMMENTS.where(comments.c.comment_id.in_(comment_ids)))
-        return {row.comment_id: comment_from(row) for row in rows}
-
     async def find_post_by_request(self, alias_id: str, request_id: str) -> Post | None:
-        row = await self._by_request(posts, _POSTS, alias_id, request_id)
+        row = await self._by_request(posts, sql.POSTS, alias_id, request_id)
         return post_from(row) if row else None
 
     async def find_comment_by_request(self, alias_id: str, request_id: str) -> Comment | None:
-        row = await self._by_request(comments, _COMMENTS, alias_id, request_id)
+        row = await self._by_request(comments, sql.COMMENTS, alias_id, request_id)
         return comment_from(row) if row else None
-
-    async def count_comments(self, post_ids: Sequence[str]) -> dict[str, int]:
-        if not post_ids:
-            return {}
-        counted = (
-            select(comments.c.post_id, func.count().label("n"))
-            .where(
-                comments.c.post_id.in_(post_ids),
-                ~_hidden(comments.c.author_alias_id, comments.c.comment_id),
-                comments.c.deleted_at.is_(None),
-            )
-            .group_by(comments.c.post_id)
-            .subquery()
-        )
-        rows = await self._session.execute(
-            select(posts.c.post_id, func.coalesce(counted.c.n, 0))
-            .outerjoin(counted, counted.c.post_id == posts.c.post_id)
-            .where(posts.c.post_id.in_(post_ids))
-        )
-        return {post_id: int(n) for post_id, n in rows}
-
-    async def list_comments(self, post_id: str, after: Cursor | None, limit: int) -> list[Comment]:
-        query = _COMMENTS.where(comments.c.post_id == post_id)
-        if after is not None:
-            query = query.where(
-                or_(
-                    comments.c.created_at > after.created_at,
-                    and_(
-                        comments.c.created_at == after.created_at,
-                        comments.c.comment_id > after.row_id,
-                    ),
-                )
-            )
-        query = query.order_by(comments.c.created_at, comments.c.comment_id).limit(limit)
-        return [comment_from(row) for row in await self._session.execute(query)]
 
     async def announce_post(self, post: Post) -> None:
         await add_to_outbox(self._session, event_tables.outbox, [post_created(post)])
@@ -267,17 +120,29 @@ class SqlContentStore:
     def __init__(
         self, engine: AsyncEngine, *, on_announced: Callable[[], None] | None = None
     ) -> None:
+        self._engine = engine
+        self._writer: AbstractAsyncContextManager[Any] = (
+            asyncio.Lock() if engine.dialect.name == "sqlite" else nullcontext()
+        )
         self._sessions: async_sessionmaker[AsyncSession] = session_factory(engine)
         self._search = full_text_for(engine.dialect.name)
         self._on_announced = on_announced
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[SqlContentRepository]:
-        async with transaction(self._sessions) as session:
+        # SQLite has one writer at a time: our own units of work queue here, in order,
+        # rather than each holding a pooled connection and a thread in SQLite's busy wait.
+        async with self._writer, transaction(self._sessions, writes=True) as session:
             repo = SqlContentRepository(session, self._search)
             yield repo
         if repo.announced and self._on_announced is not None:
             self._on_announced()
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[SqlContentReader]:
+        """Reads on a pooled connection of their own, without a session (nothing to commit)."""
+        async with self._engine.connect() as connection:
+            yield SqlContentReader(connection, self._search)
 
     def joined(self, session: AsyncSession) -> SqlContentRepository:
         """A repository inside a transaction someone else owns (an event consumer's)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -17,6 +18,8 @@ MAX_PAGE_SIZE = 100
 #: Cursors we hand out are well under this; a longer one is not ours, and is refused before
 #: it is decoded at all (a deep JSON nest would otherwise exhaust the parser's recursion).
 MAX_CURSOR_LENGTH = 1024
+#: Strings JSON writes as they are, between quotes (no escapes): our ids and list kinds.
+_PLAIN = re.compile(r"[A-Za-z0-9_-]*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +38,14 @@ class Cursor:
     def encode(self, kind: str) -> str:
         # Integer microseconds: a float timestamp would round away the last digits.
         micros = (self.created_at - _EPOCH) // _MICROSECOND
-        payload = json.dumps([kind, micros, self.row_id, self.score.hex()], separators=(",", ":"))
+        if _PLAIN.fullmatch(kind) and _PLAIN.fullmatch(self.row_id):
+            # What json.dumps writes for these values, without its cost: a page of comments
+            # carries one cursor per comment, and the feed asks for sixty at once.
+            payload = f'["{kind}",{micros},"{self.row_id}","{self.score.hex()}"]'
+        else:
+            payload = json.dumps(
+                [kind, micros, self.row_id, self.score.hex()], separators=(",", ":")
+            )
         return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
 
 

@@ -67,6 +67,43 @@ async def test_batch_list_and_count_answer_per_post(content: ContentClient) -> N
     assert {c.post_id: c.count for c in counts.counts} == {one.post_id: 3, two.post_id: 0}
 
 
+async def test_first_pages_of_many_posts_match_the_pages_asked_one_by_one(
+    content: ContentClient,
+) -> None:
+    """The feed's shape (first pages of several posts, read in one query) answers exactly what
+    one query per post answers: same comments, order, flags and cursors, whatever the mix."""
+    posts = [await content.post() for _ in range(3)]
+    for n, post in enumerate(posts):
+        for i in range(n + 2):
+            await comment(content, post.post_id, f"p{n} c{i}")
+    ids = [p.post_id for p in posts]
+    cursor = (
+        (
+            await content.stub.BatchListComments(
+                pb.BatchListCommentsRequest(queries=[pb.CommentPageQuery(post_id=ids[2], first=1)])
+            )
+        )
+        .pages[0]
+        .next_cursor
+    )
+    queries = [
+        pb.CommentPageQuery(post_id=ids[0], first=3),
+        pb.CommentPageQuery(post_id=ids[1], first=2),
+        pb.CommentPageQuery(post_id=ids[2], first=2),
+        pb.CommentPageQuery(post_id=ids[1], first=3),
+        pb.CommentPageQuery(post_id=ids[0], first=3),
+        pb.CommentPageQuery(post_id=ids[2], first=2, after=cursor),
+    ]
+    together = await content.stub.BatchListComments(pb.BatchListCommentsRequest(queries=queries))
+    alone = [
+        (await content.stub.BatchListComments(pb.BatchListCommentsRequest(queries=[q]))).pages[0]
+        for q in queries
+    ]
+    assert list(together.pages) == alone
+    assert [len(p.comments) for p in alone] == [2, 2, 2, 3, 2, 2]
+    assert [p.has_next_page for p in alone] == [False, True, True, False, False, True]
+
+
 async def test_batch_get_comments_finds_by_id_and_blanks_hidden_ones(
     content: ContentClient,
 ) -> None:

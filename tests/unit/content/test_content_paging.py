@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import base64
+import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -14,6 +16,22 @@ from services.content.domain.paging import Cursor, decode_cursor, page_size
 def test_a_cursor_round_trips_to_the_microsecond_and_exact_score() -> None:
     cursor = Cursor(datetime(2026, 3, 1, 12, 0, 0, 999_999, tzinfo=UTC), "pst_abc", 0.1 + 0.2)
     assert decode_cursor(cursor.encode("search"), "search") == cursor
+
+
+@pytest.mark.parametrize(
+    "row_id", ["pst_abc", "cmt_" + "z" * 26, "", 'a"b', "a\\b", "é", "tab\tnew\nline", "x/y"]
+)
+@pytest.mark.parametrize("score", [0.0, 0.1 + 0.2, -1.5])
+def test_a_cursor_is_the_same_json_whatever_the_id(row_id: str, score: float) -> None:
+    """Cursors handed out before stay valid: the fast path writes exactly what json.dumps
+    wrote, and ids JSON must escape still round-trip."""
+    moment = datetime(2026, 3, 1, 12, 0, 0, 5, tzinfo=UTC)
+    cursor = Cursor(moment, row_id, score)
+    micros = (moment - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
+    payload = json.dumps(["comments", micros, row_id, score.hex()], separators=(",", ":"))
+    expected = base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
+    assert cursor.encode("comments") == expected
+    assert decode_cursor(expected, "comments") == cursor
 
 
 def test_a_cursor_is_opaque() -> None:
