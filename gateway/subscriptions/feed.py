@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
 import secrets
 from collections import OrderedDict
@@ -138,11 +137,6 @@ class LiveFeed:
             log.warning(
                 "%s: the event bus is not reachable yet; live updates start later", self.group
             )
-        # The last step of the gateway's start: what is loaded by now (schema, clients,
-        # protobuf and SQL machinery) lives as long as the process. Frozen, it is left out of
-        # the collector's full passes, which a live event's burst of per-subscriber objects
-        # triggers: at 1,000 subscribers they cost more than the delivery itself.
-        gc.freeze()
 
     async def stop(self) -> None:
         """Ends every subscription (clients resubscribe, on another replica if need be)."""
