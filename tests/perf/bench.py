@@ -64,6 +64,7 @@ class Bench:
         self.seconds = 1.0 if smoke else 10.0
         self.requests = 4 if smoke else 5_000
         self.connections = 2 if smoke else 20
+        self.cpu_ms: dict[str, float] = {}
 
     async def client(self, job: dict[str, Any]) -> dict[str, Any]:
         """The load client: a child process, or in this process for a smoke run (which
@@ -80,14 +81,16 @@ class Bench:
         token: str,
         *,
         ceiling: bool = False,
+        connections: int | None = None,
     ) -> float:
-        """Runs one scenario, adds its figures, returns its req/s."""
+        """Runs one scenario, adds its figures, returns its req/s (its CPU ms per request by
+        process are left in `self.cpu_ms`)."""
         job = {
             "kind": "load",
             "url": url,
             "bodies": bodies,
             "headers": {"authorization": f"Bearer {token}"},
-            "connections": self.connections,
+            "connections": connections or self.connections,
             "requests": self.requests,
             "seconds": self.seconds,
         }
@@ -107,8 +110,12 @@ class Bench:
         add(f"{name}.req_per_s", rate, "req/s")
         for share in (0.50, 0.95, 0.99):
             add(f"{name}.p{round(share * 100)}", percentile(latencies, share) * 1000, "ms")
-        for process, seconds in cpu.items():
-            add(f"{name}.cpu_per_req.{process}", seconds * 1000 / max(done, 1), "ms CPU")
+        if latencies:
+            tail = percentile(latencies, 0.99) / max(percentile(latencies, 0.5), 1e-9)
+            add(f"{name}.p99_over_p50", tail, "x")
+        self.cpu_ms = {p: seconds * 1000 / max(done, 1) for p, seconds in cpu.items()}
+        for process, ms in self.cpu_ms.items():
+            add(f"{name}.cpu_per_req.{process}", ms, "ms CPU")
         if not ceiling:
             add(f"{name}.upstream_calls_per_req", sum(calls.values()) / max(done, 1), "calls")
             # The shared caches' effect: persona and community calls left, and the hit rate.
@@ -242,8 +249,20 @@ async def run(
                 feed_rate = await bench.load(
                     "feed", system.gateway_url, [{"query": FEED}], seeded.reader
                 )
+                gateway_ms = bench.cpu_ms.get("gateway")
                 ceiling_rate = await bench.ceiling(feed["data"]["feed"], seeded.reader)
                 report.add("feed.ceiling_ratio", feed_rate / ceiling_rate, "x of the ceiling")
+                if gateway_ms is not None:  # a smoke run has one process, not the gateway's
+                    ceiling_ms = bench.cpu_ms["ceiling"]
+                    report.add("feed.gateway_cpu_over_ceiling", gateway_ms / ceiling_ms, "x")
+                # The tail at 50 clients (issue 12: p99 within 3x p50).
+                await bench.load(
+                    "feed.50_clients",
+                    system.gateway_url,
+                    [{"query": FEED}],
+                    seeded.reader,
+                    connections=4 if smoke else 50,
+                )
                 _phase("feed and ceiling", clock)
             if "post_page" in wanted:
                 page = {"query": POST_PAGE, "variables": {"id": seeded.big_post}}

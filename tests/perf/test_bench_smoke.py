@@ -25,6 +25,7 @@ EXPECTED = (
     "events.outbox_to_consumer.20_per_s.p99",
     "rss.idle.all",
     "ceiling.feed.cpu_per_req.ceiling",
+    "feed.50_clients.p99_over_p50",
 )
 
 
