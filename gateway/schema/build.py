@@ -25,6 +25,7 @@ from gateway.extensions.errors import ShapeErrors
 from gateway.extensions.metrics import OperationMetrics
 from gateway.extensions.one_alias_write import OneAliasWritePerRequest
 from gateway.extensions.telemetry import OperationSpan
+from gateway.schema.direct import call_methods_directly
 from gateway.schema.mutation import Mutation
 from gateway.schema.query import Query
 from gateway.schema.reports import ModerationQueries, ReportMutations
@@ -100,7 +101,7 @@ def build_schema(settings: GatewaySettings) -> strawberry.federation.Schema:
     ]
     if not settings.dev:
         extensions.append(DisableIntrospection)
-    return ConsiliumSchema(
+    schema = ConsiliumSchema(
         # Reports and the moderation queue live in their own module (gateway/schema/reports.py).
         query=merge_types("Query", (Query, ModerationQueries)),
         mutation=merge_types("Mutation", (Mutation, ReportMutations)),
@@ -111,3 +112,5 @@ def build_schema(settings: GatewaySettings) -> strawberry.federation.Schema:
         # where their answers are equal (gateway/subscriptions/sharing.py).
         execution_context_class=SharingExecutor,
     )
+    call_methods_directly(schema)
+    return schema
