@@ -15,10 +15,13 @@ The rule runs at validation, so a refused document never reaches an upstream ser
 
 from __future__ import annotations
 
+import json
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 from graphql import (
+    DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
@@ -204,9 +207,12 @@ class CostLimiter(SchemaExtension):
     document (gateway/schema/build.py), and a rule made for each request's variables would
     make every request a cache miss."""
 
-    def __init__(self, *, max_cost: int, assumed_list_size: int = 10) -> None:
+    def __init__(
+        self, *, max_cost: int, assumed_list_size: int = 10, affordable: Affordable | None = None
+    ) -> None:
         self.max_cost = max_cost
         self.assumed_list_size = assumed_list_size
+        self.affordable = affordable
 
     def on_validate(self) -> Iterator[None]:
         # Listed after ValidationCache: its verdict is in by now, and strawberry looks at the
@@ -217,7 +223,49 @@ class CostLimiter(SchemaExtension):
             # Nobody validated ahead of strawberry: the rule joins its validation.
             context.validation_rules = (*context.validation_rules, rule)
         elif not context.pre_execution_errors and context.graphql_document is not None:
-            errors = validate(context.schema._schema, context.graphql_document, [rule])
-            if errors:
-                context.pre_execution_errors = errors
+            document, known = context.graphql_document, self.affordable
+            key = known.key(document, context.variables) if known is not None else None
+            if known is None or key is None or not known.has(key, document):
+                errors = validate(context.schema._schema, document, [rule])
+                if errors:
+                    context.pre_execution_errors = errors
+                elif known is not None and key is not None:
+                    known.add(key, document)
         yield
+
+
+class Affordable:
+    """Documents (with their variables) found within the limit, kept so a frontend's same
+    query is not priced again on every request. Only verdicts of "affordable" are kept, so
+    no error object is ever shared between requests. Keyed by the document's identity (the
+    parse cache hands out one object per text) and the variables' JSON; nothing of a viewer's
+    beyond the variables they sent, which stay in this process."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._kept: OrderedDict[tuple[int, str], DocumentNode] = OrderedDict()
+
+    def key(
+        self, document: DocumentNode, variables: Mapping[str, Any] | None
+    ) -> tuple[int, str] | None:
+        try:
+            shown = json.dumps(variables, sort_keys=True) if variables else ""
+        except (TypeError, ValueError):
+            return None
+        return (id(document), shown) if len(shown) <= _VARIABLES_KEPT else None
+
+    def has(self, key: tuple[int, str], document: DocumentNode) -> bool:
+        # The identity check: an id can be reused once its document is gone.
+        if self._kept.get(key) is not document:
+            return False
+        self._kept.move_to_end(key)
+        return True
+
+    def add(self, key: tuple[int, str], document: DocumentNode) -> None:
+        self._kept[key] = document
+        if len(self._kept) > self._size:
+            self._kept.popitem(last=False)
+
+
+#: Variables longer than this (a post's body) are priced each time rather than kept.
+_VARIABLES_KEPT = 512

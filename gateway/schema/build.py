@@ -19,7 +19,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext, Info
 
-from gateway.extensions.cost import CostLimiter
+from gateway.extensions.cost import Affordable, CostLimiter
 from gateway.extensions.documents import parse_cache
 from gateway.extensions.errors import ShapeErrors
 from gateway.extensions.metrics import OperationMetrics
@@ -84,6 +84,7 @@ def build_schema(settings: GatewaySettings) -> strawberry.federation.Schema:
         max_aliases_rule(settings.max_aliases),
         OneAliasWritePerRequest,
     ]
+    affordable = Affordable(_DOCUMENTS_CACHED)
     # Factories, not instances: strawberry builds fresh extensions for every request.
     extensions: list[object] = [
         OperationMetrics,  # first: it reads errors after ShapeErrors gave them their codes
@@ -95,7 +96,9 @@ def build_schema(settings: GatewaySettings) -> strawberry.federation.Schema:
         lambda: AddValidationRules(rules),
         lambda: ValidationCache(maxsize=_DOCUMENTS_CACHED),
         lambda: CostLimiter(
-            max_cost=settings.max_cost, assumed_list_size=settings.assumed_list_size
+            max_cost=settings.max_cost,
+            assumed_list_size=settings.assumed_list_size,
+            affordable=affordable,
         ),
         ShapeErrors,
     ]

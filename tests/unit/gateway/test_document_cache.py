@@ -58,3 +58,15 @@ async def test_a_bad_document_is_refused_every_time_with_its_code(document: str)
         result = await schema.execute(document)
         assert result.data is None and result.errors
         assert result.errors[0].extensions == {"code": "GRAPHQL_VALIDATION_FAILED"}
+
+
+async def test_an_affordable_price_is_kept_per_variables_and_never_lets_a_costlier_one_in() -> None:
+    schema = build_schema(GatewaySettings(max_cost=100))  # type: ignore[call-arg]
+    document = "query DocumentCachePriced($n: Int!) { feed(first: $n) { nodes { id } } }"
+    for _ in range(2):  # affordable, then kept as affordable for these variables
+        cheap = await schema.execute(document, variable_values={"n": 2})
+        assert not any(e.extensions == {"code": "COST_LIMIT_EXCEEDED"} for e in cheap.errors or [])
+    costly = await schema.execute(document, variable_values={"n": 500})
+    assert costly.data is None and costly.errors
+    assert costly.errors[0].extensions is not None
+    assert costly.errors[0].extensions["code"] == "COST_LIMIT_EXCEEDED"
