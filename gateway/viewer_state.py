@@ -75,7 +75,13 @@ async def _complete(
 
 
 async def reactions(content: ContentClient, post_ids: list[str]) -> dict[str, Reactions]:
-    summaries = await content.reaction_summaries(post_ids)
+    return await complete_reactions(content, await content.reaction_summaries(post_ids))
+
+
+async def complete_reactions(
+    content: ContentClient, summaries: dict[str, types.ReactionSummary]
+) -> dict[str, Reactions]:
+    """Every reactor of the posts `summaries` (first pages, e.g. from BatchGetFeedCards) show."""
     found = {
         post: Reactions(s, {r.alias_id: r.kind for r in s.reactors})
         for post, s in summaries.items()
@@ -94,7 +100,13 @@ async def reactions(content: ContentClient, post_ids: list[str]) -> dict[str, Re
 
 
 async def polls(content: ContentClient, post_ids: list[str]) -> dict[str, PollResults]:
-    found = await content.polls(post_ids)
+    return await complete_polls(content, await content.polls(post_ids))
+
+
+async def complete_polls(
+    content: ContentClient, found: dict[str, types.Poll]
+) -> dict[str, PollResults]:
+    """Every voter of the polls `found` (first pages, e.g. from BatchGetFeedCards) show."""
     voters: dict[str, set[str]] = {p: set(poll.voter_alias_ids) for p, poll in found.items()}
 
     def collect(post: str, page: pb.VoterPage) -> None:

@@ -10,6 +10,8 @@ alias at all; each write carries exactly one (and a request makes at most one wr
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import grpc
 
 from consilium.content.v1 import content_pb2 as pb
@@ -17,6 +19,17 @@ from consilium.content.v1 import content_pb2_grpc
 from consilium.content.v1 import types_pb2 as types
 from gateway.clients.base import invoke
 from plumbing.grpc.channel import ServiceToken, create_channel
+
+
+@dataclass(frozen=True, slots=True)
+class FeedCards:
+    """BatchGetFeedCards' answer, keyed as the single reads' answers are."""
+
+    counts: dict[str, int]
+    pages: dict[tuple[str, int, str], pb.CommentPage]
+    summaries: dict[str, types.ReactionSummary]
+    polls: dict[str, types.Poll]
+
 
 _SERVICE = "consilium.content.v1.ContentService"
 _IDEMPOTENT = (
@@ -31,6 +44,7 @@ _IDEMPOTENT = (
     "BatchGetPolls",
     "BatchListReactors",
     "BatchListPollVoters",
+    "BatchGetFeedCards",
     "ListCommunities",
     "BatchGetCommunities",
     "ListModerationQueue",
@@ -178,6 +192,35 @@ class ContentClient:
     async def vote(self, post_id: str, alias_id: str, option: int) -> types.Poll:
         request = pb.VotePollRequest(post_id=post_id, voter_alias_id=alias_id, option_index=option)
         return (await invoke(self._stub.VotePoll, request)).poll
+
+    async def feed_cards(
+        self,
+        post_ids: list[str],
+        *,
+        counts: bool = False,
+        pages: list[tuple[int, str]] | None = None,
+        reactions: bool = False,
+        polls: bool = False,
+    ) -> FeedCards:
+        """The parts asked for of a page of feed cards, in one call: post ids only."""
+        args = pages or []
+        request = pb.BatchGetFeedCardsRequest(
+            post_ids=post_ids,
+            comment_counts=counts,
+            comment_pages=[pb.CommentPageArgs(first=f, after=a) for f, a in args],
+            reactions=reactions,
+            polls=polls,
+        )
+        reply = await invoke(self._stub.BatchGetFeedCards, request)
+        unique = list(dict.fromkeys(post_ids))
+        queries = [(p, f, a) for f, a in args for p in unique]
+        return FeedCards(
+            counts={c.post_id: int(c.count) for c in reply.counts},
+            # As comment_pages: one page per query, paired by position (zip raises otherwise).
+            pages=dict(zip(queries, reply.comment_pages, strict=True)),
+            summaries={s.post_id: s for s in reply.summaries},
+            polls={p.post_id: p for p in reply.polls},
+        )
 
     async def communities(self) -> list[types.Community]:
         reply = await invoke(self._stub.ListCommunities, pb.ListCommunitiesRequest())

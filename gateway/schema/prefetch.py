@@ -16,20 +16,21 @@ Nothing is asked that the query did not select (anonymity learns no more than it
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Hashable, Sequence
-from typing import Generic, TypeVar
-
-from strawberry.dataloader import DataLoader
+from collections.abc import Awaitable, Hashable, Iterable, Sequence
+from typing import Generic, Protocol, TypeVar
 
 from consilium.anonymity.v1 import anonymity_pb2 as anon
 from consilium.content.v1 import content_pb2 as cpb
 from consilium.content.v1 import types_pb2 as ctypes
 from gateway.context import GatewayContext
-from gateway.schema.selection import PostShape
+from gateway.loaders import MAX_CARD_PAGES, MAX_CARD_POSTS
+from gateway.schema.selection import CommentsShape, PostShape
 from gateway.viewer_state import PollResults, Reactions
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
+KC = TypeVar("KC", bound=Hashable, contravariant=True)
+VC = TypeVar("VC", covariant=True)
 
 PageKey = tuple[str, int, str]
 
@@ -92,7 +93,13 @@ class Fetched:
 NOTHING = Fetched()
 
 
-async def _load(part: Part[K, V], loader: DataLoader[K, V], keys: Sequence[K]) -> None:
+class _Loads(Protocol[KC, VC]):
+    """A DataLoader, or one part of the feed-card loader (gateway/loaders.py CardPart)."""
+
+    def load_many(self, keys: Iterable[KC], /) -> Awaitable[Sequence[VC]]: ...
+
+
+async def _load(part: Part[K, V], loader: _Loads[K, V], keys: Sequence[K]) -> None:
     """Fills `part` with the loader's answers for `keys` (one batch), or with its error."""
     unique = list(dict.fromkeys(keys))
     if not unique:
@@ -118,19 +125,27 @@ async def prefetch(
     # The viewer's thread aliases: for their reaction, and for their vote, which decides
     # whether a poll's counts are shown at all.
     viewed = [*(posts if shape.reactions and shape.viewer_reaction else []), *polls]
+    pages = _pages(context, shape)
+    # Two content parts or more come in one BatchGetFeedCards (one call, one read on content)
+    # instead of one batch RPC each; a single part keeps its own RPC (the same cost).
+    parts = [shape.comment_count, bool(pages), shape.reactions, bool(polls)]
+    fat = sum(parts) >= 2 and len(ids) <= MAX_CARD_POSTS and len(ids) * len(pages) <= MAX_CARD_PAGES
+    counts = loaders.card_counts if fat else loaders.comment_counts
+    reactions = loaders.card_reactions if fat else loaders.reactions
+    poll_results = loaders.card_polls if fat else loaders.polls
 
-    jobs = [_authors(context, fetched, posts, shape)]
+    jobs = [_authors(context, fetched, posts, shape, fat)]
     if shape.community:
         communities = [p.community_id for p in posts]
         jobs.append(_load(fetched.communities, loaders.communities, communities))
         if shape.follows:
             jobs.append(_load(fetched.follows, loaders.follows, communities))
     if shape.comment_count:
-        jobs.append(_load(fetched.comment_counts, loaders.comment_counts, ids))
+        jobs.append(_load(fetched.comment_counts, counts, ids))
     if shape.reactions:
-        jobs.append(_load(fetched.reactions, loaders.reactions, ids))
+        jobs.append(_load(fetched.reactions, reactions, ids))
     if polls:
-        jobs.append(_load(fetched.polls, loaders.polls, [p.post_id for p in polls]))
+        jobs.append(_load(fetched.polls, poll_results, [p.post_id for p in polls]))
     if viewed:
         scopes = [p.thread_scope_id for p in viewed]
         jobs.append(_load(fetched.thread_aliases, loaders.thread_aliases, scopes))
@@ -138,21 +153,32 @@ async def prefetch(
     return fetched
 
 
+def _pages(context: GatewayContext, shape: PostShape) -> dict[tuple[int, str], CommentsShape]:
+    """The comment pages the selection shows, by (first, after)."""
+    largest = context.settings.max_page_size
+    # A page size out of range is left to the field, which refuses it with its own error.
+    return {key: page for key, page in shape.comments.items() if 1 <= key[0] <= largest}
+
+
 async def _authors(
-    context: GatewayContext, fetched: Fetched, posts: Sequence[ctypes.Post], shape: PostShape
+    context: GatewayContext,
+    fetched: Fetched,
+    posts: Sequence[ctypes.Post],
+    shape: PostShape,
+    fat: bool,
 ) -> None:
     """Comment pages first, then one persona and one ownership call for every author shown."""
     loaders = context.loaders
     mine = [p.author_alias_id for p in posts]
     personas = list(mine) if shape.personas else []
     owned = list(mine) if shape.owned else []
-    largest = context.settings.max_page_size
-    # A page size out of range is left to the field, which refuses it with its own error.
-    pages = {key: page for key, page in shape.comments.items() if 1 <= key[0] <= largest}
+    pages = _pages(context, shape)
     if pages:
         keys = [(p.post_id, first, after) for (first, after) in pages for p in posts]
         part = fetched.comment_pages
-        await _load(part, loaders.comment_pages, keys)
+        source: _Loads[PageKey, cpb.CommentPage | None]
+        source = loaders.card_pages if fat else loaders.comment_pages
+        await _load(part, source, keys)
         for post_id, first, after in keys if part.error is None else []:
             page, shows = part.found.get((post_id, first, after)), pages[(first, after)]
             if page is None or not (shows.personas or shows.owned):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from plumbing.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound
@@ -24,9 +25,16 @@ from services.content.domain.engagement import (
     poll_view,
     summarise_reactions,
 )
-from services.content.domain.posts import Post, PostKind
-from services.content.ports import ContentRepository, ContentStore
-from services.content.service import check_batch, post_id_violation, require
+from services.content.domain.posts import Comment, Post, PostKind
+from services.content.ports import ContentReader, ContentRepository, ContentStore
+from services.content.service import (
+    Page,
+    check_batch,
+    parse_comment_queries,
+    post_id_violation,
+    read_comment_pages,
+    require,
+)
 
 log = logging.getLogger("consilium.content")
 
@@ -78,15 +86,7 @@ class EngagementService:
         """One summary per known post: counts and the first page of its reactors."""
         wanted = check_batch(post_ids, "post_ids", MAX_PARTICIPANT_POSTS)
         async with self._store.reading() as repo:
-            counts = await repo.post_reaction_counts(wanted)
-            present = [p for p in wanted if p in counts]
-            reactors = await repo.reactors(present, "", PARTICIPANT_PAGE + 1)
-        return [
-            summarise_reactions(
-                p, counts.get(p, {}), None, participant_page(p, reactors.get(p, []), _alias)
-            )
-            for p in present
-        ]
+            return await read_summaries(repo, wanted)
 
     async def list_reactors(
         self, queries: Sequence[tuple[str, str]]
@@ -147,26 +147,89 @@ class EngagementService:
         wanted = check_batch(post_ids, "post_ids", MAX_PARTICIPANT_POSTS)
         now = self._clock()
         async with self._store.reading() as repo:
-            found = await repo.get_posts(wanted)
-            polls = [
-                found[p]
-                for p in wanted
-                if p in found and found[p].kind is PostKind.POLL and not found[p].hidden
-            ]
-            present = [p.post_id for p in polls]
-            tallies = await repo.vote_tallies(present)
-            voters = await repo.voters(present, "", PARTICIPANT_PAGE + 1)
-        views = [
-            poll_view(
-                p,
-                tallies.get(p.post_id, {}),
-                None,
-                now,
-                participant_page(p.post_id, voters.get(p.post_id, []), str),
-            )
-            for p in polls
-        ]
-        return views, [p for p in wanted if p not in present]
+            return await read_polls(repo, wanted, now)
+
+    async def feed_cards(self, ask: CardsAsked) -> FeedCards:
+        """What a page of feed cards shows, the parts asked for only, on one read (one
+        connection): each part answered as its own batch RPC answers it."""
+        wanted = check_batch(ask.post_ids, "post_ids", MAX_PARTICIPANT_POSTS)
+        parsed = parse_comment_queries([(p, f, a) for f, a in ask.comment_pages for p in wanted])
+        now = self._clock()
+        cards = FeedCards()
+        if not wanted:
+            return cards
+        async with self._store.reading() as repo:
+            if ask.comment_counts:
+                cards.counts = await repo.count_comments(wanted)
+            if parsed:
+                cards.pages = await read_comment_pages(repo, parsed)
+            if ask.reactions:
+                cards.summaries = await read_summaries(repo, wanted)
+            if ask.polls:
+                cards.polls, cards.missing_polls = await read_polls(repo, wanted, now)
+        return cards
+
+
+async def read_summaries(repo: ContentReader, wanted: list[str]) -> list[ReactionSummary]:
+    """Reaction summaries of `wanted` (checked ids) on an open read."""
+    counts = await repo.post_reaction_counts(wanted)
+    present = [p for p in wanted if p in counts]
+    reactors = await repo.reactors(present, "", PARTICIPANT_PAGE + 1)
+    return [
+        summarise_reactions(
+            p, counts.get(p, {}), None, participant_page(p, reactors.get(p, []), _alias)
+        )
+        for p in present
+    ]
+
+
+async def read_polls(
+    repo: ContentReader, wanted: list[str], now: datetime
+) -> tuple[list[PollView], list[str]]:
+    """Polls of `wanted` (checked ids) on an open read, and the ids that are none."""
+    found = await repo.get_posts(wanted)
+    polls = [
+        found[p]
+        for p in wanted
+        if p in found and found[p].kind is PostKind.POLL and not found[p].hidden
+    ]
+    present = [p.post_id for p in polls]
+    tallies = await repo.vote_tallies(present)
+    voters = await repo.voters(present, "", PARTICIPANT_PAGE + 1)
+    views = [
+        poll_view(
+            p,
+            tallies.get(p.post_id, {}),
+            None,
+            now,
+            participant_page(p.post_id, voters.get(p.post_id, []), str),
+        )
+        for p in polls
+    ]
+    return views, [p for p in wanted if p not in present]
+
+
+@dataclass(frozen=True, slots=True)
+class CardsAsked:
+    """Which parts of feed cards to read, for which posts."""
+
+    post_ids: Sequence[str]
+    comment_counts: bool = False
+    #: (first, after) per comment page wanted of every post.
+    comment_pages: Sequence[tuple[int, str]] = ()
+    reactions: bool = False
+    polls: bool = False
+
+
+@dataclass(slots=True)
+class FeedCards:
+    """The parts read; those not asked for stay empty."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    pages: list[tuple[str, Page[Comment]]] = field(default_factory=list)
+    summaries: list[ReactionSummary] = field(default_factory=list)
+    polls: list[PollView] = field(default_factory=list)
+    missing_polls: list[str] = field(default_factory=list)
 
 
 def _alias(reactor: tuple[str, ReactionKind]) -> str:

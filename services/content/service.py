@@ -243,36 +243,9 @@ class ContentService:
         self, queries: Sequence[tuple[str, int, str]]
     ) -> list[tuple[str, Page[Comment]]]:
         """One page per (post id, first, after) query, in order; empty for unknown posts."""
-        if len(queries) > MAX_COMMENT_QUERIES:
-            raise InvalidArgument(
-                [FieldViolation("queries", f"at most {MAX_COMMENT_QUERIES} per call; split it")]
-            )
-        parsed = [
-            (
-                post_id,
-                page_size(first, f"queries[{i}].first"),
-                decode_cursor(after, "comments", f"queries[{i}].after"),
-            )
-            for i, (post_id, first, after) in enumerate(queries)
-        ]
-        pages: list[tuple[str, Page[Comment]]] = []
+        parsed = parse_comment_queries(queries)
         async with self._store.reading() as repo:
-            # First pages (the feed's case: no cursor) come from one query per page size.
-            first: dict[int, dict[str, list[Comment]]] = {}
-            for size in {limit for _, limit, cursor in parsed if cursor is None}:
-                wanted = list(dict.fromkeys(p for p, n, c in parsed if c is None and n == size))
-                first[size] = await repo.first_comments(wanted, size + 1)
-            for post_id, limit, cursor in parsed:
-                if cursor is None:
-                    rows = first[limit].get(post_id, [])
-                else:
-                    rows = await repo.list_comments(post_id, cursor, limit + 1)
-                page = _page(rows, limit, _comment_cursor)
-                items = [redacted_comment(c) for c in page.items]
-                pages.append(
-                    (post_id, Page(items, page.next_cursor, page.has_next_page, page.cursors))
-                )
-        return pages
+            return await read_comment_pages(repo, parsed)
 
     async def list_communities(self) -> list[Community]:
         async with self._store.reading() as repo:
@@ -295,6 +268,46 @@ class ContentService:
             changed = await repo.set_aliases_hidden(wanted, hidden, self._clock())
         log.info("alias visibility set", extra={"fields": {"hidden": hidden}})
         return changed
+
+
+CommentQuery = tuple[str, int, Cursor | None]
+
+
+def parse_comment_queries(queries: Sequence[tuple[str, int, str]]) -> list[CommentQuery]:
+    """Checked (post id, page size, cursor) queries; INVALID_ARGUMENT past the limit."""
+    if len(queries) > MAX_COMMENT_QUERIES:
+        raise InvalidArgument(
+            [FieldViolation("queries", f"at most {MAX_COMMENT_QUERIES} per call; split it")]
+        )
+    return [
+        (
+            post_id,
+            page_size(first, f"queries[{i}].first"),
+            decode_cursor(after, "comments", f"queries[{i}].after"),
+        )
+        for i, (post_id, first, after) in enumerate(queries)
+    ]
+
+
+async def read_comment_pages(
+    repo: ContentReader, parsed: Sequence[CommentQuery]
+) -> list[tuple[str, Page[Comment]]]:
+    """The pages of `parsed`, in order, on an open read (shared by BatchGetFeedCards)."""
+    pages: list[tuple[str, Page[Comment]]] = []
+    # First pages (the feed's case: no cursor) come from one query per page size.
+    first: dict[int, dict[str, list[Comment]]] = {}
+    for size in {limit for _, limit, cursor in parsed if cursor is None}:
+        wanted = list(dict.fromkeys(p for p, n, c in parsed if c is None and n == size))
+        first[size] = await repo.first_comments(wanted, size + 1)
+    for post_id, limit, cursor in parsed:
+        if cursor is None:
+            rows = first[limit].get(post_id, [])
+        else:
+            rows = await repo.list_comments(post_id, cursor, limit + 1)
+        page = _page(rows, limit, _comment_cursor)
+        items = [redacted_comment(c) for c in page.items]
+        pages.append((post_id, Page(items, page.next_cursor, page.has_next_page, page.cursors)))
+    return pages
 
 
 async def _check_community(repo: ContentReader, community_id: str) -> None:

@@ -34,12 +34,23 @@ from services.content.adapters.report_converters import (
 from services.content.adapters.report_converters import (
     status_from_proto as queue_status_from_proto,
 )
-from services.content.engagement import EngagementService
+from services.content.domain.posts import Comment
+from services.content.engagement import CardsAsked, EngagementService
 from services.content.reports import ReportService
 from services.content.revisions import RevisionService
-from services.content.service import ContentService
+from services.content.service import ContentService, Page
 
 Context = Any  # grpc.aio.ServicerContext; deliberately unused: metadata is never read
+
+
+def comment_page_to_proto(post_id: str, page: Page[Comment]) -> pb.CommentPage:
+    return pb.CommentPage(
+        post_id=post_id,
+        comments=[comment_to_proto(c) for c in page.items],
+        next_cursor=page.next_cursor,
+        has_next_page=page.has_next_page,
+        cursors=page.cursors,
+    )
 
 
 class ContentServicer(content_pb2_grpc.ContentServiceServicer):
@@ -137,16 +148,7 @@ class ContentServicer(content_pb2_grpc.ContentServiceServicer):
             [(q.post_id, q.first, q.after) for q in request.queries]
         )
         return pb.BatchListCommentsResponse(
-            pages=[
-                pb.CommentPage(
-                    post_id=post_id,
-                    comments=[comment_to_proto(c) for c in page.items],
-                    next_cursor=page.next_cursor,
-                    has_next_page=page.has_next_page,
-                    cursors=page.cursors,
-                )
-                for post_id, page in pages
-            ]
+            pages=[comment_page_to_proto(post_id, page) for post_id, page in pages]
         )
 
     async def React(self, request: pb.ReactRequest, context: Context) -> pb.ReactResponse:
@@ -196,6 +198,26 @@ class ContentServicer(content_pb2_grpc.ContentServiceServicer):
     ) -> pb.BatchListPollVotersResponse:
         pages = await self._engagement.list_voters([(q.post_id, q.after) for q in request.queries])
         return pb.BatchListPollVotersResponse(pages=[voter_page_to_proto(p) for p in pages])
+
+    async def BatchGetFeedCards(
+        self, request: pb.BatchGetFeedCardsRequest, context: Context
+    ) -> pb.BatchGetFeedCardsResponse:
+        cards = await self._engagement.feed_cards(
+            CardsAsked(
+                post_ids=request.post_ids,
+                comment_counts=request.comment_counts,
+                comment_pages=[(a.first, a.after) for a in request.comment_pages],
+                reactions=request.reactions,
+                polls=request.polls,
+            )
+        )
+        return pb.BatchGetFeedCardsResponse(
+            counts=[pb.CommentCount(post_id=p, count=n) for p, n in cards.counts.items()],
+            comment_pages=[comment_page_to_proto(p, page) for p, page in cards.pages],
+            summaries=[summary_to_proto(s) for s in cards.summaries],
+            polls=[poll_to_proto(p) for p in cards.polls],
+            missing_poll_ids=cards.missing_polls,
+        )
 
     async def ListCommunities(
         self, request: pb.ListCommunitiesRequest, context: Context

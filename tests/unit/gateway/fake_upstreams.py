@@ -20,6 +20,7 @@ from consilium.content.v1 import types_pb2 as types
 from consilium.identity.v1 import identity_pb2 as ipb
 from gateway.auth import Authentication, Viewer
 from gateway.caches import SharedCaches
+from gateway.clients.content import FeedCards
 from gateway.context import GatewayContext
 from gateway.limits.policy import GatewayLimits
 from gateway.loaders import create_loaders
@@ -75,6 +76,8 @@ class FakeContent:
     calls: Calls
     posts_by_id: dict[str, types.Post] = field(default_factory=dict)
     comments_of: dict[str, list[types.Comment]] = field(default_factory=dict)
+    #: Set to make BatchGetFeedCards fail as an unreachable content would.
+    cards_down: bool = False
 
     @classmethod
     def seeded(cls, calls: Calls, posts: int, comments: int) -> FakeContent:
@@ -179,6 +182,30 @@ class FakeContent:
     async def voter_pages(self, queries: list[tuple[str, str]]) -> dict[str, Any]:
         self.calls.record("BatchListPollVoters", queries)
         return {}
+
+    async def feed_cards(
+        self,
+        post_ids: list[str],
+        *,
+        counts: bool = False,
+        pages: list[tuple[int, str]] | None = None,
+        reactions: bool = False,
+        polls: bool = False,
+    ) -> FeedCards:
+        """The single reads' answers, recorded as one call: the parts asked for as its keys."""
+        parts = [("counts", counts), ("reactions", reactions), ("polls", polls)]
+        asked = [name for name, wanted in parts if wanted] + [("page", *a) for a in pages or []]
+        self.calls.record("BatchGetFeedCards", [*post_ids, *asked])
+        if self.cards_down:
+            raise Unavailable("upstream service unavailable")
+        quiet = FakeContent(Calls(), self.posts_by_id, self.comments_of)
+        queries = [(p, f, a) for f, a in pages or [] for p in dict.fromkeys(post_ids)]
+        return FeedCards(
+            counts=await quiet.comment_counts(post_ids) if counts else {},
+            pages=await quiet.comment_pages(queries) if queries else {},
+            summaries=await quiet.reaction_summaries(post_ids) if reactions else {},
+            polls=await quiet.polls(post_ids) if polls else {},
+        )
 
     async def communities_by_id(self, community_ids: list[str]) -> dict[str, types.Community]:
         self.calls.record("BatchGetCommunities", community_ids)

@@ -24,18 +24,16 @@ from plumbing.auth import VerificationStatus
 
 SCHEMA = build_schema(GatewaySettings())
 
-#: Every RPC a feed page needs, once each, whatever the page size.
+#: Every RPC a feed page needs, once each, whatever the page size: what a card shows of
+#: content (comment counts and pages, reactions, polls) comes in one BatchGetFeedCards.
 FEED_CALLS = Counter(
     {
         "ListFeed": 1,
         "BatchGetCommunities": 1,
         "BatchDescribeAliases": 1,
         "BatchCheckOwnership": 1,
-        "BatchCountComments": 1,
-        "BatchListComments": 1,
+        "BatchGetFeedCards": 1,
         "BatchGetThreadAliases": 1,
-        "BatchGetReactionSummaries": 1,
-        "BatchGetPolls": 1,
     }
 )
 CACHED = {"BatchDescribeAliases", "BatchGetCommunities"}
@@ -66,10 +64,12 @@ async def test_a_search_page_costs_one_call_per_rpc() -> None:
     upstreams = FakeUpstreams.seeded(SharedCaches.disabled(), posts=20, comments=3)
     data = await run(upstreams, SEARCH, text="chest pain")
     assert len(data["search"]["nodes"]) == 20
-    expected = (
-        FEED_CALLS - Counter({"ListFeed": 1, "BatchListComments": 1}) + Counter({"Search": 1})
+    assert upstreams.calls.counts() == FEED_CALLS - Counter({"ListFeed": 1}) + Counter(
+        {"Search": 1}
     )
-    assert upstreams.calls.counts() == expected
+    # Search shows no comments: none are asked for.
+    ((_, asked),) = [c for c in upstreams.calls.log if c[0] == "BatchGetFeedCards"]
+    assert [a for a in asked if isinstance(a, tuple)] == []
 
 
 async def test_the_feed_costs_the_same_calls_at_any_page_size() -> None:
@@ -268,4 +268,35 @@ async def test_anonymity_down_nulls_the_authors_and_the_rest_arrives() -> None:
     assert all(c["body"] and c["author"] is None for n in nodes for c in n["comments"]["nodes"])
     assert {e.extensions["code"] for e in result.errors if e.extensions} == {"UNAVAILABLE"}
     assert {tuple(e.path or [])[-1] for e in result.errors} == {"author"}
+    assert upstreams.calls.counts()["BatchDescribeAliases"] == 1
+
+
+async def test_card_parts_are_asked_for_only_when_selected_and_pages_keep_their_arguments() -> None:
+    upstreams = FakeUpstreams.seeded(SharedCaches.disabled(), posts=3, comments=5)
+    query = """query($id: ID!) { post(id: $id) { commentCount
+      a: comments(first: 1) { nodes { id } }
+      b: comments(first: 3, after: "cmt_002_00") { nodes { id } } } }"""
+    data = await run(upstreams, query, id="pst_002")
+    assert data["post"]["commentCount"] == 5
+    assert [c["id"] for c in data["post"]["a"]["nodes"]] == ["cmt_002_00"]
+    assert len(data["post"]["b"]["nodes"]) == 3
+    assert upstreams.calls.counts() == Counter({"BatchGetPosts": 1, "BatchGetFeedCards": 1})
+    ((_, asked),) = [c for c in upstreams.calls.log if c[0] == "BatchGetFeedCards"]
+    assert sorted(map(str, asked)) == sorted(
+        ["pst_002", "counts", str(("page", 1, "")), str(("page", 3, "cmt_002_00"))]
+    )
+
+
+async def test_content_cards_down_fails_only_the_fields_that_read_them() -> None:
+    """As when one single batch RPC failed: the card fields raise UNAVAILABLE (non-null ones
+    null their parent by the schema's rule), nothing else errs, nothing is asked twice."""
+    upstreams = FakeUpstreams.seeded(SharedCaches.disabled(), posts=3, comments=2)
+    upstreams.content.cards_down = True
+    query = """{ feed(first: 3) { nodes { id title author { handle } commentCount
+      poll { totalVotes } } } }"""
+    result = await SCHEMA.execute(query, context_value=context(upstreams, reader()))
+    assert result.errors is not None
+    assert {e.extensions["code"] for e in result.errors if e.extensions} == {"UNAVAILABLE"}
+    assert {tuple(e.path or [])[-1] for e in result.errors} <= {"commentCount", "poll"}
+    assert upstreams.calls.counts()["BatchGetFeedCards"] == 1
     assert upstreams.calls.counts()["BatchDescribeAliases"] == 1

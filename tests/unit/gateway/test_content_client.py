@@ -82,3 +82,34 @@ async def test_a_reply_with_a_page_missing_is_an_error_not_a_wrong_page(
 
     with pytest.raises(ValueError, match="shorter"):
         await client.comment_pages([("pst_a", 1, ""), ("pst_b", 1, "")])
+
+
+class CardsStub:
+    """BatchGetFeedCards as content answers it: pages entry by entry, distinct posts in order."""
+
+    async def BatchGetFeedCards(
+        self, request: pb.BatchGetFeedCardsRequest
+    ) -> pb.BatchGetFeedCardsResponse:
+        posts = list(dict.fromkeys(request.post_ids))
+        return pb.BatchGetFeedCardsResponse(
+            comment_pages=[
+                pb.CommentPage(
+                    post_id=p, comments=[types.Comment(comment_id=f"{p}/{a.first}/{a.after}")]
+                )
+                for a in request.comment_pages
+                for p in posts
+            ]
+        )
+
+
+async def test_feed_card_pages_pair_by_position_with_duplicate_posts(
+    client: ContentClient,
+) -> None:
+    client._stub = CardsStub()  # type: ignore[assignment]
+    cards = await client.feed_cards(["pst_a", "pst_b", "pst_a"], pages=[(1, ""), (2, "x")])
+    assert {k: comment_ids(v) for k, v in cards.pages.items()} == {
+        ("pst_a", 1, ""): ["pst_a/1/"],
+        ("pst_b", 1, ""): ["pst_b/1/"],
+        ("pst_a", 2, "x"): ["pst_a/2/x"],
+        ("pst_b", 2, "x"): ["pst_b/2/x"],
+    }

@@ -1088,6 +1088,114 @@ class BatchListPollVotersResponse(_message.Message):
 Global___BatchListPollVotersResponse: _TypeAlias = BatchListPollVotersResponse  # noqa: Y015
 
 @_typing.final
+class CommentPageArgs(_message.Message):
+    """Which comment page of every post of a BatchGetFeedCardsRequest to list."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    FIRST_FIELD_NUMBER: _builtins.int
+    AFTER_FIELD_NUMBER: _builtins.int
+    first: _builtins.int
+    after: _builtins.str
+    def __init__(
+        self,
+        *,
+        first: _builtins.int = ...,
+        after: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["after", b"after", "first", b"first"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CommentPageArgs: _TypeAlias = CommentPageArgs  # noqa: Y015
+
+@_typing.final
+class BatchGetFeedCardsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    POST_IDS_FIELD_NUMBER: _builtins.int
+    COMMENT_COUNTS_FIELD_NUMBER: _builtins.int
+    COMMENT_PAGES_FIELD_NUMBER: _builtins.int
+    REACTIONS_FIELD_NUMBER: _builtins.int
+    POLLS_FIELD_NUMBER: _builtins.int
+    comment_counts: _builtins.bool
+    """Each part is read only when asked for: a selection without it costs no query."""
+    reactions: _builtins.bool
+    polls: _builtins.bool
+    @_builtins.property
+    def post_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """At most 100 ids; duplicates are answered once."""
+
+    @_builtins.property
+    def comment_pages(self) -> _containers.RepeatedCompositeFieldContainer[Global___CommentPageArgs]:
+        """One comment page per post and per entry (at most 100 pages in all)."""
+
+    def __init__(
+        self,
+        *,
+        post_ids: _abc.Iterable[_builtins.str] | None = ...,
+        comment_counts: _builtins.bool = ...,
+        comment_pages: _abc.Iterable[Global___CommentPageArgs] | None = ...,
+        reactions: _builtins.bool = ...,
+        polls: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["comment_counts", b"comment_counts", "comment_pages", b"comment_pages", "polls", b"polls", "post_ids", b"post_ids", "reactions", b"reactions"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___BatchGetFeedCardsRequest: _TypeAlias = BatchGetFeedCardsRequest  # noqa: Y015
+
+@_typing.final
+class BatchGetFeedCardsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    COUNTS_FIELD_NUMBER: _builtins.int
+    COMMENT_PAGES_FIELD_NUMBER: _builtins.int
+    SUMMARIES_FIELD_NUMBER: _builtins.int
+    POLLS_FIELD_NUMBER: _builtins.int
+    MISSING_POLL_IDS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def counts(self) -> _containers.RepeatedCompositeFieldContainer[Global___CommentCount]:
+        """As BatchCountCommentsResponse.counts."""
+
+    @_builtins.property
+    def comment_pages(self) -> _containers.RepeatedCompositeFieldContainer[Global___CommentPage]:
+        """One page per (entry of `comment_pages`, post id), entry by entry, posts in request order
+        (duplicates dropped), as BatchListCommentsResponse.pages.
+        """
+
+    @_builtins.property
+    def summaries(self) -> _containers.RepeatedCompositeFieldContainer[_types_pb2.ReactionSummary]:
+        """As BatchGetReactionSummariesResponse.summaries."""
+
+    @_builtins.property
+    def polls(self) -> _containers.RepeatedCompositeFieldContainer[_types_pb2.Poll]:
+        """As BatchGetPollsResponse: polls, and the ids that are no poll (or unknown, or hidden)."""
+
+    @_builtins.property
+    def missing_poll_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        counts: _abc.Iterable[Global___CommentCount] | None = ...,
+        comment_pages: _abc.Iterable[Global___CommentPage] | None = ...,
+        summaries: _abc.Iterable[_types_pb2.ReactionSummary] | None = ...,
+        polls: _abc.Iterable[_types_pb2.Poll] | None = ...,
+        missing_poll_ids: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["comment_pages", b"comment_pages", "counts", b"counts", "missing_poll_ids", b"missing_poll_ids", "polls", b"polls", "summaries", b"summaries"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___BatchGetFeedCardsResponse: _TypeAlias = BatchGetFeedCardsResponse  # noqa: Y015
+
+@_typing.final
 class ListCommunitiesRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 

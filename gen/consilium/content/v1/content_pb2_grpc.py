@@ -115,6 +115,11 @@ class ContentServiceStub:
                 request_serializer=consilium_dot_content_dot_v1_dot_content__pb2.BatchListPollVotersRequest.SerializeToString,
                 response_deserializer=consilium_dot_content_dot_v1_dot_content__pb2.BatchListPollVotersResponse.FromString,
                 _registered_method=True)
+        self.BatchGetFeedCards = channel.unary_unary(
+                '/consilium.content.v1.ContentService/BatchGetFeedCards',
+                request_serializer=consilium_dot_content_dot_v1_dot_content__pb2.BatchGetFeedCardsRequest.SerializeToString,
+                response_deserializer=consilium_dot_content_dot_v1_dot_content__pb2.BatchGetFeedCardsResponse.FromString,
+                _registered_method=True)
         self.ListCommunities = channel.unary_unary(
                 '/consilium.content.v1.ContentService/ListCommunities',
                 request_serializer=consilium_dot_content_dot_v1_dot_content__pb2.ListCommunitiesRequest.SerializeToString,
@@ -294,6 +299,15 @@ class ContentServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def BatchGetFeedCards(self, request, context):
+        """What a page of feed cards shows, in one call and one read: the parts asked for of
+        BatchCountComments, BatchListComments, BatchGetReactionSummaries and BatchGetPolls, each
+        answered exactly as that RPC answers it. Post ids only: no viewer, no alias.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ListCommunities(self, request, context):
         """Every community, ordered by name.
         """
@@ -461,6 +475,11 @@ def add_ContentServiceServicer_to_server(servicer, server):
                     servicer.BatchListPollVoters,
                     request_deserializer=consilium_dot_content_dot_v1_dot_content__pb2.BatchListPollVotersRequest.FromString,
                     response_serializer=consilium_dot_content_dot_v1_dot_content__pb2.BatchListPollVotersResponse.SerializeToString,
+            ),
+            'BatchGetFeedCards': grpc.unary_unary_rpc_method_handler(
+                    servicer.BatchGetFeedCards,
+                    request_deserializer=consilium_dot_content_dot_v1_dot_content__pb2.BatchGetFeedCardsRequest.FromString,
+                    response_serializer=consilium_dot_content_dot_v1_dot_content__pb2.BatchGetFeedCardsResponse.SerializeToString,
             ),
             'ListCommunities': grpc.unary_unary_rpc_method_handler(
                     servicer.ListCommunities,
@@ -951,6 +970,33 @@ class ContentService:
             '/consilium.content.v1.ContentService/BatchListPollVoters',
             consilium_dot_content_dot_v1_dot_content__pb2.BatchListPollVotersRequest.SerializeToString,
             consilium_dot_content_dot_v1_dot_content__pb2.BatchListPollVotersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BatchGetFeedCards(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/consilium.content.v1.ContentService/BatchGetFeedCards',
+            consilium_dot_content_dot_v1_dot_content__pb2.BatchGetFeedCardsRequest.SerializeToString,
+            consilium_dot_content_dot_v1_dot_content__pb2.BatchGetFeedCardsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -97,6 +97,11 @@ class ContentServiceStub:
     """
     BatchListPollVoters: _grpc.UnaryUnaryMultiCallable[_content_pb2.BatchListPollVotersRequest, _content_pb2.BatchListPollVotersResponse]
     """Further pages of polls' voter alias ids, one page per query."""
+    BatchGetFeedCards: _grpc.UnaryUnaryMultiCallable[_content_pb2.BatchGetFeedCardsRequest, _content_pb2.BatchGetFeedCardsResponse]
+    """What a page of feed cards shows, in one call and one read: the parts asked for of
+    BatchCountComments, BatchListComments, BatchGetReactionSummaries and BatchGetPolls, each
+    answered exactly as that RPC answers it. Post ids only: no viewer, no alias.
+    """
     ListCommunities: _grpc.UnaryUnaryMultiCallable[_content_pb2.ListCommunitiesRequest, _content_pb2.ListCommunitiesResponse]
     """Every community, ordered by name."""
     BatchGetCommunities: _grpc.UnaryUnaryMultiCallable[_content_pb2.BatchGetCommunitiesRequest, _content_pb2.BatchGetCommunitiesResponse]
@@ -183,6 +188,11 @@ class ContentServiceAsyncStub(ContentServiceStub):
     """
     BatchListPollVoters: _aio.UnaryUnaryMultiCallable[_content_pb2.BatchListPollVotersRequest, _content_pb2.BatchListPollVotersResponse]  # type: ignore[assignment]
     """Further pages of polls' voter alias ids, one page per query."""
+    BatchGetFeedCards: _aio.UnaryUnaryMultiCallable[_content_pb2.BatchGetFeedCardsRequest, _content_pb2.BatchGetFeedCardsResponse]  # type: ignore[assignment]
+    """What a page of feed cards shows, in one call and one read: the parts asked for of
+    BatchCountComments, BatchListComments, BatchGetReactionSummaries and BatchGetPolls, each
+    answered exactly as that RPC answers it. Post ids only: no viewer, no alias.
+    """
     ListCommunities: _aio.UnaryUnaryMultiCallable[_content_pb2.ListCommunitiesRequest, _content_pb2.ListCommunitiesResponse]  # type: ignore[assignment]
     """Every community, ordered by name."""
     BatchGetCommunities: _aio.UnaryUnaryMultiCallable[_content_pb2.BatchGetCommunitiesRequest, _content_pb2.BatchGetCommunitiesResponse]  # type: ignore[assignment]
@@ -362,6 +372,17 @@ class ContentServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_content_pb2.BatchListPollVotersResponse, _abc.Awaitable[_content_pb2.BatchListPollVotersResponse]]:
         """Further pages of polls' voter alias ids, one page per query."""
+
+    @_abc_1.abstractmethod
+    def BatchGetFeedCards(
+        self,
+        request: _content_pb2.BatchGetFeedCardsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_content_pb2.BatchGetFeedCardsResponse, _abc.Awaitable[_content_pb2.BatchGetFeedCardsResponse]]:
+        """What a page of feed cards shows, in one call and one read: the parts asked for of
+        BatchCountComments, BatchListComments, BatchGetReactionSummaries and BatchGetPolls, each
+        answered exactly as that RPC answers it. Post ids only: no viewer, no alias.
+        """
 
     @_abc_1.abstractmethod
     def ListCommunities(
