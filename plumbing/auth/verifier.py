@@ -82,6 +82,10 @@ class TokenVerifier:
             keys[kid if isinstance(kid, str) and kid else key_id(public_key)] = public_key
         return cls(keys, clock=clock, leeway=leeway)
 
+    def remembered(self, token: str) -> AccessClaims | None:
+        """The claims of a token this verifier already verified and that has not expired yet."""
+        return self._verified.get(token_digest(token), self._clock().timestamp())
+
     def verify(self, token: str) -> AccessClaims:
         """The claims of a valid token; Unauthenticated saying why otherwise."""
         if not token:
