@@ -46,6 +46,10 @@ class RemoteTokenVerifier:
         """Verified claims; Unauthenticated (from the verifier) for a bad token."""
         if not token:
             return None
+        if self._verifier is not None:
+            known = self._verifier.remembered(token)
+            if known is not None:
+                return known  # verified already: no header to parse, no kid to look up
         if self._verifier is None or self._unknown_kid(token):
             await self._refresh()
         assert self._verifier is not None

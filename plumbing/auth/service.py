@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import jwt
 
 from plumbing.auth.servicekeys import PeerKeys, ServiceKeyError, load_service_key
+from plumbing.auth.verified import VerifiedCache, token_digest
 from plumbing.errors import PermissionDenied, Unauthenticated
 from plumbing.grpc.caller import SERVICE_TOKEN_KEY
 from plumbing.signingkeys import SigningKey
@@ -47,14 +48,31 @@ class ServicePrincipal:
     name: str
 
 
-class ServiceCredentials:
-    """This service's key (to sign its calls and grants) and its peers' pinned public keys."""
+#: Service tokens remembered as verified at most (a few per peer and audience in practice).
+_VERIFIED_CAPACITY = 4_096
 
-    def __init__(self, name: str, key: SigningKey, peers: PeerKeys) -> None:
+
+class ServiceCredentials:
+    """This service's key (to sign its calls and grants) and its peers' pinned public keys.
+
+    A service token that verified is remembered until its own expiry (`plumbing.auth.verified`):
+    a peer reuses its token for minutes, so its signature is checked once, not at every call.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        key: SigningKey,
+        peers: PeerKeys,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.name = name
         self._key = key
         self._peers = peers
+        self._clock = clock
         self._cache: dict[str, tuple[str, float]] = {}
+        self._verified: VerifiedCache[ServicePrincipal] = VerifiedCache(_VERIFIED_CAPACITY)
 
     @classmethod
     def load(
@@ -125,21 +143,36 @@ class ServiceCredentials:
                 audience=audience,
                 issuer=signer,
                 leeway=_LEEWAY,
-                options={"require": ["iss", "sub", "aud", "exp"]},
+                # Expiry is checked below on this instance's clock (the one its cache uses).
+                options={"require": ["iss", "sub", "aud", "exp"], "verify_exp": False},
             )
-        except jwt.ExpiredSignatureError as exc:
-            raise Unauthenticated("service token expired") from exc
         except jwt.InvalidTokenError as exc:
             raise Unauthenticated("service token invalid") from exc
+        if self._clock() >= _expiry(claims) + _LEEWAY:
+            raise Unauthenticated("service token expired")
         return claims
 
     def verify(self, token: str, *, audience: str) -> ServicePrincipal:
         """The calling service; Unauthenticated when the token is not valid for `audience`."""
+        digest = token_digest(token, audience)
+        # Remembered until `exp` only: past it, the full check (with its leeway) decides.
+        known = self._verified.get(digest, self._clock())
+        if known is not None:
+            return known
         claims = self.decode(token, audience=audience)
         name = str(claims["iss"])
         if "typ" in claims or claims["sub"] != f"svc:{name}":  # a grant is no service identity
             raise Unauthenticated("service token invalid")
-        return ServicePrincipal(name)
+        principal = ServicePrincipal(name)
+        self._verified.put(digest, principal, _expiry(claims))
+        return principal
+
+
+def _expiry(claims: Mapping[str, object]) -> float:
+    expires = claims.get("exp")
+    if not isinstance(expires, int | float) or isinstance(expires, bool):
+        raise Unauthenticated("service token invalid")
+    return float(expires)
 
 
 @dataclass(frozen=True, slots=True)

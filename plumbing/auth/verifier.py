@@ -18,6 +18,7 @@ from plumbing.auth.claims import (
     claims_from_payload,
 )
 from plumbing.auth.jwk import ALGORITHM, key_id, padded_b64
+from plumbing.auth.verified import CAPACITY, VerifiedCache, token_digest
 from plumbing.errors import Unauthenticated
 
 #: Tolerated clock skew between the identity service and whoever verifies.
@@ -32,7 +33,12 @@ def utc_now() -> datetime:
 
 
 class TokenVerifier:
-    """Checks access tokens offline against a set of trusted public keys."""
+    """Checks access tokens offline against a set of trusted public keys.
+
+    A token that verified is remembered (`plumbing.auth.verified`) until its own expiry, so
+    its signature is checked once, not at every call; the keys never change in an instance
+    (a new key set is a new verifier), so a remembered result cannot outlive its keys.
+    """
 
     def __init__(
         self,
@@ -40,12 +46,14 @@ class TokenVerifier:
         *,
         clock: Clock = utc_now,
         leeway: timedelta = DEFAULT_LEEWAY,
+        capacity: int = CAPACITY,
     ) -> None:
         if not keys:
             raise ValueError("a token verifier needs at least one key")
         self._keys = dict(keys)
         self._clock = clock
         self._leeway = leeway
+        self._verified: VerifiedCache[AccessClaims] = VerifiedCache(capacity)
 
     @classmethod
     def from_jwks(
@@ -74,10 +82,22 @@ class TokenVerifier:
             keys[kid if isinstance(kid, str) and kid else key_id(public_key)] = public_key
         return cls(keys, clock=clock, leeway=leeway)
 
+    def remembered(self, token: str) -> AccessClaims | None:
+        """The claims of a token this verifier already verified and that has not expired yet."""
+        return self._verified.get(token_digest(token), self._clock().timestamp())
+
     def verify(self, token: str) -> AccessClaims:
         """The claims of a valid token; Unauthenticated saying why otherwise."""
         if not token:
             raise Unauthenticated("token missing; sign in to get one")
+        now = self._clock()
+        if now.tzinfo is None:
+            raise ValueError("the clock must return timezone-aware datetimes")
+        digest = token_digest(token)
+        # Remembered until expires_at only: past it, the full check below (with its leeway).
+        known = self._verified.get(digest, now.timestamp())
+        if known is not None:
+            return known
         try:
             header = jwt.get_unverified_header(token)
         except jwt.InvalidTokenError as exc:
@@ -89,13 +109,11 @@ class TokenVerifier:
         if public_key is None or not isinstance(kid, str):
             raise Unauthenticated("unknown key id; sign in again")
         claims = claims_from_payload(_decode(token, public_key), key_id=kid)
-        now = self._clock()
-        if now.tzinfo is None:
-            raise ValueError("the clock must return timezone-aware datetimes")
         if now >= claims.expires_at + self._leeway:
             raise Unauthenticated("token expired; sign in again")
         if claims.issued_at > now + self._leeway:
             raise Unauthenticated("token not valid yet; check the system clock")
+        self._verified.put(digest, claims, claims.expires_at.timestamp())
         return claims
 
 

@@ -69,11 +69,15 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
     With `keep_metadata=False` (the content service) the handler never sees the caller's
     metadata at all: whatever a client sends there cannot reach content's code. `callers`
     checks the calling service's credential first (it sees the metadata either way).
+
+    A method's wrapped handler is built once and reused (it reads each call's metadata from
+    its context): building closures and a handler at every call was pure overhead.
     """
 
     def __init__(self, *, keep_metadata: bool = True, callers: CallerCheck | None = None) -> None:
         self._keep_metadata = keep_metadata
         self._callers = callers
+        self._wrapped: dict[str, tuple[Handler, Handler]] = {}
 
     async def intercept_service(
         self,
@@ -82,25 +86,34 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
     ) -> Handler:
         handler = await continuation(handler_call_details)
         method: str = handler_call_details.method
-        if handler is None or method.startswith((_HEALTH_PREFIX, _REFLECTION_PREFIX)):
+        if handler is None:
             return handler
-        received = handler_call_details.invocation_metadata
-        metadata = received if self._keep_metadata else None
+        known = self._wrapped.get(method)
+        if known is not None and known[0] is handler:
+            return known[1]
+        wrapped = self._wrap(method, handler)
+        self._wrapped[method] = (handler, wrapped)
+        return wrapped
+
+    def _wrap(self, method: str, handler: Handler) -> Handler:
+        if method.startswith((_HEALTH_PREFIX, _REFLECTION_PREFIX)):
+            return handler
+        keep = self._keep_metadata
         callers = self._callers
 
-        def admit() -> None:
+        def admit(received: Any) -> None:
             if callers is not None:
                 callers.check(method, received)
 
         if handler.unary_unary is not None:
             return grpc.unary_unary_rpc_method_handler(
-                _wrap_unary(handler.unary_unary, method, metadata, admit),  # type: ignore[arg-type]
+                _wrap_unary(handler.unary_unary, method, keep, admit),  # type: ignore[arg-type]
                 request_deserializer=handler.request_deserializer,
                 response_serializer=handler.response_serializer,
             )
         if handler.unary_stream is not None:
             return grpc.unary_stream_rpc_method_handler(
-                _wrap_stream(handler.unary_stream, method, metadata, admit),  # type: ignore[arg-type]
+                _wrap_stream(handler.unary_stream, method, keep, admit),  # type: ignore[arg-type]
                 request_deserializer=handler.request_deserializer,
                 response_serializer=handler.response_serializer,
             )
@@ -110,8 +123,8 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
 def _wrap_unary(
     behaviour: Callable[[Any, Context], Awaitable[Any]],
     method: str,
-    metadata: Any,
-    admit: Callable[[], None],
+    keep_metadata: bool,
+    admit: Callable[[Any], None],
 ) -> Callable[[Any, Context], Awaitable[Any]]:
     async def wrapped(request: Any, context: Context) -> Any:
         # Names the handler learns (`also_redact`) stay masked to the call's last log line,
@@ -120,11 +133,12 @@ def _wrap_unary(
             return await _call(request, context)
 
     async def _call(request: Any, context: Context) -> Any:
-        reset = set_caller_metadata(metadata)
+        received: Any = context.invocation_metadata()
+        reset = set_caller_metadata(received if keep_metadata else None)
         started = time.perf_counter()
         outcome = "OK"
         try:
-            admit()
+            admit(received)
             return await behaviour(request, context)
         except Exception as raised:
             if isinstance(raised, grpc.aio.AbortError):
@@ -144,8 +158,8 @@ def _wrap_unary(
 def _wrap_stream(
     behaviour: Callable[[Any, Context], AsyncIterator[Any]],
     method: str,
-    metadata: Any,
-    admit: Callable[[], None],
+    keep_metadata: bool,
+    admit: Callable[[Any], None],
 ) -> Callable[[Any, Context], AsyncIterator[Any]]:
     async def wrapped(request: Any, context: Context) -> AsyncIterator[Any]:
         with redact_names():
@@ -153,11 +167,12 @@ def _wrap_stream(
                 yield item
 
     async def _call(request: Any, context: Context) -> AsyncIterator[Any]:
-        reset = set_caller_metadata(metadata)
+        received: Any = context.invocation_metadata()
+        reset = set_caller_metadata(received if keep_metadata else None)
         started = time.perf_counter()
         outcome = "OK"
         try:
-            admit()
+            admit(received)
             async for item in behaviour(request, context):
                 yield item
         except Exception as raised:
@@ -185,20 +200,33 @@ def _log_call(method: str, outcome: str, started: float) -> None:
     # calls are routine (DEBUG); refusals and failures are worth a line (INFO). The outcome is
     # a status code name (the domain codes are spelled like gRPC's), so it is a bounded label.
     elapsed = time.perf_counter() - started
-    GRPC_REQUESTS.labels(method, outcome).inc()
-    GRPC_DURATION.labels(method, outcome).observe(elapsed)
-    if outcome != "OK":
-        GRPC_ERRORS.labels(method, outcome).inc()
-    log.log(
-        logging.DEBUG if outcome == "OK" else logging.INFO,
-        "rpc %s %s",
-        method,
-        outcome,
-        extra={
-            "fields": {
-                "rpc": method,
-                "outcome": outcome,
-                "duration_ms": round(elapsed * 1000, 2),
-            }
-        },
-    )
+    requests, duration, errors = _instruments(method, outcome)
+    requests.inc()
+    duration.observe(elapsed)
+    if errors is not None:
+        errors.inc()
+    level = logging.DEBUG if outcome == "OK" else logging.INFO
+    if not log.isEnabledFor(level):
+        return  # the routine case: no record, no fields built
+    fields = {"rpc": method, "outcome": outcome, "duration_ms": round(elapsed * 1000, 2)}
+    log.log(level, "rpc %s %s", method, outcome, extra={"fields": fields})
+
+
+_Instruments: TypeAlias = tuple[Any, Any, Any]
+_children: dict[tuple[str, str], _Instruments] = {}
+
+
+def _instruments(method: str, outcome: str) -> _Instruments:
+    """The labelled metric children of (method, outcome), looked up once: `labels()` validates
+    and locks at every call. Both labels are bounded (registered methods, status names)."""
+    key = (method, outcome)
+    found = _children.get(key)
+    if found is None:
+        errors = GRPC_ERRORS.labels(method, outcome) if outcome != "OK" else None
+        found = (
+            GRPC_REQUESTS.labels(method, outcome),
+            GRPC_DURATION.labels(method, outcome),
+            errors,
+        )
+        _children[key] = found
+    return found

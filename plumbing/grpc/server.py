@@ -14,7 +14,7 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
-from opentelemetry.instrumentation.grpc import aio_server_interceptor, filters
+from opentelemetry.instrumentation.grpc import aio_server_interceptor
 
 from plumbing.grpc.interceptors import CallerCheck, ServiceInterceptor
 
@@ -22,8 +22,16 @@ log = logging.getLogger("consilium.grpc")
 
 HealthCheck = Callable[[], Awaitable[bool]]
 
+_HEALTH_PREFIX = "/grpc.health.v1.Health/"
 _SERVING = health_pb2.HealthCheckResponse.SERVING
 _NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
+
+
+def _traced(details: grpc.HandlerCallDetails) -> bool:
+    """Every call but health checks gets a server span. (OpenTelemetry's own `health_check`
+    filter does the same with isinstance checks on typing protocols and a path normalisation:
+    a fifth of the tracing interceptor's cost per call.)"""
+    return not details.method.startswith(_HEALTH_PREFIX)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,9 +73,7 @@ class GrpcServer:
         self._health = HealthServicer()
         self._server = grpc.aio.server(
             interceptors=[
-                aio_server_interceptor(  # type: ignore[no-untyped-call]
-                    filter_=filters.negate(filters.health_check())
-                ),
+                aio_server_interceptor(filter_=_traced),  # type: ignore[no-untyped-call]
                 ServiceInterceptor(keep_metadata=keep_caller_metadata, callers=callers),
             ],
             options=[("grpc.so_reuseport", 0)],

@@ -9,6 +9,7 @@ from consilium.anonymity.v1 import anonymity_pb2_grpc
 from plumbing.auth import AccessClaims
 from plumbing.auth.remote import RemoteTokenVerifier
 from plumbing.auth.service import RevealGrant, ServiceCredentials, mint_reveal_grant
+from plumbing.auth.verified import VerifiedTokens
 from plumbing.errors import Unauthenticated, Unavailable
 from plumbing.grpc.caller import caller_token
 from services.anonymity.adapters.converters import (
@@ -19,7 +20,6 @@ from services.anonymity.adapters.converters import (
     state_to_proto,
     visibility_from_proto,
 )
-from services.anonymity.adapters.verified_tokens import VerifiedTokens
 from services.anonymity.domain.access import AccessAction
 from services.anonymity.index_reads import IndexReads
 from services.anonymity.moderation import ModerationService, access_of

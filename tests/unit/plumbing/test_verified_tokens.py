@@ -1,12 +1,12 @@
-"""CheckAliasOwners' memory of verified tokens: verified once, never past expiry, bounded."""
+"""Verified access tokens (as CheckAliasOwners asks): verified once, never past expiry, bounded."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
 from plumbing.auth import AccessClaims, Role, VerificationStatus
+from plumbing.auth.verified import VerifiedTokens
 from plumbing.errors import Unauthenticated
-from services.anonymity.adapters.verified_tokens import VerifiedTokens
 
 NOW = datetime(2026, 11, 29, 12, tzinfo=UTC)
 
