@@ -102,6 +102,10 @@ class AliasReader(Protocol):
 
     async def find_by_slots(self, slots: Iterable[str]) -> dict[str, StoredAlias]: ...
 
+    async def alias_ids_by_slots(self, slots: Iterable[str]) -> dict[str, str]:
+        """slot -> alias id, for the slots that hold an alias."""
+        ...
+
     async def get_user_keys(self, owner_indexes: Iterable[str]) -> dict[str, UserKey]: ...
 
 

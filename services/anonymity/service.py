@@ -256,8 +256,8 @@ class AnonymityService:
         wanted = [s for s in check_batch(scope_ids, "scope_ids") if is_scope_id(s)]
         slots = {self._vault.slot(user_id, Visibility.ANONYMOUS, s): s for s in wanted}
         async with self._store.reading() as repo:
-            found = await repo.find_by_slots(slots)
-        return {slots[slot]: alias.alias_id for slot, alias in found.items()}
+            found = await repo.alias_ids_by_slots(slots)
+        return {slots[slot]: alias_id for slot, alias_id in found.items()}
 
     async def list_aliases(
         self,

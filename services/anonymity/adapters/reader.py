@@ -32,6 +32,10 @@ Executor = AsyncSession | AsyncConnection
 
 ALIASES_BY_ID = select(aliases).where(aliases.c.alias_id.in_(bindparam("ids", expanding=True)))
 ALIASES_BY_SLOT = select(aliases).where(aliases.c.slot.in_(bindparam("ids", expanding=True)))
+#: Only what BatchGetThreadAliases answers: no alias row to build per scope.
+ALIAS_IDS_BY_SLOT = select(aliases.c.slot, aliases.c.alias_id).where(
+    aliases.c.slot.in_(bindparam("ids", expanding=True))
+)
 USER_KEYS_BY_INDEX = select(user_keys).where(
     user_keys.c.owner_index.in_(bindparam("ids", expanding=True))
 )
@@ -98,6 +102,12 @@ class SqlAliasReader:
         if not wanted:
             return {}
         return {row.slot: alias_from_row(row) for row in await self._rows(ALIASES_BY_SLOT, wanted)}
+
+    async def alias_ids_by_slots(self, slots: Iterable[str]) -> dict[str, str]:
+        wanted = list(set(slots))
+        if not wanted:
+            return {}
+        return {row.slot: row.alias_id for row in await self._rows(ALIAS_IDS_BY_SLOT, wanted)}
 
     async def get_user_keys(self, owner_indexes: Iterable[str]) -> dict[str, UserKey]:
         wanted = list(set(owner_indexes))
