@@ -95,10 +95,28 @@ class AliasRepository(Protocol):
         """Queues alias events for content: published only if this transaction commits."""
 
 
+class AliasReader(Protocol):
+    """The reads of read-only calls: aliases by id or by slot, data keys; nothing written."""
+
+    async def get_aliases(self, alias_ids: Iterable[str]) -> dict[str, StoredAlias]: ...
+
+    async def find_by_slots(self, slots: Iterable[str]) -> dict[str, StoredAlias]: ...
+
+    async def alias_ids_by_slots(self, slots: Iterable[str]) -> dict[str, str]:
+        """slot -> alias id, for the slots that hold an alias."""
+        ...
+
+    async def get_user_keys(self, owner_indexes: Iterable[str]) -> dict[str, UserKey]: ...
+
+
 class AnonymityStore(Protocol):
     """Opens units of work: a repository whose changes commit together or not at all."""
 
     def transaction(self) -> AbstractAsyncContextManager[AliasRepository]: ...
+
+    def reading(self) -> AbstractAsyncContextManager[AliasReader]:
+        """Reads outside a unit of work (each sees committed rows); for read-only calls."""
+        ...
 
 
 class AccessRecordWriter(Protocol):

@@ -202,7 +202,7 @@ class AnonymityService:
         """Personas of the known ids and the ids that are not aliases here."""
         wanted = check_batch(alias_ids, "alias_ids")
         valid = [a for a in wanted if is_alias_id(a)]
-        async with self._store.transaction() as repo:
+        async with self._store.reading() as repo:
             found = await repo.get_aliases(valid)
         personas = await self._personas(list(found.values()))
         return list(personas.values()), [a for a in wanted if a not in found]
@@ -213,7 +213,7 @@ class AnonymityService:
         require_self(caller, user_id)
         wanted = [a for a in check_batch(alias_ids, "alias_ids") if is_alias_id(a)]
         owner_index = self._vault.owner_index(user_id)
-        async with self._store.transaction() as repo:
+        async with self._store.reading() as repo:
             found = await repo.get_aliases(wanted)
         return [a for a in wanted if a in found and self._vault.owns(found[a], owner_index)]
 
@@ -228,7 +228,7 @@ class AnonymityService:
             )
         if not is_alias_id(alias_id) or not any(callers):
             return []
-        async with self._store.transaction() as repo:
+        async with self._store.reading() as repo:
             alias = (await repo.get_aliases([alias_id])).get(alias_id)
         if alias is None:
             return []
@@ -255,9 +255,9 @@ class AnonymityService:
         require_self(caller, user_id)
         wanted = [s for s in check_batch(scope_ids, "scope_ids") if is_scope_id(s)]
         slots = {self._vault.slot(user_id, Visibility.ANONYMOUS, s): s for s in wanted}
-        async with self._store.transaction() as repo:
-            found = await repo.find_by_slots(slots)
-        return {slots[slot]: alias.alias_id for slot, alias in found.items()}
+        async with self._store.reading() as repo:
+            found = await repo.alias_ids_by_slots(slots)
+        return {slots[slot]: alias_id for slot, alias_id in found.items()}
 
     async def list_aliases(
         self,
@@ -349,7 +349,7 @@ class AnonymityService:
                 log.warning("an alias owner seal did not open; shown without a name")
         if not indexes:
             return {}
-        async with self._store.transaction() as repo:
+        async with self._store.reading() as repo:
             keys = await repo.get_user_keys(set(indexes.values()))
         names: dict[str, str] = {}
         for alias in aliases:

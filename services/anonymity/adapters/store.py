@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, exists, insert, select, update
@@ -20,6 +20,7 @@ from services.anonymity.adapters.event_converters import (
     audit_event_to_proto,
 )
 from services.anonymity.adapters.index_store import SqlIndexRepository
+from services.anonymity.adapters.reader import SqlAliasReader, alias_from_row, key_from_row
 from services.anonymity.adapters.tables import (
     aliases,
     event_tables,
@@ -35,7 +36,6 @@ from services.anonymity.domain.aliases import (
     FrozenPersona,
     StoredAlias,
     UserKey,
-    Visibility,
 )
 from services.anonymity.domain.events import AliasEvent
 from services.anonymity.domain.people import StoredPerson
@@ -48,25 +48,9 @@ def _no_notify() -> None:
     return None
 
 
-def _aware(moment: datetime) -> datetime:
-    # SQLite returns naive datetimes even for timezone-aware columns; we store UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def _day(moment: datetime) -> datetime:
     """Owner-keyed rows keep dates only, so their times cannot be matched to an alias's."""
     return moment.replace(hour=0, minute=0, second=0, microsecond=0)
-
-
-def _persona_from_row(row: Any) -> FrozenPersona | None:
-    if row.persona_handle is None:
-        return None
-    return FrozenPersona(
-        handle=row.persona_handle,
-        verified_physician=bool(row.persona_verified),
-        specialty_code=row.persona_specialty_code,
-        specialty_name=row.persona_specialty_name,
-    )
 
 
 def _persona_values(persona: FrozenPersona | None, name: bytes | None) -> dict[str, Any]:
@@ -79,31 +63,12 @@ def _persona_values(persona: FrozenPersona | None, name: bytes | None) -> dict[s
     }
 
 
-def _alias_from_row(row: Any) -> StoredAlias:
-    return StoredAlias(
-        alias_id=row.alias_id,
-        visibility=Visibility(row.visibility),
-        scope_id=row.scope_id,
-        state=AliasState(row.state),
-        created_at=_aware(row.created_at),
-        slot=row.slot,
-        owner_seal_kid=row.owner_seal_kid,
-        owner_sealed=row.owner_sealed,
-        owner_ciphertext=row.owner_ciphertext,
-        persona=_persona_from_row(row),
-        name_ciphertext=row.name_ciphertext,
-    )
-
-
-def _key_from_row(row: Any) -> UserKey:
-    return UserKey(row.owner_index, row.kid, row.wrapped_key, suspended=bool(row.suspended))
-
-
-class SqlAliasRepository:
+class SqlAliasRepository(SqlAliasReader):
     """`AliasRepository` over one SQLAlchemy session (one transaction)."""
 
     def __init__(self, session: AsyncSession) -> None:
-        self._session = session
+        super().__init__(session)
+        self._session: AsyncSession = session
         #: How many events this transaction queued in the outbox.
         self.queued = 0
         self.index = SqlIndexRepository(session)
@@ -120,16 +85,7 @@ class SqlAliasRepository:
         if for_update:
             query = query.with_for_update()
         row = (await self._session.execute(query)).first()
-        return _key_from_row(row) if row else None
-
-    async def get_user_keys(self, owner_indexes: Iterable[str]) -> dict[str, UserKey]:
-        wanted = list(set(owner_indexes))
-        if not wanted:
-            return {}
-        rows = await self._session.execute(
-            select(user_keys).where(user_keys.c.owner_index.in_(wanted))
-        )
-        return {row.owner_index: _key_from_row(row) for row in rows}
+        return key_from_row(row) if row else None
 
     async def add_user_key(self, key: UserKey) -> UserKey:
         try:
@@ -157,13 +113,6 @@ class SqlAliasRepository:
             .values(suspended=suspended)
         )
 
-    async def find_by_slots(self, slots: Iterable[str]) -> dict[str, StoredAlias]:
-        wanted = list(set(slots))
-        if not wanted:
-            return {}
-        rows = await self._session.execute(select(aliases).where(aliases.c.slot.in_(wanted)))
-        return {row.slot: _alias_from_row(row) for row in rows}
-
     async def add_alias(self, alias: StoredAlias) -> bool:
         try:
             async with self._session.begin_nested():
@@ -185,13 +134,6 @@ class SqlAliasRepository:
             return False
         return True
 
-    async def get_aliases(self, alias_ids: Iterable[str]) -> dict[str, StoredAlias]:
-        wanted = list(set(alias_ids))
-        if not wanted:
-            return {}
-        rows = await self._session.execute(select(aliases).where(aliases.c.alias_id.in_(wanted)))
-        return {row.alias_id: _alias_from_row(row) for row in rows}
-
     async def owned_aliases_after(self, after: str, limit: int) -> list[StoredAlias]:
         rows = await self._session.execute(
             select(aliases)
@@ -199,7 +141,7 @@ class SqlAliasRepository:
             .order_by(aliases.c.alias_id)
             .limit(limit)
         )
-        return [_alias_from_row(row) for row in rows]
+        return [alias_from_row(row) for row in rows]
 
     async def unfrozen_aliases_after(self, after: str, limit: int) -> list[StoredAlias]:
         rows = await self._session.execute(
@@ -208,7 +150,7 @@ class SqlAliasRepository:
             .order_by(aliases.c.alias_id)
             .limit(limit)
         )
-        return [_alias_from_row(row) for row in rows]
+        return [alias_from_row(row) for row in rows]
 
     async def freeze_persona(
         self, alias_id: str, persona: FrozenPersona, name_ciphertext: bytes | None
@@ -317,6 +259,7 @@ class SqlAnonymityStore:
     """`AnonymityStore` over an async engine; `notify` runs after commits that queued events."""
 
     def __init__(self, engine: AsyncEngine, *, notify: Notify = _no_notify) -> None:
+        self._engine = engine
         self._sessions: async_sessionmaker[AsyncSession] = session_factory(engine)
         self._notify = notify
 
@@ -327,6 +270,12 @@ class SqlAnonymityStore:
             yield repo
         if repo.queued:
             self._notify()
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[SqlAliasReader]:
+        """Reads on a pooled connection of their own, without a session (nothing to commit)."""
+        async with self._engine.connect() as connection:
+            yield SqlAliasReader(connection)
 
 
 class SqlAccessRecordWriter:
