@@ -15,11 +15,12 @@ import httpx
 import pytest
 import yaml
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+from support.ports import free_ports
 
 from tests.deploy.chart import SERVICES, named, render
 from tests.deploy.scrape import check_components
 from tests.deploy.wiring import Cluster, Pod
-from tests.deploy.wiring_values import chart_values, free_ports
+from tests.deploy.wiring_values import chart_values
 
 pytestmark = [pytest.mark.postgres, pytest.mark.kafka]
 PASSWORD = "correct horse battery staple 42"

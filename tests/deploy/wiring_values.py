@@ -1,4 +1,4 @@
-"""What the chart wiring test runs with: free loopback ports, one fresh PostgreSQL database per
+"""What the chart wiring test runs with: one fresh PostgreSQL database per
 service, and production values whose Secrets hold freshly generated keys."""
 
 from __future__ import annotations
@@ -7,7 +7,6 @@ import asyncio
 import base64
 import json
 import secrets
-import socket
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -41,17 +40,6 @@ def _public(private_pem: str) -> str:
         .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
         .decode()
     )
-
-
-def free_ports(count: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [int(sock.getsockname()[1]) for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
 
 
 async def _databases(admin_url: str, names: list[str], drop: bool = False) -> None:

@@ -7,7 +7,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -17,23 +16,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.ports import free_ports
 
 #: Generous: a loaded two-core machine takes minutes for the first start (argon2 sign-ins).
 READY_TIMEOUT = 480
 COMPONENTS = ("identity", "anonymity", "content", "audit", "gateway")
 #: A line a component logs (`... INFO    [content] consilium.content: post created ...`).
 COMPONENT_LINE = re.compile(r"\[(identity|anonymity|content|audit|gateway)\] ")
-
-
-def _free_ports(count: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [int(sock.getsockname()[1]) for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
 
 
 class DevRun:
@@ -132,7 +121,7 @@ def _graphql(url: str, query: str, token: str | None = None) -> Any:
 
 @pytest.mark.timeout(900)  # three starts of five processes (one seeding), on 2 shared cores
 def test_dev_starts_seeds_once_and_stops_cleanly(tmp_path: Path) -> None:
-    identity, anonymity, content, audit, gateway = _free_ports(5)
+    identity, anonymity, content, audit, gateway = free_ports(5)
     env = {
         **os.environ,
         "CONSILIUM_DATA_DIR": str(tmp_path / "data"),

@@ -40,21 +40,6 @@ THREAD = """query($id: ID!) { post(id: $id) { id comments(first: 10) { nodes { i
 FEED = "{ feed(first: 50) { nodes { id } } }"
 
 
-@pytest.fixture(
-    params=[
-        "embedded",
-        pytest.param("kafka-postgres", marks=[pytest.mark.kafka, pytest.mark.postgres]),
-    ]
-)
-def backing(request: pytest.FixtureRequest) -> tuple[dict[str, str] | None, str | None]:
-    """(database URLs, Kafka bootstrap): SQLite and the embedded bus, or the real ones."""
-    if request.param == "embedded":
-        return None, None
-    urls: dict[str, str] = request.getfixturevalue("fresh_postgres_urls")
-    bootstrap: str = request.getfixturevalue("kafka_bootstrap")
-    return urls, bootstrap
-
-
 @pytest.fixture
 async def system(
     backing: tuple[dict[str, str] | None, str | None], tmp_path: Path

@@ -16,6 +16,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from support.ports import free_ports
+
 from tests.deploy.kafka.tls import BrokerTls, make_broker_tls, properties_value
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -42,17 +44,6 @@ class SaslBroker:
             "sasl_plain_username": principal,
             "sasl_plain_password": self.passwords[principal],
         }
-
-
-def _free_ports(count: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [int(sock.getsockname()[1]) for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
 
 
 def _properties(ports: list[int], data: Path, passwords: dict[str, str], tls: BrokerTls) -> str:
@@ -120,7 +111,7 @@ def sasl_broker(workdir: Path, principals: list[str]) -> Iterator[SaslBroker]:
     """Formats and starts the broker with a SCRAM user per principal; stops it afterwards."""
     assert LIBS.is_dir(), f"{LIBS} is missing: scripts/kafka.sh fetches the Kafka jars"
     passwords = {p: secrets.token_urlsafe(16) for p in [ADMIN, *principals]}
-    ports = _free_ports(3)
+    ports = free_ports(3)
     tls = make_broker_tls(workdir)
     config = workdir / "server.properties"
     config.write_text(_properties(ports, workdir / "data", passwords, tls))
