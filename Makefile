@@ -20,7 +20,7 @@ test: ## install what is missing, start real PostgreSQL and Kafka, run every tes
 test-unit: venv ## only the fast tests that need no server
 	@$(VENV)/pytest tests/unit tests/contract -q
 
-bench: venv ## the benchmark (BACKEND=dev: SQLite + embedded bus; BACKEND=real: PostgreSQL + Kafka), ~5 min
+bench: venv ## the benchmark (BACKEND=dev: SQLite + embedded bus; BACKEND=real: PostgreSQL + Kafka), ~3 min
 	@BACKEND=$(or $(BACKEND),dev) bash scripts/bench.sh
 
 faults: venv ## the fault matrix: kill -9/SIGSTOP PostgreSQL, Kafka, each service and the gateway under load; a table (~10 min, 20 at most)
