@@ -125,6 +125,8 @@ async def test_a_reveal_is_one_trace_across_four_services_without_personal_data(
 
     async with asyncio.timeout(30):
         await receiver.wait_for(trace_id, SERVICES)
+        # A parent never exported (a broken propagation) fails here, at the timeout.
+        await receiver.wait_for_parents(trace_id)
     spans = receiver.of_trace(trace_id)
     by_id = {s.span_id: s for s in spans}
     services = _by_service(spans)

@@ -125,6 +125,19 @@ class OtlpReceiver(trace_service_pb2_grpc.TraceServiceServicer):
         async with self._arrived:
             await self._arrived.wait_for(complete)
 
+    async def wait_for_parents(self, trace_id: str) -> None:
+        """Until every span of the trace that names a parent has its parent here too: each
+        process exports in its own batches, so a child (the ledger consuming an event) can
+        arrive before the span it continues (bound it by the caller's `asyncio.timeout`)."""
+
+        def complete() -> bool:
+            spans = self.of_trace(trace_id)
+            ids = {s.span_id for s in spans}
+            return all(not s.parent_id or s.parent_id in ids for s in spans)
+
+        async with self._arrived:
+            await self._arrived.wait_for(complete)
+
 
 async def start_receiver(receiver: OtlpReceiver) -> tuple[grpc.aio.Server, int]:
     """Serves `receiver` on an ephemeral loopback port: (server, port)."""
