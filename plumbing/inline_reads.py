@@ -58,19 +58,60 @@ class InlineConnection:
 #: What a read-only unit runs on.
 ReadConnection = AsyncConnection | InlineConnection
 
-#: The inline engine beside each async SQLite engine that has one (see `attach`).
-_INLINE: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
+#: Idle connections each inline engine keeps open between read-only units.
+KEEP_IDLE = 5
+
+
+class InlineReads:
+    """The inline engine of one SQLite file, and its idle connections.
+
+    A unit takes an idle connection and gives it back, open: closing one (and its pool's
+    reset on return) costs SQLAlchemy a rollback each time, more than a feed page's reads
+    (each SELECT here is its own snapshot: pysqlite opens no transaction for it, so there
+    is nothing to roll back). A connection a unit failed on is closed, not kept.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._idle: list[Connection] = []
+
+    @contextmanager
+    def connection(self) -> Iterator[InlineConnection]:
+        connection = self._idle.pop() if self._idle else self._engine.connect()
+        try:
+            yield InlineConnection(connection)
+        except BaseException:
+            connection.close()
+            raise
+        # Nothing opens a SQLite transaction here (query_only allows no writes); should
+        # anything have, the next unit must not read inside its snapshot.
+        dbapi = connection.connection.dbapi_connection
+        if dbapi is not None and dbapi.in_transaction:
+            connection.rollback()
+        if len(self._idle) < KEEP_IDLE:
+            self._idle.append(connection)
+        else:
+            connection.close()
+
+    def dispose(self) -> None:
+        while self._idle:
+            self._idle.pop().close()
+        self._engine.dispose()
+
+
+#: The inline reads beside each async SQLite engine that has them (see `attach`).
+_INLINE: weakref.WeakKeyDictionary[Engine, InlineReads] = weakref.WeakKeyDictionary()
 
 
 def attach(engine: AsyncEngine) -> None:
-    """Gives a file-backed SQLite `engine` its inline read engine, disposed with it."""
+    """Gives a file-backed SQLite `engine` its inline reads, disposed with it."""
     url = engine.url
     if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
         return
     inline = create_engine(
         url.set(drivername="sqlite+pysqlite"),
         # Never waits for a pooled connection: a wait would block the loop that returns them.
-        pool_size=5,
+        pool_size=KEEP_IDLE,
         max_overflow=-1,
         connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
     )
@@ -82,26 +123,22 @@ def attach(engine: AsyncEngine) -> None:
         cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cursor.close()
 
+    reads = InlineReads(inline)
+
     @event.listens_for(engine.sync_engine, "engine_disposed")
     def _dispose(_engine: Any) -> None:
-        inline.dispose()
+        reads.dispose()
 
-    _INLINE[engine.sync_engine] = inline
-
-
-@contextmanager
-def _inline_connection(inline: Engine) -> Iterator[InlineConnection]:
-    with inline.connect() as connection:
-        yield InlineConnection(connection)
+    _INLINE[engine.sync_engine] = reads
 
 
 @asynccontextmanager
 async def read_connection(engine: AsyncEngine) -> AsyncIterator[ReadConnection]:
     """A connection for read-only work: inline on a SQLite file, else a pooled async one."""
-    inline = _INLINE.get(engine.sync_engine)
-    if inline is None:
+    reads = _INLINE.get(engine.sync_engine)
+    if reads is None:
         async with engine.connect() as connection:
             yield connection
         return
-    with _inline_connection(inline) as connection:
+    with reads.connection() as connection:
         yield connection

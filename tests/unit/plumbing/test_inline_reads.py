@@ -92,3 +92,38 @@ async def test_memory_and_server_databases_keep_their_async_connection() -> None
             assert await reader.scalar(text("SELECT 1")) == 1
     finally:
         await engine.dispose()
+
+
+async def test_a_kept_connection_reads_fresh_in_the_next_unit(engine: AsyncEngine) -> None:
+    async with read_connection(engine) as reader:
+        assert isinstance(reader, InlineConnection)
+        first = reader._connection
+        # A half-read result must not pin its snapshot for the next unit on this connection.
+        (await reader.execute(text("SELECT count(*) FROM notes"))).first()
+    async with engine.begin() as conn:
+        await conn.execute(text("INSERT INTO notes (body) VALUES ('later')"))
+    async with read_connection(engine) as reader:
+        assert isinstance(reader, InlineConnection)
+        assert reader._connection is first  # kept open, not closed and reopened
+        assert await reader.scalar(text("SELECT count(*) FROM notes")) == 1
+
+
+async def test_a_connection_a_unit_failed_on_is_not_kept(engine: AsyncEngine) -> None:
+    with pytest.raises(OperationalError):
+        async with read_connection(engine) as reader:
+            assert isinstance(reader, InlineConnection)
+            failed = reader._connection
+            await reader.execute(text("SELECT * FROM no_such_table"))
+    assert failed.closed
+    async with read_connection(engine) as reader:
+        assert isinstance(reader, InlineConnection)
+        assert reader._connection is not failed
+
+
+async def test_disposing_the_engine_closes_the_kept_connections(tmp_path: Path) -> None:
+    engine = db.create_engine(f"sqlite+aiosqlite:///{tmp_path / 'gone.db'}")
+    async with read_connection(engine) as reader:
+        assert isinstance(reader, InlineConnection)
+        kept = reader._connection
+    await engine.dispose()
+    assert kept.closed
