@@ -126,11 +126,13 @@ class Bench:
                 add(f"{name}.cache_hit_rate", hits, "% of lookups")
         return rate
 
-    async def ceiling(self, feed_data: dict[str, Any], token: str) -> float:
-        """The feed from a bare Strawberry app in this process, while the system idles."""
-        server = uvicorn.Server(
-            uvicorn.Config(ceiling_app(feed_data), log_config=None, access_log=False)
-        )
+    async def ceiling(
+        self, feed_data: dict[str, Any], token: str, *, leaf_fields: bool = False
+    ) -> float:
+        """The feed from a bare Strawberry app in this process, while the system idles
+        (`leaf_fields`: the same app executed by the gateway's executor)."""
+        app = ceiling_app(feed_data, leaf_fields=leaf_fields)
+        server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False))
         sock = socket.socket()
         sock.bind(("127.0.0.1", 0))
         task = asyncio.create_task(server.serve(sockets=[sock]))
@@ -139,7 +141,8 @@ class Bench:
                 while not server.started:  # noqa: ASYNC110 - uvicorn offers no started event
                     await asyncio.sleep(0.02)
             url = f"http://127.0.0.1:{sock.getsockname()[1]}/graphql"
-            return await self.load("ceiling.feed", url, [{"query": FEED}], token, ceiling=True)
+            name = "ceiling.leaf_executor.feed" if leaf_fields else "ceiling.feed"
+            return await self.load(name, url, [{"query": FEED}], token, ceiling=True)
         finally:
             server.should_exit = True
             await task
@@ -255,6 +258,13 @@ async def run(
                 if gateway_ms is not None:  # a smoke run has one process, not the gateway's
                     ceiling_ms = bench.cpu_ms["ceiling"]
                     report.add("feed.gateway_cpu_over_ceiling", gateway_ms / ceiling_ms, "x")
+                # The stretch target: the ceiling's own app, past Strawberry's per-field cost.
+                leaf_rate = await bench.ceiling(
+                    feed["data"]["feed"], seeded.reader, leaf_fields=True
+                )
+                report.add(
+                    "ceiling.leaf_executor_ratio", leaf_rate / ceiling_rate, "x of the ceiling"
+                )
                 # The tail at 50 clients (issue 12: p99 within 3x p50).
                 await bench.load(
                     "feed.50_clients",

@@ -18,6 +18,7 @@ EXPECTED = (
     "feed.upstream_calls_per_req",
     "ceiling.feed.req_per_s",
     "feed.ceiling_ratio",
+    "ceiling.leaf_executor_ratio",
     "post_page.upstream_calls_per_req",
     "search.req_per_s",
     "create_post.req_per_s",
