@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from consilium.audit.v1 import audit_pb2 as pb
 from plumbing.auditchain import GENESIS
 from plumbing.signingkeys import SigningKey
+from plumbing.timestamps import set_timestamp
 
 #: The first line of every signed head: names the format, so it is never read as anything else.
 HEAD_CONTEXT = "consilium.audit.head/v1"
@@ -51,7 +52,7 @@ def sign_head(
         head_hash=head_hash if size else GENESIS,
         key_id=key.key_id,
     )
-    head.signed_at.FromDatetime(at or datetime.now(UTC))
+    set_timestamp(head.signed_at, at or datetime.now(UTC))
     head.signature = key.private_key.sign(statement(head))
     return head
 

@@ -33,6 +33,7 @@ from plumbing.auditkeys import AuditSigningKey
 from plumbing.events.envelope import new_event
 from plumbing.events.outbox import add_to_outbox
 from plumbing.events.topics import AUDIT_IDENTITY_ACCESS
+from plumbing.timestamps import set_timestamp
 
 log = logging.getLogger("consilium.audit.keys")
 
@@ -49,7 +50,7 @@ def rotation_event(producer: str, new_key: AuditSigningKey) -> pb.AuditEvent:
         fields=["audit_signing_key"],
         new_public_key=new_key.public_key.public_bytes(Encoding.Raw, PublicFormat.Raw),
     )
-    event.occurred_at.FromDatetime(datetime.now(UTC))
+    set_timestamp(event.occurred_at, datetime.now(UTC))
     return event
 
 

@@ -9,12 +9,12 @@ trace of its own: nothing leaves anonymity from here. Types it does not know are
 from __future__ import annotations
 
 import logging
-from datetime import UTC
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consilium.events.v1 import content_events_pb2 as cev
 from plumbing.events.envelope import Event
+from plumbing.timestamps import moment
 from services.anonymity.adapters.store import SqlAliasRepository
 from services.anonymity.index_feed import CaseSolved, CommentWritten, IndexFeed, PostWritten
 
@@ -43,7 +43,7 @@ class ContentEventHandler:
                 PostWritten(
                     post.post_id,
                     post.author_alias_id,
-                    post.created_at.ToDatetime(tzinfo=UTC),
+                    moment(post.created_at),
                 ),
             )
         elif event.type == _COMMENT:
@@ -57,16 +57,14 @@ class ContentEventHandler:
                     author_alias_id=comment.author_alias_id,
                     post_author_alias_id=comment.post_author_alias_id,
                     parent_author_alias_id=comment.parent_author_alias_id,
-                    created_at=comment.created_at.ToDatetime(tzinfo=UTC),
+                    created_at=moment(comment.created_at),
                 ),
             )
         elif event.type == _SOLVED:
             solved = event.decode(cev.CaseSolved)
             await self._feed.case_solved(
                 repo,
-                CaseSolved(
-                    solved.post_id, solved.author_alias_id, solved.solved_at.ToDatetime(tzinfo=UTC)
-                ),
+                CaseSolved(solved.post_id, solved.author_alias_id, moment(solved.solved_at)),
             )
         else:
             log.info("content event of a type the index does not use skipped: %s", event.type)

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from google.protobuf.timestamp_pb2 import Timestamp
-
 from consilium.anonymity.v1 import anonymity_pb2 as pb
+from plumbing.timestamps import timestamp
 from services.anonymity.domain.aliases import AliasAction, AliasState, StoredAlias, Visibility
 from services.anonymity.domain.inbox import Positioned, encode_cursor
 from services.anonymity.domain.personas import Persona
@@ -28,12 +25,6 @@ _ACTION_FROM_PB = {
     pb.ALIAS_ACTION_HIDE: AliasAction.HIDE,
     pb.ALIAS_ACTION_UNHIDE: AliasAction.UNHIDE,
 }
-
-
-def timestamp(moment: datetime) -> Timestamp:
-    stamp = Timestamp()
-    stamp.FromDatetime(moment)
-    return stamp
 
 
 def visibility_from_proto(value: int) -> Visibility | None:

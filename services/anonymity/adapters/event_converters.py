@@ -19,7 +19,7 @@ from consilium.identity.v1 import identity_pb2 as ipb
 from plumbing.auth import Role, VerificationStatus
 from plumbing.events.envelope import Event, new_event
 from plumbing.events.topics import ANONYMITY_ALIASES, AUDIT_IDENTITY_ACCESS
-from services.anonymity.adapters.converters import timestamp
+from plumbing.timestamps import timestamp
 from services.anonymity.domain.access import AccessAction, AccessRecord, Decision
 from services.anonymity.domain.events import (
     AliasEvent,

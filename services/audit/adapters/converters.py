@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from consilium.audit.v1 import audit_pb2 as pb
 from plumbing.errors import FieldViolation, InvalidArgument
+from plumbing.timestamps import moment
 from services.audit.domain.query import Cursor, EventFilter, micros
 from services.audit.service import ChainReport
 
@@ -16,7 +17,7 @@ _TRACE_ID_HEX = frozenset("0123456789abcdef")
 
 
 def _when(stamp: Timestamp) -> datetime:
-    return stamp.ToDatetime(tzinfo=UTC)
+    return moment(stamp)
 
 
 def _requested_when(message: pb.EventFilter, name: str) -> datetime | None:

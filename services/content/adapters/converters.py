@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
-from google.protobuf.timestamp_pb2 import Timestamp
-
 from consilium.content.v1 import content_pb2 as pb
 from consilium.content.v1 import types_pb2 as tpb
 from plumbing.errors import FieldViolation, InvalidArgument
+from plumbing.timestamps import moment, timestamp
 from services.content.domain.engagement import (
     ParticipantPage,
     PollView,
@@ -63,12 +60,6 @@ _REACTION_TO_PB = {
 _REACTION_FROM_PB = {v: k for k, v in _REACTION_TO_PB.items()}
 
 
-def timestamp(moment: datetime) -> Timestamp:
-    stamp = Timestamp()
-    stamp.FromDatetime(moment)
-    return stamp
-
-
 def kind_to_proto(kind: PostKind) -> tpb.PostKind.ValueType:
     return _KIND_TO_PB[kind]
 
@@ -109,7 +100,7 @@ def draft_from_proto(request: pb.CreatePostRequest) -> PostDraft:
     closes_at = None
     if request.HasField("poll_closes_at"):
         try:
-            closes_at = request.poll_closes_at.ToDatetime(tzinfo=UTC)
+            closes_at = moment(request.poll_closes_at)
         except (ValueError, OverflowError):
             # Seconds or nanos a datetime cannot hold: the caller's error, not an internal one.
             raise InvalidArgument(

@@ -10,7 +10,8 @@ from __future__ import annotations
 from consilium.events.v1 import content_events_pb2
 from plumbing.events.envelope import Event, new_event
 from plumbing.events.topics import CONTENT_POSTS
-from services.content.adapters.converters import kind_to_proto, timestamp
+from plumbing.timestamps import timestamp
+from services.content.adapters.converters import kind_to_proto
 from services.content.domain.posts import Comment, Post
 
 SOURCE = "/consilium/content"

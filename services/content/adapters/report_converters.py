@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from consilium.content.v1 import content_pb2 as pb
-from services.content.adapters.converters import timestamp
+from plumbing.timestamps import timestamp
 from services.content.domain.reports import (
     ModerationAction,
     QueueItem,

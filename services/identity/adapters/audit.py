@@ -21,8 +21,8 @@ from plumbing.auditchain_row import ChainRow
 from plumbing.auditkeys import AuditSigningKey
 from plumbing.events.envelope import Event, new_event
 from plumbing.events.topics import AUDIT_IDENTITY_ACCESS
+from plumbing.timestamps import timestamp
 from services.identity.adapters.audit_subjects import AuditSubjects
-from services.identity.adapters.converters import timestamp
 from services.identity.adapters.events import SOURCE
 from services.identity.adapters.tables import audit_chain
 from services.identity.domain.access import (

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from google.protobuf.timestamp_pb2 import Timestamp
-
 from consilium.identity.v1 import identity_pb2 as pb
 from plumbing.errors import FieldViolation, InvalidArgument
+from plumbing.timestamps import timestamp
 from services.identity.domain.physician import Physician, Role, VerificationStatus
 from services.identity.domain.specialties import Specialty, find_specialty
 
@@ -24,12 +23,6 @@ _ROLE_TO_PB = {
     Role.ADMIN: pb.ROLE_ADMIN,
 }
 _ROLE_FROM_PB = {v: k for k, v in _ROLE_TO_PB.items()}
-
-
-def timestamp(moment: object) -> Timestamp:
-    stamp = Timestamp()
-    stamp.FromDatetime(moment)  # type: ignore[arg-type]
-    return stamp
 
 
 def status_to_proto(status: VerificationStatus) -> pb.VerificationStatus.ValueType:

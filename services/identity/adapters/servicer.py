@@ -17,13 +17,13 @@ from plumbing.grpc.caller import (
     caller_token,
 )
 from plumbing.logging import redact_names
+from plumbing.timestamps import timestamp
 from services.identity.adapters.converters import (
     actor_status_to_proto,
     persona_attributes_to_proto,
     physician_to_proto,
     roles_from_proto,
     specialty_to_proto,
-    timestamp,
 )
 from services.identity.follows import FollowService
 from services.identity.service import IdentityService

@@ -1,0 +1,39 @@
+"""The fast Timestamp conversions give exactly what protobuf's own helpers give."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from plumbing.timestamps import moment, set_timestamp, timestamp
+
+MOMENTS = [
+    datetime(2026, 11, 30, 1, 2, 3, 456789, tzinfo=UTC),
+    datetime(1969, 7, 20, 20, 17, 40, 1, tzinfo=UTC),  # before the epoch
+    datetime(1970, 1, 1, tzinfo=UTC),
+    datetime(2026, 3, 29, 1, 30, tzinfo=timezone(timedelta(hours=-5, minutes=-30))),
+    datetime(2031, 12, 31, 23, 59, 59, 999999),  # naive: protobuf takes it as UTC
+    datetime(1, 1, 1, tzinfo=UTC),
+    datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+]
+
+
+@pytest.mark.parametrize("when", MOMENTS, ids=str)
+def test_to_a_timestamp_as_protobuf_does(when: datetime) -> None:
+    expected = Timestamp()
+    expected.FromDatetime(when)
+    assert timestamp(when) == expected
+    target = Timestamp()
+    set_timestamp(target, when)
+    assert target == expected
+
+
+@pytest.mark.parametrize("when", MOMENTS, ids=str)
+def test_from_a_timestamp_as_protobuf_does(when: datetime) -> None:
+    stamp = Timestamp()
+    stamp.FromDatetime(when)
+    stamp.nanos += 999 if stamp.nanos < 999_000_000 else 0  # below a microsecond: dropped
+    assert moment(stamp) == stamp.ToDatetime(tzinfo=UTC)
+    assert moment(stamp).tzinfo is UTC
