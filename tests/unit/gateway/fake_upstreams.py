@@ -244,6 +244,16 @@ class FakeAnonymity:
             raise Unavailable("upstream service unavailable")
         return {"scp_000": "als_p000"} if "scp_000" in scope_ids else {}
 
+    async def viewer_aliases(
+        self, user_id: str, scope_ids: list[str], alias_ids: list[str], metadata: Any
+    ) -> tuple[dict[str, str], set[str]]:
+        """BatchGetThreadAliases with ownership: recorded with the scopes, then the aliases."""
+        self.calls.record("BatchGetThreadAliases", [*scope_ids, *alias_ids])
+        if self.down:
+            raise Unavailable("upstream service unavailable")
+        threads = {"scp_000": "als_p000"} if "scp_000" in scope_ids else {}
+        return threads, {a for a in alias_ids if a in self.mine}
+
 
 @dataclass
 class FakeIdentity:

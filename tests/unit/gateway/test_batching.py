@@ -25,13 +25,13 @@ from plumbing.auth import VerificationStatus
 SCHEMA = build_schema(GatewaySettings())
 
 #: Every RPC a feed page needs, once each, whatever the page size: what a card shows of
-#: content (comment counts and pages, reactions, polls) comes in one BatchGetFeedCards.
+#: content (comment counts and pages, reactions, polls) comes in one BatchGetFeedCards, and
+#: what the viewer is to the page (thread aliases, ownership) in one BatchGetThreadAliases.
 FEED_CALLS = Counter(
     {
         "ListFeed": 1,
         "BatchGetCommunities": 1,
         "BatchDescribeAliases": 1,
-        "BatchCheckOwnership": 1,
         "BatchGetFeedCards": 1,
         "BatchGetThreadAliases": 1,
     }
@@ -54,10 +54,13 @@ async def test_a_feed_page_costs_one_call_per_rpc() -> None:
     posts = data["feed"]["nodes"]
     assert len(posts) == 20 and all(len(p["comments"]["nodes"]) == 3 for p in posts)
     assert upstreams.calls.counts() == FEED_CALLS
-    # Post authors and comment authors in one call each (gateway/author_batches.py).
-    for rpc in ("BatchDescribeAliases", "BatchCheckOwnership"):
-        asked = [keys for name, keys in upstreams.calls.log if name == rpc]
-        assert [len(keys) for keys in asked] == [80], rpc
+    # Post authors and comment authors in one call each; the viewer call carries the
+    # ownership question for all 80 with the 20 thread scopes (viewerReaction on each post).
+    asked = [keys for name, keys in upstreams.calls.log if name == "BatchDescribeAliases"]
+    assert [len(keys) for keys in asked] == [80]
+    ((_, viewer),) = [c for c in upstreams.calls.log if c[0] == "BatchGetThreadAliases"]
+    assert len([k for k in viewer if k.startswith("scp_")]) == 20
+    assert len([k for k in viewer if k.startswith("als_")]) == 80
 
 
 async def test_a_search_page_costs_one_call_per_rpc() -> None:
@@ -110,7 +113,7 @@ async def test_viewer_flags_are_never_shared_through_the_cache() -> None:
     assert not first_theirs["viewerIsAuthor"] and not first_theirs["author"]["isViewer"]
     comment = first_theirs["comments"]["nodes"][0]
     assert not comment["viewerIsAuthor"] and not comment["author"]["isViewer"]
-    assert upstreams.calls.counts()["BatchCheckOwnership"] == 2  # asked in each request
+    assert upstreams.calls.counts()["BatchGetThreadAliases"] == 2  # asked in each request
 
 
 async def test_a_warm_cache_does_not_let_a_non_reader_in() -> None:
@@ -132,7 +135,7 @@ async def test_authors_not_selected_under_comments_are_not_asked_about() -> None
     query = """{ feed(first: 20) { nodes { id viewerIsAuthor author { handle }
       comments(first: 3) { nodes { id body } } } } }"""
     await run(upstreams, query)
-    for rpc in ("BatchDescribeAliases", "BatchCheckOwnership"):
+    for rpc in ("BatchDescribeAliases", "BatchGetThreadAliases"):
         asked = [keys for name, keys in upstreams.calls.log if name == rpc]
         assert len(asked) == 1 and all(a.startswith("als_p") for a in asked[0]), rpc
     upstreams.calls.clear()
@@ -140,6 +143,7 @@ async def test_authors_not_selected_under_comments_are_not_asked_about() -> None
       comments(first: 3) { nodes { author { handle } } } } } }"""
     await run(upstreams, query)
     assert upstreams.calls.counts()["BatchDescribeAliases"] == 1
+    assert "BatchGetThreadAliases" not in upstreams.calls.counts()
     assert "BatchCheckOwnership" not in upstreams.calls.counts()
 
 
@@ -229,7 +233,9 @@ async def test_fields_not_selected_cost_no_call() -> None:
     upstreams.calls.clear()
     # Counts alone do not need the viewer's thread aliases: only `viewerReaction` does.
     await run(upstreams, "{ feed(first: 20) { nodes { id reactions { total } } } }")
-    assert upstreams.calls.counts() == Counter({"ListFeed": 1, "BatchGetReactionSummaries": 1})
+    assert upstreams.calls.counts() == Counter({"ListFeed": 1, "BatchGetFeedCards": 1})
+    ((_, asked),) = [c for c in upstreams.calls.log if c[0] == "BatchGetFeedCards"]
+    assert [a for a in asked if not a.startswith("pst_")] == ["reactions"]
     upstreams.calls.clear()
     await run(
         upstreams,
@@ -249,8 +255,10 @@ async def test_two_comment_selections_with_different_arguments_get_their_own_pag
     data = await run(upstreams, query, id="pst_002")
     assert [c["id"] for c in data["post"]["a"]["nodes"]] == ["cmt_002_00"]
     assert [c["id"] for c in data["post"]["b"]["nodes"]] == [f"cmt_002_0{i}" for i in range(3)]
-    ((_, pages),) = [c for c in upstreams.calls.log if c[0] == "BatchListComments"]
-    assert sorted(pages) == [("pst_002", 1, ""), ("pst_002", 3, "")]
+    ((_, asked),) = [c for c in upstreams.calls.log if c[0] == "BatchGetFeedCards"]
+    assert sorted(map(str, asked)) == sorted(
+        ["pst_002", str(("page", 1, "")), str(("page", 3, ""))]
+    )
     ((_, asked),) = [c for c in upstreams.calls.log if c[0] == "BatchDescribeAliases"]
     assert sorted(asked) == [f"als_c002_0{i}" for i in range(3)]
 
