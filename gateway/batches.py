@@ -24,34 +24,21 @@ from gateway import viewer_state
 from gateway.auth import Viewer
 from gateway.caches import SharedCaches
 from gateway.clients.anonymity import AnonymityClient
-from gateway.clients.content import ContentClient, FeedCards
+from gateway.clients.content import (
+    MAX_CARD_PAGES,
+    MAX_CARD_POSTS,
+    CardsAsked,
+    ContentClient,
+    FeedCards,
+)
 from gateway.clients.identity import IdentityClient
 from gateway.viewer_state import PollResults, Reactions
 
 #: Anonymity takes at most this many alias ids (or scope ids) per call.
 MAX_ALIASES = 500
-#: BatchGetFeedCards' limits: posts per call, and comment pages per call.
-MAX_CARD_POSTS = 100
-MAX_CARD_PAGES = 100
-
 PageKey = tuple[str, int, str]
 
-
-@dataclass(frozen=True, slots=True)
-class CardsAsked:
-    """Which parts of feed cards a page shows; (first, after) per comment page of each post."""
-
-    counts: bool = False
-    pages: Sequence[tuple[int, str]] = ()
-    reactions: bool = False
-    polls: bool = False
-
-    def __bool__(self) -> bool:
-        return self.counts or bool(self.pages) or self.reactions or self.polls
-
-    def fits(self, posts: int) -> bool:
-        """Whether one BatchGetFeedCards (or a page call carrying it) takes `posts` posts."""
-        return posts <= MAX_CARD_POSTS and posts * len(self.pages) <= MAX_CARD_PAGES
+__all__ = ["Batches", "Cards", "CardsAsked", "PageKey", "ViewerAliases"]
 
 
 @dataclass(slots=True)

@@ -135,6 +135,14 @@ def cards_asked(context: GatewayContext, shape: PostShape, polls: bool) -> Cards
     )
 
 
+def page_cards(context: GatewayContext, shape: PostShape, first: int) -> CardsAsked | None:
+    """What a page call (ListFeed, Search) of `first` posts should carry of their cards, if
+    it can carry them all (else the look-ahead fetch asks BatchGetFeedCards). Which posts
+    are polls is not known yet: polls are asked for whenever the selection shows them."""
+    asked = cards_asked(context, shape, polls=True)
+    return asked if asked and asked.fits(first) else None
+
+
 async def prefetch(
     context: GatewayContext,
     posts: Sequence[ctypes.Post],

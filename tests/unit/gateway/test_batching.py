@@ -24,17 +24,22 @@ from plumbing.auth import VerificationStatus
 
 SCHEMA = build_schema(GatewaySettings())
 
-#: Every RPC a feed page needs, once each, whatever the page size: what a card shows of
-#: content (comment counts and pages, reactions, polls) comes in one BatchGetFeedCards, and
-#: what the viewer is to the page (thread aliases, ownership) in one BatchGetThreadAliases.
+#: Every RPC a feed page needs, once each, whatever the page size: ListFeed carries what a
+#: card shows of content (comment counts and pages, reactions, polls), and what the viewer
+#: is to the page (thread aliases, ownership) comes in one BatchGetThreadAliases; personas
+#: and communities come from the shared cache once warm. No BatchCheckOwnership, no
+#: BatchGetFeedCards: a call coming back fails these counts.
 FEED_CALLS = Counter(
     {
         "ListFeed": 1,
         "BatchGetCommunities": 1,
         "BatchDescribeAliases": 1,
-        "BatchGetFeedCards": 1,
         "BatchGetThreadAliases": 1,
     }
+)
+#: A post page: the post, then its cards (one BatchGetFeedCards), and the same people calls.
+POST_PAGE_CALLS = (
+    FEED_CALLS - Counter({"ListFeed": 1}) + Counter({"BatchGetPosts": 1, "BatchGetFeedCards": 1})
 )
 CACHED = {"BatchDescribeAliases", "BatchGetCommunities"}
 
@@ -54,6 +59,8 @@ async def test_a_feed_page_costs_one_call_per_rpc() -> None:
     posts = data["feed"]["nodes"]
     assert len(posts) == 20 and all(len(p["comments"]["nodes"]) == 3 for p in posts)
     assert upstreams.calls.counts() == FEED_CALLS
+    ((_, feed),) = [c for c in upstreams.calls.log if c[0] == "ListFeed"]
+    assert set(feed) >= {"counts", "reactions", "polls", ("page", 3, "")}
     # Post authors and comment authors in one call each; the viewer call carries the
     # ownership question for all 80 with the 20 thread scopes (viewerReaction on each post).
     asked = [keys for name, keys in upstreams.calls.log if name == "BatchDescribeAliases"]
@@ -70,9 +77,9 @@ async def test_a_search_page_costs_one_call_per_rpc() -> None:
     assert upstreams.calls.counts() == FEED_CALLS - Counter({"ListFeed": 1}) + Counter(
         {"Search": 1}
     )
-    # Search shows no comments: none are asked for.
-    ((_, asked),) = [c for c in upstreams.calls.log if c[0] == "BatchGetFeedCards"]
-    assert [a for a in asked if isinstance(a, tuple)] == []
+    # Search carries the cards; it shows no comments, so none are asked for.
+    ((_, asked),) = [c for c in upstreams.calls.log if c[0] == "Search"]
+    assert "reactions" in asked and [a for a in asked if isinstance(a, tuple)] == []
 
 
 async def test_the_feed_costs_the_same_calls_at_any_page_size() -> None:
@@ -85,8 +92,7 @@ async def test_a_post_page_with_20_comments_costs_one_call_per_rpc() -> None:
     upstreams = FakeUpstreams.seeded(SharedCaches.disabled(), posts=3, comments=20)
     data = await run(upstreams, POST_PAGE, id="pst_001")  # a poll
     assert len(data["post"]["comments"]["nodes"]) == 20
-    expected = FEED_CALLS - Counter({"ListFeed": 1}) + Counter({"BatchGetPosts": 1})
-    assert upstreams.calls.counts() == expected
+    assert upstreams.calls.counts() == POST_PAGE_CALLS
 
 
 async def test_with_a_warm_cache_personas_and_communities_are_not_asked_again() -> None:
@@ -233,9 +239,8 @@ async def test_fields_not_selected_cost_no_call() -> None:
     upstreams.calls.clear()
     # Counts alone do not need the viewer's thread aliases: only `viewerReaction` does.
     await run(upstreams, "{ feed(first: 20) { nodes { id reactions { total } } } }")
-    assert upstreams.calls.counts() == Counter({"ListFeed": 1, "BatchGetFeedCards": 1})
-    ((_, asked),) = [c for c in upstreams.calls.log if c[0] == "BatchGetFeedCards"]
-    assert [a for a in asked if not a.startswith("pst_")] == ["reactions"]
+    assert upstreams.calls.counts() == Counter({"ListFeed": 1})
+    assert upstreams.calls.log == [("ListFeed", ["", "reactions"])]
     upstreams.calls.clear()
     await run(
         upstreams,
@@ -300,11 +305,27 @@ async def test_content_cards_down_fails_only_the_fields_that_read_them() -> None
     null their parent by the schema's rule), nothing else errs, nothing is asked twice."""
     upstreams = FakeUpstreams.seeded(SharedCaches.disabled(), posts=3, comments=2)
     upstreams.content.cards_down = True
-    query = """{ feed(first: 3) { nodes { id title author { handle } commentCount
-      poll { totalVotes } } } }"""
+    query = """{ post(id: "pst_001") { id title author { handle } commentCount
+      poll { totalVotes } } }"""
     result = await SCHEMA.execute(query, context_value=context(upstreams, reader()))
-    assert result.errors is not None
+    assert result.errors is not None and result.data is not None
+    assert result.data["post"] is None or result.data["post"]["author"]["handle"]
     assert {e.extensions["code"] for e in result.errors if e.extensions} == {"UNAVAILABLE"}
     assert {tuple(e.path or [])[-1] for e in result.errors} <= {"commentCount", "poll"}
     assert upstreams.calls.counts()["BatchGetFeedCards"] == 1
     assert upstreams.calls.counts()["BatchDescribeAliases"] == 1
+
+
+async def test_a_page_too_big_to_carry_its_cards_asks_for_them_apart() -> None:
+    """ListFeed carries at most 100 comment pages; past that the cards come from
+    BatchGetFeedCards, split at its limits, and the page still shows everything."""
+    upstreams = FakeUpstreams.seeded(SharedCaches.disabled(), posts=40, comments=3)
+    query = """{ feed(first: 40) { nodes { id commentCount a: comments(first: 1) { nodes { id } }
+      b: comments(first: 2) { nodes { id } } c: comments(first: 3) { nodes { id } } } } }"""
+    data = await run(upstreams, query)
+    nodes = data["feed"]["nodes"]
+    assert len(nodes) == 40 and all(n["commentCount"] == 3 for n in nodes)
+    assert [len(n[k]["nodes"]) for n in nodes[:1] for k in "abc"] == [1, 2, 3]
+    assert upstreams.calls.log[0] == ("ListFeed", [""])
+    cards = [keys for name, keys in upstreams.calls.log if name == "BatchGetFeedCards"]
+    assert [len([k for k in keys if str(k).startswith("pst_")]) for keys in cards] == [33, 7]
