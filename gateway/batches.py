@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
 from consilium.anonymity.v1 import anonymity_pb2 as anon
 from consilium.content.v1 import content_pb2 as cpb
@@ -32,11 +33,13 @@ from gateway.clients.content import (
     FeedCards,
 )
 from gateway.clients.identity import IdentityClient
+from gateway.tick_batch import TickBatch
 from gateway.viewer_state import PollResults, Reactions
 
 #: Anonymity takes at most this many alias ids (or scope ids) per call.
 MAX_ALIASES = 500
 PageKey = tuple[str, int, str]
+_SCOPE, _ALIAS = "scope", "alias"
 
 __all__ = ["Batches", "Cards", "CardsAsked", "PageKey", "ViewerAliases"]
 
@@ -64,7 +67,18 @@ class ViewerAliases:
 class Batches:
     """One request's batch calls; no state of their own beyond the process's shared caches."""
 
-    __slots__ = ("_anonymity", "_caches", "_content", "_identity", "_viewer")
+    __slots__ = (
+        "_anonymity",
+        "_caches",
+        "_cards",
+        "_communities",
+        "_content",
+        "_follows",
+        "_identity",
+        "_personas",
+        "_viewer",
+        "_viewer_aliases",
+    )
 
     def __init__(
         self,
@@ -79,9 +93,40 @@ class Batches:
         self._viewer = viewer
         self._identity = identity
         self._caches = caches
+        # Pages resolved side by side (federation entities) share one call per tick.
+        self._personas = TickBatch(self._fetch_personas)
+        self._communities = TickBatch(self._fetch_communities)
+        self._follows = TickBatch(self._fetch_follows)
+        self._viewer_aliases = TickBatch(self._fetch_viewer_aliases)
+        self._cards: dict[CardsAsked, TickBatch[str, Cards]] = {}
 
     async def personas(self, alias_ids: list[str]) -> dict[str, anon.Persona]:
         """Personas through the shared cache; misses in calls of at most 500."""
+        return await self._personas(alias_ids)
+
+    async def communities(self, community_ids: list[str]) -> dict[str, types.Community]:
+        return await self._communities(community_ids)
+
+    async def follows(self, community_ids: list[str]) -> dict[str, bool]:
+        return await self._follows(community_ids)
+
+    async def viewer_aliases(
+        self, scope_ids: Sequence[str], alias_ids: Sequence[str]
+    ) -> ViewerAliases:
+        """The viewer's thread aliases in `scope_ids` and which of `alias_ids` they own, in
+        one call (more only past 500 aliases); nothing for a signed-out request."""
+        keys = [(_SCOPE, s) for s in scope_ids if s] + [(_ALIAS, a) for a in alias_ids if a]
+        return await self._viewer_aliases(keys)
+
+    async def cards(self, post_ids: Sequence[str], asked: CardsAsked) -> Cards:
+        """The parts `asked` of `post_ids`' cards: one BatchGetFeedCards (more only past its
+        limits), then the participants paged on."""
+        batch = self._cards.get(asked)
+        if batch is None:
+            batch = self._cards[asked] = TickBatch(partial(self._fetch_cards, asked))
+        return await batch(post_ids)
+
+    async def _fetch_personas(self, alias_ids: list[str]) -> dict[str, anon.Persona]:
         shared = self._caches
         return await shared.personas.batch(alias_ids, self._describe, shared.persona_ttl)
 
@@ -94,23 +139,19 @@ class Batches:
             found.update(part)
         return found
 
-    async def communities(self, community_ids: list[str]) -> dict[str, types.Community]:
+    async def _fetch_communities(self, community_ids: list[str]) -> dict[str, types.Community]:
         return await self._caches.communities.batch(community_ids, self._content.communities_by_id)
 
-    async def follows(self, community_ids: list[str]) -> dict[str, bool]:
+    async def _fetch_follows(self, community_ids: list[str]) -> dict[str, bool]:
         if self._viewer is None or self._identity is None:
             return {c: False for c in community_ids}
         followed = set(await self._identity.followed(self._viewer.metadata))
         return {c: c in followed for c in community_ids}
 
-    async def viewer_aliases(
-        self, scope_ids: Sequence[str], alias_ids: Sequence[str]
-    ) -> ViewerAliases:
-        """The viewer's thread aliases in `scope_ids` and which of `alias_ids` they own, in
-        one call (more only past 500 aliases); nothing for a signed-out request."""
+    async def _fetch_viewer_aliases(self, keys: list[tuple[str, str]]) -> ViewerAliases:
         viewer = self._viewer
-        scopes = list(dict.fromkeys(s for s in scope_ids if s))
-        aliases = list(dict.fromkeys(a for a in alias_ids if a))
+        scopes = [value for kind, value in keys if kind == _SCOPE]
+        aliases = [value for kind, value in keys if kind == _ALIAS]
         if viewer is None or not (scopes or aliases):
             return ViewerAliases({}, frozenset())
         calls = [(scopes, aliases[:MAX_ALIASES])]
@@ -131,9 +172,7 @@ class Batches:
             owned.update(mine)
         return ViewerAliases(threads, frozenset(owned))
 
-    async def cards(self, post_ids: Sequence[str], asked: CardsAsked) -> Cards:
-        """The parts `asked` of `post_ids`' cards: one BatchGetFeedCards (more only past its
-        limits), then the participants paged on."""
+    async def _fetch_cards(self, asked: CardsAsked, post_ids: list[str]) -> Cards:
         posts = list(dict.fromkeys(post_ids))
         step = max(1, min(MAX_CARD_POSTS, MAX_CARD_PAGES // max(1, len(asked.pages))))
         parts = await asyncio.gather(

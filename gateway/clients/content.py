@@ -31,7 +31,7 @@ class CardsAsked:
     """Which parts of feed cards a page shows; (first, after) per comment page of each post."""
 
     counts: bool = False
-    pages: Sequence[tuple[int, str]] = ()
+    pages: tuple[tuple[int, str], ...] = ()
     reactions: bool = False
     polls: bool = False
 

@@ -125,21 +125,22 @@ async def _call(
     _fill(part, unique, found, missing)
 
 
-def cards_asked(context: GatewayContext, shape: PostShape, polls: bool) -> CardsAsked:
-    """What the cards of a page with `shape` show (`polls`: whether it has a poll to show)."""
+def cards_asked(context: GatewayContext, shape: PostShape) -> CardsAsked:
+    """What the cards of a page with `shape` show. Polls are asked for whenever the
+    selection shows them, whatever the posts' kinds: pages resolved side by side (entities)
+    then ask alike and share one call, and a page call asks before it knows the kinds."""
     return CardsAsked(
         counts=shape.comment_count,
-        pages=list(_pages(context, shape)),
+        pages=tuple(_pages(context, shape)),
         reactions=shape.reactions,
-        polls=shape.poll and polls,
+        polls=shape.poll,
     )
 
 
 def page_cards(context: GatewayContext, shape: PostShape, first: int) -> CardsAsked | None:
     """What a page call (ListFeed, Search) of `first` posts should carry of their cards, if
-    it can carry them all (else the look-ahead fetch asks BatchGetFeedCards). Which posts
-    are polls is not known yet: polls are asked for whenever the selection shows them."""
-    asked = cards_asked(context, shape, polls=True)
+    it can carry them all (else the look-ahead fetch asks BatchGetFeedCards)."""
+    asked = cards_asked(context, shape)
     return asked if asked and asked.fits(first) else None
 
 
@@ -183,7 +184,7 @@ async def _content_then_people(
     people do not wait for the cards when no comment author is shown."""
     pages = _pages(context, shape)
     polls = [p for p in posts if p.kind == ctypes.POST_KIND_POLL] if shape.poll else []
-    asked = cards_asked(context, shape, bool(polls))
+    asked = cards_asked(context, shape)
     content = _cards(context, fetched, posts, asked, carried)
     if any(p.personas or p.owned for p in pages.values()):
         await content

@@ -209,7 +209,7 @@ class FakeContent:
         polls: bool = False,
     ) -> FeedCards:
         """The single reads' answers, recorded as one call: the parts asked for as its keys."""
-        asked = _parts(CardsAsked(counts, pages or [], reactions, polls))
+        asked = _parts(CardsAsked(counts, tuple(pages or ()), reactions, polls))
         self.calls.record("BatchGetFeedCards", [*post_ids, *asked])
         if self.cards_down:
             raise Unavailable("upstream service unavailable")

@@ -329,3 +329,20 @@ async def test_a_page_too_big_to_carry_its_cards_asks_for_them_apart() -> None:
     assert upstreams.calls.log[0] == ("ListFeed", [""])
     cards = [keys for name, keys in upstreams.calls.log if name == "BatchGetFeedCards"]
     assert [len([k for k in keys if str(k).startswith("pst_")]) for keys in cards] == [33, 7]
+
+
+async def test_post_entities_share_one_call_per_rpc() -> None:
+    """Federation `_entities` resolves each Post reference with its own look-ahead fetch;
+    fetches made in the same turn of the event loop still share one call per RPC."""
+    upstreams = FakeUpstreams.seeded(SharedCaches.disabled(), posts=5, comments=3)
+    refs = ", ".join(f'{{__typename: "Post", id: "pst_00{i}"}}' for i in range(5))
+    query = f"""{{ _entities(representations: [{refs}]) {{ ... on Post {{ id commentCount
+      viewerIsAuthor author {{ handle isViewer }} community {{ name }}
+      reactions {{ viewerReaction }} poll {{ totalVotes viewerHasVoted }}
+      comments(first: 3) {{ nodes {{ author {{ handle }} }} }} }} }} }}"""
+    data = await run(upstreams, query)
+    assert [e["id"] for e in data["_entities"]] == [f"pst_00{i}" for i in range(5)]
+    assert data["_entities"][0]["viewerIsAuthor"] and data["_entities"][0]["author"]["isViewer"]
+    assert upstreams.calls.counts() == POST_PAGE_CALLS
+    ((_, described),) = [c for c in upstreams.calls.log if c[0] == "BatchDescribeAliases"]
+    assert len(described) == 5 + 15
