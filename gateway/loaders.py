@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass
-from typing import Generic, TypeVar, cast
+from typing import TypeVar
 
 from strawberry.dataloader import DataLoader
 
@@ -14,6 +14,7 @@ from consilium.content.v1 import types_pb2 as types
 from gateway import viewer_state
 from gateway.auth import Viewer
 from gateway.author_batches import AuthorBatches
+from gateway.batches import Batches
 from gateway.caches import SharedCaches
 from gateway.clients.anonymity import AnonymityClient
 from gateway.clients.content import ContentClient
@@ -22,26 +23,6 @@ from gateway.viewer_state import PollResults, Reactions
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
-
-#: A key of the feed-card loader: (part, post id, first, after); first and after for pages only.
-CardKey = tuple[str, str, int, str]
-COUNT, PAGE, REACTIONS, POLL = "count", "page", "reactions", "poll"
-#: BatchGetFeedCards' limits: posts per call, and comment pages per call.
-MAX_CARD_POSTS = 100
-MAX_CARD_PAGES = 100
-
-
-class CardPart(Generic[K, V]):
-    """One part of the feed-card loader, loaded by its own keys (as its single loader is)."""
-
-    __slots__ = ("_cards", "_key")
-
-    def __init__(self, cards: DataLoader[CardKey, object], key: Callable[[K], CardKey]) -> None:
-        self._cards = cards
-        self._key = key
-
-    async def load_many(self, keys: Iterable[K]) -> list[V]:
-        return cast(list[V], await self._cards.load_many([self._key(k) for k in keys]))
 
 
 def _loader(
@@ -72,27 +53,10 @@ class Loaders:
     polls: DataLoader[str, PollResults | None]
     #: Community id -> whether the viewer follows it (one ListFollowedCommunities a batch).
     follows: DataLoader[str, bool | None]
-    #: Every part of `BatchGetFeedCards` at once (CardKey -> that part's value); the look-ahead
-    #: fetch reads through it when a page needs two parts or more (see `card_*`).
-    cards: DataLoader[CardKey, object]
     #: Lets comment authors join the post authors' persona and ownership calls.
     authors: AuthorBatches
-
-    @property
-    def card_counts(self) -> CardPart[str, int | None]:
-        return CardPart(self.cards, lambda post: (COUNT, post, 0, ""))
-
-    @property
-    def card_pages(self) -> CardPart[tuple[str, int, str], cpb.CommentPage | None]:
-        return CardPart(self.cards, lambda key: (PAGE, *key))
-
-    @property
-    def card_reactions(self) -> CardPart[str, Reactions | None]:
-        return CardPart(self.cards, lambda post: (REACTIONS, post, 0, ""))
-
-    @property
-    def card_polls(self) -> CardPart[str, PollResults | None]:
-        return CardPart(self.cards, lambda post: (POLL, post, 0, ""))
+    #: The same batch calls, called straight by a page's look-ahead fetch (gateway/batches.py).
+    batches: Batches
 
     def clear(self) -> None:
         """Forgets everything loaded: a WebSocket keeps one context for its whole life, and
@@ -108,7 +72,6 @@ class Loaders:
             self.reactions,
             self.polls,
             self.follows,
-            self.cards,
         ):
             loader.clear_all()
         self.authors.reset()
@@ -128,18 +91,7 @@ def create_loaders(
     """
     shared = caches or SharedCaches.disabled()
     authors = AuthorBatches()
-
-    async def personas(alias_ids: list[str]) -> dict[str, anon.Persona]:
-        return await shared.personas.batch(alias_ids, anonymity.describe, shared.persona_ttl)
-
-    async def communities(community_ids: list[str]) -> dict[str, types.Community]:
-        return await shared.communities.batch(community_ids, content.communities_by_id)
-
-    async def follows(community_ids: list[str]) -> dict[str, bool]:
-        if viewer is None or identity is None:
-            return {c: False for c in community_ids}
-        followed = set(await identity.followed(viewer.metadata))
-        return {c: c in followed for c in community_ids}
+    batches = Batches(anonymity, content, viewer, identity, shared)
 
     async def owned(alias_ids: list[str]) -> dict[str, bool]:
         if viewer is None:
@@ -165,66 +117,17 @@ def create_loaders(
     async def polls(post_ids: list[str]) -> dict[str, PollResults]:
         return await viewer_state.polls(content, post_ids)
 
-    async def cards(keys: Sequence[CardKey]) -> list[object]:
-        return await _cards(content, keys)
-
     return Loaders(
-        personas=_loader(authors.personas(personas), lambda _k: None),
+        personas=_loader(authors.personas(batches.personas), lambda _k: None),
         posts=_loader(content.posts, lambda _k: None),
-        communities=_loader(communities, lambda _k: None),
+        communities=_loader(batches.communities, lambda _k: None),
         comment_counts=_loader(content.comment_counts, lambda _k: 0),
         comment_pages=_loader(content.comment_pages, lambda _k: None),
         owned=_loader(authors.owned(owned), lambda _k: False),
         thread_aliases=_loader(thread_aliases, lambda _k: None),
         reactions=_loader(reactions, lambda _k: None, max_batch=viewer_state.MAX_POSTS),
         polls=_loader(polls, lambda _k: None, max_batch=viewer_state.MAX_POSTS),
-        follows=_loader(follows, lambda _k: False),
-        cards=DataLoader(load_fn=cards),
+        follows=_loader(batches.follows, lambda _k: False),
         authors=authors,
+        batches=batches,
     )
-
-
-async def _cards(content: ContentClient, keys: Sequence[CardKey]) -> list[object]:
-    """One BatchGetFeedCards for every part the keys name (more only past its limits); the
-    viewer's reaction and vote are then matched here, as the single loaders do."""
-    kinds = {k[0] for k in keys}
-    posts = list(dict.fromkeys(k[1] for k in keys))
-    args = list(dict.fromkeys((k[2], k[3]) for k in keys if k[0] == PAGE))
-    step = max(1, min(MAX_CARD_POSTS, MAX_CARD_PAGES // max(1, len(args))))
-    counts: dict[str, int] = {}
-    pages: dict[tuple[str, int, str], cpb.CommentPage] = {}
-    summaries: dict[str, types.ReactionSummary] = {}
-    polls: dict[str, types.Poll] = {}
-    for start in range(0, len(posts), step):
-        part = await content.feed_cards(
-            posts[start : start + step],
-            counts=COUNT in kinds,
-            pages=args,
-            reactions=REACTIONS in kinds,
-            polls=POLL in kinds,
-        )
-        counts |= part.counts
-        pages |= part.pages
-        summaries |= part.summaries
-        polls |= part.polls
-    # Paging the participants on is a call of its own: if it fails, only that part fails.
-    reactions: dict[str, Reactions] | Exception = {}
-    results: dict[str, PollResults] | Exception = {}
-    try:
-        reactions = await viewer_state.complete_reactions(content, summaries)
-    except Exception as error:  # kept for the fields that read it
-        reactions = error
-    try:
-        results = await viewer_state.complete_polls(content, polls)
-    except Exception as error:  # kept for the fields that read it
-        results = error
-    answers: list[object] = []
-    for kind, post, first, after in keys:
-        if kind == COUNT:
-            answers.append(counts.get(post, 0))
-        elif kind == PAGE:
-            answers.append(pages.get((post, first, after)))
-        else:
-            found = reactions if kind == REACTIONS else results
-            answers.append(found if isinstance(found, Exception) else found.get(post))
-    return answers

@@ -84,6 +84,18 @@ class AnonymityClient:
         reply = await invoke(self._stub.BatchGetThreadAliases, request, metadata)
         return {t.scope_id: t.alias_id for t in reply.thread_aliases}
 
+    async def viewer_aliases(
+        self, user_id: str, scope_ids: list[str], alias_ids: list[str], metadata: Metadata
+    ) -> tuple[dict[str, str], set[str]]:
+        """BatchGetThreadAliases carrying BatchCheckOwnership's question: the caller's thread
+        aliases in `scope_ids` and which of `alias_ids` are theirs, in one call."""
+        request = pb.BatchGetThreadAliasesRequest(
+            user_id=user_id, scope_ids=scope_ids, alias_ids=alias_ids
+        )
+        reply = await invoke(self._stub.BatchGetThreadAliases, request, metadata)
+        threads = {t.scope_id: t.alias_id for t in reply.thread_aliases}
+        return threads, set(reply.owned_alias_ids)
+
     async def reveal(
         self, alias_id: str, purpose: str, metadata: Metadata
     ) -> pb.RevealAliasResponse:

@@ -10,6 +10,7 @@ alias at all; each write carries exactly one (and a request makes at most one wr
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import grpc
@@ -19,6 +20,35 @@ from consilium.content.v1 import content_pb2_grpc
 from consilium.content.v1 import types_pb2 as types
 from gateway.clients.base import invoke
 from plumbing.grpc.channel import ServiceToken, create_channel
+
+#: BatchGetFeedCards' limits: posts per call, and comment pages per call.
+MAX_CARD_POSTS = 100
+MAX_CARD_PAGES = 100
+
+
+@dataclass(frozen=True, slots=True)
+class CardsAsked:
+    """Which parts of feed cards a page shows; (first, after) per comment page of each post."""
+
+    counts: bool = False
+    pages: tuple[tuple[int, str], ...] = ()
+    reactions: bool = False
+    polls: bool = False
+
+    def __bool__(self) -> bool:
+        return self.counts or bool(self.pages) or self.reactions or self.polls
+
+    def fits(self, posts: int) -> bool:
+        """Whether one BatchGetFeedCards (or a page call carrying it) takes `posts` posts."""
+        return posts <= MAX_CARD_POSTS and posts * len(self.pages) <= MAX_CARD_PAGES
+
+    def to_proto(self) -> pb.FeedCardParts:
+        return pb.FeedCardParts(
+            comment_counts=self.counts,
+            comment_pages=[pb.CommentPageArgs(first=f, after=a) for f, a in self.pages],
+            reactions=self.reactions,
+            polls=self.polls,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,8 +121,10 @@ class ContentClient:
         *,
         case_status: int = 0,
         only_communities: list[str] | None = None,
-    ) -> pb.ListFeedResponse:
-        """`only_communities`: a following feed, by community ids alone (never who follows)."""
+        cards: CardsAsked | None = None,
+    ) -> tuple[pb.ListFeedResponse, FeedCards | None]:
+        """`only_communities`: a following feed, by community ids alone (never who follows);
+        `cards`: the page's feed cards too, in the same call (post ids only)."""
         request = pb.ListFeedRequest(
             community_id=community_id,
             first=first,
@@ -100,14 +132,30 @@ class ContentClient:
             case_status=case_status,  # type: ignore[arg-type]
             community_ids=only_communities or [],
             only_communities=only_communities is not None,
+            cards=cards.to_proto() if cards else None,
         )
-        return await invoke(self._stub.ListFeed, request)
+        reply = await invoke(self._stub.ListFeed, request)
+        return reply, _carried(reply, cards)
 
     async def search(
-        self, text: str, first: int, after: str, *, case_status: int = 0
-    ) -> pb.SearchResponse:
-        request = pb.SearchRequest(text=text, first=first, after=after, case_status=case_status)  # type: ignore[arg-type]
-        return await invoke(self._stub.Search, request)
+        self,
+        text: str,
+        first: int,
+        after: str,
+        *,
+        case_status: int = 0,
+        cards: CardsAsked | None = None,
+    ) -> tuple[pb.SearchResponse, FeedCards | None]:
+        """`cards` as in `feed`."""
+        request = pb.SearchRequest(
+            text=text,
+            first=first,
+            after=after,
+            case_status=case_status,  # type: ignore[arg-type]
+            cards=cards.to_proto() if cards else None,
+        )
+        reply = await invoke(self._stub.Search, request)
+        return reply, _carried(reply, cards)
 
     async def comment_counts(self, post_ids: list[str]) -> dict[str, int]:
         reply = await invoke(
@@ -212,15 +260,7 @@ class ContentClient:
             polls=polls,
         )
         reply = await invoke(self._stub.BatchGetFeedCards, request)
-        unique = list(dict.fromkeys(post_ids))
-        queries = [(p, f, a) for f, a in args for p in unique]
-        return FeedCards(
-            counts={c.post_id: int(c.count) for c in reply.counts},
-            # As comment_pages: one page per query, paired by position (zip raises otherwise).
-            pages=dict(zip(queries, reply.comment_pages, strict=True)),
-            summaries={s.post_id: s for s in reply.summaries},
-            polls={p.post_id: p for p in reply.polls},
-        )
+        return _cards_of(reply, post_ids, args)
 
     async def communities(self) -> list[types.Community]:
         reply = await invoke(self._stub.ListCommunities, pb.ListCommunitiesRequest())
@@ -243,3 +283,27 @@ class ContentClient:
 
     async def resolve_reports(self, request: pb.ResolveReportsRequest) -> pb.ResolveReportsResponse:
         return await invoke(self._stub.ResolveReports, request)
+
+
+def _cards_of(
+    reply: pb.BatchGetFeedCardsResponse, post_ids: Sequence[str], pages: Sequence[tuple[int, str]]
+) -> FeedCards:
+    unique = list(dict.fromkeys(post_ids))
+    queries = [(p, f, a) for f, a in pages for p in unique]
+    return FeedCards(
+        counts={c.post_id: int(c.count) for c in reply.counts},
+        # As comment_pages: one page per query, paired by position (zip raises otherwise).
+        pages=dict(zip(queries, reply.comment_pages, strict=True)),
+        summaries={s.post_id: s for s in reply.summaries},
+        polls={p.post_id: p for p in reply.polls},
+    )
+
+
+def _carried(
+    reply: pb.ListFeedResponse | pb.SearchResponse, cards: CardsAsked | None
+) -> FeedCards | None:
+    """The cards a page call carried, or None when it was not asked for them (or a content
+    that does not know `cards` yet left them out: the gateway then asks for them itself)."""
+    if not cards or not reply.HasField("cards"):
+        return None
+    return _cards_of(reply.cards, [p.post_id for p in reply.posts], cards.pages)

@@ -10,10 +10,11 @@ import strawberry
 
 from consilium.content.v1 import content_pb2 as cpb
 from gateway.caches import ALL
+from gateway.clients.content import FeedCards
 from gateway.context import Info
 from gateway.schema.following import followed_communities
-from gateway.schema.prefetch import prefetch
-from gateway.schema.selection import connection_shape, post_shape, under
+from gateway.schema.prefetch import page_cards, prefetch
+from gateway.schema.selection import PostShape, connection_shape, post_shape, under
 from gateway.schema.types.audit import (
     MAX_AUDIT_PAGE,
     AuditEventConnection,
@@ -40,10 +41,17 @@ def _status(status: CaseStatus | None) -> int:
     return to_proto(status, CASE_STATUS) if status is not None else 0
 
 
-async def _ready(info: Info, page: cpb.ListFeedResponse | cpb.SearchResponse) -> PostConnection:
-    """The page with everything its selection shows fetched ahead (gateway/schema/prefetch.py)."""
-    shape = connection_shape(under(info.selected_fields))
-    return PostConnection.from_proto(page, await prefetch(info.context, page.posts, shape))
+async def _ready(
+    info: Info,
+    page: cpb.ListFeedResponse | cpb.SearchResponse,
+    shape: PostShape,
+    carried: FeedCards | None,
+) -> PostConnection:
+    """The page with everything its selection shows fetched ahead (gateway/schema/prefetch.py);
+    `carried`: the cards the page call brought along."""
+    context = info.context
+    cards = None if carried is None else await context.loaders.batches.complete([carried])
+    return PostConnection.from_proto(page, await prefetch(context, page.posts, shape, cards))
 
 
 @strawberry.type
@@ -80,14 +88,16 @@ class Query:
                 [FieldViolation("following", "choose one community or the followed ones")]
             )
         only = await followed_communities(info) if following else None
-        page = await info.context.upstreams.content.feed(
+        shape = connection_shape(under(info.selected_fields))
+        page, carried = await info.context.upstreams.content.feed(
             str(community or ""),
             first,
             after or "",
             case_status=_status(case_status),
             only_communities=only,
+            cards=page_cards(info.context, shape, first),
         )
-        return await _ready(info, page)
+        return await _ready(info, page, shape, carried)
 
     @strawberry.field
     async def post(self, info: Info, id: strawberry.ID) -> Post | None:
@@ -114,10 +124,15 @@ class Query:
         if not text.strip():
             raise InvalidArgument([FieldViolation("text", "say what to search for")])
         check_page_size(first, info.context.settings.max_page_size)
-        page = await info.context.upstreams.content.search(
-            text, first, after or "", case_status=_status(case_status)
+        shape = connection_shape(under(info.selected_fields))
+        page, carried = await info.context.upstreams.content.search(
+            text,
+            first,
+            after or "",
+            case_status=_status(case_status),
+            cards=page_cards(info.context, shape, first),
         )
-        return await _ready(info, page)
+        return await _ready(info, page, shape, carried)
 
     @strawberry.field(description="Public: the registration form lists them.")
     async def communities(self, info: Info) -> list[Community] | None:

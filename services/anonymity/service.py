@@ -6,7 +6,8 @@ Callers arrive as verified access-token claims (or None). Who may do what:
   every post, comment, reaction and vote, and it refuses (FAILED_PRECONDITION) a suspended
   person and an alias a moderator hid;
 - BatchDescribeAliases: anyone (personas are public by construction, P5);
-- BatchCheckOwnership, BatchGetThreadAliases: the caller about themself only;
+- BatchCheckOwnership, BatchGetThreadAliases (thread aliases and ownership in one read):
+  the caller about themself only;
 - CheckAliasOwners: each token holder about themself only (many people, one alias);
 - ListAliases: the person, or an ADMIN with a purpose, the role checked live at identity
   (recorded as an identity access, refusals too);
@@ -249,15 +250,30 @@ class AnonymityService:
         return owners
 
     async def thread_aliases(
-        self, caller: AccessClaims | None, user_id: str, scope_ids: Iterable[str]
-    ) -> dict[str, str]:
-        """scope id -> the caller's ANONYMOUS alias there, for scopes where they have one."""
+        self,
+        caller: AccessClaims | None,
+        user_id: str,
+        scope_ids: Iterable[str],
+        alias_ids: Iterable[str] = (),
+    ) -> tuple[dict[str, str], list[str]]:
+        """scope id -> the caller's ANONYMOUS alias there, for scopes where they have one;
+        and which of `alias_ids` the caller owns (check_ownership), on the same read."""
         require_self(caller, user_id)
         wanted = [s for s in check_batch(scope_ids, "scope_ids") if is_scope_id(s)]
+        asked = [a for a in check_batch(alias_ids, "alias_ids") if is_alias_id(a)]
         slots = {self._vault.slot(user_id, Visibility.ANONYMOUS, s): s for s in wanted}
+        aliases: dict[str, StoredAlias] = {}
+        found: dict[str, str] = {}
         async with self._store.reading() as repo:
-            found = await repo.alias_ids_by_slots(slots)
-        return {slots[slot]: alias_id for slot, alias_id in found.items()}
+            if slots:
+                found = await repo.alias_ids_by_slots(slots)
+            if asked:
+                aliases = await repo.get_aliases(asked)
+        owned: list[str] = []
+        if aliases:
+            owner_index = self._vault.owner_index(user_id)
+            owned = [a for a in asked if a in aliases and self._vault.owns(aliases[a], owner_index)]
+        return {slots[slot]: alias_id for slot, alias_id in found.items()}, owned
 
     async def list_aliases(
         self,

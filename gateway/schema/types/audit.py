@@ -15,6 +15,7 @@ from consilium.audit.v1 import audit_pb2 as pb
 from gateway.schema.types.connections import Edge, PageInfo, edges
 from gateway.schema.types.enums import ProtoEnum, from_proto, to_proto
 from gateway.schema.types.transparency import AuditInclusionProof, ProofLoader
+from gateway.timestamps import to_datetime
 
 #: The most events one page may hold (the audit service's own maximum).
 MAX_AUDIT_PAGE = 200
@@ -95,7 +96,7 @@ PROBLEM_KIND: ProtoEnum = (pb.ProblemKind, "PROBLEM_KIND")
 
 
 def _time(stamp: Timestamp) -> datetime:
-    return stamp.ToDatetime(tzinfo=UTC)
+    return to_datetime(stamp)
 
 
 def _stamp(moment: datetime) -> Timestamp:

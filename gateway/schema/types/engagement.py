@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 import strawberry
 
 from consilium.content.v1 import types_pb2 as ctypes
 from gateway.schema.types.enums import REACTION, Reaction, from_proto
+from gateway.timestamps import to_datetime
 
 
 @strawberry.type
@@ -41,7 +42,7 @@ class Poll:
                 for o in poll.options
             ],
             viewer_has_voted=viewer_has_voted,
-            closes_at=poll.closes_at.ToDatetime(UTC) if poll.HasField("closes_at") else None,
+            closes_at=to_datetime(poll.closes_at) if poll.HasField("closes_at") else None,
             total_votes=poll.total_votes if show and poll.HasField("total_votes") else None,
         )
 

@@ -8,13 +8,14 @@ content for one person's posts together.
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
+from datetime import datetime
 
 import strawberry
 
 from consilium.anonymity.v1 import anonymity_pb2 as anon
 from gateway.schema.types.connections import Edge, PageInfo, edges
 from gateway.schema.types.enums import VISIBILITY, Visibility, from_proto
+from gateway.timestamps import to_datetime
 
 
 @strawberry.enum(description="Why a notification was sent.")
@@ -35,7 +36,7 @@ def _kind(entry: anon.IndexEntry) -> str:
 
 
 def _when(entry: anon.IndexEntry) -> datetime:
-    return entry.occurred_at.ToDatetime(tzinfo=UTC)
+    return to_datetime(entry.occurred_at)
 
 
 @strawberry.type(

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable
-from datetime import UTC, datetime
+from datetime import datetime
 
 import strawberry
+from google.protobuf.timestamp_pb2 import Timestamp
 
 from consilium.content.v1 import content_pb2 as cpb
 from consilium.content.v1 import types_pb2 as ctypes
@@ -34,6 +35,7 @@ from gateway.schema.visible import find_post
 
 # Re-exported for gateway/schema/subscription.py, which imports it from here.
 from gateway.schema.visible import readable as readable
+from gateway.timestamps import to_datetime
 from gateway.viewer_state import PollResults, Reactions
 from plumbing.errors import FieldViolation, InvalidArgument
 
@@ -111,8 +113,8 @@ class CaseDetails:
         )
 
 
-def _time(stamp: object) -> datetime:
-    return stamp.ToDatetime(UTC)  # type: ignore[attr-defined,no-any-return]
+def _time(stamp: Timestamp) -> datetime:
+    return to_datetime(stamp)
 
 
 def _edited(message: ctypes.Post | ctypes.Comment) -> datetime | None:

@@ -8,7 +8,7 @@ gateway does not ask.
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
+from datetime import datetime
 
 import strawberry
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -20,6 +20,7 @@ from gateway.schema.types.author import Author, load_author
 from gateway.schema.types.connections import Edge, PageInfo, edges
 from gateway.schema.types.enums import from_proto
 from gateway.schema.types.posts import Comment, Post
+from gateway.timestamps import to_datetime
 
 
 @strawberry.enum(description="Why a post or comment is reported.")
@@ -49,7 +50,7 @@ MODERATION_ACTION = (cpb.ModerationAction, "MODERATION_ACTION")
 
 
 def _time(stamp: Timestamp) -> datetime:
-    return stamp.ToDatetime(tzinfo=UTC)
+    return to_datetime(stamp)
 
 
 @strawberry.type(description="The viewer's report (the first one, if they had reported it).")

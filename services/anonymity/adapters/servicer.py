@@ -109,11 +109,12 @@ class AnonymityServicer(anonymity_pb2_grpc.AnonymityServiceServicer):
     async def BatchGetThreadAliases(
         self, request: pb.BatchGetThreadAliasesRequest, context: Context
     ) -> pb.BatchGetThreadAliasesResponse:
-        found = await self._service.thread_aliases(
-            await self._caller(), request.user_id, request.scope_ids
+        found, owned = await self._service.thread_aliases(
+            await self._caller(), request.user_id, request.scope_ids, request.alias_ids
         )
         return pb.BatchGetThreadAliasesResponse(
-            thread_aliases=[pb.ThreadAlias(scope_id=s, alias_id=a) for s, a in found.items()]
+            thread_aliases=[pb.ThreadAlias(scope_id=s, alias_id=a) for s, a in found.items()],
+            owned_alias_ids=owned,
         )
 
     async def ListAliases(

@@ -35,7 +35,7 @@ from services.content.adapters.report_converters import (
     status_from_proto as queue_status_from_proto,
 )
 from services.content.domain.posts import Comment
-from services.content.engagement import CardsAsked, EngagementService
+from services.content.engagement import CardsAsked, EngagementService, FeedCards
 from services.content.reports import ReportService
 from services.content.revisions import RevisionService
 from services.content.service import ContentService, Page
@@ -104,6 +104,7 @@ class ContentServicer(content_pb2_grpc.ContentServiceServicer):
             next_cursor=page.next_cursor,
             has_next_page=page.has_next_page,
             cursors=page.cursors,
+            cards=await self._carried(request, [p.post_id for p in page.items]),
         )
 
     async def Search(self, request: pb.SearchRequest, context: Context) -> pb.SearchResponse:
@@ -119,6 +120,26 @@ class ContentServicer(content_pb2_grpc.ContentServiceServicer):
             next_cursor=page.next_cursor,
             has_next_page=page.has_next_page,
             cursors=page.cursors,
+            cards=await self._carried(request, [p.post_id for p in page.items]),
+        )
+
+    async def _carried(
+        self, request: pb.ListFeedRequest | pb.SearchRequest, post_ids: list[str]
+    ) -> pb.BatchGetFeedCardsResponse | None:
+        """The cards a page call asked to carry for its posts, as BatchGetFeedCards answers."""
+        if not request.HasField("cards"):
+            return None
+        parts = request.cards
+        return _cards_to_proto(
+            await self._engagement.feed_cards(
+                CardsAsked(
+                    post_ids=post_ids,
+                    comment_counts=parts.comment_counts,
+                    comment_pages=[(a.first, a.after) for a in parts.comment_pages],
+                    reactions=parts.reactions,
+                    polls=parts.polls,
+                )
+            )
         )
 
     async def AddComment(
@@ -211,13 +232,7 @@ class ContentServicer(content_pb2_grpc.ContentServiceServicer):
                 polls=request.polls,
             )
         )
-        return pb.BatchGetFeedCardsResponse(
-            counts=[pb.CommentCount(post_id=p, count=n) for p, n in cards.counts.items()],
-            comment_pages=[comment_page_to_proto(p, page) for p, page in cards.pages],
-            summaries=[summary_to_proto(s) for s in cards.summaries],
-            polls=[poll_to_proto(p) for p in cards.polls],
-            missing_poll_ids=cards.missing_polls,
-        )
+        return _cards_to_proto(cards)
 
     async def ListCommunities(
         self, request: pb.ListCommunitiesRequest, context: Context
@@ -306,3 +321,13 @@ class ContentServicer(content_pb2_grpc.ContentServiceServicer):
             request.item_id, action_from_proto(request.action), request.reason, request.staff_role
         )
         return pb.ResolveReportsResponse(item=queue_item_to_proto(item), action_id=action_id)
+
+
+def _cards_to_proto(cards: FeedCards) -> pb.BatchGetFeedCardsResponse:
+    return pb.BatchGetFeedCardsResponse(
+        counts=[pb.CommentCount(post_id=p, count=n) for p, n in cards.counts.items()],
+        comment_pages=[comment_page_to_proto(p, page) for p, page in cards.pages],
+        summaries=[summary_to_proto(s) for s in cards.summaries],
+        polls=[poll_to_proto(p) for p in cards.polls],
+        missing_poll_ids=cards.missing_polls,
+    )

@@ -145,6 +145,54 @@ async def test_ownership_thread_aliases_and_own_list(
     assert error.code() == grpc.StatusCode.PERMISSION_DENIED
 
 
+async def test_thread_aliases_answer_ownership_of_the_callers_own_aliases_only(
+    stack: Stack,
+) -> None:
+    """One call for a page's viewer state (thread aliases and ownership) tells the caller
+    about their own aliases only: never whose another alias is, never for another user id."""
+    alice, bob = await stack.physician(), await stack.physician(specialty=DERMATOLOGY)
+    thread = await stack.scope(bob)
+    hers = (await stack.alias(alice, pb.VISIBILITY_ANONYMOUS, thread)).alias_id
+    his = (await stack.alias(bob, pb.VISIBILITY_ANONYMOUS, thread)).alias_id
+    his_handle = (await stack.alias(bob, pb.VISIBILITY_PSEUDONYMOUS)).alias_id
+
+    found = await stack.anonymity.BatchGetThreadAliases(
+        pb.BatchGetThreadAliasesRequest(
+            user_id=alice.user_id, scope_ids=[thread], alias_ids=[hers, his, his_handle]
+        ),
+        metadata=alice.metadata,
+    )
+    assert [(t.scope_id, t.alias_id) for t in found.thread_aliases] == [(thread, hers)]
+    assert list(found.owned_alias_ids) == [hers]
+    # Asking in bob's name with alice's token: refused, nothing answered about bob's aliases.
+    error = await rpc_error(
+        stack.anonymity.BatchGetThreadAliases(
+            pb.BatchGetThreadAliasesRequest(
+                user_id=bob.user_id, scope_ids=[thread], alias_ids=[his, his_handle]
+            ),
+            metadata=alice.metadata,
+        )
+    )
+    assert error.code() == grpc.StatusCode.PERMISSION_DENIED
+    # Without a token: unauthenticated, even for ownership alone.
+    error = await rpc_error(
+        stack.anonymity.BatchGetThreadAliases(
+            pb.BatchGetThreadAliasesRequest(user_id=bob.user_id, alias_ids=[his])
+        )
+    )
+    assert error.code() == grpc.StatusCode.UNAUTHENTICATED
+    # The same limit as BatchCheckOwnership.
+    error = await rpc_error(
+        stack.anonymity.BatchGetThreadAliases(
+            pb.BatchGetThreadAliasesRequest(
+                user_id=alice.user_id, alias_ids=[f"als_{i:022d}" for i in range(501)]
+            ),
+            metadata=alice.metadata,
+        )
+    )
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
 async def test_describe_reports_missing_ids(stack: Stack) -> None:
     doctor = await stack.physician()
     alias = (await stack.alias(doctor)).alias_id

@@ -74,3 +74,33 @@ async def test_limits_are_those_of_the_single_rpcs(content: ContentClient) -> No
         content.stub.BatchGetFeedCards(pb.BatchGetFeedCardsRequest(post_ids=too_many))
     )
     assert error.code().name == "INVALID_ARGUMENT"
+
+
+async def test_a_feed_or_search_page_carries_the_cards_of_its_posts(content: ContentClient) -> None:
+    """ListFeed and Search asked for `cards` answer, for the page's posts, what
+    BatchGetFeedCards answers for them: a page of feed cards in one call."""
+    await _seed(content)
+    parts = pb.FeedCardParts(
+        comment_counts=True,
+        comment_pages=[pb.CommentPageArgs(first=2)],
+        reactions=True,
+        polls=True,
+    )
+    feed = await content.stub.ListFeed(pb.ListFeedRequest(first=10, cards=parts))
+    found = await content.stub.Search(pb.SearchRequest(text="night shift", first=10, cards=parts))
+    for page in (feed, found):
+        ids = [p.post_id for p in page.posts]
+        alone = await content.stub.BatchGetFeedCards(
+            pb.BatchGetFeedCardsRequest(
+                post_ids=ids,
+                comment_counts=True,
+                comment_pages=parts.comment_pages,
+                reactions=True,
+                polls=True,
+            )
+        )
+        assert ids and page.HasField("cards") and page.cards == alone
+    assert len(feed.posts) == 3 and len(feed.cards.polls) == 1
+    assert {c.count for c in feed.cards.counts} == {3, 0}
+    plain = await content.stub.ListFeed(pb.ListFeedRequest(first=10))
+    assert not plain.HasField("cards") and list(plain.posts) == list(feed.posts)

@@ -20,7 +20,7 @@ from consilium.content.v1 import types_pb2 as types
 from consilium.identity.v1 import identity_pb2 as ipb
 from gateway.auth import Authentication, Viewer
 from gateway.caches import SharedCaches
-from gateway.clients.content import FeedCards
+from gateway.clients.content import CardsAsked, FeedCards
 from gateway.context import GatewayContext
 from gateway.limits.policy import GatewayLimits
 from gateway.loaders import create_loaders
@@ -117,17 +117,33 @@ class FakeContent:
         *,
         case_status: int = 0,
         only_communities: list[str] | None = None,
-    ) -> cpb.ListFeedResponse:
-        self.calls.record("ListFeed", [community_id])
+        cards: CardsAsked | None = None,
+    ) -> tuple[cpb.ListFeedResponse, FeedCards | None]:
+        """ListFeed, with the parts of the cards it carries recorded as its keys."""
+        self.calls.record("ListFeed", [community_id, *_parts(cards)])
         page = list(self.posts_by_id.values())[:first]
-        return cpb.ListFeedResponse(posts=page, cursors=[p.post_id for p in page])
+        carried = await self._carried([p.post_id for p in page], cards)
+        return cpb.ListFeedResponse(posts=page, cursors=[p.post_id for p in page]), carried
 
     async def search(
-        self, text: str, first: int, after: str, *, case_status: int = 0
-    ) -> cpb.SearchResponse:
-        self.calls.record("Search", [text])
+        self, text: str, first: int, after: str, *, case_status: int = 0, cards: Any = None
+    ) -> tuple[cpb.SearchResponse, FeedCards | None]:
+        self.calls.record("Search", [text, *_parts(cards)])
         page = list(self.posts_by_id.values())[:first]
-        return cpb.SearchResponse(posts=page, cursors=[p.post_id for p in page])
+        carried = await self._carried([p.post_id for p in page], cards)
+        return cpb.SearchResponse(posts=page, cursors=[p.post_id for p in page]), carried
+
+    async def _carried(self, post_ids: list[str], cards: CardsAsked | None) -> FeedCards | None:
+        if not cards:
+            return None
+        quiet = FakeContent(Calls(), self.posts_by_id, self.comments_of)
+        return await quiet.feed_cards(
+            post_ids,
+            counts=cards.counts,
+            pages=list(cards.pages),
+            reactions=cards.reactions,
+            polls=cards.polls,
+        )
 
     async def posts(self, post_ids: list[str]) -> dict[str, types.Post]:
         self.calls.record("BatchGetPosts", post_ids)
@@ -193,8 +209,7 @@ class FakeContent:
         polls: bool = False,
     ) -> FeedCards:
         """The single reads' answers, recorded as one call: the parts asked for as its keys."""
-        parts = [("counts", counts), ("reactions", reactions), ("polls", polls)]
-        asked = [name for name, wanted in parts if wanted] + [("page", *a) for a in pages or []]
+        asked = _parts(CardsAsked(counts, tuple(pages or ()), reactions, polls))
         self.calls.record("BatchGetFeedCards", [*post_ids, *asked])
         if self.cards_down:
             raise Unavailable("upstream service unavailable")
@@ -243,6 +258,16 @@ class FakeAnonymity:
         if self.down:
             raise Unavailable("upstream service unavailable")
         return {"scp_000": "als_p000"} if "scp_000" in scope_ids else {}
+
+    async def viewer_aliases(
+        self, user_id: str, scope_ids: list[str], alias_ids: list[str], metadata: Any
+    ) -> tuple[dict[str, str], set[str]]:
+        """BatchGetThreadAliases with ownership: recorded with the scopes, then the aliases."""
+        self.calls.record("BatchGetThreadAliases", [*scope_ids, *alias_ids])
+        if self.down:
+            raise Unavailable("upstream service unavailable")
+        threads = {"scp_000": "als_p000"} if "scp_000" in scope_ids else {}
+        return threads, {a for a in alias_ids if a in self.mine}
 
 
 @dataclass
@@ -308,3 +333,11 @@ def context(upstreams: FakeUpstreams, viewer: Viewer | None) -> GatewayContext:
         settings=settings,
         feed=None,  # type: ignore[arg-type]
     )
+
+
+def _parts(cards: CardsAsked | None) -> list[Any]:
+    """The parts of cards asked for, as a call's recorded keys."""
+    if not cards:
+        return []
+    parts = [("counts", cards.counts), ("reactions", cards.reactions), ("polls", cards.polls)]
+    return [name for name, wanted in parts if wanted] + [("page", *a) for a in cards.pages]

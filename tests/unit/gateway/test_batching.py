@@ -24,17 +24,22 @@ from plumbing.auth import VerificationStatus
 
 SCHEMA = build_schema(GatewaySettings())
 
-#: Every RPC a feed page needs, once each, whatever the page size: what a card shows of
-#: content (comment counts and pages, reactions, polls) comes in one BatchGetFeedCards.
+#: Every RPC a feed page needs, once each, whatever the page size: ListFeed carries what a
+#: card shows of content (comment counts and pages, reactions, polls), and what the viewer
+#: is to the page (thread aliases, ownership) comes in one BatchGetThreadAliases; personas
+#: and communities come from the shared cache once warm. No BatchCheckOwnership, no
+#: BatchGetFeedCards: a call coming back fails these counts.
 FEED_CALLS = Counter(
     {
         "ListFeed": 1,
         "BatchGetCommunities": 1,
         "BatchDescribeAliases": 1,
-        "BatchCheckOwnership": 1,
-        "BatchGetFeedCards": 1,
         "BatchGetThreadAliases": 1,
     }
+)
+#: A post page: the post, then its cards (one BatchGetFeedCards), and the same people calls.
+POST_PAGE_CALLS = (
+    FEED_CALLS - Counter({"ListFeed": 1}) + Counter({"BatchGetPosts": 1, "BatchGetFeedCards": 1})
 )
 CACHED = {"BatchDescribeAliases", "BatchGetCommunities"}
 
@@ -54,10 +59,15 @@ async def test_a_feed_page_costs_one_call_per_rpc() -> None:
     posts = data["feed"]["nodes"]
     assert len(posts) == 20 and all(len(p["comments"]["nodes"]) == 3 for p in posts)
     assert upstreams.calls.counts() == FEED_CALLS
-    # Post authors and comment authors in one call each (gateway/author_batches.py).
-    for rpc in ("BatchDescribeAliases", "BatchCheckOwnership"):
-        asked = [keys for name, keys in upstreams.calls.log if name == rpc]
-        assert [len(keys) for keys in asked] == [80], rpc
+    ((_, feed),) = [c for c in upstreams.calls.log if c[0] == "ListFeed"]
+    assert set(feed) >= {"counts", "reactions", "polls", ("page", 3, "")}
+    # Post authors and comment authors in one call each; the viewer call carries the
+    # ownership question for all 80 with the 20 thread scopes (viewerReaction on each post).
+    asked = [keys for name, keys in upstreams.calls.log if name == "BatchDescribeAliases"]
+    assert [len(keys) for keys in asked] == [80]
+    ((_, viewer),) = [c for c in upstreams.calls.log if c[0] == "BatchGetThreadAliases"]
+    assert len([k for k in viewer if k.startswith("scp_")]) == 20
+    assert len([k for k in viewer if k.startswith("als_")]) == 80
 
 
 async def test_a_search_page_costs_one_call_per_rpc() -> None:
@@ -67,9 +77,9 @@ async def test_a_search_page_costs_one_call_per_rpc() -> None:
     assert upstreams.calls.counts() == FEED_CALLS - Counter({"ListFeed": 1}) + Counter(
         {"Search": 1}
     )
-    # Search shows no comments: none are asked for.
-    ((_, asked),) = [c for c in upstreams.calls.log if c[0] == "BatchGetFeedCards"]
-    assert [a for a in asked if isinstance(a, tuple)] == []
+    # Search carries the cards; it shows no comments, so none are asked for.
+    ((_, asked),) = [c for c in upstreams.calls.log if c[0] == "Search"]
+    assert "reactions" in asked and [a for a in asked if isinstance(a, tuple)] == []
 
 
 async def test_the_feed_costs_the_same_calls_at_any_page_size() -> None:
@@ -82,8 +92,7 @@ async def test_a_post_page_with_20_comments_costs_one_call_per_rpc() -> None:
     upstreams = FakeUpstreams.seeded(SharedCaches.disabled(), posts=3, comments=20)
     data = await run(upstreams, POST_PAGE, id="pst_001")  # a poll
     assert len(data["post"]["comments"]["nodes"]) == 20
-    expected = FEED_CALLS - Counter({"ListFeed": 1}) + Counter({"BatchGetPosts": 1})
-    assert upstreams.calls.counts() == expected
+    assert upstreams.calls.counts() == POST_PAGE_CALLS
 
 
 async def test_with_a_warm_cache_personas_and_communities_are_not_asked_again() -> None:
@@ -110,7 +119,7 @@ async def test_viewer_flags_are_never_shared_through_the_cache() -> None:
     assert not first_theirs["viewerIsAuthor"] and not first_theirs["author"]["isViewer"]
     comment = first_theirs["comments"]["nodes"][0]
     assert not comment["viewerIsAuthor"] and not comment["author"]["isViewer"]
-    assert upstreams.calls.counts()["BatchCheckOwnership"] == 2  # asked in each request
+    assert upstreams.calls.counts()["BatchGetThreadAliases"] == 2  # asked in each request
 
 
 async def test_a_warm_cache_does_not_let_a_non_reader_in() -> None:
@@ -132,7 +141,7 @@ async def test_authors_not_selected_under_comments_are_not_asked_about() -> None
     query = """{ feed(first: 20) { nodes { id viewerIsAuthor author { handle }
       comments(first: 3) { nodes { id body } } } } }"""
     await run(upstreams, query)
-    for rpc in ("BatchDescribeAliases", "BatchCheckOwnership"):
+    for rpc in ("BatchDescribeAliases", "BatchGetThreadAliases"):
         asked = [keys for name, keys in upstreams.calls.log if name == rpc]
         assert len(asked) == 1 and all(a.startswith("als_p") for a in asked[0]), rpc
     upstreams.calls.clear()
@@ -140,6 +149,7 @@ async def test_authors_not_selected_under_comments_are_not_asked_about() -> None
       comments(first: 3) { nodes { author { handle } } } } } }"""
     await run(upstreams, query)
     assert upstreams.calls.counts()["BatchDescribeAliases"] == 1
+    assert "BatchGetThreadAliases" not in upstreams.calls.counts()
     assert "BatchCheckOwnership" not in upstreams.calls.counts()
 
 
@@ -229,7 +239,8 @@ async def test_fields_not_selected_cost_no_call() -> None:
     upstreams.calls.clear()
     # Counts alone do not need the viewer's thread aliases: only `viewerReaction` does.
     await run(upstreams, "{ feed(first: 20) { nodes { id reactions { total } } } }")
-    assert upstreams.calls.counts() == Counter({"ListFeed": 1, "BatchGetReactionSummaries": 1})
+    assert upstreams.calls.counts() == Counter({"ListFeed": 1})
+    assert upstreams.calls.log == [("ListFeed", ["", "reactions"])]
     upstreams.calls.clear()
     await run(
         upstreams,
@@ -249,8 +260,10 @@ async def test_two_comment_selections_with_different_arguments_get_their_own_pag
     data = await run(upstreams, query, id="pst_002")
     assert [c["id"] for c in data["post"]["a"]["nodes"]] == ["cmt_002_00"]
     assert [c["id"] for c in data["post"]["b"]["nodes"]] == [f"cmt_002_0{i}" for i in range(3)]
-    ((_, pages),) = [c for c in upstreams.calls.log if c[0] == "BatchListComments"]
-    assert sorted(pages) == [("pst_002", 1, ""), ("pst_002", 3, "")]
+    ((_, asked),) = [c for c in upstreams.calls.log if c[0] == "BatchGetFeedCards"]
+    assert sorted(map(str, asked)) == sorted(
+        ["pst_002", str(("page", 1, "")), str(("page", 3, ""))]
+    )
     ((_, asked),) = [c for c in upstreams.calls.log if c[0] == "BatchDescribeAliases"]
     assert sorted(asked) == [f"als_c002_0{i}" for i in range(3)]
 
@@ -292,11 +305,44 @@ async def test_content_cards_down_fails_only_the_fields_that_read_them() -> None
     null their parent by the schema's rule), nothing else errs, nothing is asked twice."""
     upstreams = FakeUpstreams.seeded(SharedCaches.disabled(), posts=3, comments=2)
     upstreams.content.cards_down = True
-    query = """{ feed(first: 3) { nodes { id title author { handle } commentCount
-      poll { totalVotes } } } }"""
+    query = """{ post(id: "pst_001") { id title author { handle } commentCount
+      poll { totalVotes } } }"""
     result = await SCHEMA.execute(query, context_value=context(upstreams, reader()))
-    assert result.errors is not None
+    assert result.errors is not None and result.data is not None
+    assert result.data["post"] is None or result.data["post"]["author"]["handle"]
     assert {e.extensions["code"] for e in result.errors if e.extensions} == {"UNAVAILABLE"}
     assert {tuple(e.path or [])[-1] for e in result.errors} <= {"commentCount", "poll"}
     assert upstreams.calls.counts()["BatchGetFeedCards"] == 1
     assert upstreams.calls.counts()["BatchDescribeAliases"] == 1
+
+
+async def test_a_page_too_big_to_carry_its_cards_asks_for_them_apart() -> None:
+    """ListFeed carries at most 100 comment pages; past that the cards come from
+    BatchGetFeedCards, split at its limits, and the page still shows everything."""
+    upstreams = FakeUpstreams.seeded(SharedCaches.disabled(), posts=40, comments=3)
+    query = """{ feed(first: 40) { nodes { id commentCount a: comments(first: 1) { nodes { id } }
+      b: comments(first: 2) { nodes { id } } c: comments(first: 3) { nodes { id } } } } }"""
+    data = await run(upstreams, query)
+    nodes = data["feed"]["nodes"]
+    assert len(nodes) == 40 and all(n["commentCount"] == 3 for n in nodes)
+    assert [len(n[k]["nodes"]) for n in nodes[:1] for k in "abc"] == [1, 2, 3]
+    assert upstreams.calls.log[0] == ("ListFeed", [""])
+    cards = [keys for name, keys in upstreams.calls.log if name == "BatchGetFeedCards"]
+    assert [len([k for k in keys if str(k).startswith("pst_")]) for keys in cards] == [33, 7]
+
+
+async def test_post_entities_share_one_call_per_rpc() -> None:
+    """Federation `_entities` resolves each Post reference with its own look-ahead fetch;
+    fetches made in the same turn of the event loop still share one call per RPC."""
+    upstreams = FakeUpstreams.seeded(SharedCaches.disabled(), posts=5, comments=3)
+    refs = ", ".join(f'{{__typename: "Post", id: "pst_00{i}"}}' for i in range(5))
+    query = f"""{{ _entities(representations: [{refs}]) {{ ... on Post {{ id commentCount
+      viewerIsAuthor author {{ handle isViewer }} community {{ name }}
+      reactions {{ viewerReaction }} poll {{ totalVotes viewerHasVoted }}
+      comments(first: 3) {{ nodes {{ author {{ handle }} }} }} }} }} }}"""
+    data = await run(upstreams, query)
+    assert [e["id"] for e in data["_entities"]] == [f"pst_00{i}" for i in range(5)]
+    assert data["_entities"][0]["viewerIsAuthor"] and data["_entities"][0]["author"]["isViewer"]
+    assert upstreams.calls.counts() == POST_PAGE_CALLS
+    ((_, described),) = [c for c in upstreams.calls.log if c[0] == "BatchDescribeAliases"]
+    assert len(described) == 5 + 15

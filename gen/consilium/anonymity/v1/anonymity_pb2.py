@@ -25,21 +25,21 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&consilium/anonymity/v1/anonymity.proto\x12\x16\x63onsilium.anonymity.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"0\n\x12\x44isclosedSpecialty\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\"\x9d\x02\n\x07Persona\x12\x10\n\x08\x61lias_id\x18\x01 \x01(\t\x12\x0e\n\x06handle\x18\x02 \x01(\t\x12\x1a\n\x12verified_physician\x18\x03 \x01(\x08\x12=\n\tspecialty\x18\x04 \x01(\x0b\x32*.consilium.anonymity.v1.DisclosedSpecialty\x12\x19\n\x0c\x64isplay_name\x18\x05 \x01(\tH\x00\x88\x01\x01\x12\x36\n\nvisibility\x18\x06 \x01(\x0e\x32\".consilium.anonymity.v1.Visibility\x12\x31\n\x05state\x18\x07 \x01(\x0e\x32\".consilium.anonymity.v1.AliasStateB\x0f\n\r_display_name\"{\n\x05\x41lias\x12\x30\n\x07persona\x18\x01 \x01(\x0b\x32\x1f.consilium.anonymity.v1.Persona\x12\x10\n\x08scope_id\x18\x02 \x01(\t\x12.\n\ncreated_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"t\n\x17GetOrCreateAliasRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x36\n\nvisibility\x18\x02 \x01(\x0e\x32\".consilium.anonymity.v1.Visibility\x12\x10\n\x08scope_id\x18\x03 \x01(\t\"^\n\x18GetOrCreateAliasResponse\x12\x10\n\x08\x61lias_id\x18\x01 \x01(\t\x12\x30\n\x07persona\x18\x02 \x01(\x0b\x32\x1f.consilium.anonymity.v1.Persona\"\x1a\n\x18\x43reateThreadScopeRequest\"-\n\x19\x43reateThreadScopeResponse\x12\x10\n\x08scope_id\x18\x01 \x01(\t\"0\n\x1b\x42\x61tchDescribeAliasesRequest\x12\x11\n\talias_ids\x18\x01 \x03(\t\"l\n\x1c\x42\x61tchDescribeAliasesResponse\x12\x31\n\x08personas\x18\x01 \x03(\x0b\x32\x1f.consilium.anonymity.v1.Persona\x12\x19\n\x11missing_alias_ids\x18\x02 \x03(\t\"@\n\x1a\x42\x61tchCheckOwnershipRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x11\n\talias_ids\x18\x02 \x03(\t\"6\n\x1b\x42\x61tchCheckOwnershipResponse\x12\x17\n\x0fowned_alias_ids\x18\x01 \x03(\t\"B\n\x17\x43heckAliasOwnersRequest\x12\x10\n\x08\x61lias_id\x18\x01 \x01(\t\x12\x15\n\raccess_tokens\x18\x02 \x03(\t\"3\n\x18\x43heckAliasOwnersResponse\x12\x17\n\x0fowner_positions\x18\x01 \x03(\x05\"B\n\x1c\x42\x61tchGetThreadAliasesRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x11\n\tscope_ids\x18\x02 \x03(\t\"1\n\x0bThreadAlias\x12\x10\n\x08scope_id\x18\x01 \x01(\t\x12\x10\n\x08\x61lias_id\x18\x02 \x01(\t\"\\\n\x1d\x42\x61tchGetThreadAliasesResponse\x12;\n\x0ethread_aliases\x18\x01 \x03(\x0b\x32#.consilium.anonymity.v1.ThreadAlias\"]\n\x12ListAliasesRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\x12\x0f\n\x07purpose\x18\x04 \x01(\t\"^\n\x13ListAliasesResponse\x12.\n\x07\x61liases\x18\x01 \x03(\x0b\x32\x1d.consilium.anonymity.v1.Alias\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"7\n\x12RevealAliasRequest\x12\x10\n\x08\x61lias_id\x18\x01 \x01(\t\x12\x0f\n\x07purpose\x18\x02 \x01(\t\"T\n\x13RevealAliasResponse\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x16\n\x0e\x61udit_event_id\x18\x02 \x01(\t\x12\x14\n\x0creveal_grant\x18\x03 \x01(\t\"j\n\x11\x41\x63tOnAliasRequest\x12\x10\n\x08\x61lias_id\x18\x01 \x01(\t\x12\x33\n\x06\x61\x63tion\x18\x02 \x01(\x0e\x32#.consilium.anonymity.v1.AliasAction\x12\x0e\n\x06reason\x18\x03 \x01(\t\"_\n\x12\x41\x63tOnAliasResponse\x12\x31\n\x05state\x18\x01 \x01(\x0e\x32\".consilium.anonymity.v1.AliasState\x12\x16\n\x0e\x61udit_event_id\x18\x02 \x01(\t\"#\n\x10\x45raseUserRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\"1\n\x11\x45raseUserResponse\x12\x1c\n\x14orphaned_alias_count\x18\x01 \x01(\x05\"\xe9\x01\n\nIndexEntry\x12\x0e\n\x06\x63ursor\x18\x01 \x01(\t\x12/\n\x04kind\x18\x02 \x01(\x0e\x32!.consilium.anonymity.v1.EntryKind\x12\x0f\n\x07post_id\x18\x03 \x01(\t\x12\x12\n\ncomment_id\x18\x04 \x01(\t\x12/\n\x0boccurred_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x36\n\nvisibility\x18\x06 \x01(\x0e\x32\".consilium.anonymity.v1.Visibility\x12\x0c\n\x04read\x18\x07 \x01(\x08\"R\n\x18ListNotificationsRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"\x94\x01\n\x19ListNotificationsResponse\x12\x33\n\x07\x65ntries\x18\x01 \x03(\x0b\x32\".consilium.anonymity.v1.IndexEntry\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x14\n\x0cunread_count\x18\x03 \x01(\x05\x12\x13\n\x0btotal_count\x18\x04 \x01(\x05\">\n\x1cMarkNotificationsReadRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\r\n\x05up_to\x18\x02 \x01(\t\"5\n\x1dMarkNotificationsReadResponse\x12\x14\n\x0cunread_count\x18\x01 \x01(\x05\"M\n\x13ListActivityRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"d\n\x14ListActivityResponse\x12\x33\n\x07\x65ntries\x18\x01 \x03(\x0b\x32\".consilium.anonymity.v1.IndexEntry\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"J\n\x17RecordModerationRequest\x12\x0f\n\x07item_id\x18\x01 \x01(\t\x12\x0e\n\x06\x61\x63tion\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\"2\n\x18RecordModerationResponse\x12\x16\n\x0e\x61udit_event_id\x18\x01 \x01(\t*z\n\nVisibility\x12\x1a\n\x16VISIBILITY_UNSPECIFIED\x10\x00\x12\x19\n\x15VISIBILITY_IDENTIFIED\x10\x01\x12\x1b\n\x17VISIBILITY_PSEUDONYMOUS\x10\x02\x12\x18\n\x14VISIBILITY_ANONYMOUS\x10\x03*v\n\nAliasState\x12\x1b\n\x17\x41LIAS_STATE_UNSPECIFIED\x10\x00\x12\x16\n\x12\x41LIAS_STATE_ACTIVE\x10\x01\x12\x19\n\x15\x41LIAS_STATE_SUSPENDED\x10\x02\x12\x18\n\x14\x41LIAS_STATE_ORPHANED\x10\x03*\x91\x01\n\x0b\x41liasAction\x12\x1c\n\x18\x41LIAS_ACTION_UNSPECIFIED\x10\x00\x12\x18\n\x14\x41LIAS_ACTION_SUSPEND\x10\x01\x12\x1a\n\x16\x41LIAS_ACTION_REINSTATE\x10\x02\x12\x15\n\x11\x41LIAS_ACTION_HIDE\x10\x03\x12\x17\n\x13\x41LIAS_ACTION_UNHIDE\x10\x04*\xaf\x01\n\tEntryKind\x12\x1a\n\x16\x45NTRY_KIND_UNSPECIFIED\x10\x00\x12\x13\n\x0f\x45NTRY_KIND_POST\x10\x01\x12\x16\n\x12\x45NTRY_KIND_COMMENT\x10\x02\x12\x1c\n\x18\x45NTRY_KIND_REPLY_TO_POST\x10\x03\x12\x1f\n\x1b\x45NTRY_KIND_REPLY_TO_COMMENT\x10\x04\x12\x1a\n\x16\x45NTRY_KIND_CASE_SOLVED\x10\x05\x32\xff\x0c\n\x10\x41nonymityService\x12u\n\x10GetOrCreateAlias\x12/.consilium.anonymity.v1.GetOrCreateAliasRequest\x1a\x30.consilium.anonymity.v1.GetOrCreateAliasResponse\x12x\n\x11\x43reateThreadScope\x12\x30.consilium.anonymity.v1.CreateThreadScopeRequest\x1a\x31.consilium.anonymity.v1.CreateThreadScopeResponse\x12\x81\x01\n\x14\x42\x61tchDescribeAliases\x12\x33.consilium.anonymity.v1.BatchDescribeAliasesRequest\x1a\x34.consilium.anonymity.v1.BatchDescribeAliasesResponse\x12~\n\x13\x42\x61tchCheckOwnership\x12\x32.consilium.anonymity.v1.BatchCheckOwnershipRequest\x1a\x33.consilium.anonymity.v1.BatchCheckOwnershipResponse\x12u\n\x10\x43heckAliasOwners\x12/.consilium.anonymity.v1.CheckAliasOwnersRequest\x1a\x30.consilium.anonymity.v1.CheckAliasOwnersResponse\x12\x84\x01\n\x15\x42\x61tchGetThreadAliases\x12\x34.consilium.anonymity.v1.BatchGetThreadAliasesRequest\x1a\x35.consilium.anonymity.v1.BatchGetThreadAliasesResponse\x12\x66\n\x0bListAliases\x12*.consilium.anonymity.v1.ListAliasesRequest\x1a+.consilium.anonymity.v1.ListAliasesResponse\x12\x66\n\x0bRevealAlias\x12*.consilium.anonymity.v1.RevealAliasRequest\x1a+.consilium.anonymity.v1.RevealAliasResponse\x12\x63\n\nActOnAlias\x12).consilium.anonymity.v1.ActOnAliasRequest\x1a*.consilium.anonymity.v1.ActOnAliasResponse\x12`\n\tEraseUser\x12(.consilium.anonymity.v1.EraseUserRequest\x1a).consilium.anonymity.v1.EraseUserResponse\x12u\n\x10RecordModeration\x12/.consilium.anonymity.v1.RecordModerationRequest\x1a\x30.consilium.anonymity.v1.RecordModerationResponse\x12x\n\x11ListNotifications\x12\x30.consilium.anonymity.v1.ListNotificationsRequest\x1a\x31.consilium.anonymity.v1.ListNotificationsResponse\x12\x84\x01\n\x15MarkNotificationsRead\x12\x34.consilium.anonymity.v1.MarkNotificationsReadRequest\x1a\x35.consilium.anonymity.v1.MarkNotificationsReadResponse\x12i\n\x0cListActivity\x12+.consilium.anonymity.v1.ListActivityRequest\x1a,.consilium.anonymity.v1.ListActivityResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&consilium/anonymity/v1/anonymity.proto\x12\x16\x63onsilium.anonymity.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"0\n\x12\x44isclosedSpecialty\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\"\x9d\x02\n\x07Persona\x12\x10\n\x08\x61lias_id\x18\x01 \x01(\t\x12\x0e\n\x06handle\x18\x02 \x01(\t\x12\x1a\n\x12verified_physician\x18\x03 \x01(\x08\x12=\n\tspecialty\x18\x04 \x01(\x0b\x32*.consilium.anonymity.v1.DisclosedSpecialty\x12\x19\n\x0c\x64isplay_name\x18\x05 \x01(\tH\x00\x88\x01\x01\x12\x36\n\nvisibility\x18\x06 \x01(\x0e\x32\".consilium.anonymity.v1.Visibility\x12\x31\n\x05state\x18\x07 \x01(\x0e\x32\".consilium.anonymity.v1.AliasStateB\x0f\n\r_display_name\"{\n\x05\x41lias\x12\x30\n\x07persona\x18\x01 \x01(\x0b\x32\x1f.consilium.anonymity.v1.Persona\x12\x10\n\x08scope_id\x18\x02 \x01(\t\x12.\n\ncreated_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"t\n\x17GetOrCreateAliasRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x36\n\nvisibility\x18\x02 \x01(\x0e\x32\".consilium.anonymity.v1.Visibility\x12\x10\n\x08scope_id\x18\x03 \x01(\t\"^\n\x18GetOrCreateAliasResponse\x12\x10\n\x08\x61lias_id\x18\x01 \x01(\t\x12\x30\n\x07persona\x18\x02 \x01(\x0b\x32\x1f.consilium.anonymity.v1.Persona\"\x1a\n\x18\x43reateThreadScopeRequest\"-\n\x19\x43reateThreadScopeResponse\x12\x10\n\x08scope_id\x18\x01 \x01(\t\"0\n\x1b\x42\x61tchDescribeAliasesRequest\x12\x11\n\talias_ids\x18\x01 \x03(\t\"l\n\x1c\x42\x61tchDescribeAliasesResponse\x12\x31\n\x08personas\x18\x01 \x03(\x0b\x32\x1f.consilium.anonymity.v1.Persona\x12\x19\n\x11missing_alias_ids\x18\x02 \x03(\t\"@\n\x1a\x42\x61tchCheckOwnershipRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x11\n\talias_ids\x18\x02 \x03(\t\"6\n\x1b\x42\x61tchCheckOwnershipResponse\x12\x17\n\x0fowned_alias_ids\x18\x01 \x03(\t\"B\n\x17\x43heckAliasOwnersRequest\x12\x10\n\x08\x61lias_id\x18\x01 \x01(\t\x12\x15\n\raccess_tokens\x18\x02 \x03(\t\"3\n\x18\x43heckAliasOwnersResponse\x12\x17\n\x0fowner_positions\x18\x01 \x03(\x05\"U\n\x1c\x42\x61tchGetThreadAliasesRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x11\n\tscope_ids\x18\x02 \x03(\t\x12\x11\n\talias_ids\x18\x03 \x03(\t\"1\n\x0bThreadAlias\x12\x10\n\x08scope_id\x18\x01 \x01(\t\x12\x10\n\x08\x61lias_id\x18\x02 \x01(\t\"u\n\x1d\x42\x61tchGetThreadAliasesResponse\x12;\n\x0ethread_aliases\x18\x01 \x03(\x0b\x32#.consilium.anonymity.v1.ThreadAlias\x12\x17\n\x0fowned_alias_ids\x18\x02 \x03(\t\"]\n\x12ListAliasesRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\x12\x0f\n\x07purpose\x18\x04 \x01(\t\"^\n\x13ListAliasesResponse\x12.\n\x07\x61liases\x18\x01 \x03(\x0b\x32\x1d.consilium.anonymity.v1.Alias\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"7\n\x12RevealAliasRequest\x12\x10\n\x08\x61lias_id\x18\x01 \x01(\t\x12\x0f\n\x07purpose\x18\x02 \x01(\t\"T\n\x13RevealAliasResponse\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x16\n\x0e\x61udit_event_id\x18\x02 \x01(\t\x12\x14\n\x0creveal_grant\x18\x03 \x01(\t\"j\n\x11\x41\x63tOnAliasRequest\x12\x10\n\x08\x61lias_id\x18\x01 \x01(\t\x12\x33\n\x06\x61\x63tion\x18\x02 \x01(\x0e\x32#.consilium.anonymity.v1.AliasAction\x12\x0e\n\x06reason\x18\x03 \x01(\t\"_\n\x12\x41\x63tOnAliasResponse\x12\x31\n\x05state\x18\x01 \x01(\x0e\x32\".consilium.anonymity.v1.AliasState\x12\x16\n\x0e\x61udit_event_id\x18\x02 \x01(\t\"#\n\x10\x45raseUserRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\"1\n\x11\x45raseUserResponse\x12\x1c\n\x14orphaned_alias_count\x18\x01 \x01(\x05\"\xe9\x01\n\nIndexEntry\x12\x0e\n\x06\x63ursor\x18\x01 \x01(\t\x12/\n\x04kind\x18\x02 \x01(\x0e\x32!.consilium.anonymity.v1.EntryKind\x12\x0f\n\x07post_id\x18\x03 \x01(\t\x12\x12\n\ncomment_id\x18\x04 \x01(\t\x12/\n\x0boccurred_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x36\n\nvisibility\x18\x06 \x01(\x0e\x32\".consilium.anonymity.v1.Visibility\x12\x0c\n\x04read\x18\x07 \x01(\x08\"R\n\x18ListNotificationsRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"\x94\x01\n\x19ListNotificationsResponse\x12\x33\n\x07\x65ntries\x18\x01 \x03(\x0b\x32\".consilium.anonymity.v1.IndexEntry\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x14\n\x0cunread_count\x18\x03 \x01(\x05\x12\x13\n\x0btotal_count\x18\x04 \x01(\x05\">\n\x1cMarkNotificationsReadRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\r\n\x05up_to\x18\x02 \x01(\t\"5\n\x1dMarkNotificationsReadResponse\x12\x14\n\x0cunread_count\x18\x01 \x01(\x05\"M\n\x13ListActivityRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"d\n\x14ListActivityResponse\x12\x33\n\x07\x65ntries\x18\x01 \x03(\x0b\x32\".consilium.anonymity.v1.IndexEntry\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"J\n\x17RecordModerationRequest\x12\x0f\n\x07item_id\x18\x01 \x01(\t\x12\x0e\n\x06\x61\x63tion\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\"2\n\x18RecordModerationResponse\x12\x16\n\x0e\x61udit_event_id\x18\x01 \x01(\t*z\n\nVisibility\x12\x1a\n\x16VISIBILITY_UNSPECIFIED\x10\x00\x12\x19\n\x15VISIBILITY_IDENTIFIED\x10\x01\x12\x1b\n\x17VISIBILITY_PSEUDONYMOUS\x10\x02\x12\x18\n\x14VISIBILITY_ANONYMOUS\x10\x03*v\n\nAliasState\x12\x1b\n\x17\x41LIAS_STATE_UNSPECIFIED\x10\x00\x12\x16\n\x12\x41LIAS_STATE_ACTIVE\x10\x01\x12\x19\n\x15\x41LIAS_STATE_SUSPENDED\x10\x02\x12\x18\n\x14\x41LIAS_STATE_ORPHANED\x10\x03*\x91\x01\n\x0b\x41liasAction\x12\x1c\n\x18\x41LIAS_ACTION_UNSPECIFIED\x10\x00\x12\x18\n\x14\x41LIAS_ACTION_SUSPEND\x10\x01\x12\x1a\n\x16\x41LIAS_ACTION_REINSTATE\x10\x02\x12\x15\n\x11\x41LIAS_ACTION_HIDE\x10\x03\x12\x17\n\x13\x41LIAS_ACTION_UNHIDE\x10\x04*\xaf\x01\n\tEntryKind\x12\x1a\n\x16\x45NTRY_KIND_UNSPECIFIED\x10\x00\x12\x13\n\x0f\x45NTRY_KIND_POST\x10\x01\x12\x16\n\x12\x45NTRY_KIND_COMMENT\x10\x02\x12\x1c\n\x18\x45NTRY_KIND_REPLY_TO_POST\x10\x03\x12\x1f\n\x1b\x45NTRY_KIND_REPLY_TO_COMMENT\x10\x04\x12\x1a\n\x16\x45NTRY_KIND_CASE_SOLVED\x10\x05\x32\xff\x0c\n\x10\x41nonymityService\x12u\n\x10GetOrCreateAlias\x12/.consilium.anonymity.v1.GetOrCreateAliasRequest\x1a\x30.consilium.anonymity.v1.GetOrCreateAliasResponse\x12x\n\x11\x43reateThreadScope\x12\x30.consilium.anonymity.v1.CreateThreadScopeRequest\x1a\x31.consilium.anonymity.v1.CreateThreadScopeResponse\x12\x81\x01\n\x14\x42\x61tchDescribeAliases\x12\x33.consilium.anonymity.v1.BatchDescribeAliasesRequest\x1a\x34.consilium.anonymity.v1.BatchDescribeAliasesResponse\x12~\n\x13\x42\x61tchCheckOwnership\x12\x32.consilium.anonymity.v1.BatchCheckOwnershipRequest\x1a\x33.consilium.anonymity.v1.BatchCheckOwnershipResponse\x12u\n\x10\x43heckAliasOwners\x12/.consilium.anonymity.v1.CheckAliasOwnersRequest\x1a\x30.consilium.anonymity.v1.CheckAliasOwnersResponse\x12\x84\x01\n\x15\x42\x61tchGetThreadAliases\x12\x34.consilium.anonymity.v1.BatchGetThreadAliasesRequest\x1a\x35.consilium.anonymity.v1.BatchGetThreadAliasesResponse\x12\x66\n\x0bListAliases\x12*.consilium.anonymity.v1.ListAliasesRequest\x1a+.consilium.anonymity.v1.ListAliasesResponse\x12\x66\n\x0bRevealAlias\x12*.consilium.anonymity.v1.RevealAliasRequest\x1a+.consilium.anonymity.v1.RevealAliasResponse\x12\x63\n\nActOnAlias\x12).consilium.anonymity.v1.ActOnAliasRequest\x1a*.consilium.anonymity.v1.ActOnAliasResponse\x12`\n\tEraseUser\x12(.consilium.anonymity.v1.EraseUserRequest\x1a).consilium.anonymity.v1.EraseUserResponse\x12u\n\x10RecordModeration\x12/.consilium.anonymity.v1.RecordModerationRequest\x1a\x30.consilium.anonymity.v1.RecordModerationResponse\x12x\n\x11ListNotifications\x12\x30.consilium.anonymity.v1.ListNotificationsRequest\x1a\x31.consilium.anonymity.v1.ListNotificationsResponse\x12\x84\x01\n\x15MarkNotificationsRead\x12\x34.consilium.anonymity.v1.MarkNotificationsReadRequest\x1a\x35.consilium.anonymity.v1.MarkNotificationsReadResponse\x12i\n\x0cListActivity\x12+.consilium.anonymity.v1.ListActivityRequest\x1a,.consilium.anonymity.v1.ListActivityResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'consilium.anonymity.v1.anonymity_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_VISIBILITY']._serialized_start=2993
-  _globals['_VISIBILITY']._serialized_end=3115
-  _globals['_ALIASSTATE']._serialized_start=3117
-  _globals['_ALIASSTATE']._serialized_end=3235
-  _globals['_ALIASACTION']._serialized_start=3238
-  _globals['_ALIASACTION']._serialized_end=3383
-  _globals['_ENTRYKIND']._serialized_start=3386
-  _globals['_ENTRYKIND']._serialized_end=3561
+  _globals['_VISIBILITY']._serialized_start=3037
+  _globals['_VISIBILITY']._serialized_end=3159
+  _globals['_ALIASSTATE']._serialized_start=3161
+  _globals['_ALIASSTATE']._serialized_end=3279
+  _globals['_ALIASACTION']._serialized_start=3282
+  _globals['_ALIASACTION']._serialized_end=3427
+  _globals['_ENTRYKIND']._serialized_start=3430
+  _globals['_ENTRYKIND']._serialized_end=3605
   _globals['_DISCLOSEDSPECIALTY']._serialized_start=99
   _globals['_DISCLOSEDSPECIALTY']._serialized_end=147
   _globals['_PERSONA']._serialized_start=150
@@ -67,45 +67,45 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CHECKALIASOWNERSRESPONSE']._serialized_start=1201
   _globals['_CHECKALIASOWNERSRESPONSE']._serialized_end=1252
   _globals['_BATCHGETTHREADALIASESREQUEST']._serialized_start=1254
-  _globals['_BATCHGETTHREADALIASESREQUEST']._serialized_end=1320
-  _globals['_THREADALIAS']._serialized_start=1322
-  _globals['_THREADALIAS']._serialized_end=1371
-  _globals['_BATCHGETTHREADALIASESRESPONSE']._serialized_start=1373
-  _globals['_BATCHGETTHREADALIASESRESPONSE']._serialized_end=1465
-  _globals['_LISTALIASESREQUEST']._serialized_start=1467
-  _globals['_LISTALIASESREQUEST']._serialized_end=1560
-  _globals['_LISTALIASESRESPONSE']._serialized_start=1562
-  _globals['_LISTALIASESRESPONSE']._serialized_end=1656
-  _globals['_REVEALALIASREQUEST']._serialized_start=1658
-  _globals['_REVEALALIASREQUEST']._serialized_end=1713
-  _globals['_REVEALALIASRESPONSE']._serialized_start=1715
-  _globals['_REVEALALIASRESPONSE']._serialized_end=1799
-  _globals['_ACTONALIASREQUEST']._serialized_start=1801
-  _globals['_ACTONALIASREQUEST']._serialized_end=1907
-  _globals['_ACTONALIASRESPONSE']._serialized_start=1909
-  _globals['_ACTONALIASRESPONSE']._serialized_end=2004
-  _globals['_ERASEUSERREQUEST']._serialized_start=2006
-  _globals['_ERASEUSERREQUEST']._serialized_end=2041
-  _globals['_ERASEUSERRESPONSE']._serialized_start=2043
-  _globals['_ERASEUSERRESPONSE']._serialized_end=2092
-  _globals['_INDEXENTRY']._serialized_start=2095
-  _globals['_INDEXENTRY']._serialized_end=2328
-  _globals['_LISTNOTIFICATIONSREQUEST']._serialized_start=2330
-  _globals['_LISTNOTIFICATIONSREQUEST']._serialized_end=2412
-  _globals['_LISTNOTIFICATIONSRESPONSE']._serialized_start=2415
-  _globals['_LISTNOTIFICATIONSRESPONSE']._serialized_end=2563
-  _globals['_MARKNOTIFICATIONSREADREQUEST']._serialized_start=2565
-  _globals['_MARKNOTIFICATIONSREADREQUEST']._serialized_end=2627
-  _globals['_MARKNOTIFICATIONSREADRESPONSE']._serialized_start=2629
-  _globals['_MARKNOTIFICATIONSREADRESPONSE']._serialized_end=2682
-  _globals['_LISTACTIVITYREQUEST']._serialized_start=2684
-  _globals['_LISTACTIVITYREQUEST']._serialized_end=2761
-  _globals['_LISTACTIVITYRESPONSE']._serialized_start=2763
-  _globals['_LISTACTIVITYRESPONSE']._serialized_end=2863
-  _globals['_RECORDMODERATIONREQUEST']._serialized_start=2865
-  _globals['_RECORDMODERATIONREQUEST']._serialized_end=2939
-  _globals['_RECORDMODERATIONRESPONSE']._serialized_start=2941
-  _globals['_RECORDMODERATIONRESPONSE']._serialized_end=2991
-  _globals['_ANONYMITYSERVICE']._serialized_start=3564
-  _globals['_ANONYMITYSERVICE']._serialized_end=5227
+  _globals['_BATCHGETTHREADALIASESREQUEST']._serialized_end=1339
+  _globals['_THREADALIAS']._serialized_start=1341
+  _globals['_THREADALIAS']._serialized_end=1390
+  _globals['_BATCHGETTHREADALIASESRESPONSE']._serialized_start=1392
+  _globals['_BATCHGETTHREADALIASESRESPONSE']._serialized_end=1509
+  _globals['_LISTALIASESREQUEST']._serialized_start=1511
+  _globals['_LISTALIASESREQUEST']._serialized_end=1604
+  _globals['_LISTALIASESRESPONSE']._serialized_start=1606
+  _globals['_LISTALIASESRESPONSE']._serialized_end=1700
+  _globals['_REVEALALIASREQUEST']._serialized_start=1702
+  _globals['_REVEALALIASREQUEST']._serialized_end=1757
+  _globals['_REVEALALIASRESPONSE']._serialized_start=1759
+  _globals['_REVEALALIASRESPONSE']._serialized_end=1843
+  _globals['_ACTONALIASREQUEST']._serialized_start=1845
+  _globals['_ACTONALIASREQUEST']._serialized_end=1951
+  _globals['_ACTONALIASRESPONSE']._serialized_start=1953
+  _globals['_ACTONALIASRESPONSE']._serialized_end=2048
+  _globals['_ERASEUSERREQUEST']._serialized_start=2050
+  _globals['_ERASEUSERREQUEST']._serialized_end=2085
+  _globals['_ERASEUSERRESPONSE']._serialized_start=2087
+  _globals['_ERASEUSERRESPONSE']._serialized_end=2136
+  _globals['_INDEXENTRY']._serialized_start=2139
+  _globals['_INDEXENTRY']._serialized_end=2372
+  _globals['_LISTNOTIFICATIONSREQUEST']._serialized_start=2374
+  _globals['_LISTNOTIFICATIONSREQUEST']._serialized_end=2456
+  _globals['_LISTNOTIFICATIONSRESPONSE']._serialized_start=2459
+  _globals['_LISTNOTIFICATIONSRESPONSE']._serialized_end=2607
+  _globals['_MARKNOTIFICATIONSREADREQUEST']._serialized_start=2609
+  _globals['_MARKNOTIFICATIONSREADREQUEST']._serialized_end=2671
+  _globals['_MARKNOTIFICATIONSREADRESPONSE']._serialized_start=2673
+  _globals['_MARKNOTIFICATIONSREADRESPONSE']._serialized_end=2726
+  _globals['_LISTACTIVITYREQUEST']._serialized_start=2728
+  _globals['_LISTACTIVITYREQUEST']._serialized_end=2805
+  _globals['_LISTACTIVITYRESPONSE']._serialized_start=2807
+  _globals['_LISTACTIVITYRESPONSE']._serialized_end=2907
+  _globals['_RECORDMODERATIONREQUEST']._serialized_start=2909
+  _globals['_RECORDMODERATIONREQUEST']._serialized_end=2983
+  _globals['_RECORDMODERATIONRESPONSE']._serialized_start=2985
+  _globals['_RECORDMODERATIONRESPONSE']._serialized_end=3035
+  _globals['_ANONYMITYSERVICE']._serialized_start=3608
+  _globals['_ANONYMITYSERVICE']._serialized_end=5271
 # @@protoc_insertion_point(module_scope)

@@ -499,20 +499,26 @@ class BatchGetThreadAliasesRequest(_message.Message):
 
     USER_ID_FIELD_NUMBER: _builtins.int
     SCOPE_IDS_FIELD_NUMBER: _builtins.int
+    ALIAS_IDS_FIELD_NUMBER: _builtins.int
     user_id: _builtins.str
     @_builtins.property
     def scope_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """At most 500 scope ids."""
+
+    @_builtins.property
+    def alias_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """At most 500 alias ids whose ownership by `user_id` to check, as BatchCheckOwnership."""
 
     def __init__(
         self,
         *,
         user_id: _builtins.str = ...,
         scope_ids: _abc.Iterable[_builtins.str] | None = ...,
+        alias_ids: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["scope_ids", b"scope_ids", "user_id", b"user_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["alias_ids", b"alias_ids", "scope_ids", b"scope_ids", "user_id", b"user_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -547,18 +553,24 @@ class BatchGetThreadAliasesResponse(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     THREAD_ALIASES_FIELD_NUMBER: _builtins.int
+    OWNED_ALIAS_IDS_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def thread_aliases(self) -> _containers.RepeatedCompositeFieldContainer[Global___ThreadAlias]:
         """Only scopes in which the caller has an alias."""
+
+    @_builtins.property
+    def owned_alias_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """The subset of the requested `alias_ids` that `user_id` owns."""
 
     def __init__(
         self,
         *,
         thread_aliases: _abc.Iterable[Global___ThreadAlias] | None = ...,
+        owned_alias_ids: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["thread_aliases", b"thread_aliases"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["owned_alias_ids", b"owned_alias_ids", "thread_aliases", b"thread_aliases"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

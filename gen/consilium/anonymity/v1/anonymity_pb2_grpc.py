@@ -168,6 +168,8 @@ class AnonymityServiceServicer:
         """The caller's existing ANONYMOUS aliases in the given thread scopes; never creates one.
         A read for viewer state only (own reaction, own vote), answered for suspended people
         too; writing goes through GetOrCreateAlias. The caller must be `user_id`.
+        With `alias_ids`, it also answers BatchCheckOwnership for them in the same call and read
+        (`owned_alias_ids`): what a page of posts needs to know about its viewer, in one call.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -82,6 +82,8 @@ class AnonymityServiceStub:
     """The caller's existing ANONYMOUS aliases in the given thread scopes; never creates one.
     A read for viewer state only (own reaction, own vote), answered for suspended people
     too; writing goes through GetOrCreateAlias. The caller must be `user_id`.
+    With `alias_ids`, it also answers BatchCheckOwnership for them in the same call and read
+    (`owned_alias_ids`): what a page of posts needs to know about its viewer, in one call.
     """
     ListAliases: _grpc.UnaryUnaryMultiCallable[_anonymity_pb2.ListAliasesRequest, _anonymity_pb2.ListAliasesResponse]
     """Every alias of `user_id`, newest first. The person themself, or an ADMIN (audited,
@@ -171,6 +173,8 @@ class AnonymityServiceAsyncStub(AnonymityServiceStub):
     """The caller's existing ANONYMOUS aliases in the given thread scopes; never creates one.
     A read for viewer state only (own reaction, own vote), answered for suspended people
     too; writing goes through GetOrCreateAlias. The caller must be `user_id`.
+    With `alias_ids`, it also answers BatchCheckOwnership for them in the same call and read
+    (`owned_alias_ids`): what a page of posts needs to know about its viewer, in one call.
     """
     ListAliases: _aio.UnaryUnaryMultiCallable[_anonymity_pb2.ListAliasesRequest, _anonymity_pb2.ListAliasesResponse]  # type: ignore[assignment]
     """Every alias of `user_id`, newest first. The person themself, or an ADMIN (audited,
@@ -293,6 +297,8 @@ class AnonymityServiceServicer(metaclass=_abc_1.ABCMeta):
         """The caller's existing ANONYMOUS aliases in the given thread scopes; never creates one.
         A read for viewer state only (own reaction, own vote), answered for suspended people
         too; writing goes through GetOrCreateAlias. The caller must be `user_id`.
+        With `alias_ids`, it also answers BatchCheckOwnership for them in the same call and read
+        (`owned_alias_ids`): what a page of posts needs to know about its viewer, in one call.
         """
 
     @_abc_1.abstractmethod

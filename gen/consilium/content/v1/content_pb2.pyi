@@ -327,6 +327,7 @@ class ListFeedRequest(_message.Message):
     CASE_STATUS_FIELD_NUMBER: _builtins.int
     COMMUNITY_IDS_FIELD_NUMBER: _builtins.int
     ONLY_COMMUNITIES_FIELD_NUMBER: _builtins.int
+    CARDS_FIELD_NUMBER: _builtins.int
     community_id: _builtins.str
     """Empty: every community."""
     first: _builtins.int
@@ -340,6 +341,12 @@ class ListFeedRequest(_message.Message):
         empty feed). Community ids only: which person follows them stays with the gateway.
         """
 
+    @_builtins.property
+    def cards(self) -> Global___FeedCardParts:
+        """With it, the response carries the page's cards too (`cards`), so a feed page is one
+        call. `first` times the comment pages asked for at most 100.
+        """
+
     def __init__(
         self,
         *,
@@ -349,10 +356,11 @@ class ListFeedRequest(_message.Message):
         case_status: _types_pb2.CaseStatus.ValueType = ...,
         community_ids: _abc.Iterable[_builtins.str] | None = ...,
         only_communities: _builtins.bool = ...,
+        cards: Global___FeedCardParts | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["cards", b"cards"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["after", b"after", "case_status", b"case_status", "community_id", b"community_id", "community_ids", b"community_ids", "first", b"first", "only_communities", b"only_communities"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["after", b"after", "cards", b"cards", "case_status", b"case_status", "community_id", b"community_id", "community_ids", b"community_ids", "first", b"first", "only_communities", b"only_communities"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -366,6 +374,7 @@ class ListFeedResponse(_message.Message):
     NEXT_CURSOR_FIELD_NUMBER: _builtins.int
     HAS_NEXT_PAGE_FIELD_NUMBER: _builtins.int
     CURSORS_FIELD_NUMBER: _builtins.int
+    CARDS_FIELD_NUMBER: _builtins.int
     next_cursor: _builtins.str
     """Pass as `after` for the next page; empty when there is none."""
     has_next_page: _builtins.bool
@@ -375,6 +384,10 @@ class ListFeedResponse(_message.Message):
     def cursors(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """One per post, in order: that post's keyset position; as `after`, the page after it."""
 
+    @_builtins.property
+    def cards(self) -> Global___BatchGetFeedCardsResponse:
+        """When the request asked for `cards`: BatchGetFeedCards' answer for `posts`, in their order."""
+
     def __init__(
         self,
         *,
@@ -382,10 +395,11 @@ class ListFeedResponse(_message.Message):
         next_cursor: _builtins.str = ...,
         has_next_page: _builtins.bool = ...,
         cursors: _abc.Iterable[_builtins.str] | None = ...,
+        cards: Global___BatchGetFeedCardsResponse | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["cards", b"cards"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["cursors", b"cursors", "has_next_page", b"has_next_page", "next_cursor", b"next_cursor", "posts", b"posts"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cards", b"cards", "cursors", b"cursors", "has_next_page", b"has_next_page", "next_cursor", b"next_cursor", "posts", b"posts"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -400,6 +414,7 @@ class SearchRequest(_message.Message):
     FIRST_FIELD_NUMBER: _builtins.int
     AFTER_FIELD_NUMBER: _builtins.int
     CASE_STATUS_FIELD_NUMBER: _builtins.int
+    CARDS_FIELD_NUMBER: _builtins.int
     text: _builtins.str
     """Full-text query over titles, bodies and case facts; 1 to 200 characters."""
     community_id: _builtins.str
@@ -408,6 +423,10 @@ class SearchRequest(_message.Message):
     after: _builtins.str
     case_status: _types_pb2.CaseStatus.ValueType
     """CASE posts of this status only; unspecified: every post."""
+    @_builtins.property
+    def cards(self) -> Global___FeedCardParts:
+        """As in ListFeedRequest."""
+
     def __init__(
         self,
         *,
@@ -416,10 +435,11 @@ class SearchRequest(_message.Message):
         first: _builtins.int = ...,
         after: _builtins.str = ...,
         case_status: _types_pb2.CaseStatus.ValueType = ...,
+        cards: Global___FeedCardParts | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["cards", b"cards"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["after", b"after", "case_status", b"case_status", "community_id", b"community_id", "first", b"first", "text", b"text"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["after", b"after", "cards", b"cards", "case_status", b"case_status", "community_id", b"community_id", "first", b"first", "text", b"text"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -433,6 +453,7 @@ class SearchResponse(_message.Message):
     NEXT_CURSOR_FIELD_NUMBER: _builtins.int
     HAS_NEXT_PAGE_FIELD_NUMBER: _builtins.int
     CURSORS_FIELD_NUMBER: _builtins.int
+    CARDS_FIELD_NUMBER: _builtins.int
     next_cursor: _builtins.str
     has_next_page: _builtins.bool
     @_builtins.property
@@ -441,6 +462,10 @@ class SearchResponse(_message.Message):
     def cursors(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """One per post, in order, as in ListFeedResponse."""
 
+    @_builtins.property
+    def cards(self) -> Global___BatchGetFeedCardsResponse:
+        """As in ListFeedResponse."""
+
     def __init__(
         self,
         *,
@@ -448,10 +473,11 @@ class SearchResponse(_message.Message):
         next_cursor: _builtins.str = ...,
         has_next_page: _builtins.bool = ...,
         cursors: _abc.Iterable[_builtins.str] | None = ...,
+        cards: Global___BatchGetFeedCardsResponse | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["cards", b"cards"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["cursors", b"cursors", "has_next_page", b"has_next_page", "next_cursor", b"next_cursor", "posts", b"posts"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cards", b"cards", "cursors", b"cursors", "has_next_page", b"has_next_page", "next_cursor", b"next_cursor", "posts", b"posts"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1148,6 +1174,39 @@ class BatchGetFeedCardsRequest(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___BatchGetFeedCardsRequest: _TypeAlias = BatchGetFeedCardsRequest  # noqa: Y015
+
+@_typing.final
+class FeedCardParts(_message.Message):
+    """The parts of feed cards a page call (ListFeed, Search) carries for its posts, as
+    BatchGetFeedCardsRequest asks them for given posts. Post ids only: no viewer, no alias.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    COMMENT_COUNTS_FIELD_NUMBER: _builtins.int
+    COMMENT_PAGES_FIELD_NUMBER: _builtins.int
+    REACTIONS_FIELD_NUMBER: _builtins.int
+    POLLS_FIELD_NUMBER: _builtins.int
+    comment_counts: _builtins.bool
+    reactions: _builtins.bool
+    polls: _builtins.bool
+    @_builtins.property
+    def comment_pages(self) -> _containers.RepeatedCompositeFieldContainer[Global___CommentPageArgs]: ...
+    def __init__(
+        self,
+        *,
+        comment_counts: _builtins.bool = ...,
+        comment_pages: _abc.Iterable[Global___CommentPageArgs] | None = ...,
+        reactions: _builtins.bool = ...,
+        polls: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["comment_counts", b"comment_counts", "comment_pages", b"comment_pages", "polls", b"polls", "reactions", b"reactions"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___FeedCardParts: _TypeAlias = FeedCardParts  # noqa: Y015
 
 @_typing.final
 class BatchGetFeedCardsResponse(_message.Message):

@@ -212,14 +212,16 @@ class ContentServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListFeed(self, request, context):
-        """Newest posts first, of one community or of all; hidden posts omitted.
+        """Newest posts first, of one community or of all; hidden posts omitted. With `cards`,
+        the page's feed cards too (as BatchGetFeedCards): a feed page in one call.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def Search(self, request, context):
-        """Posts matching a full-text query, best match first; hidden posts omitted.
+        """Posts matching a full-text query, best match first; hidden posts omitted. With `cards`,
+        as ListFeed.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -67,9 +67,13 @@ class ContentServiceStub:
     events; unknown ids in `missing_comment_ids`.
     """
     ListFeed: _grpc.UnaryUnaryMultiCallable[_content_pb2.ListFeedRequest, _content_pb2.ListFeedResponse]
-    """Newest posts first, of one community or of all; hidden posts omitted."""
+    """Newest posts first, of one community or of all; hidden posts omitted. With `cards`,
+    the page's feed cards too (as BatchGetFeedCards): a feed page in one call.
+    """
     Search: _grpc.UnaryUnaryMultiCallable[_content_pb2.SearchRequest, _content_pb2.SearchResponse]
-    """Posts matching a full-text query, best match first; hidden posts omitted."""
+    """Posts matching a full-text query, best match first; hidden posts omitted. With `cards`,
+    as ListFeed.
+    """
     AddComment: _grpc.UnaryUnaryMultiCallable[_content_pb2.AddCommentRequest, _content_pb2.AddCommentResponse]
     """Comments on a post, or replies to one of its comments. Retrying with the same
     `request_id` returns the first comment.
@@ -158,9 +162,13 @@ class ContentServiceAsyncStub(ContentServiceStub):
     events; unknown ids in `missing_comment_ids`.
     """
     ListFeed: _aio.UnaryUnaryMultiCallable[_content_pb2.ListFeedRequest, _content_pb2.ListFeedResponse]  # type: ignore[assignment]
-    """Newest posts first, of one community or of all; hidden posts omitted."""
+    """Newest posts first, of one community or of all; hidden posts omitted. With `cards`,
+    the page's feed cards too (as BatchGetFeedCards): a feed page in one call.
+    """
     Search: _aio.UnaryUnaryMultiCallable[_content_pb2.SearchRequest, _content_pb2.SearchResponse]  # type: ignore[assignment]
-    """Posts matching a full-text query, best match first; hidden posts omitted."""
+    """Posts matching a full-text query, best match first; hidden posts omitted. With `cards`,
+    as ListFeed.
+    """
     AddComment: _aio.UnaryUnaryMultiCallable[_content_pb2.AddCommentRequest, _content_pb2.AddCommentResponse]  # type: ignore[assignment]
     """Comments on a post, or replies to one of its comments. Retrying with the same
     `request_id` returns the first comment.
@@ -276,7 +284,9 @@ class ContentServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _content_pb2.ListFeedRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_content_pb2.ListFeedResponse, _abc.Awaitable[_content_pb2.ListFeedResponse]]:
-        """Newest posts first, of one community or of all; hidden posts omitted."""
+        """Newest posts first, of one community or of all; hidden posts omitted. With `cards`,
+        the page's feed cards too (as BatchGetFeedCards): a feed page in one call.
+        """
 
     @_abc_1.abstractmethod
     def Search(
@@ -284,7 +294,9 @@ class ContentServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _content_pb2.SearchRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_content_pb2.SearchResponse, _abc.Awaitable[_content_pb2.SearchResponse]]:
-        """Posts matching a full-text query, best match first; hidden posts omitted."""
+        """Posts matching a full-text query, best match first; hidden posts omitted. With `cards`,
+        as ListFeed.
+        """
 
     @_abc_1.abstractmethod
     def AddComment(
