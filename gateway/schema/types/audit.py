@@ -15,7 +15,7 @@ from consilium.audit.v1 import audit_pb2 as pb
 from gateway.schema.types.connections import Edge, PageInfo, edges
 from gateway.schema.types.enums import ProtoEnum, from_proto, to_proto
 from gateway.schema.types.transparency import AuditInclusionProof, ProofLoader
-from gateway.timestamps import to_datetime
+from plumbing.timestamps import to_datetime
 
 #: The most events one page may hold (the audit service's own maximum).
 MAX_AUDIT_PAGE = 200

@@ -8,7 +8,7 @@ import strawberry
 
 from consilium.content.v1 import types_pb2 as ctypes
 from gateway.schema.types.enums import REACTION, Reaction, from_proto
-from gateway.timestamps import to_datetime
+from plumbing.timestamps import to_datetime
 
 
 @strawberry.type

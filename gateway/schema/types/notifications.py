@@ -15,7 +15,7 @@ import strawberry
 from consilium.anonymity.v1 import anonymity_pb2 as anon
 from gateway.schema.types.connections import Edge, PageInfo, edges
 from gateway.schema.types.enums import VISIBILITY, Visibility, from_proto
-from gateway.timestamps import to_datetime
+from plumbing.timestamps import to_datetime
 
 
 @strawberry.enum(description="Why a notification was sent.")

@@ -35,9 +35,9 @@ from gateway.schema.visible import find_post
 
 # Re-exported for gateway/schema/subscription.py, which imports it from here.
 from gateway.schema.visible import readable as readable
-from gateway.timestamps import to_datetime
 from gateway.viewer_state import PollResults, Reactions
 from plumbing.errors import FieldViolation, InvalidArgument
+from plumbing.timestamps import to_datetime
 
 
 def check_page_size(first: int, settings_max: int, field: str = "first") -> int:

@@ -20,7 +20,7 @@ from gateway.schema.types.author import Author, load_author
 from gateway.schema.types.connections import Edge, PageInfo, edges
 from gateway.schema.types.enums import from_proto
 from gateway.schema.types.posts import Comment, Post
-from gateway.timestamps import to_datetime
+from plumbing.timestamps import to_datetime
 
 
 @strawberry.enum(description="Why a post or comment is reported.")

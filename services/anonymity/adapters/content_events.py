@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from consilium.events.v1 import content_events_pb2 as cev
 from plumbing.events.envelope import Event
-from plumbing.timestamps import moment
+from plumbing.timestamps import to_datetime
 from services.anonymity.adapters.store import SqlAliasRepository
 from services.anonymity.index_feed import CaseSolved, CommentWritten, IndexFeed, PostWritten
 
@@ -43,7 +43,7 @@ class ContentEventHandler:
                 PostWritten(
                     post.post_id,
                     post.author_alias_id,
-                    moment(post.created_at),
+                    to_datetime(post.created_at),
                 ),
             )
         elif event.type == _COMMENT:
@@ -57,14 +57,14 @@ class ContentEventHandler:
                     author_alias_id=comment.author_alias_id,
                     post_author_alias_id=comment.post_author_alias_id,
                     parent_author_alias_id=comment.parent_author_alias_id,
-                    created_at=moment(comment.created_at),
+                    created_at=to_datetime(comment.created_at),
                 ),
             )
         elif event.type == _SOLVED:
             solved = event.decode(cev.CaseSolved)
             await self._feed.case_solved(
                 repo,
-                CaseSolved(solved.post_id, solved.author_alias_id, moment(solved.solved_at)),
+                CaseSolved(solved.post_id, solved.author_alias_id, to_datetime(solved.solved_at)),
             )
         else:
             log.info("content event of a type the index does not use skipped: %s", event.type)

@@ -9,7 +9,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from consilium.audit.v1 import audit_pb2 as pb
 from plumbing.errors import FieldViolation, InvalidArgument
-from plumbing.timestamps import moment
+from plumbing.timestamps import to_datetime
 from services.audit.domain.query import Cursor, EventFilter, micros
 from services.audit.service import ChainReport
 
@@ -17,7 +17,7 @@ _TRACE_ID_HEX = frozenset("0123456789abcdef")
 
 
 def _when(stamp: Timestamp) -> datetime:
-    return moment(stamp)
+    return to_datetime(stamp)
 
 
 def _requested_when(message: pb.EventFilter, name: str) -> datetime | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from consilium.content.v1 import content_pb2 as pb
 from consilium.content.v1 import types_pb2 as tpb
 from plumbing.errors import FieldViolation, InvalidArgument
-from plumbing.timestamps import moment, timestamp
+from plumbing.timestamps import timestamp, to_datetime
 from services.content.domain.engagement import (
     ParticipantPage,
     PollView,
@@ -100,7 +100,7 @@ def draft_from_proto(request: pb.CreatePostRequest) -> PostDraft:
     closes_at = None
     if request.HasField("poll_closes_at"):
         try:
-            closes_at = moment(request.poll_closes_at)
+            closes_at = to_datetime(request.poll_closes_at)
         except (ValueError, OverflowError):
             # Seconds or nanos a datetime cannot hold: the caller's error, not an internal one.
             raise InvalidArgument(

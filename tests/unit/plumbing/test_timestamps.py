@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from plumbing.timestamps import moment, set_timestamp, timestamp
+from plumbing.timestamps import set_timestamp, timestamp, to_datetime
 
 MOMENTS = [
     datetime(2026, 11, 30, 1, 2, 3, 456789, tzinfo=UTC),
@@ -35,5 +35,25 @@ def test_from_a_timestamp_as_protobuf_does(when: datetime) -> None:
     stamp = Timestamp()
     stamp.FromDatetime(when)
     stamp.nanos += 999 if stamp.nanos < 999_000_000 else 0  # below a microsecond: dropped
-    assert moment(stamp) == stamp.ToDatetime(tzinfo=UTC)
-    assert moment(stamp).tzinfo is UTC
+    assert to_datetime(stamp) == stamp.ToDatetime(tzinfo=UTC)
+    assert to_datetime(stamp).tzinfo is UTC
+
+
+@pytest.mark.parametrize(
+    ("seconds", "nanos"),
+    [
+        (0, 0),
+        (1_790_000_000, 123_456_789),
+        (1_790_000_000, 999_999_999),  # truncated to the microsecond, never rounded up
+        (1_790_000_000, 999),
+        (-1, 500_000_000),  # before the epoch
+        (-62_135_596_800, 0),  # 0001-01-01, the smallest valid Timestamp
+        (253_402_300_799, 999_999_999),  # 9999-12-31T23:59:59.999999999
+    ],
+)
+def test_edge_timestamps_to_a_datetime_as_protobuf_does(seconds: int, nanos: int) -> None:
+    stamp = Timestamp(seconds=seconds, nanos=nanos)
+    converted = to_datetime(stamp)
+    assert converted == stamp.ToDatetime(UTC)
+    assert converted.tzinfo is UTC and converted.utcoffset() == stamp.ToDatetime(UTC).utcoffset()
+    assert converted.isoformat() == stamp.ToDatetime(UTC).isoformat()
