@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -53,3 +54,14 @@ def test_shape_drops_data_and_answers_400_only_for_request_errors_under_graphql_
     assert shape(VALIDATION, JSON) == (VALIDATION, 200)
     assert shape(FIELD, GRAPHQL_RESPONSE) == (FIELD, 200)
     assert shape(PARTIAL, GRAPHQL_RESPONSE) == (PARTIAL, 200)
+
+
+def test_answers_are_plain_utf8_json_and_any_integer_still_encodes() -> None:
+    from gateway.view import ConsiliumGraphQL
+
+    answer = {"data": {"handle": "Zoë 🩺", "count": 3, "none": None}}
+    body = ConsiliumGraphQL.encode_json(None, answer)  # type: ignore[arg-type]
+    assert json.loads(body) == answer
+    assert "Zoë 🩺".encode() in body  # UTF-8 as it is, not \u-escaped
+    huge = {"data": {"n": 2**70}}  # past orjson's 64 bits: json.dumps writes it
+    assert json.loads(ConsiliumGraphQL.encode_json(None, huge)) == huge  # type: ignore[arg-type]
