@@ -8,7 +8,7 @@ the gateway, which knows the viewer's alias of each thread, computes viewer stat
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -166,7 +166,7 @@ class EngagementService:
             if ask.reactions:
                 cards.summaries = await read_summaries(repo, wanted)
             if ask.polls:
-                cards.polls, cards.missing_polls = await read_polls(repo, wanted, now)
+                cards.polls, cards.missing_polls = await read_polls(repo, wanted, now, ask.posts)
         return cards
 
 
@@ -184,10 +184,14 @@ async def read_summaries(repo: ContentReader, wanted: list[str]) -> list[Reactio
 
 
 async def read_polls(
-    repo: ContentReader, wanted: list[str], now: datetime
+    repo: ContentReader,
+    wanted: list[str],
+    now: datetime,
+    known: Mapping[str, Post] | None = None,
 ) -> tuple[list[PollView], list[str]]:
-    """Polls of `wanted` (checked ids) on an open read, and the ids that are none."""
-    found = await repo.get_posts(wanted)
+    """Polls of `wanted` (checked ids) on an open read, and the ids that are none.
+    `known`: the posts as the caller just read them (which are polls needs no second read)."""
+    found = known if known is not None else await repo.get_posts(wanted)
     polls = [
         found[p]
         for p in wanted
@@ -219,6 +223,9 @@ class CardsAsked:
     comment_pages: Sequence[tuple[int, str]] = ()
     reactions: bool = False
     polls: bool = False
+    #: The posts as the caller just read them (a page call's): which are polls needs no
+    #: second read of the page's rows.
+    posts: Mapping[str, Post] | None = None
 
 
 @dataclass(slots=True)

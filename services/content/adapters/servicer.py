@@ -7,6 +7,7 @@ a workload token) is a deployment concern still to come.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from consilium.content.v1 import content_pb2 as pb
@@ -34,7 +35,7 @@ from services.content.adapters.report_converters import (
 from services.content.adapters.report_converters import (
     status_from_proto as queue_status_from_proto,
 )
-from services.content.domain.posts import Comment
+from services.content.domain.posts import Comment, Post
 from services.content.engagement import CardsAsked, EngagementService, FeedCards
 from services.content.reports import ReportService
 from services.content.revisions import RevisionService
@@ -104,7 +105,7 @@ class ContentServicer(content_pb2_grpc.ContentServiceServicer):
             next_cursor=page.next_cursor,
             has_next_page=page.has_next_page,
             cursors=page.cursors,
-            cards=await self._carried(request, [p.post_id for p in page.items]),
+            cards=await self._carried(request, page.items),
         )
 
     async def Search(self, request: pb.SearchRequest, context: Context) -> pb.SearchResponse:
@@ -120,11 +121,11 @@ class ContentServicer(content_pb2_grpc.ContentServiceServicer):
             next_cursor=page.next_cursor,
             has_next_page=page.has_next_page,
             cursors=page.cursors,
-            cards=await self._carried(request, [p.post_id for p in page.items]),
+            cards=await self._carried(request, page.items),
         )
 
     async def _carried(
-        self, request: pb.ListFeedRequest | pb.SearchRequest, post_ids: list[str]
+        self, request: pb.ListFeedRequest | pb.SearchRequest, posts: Sequence[Post]
     ) -> pb.BatchGetFeedCardsResponse | None:
         """The cards a page call asked to carry for its posts, as BatchGetFeedCards answers."""
         if not request.HasField("cards"):
@@ -133,11 +134,12 @@ class ContentServicer(content_pb2_grpc.ContentServiceServicer):
         return _cards_to_proto(
             await self._engagement.feed_cards(
                 CardsAsked(
-                    post_ids=post_ids,
+                    post_ids=[p.post_id for p in posts],
                     comment_counts=parts.comment_counts,
                     comment_pages=[(a.first, a.after) for a in parts.comment_pages],
                     reactions=parts.reactions,
                     polls=parts.polls,
+                    posts={p.post_id: p for p in posts},
                 )
             )
         )
