@@ -17,6 +17,7 @@ from gateway.context import Info
 from gateway.loaders import Loaders
 from gateway.schema.types.notifications import Notification
 from gateway.schema.types.posts import Comment, Post, readable
+from gateway.subscriptions.direct import sent_shared
 from gateway.subscriptions.fanout import Subscriber
 from gateway.subscriptions.feed import NewComment, NewPost
 from gateway.subscriptions.sharing import SharingExecutor, document_key, live_event
@@ -136,11 +137,14 @@ class Subscription:
         shared = _document_key(info)
         async with contextlib.aclosing(_stream(info, viewer, subscribe)) as stream:
             async for delivery in stream:
+                key = _key(shared, delivery, token)
+                if await sent_shared(delivery.results, key):
+                    continue  # another subscriber's equal answer, sent as it is
                 # One root object for every subscriber: it holds no viewer state.
                 post = delivery.memo.get("post") or delivery.memo.setdefault(
                     "post", Post.from_proto(delivery.post)
                 )
-                with _event(info, viewer, post, delivery, _key(shared, delivery, token)):
+                with _event(info, viewer, post, delivery, key):
                     yield post
 
     @strawberry.subscription(
@@ -158,10 +162,13 @@ class Subscription:
         shared = _document_key(info)
         async with contextlib.aclosing(_stream(info, viewer, subscribe)) as stream:
             async for delivery in stream:
+                key = _key(shared, delivery, token)
+                if await sent_shared(delivery.results, key):
+                    continue
                 comment = delivery.memo.get("comment") or delivery.memo.setdefault(
                     "comment", Comment.from_proto(delivery.comment)
                 )
-                with _event(info, viewer, comment, delivery, _key(shared, delivery, token)):
+                with _event(info, viewer, comment, delivery, key):
                     yield comment
 
     @strawberry.subscription(
