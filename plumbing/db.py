@@ -20,6 +20,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from plumbing import inline_reads
+
 if TYPE_CHECKING:
     from alembic.config import Config
 
@@ -43,6 +45,7 @@ def create_engine(url: str) -> AsyncEngine:
             cursor.execute("PRAGMA secure_delete=ON")
             cursor.close()
 
+        inline_reads.attach(engine)
         return engine
     return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
 

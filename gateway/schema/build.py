@@ -25,7 +25,9 @@ from gateway.extensions.errors import ShapeErrors
 from gateway.extensions.metrics import OperationMetrics
 from gateway.extensions.one_alias_write import OneAliasWritePerRequest
 from gateway.extensions.telemetry import OperationSpan
+from gateway.schema import leaves
 from gateway.schema.direct import call_methods_directly
+from gateway.schema.leaves import LeafFields
 from gateway.schema.mutation import Mutation
 from gateway.schema.query import Query
 from gateway.schema.reports import ModerationQueries, ReportMutations
@@ -57,6 +59,11 @@ def _check_representations(representations: list[Any]) -> None:
             raise InvalidArgument(
                 [FieldViolation(f"representations[{index}]", f"must be {expected}")]
             )
+
+
+class Executor(SharingExecutor, LeafFields):
+    """Live subscribers share executions (gateway/subscriptions/sharing.py); every execution
+    reads plain leaf fields without graphql-core's per-field detour (gateway/schema/leaves.py)."""
 
 
 class ConsiliumSchema(strawberry.federation.Schema):
@@ -113,7 +120,8 @@ def build_schema(settings: GatewaySettings) -> strawberry.federation.Schema:
         config=StrawberryConfig(disable_field_suggestions=not settings.dev),
         # Strawberry's own, except that subscribers of a live event share one execution
         # where their answers are equal (gateway/subscriptions/sharing.py).
-        execution_context_class=SharingExecutor,
+        execution_context_class=Executor,
     )
     call_methods_directly(schema)
+    leaves.install(schema)  # after the rewiring: it reads the rewired methods too
     return schema

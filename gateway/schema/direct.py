@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any, cast
 
 import strawberry
-from graphql import GraphQLObjectType, GraphQLResolveInfo
+from graphql import GraphQLField, GraphQLObjectType, GraphQLResolveInfo
 from strawberry.types.base import StrawberryObjectDefinition, StrawberryOptional
 from strawberry.types.field import StrawberryField
 
@@ -52,7 +52,14 @@ def _direct(schema: strawberry.Schema, field: StrawberryField) -> Callable[..., 
             return method(source, make_info(_raw_info=info, _field=field), **kwargs)
         return method(source, **kwargs)
 
+    resolve._direct_method = method  # type: ignore[attr-defined]  # see direct_method
     return resolve
+
+
+def direct_method(field: GraphQLField) -> Callable[..., Any] | None:
+    """The method a rewired `field` calls straight (None when it is not rewired)."""
+    method: Callable[..., Any] | None = getattr(field.resolve, "_direct_method", None)
+    return method
 
 
 def call_methods_directly(schema: strawberry.Schema) -> list[str]:

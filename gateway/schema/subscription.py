@@ -48,7 +48,8 @@ def _prime(loaders: Loaders, delivery: NewPost | NewComment, viewer: Viewer) -> 
 
 def _document_key(info: Info) -> Hashable | None:
     """The subscription's sharing key (sharing.document_key), if the schema shares at all."""
-    if getattr(info.schema, "execution_context_class", None) is not SharingExecutor:
+    executor = getattr(info.schema, "execution_context_class", None)
+    if not (isinstance(executor, type) and issubclass(executor, SharingExecutor)):
         return None
     return document_key(info.operation, info.variable_values, info.selected_fields)
 

@@ -1,4 +1,5 @@
-"""Server interceptors: caller token, error mapping and access logging, for every RPC."""
+"""Server interceptors: server span, caller token, error mapping and access logging, for every
+RPC (health checks and reflection excepted)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from opentelemetry import trace
 from plumbing.errors import DomainError
 from plumbing.grpc.caller import reset_caller_metadata, set_caller_metadata
 from plumbing.grpc.errors import to_rpc_status
+from plumbing.grpc.server_spans import end_with, method_attributes, start_server_span
 from plumbing.logging import redact_names
 from plumbing.metrics.instruments import GRPC_DURATION, GRPC_ERRORS, GRPC_REQUESTS
 from plumbing.outages import as_unavailable
@@ -34,6 +36,9 @@ class CallerCheck(Protocol):
 
 _HEALTH_PREFIX = "/grpc.health.v1.Health/"
 _REFLECTION_PREFIX = "/grpc.reflection."
+
+#: A call's outcome (a status code name: the domain codes are spelled like gRPC's) as a code.
+_STATUS = {code.name: code for code in grpc.StatusCode}
 
 
 def _trace_id() -> str:
@@ -132,25 +137,29 @@ def _wrap_unary(
         with redact_names():
             return await _call(request, context)
 
+    attributes = method_attributes(method)
+
     async def _call(request: Any, context: Context) -> Any:
         received: Any = context.invocation_metadata()
-        reset = set_caller_metadata(received if keep_metadata else None)
-        started = time.perf_counter()
-        outcome = "OK"
-        try:
-            admit(received)
-            return await behaviour(request, context)
-        except Exception as raised:
-            if isinstance(raised, grpc.aio.AbortError):
-                outcome = _aborted_code(context)
-                raise
-            exc = _classify(raised, method)
-            outcome = exc.code.value if isinstance(exc, DomainError) else "INTERNAL"
-            await _abort_for(exc, context, method)
-            raise  # unreachable: abort raises
-        finally:
-            reset_caller_metadata(reset)
-            _log_call(method, outcome, started)
+        with start_server_span(method, attributes, received, context.peer()) as span:
+            reset = set_caller_metadata(received if keep_metadata else None)
+            started = time.perf_counter()
+            outcome = "OK"
+            try:
+                admit(received)
+                return await behaviour(request, context)
+            except Exception as raised:
+                if isinstance(raised, grpc.aio.AbortError):
+                    outcome = _aborted_code(context)
+                    raise
+                exc = _classify(raised, method)
+                outcome = exc.code.value if isinstance(exc, DomainError) else "INTERNAL"
+                await _abort_for(exc, context, method)
+                raise  # unreachable: abort raises
+            finally:
+                reset_caller_metadata(reset)
+                end_with(span, _STATUS.get(outcome))
+                _log_call(method, outcome, started)
 
     return wrapped
 
@@ -166,25 +175,29 @@ def _wrap_stream(
             async for item in _call(request, context):
                 yield item
 
+    attributes = method_attributes(method)
+
     async def _call(request: Any, context: Context) -> AsyncIterator[Any]:
         received: Any = context.invocation_metadata()
-        reset = set_caller_metadata(received if keep_metadata else None)
-        started = time.perf_counter()
-        outcome = "OK"
-        try:
-            admit(received)
-            async for item in behaviour(request, context):
-                yield item
-        except Exception as raised:
-            if isinstance(raised, grpc.aio.AbortError):
-                outcome = _aborted_code(context)
-                raise
-            exc = _classify(raised, method)
-            outcome = exc.code.value if isinstance(exc, DomainError) else "INTERNAL"
-            await _abort_for(exc, context, method)
-        finally:
-            reset_caller_metadata(reset)
-            _log_call(method, outcome, started)
+        with start_server_span(method, attributes, received, context.peer()) as span:
+            reset = set_caller_metadata(received if keep_metadata else None)
+            started = time.perf_counter()
+            outcome = "OK"
+            try:
+                admit(received)
+                async for item in behaviour(request, context):
+                    yield item
+            except Exception as raised:
+                if isinstance(raised, grpc.aio.AbortError):
+                    outcome = _aborted_code(context)
+                    raise
+                exc = _classify(raised, method)
+                outcome = exc.code.value if isinstance(exc, DomainError) else "INTERNAL"
+                await _abort_for(exc, context, method)
+            finally:
+                reset_caller_metadata(reset)
+                end_with(span, _STATUS.get(outcome))
+                _log_call(method, outcome, started)
 
     return wrapped
 

@@ -14,7 +14,6 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
-from opentelemetry.instrumentation.grpc import aio_server_interceptor
 
 from plumbing.grpc.interceptors import CallerCheck, ServiceInterceptor
 
@@ -25,13 +24,6 @@ HealthCheck = Callable[[], Awaitable[bool]]
 _HEALTH_PREFIX = "/grpc.health.v1.Health/"
 _SERVING = health_pb2.HealthCheckResponse.SERVING
 _NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
-
-
-def _traced(details: grpc.HandlerCallDetails) -> bool:
-    """Every call but health checks gets a server span. (OpenTelemetry's own `health_check`
-    filter does the same with isinstance checks on typing protocols and a path normalisation:
-    a fifth of the tracing interceptor's cost per call.)"""
-    return not details.method.startswith(_HEALTH_PREFIX)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,10 +64,8 @@ class GrpcServer:
         self._grace = grace
         self._health = HealthServicer()
         self._server = grpc.aio.server(
-            interceptors=[
-                aio_server_interceptor(filter_=_traced),  # type: ignore[no-untyped-call]
-                ServiceInterceptor(keep_metadata=keep_caller_metadata, callers=callers),
-            ],
+            # It opens each call's server span too (plumbing/grpc/server_spans.py).
+            interceptors=[ServiceInterceptor(keep_metadata=keep_caller_metadata, callers=callers)],
             options=[("grpc.so_reuseport", 0)],
         )
         self._watcher: asyncio.Task[None] | None = None

@@ -16,8 +16,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from plumbing.inline_reads import ReadConnection
 from services.anonymity.adapters.tables import aliases, user_keys
 from services.anonymity.domain.aliases import (
     AliasState,
@@ -28,7 +29,7 @@ from services.anonymity.domain.aliases import (
 )
 
 #: What the reads run on: a unit of work's session, or a bare connection for read-only calls.
-Executor = AsyncSession | AsyncConnection
+Executor = AsyncSession | ReadConnection
 
 ALIASES_BY_ID = select(aliases).where(aliases.c.alias_id.in_(bindparam("ids", expanding=True)))
 ALIASES_BY_SLOT = select(aliases).where(aliases.c.slot.in_(bindparam("ids", expanding=True)))

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from plumbing.db import session_factory, transaction
 from plumbing.events.outbox import add_to_outbox
+from plumbing.inline_reads import read_connection
 from services.anonymity.adapters.audit_chain import AuditChain
 from services.anonymity.adapters.event_converters import (
     alias_envelope,
@@ -273,8 +274,9 @@ class SqlAnonymityStore:
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[SqlAliasReader]:
-        """Reads on a pooled connection of their own, without a session (nothing to commit)."""
-        async with self._engine.connect() as connection:
+        """Reads on a connection of their own, without a session (nothing to commit): inline
+        on a SQLite file (plumbing.inline_reads), else pooled."""
+        async with read_connection(self._engine) as connection:
             yield SqlAliasReader(connection)
 
 

@@ -12,8 +12,9 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import ColumnElement, Integer, Select, and_, bindparam, exists, func, or_, select
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from plumbing.inline_reads import ReadConnection
 from services.content.adapters.tables import (
     comments,
     hidden_aliases,
@@ -25,7 +26,7 @@ from services.content.adapters.tables import (
 from services.content.domain.posts import PostKind
 
 #: What the reads run on: a unit of work's session, or a bare connection for read-only calls.
-Executor = AsyncSession | AsyncConnection
+Executor = AsyncSession | ReadConnection
 
 
 def hidden(alias_column: Any, item_column: Any) -> ColumnElement[bool]:

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from plumbing.db import session_factory, transaction
 from plumbing.events.outbox import add_to_outbox
+from plumbing.inline_reads import read_connection
 from services.content.adapters import statements as sql
 from services.content.adapters.alias_state import AliasStateQueries
 from services.content.adapters.engagement_queries import EngagementQueries
@@ -140,8 +141,9 @@ class SqlContentStore:
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[SqlContentReader]:
-        """Reads on a pooled connection of their own, without a session (nothing to commit)."""
-        async with self._engine.connect() as connection:
+        """Reads on a connection of their own, without a session (nothing to commit): inline
+        on a SQLite file (plumbing.inline_reads), else pooled."""
+        async with read_connection(self._engine) as connection:
             yield SqlContentReader(connection, self._search)
 
     def joined(self, session: AsyncSession) -> SqlContentRepository:

@@ -8,6 +8,9 @@ from typing import Any
 
 import grpc
 import pytest
+from opentelemetry import propagate, trace
+from opentelemetry.trace import SpanKind, StatusCode
+from support.tracing import recorded_spans
 
 from plumbing.errors import Unauthenticated
 from plumbing.grpc.caller import caller_token
@@ -28,6 +31,12 @@ class Context:
 
     def invocation_metadata(self) -> tuple[tuple[str, str], ...]:
         return self._metadata
+
+    def peer(self) -> str:
+        return "ipv4:127.0.0.1:50123"
+
+    def code(self) -> Any:
+        return grpc.StatusCode.PERMISSION_DENIED
 
     async def abort_with_status(self, status: Any) -> None:
         raise grpc.aio.AbortError()
@@ -82,3 +91,42 @@ async def test_content_never_sees_metadata_and_every_call_is_admitted_anew() -> 
     with pytest.raises(grpc.aio.AbortError):
         await _call(interceptor, "mallory")  # the reused wrapper still checks this call
     assert callers.checked == [(METHOD, "Bearer alice"), (METHOD, "Bearer mallory")]
+
+
+async def _refused(request: object, context: object) -> None:
+    raise Unauthenticated("not you")
+
+
+async def test_each_call_is_a_server_span_child_of_its_callers_span() -> None:
+    with recorded_spans() as exporter:
+        with trace.get_tracer("test").start_as_current_span("caller") as caller:
+            carrier: dict[str, str] = {}
+            propagate.inject(carrier)
+        metadata = [*carrier.items(), ("authorization", "Bearer alice")]
+        interceptor = ServiceInterceptor()
+        handler = await interceptor.intercept_service(_continuation, Details(metadata))
+        await handler.unary_unary(None, Context(metadata))
+
+        async def refusing(details: object) -> Any:
+            return grpc.unary_unary_rpc_method_handler(_refused)
+
+        handler = await ServiceInterceptor().intercept_service(refusing, Details(metadata))
+        with pytest.raises(grpc.aio.AbortError):
+            await handler.unary_unary(None, Context(metadata))
+        spans = [s for s in exporter.get_finished_spans() if s.name == METHOD]
+    ok, refused = spans
+    for span in spans:
+        assert span.kind is SpanKind.SERVER
+        assert span.parent is not None
+        assert span.parent.span_id == caller.get_span_context().span_id
+        assert span.context.trace_id == caller.get_span_context().trace_id
+        attributes = dict(span.attributes or {})
+        assert attributes["rpc.service"] == "consilium.test.v1.Probe"
+        assert attributes["rpc.method"] == "Echo"
+        assert attributes["net.peer.ip"] == "127.0.0.1"
+        # No metadata value (the caller's token) on the span.
+        assert not any("alice" in str(v) for v in attributes.values())
+    assert ok.status.status_code is StatusCode.UNSET
+    assert dict(ok.attributes or {})["rpc.grpc.status_code"] == 0
+    assert refused.status.status_code is StatusCode.ERROR
+    assert dict(refused.attributes or {})["rpc.grpc.status_code"] == 16  # UNAUTHENTICATED
