@@ -15,8 +15,10 @@ from opentelemetry import context as otel_context
 from gateway.auth import Viewer
 from gateway.context import Info
 from gateway.loaders import Loaders
+from gateway.schema.prefetch import Fetched
 from gateway.schema.types.notifications import Notification
 from gateway.schema.types.posts import Comment, Post, readable
+from gateway.subscriptions.direct import sent_shared
 from gateway.subscriptions.fanout import Subscriber
 from gateway.subscriptions.feed import NewComment, NewPost
 from gateway.subscriptions.sharing import SharingExecutor, document_key, live_event
@@ -63,14 +65,54 @@ def _event(
     return live_event(root, delivery.results, key, prepare)
 
 
-def _key(shared: Hashable | None, delivery: NewPost | NewComment, token: str | None) -> Hashable:
-    """The sharing key of this subscriber's execution of `delivery` (None: alone): the same
+def _mine(delivery: NewPost | NewComment, token: str | None) -> bool | None:
+    """Whether this subscriber wrote it, as the feed asked for it (`token` given when its
+    selection shows authorship); None: not asked, its resolvers find out themselves."""
+    return None if token is None else delivery.owners.of(token)
+
+
+def _key(shared: Hashable | None, token: str | None, mine: bool | None) -> Hashable:
+    """The sharing key of this subscriber's execution of an event (None: alone): the same
     document and variables, and (`token` given when it shows authorship) the same answer to
     who wrote it, which the feed must have asked for this subscriber."""
     if shared is None or token is None:
         return shared
-    mine = delivery.owners.of(token)
     return None if mine is None else (shared, mine)
+
+
+def _fetched(delivery: NewPost | NewComment, mine: bool | None) -> Fetched:
+    """What the feed resolved for every subscriber, plus the authorship answer `mine` (only
+    ever this subscriber's own): its fields read them as plain values, so an execution of a
+    shared selection finishes at once, before the subscribers that take its answer run."""
+    fetched = Fetched()
+    persona = delivery.persona
+    if persona is not None:
+        fetched.personas.found[persona.alias_id] = persona
+    if mine is not None:
+        fetched.owned.found[delivery.owners.alias_id] = mine
+    if isinstance(delivery, NewPost) and delivery.community is not None:
+        fetched.communities.found[delivery.post.community_id] = delivery.community
+    return fetched
+
+
+def _post(delivery: NewPost, mine: bool | None) -> Post:
+    """The event's root for subscribers with the same authorship answer (one per answer: the
+    root of one viewer who wrote it never serves another who did not)."""
+    key = ("post", mine)
+    root: Post | None = delivery.memo.get(key)
+    if root is None:
+        root = delivery.memo[key] = Post.from_proto(delivery.post, _fetched(delivery, mine))
+    return root
+
+
+def _comment(delivery: NewComment, mine: bool | None) -> Comment:
+    """As `_post`, for a new comment."""
+    key = ("comment", mine)
+    root: Comment | None = delivery.memo.get(key)
+    if root is None:
+        fetched = _fetched(delivery, mine)
+        root = delivery.memo[key] = Comment.from_proto(delivery.comment, fetched)
+    return root
 
 
 #: Fields whose answer needs to know whether the viewer wrote the post or comment.
@@ -137,11 +179,12 @@ class Subscription:
         shared = _document_key(info)
         async with contextlib.aclosing(_stream(info, viewer, subscribe)) as stream:
             async for delivery in stream:
-                # One root object for every subscriber: it holds no viewer state.
-                post = delivery.memo.get("post") or delivery.memo.setdefault(
-                    "post", Post.from_proto(delivery.post)
-                )
-                with _event(info, viewer, post, delivery, _key(shared, delivery, token)):
+                mine = _mine(delivery, token)
+                key = _key(shared, token, mine)
+                if await sent_shared(delivery.results, key):
+                    continue  # another subscriber's equal answer, sent as it is
+                post = _post(delivery, mine)
+                with _event(info, viewer, post, delivery, key):
                     yield post
 
     @strawberry.subscription(
@@ -159,10 +202,12 @@ class Subscription:
         shared = _document_key(info)
         async with contextlib.aclosing(_stream(info, viewer, subscribe)) as stream:
             async for delivery in stream:
-                comment = delivery.memo.get("comment") or delivery.memo.setdefault(
-                    "comment", Comment.from_proto(delivery.comment)
-                )
-                with _event(info, viewer, comment, delivery, _key(shared, delivery, token)):
+                mine = _mine(delivery, token)
+                key = _key(shared, token, mine)
+                if await sent_shared(delivery.results, key):
+                    continue
+                comment = _comment(delivery, mine)
+                with _event(info, viewer, comment, delivery, key):
                     yield comment
 
     @strawberry.subscription(

@@ -5,8 +5,8 @@ starts at the end of the topic, so a replica serves what happens while it runs, 
 It commits nothing: a restarted replica has no subscribers left to catch up, and a group
 without committed offsets leaves nothing behind on the broker.
 
-An event is resolved once per replica (post, comment and author persona: none of them depends
-on who reads) and only when someone listens; each subscriber then resolves its own
+An event is resolved once per replica (post, comment, community and author persona: none of
+them depends on who reads) and only when someone listens; each subscriber then resolves its own
 viewer-specific fields. A hidden post or comment is dropped here, so it is never sent.
 """
 
@@ -74,10 +74,12 @@ class NewPost:
     persona: anon.Persona | None
     trace: otel_context.Context
     owners: Owners
+    #: The post's community (None: each subscriber's resolvers load it, e.g. content failed).
+    community: ctypes.Community | None = None
     #: Executions its subscribers share (gateway/subscriptions/sharing.py), per key.
     results: dict[Hashable, asyncio.Future[SharedData | None]] = field(default_factory=dict)
-    #: Objects the schema builds once for every subscriber of the event (its root value).
-    memo: dict[str, Any] = field(default_factory=dict)
+    #: Objects the schema builds once for every subscriber of the event (its root values).
+    memo: dict[Hashable, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,8 +93,8 @@ class NewComment:
     owners: Owners
     #: Executions its subscribers share (gateway/subscriptions/sharing.py), per key.
     results: dict[Hashable, asyncio.Future[SharedData | None]] = field(default_factory=dict)
-    #: Objects the schema builds once for every subscriber of the event (its root value).
-    memo: dict[str, Any] = field(default_factory=dict)
+    #: Objects the schema builds once for every subscriber of the event (its root values).
+    memo: dict[Hashable, Any] = field(default_factory=dict)
 
 
 class LiveFeed:
@@ -266,10 +268,12 @@ class LiveFeed:
                 if not readable(post):
                     return None
                 alias_id = post.author_alias_id
-                persona, owners = await asyncio.gather(
-                    self._persona(alias_id), self._owners(alias_id, self.posts.owner_tokens(keys))
+                persona, owners, community = await asyncio.gather(
+                    self._persona(alias_id),
+                    self._owners(alias_id, self.posts.owner_tokens(keys)),
+                    self._community(post.community_id),
                 )
-                return NewPost(post, persona, otel_context.get_current(), owners)
+                return NewPost(post, persona, otel_context.get_current(), owners, community)
         if event.type == _COMMENT_CREATED:
             added = event.decode(events.CommentCreated)
             if not self.comments.wants((added.post_id,)):
@@ -315,6 +319,17 @@ class LiveFeed:
         except DomainError:
             return Owners(alias_id)
         return Owners(alias_id, frozenset(tokens), frozenset(owning))
+
+    async def _community(self, community_id: str) -> ctypes.Community | None:
+        """The post's community, the same for every subscriber (from the process's cache,
+        as their loaders would read it); None lets each one try itself."""
+        try:
+            found = await self._caches.communities.batch(
+                [community_id], self._content.communities_by_id
+            )
+            return found.get(community_id)
+        except DomainError:
+            return None
 
     async def _persona(self, alias_id: str) -> anon.Persona | None:
         """The author persona, shared by every subscriber; None lets each one try itself."""

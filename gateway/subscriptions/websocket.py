@@ -20,6 +20,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
 from gateway.context import GatewayContext
 from gateway.loaders import create_loaders
 from gateway.persisted.operations import PersistedOperations, PersistedRefusal
+from gateway.subscriptions.direct import Sink, operation_sink
 from gateway.subscriptions.sharing import SharedData
 
 #: Close code of graphql-transport-ws for a connection the server refuses.
@@ -81,20 +82,32 @@ class AuthenticatingHandler(BaseGraphQLTransportWSHandler[GatewayContext, None])
         # for all its subscribers: only the operation id differs from one message to another.
         payload = message.get("payload")
         data = payload.get("data") if isinstance(payload, dict) else None
-        socket = getattr(self.websocket, "ws", None)
-        if (
-            message["type"] == "next"
-            and isinstance(data, SharedData)
-            and len(payload) == 1  # type: ignore[arg-type]
-            and isinstance(socket, WebSocket)
-        ):
-            text = _NEXT.format(id=json.dumps(message["id"]), data=data.json())
-            try:
-                await socket.send_text(text)
-            except WebSocketDisconnect as exc:
-                raise WebSocketDisconnected from exc
+        alone = isinstance(payload, dict) and len(payload) == 1  # no errors, no extensions
+        if message["type"] == "next" and isinstance(data, SharedData) and alone:
+            await self._send_text(_NEXT.format(id=json.dumps(message["id"]), data=data.json()))
             return
         await super().send_message(message)
+
+    async def _send_text(self, text: str) -> None:
+        """`text` (a JSON message) as one frame, as Strawberry would send its parsed form."""
+        socket = getattr(self.websocket, "ws", None)
+        if not isinstance(socket, WebSocket):
+            await self.websocket.send_json(json.loads(text))
+            return
+        try:
+            await socket.send_text(text)
+        except WebSocketDisconnect as exc:
+            raise WebSocketDisconnected from exc
+
+    def _sink(self, operation_id: str) -> Sink:
+        """Where the operation's shared live events go without Strawberry (direct.py); it
+        sends only while the operation runs, as Strawberry's `next` would."""
+
+        def running() -> bool:
+            operation = self.operations.get(operation_id)
+            return operation is not None and not operation.completed
+
+        return Sink(operation_id, self._send_text, running)
 
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
         # One context serves the whole connection; each operation starts from fresh loaders.
@@ -111,4 +124,6 @@ class AuthenticatingHandler(BaseGraphQLTransportWSHandler[GatewayContext, None])
                 return
             if query is not None:
                 message = {**message, "payload": {**payload, "query": query}}
-        await super().handle_subscribe(message)
+        # The operation's task (started here, with a copy of this context) finds its sink.
+        with operation_sink(self._sink(message["id"])):
+            await super().handle_subscribe(message)
