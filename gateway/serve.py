@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import uvicorn
 
 from gateway.app import create_app
@@ -20,7 +22,12 @@ async def serve(*, host: str | None = None, port: int | None = None) -> None:
         app = create_app(settings)
     except ManifestError as exc:
         raise SystemExit(f"gateway: {exc}") from None
-    config = uvicorn.Config(
+    await uvicorn.Server(uvicorn_config(app, settings)).serve()
+
+
+def uvicorn_config(app: Any, settings: GatewaySettings) -> uvicorn.Config:
+    """How uvicorn runs the gateway's app, here and wherever tests run it in-process."""
+    return uvicorn.Config(
         app,
         host=settings.host,
         port=settings.port,
@@ -32,5 +39,7 @@ async def serve(*, host: str | None = None, port: int | None = None) -> None:
         proxy_headers=False,
         # Uvicorn handles SIGTERM: stops accepting, finishes in-flight requests, then exits.
         timeout_graceful_shutdown=int(settings.request_timeout) + 1,
+        # Off by default: a live post's frame is a few hundred bytes, yet compressing it per
+        # socket was about a quarter of the fan-out's CPU, and each socket's zlib state ~300 kB.
+        ws_per_message_deflate=settings.ws_compression,
     )
-    await uvicorn.Server(config).serve()

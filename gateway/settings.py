@@ -77,6 +77,8 @@ class GatewaySettings(BaseSettings):
     #: Events one subscription may hold unsent; past that it is ended (a slow client must
     #: never hold up the others, nor grow the gateway's memory).
     subscription_buffer: int = Field(default=64, ge=1)
+    #: WebSocket permessage-deflate (gateway/serve.py says why it is off by default).
+    ws_compression: bool = False
     #: Live subscriptions this replica serves in all, and per WebSocket connection.
     max_subscriptions: int = Field(default=10_000, ge=1)
     max_subscriptions_per_connection: int = Field(default=20, ge=1)

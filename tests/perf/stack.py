@@ -30,6 +30,7 @@ from cli.topics import create_topics
 from gateway.app import create_app
 from gateway.caches import TTLCache
 from gateway.clients import anonymity, audit, content, identity
+from gateway.serve import uvicorn_config
 from gateway.settings import GatewaySettings
 from plumbing import db
 from plumbing.auth.servicekeys import prepare_dev_service_keys
@@ -169,15 +170,7 @@ async def _accounts_store(url: str) -> AsyncIterator[_Accounts]:
 @contextlib.asynccontextmanager
 async def gateway(settings: GatewaySettings) -> AsyncIterator[str]:
     """The gateway's app on a free loopback port in this process; its GraphQL URL."""
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(settings),
-            log_config=None,
-            access_log=False,
-            lifespan="on",
-            proxy_headers=False,  # as gateway/serve.py
-        )
-    )
+    server = uvicorn.Server(uvicorn_config(create_app(settings), settings))
     sock = socket.socket()
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))

@@ -17,6 +17,7 @@ import uvicorn
 from cli.topics import create_topics
 from gateway.app import create_app
 from gateway.limits.policy import GatewayLimits
+from gateway.serve import uvicorn_config
 from gateway.settings import GatewaySettings
 from plumbing.auth import Role, VerificationStatus
 from services.anonymity.app import build as build_anonymity
@@ -242,15 +243,7 @@ async def run_system(
             content_address=content_address,
             **{"audit_address": f"127.0.0.1:{audit_port}", **gateway},
         )
-        server = uvicorn.Server(
-            uvicorn.Config(
-                create_app(settings, limits=limits),
-                log_config=None,
-                access_log=False,
-                lifespan="on",
-                proxy_headers=False,  # as gateway/serve.py
-            )
-        )
+        server = uvicorn.Server(uvicorn_config(create_app(settings, limits=limits), settings))
         sock = _free_socket()
         stack.callback(sock.close)
         port = sock.getsockname()[1]
