@@ -25,6 +25,7 @@ from pathlib import Path
 import aiosqlite
 
 from plumbing.events.bus import Record, Subscription, TopicSpec
+from plumbing.events.changes import BusChanges, announce_commit
 from plumbing.events.envelope import Event, MalformedEvent, from_record
 
 _SCHEMA = (
@@ -39,7 +40,6 @@ _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS log_ends (topic TEXT NOT NULL, partition INTEGER NOT NULL,
        next_offset INTEGER NOT NULL, PRIMARY KEY (topic, partition))""",
 )
-_POLL_INTERVAL = 0.05
 #: Seconds between two retention sweeps of a running bus (Kafka checks every 5 minutes).
 _SWEEP_INTERVAL = 60.0
 #: The next offset of a partition: after its newest record, or after the newest one deleted.
@@ -73,20 +73,33 @@ class EmbeddedSubscription:
     """A group member reading from the file; its position starts at the committed offsets."""
 
     def __init__(
-        self, conn: aiosqlite.Connection, group: str, partitions: dict[tuple[str, int], int]
+        self,
+        conn: aiosqlite.Connection,
+        group: str,
+        partitions: dict[tuple[str, int], int],
+        changes: BusChanges,
     ) -> None:
         self._conn = conn
         self._group = group
         self._position = partitions  # next offset to read, per (topic, partition)
         self._committed = dict(partitions)
+        self._changes = changes
+        #: The file's generation when a read last found nothing: until it grows, nothing new.
+        self._caught_up_at: int | None = None
 
     async def fetch(self, *, max_records: int, wait: float) -> list[Record]:
+        """Reads when the file changed since the last read found nothing, else waits for it to."""
         deadline = time.monotonic() + wait
         while True:
-            records = await self._read(max_records)
-            if records or time.monotonic() >= deadline:
-                return records
-            await asyncio.sleep(_POLL_INTERVAL)
+            self._changes.check()
+            seen = self._changes.generation
+            if seen != self._caught_up_at:
+                records = await self._read(max_records)
+                if records:
+                    return records
+                self._caught_up_at = seen
+            if not await self._changes.wait(seen, deadline):
+                return []
 
     async def _read(self, max_records: int) -> list[Record]:
         found: list[Record] = []
@@ -160,6 +173,7 @@ class EmbeddedBus:
         self._clock = clock
         self._swept_at: float | None = None
         self._conn: aiosqlite.Connection | None = None
+        self._changes: BusChanges | None = None
         # One connection, shared by the relay and the consumers' dead letters: transactions
         # on it must not interleave ("cannot start a transaction within a transaction").
         self._lock = asyncio.Lock()
@@ -167,6 +181,12 @@ class EmbeddedBus:
     async def start(self) -> None:
         self._conn = await _connect(self._path)
         await self.delete_expired()
+
+    def _watcher(self) -> BusChanges:
+        """The readers' change watcher, made once the file exists."""
+        if self._changes is None:
+            self._changes = BusChanges(self._path)
+        return self._changes
 
     async def delete_expired(self) -> int:
         """Deletes every record older than its topic's retention; returns how many went."""
@@ -207,6 +227,9 @@ class EmbeddedBus:
             await self._delete_expired()
 
     async def close(self) -> None:
+        if self._changes is not None:
+            await self._changes.close()
+            self._changes = None
         if self._conn is not None:
             await self._conn.close()
             self._conn = None
@@ -227,6 +250,7 @@ class EmbeddedBus:
         async with self._lock:
             await self._sweep_if_due()
             await self._publish(events)
+        announce_commit(self._path)  # this process's readers need not wait for a check
 
     async def _publish(self, events: Sequence[Event]) -> None:
         conn = self._db()
@@ -265,6 +289,7 @@ class EmbeddedBus:
         """Appends a record that need not be a valid event (dead letters, malformed tests)."""
         async with self._lock:
             await self._publish_raw(topic, key, value, headers)
+        announce_commit(self._path)
 
     async def _publish_raw(
         self,
@@ -357,7 +382,7 @@ class EmbeddedBus:
                     cursor = await conn.execute(_NEXT_OFFSET, (topic, partition))
                     end = await cursor.fetchone()
                     positions[(topic, partition)] = int(end[0]) if end else 0
-        return EmbeddedSubscription(conn, group, positions)
+        return EmbeddedSubscription(conn, group, positions, self._watcher())
 
     async def create_topics(self, specs: Sequence[TopicSpec]) -> list[str]:
         async with self._lock:

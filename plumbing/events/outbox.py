@@ -14,6 +14,11 @@ relay dies (or its commit fails) after Kafka acknowledged the batch and before t
 then the rows are unlocked, still unsent, and published again: at least once to Kafka, and
 consumers apply each event once (`processed_events`, in the effect's own transaction).
 
+Waking: a transaction that wrote to an outbox wakes this process's relay of it as it commits,
+so the relay's poll is only for writes of other processes (a CLI, another replica); it polls
+every `idle_interval` seconds after sending and slows down, doubling, to `max_idle_interval`
+while the outbox stays empty: an idle service does not query it five times a second.
+
 SQLite (dev, one process per database file): one relay per database. It reads, publishes and
 marks in separate transactions, because holding a SQLite transaction across the publish would
 make its commit fail whenever the service wrote meanwhile; two processes would send twice.
@@ -29,8 +34,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, Select, Table, delete, func, insert, select, update
+from sqlalchemy import Row, Select, Table, delete, event, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+from sqlalchemy.orm import Session
 
 from plumbing.events.bus import EventBus
 from plumbing.events.envelope import Event
@@ -38,12 +44,30 @@ from plumbing.events.envelope import Event
 log = logging.getLogger("consilium.events.outbox")
 #: Seconds between two purges of sent rows: a purge per batch would be a transaction per batch.
 _PURGE_EVERY = 1.0
+#: Where a session notes the outboxes it wrote to, for its commit to wake their relays.
+_WRITTEN = "consilium.outbox.written"
+#: The running relays of each outbox table in this process.
+_relays: dict[Table, set[OutboxRelay]] = {}
+
+
+def _wake_relays(session: Session) -> None:
+    """After a commit: the relays of the outboxes written to look now, not at their next poll."""
+    for table in session.info.pop(_WRITTEN, ()):
+        for relay in list(_relays.get(table, ())):
+            relay.notify()
 
 
 async def add_to_outbox(session: AsyncSession, table: Table, events: Sequence[Event]) -> None:
-    """Queues `events` inside the caller's transaction: they exist only if it commits."""
+    """Queues `events` inside the caller's transaction: they exist only if it commits, and
+    when it does, this process's relay of `table` is woken (callers need not notify it)."""
     if not events:
         return
+    sync = session.sync_session
+    sync.info.setdefault(_WRITTEN, set()).add(table)
+    if not event.contains(sync, "after_commit", _wake_relays):
+        # Not cleared on rollback (a savepoint's would clear a lane's earlier writes too): a
+        # rolled-back write costs its relay one needless look at the next commit, no more.
+        event.listen(sync, "after_commit", _wake_relays)
     await session.execute(
         insert(table),
         [
@@ -102,7 +126,8 @@ async def _not_overtaking(
 
 
 class OutboxRelay:
-    """Publishes unsent outbox rows in write order, with backoff while the bus is away."""
+    """Publishes unsent outbox rows in write order, with backoff while the bus is away and
+    a slower poll while there is nothing to send."""
 
     def __init__(
         self,
@@ -112,6 +137,7 @@ class OutboxRelay:
         *,
         batch_size: int = 200,
         idle_interval: float = 0.2,
+        max_idle_interval: float = 2.0,
         max_backoff: float = 5.0,
         keep_sent: timedelta = timedelta(hours=1),
     ) -> None:
@@ -120,6 +146,7 @@ class OutboxRelay:
         self._bus = bus
         self._batch_size = batch_size
         self._idle_interval = idle_interval
+        self._max_idle_interval = max(max_idle_interval, idle_interval)
         self._max_backoff = max_backoff
         self._keep_sent = keep_sent
         self._wake = asyncio.Event()
@@ -138,6 +165,7 @@ class OutboxRelay:
         self._wake.set()
 
     def start(self) -> None:
+        _relays.setdefault(self._table, set()).add(self)
         self._task = asyncio.create_task(self._run(), name="outbox-relay")
 
     async def stop(self) -> None:
@@ -147,6 +175,11 @@ class OutboxRelay:
         if self._task is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        relays = _relays.get(self._table)
+        if relays is not None:
+            relays.discard(self)
+            if not relays:
+                del _relays[self._table]
 
     async def pending(self) -> int:
         """How many events wait unsent (the outbox depth the metrics sample)."""
@@ -224,7 +257,10 @@ class OutboxRelay:
 
     async def _run(self) -> None:
         backoff = 0.1
+        idle = self._idle_interval / 2  # doubled by the first pass that finds nothing
         while True:
+            # Cleared before the pass, not after: a write notified during it is looked at next.
+            self._wake.clear()
             try:
                 sent = await self.publish_pending()
                 backoff = 0.1
@@ -240,8 +276,10 @@ class OutboxRelay:
                 continue
             if self._stopping and sent == 0:
                 return
-            if sent == self._batch_size:
-                continue  # more waiting: no pause
-            self._wake.clear()
+            if sent == self._batch_size or self._stopping:
+                continue  # more waiting, or a last pass to make before stopping: no pause
+            # Writes of this process wake the relay; the poll is for the others' (a CLI, another
+            # replica), so it slows down while the outbox stays empty, up to the longest interval.
+            idle = self._idle_interval if sent else min(idle * 2, self._max_idle_interval)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._idle_interval)
+                await asyncio.wait_for(self._wake.wait(), idle)
