@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 from google.protobuf.wrappers_pb2 import StringValue
@@ -23,14 +22,6 @@ from plumbing.events.runtime import EventTables
 metadata = MetaData()
 notes = Table("notes", metadata, Column("text", String(100), primary_key=True))
 tables = EventTables.add_to(metadata)
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / 'service.db'}"
-    url: str = request.getfixturevalue("fresh_postgres_url")
-    return url
 
 
 @pytest.fixture
