@@ -3,6 +3,7 @@ RPC (health checks and reflection excepted)."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -103,51 +104,54 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
     def _wrap(self, method: str, handler: Handler) -> Handler:
         if method.startswith((_HEALTH_PREFIX, _REFLECTION_PREFIX)):
             return handler
-        keep = self._keep_metadata
         callers = self._callers
 
         def admit(received: Any) -> None:
             if callers is not None:
                 callers.check(method, received)
 
+        serving = _Serving(method, self._keep_metadata, admit)
         if handler.unary_unary is not None:
             return grpc.unary_unary_rpc_method_handler(
-                _wrap_unary(handler.unary_unary, method, keep, admit),  # type: ignore[arg-type]
+                _wrap_unary(handler.unary_unary, serving),  # type: ignore[arg-type]
                 request_deserializer=handler.request_deserializer,
                 response_serializer=handler.response_serializer,
             )
         if handler.unary_stream is not None:
             return grpc.unary_stream_rpc_method_handler(
-                _wrap_stream(handler.unary_stream, method, keep, admit),  # type: ignore[arg-type]
+                _wrap_stream(handler.unary_stream, serving),  # type: ignore[arg-type]
                 request_deserializer=handler.request_deserializer,
                 response_serializer=handler.response_serializer,
             )
         return handler
 
 
-def _wrap_unary(
-    behaviour: Callable[[Any, Context], Awaitable[Any]],
-    method: str,
-    keep_metadata: bool,
-    admit: Callable[[Any], None],
-) -> Callable[[Any, Context], Awaitable[Any]]:
-    async def wrapped(request: Any, context: Context) -> Any:
-        # Names the handler learns (`also_redact`) stay masked to the call's last log line,
-        # the error log included.
-        with redact_names():
-            return await _call(request, context)
+class _Serving:
+    """What every call of one method goes through around its handler: the server span, the
+    caller's metadata in a contextvar, admission, domain errors to a status, one log line.
+    Names the handler learns (`also_redact`) stay masked to the call's last log line, the
+    error log included."""
 
-    attributes = method_attributes(method)
+    def __init__(self, method: str, keep_metadata: bool, admit: Callable[[Any], None]) -> None:
+        self._method = method
+        self._keep_metadata = keep_metadata
+        self._admit = admit
+        self._attributes = method_attributes(method)
 
-    async def _call(request: Any, context: Context) -> Any:
+    @contextlib.asynccontextmanager
+    async def call(self, context: Context) -> AsyncIterator[None]:
+        method = self._method
         received: Any = context.invocation_metadata()
-        with start_server_span(method, attributes, received, context.peer()) as span:
-            reset = set_caller_metadata(received if keep_metadata else None)
+        with (
+            redact_names(),
+            start_server_span(method, self._attributes, received, context.peer()) as span,
+        ):
+            reset = set_caller_metadata(received if self._keep_metadata else None)
             started = time.perf_counter()
             outcome = "OK"
             try:
-                admit(received)
-                return await behaviour(request, context)
+                self._admit(received)
+                yield
             except Exception as raised:
                 if isinstance(raised, grpc.aio.AbortError):
                     outcome = _aborted_code(context)
@@ -161,43 +165,24 @@ def _wrap_unary(
                 end_with(span, _STATUS.get(outcome))
                 _log_call(method, outcome, started)
 
+
+def _wrap_unary(
+    behaviour: Callable[[Any, Context], Awaitable[Any]], serving: _Serving
+) -> Callable[[Any, Context], Awaitable[Any]]:
+    async def wrapped(request: Any, context: Context) -> Any:
+        async with serving.call(context):
+            return await behaviour(request, context)
+
     return wrapped
 
 
 def _wrap_stream(
-    behaviour: Callable[[Any, Context], AsyncIterator[Any]],
-    method: str,
-    keep_metadata: bool,
-    admit: Callable[[Any], None],
+    behaviour: Callable[[Any, Context], AsyncIterator[Any]], serving: _Serving
 ) -> Callable[[Any, Context], AsyncIterator[Any]]:
     async def wrapped(request: Any, context: Context) -> AsyncIterator[Any]:
-        with redact_names():
-            async for item in _call(request, context):
+        async with serving.call(context):
+            async for item in behaviour(request, context):
                 yield item
-
-    attributes = method_attributes(method)
-
-    async def _call(request: Any, context: Context) -> AsyncIterator[Any]:
-        received: Any = context.invocation_metadata()
-        with start_server_span(method, attributes, received, context.peer()) as span:
-            reset = set_caller_metadata(received if keep_metadata else None)
-            started = time.perf_counter()
-            outcome = "OK"
-            try:
-                admit(received)
-                async for item in behaviour(request, context):
-                    yield item
-            except Exception as raised:
-                if isinstance(raised, grpc.aio.AbortError):
-                    outcome = _aborted_code(context)
-                    raise
-                exc = _classify(raised, method)
-                outcome = exc.code.value if isinstance(exc, DomainError) else "INTERNAL"
-                await _abort_for(exc, context, method)
-            finally:
-                reset_caller_metadata(reset)
-                end_with(span, _STATUS.get(outcome))
-                _log_call(method, outcome, started)
 
     return wrapped
 
