@@ -5,7 +5,6 @@ rendered gateway, run as a process, runs the listed operation and refuses the re
 from __future__ import annotations
 
 import json
-import socket
 import time
 from pathlib import Path
 
@@ -14,6 +13,7 @@ import pytest
 import yaml
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from support.ports import free_port
 from typer.testing import CliRunner
 
 from cli.main import app as cli
@@ -131,12 +131,6 @@ def test_settings_that_cannot_work_fail_at_template_time(
     assert message in done.stderr
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.mark.kafka
 @pytest.mark.timeout(120)
 def test_the_rendered_gateway_runs_the_listed_operation_only(
@@ -145,7 +139,7 @@ def test_the_rendered_gateway_runs_the_listed_operation_only(
     """The gateway process with the rendered environment and the ConfigMap as its mounted file:
     the manifest's operation runs, an unlisted id gets PERSISTED_QUERY_NOT_FOUND."""
     manifest, listed = _manifest(tmp_path)
-    port = _free_port()
+    port = free_port()
     key = Ed25519PrivateKey.generate().private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,

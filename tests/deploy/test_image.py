@@ -6,7 +6,6 @@ import contextlib
 import os
 import shutil
 import signal
-import socket
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +15,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+from support.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 IMAGE = os.environ.get("CONSILIUM_IMAGE", "localhost/consilium:dev")
@@ -96,12 +96,6 @@ def _service_keys() -> tuple[str, str]:
     return own.decode().replace("\n", "\\n"), gateway.decode().replace("\n", "\\n")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _wait_serving(port: int, service: str, timeout: float) -> int | None:
     """The last health status seen, following Health.Watch until SERVING or the deadline."""
     last = None
@@ -128,7 +122,7 @@ def test_a_component_migrates_serves_and_reports_serving(container: str, tmp_pat
     standard gRPC health check from outside the container (chroot isolation shares the host
     network). Stopping goes through buildah, which kills its child, so the clean SIGTERM drain is
     tested where the process runs directly (tests/integration), not here."""
-    port = _free_port()
+    port = free_port()
     own_key, gateway_key = _service_keys()
     log = (tmp_path / "server.log").open("wb")
     server = subprocess.Popen(

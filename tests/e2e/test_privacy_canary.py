@@ -9,7 +9,6 @@ import base64
 import json
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -18,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support.ports import free_port
 from support.system import System, next_npi, run_system
 
 from cli.dev import wait_grpc_serving
@@ -36,16 +36,10 @@ CREATE = (
 COMMENT = """mutation($input: AddCommentInput!) { addComment(input: $input) { id } }"""
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def content_process(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], str, Path]]:
     """Content as its own process, logging at DEBUG and printing every span."""
-    port = _free_port()
+    port = free_port()
     log_path = tmp_path / "content-output.log"
     env = {
         **os.environ,

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -24,6 +23,7 @@ import httpx
 from faults.targets import REPO
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from sqlalchemy.engine import make_url
+from support.ports import free_port
 
 from plumbing.auth.servicekeys import prepare_dev_service_keys
 
@@ -35,12 +35,6 @@ GRPC = {s: f"consilium.{s}.v1.{s.title()}Service" for s in SERVICES}
 def said(message: str) -> None:
     """Progress on stderr, with the time, for a reader watching a long run."""
     print(f"faults: {time.strftime('%H:%M:%S')} {message}", file=sys.stderr, flush=True)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -172,7 +166,7 @@ async def run_cluster(
     await _admin(postgres_url, [f'CREATE DATABASE "{n}"' for n in names.values()])
     base = make_url(postgres_url)
     urls = {s: base.set(database=n).render_as_string(hide_password=False) for s, n in names.items()}
-    ports = {c: _free_port() for c in ORDER}
+    ports = {c: free_port() for c in ORDER}
     env = _env({**os.environ, "CONSILIUM_KAFKA_BOOTSTRAP": kafka_bootstrap}, work, urls, ports)
     (work / "data").mkdir(parents=True, exist_ok=True)
     prepare_dev_service_keys(work / "data")

@@ -24,6 +24,7 @@ import grpc
 import httpx
 import uvicorn
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+from support.ports import free_port
 from support.system import System, run_system
 
 from cli.topics import create_topics
@@ -112,7 +113,7 @@ async def stack(data_dir: Path, backend: str, *, apart: bool = True) -> AsyncIte
             return
         prepare_dev_service_keys(data_dir)
         await create_topics(bootstrap, data_dir)
-        ports = {name: _free_port() for name in SERVICES}
+        ports = {name: free_port() for name in SERVICES}
         env = _environment(data_dir, ports, urls, bootstrap)
         await _migrate(env)
         with service_processes(env, ports, data_dir.parent / "logs") as processes:
@@ -211,12 +212,6 @@ def _environment(
 @contextlib.asynccontextmanager
 async def _nothing() -> AsyncIterator[dict[str, str]]:
     yield {}
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 async def _migrate(env: dict[str, str]) -> None:

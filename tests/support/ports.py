@@ -15,3 +15,8 @@ def free_ports(count: int) -> list[int]:
     finally:
         for sock in sockets:
             sock.close()
+
+
+def free_port() -> int:
+    """One free loopback port."""
+    return free_ports(1)[0]

@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Mapping
@@ -26,6 +25,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from cli import components
 from cli.topics import create_topics
 from plumbing.auth.servicekeys import prepare_dev_service_keys
+from support.ports import free_ports
 
 #: argon2 at test cost: sign-ins are not under test.
 FAST_HASHING = {
@@ -81,14 +81,7 @@ class Stack:
 
 
 def _free_ports(names: list[str]) -> dict[str, int]:
-    sockets = [socket.socket() for _ in names]
-    try:
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return {n: int(s.getsockname()[1]) for n, s in zip(names, sockets, strict=True)}
-    finally:
-        for sock in sockets:
-            sock.close()
+    return dict(zip(names, free_ports(len(names)), strict=True))
 
 
 def _environment(
