@@ -261,20 +261,26 @@ class OutboxRelay:
         while True:
             # Cleared before the pass, not after: a write notified during it is looked at next.
             self._wake.clear()
+            # Only a pass begun after stop() was asked counts as its last attempt: one under
+            # way may have looked before another process's row was committed.
+            last_attempt = self._stopping
             try:
                 sent = await self.publish_pending()
                 backoff = 0.1
             except Exception:
                 self.failures += 1
+                retry_in = 0.0 if self._stopping else backoff  # stopping: its last attempt now
                 log.warning(
-                    "outbox relay: publishing failed; retrying in %.1fs", backoff, exc_info=True
+                    "outbox relay: publishing failed; %s",
+                    "stopping" if last_attempt else f"retrying in {retry_in:.1f}s",
+                    exc_info=True,
                 )
-                if self._stopping:
+                if last_attempt:
                     return
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, self._max_backoff)
+                await asyncio.sleep(retry_in)
+                backoff = min(backoff * 2, self._max_backoff) if retry_in else backoff
                 continue
-            if self._stopping and sent == 0:
+            if last_attempt and sent == 0:
                 return
             if sent == self._batch_size or self._stopping:
                 continue  # more waiting, or a last pass to make before stopping: no pause

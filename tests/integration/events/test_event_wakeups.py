@@ -60,6 +60,20 @@ async def wait_until(check: Callable[[], bool], wait: float = PROMPT) -> None:
         await asyncio.sleep(0.01)
 
 
+def outbox_row(event: Event) -> dict[str, object]:
+    """The row another process (a CLI, another replica) writes straight into the outbox."""
+    return {
+        "event_id": event.id,
+        "topic": event.topic,
+        "event_key": event.key,
+        "event_type": event.type,
+        "source": event.source,
+        "data": event.data,
+        "traceparent": event.traceparent,
+        "occurred_at": event.time,
+    }
+
+
 async def received(bus: EventBus, topic: str, count: int) -> list[str]:
     subscription = await bus.subscribe(group=f"g-{uuid.uuid4().hex[:6]}", topics=[topic])
     texts: list[str] = []
@@ -143,19 +157,7 @@ async def test_a_relay_stopping_sends_what_another_process_wrote_without_waiting
     # Another process's write (a CLI, another replica) wakes nobody in this one.
     late = note(topic, "late")
     async with engine.begin() as conn:
-        await conn.execute(
-            insert(tables.outbox),
-            {
-                "event_id": late.id,
-                "topic": late.topic,
-                "event_key": late.key,
-                "event_type": late.type,
-                "source": late.source,
-                "data": late.data,
-                "traceparent": late.traceparent,
-                "occurred_at": late.time,
-            },
-        )
+        await conn.execute(insert(tables.outbox), outbox_row(late))
     # One more attempt sends it, then no wait for the poll. (Not `asyncio.timeout`: stop()
     # swallows the cancellation, and the relay would stop anyway.)
     stopping = asyncio.create_task(relay.stop())
@@ -163,6 +165,50 @@ async def test_a_relay_stopping_sends_what_another_process_wrote_without_waiting
     assert stopping in done, "the relay waited for its poll before stopping"
     assert relay.published == 2
     assert await received(bus, topic, 2) == ["first", "late"]
+
+
+class HeldRelay(OutboxRelay):
+    """A relay whose passes that find nothing wait at a gate before they report it."""
+
+    def __init__(self, engine: AsyncEngine, bus: EventBus) -> None:
+        super().__init__(
+            engine, tables.outbox, bus, idle_interval=LONG_POLL, max_idle_interval=LONG_POLL
+        )
+        self.found_nothing = asyncio.Event()
+        self.gate = asyncio.Event()
+
+    async def publish_pending(self) -> int:
+        sent = await super().publish_pending()
+        if sent == 0:
+            self.found_nothing.set()
+            await self.gate.wait()
+        return sent
+
+
+async def test_a_stop_asked_during_a_pass_that_found_nothing_still_gets_a_pass_of_its_own(
+    engine: AsyncEngine, bus: EventBus, topic: str
+) -> None:
+    """The race CI once caught: a pass looks, finds nothing, and only then is the row
+    committed and the stop asked. That pass cannot count as the last attempt."""
+    relay = HeldRelay(engine, bus)
+    relay.start()
+    stopping: asyncio.Task[None] | None = None
+    try:
+        async with asyncio.timeout(PROMPT):
+            await relay.found_nothing.wait()  # the first pass has looked: nothing to send
+        late = note(topic, "late")
+        async with engine.begin() as conn:  # another process's write: it wakes nobody here
+            await conn.execute(insert(tables.outbox), outbox_row(late))
+        stopping = asyncio.create_task(relay.stop())
+        await asyncio.sleep(0)  # stop() is asked while that pass is still under way
+        relay.gate.set()
+        done, _ = await asyncio.wait({stopping}, timeout=PROMPT)
+        assert stopping in done, "the relay waited for its poll before stopping"
+    finally:
+        relay.gate.set()
+        await (stopping if stopping is not None else relay.stop())
+    assert relay.published == 1
+    assert await received(bus, topic, 1) == ["late"]
 
 
 @pytest.fixture
