@@ -26,6 +26,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from plumbing.settings import AuditProducerSettings
 from plumbing.signingkeys import (
     KeyOrigin,
     KeySource,
@@ -49,6 +50,8 @@ __all__ = [
     "private_pem",
     "publish_public_key",
     "rotate_dev_key",
+    "settings_previous_key",
+    "settings_signing_key",
     "signing_key_env",
 ]
 
@@ -171,3 +174,27 @@ def rotate_dev_key(component: str, data_dir: Path) -> tuple[str, str]:
     current.replace(data_dir / dev_previous_key_path(component))
     new, _ = load_audit_signing_key(component, data_dir, allow_dev_key=True, env_pem="")
     return old.key_id, new.key_id
+
+
+def settings_signing_key(settings: AuditProducerSettings) -> AuditSigningKey:
+    """`component_signing_key` from a producer's settings (env PEM, then file, then dev)."""
+    secret = settings.audit_signing_key
+    return component_signing_key(
+        settings.component,
+        settings.data_dir,
+        dev=settings.environment == "dev",
+        env_pem=secret.get_secret_value() if secret else None,
+        file=settings.audit_signing_key_file,
+    )
+
+
+def settings_previous_key(settings: AuditProducerSettings) -> AuditSigningKey | None:
+    """`previous_signing_key` from a producer's settings: the key to rotate from, if any."""
+    secret = settings.audit_previous_signing_key
+    return previous_signing_key(
+        settings.component,
+        settings.data_dir,
+        dev=settings.environment == "dev",
+        env_pem=secret.get_secret_value() if secret else None,
+        file=settings.audit_previous_signing_key_file,
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar, Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 #: Default ports of "Running it" in DESIGN.md; one place so the CLI, the gateway and docs agree.
@@ -73,6 +73,31 @@ class ComponentSettings(BaseSettings):
     @property
     def address(self) -> str:
         return f"{self.host}:{self.port}"
+
+
+class AuditProducerSettings(ComponentSettings):
+    """A component that signs an audit chain (identity, anonymity): its keys, how often its
+    chain head is published, and its erasure log."""
+
+    #: The Ed25519 key signing the component's audit chain, as PKCS#8 PEM (see
+    #: plumbing.auditkeys); wins over the file.
+    audit_signing_key: SecretStr | None = None
+    #: A file holding that PEM, e.g. a mounted Kubernetes secret.
+    audit_signing_key_file: Path | None = None
+    #: The key that signed the chain before `audit_signing_key`, to rotate at start-up: a
+    #: KEY_ROTATED event signed with it names the new key (plumbing.auditrotation).
+    audit_previous_signing_key: SecretStr | None = None
+    audit_previous_signing_key_file: Path | None = None
+    #: Seconds between checks whether the signed chain head moved (published when it did;
+    #: a write brings the check forward to within a second).
+    audit_head_interval: float = Field(default=30.0, gt=0)
+    #: The erasure log (plumbing.erasurelog): an append-only file that database restores
+    #: must not reach; default `<data dir>/<component>/erasure-log.jsonl`.
+    erasure_log: Path | None = None
+
+    @property
+    def resolved_erasure_log(self) -> Path:
+        return self.erasure_log or self.component_dir / "erasure-log.jsonl"
 
 
 def component_settings_config(component: str) -> SettingsConfigDict:

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from consilium.anonymity.v1 import anonymity_pb2, anonymity_pb2_grpc
 from plumbing import db
 from plumbing.audithead_producer import AdmitHeadReaders, auditor_only
-from plumbing.auditkeys import AuditSigningKey, component_signing_key, previous_signing_key
+from plumbing.auditkeys import settings_previous_key, settings_signing_key
 from plumbing.auditproducer import AuditProducer, audit_producer
 from plumbing.auth.claims import Role
 from plumbing.auth.live import LiveStaffCheck
@@ -83,30 +83,6 @@ class Anonymity:
     audit: AuditProducer
 
 
-def audit_signing_key(settings: AnonymitySettings) -> AuditSigningKey:
-    """The chain's signing key; in dev its public half is published for the local ledger."""
-    secret = settings.audit_signing_key
-    return component_signing_key(
-        "anonymity",
-        settings.data_dir,
-        dev=settings.environment == "dev",
-        env_pem=secret.get_secret_value() if secret else None,
-        file=settings.audit_signing_key_file,
-    )
-
-
-def previous_audit_key(settings: AnonymitySettings) -> AuditSigningKey | None:
-    """The key to rotate from, when the operator supplied one (plumbing.auditrotation)."""
-    secret = settings.audit_previous_signing_key
-    return previous_signing_key(
-        "anonymity",
-        settings.data_dir,
-        dev=settings.environment == "dev",
-        env_pem=secret.get_secret_value() if secret else None,
-        file=settings.audit_previous_signing_key_file,
-    )
-
-
 def _auditor_check(
     tokens: RemoteTokenVerifier, live: LiveStaffCheck
 ) -> Callable[[], Awaitable[None]]:
@@ -158,7 +134,7 @@ async def build(
     try:
         await db.migrate(engine, MIGRATIONS)
         keys = master_keys(settings)
-        signing_key = audit_signing_key(settings)
+        signing_key = settings_signing_key(settings)
         chain = AuditChain(signing_key)
         vault = Vault(keys)
         events = EventRuntime(
@@ -179,7 +155,7 @@ async def build(
             outbox=event_tables.outbox,
             producer=PRODUCER,
             key=signing_key,
-            previous=previous_audit_key(settings),
+            previous=settings_previous_key(settings),
             source=SOURCE,
             authorize=_auditor_check(tokens, live),
             notify=events.relay.notify,

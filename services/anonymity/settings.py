@@ -7,11 +7,11 @@ from typing import ClassVar
 
 from pydantic import Field, SecretStr
 
-from plumbing.settings import DEFAULT_PORTS, ComponentSettings, component_settings_config
+from plumbing.settings import DEFAULT_PORTS, AuditProducerSettings, component_settings_config
 from services.anonymity.domain.personas import DEFAULT_K
 
 
-class AnonymitySettings(ComponentSettings):
+class AnonymitySettings(AuditProducerSettings):
     component: ClassVar[str] = "anonymity"
     model_config = component_settings_config("anonymity")
 
@@ -34,22 +34,3 @@ class AnonymitySettings(ComponentSettings):
     master_keys: SecretStr | None = None
     #: A file holding the same JSON, e.g. a mounted Kubernetes secret.
     master_keys_file: Path | None = None
-    #: The Ed25519 key signing the audit chain, as PKCS#8 PEM (see
-    #: plumbing.auditkeys); wins over the file.
-    audit_signing_key: SecretStr | None = None
-    #: A file holding that PEM, e.g. a mounted Kubernetes secret.
-    audit_signing_key_file: Path | None = None
-    #: The key that signed the chain before `audit_signing_key`, to rotate at start-up: a
-    #: KEY_ROTATED event signed with it names the new key (plumbing.auditrotation).
-    audit_previous_signing_key: SecretStr | None = None
-    audit_previous_signing_key_file: Path | None = None
-    #: Seconds between checks whether the signed chain head moved (published when it did;
-    #: a write brings the check forward to within a second).
-    audit_head_interval: float = Field(default=30.0, gt=0)
-    #: The erasure log (plumbing.erasurelog): an append-only file that database restores
-    #: must not reach; default `<data dir>/anonymity/erasure-log.jsonl`.
-    erasure_log: Path | None = None
-
-    @property
-    def resolved_erasure_log(self) -> Path:
-        return self.erasure_log or self.component_dir / "erasure-log.jsonl"

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from consilium.identity.v1 import identity_pb2, identity_pb2_grpc
 from plumbing import db
 from plumbing.audithead_producer import auditor_only
-from plumbing.auditkeys import AuditSigningKey, component_signing_key, previous_signing_key
+from plumbing.auditkeys import settings_previous_key, settings_signing_key
 from plumbing.auditlink import load_tag_key
 from plumbing.auditproducer import AuditProducer, audit_producer
 from plumbing.auth.claims import Role, VerificationStatus
@@ -83,30 +83,6 @@ def _passwords(settings: IdentitySettings) -> Passwords:
     )
 
 
-def audit_signing_key(settings: IdentitySettings) -> AuditSigningKey:
-    """The chain's signing key; in dev its public half is published for the local ledger."""
-    secret = settings.audit_signing_key
-    return component_signing_key(
-        "identity",
-        settings.data_dir,
-        dev=settings.environment == "dev",
-        env_pem=secret.get_secret_value() if secret else None,
-        file=settings.audit_signing_key_file,
-    )
-
-
-def previous_audit_key(settings: IdentitySettings) -> AuditSigningKey | None:
-    """The key to rotate from, when the operator supplied one (plumbing.auditrotation)."""
-    secret = settings.audit_previous_signing_key
-    return previous_signing_key(
-        "identity",
-        settings.data_dir,
-        dev=settings.environment == "dev",
-        env_pem=secret.get_secret_value() if secret else None,
-        file=settings.audit_previous_signing_key_file,
-    )
-
-
 def _auditor_check(store: SqlIdentityStore, keys: KeyRing) -> Callable[[], Awaitable[None]]:
     """GetAuditHead's gate: an AUDITOR token whose account, read now, is still an auditor."""
     verifier = keys.verifier()
@@ -155,7 +131,7 @@ async def build(
         events = EventRuntime(bus if bus is not None else _bus(settings), engine, event_tables)
         tag_key = load_tag_key(settings.data_dir, allow_dev=settings.environment == "dev")
         subjects = AuditSubjects(tag_key)
-        signing_key = audit_signing_key(settings)
+        signing_key = settings_signing_key(settings)
         chain = AuditChain(signing_key, subjects)
         store = SqlIdentityStore(engine, chain=chain, on_emitted=lambda: notify())
         audit = await audit_producer(
@@ -164,7 +140,7 @@ async def build(
             outbox=event_tables.outbox,
             producer=PRODUCER,
             key=signing_key,
-            previous=previous_audit_key(settings),
+            previous=settings_previous_key(settings),
             source=SOURCE,
             authorize=_auditor_check(store, keys),
             notify=events.relay.notify,
