@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import grpc
-
 from consilium.anonymity.v1 import anonymity_pb2 as pb
 from consilium.anonymity.v1 import anonymity_pb2_grpc
-from gateway.clients.base import Metadata, invoke
-from plumbing.grpc.channel import ServiceToken, create_channel
+from gateway.clients.base import Metadata, UpstreamClient, invoke
 
 _SERVICE = "consilium.anonymity.v1.AnonymityService"
 #: Anonymity takes at most this many tokens or ids per call.
@@ -24,22 +21,11 @@ _IDEMPOTENT = (
 )
 
 
-class AnonymityClient:
-    def __init__(
-        self, address: str, *, deadline: float, service_token: ServiceToken | None = None
-    ) -> None:
-        # `service_token`: the gateway's own credential on every call (anonymity admits no other).
-        self.channel: grpc.aio.Channel = create_channel(
-            address,
-            service=_SERVICE,
-            idempotent_methods=_IDEMPOTENT,
-            deadline=deadline,
-            service_token=service_token,
-        )
-        self._stub = anonymity_pb2_grpc.AnonymityServiceStub(self.channel)
-
-    async def close(self) -> None:
-        await self.channel.close(grace=None)
+class AnonymityClient(UpstreamClient):
+    service = _SERVICE
+    idempotent = _IDEMPOTENT
+    stub_class = anonymity_pb2_grpc.AnonymityServiceStub
+    _stub: anonymity_pb2_grpc.AnonymityServiceAsyncStub
 
     async def alias_for(
         self, user_id: str, visibility: int, scope_id: str, metadata: Metadata

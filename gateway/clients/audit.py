@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import grpc
-
 from consilium.audit.v1 import audit_pb2 as pb
 from consilium.audit.v1 import audit_pb2_grpc
-from gateway.clients.base import Metadata, invoke
-from plumbing.grpc.channel import create_channel
+from gateway.clients.base import Metadata, UpstreamClient, invoke
 
 _SERVICE = "consilium.audit.v1.AuditService"
 _IDEMPOTENT = ("QueryEvents", "VerifyChain", "GetCheckpoint", "BatchGetInclusionProofs")
@@ -15,15 +12,11 @@ _IDEMPOTENT = ("QueryEvents", "VerifyChain", "GetCheckpoint", "BatchGetInclusion
 MAX_PROOF_BATCH = 200
 
 
-class AuditClient:
-    def __init__(self, address: str, *, deadline: float) -> None:
-        self.channel: grpc.aio.Channel = create_channel(
-            address, service=_SERVICE, idempotent_methods=_IDEMPOTENT, deadline=deadline
-        )
-        self._stub = audit_pb2_grpc.AuditServiceStub(self.channel)
-
-    async def close(self) -> None:
-        await self.channel.close(grace=None)
+class AuditClient(UpstreamClient):
+    service = _SERVICE
+    idempotent = _IDEMPOTENT
+    stub_class = audit_pb2_grpc.AuditServiceStub
+    _stub: audit_pb2_grpc.AuditServiceAsyncStub
 
     async def query(
         self, where: pb.EventFilter, first: int, after: str, metadata: Metadata

@@ -13,13 +13,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import grpc
-
 from consilium.content.v1 import content_pb2 as pb
 from consilium.content.v1 import content_pb2_grpc
 from consilium.content.v1 import types_pb2 as types
-from gateway.clients.base import invoke
-from plumbing.grpc.channel import ServiceToken, create_channel
+from gateway.clients.base import UpstreamClient, invoke
 
 #: BatchGetFeedCards' limits: posts per call, and comment pages per call.
 MAX_CARD_POSTS = 100
@@ -86,22 +83,11 @@ _IDEMPOTENT = (
 )
 
 
-class ContentClient:
-    def __init__(
-        self, address: str, *, deadline: float, service_token: ServiceToken | None = None
-    ) -> None:
-        # `service_token`: the gateway's own credential, on every call (content admits no one else).
-        self.channel: grpc.aio.Channel = create_channel(
-            address,
-            service=_SERVICE,
-            idempotent_methods=_IDEMPOTENT,
-            deadline=deadline,
-            service_token=service_token,
-        )
-        self._stub = content_pb2_grpc.ContentServiceStub(self.channel)
-
-    async def close(self) -> None:
-        await self.channel.close(grace=None)
+class ContentClient(UpstreamClient):
+    service = _SERVICE
+    idempotent = _IDEMPOTENT
+    stub_class = content_pb2_grpc.ContentServiceStub
+    _stub: content_pb2_grpc.ContentServiceAsyncStub
 
     async def create_post(self, request: pb.CreatePostRequest) -> types.Post:
         return (await invoke(self._stub.CreatePost, request)).post

@@ -5,12 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import grpc
-
 from consilium.identity.v1 import identity_pb2 as pb
 from consilium.identity.v1 import identity_pb2_grpc
-from gateway.clients.base import Metadata, invoke
-from plumbing.grpc.channel import create_channel
+from gateway.clients.base import Metadata, UpstreamClient, invoke
 
 _SERVICE = "consilium.identity.v1.IdentityService"
 _IDEMPOTENT = (
@@ -26,17 +23,13 @@ _IDEMPOTENT = (
 )
 
 
-class IdentityClient:
+class IdentityClient(UpstreamClient):
     """The end user's token travels in `metadata`; identity checks it again itself."""
 
-    def __init__(self, address: str, *, deadline: float) -> None:
-        self.channel: grpc.aio.Channel = create_channel(
-            address, service=_SERVICE, idempotent_methods=_IDEMPOTENT, deadline=deadline
-        )
-        self._stub = identity_pb2_grpc.IdentityServiceStub(self.channel)
-
-    async def close(self) -> None:
-        await self.channel.close(grace=None)
+    service = _SERVICE
+    idempotent = _IDEMPOTENT
+    stub_class = identity_pb2_grpc.IdentityServiceStub
+    _stub: identity_pb2_grpc.IdentityServiceAsyncStub
 
     async def register(self, request: pb.RegisterRequest) -> pb.Physician:
         return (await invoke(self._stub.Register, request)).physician
