@@ -7,7 +7,7 @@ import contextlib
 import socket
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,7 @@ from gateway.app import create_app
 from gateway.limits.policy import GatewayLimits
 from gateway.serve import uvicorn_config
 from gateway.settings import GatewaySettings
-from plumbing.auth import Role, VerificationStatus
+from plumbing.auth import Role
 from services.anonymity.app import build as build_anonymity
 from services.anonymity.settings import AnonymitySettings
 from services.audit.app import build as build_audit
@@ -27,19 +27,11 @@ from services.audit.settings import AuditSettings
 from services.content.app import build as build_content
 from services.content.settings import ContentSettings
 from services.identity.app import build as build_identity
-from services.identity.domain.passwords import HashParameters, Passwords
-from services.identity.domain.physician import Physician, new_user_id
-from services.identity.domain.validation import npi_check_digit
+from services.identity.domain.physician import new_user_id
 from services.identity.settings import IdentitySettings
+from support.accounts import PASSWORD, next_npi, store_account
 
-PASSWORD = "correct horse battery staple 42"
 _FAST = {"argon2_time_cost": 1, "argon2_memory_kib": 64, "argon2_parallelism": 1}
-_npis = iter(range(200_000, 999_999))
-
-
-def next_npi() -> str:
-    stem = f"1{next(_npis):08d}"
-    return stem + npi_check_digit(stem)
 
 
 class GraphQLError(AssertionError):
@@ -113,22 +105,15 @@ class System:
 
     async def account(self, *roles: Role, verified: bool = True, **fields: str) -> tuple[str, str]:
         """An account stored directly with `roles` (bootstrap); returns (user id, token)."""
-        user_id = new_user_id()
-        email = fields.get("email", f"{user_id[4:16]}@staff.example.org")
-        physician = Physician(
-            user_id=user_id,
-            email=email,
+        user_id, email = await store_account(
+            self.identity.store,
+            *roles,
+            verified=verified,
+            email=fields.get("email"),
             full_name=fields.get("full_name", "Dr. Staff Member"),
-            npi=fields.get("npi", next_npi()),
+            npi=fields.get("npi"),
             specialty_code=fields.get("specialty_code", "207R00000X"),
-            country="US",
-            verification=VerificationStatus.VERIFIED if verified else VerificationStatus.PENDING,
-            roles=frozenset({Role.MEMBER, *roles}),
-            created_at=datetime.now(UTC),
         )
-        passwords = Passwords(HashParameters(time_cost=1, memory_cost_kib=64, parallelism=1))
-        async with self.identity.store.transaction() as repo:
-            await repo.add(physician, passwords.hash_password(PASSWORD))
         body = await self.graphql(
             "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }",
             {"e": email, "p": PASSWORD},

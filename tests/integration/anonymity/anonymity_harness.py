@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import itertools
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +14,7 @@ import grpc
 import pytest
 from google.protobuf.message import Message
 from sqlalchemy import text
+from support.accounts import PASSWORD, next_npi, store_account
 from support.service_channel import service_channel
 
 from consilium.anonymity.v1 import anonymity_pb2 as apb
@@ -23,7 +22,7 @@ from consilium.anonymity.v1 import anonymity_pb2_grpc
 from consilium.events.v1 import identity_events_pb2 as iev
 from consilium.identity.v1 import identity_pb2 as ipb
 from consilium.identity.v1 import identity_pb2_grpc
-from plumbing.auth import Role, VerificationStatus
+from plumbing.auth import Role
 from plumbing.events.bus import EventBus
 from plumbing.events.embedded import EmbeddedBus
 from plumbing.events.envelope import Event, new_event
@@ -35,24 +34,15 @@ from services.anonymity.domain.aliases import StoredAlias
 from services.anonymity.ports import AccessRecordWriter, AccountModeration
 from services.anonymity.settings import AnonymitySettings
 from services.identity.app import Identity
-from services.identity.domain.passwords import HashParameters, Passwords
-from services.identity.domain.physician import Physician, new_user_id
-from services.identity.domain.validation import npi_check_digit
+from services.identity.domain.physician import new_user_id
 
-PASSWORD = "correct horse battery staple 42"
 CARDIOLOGY = "207RC0000X"
 DERMATOLOGY = "207N00000X"
 GENETICS = "207SG0201X"
 #: A small K so a handful of physicians crosses it.
 TEST_K = 3
 
-_npi_counter = itertools.count(300_000)
 Metadata = tuple[tuple[str, str], ...]
-
-
-def next_npi() -> str:
-    stem = f"1{next(_npi_counter):08d}"
-    return stem + npi_check_digit(stem)
 
 
 @dataclass(frozen=True)
@@ -175,22 +165,7 @@ class Stack:
 
     async def staff(self, role: Role) -> Person:
         """A VERIFIED account holding `role`, stored directly (no admin exists to bootstrap)."""
-        user_id = new_user_id()
-        email = f"{user_id[4:16]}@staff.example.org"
-        physician = Physician(
-            user_id=user_id,
-            email=email,
-            full_name="Staff Member",
-            npi=next_npi(),
-            specialty_code="207R00000X",
-            country="US",
-            verification=VerificationStatus.VERIFIED,
-            roles=frozenset({Role.MEMBER, role}),
-            created_at=datetime.now(UTC),
-        )
-        passwords = Passwords(HashParameters(time_cost=1, memory_cost_kib=64, parallelism=1))
-        async with self.identity_instance.store.transaction() as repo:
-            await repo.add(physician, passwords.hash_password(PASSWORD))
+        user_id, email = await store_account(self.identity_instance.store, role)
         return Person(user_id, email, "Staff Member", await self._login(email))
 
     async def physician(

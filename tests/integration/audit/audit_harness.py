@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import itertools
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -16,6 +15,7 @@ import grpc
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import text
+from support.accounts import PASSWORD, store_account
 
 from consilium.audit.v1 import audit_pb2 as pb
 from consilium.audit.v1 import audit_pb2_grpc
@@ -23,7 +23,7 @@ from consilium.events.v1 import audit_events_pb2 as epb
 from consilium.identity.v1 import identity_pb2 as ipb
 from consilium.identity.v1 import identity_pb2_grpc
 from plumbing.auditchain import GENESIS, link
-from plumbing.auth import Role, VerificationStatus
+from plumbing.auth import Role
 from plumbing.auth.jwk import key_id
 from plumbing.events.bus import EventBus
 from plumbing.events.envelope import Event, MalformedEvent, new_event
@@ -32,23 +32,12 @@ from plumbing.grpc.caller import bearer_metadata
 from services.audit.app import Audit, build
 from services.audit.settings import AuditSettings
 from services.identity.app import Identity
-from services.identity.domain.passwords import HashParameters, Passwords
-from services.identity.domain.physician import Physician, new_user_id
-from services.identity.domain.validation import npi_check_digit
 
-PASSWORD = "correct horse battery staple 42"
 #: The ledger's own producer: every auditor query is one of its events.
 OWN = "audit"
 Metadata = tuple[tuple[str, str], ...]
 #: A fixed start, so time-range filters have known answers.
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
-
-_npi_counter = itertools.count(600_000)
-
-
-def next_npi() -> str:
-    stem = f"1{next(_npi_counter):08d}"
-    return stem + npi_check_digit(stem)
 
 
 def publish_key(data_dir: Path, key: Ed25519PrivateKey) -> str:
@@ -209,22 +198,7 @@ class Ledger:
 
     async def staff(self, role: Role) -> tuple[str, Metadata]:
         """A new VERIFIED account holding `role`: its user id and a signed-in token."""
-        user_id = new_user_id()
-        email = f"{user_id[4:16]}@staff.example.org"
-        physician = Physician(
-            user_id=user_id,
-            email=email,
-            full_name="Staff Member",
-            npi=next_npi(),
-            specialty_code="207R00000X",
-            country="US",
-            verification=VerificationStatus.VERIFIED,
-            roles=frozenset({Role.MEMBER, role}),
-            created_at=datetime.now(UTC),
-        )
-        passwords = Passwords(HashParameters(time_cost=1, memory_cost_kib=64, parallelism=1))
-        async with self.identity.store.transaction() as repo:
-            await repo.add(physician, passwords.hash_password(PASSWORD))
+        user_id, email = await store_account(self.identity.store, role)
         async with grpc.aio.insecure_channel(f"127.0.0.1:{self.identity.server.port}") as ch:
             reply = await identity_pb2_grpc.IdentityServiceStub(ch).Login(
                 ipb.LoginRequest(email=email, password=PASSWORD)

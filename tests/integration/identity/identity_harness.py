@@ -5,32 +5,20 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 import grpc
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
+from support.accounts import PASSWORD, next_npi, store_account
 
 from consilium.identity.v1 import identity_pb2 as pb
 from consilium.identity.v1 import identity_pb2_grpc
 from plumbing.events.bus import EventBus
 from plumbing.grpc.caller import bearer_metadata
 from services.identity.app import Identity, build
-from services.identity.domain.passwords import HashParameters, Passwords
-from services.identity.domain.physician import Physician, Role, VerificationStatus, new_user_id
+from services.identity.domain.physician import Role, new_user_id
 from services.identity.settings import IdentitySettings
-
-PASSWORD = "correct horse battery staple 42"
-
-_npi_counter = iter(range(100_000, 999_999))
-
-
-def next_npi() -> str:
-    """A fresh valid NPI per call, so tests never collide on the unique NPI."""
-    from services.identity.domain.validation import npi_check_digit
-
-    stem = f"1{next(_npi_counter):08d}"
-    return stem + npi_check_digit(stem)
 
 
 @dataclass
@@ -65,22 +53,7 @@ class IdentityClient:
 
     async def staff(self, role: Role) -> tuple[str, tuple[tuple[str, str], ...]]:
         """A VERIFIED account holding `role`, stored directly (bootstrap: no admin exists)."""
-        user_id = new_user_id()
-        email = f"{user_id[4:16]}@staff.example.org"
-        physician = Physician(
-            user_id=user_id,
-            email=email,
-            full_name="Staff Member",
-            npi=next_npi(),
-            specialty_code="207R00000X",
-            country="US",
-            verification=VerificationStatus.VERIFIED,
-            roles=frozenset({Role.MEMBER, role}),
-            created_at=datetime.now(UTC),
-        )
-        passwords = Passwords(HashParameters(time_cost=1, memory_cost_kib=64, parallelism=1))
-        async with self.instance.store.transaction() as repo:
-            await repo.add(physician, passwords.hash_password(PASSWORD))
+        user_id, email = await store_account(self.instance.store, role)
         return user_id, bearer_metadata(await self.login(email))
 
 
