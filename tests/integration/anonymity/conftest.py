@@ -16,14 +16,6 @@ from support.identity_server import running_identity
 from services.identity.app import Identity
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def anonymity_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / 'anonymity.db'}"
-    url: str = request.getfixturevalue("fresh_postgres_url")
-    return url
-
-
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
     return tmp_path / "data"
@@ -37,8 +29,8 @@ async def identity_server(data_dir: Path, tmp_path: Path) -> AsyncIterator[Ident
 
 @pytest.fixture
 async def stack(
-    anonymity_database_url: str, data_dir: Path, identity_server: Identity
+    database_url: str, data_dir: Path, identity_server: Identity
 ) -> AsyncIterator[Stack]:
-    settings = anonymity_settings(anonymity_database_url, data_dir, identity_server)
+    settings = anonymity_settings(database_url, data_dir, identity_server)
     async with running_anonymity(settings, identity_server) as running:
         yield running

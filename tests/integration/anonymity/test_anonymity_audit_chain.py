@@ -173,9 +173,9 @@ async def test_a_record_that_fails_to_write_uses_no_sequence(stack: Stack) -> No
 
 
 async def test_the_chain_continues_across_restarts_with_the_same_dev_key(
-    anonymity_database_url: str, data_dir: Path, identity_server: Identity
+    database_url: str, data_dir: Path, identity_server: Identity
 ) -> None:
-    settings = anonymity_settings(anonymity_database_url, data_dir, identity_server)
+    settings = anonymity_settings(database_url, data_dir, identity_server)
     async with running_anonymity(settings, identity_server) as stack:
         doctor = await stack.physician()
         alias = (await stack.alias(doctor)).alias_id

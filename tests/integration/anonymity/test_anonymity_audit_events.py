@@ -184,9 +184,9 @@ class UnreachableIdentity:
 
 
 async def test_the_alias_is_suspended_even_when_identity_is_down(
-    anonymity_database_url: str, data_dir: Path, identity_server: Identity
+    database_url: str, data_dir: Path, identity_server: Identity
 ) -> None:
-    settings = anonymity_settings(anonymity_database_url, data_dir, identity_server)
+    settings = anonymity_settings(database_url, data_dir, identity_server)
     async with running_anonymity(
         settings, identity_server, accounts=UnreachableIdentity()
     ) as stack:

@@ -44,10 +44,10 @@ async def eventually(check: Callable[[], Awaitable[bool]]) -> None:
 
 @pytest.fixture
 async def live(
-    anonymity_database_url: str, data_dir: Path, identity_server: Identity
+    database_url: str, data_dir: Path, identity_server: Identity
 ) -> AsyncIterator[Stack]:
     """Both runtimes started; anonymity's account actions go to the real identity."""
-    settings = anonymity_settings(anonymity_database_url, data_dir, identity_server)
+    settings = anonymity_settings(database_url, data_dir, identity_server)
     accounts = IdentityClient(
         settings.identity_address, ServiceCredentials.load("anonymity", data_dir, allow_dev=True)
     )

@@ -30,7 +30,7 @@ pytestmark = pytest.mark.kafka
 
 
 @pytest.fixture
-def anonymity_database_url(tmp_path: Path) -> str:
+def database_url(tmp_path: Path) -> str:
     """SQLite only: storage is covered on PostgreSQL elsewhere; here the bus is under test."""
     return f"sqlite+aiosqlite:///{tmp_path / 'anonymity.db'}"
 
@@ -42,9 +42,9 @@ async def eventually(check: Callable[[], Awaitable[bool]]) -> None:
 
 
 async def test_suspension_and_hiding_over_kafka(
-    anonymity_database_url: str, data_dir: Path, identity_server: Identity, kafka_bootstrap: str
+    database_url: str, data_dir: Path, identity_server: Identity, kafka_bootstrap: str
 ) -> None:
-    settings = anonymity_settings(anonymity_database_url, data_dir, identity_server)
+    settings = anonymity_settings(database_url, data_dir, identity_server)
 
     def kafka() -> KafkaBus:
         return KafkaBus(kafka_bootstrap, client_id=f"test-{uuid.uuid4().hex[:8]}")

@@ -179,9 +179,9 @@ def _precision(guess: Guess, alias_rows: list[Row], owners: dict[str, str]) -> f
 
 
 async def test_keyless_reader_links_no_aliases_by_row_order_or_time(
-    stack: Stack, anonymity_database_url: str
+    stack: Stack, database_url: str
 ) -> None:
-    postgres = anonymity_database_url.startswith("postgresql")
+    postgres = database_url.startswith("postgresql")
     people = [await stack.physician() for _ in range(PEOPLE)]
     owners = await _create_interleaved(stack, people, seed=20261129)
     await _moderate(stack, people, owners)

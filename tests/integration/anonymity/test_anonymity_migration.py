@@ -120,12 +120,10 @@ async def _write_rows_as_before(url: str) -> dict[Visibility, str]:
 
 
 async def test_upgrade_drops_the_directory_and_freezes_personas_as_they_were(
-    anonymity_database_url: str, data_dir: Path, identity_server: Identity
+    database_url: str, data_dir: Path, identity_server: Identity
 ) -> None:
-    made = await _write_rows_as_before(anonymity_database_url)
-    settings = anonymity_settings(
-        anonymity_database_url, data_dir, identity_server, master_keys=_keys_json()
-    )
+    made = await _write_rows_as_before(database_url)
+    settings = anonymity_settings(database_url, data_dir, identity_server, master_keys=_keys_json())
     async with running_anonymity(settings, identity_server) as stack:
         named, handle = made[Visibility.IDENTIFIED], made[Visibility.PSEUDONYMOUS]
         personas = await stack.describe(named, handle)

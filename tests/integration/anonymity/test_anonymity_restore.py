@@ -31,8 +31,8 @@ from services.identity.app import Identity
 
 
 @pytest.fixture
-def backups(anonymity_database_url: str, request: pytest.FixtureRequest, tmp_path: Path) -> Backups:
-    url = anonymity_database_url
+def backups(database_url: str, request: pytest.FixtureRequest, tmp_path: Path) -> Backups:
+    url = database_url
     admin = request.getfixturevalue("postgres_url") if url.startswith("postgresql") else None
     return Backups(url, admin, tmp_path)
 
@@ -56,9 +56,9 @@ def built(settings: AnonymitySettings) -> object:
 
 
 async def test_a_restore_from_backup_erases_the_person_again_before_serving(
-    anonymity_database_url: str, data_dir: Path, identity_server: Identity, backups: Backups
+    database_url: str, data_dir: Path, identity_server: Identity, backups: Backups
 ) -> None:
-    settings = anonymity_settings(anonymity_database_url, data_dir, identity_server)
+    settings = anonymity_settings(database_url, data_dir, identity_server)
     async with running_anonymity(settings, identity_server) as stack:
         doctor = await stack.physician(full_name="Dr Restorina Canaryvale")
         bystander = await stack.physician()

@@ -121,10 +121,10 @@ async def test_no_record_no_reveal_when_the_record_table_fails(stack: Stack) -> 
 
 
 async def test_no_record_no_reveal_with_a_failing_writer(
-    anonymity_database_url: str, data_dir: object, identity_server: object
+    database_url: str, data_dir: object, identity_server: object
 ) -> None:
     writer = BrokenWriter()
-    settings = anonymity_settings(anonymity_database_url, data_dir, identity_server)  # type: ignore[arg-type]
+    settings = anonymity_settings(database_url, data_dir, identity_server)  # type: ignore[arg-type]
     async with running_anonymity(settings, identity_server, record_writer=writer) as stack:  # type: ignore[arg-type]
         doctor = await stack.physician()
         alias = (await stack.alias(doctor)).alias_id

@@ -29,9 +29,7 @@ def _needles(person: Person) -> list[bytes]:
     return [s.encode() for s in (person.user_id, person.email, person.full_name)]
 
 
-async def test_database_holds_no_user_id_email_or_name(
-    stack: Stack, anonymity_database_url: str
-) -> None:
+async def test_database_holds_no_user_id_email_or_name(stack: Stack, database_url: str) -> None:
     people = [await stack.physician(full_name=f"Dr Canary Nestor{i}") for i in range(3)]
     moderator = await stack.staff(Role.MODERATOR)
     admin = await stack.staff(Role.ADMIN)
@@ -59,8 +57,8 @@ async def test_database_holds_no_user_id_email_or_name(
         blob = value if isinstance(value, bytes) else str(value).encode()
         hits = [n for n in needles if n in blob or n.lower() in blob.lower()]
         assert not hits, f"personal data in clear: {hits}"
-    if anonymity_database_url.startswith("sqlite"):
-        path = Path(anonymity_database_url.split("///", 1)[1])
+    if database_url.startswith("sqlite"):
+        path = Path(database_url.split("///", 1)[1])
         files = [f for f in path.parent.iterdir() if f.name.startswith(path.name)]
         for file in files:
             raw = file.read_bytes()
@@ -78,11 +76,11 @@ def _keys_json(keys: dict[str, bytes], active: str, index_key: bytes) -> str:
 
 
 async def test_data_written_before_rotation_is_readable_after(
-    anonymity_database_url: str, data_dir: Path, identity_server: Identity
+    database_url: str, data_dir: Path, identity_server: Identity
 ) -> None:
     old, new, index = b"\x01" * 32, b"\x02" * 32, b"\x03" * 32
     before = anonymity_settings(
-        anonymity_database_url,
+        database_url,
         data_dir,
         identity_server,
         master_keys=_keys_json({"old": old}, "old", index),
@@ -94,7 +92,7 @@ async def test_data_written_before_rotation_is_readable_after(
         named = (await stack.alias(early, pb.VISIBILITY_IDENTIFIED)).alias_id
 
     after = anonymity_settings(
-        anonymity_database_url,
+        database_url,
         data_dir,
         identity_server,
         master_keys=_keys_json({"old": old, "new": new}, "new", index),

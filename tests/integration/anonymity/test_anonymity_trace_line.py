@@ -22,7 +22,7 @@ from services.identity.app import Identity
 
 
 @pytest.fixture
-def anonymity_database_url(tmp_path: Path) -> str:
+def database_url(tmp_path: Path) -> str:
     return f"sqlite+aiosqlite:///{tmp_path / 'anonymity.db'}"
 
 
@@ -34,9 +34,9 @@ def recording() -> Iterator[None]:
 
 
 async def test_a_moderators_suspension_keeps_the_person_event_out_of_the_alias_trace(
-    anonymity_database_url: str, data_dir: Path, identity_server: Identity, recording: None
+    database_url: str, data_dir: Path, identity_server: Identity, recording: None
 ) -> None:
-    settings = anonymity_settings(anonymity_database_url, data_dir, identity_server)
+    settings = anonymity_settings(database_url, data_dir, identity_server)
     async with running_anonymity(settings, identity_server) as stack:
         doctor = await stack.physician()
         alias = (await stack.alias(doctor, pb.VISIBILITY_PSEUDONYMOUS)).alias_id

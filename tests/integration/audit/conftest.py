@@ -21,14 +21,6 @@ from plumbing.events.kafka import KafkaBus
 from services.identity.app import Identity
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def audit_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / 'audit.db'}"
-    url: str = request.getfixturevalue("fresh_postgres_url")
-    return url
-
-
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
     return tmp_path / "data"
@@ -42,10 +34,10 @@ async def identity_server(data_dir: Path, tmp_path: Path) -> AsyncIterator[Ident
 
 @pytest.fixture
 async def ledger(
-    audit_database_url: str, data_dir: Path, identity_server: Identity
+    database_url: str, data_dir: Path, identity_server: Identity
 ) -> AsyncIterator[Ledger]:
     """The ledger on the embedded bus in the data dir."""
-    settings = audit_settings(audit_database_url, data_dir, identity_server)
+    settings = audit_settings(database_url, data_dir, identity_server)
     async with running_ledger(
         settings, identity_server, lambda: EmbeddedBus(embedded_path(data_dir))
     ) as running:
@@ -70,8 +62,8 @@ async def kafka_ledger(
 
 @pytest.fixture
 async def scene(
-    audit_database_url: str, data_dir: Path, identity_server: Identity, tmp_path: Path
+    database_url: str, data_dir: Path, identity_server: Identity, tmp_path: Path
 ) -> AsyncIterator[Scene]:
     """A ledger with pinned producers `identity` (5 events) and `anonymity` (3), all logged."""
-    async with pinned_scene(audit_database_url, data_dir, identity_server, tmp_path) as made:
+    async with pinned_scene(database_url, data_dir, identity_server, tmp_path) as made:
         yield made

@@ -78,7 +78,7 @@ async def restarted_ledger(settings: AuditSettings, identity: Identity) -> Async
 
 @asynccontextmanager
 async def pinned_scene(
-    audit_database_url: str, data_dir: Path, identity_server: Identity, tmp_path: Path
+    database_url: str, data_dir: Path, identity_server: Identity, tmp_path: Path
 ) -> AsyncIterator[Scene]:
     keys = {name: Ed25519PrivateKey.generate() for name in ("identity", "anonymity", "audit")}
     pins = json.dumps({name: [pem(key)] for name, key in keys.items()})
@@ -86,7 +86,7 @@ async def pinned_scene(
     producers_file.write_text(pins)
     own = keys.pop("audit")  # the ledger's own chain: every auditor query is an event
     settings = audit_settings(
-        audit_database_url,
+        database_url,
         data_dir,
         identity_server,
         producers=pins,

@@ -20,17 +20,9 @@ from services.content.app import build
 from services.content.settings import ContentSettings
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def content_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / 'content' / 'content.db'}"
-    url: str = request.getfixturevalue("fresh_postgres_url")
-    return url
-
-
 @pytest.fixture
-async def content(content_database_url: str, tmp_path: Path) -> AsyncIterator[ContentClient]:
-    settings = ContentSettings(database_url=content_database_url, data_dir=tmp_path, port=0)
+async def content(database_url: str, tmp_path: Path) -> AsyncIterator[ContentClient]:
+    settings = ContentSettings(database_url=database_url, data_dir=tmp_path, port=0)
     async with build(settings) as instance:
         port = await instance.server.start()
         try:
@@ -53,7 +45,7 @@ def content_kafka_bootstrap(request: pytest.FixtureRequest) -> str | None:
 
 @pytest.fixture
 async def content_events(
-    content_database_url: str, content_kafka_bootstrap: str | None, tmp_path: Path
+    database_url: str, content_kafka_bootstrap: str | None, tmp_path: Path
 ) -> AsyncIterator[EventsClient]:
     """A content server whose event runtime the test starts, plus a bus client of its own.
 
@@ -65,7 +57,7 @@ async def content_events(
     await bus.start()
     try:
         settings = ContentSettings(
-            database_url=content_database_url,
+            database_url=database_url,
             data_dir=tmp_path,
             port=0,
             kafka_bootstrap=content_kafka_bootstrap,

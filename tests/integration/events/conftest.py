@@ -13,15 +13,6 @@ from plumbing.events.embedded import EmbeddedBus
 from plumbing.events.kafka import KafkaBus
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A service's database: a SQLite file, or a fresh database on the real PostgreSQL."""
-    if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / 'service.db'}"
-    url: str = request.getfixturevalue("fresh_postgres_url")
-    return url
-
-
 @pytest.fixture(params=["embedded", pytest.param("kafka", marks=pytest.mark.kafka)])
 def bus_kind(request: pytest.FixtureRequest) -> str:
     return str(request.param)

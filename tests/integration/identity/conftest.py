@@ -16,18 +16,10 @@ from plumbing.events.topics import IDENTITY_PHYSICIANS, topic_specs
 from services.identity.settings import IdentitySettings
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def identity_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / 'identity.db'}"
-    url: str = request.getfixturevalue("fresh_postgres_url")
-    return url
-
-
 @pytest.fixture
-def identity_settings(identity_database_url: str, tmp_path: Path) -> IdentitySettings:
+def identity_settings(database_url: str, tmp_path: Path) -> IdentitySettings:
     return IdentitySettings(
-        database_url=identity_database_url,
+        database_url=database_url,
         data_dir=tmp_path / "data",
         port=0,
         **FAST_ARGON2,  # type: ignore[arg-type]
