@@ -25,6 +25,9 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TypedDict
+
+from pydantic import SecretStr
 
 from plumbing.settings import AuditProducerSettings
 from plumbing.signingkeys import (
@@ -178,23 +181,35 @@ def rotate_dev_key(component: str, data_dir: Path) -> tuple[str, str]:
 
 def settings_signing_key(settings: AuditProducerSettings) -> AuditSigningKey:
     """`component_signing_key` from a producer's settings (env PEM, then file, then dev)."""
-    secret = settings.audit_signing_key
     return component_signing_key(
         settings.component,
         settings.data_dir,
-        dev=settings.environment == "dev",
-        env_pem=secret.get_secret_value() if secret else None,
-        file=settings.audit_signing_key_file,
+        **_sources(settings, settings.audit_signing_key, settings.audit_signing_key_file),
     )
 
 
 def settings_previous_key(settings: AuditProducerSettings) -> AuditSigningKey | None:
     """`previous_signing_key` from a producer's settings: the key to rotate from, if any."""
-    secret = settings.audit_previous_signing_key
     return previous_signing_key(
         settings.component,
         settings.data_dir,
-        dev=settings.environment == "dev",
-        env_pem=secret.get_secret_value() if secret else None,
-        file=settings.audit_previous_signing_key_file,
+        **_sources(
+            settings, settings.audit_previous_signing_key, settings.audit_previous_signing_key_file
+        ),
     )
+
+
+def _sources(
+    settings: AuditProducerSettings, secret: SecretStr | None, file: Path | None
+) -> _KeySources:
+    return {
+        "dev": settings.environment == "dev",
+        "env_pem": secret.get_secret_value() if secret else None,
+        "file": file,
+    }
+
+
+class _KeySources(TypedDict):
+    dev: bool
+    env_pem: str | None
+    file: Path | None
