@@ -18,9 +18,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import MetaData
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from support.engines import engine_with
 
 from consilium.events.v1 import identity_events_pb2 as iev
-from plumbing import db
 from plumbing.events.bus import TopicSpec
 from plumbing.events.consumer import EventConsumer, dead_letter_topic
 from plumbing.events.embedded import EmbeddedBus
@@ -86,11 +86,8 @@ def _bad(raw: Raw, topic: str) -> bool:
 
 @pytest.fixture
 async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    created = db.create_engine(f"sqlite+aiosqlite:///{tmp_path / 'consumer.db'}")
-    async with created.begin() as conn:
-        await conn.run_sync(metadata.create_all)
-    yield created
-    await created.dispose()
+    async with engine_with(f"sqlite+aiosqlite:///{tmp_path / 'consumer.db'}", metadata) as created:
+        yield created
 
 
 async def test_malformed_records_are_dead_lettered_with_a_reason(

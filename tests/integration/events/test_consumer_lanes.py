@@ -15,8 +15,8 @@ import pytest
 from google.protobuf.wrappers_pb2 import StringValue
 from sqlalchemy import Column, MetaData, String, Table, event, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from support.engines import engine_with
 
-from plumbing import db
 from plumbing.events.bus import TopicSpec
 from plumbing.events.consumer import EventConsumer
 from plumbing.events.embedded import EmbeddedBus
@@ -34,11 +34,8 @@ PER_KEY = 4
 
 @pytest.fixture
 async def engine(fresh_postgres_url: str) -> AsyncIterator[AsyncEngine]:
-    created = db.create_engine(fresh_postgres_url)
-    async with created.begin() as conn:
-        await conn.run_sync(metadata.create_all)
-    yield created
-    await created.dispose()
+    async with engine_with(fresh_postgres_url, metadata) as created:
+        yield created
 
 
 async def test_lanes_apply_once_in_key_order_with_few_commits(

@@ -13,8 +13,8 @@ from google.protobuf.wrappers_pb2 import StringValue
 from prometheus_client import REGISTRY, generate_latest
 from sqlalchemy import MetaData
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from support.engines import engine_with
 
-from plumbing import db
 from plumbing.events.bus import EventBus
 from plumbing.events.consumer import EventConsumer
 from plumbing.events.envelope import Event, new_event
@@ -28,11 +28,8 @@ tables = EventTables.add_to(metadata)
 
 @pytest.fixture
 async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    created = db.create_engine(f"sqlite+aiosqlite:///{tmp_path / 'service.db'}")
-    async with created.begin() as conn:
-        await conn.run_sync(metadata.create_all)
-    yield created
-    await created.dispose()
+    async with engine_with(f"sqlite+aiosqlite:///{tmp_path / 'service.db'}", metadata) as created:
+        yield created
 
 
 def _event(topic: str, text: str, key: str = "k") -> Event:

@@ -17,8 +17,8 @@ import pytest
 from google.protobuf.wrappers_pb2 import StringValue
 from sqlalchemy import MetaData, insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from support.engines import engine_with
 
-from plumbing import db
 from plumbing.events import embedded
 from plumbing.events.bus import EventBus, Record, TopicSpec
 from plumbing.events.embedded import EmbeddedBus, EmbeddedSubscription
@@ -36,11 +36,8 @@ PROMPT = 10.0
 
 @pytest.fixture
 async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    created = db.create_engine(database_url)
-    async with created.begin() as conn:
-        await conn.run_sync(metadata.create_all)
-    yield created
-    await created.dispose()
+    async with engine_with(database_url, metadata) as created:
+        yield created
 
 
 def note(topic: str, text: str) -> Event:

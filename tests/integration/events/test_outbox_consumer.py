@@ -10,8 +10,8 @@ import pytest
 from google.protobuf.wrappers_pb2 import StringValue
 from sqlalchemy import Column, MetaData, String, Table, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from support.engines import engine_with
 
-from plumbing import db
 from plumbing.events.bus import EventBus
 from plumbing.events.consumer import EventConsumer, dead_letter_topic
 from plumbing.events.envelope import Event, new_event
@@ -26,11 +26,8 @@ tables = EventTables.add_to(metadata)
 
 @pytest.fixture
 async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    created = db.create_engine(database_url)
-    async with created.begin() as conn:
-        await conn.run_sync(metadata.create_all)
-    yield created
-    await created.dispose()
+    async with engine_with(database_url, metadata) as created:
+        yield created
 
 
 def note_event(topic: str, text: str) -> Event:

@@ -15,9 +15,9 @@ from opentelemetry import trace
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from sqlalchemy import MetaData
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from support.engines import engine_with
 from support.tracing import recorded_spans
 
-from plumbing import db
 from plumbing.events.bus import EventBus, TopicSpec
 from plumbing.events.consumer import EventConsumer
 from plumbing.events.envelope import Event, new_event
@@ -38,11 +38,8 @@ def spans() -> Iterator[InMemorySpanExporter]:
 
 @pytest.fixture
 async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    created = db.create_engine(f"sqlite+aiosqlite:///{tmp_path / 'anonymity.db'}")
-    async with created.begin() as conn:
-        await conn.run_sync(metadata.create_all)
-    yield created
-    await created.dispose()
+    async with engine_with(f"sqlite+aiosqlite:///{tmp_path / 'anonymity.db'}", metadata) as created:
+        yield created
 
 
 async def fresh_topic(bus: EventBus, kind: str) -> str:
