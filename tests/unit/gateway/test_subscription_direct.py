@@ -4,7 +4,8 @@ Each subscriber is a real AuthenticatingHandler over a fake socket (the frames i
 parsed), on the real schema and live feed with counting fakes. Subscribers whose answer is
 shared take it as a frame (gateway/subscriptions/direct.py) without executing; the author of
 the post and its readers share the same document, so only the key keeps the author's
-`viewerIsAuthor`/`isViewer` from reaching the readers, or the readers' from the author.
+`viewerIsAuthor`/`isViewer` from reaching the readers, or the readers' from the author; and
+the viewer-specific fields under a shared one (`community { viewerFollows }`) execute per viewer.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from fake_upstreams import FakeAnonymity, FakeUpstreams, context, reader
 
 from consilium.events.v1 import content_events_pb2 as events
 from gateway.caches import SharedCaches
+from gateway.loaders import create_loaders
 from gateway.schema.build import build_schema
 from gateway.settings import GatewaySettings
 from gateway.subscriptions import sharing
@@ -45,6 +47,17 @@ class OwnersAnonymity(FakeAnonymity):
     async def alias_owners(self, alias_id: str, tokens: list[str]) -> set[str]:
         self.calls.record("CheckAliasOwners", [alias_id])
         return {t for t in tokens if alias_id == "als_p001" and t == f"{AUTHOR}-token"}
+
+
+#: Only this user follows the event's community (com_1).
+FOLLOWER = "usr_follower"
+
+
+class FollowsIdentity:
+    """Identity's ListFollowedCommunities: com_1 for the follower's token, nothing for others."""
+
+    async def followed(self, metadata: tuple[tuple[str, str], ...]) -> list[str]:
+        return ["com_1"] if ("authorization", f"Bearer {FOLLOWER}-token") in metadata else []
 
 
 class View:
@@ -88,7 +101,19 @@ class Live:
 
     async def connect(self, user: str) -> tuple[AuthenticatingHandler, FakeSocket]:
         ws = FakeSocket()
-        ctx = dataclasses.replace(context(self.upstreams, reader(user)), feed=self.feed)
+        viewer = reader(user)
+        ctx = dataclasses.replace(
+            context(self.upstreams, viewer),
+            feed=self.feed,
+            # Identity answers each viewer's own follows (by the token it forwards).
+            loaders=create_loaders(
+                self.upstreams.anonymity,  # type: ignore[arg-type]
+                self.upstreams.content,  # type: ignore[arg-type]
+                viewer,
+                identity=FollowsIdentity(),  # type: ignore[arg-type]
+                caches=self.upstreams.caches,
+            ),
+        )
         handler = AuthenticatingHandler(
             view=View(),  # type: ignore[arg-type]
             websocket=ws,  # type: ignore[arg-type]
@@ -215,3 +240,37 @@ async def test_a_viewer_specific_selection_executes_for_every_subscriber(live: L
         assert live.upstreams.calls.counts()["BatchGetThreadAliases"] == len(users)
     finally:
         await _close(sockets)
+
+
+#: `viewerFollows` is per viewer, under a shareable `community`: asked plainly, aliased, and
+#: through fragments, it must make the selection execute for each subscriber.
+FOLLOWS = [
+    "subscription { postAdded { id community { id viewerFollows } } }",
+    "subscription { postAdded { id community { id f: viewerFollows } } }",
+    """subscription { postAdded { id community { ...C } } }
+       fragment C on Community { id viewerFollows }""",
+    "subscription { postAdded { id community { ... on Community { viewerFollows } } } }",
+    """subscription { postAdded { ...P } }
+       fragment P on Post { id community { viewerFollows } }""",
+]
+
+
+@pytest.mark.parametrize("query", FOLLOWS)
+async def test_one_viewers_follow_never_reaches_another_subscriber(live: Live, query: str) -> None:
+    # The follower first (it would lead a shared key) and last (it would follow one).
+    for users in (
+        [FOLLOWER, "usr_a", "usr_b"],
+        ["usr_a", "usr_b", FOLLOWER],
+    ):
+        sockets = await _subscribe(live, users, query)
+        try:
+            await live.publish()
+            seen = await _received(sockets)
+            follows = [
+                data["community"].get("viewerFollows", data["community"].get("f"))
+                for _, data in seen
+            ]
+            assert follows == [u == FOLLOWER for u in users], (users, follows)
+            assert len(live.executions) == len(users)
+        finally:
+            await _close(sockets)
