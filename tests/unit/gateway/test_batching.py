@@ -6,13 +6,15 @@ Strawberry schema against counting fakes (fake_upstreams.py): no servers, millis
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import inspect
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
 import pytest
-from fake_upstreams import FakeUpstreams, context, reader
+from fake_upstreams import FakeAnonymity, FakeUpstreams, context, reader
 from graphql import GraphQLResolveInfo
 from perf.queries import FEED, POST_PAGE, SEARCH
 from strawberry.extensions import SchemaExtension
@@ -346,3 +348,44 @@ async def test_post_entities_share_one_call_per_rpc() -> None:
     assert upstreams.calls.counts() == POST_PAGE_CALLS
     ((_, described),) = [c for c in upstreams.calls.log if c[0] == "BatchDescribeAliases"]
     assert len(described) == 5 + 15
+
+
+@dataclasses.dataclass
+class PerViewerAnonymity(FakeAnonymity):
+    """Ownership and thread aliases answered per asking user id: usr_a owns the first post's
+    alias, usr_b the second's; `asked` records the user id of each viewer call."""
+
+    asked: list[str] = dataclasses.field(default_factory=list)
+
+    async def viewer_aliases(
+        self, user_id: str, scope_ids: list[str], alias_ids: list[str], metadata: Any
+    ) -> tuple[dict[str, str], set[str]]:
+        self.calls.record("BatchGetThreadAliases", [*scope_ids, *alias_ids])
+        self.asked.append(user_id)
+        # The token forwarded must be the asking viewer's own.
+        assert ("authorization", f"Bearer {user_id}-token") in metadata
+        mine = {"usr_a": "als_p000", "usr_b": "als_p001"}[user_id]
+        return {}, {a for a in alias_ids if a == mine}
+
+
+async def test_two_viewers_in_one_tick_never_share_a_viewer_call() -> None:
+    """Batch calls merge what one request asks in a turn of the event loop (tick_batch.py),
+    never what two requests ask: each viewer's ownership is asked with their own user id and
+    token, and answered to them only, however their requests interleave."""
+    upstreams = FakeUpstreams.seeded(SharedCaches.from_settings(GatewaySettings()))
+    anonymity = upstreams.anonymity = PerViewerAnonymity(upstreams.calls)
+    results = await asyncio.gather(
+        *(
+            SCHEMA.execute(FEED, context_value=context(upstreams, reader(user)))
+            for user in ("usr_a", "usr_b", "usr_a", "usr_b")
+        )
+    )
+    assert sorted(anonymity.asked) == ["usr_a", "usr_a", "usr_b", "usr_b"]
+    for user, result in zip(("usr_a", "usr_b", "usr_a", "usr_b"), results, strict=True):
+        assert result.errors is None and result.data is not None, result.errors
+        authored = {
+            node["id"]
+            for node in result.data["feed"]["nodes"]
+            if node["viewerIsAuthor"] or node["author"]["isViewer"]
+        }
+        assert authored == {"pst_000" if user == "usr_a" else "pst_001"}, user
