@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import enum
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 import strawberry
 from graphql import GraphQLResolveInfo
-from strawberry.extensions import SchemaExtension
+from strawberry import Info
+from strawberry.extensions import FieldExtension, SchemaExtension
+from strawberry.permission import BasePermission
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from gateway.schema import leaves
@@ -151,3 +154,49 @@ def test_the_gateway_reads_its_feed_leaves_the_short_way() -> None:
     assert {"id", "body", "title", "createdAt", "kind"} <= set(plans["Post"])
     assert {"id", "body", "createdAt", "deleted"} <= set(plans["Comment"])
     assert issubclass(schema.execution_context_class, LeafFields)
+
+
+class Deny(BasePermission):
+    message = "not for you"
+
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        return False
+
+
+class Masked(FieldExtension):
+    """A field-level hiding rule: whatever the attribute holds, readers get a mask."""
+
+    def resolve(self, next_: Callable[..., Any], source: Any, info: Info, **kwargs: Any) -> Any:
+        return "hidden"
+
+
+@strawberry.type
+class Guarded:
+    id: strawberry.ID
+    secret: str = strawberry.field(permission_classes=[Deny])
+    masked: str = strawberry.field(extensions=[Masked()])
+    maybe: str | None = strawberry.field(default=None, permission_classes=[Deny])
+
+
+@strawberry.type
+class GuardedQuery:
+    @strawberry.field
+    def guarded(self) -> list[Guarded]:
+        return [Guarded(id=strawberry.ID("g1"), secret="s3cret", masked="raw", maybe="s3cret")]
+
+
+async def test_a_guarded_leaf_never_takes_the_short_way() -> None:
+    """A permission or a field extension on a plain attribute is a check the short way would
+    skip: such fields are never planned, and answer as the whole way round does."""
+
+    def schema(context_class: type[Any]) -> strawberry.Schema:
+        built = strawberry.Schema(query=GuardedQuery, execution_context_class=context_class)
+        leaves.install(built)
+        return built
+
+    assert set(leaves.leaf_plans(schema(LeafFields))["Guarded"]) == {"id"}
+    for query in ("{ guarded { id secret } }", "{ guarded { id masked maybe } }"):
+        fast = await schema(LeafFields).execute(query)
+        slow = await schema(StrawberryGraphQLCoreExecutionContext).execute(query)
+        assert _answer(fast) == _answer(slow)
+        assert "s3cret" not in _answer(fast) and "raw" not in _answer(fast)
