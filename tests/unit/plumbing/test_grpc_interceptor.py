@@ -12,7 +12,7 @@ from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind, StatusCode
 from support.tracing import recorded_spans
 
-from plumbing.errors import Unauthenticated
+from plumbing.errors import NotFound, Unauthenticated
 from plumbing.grpc.caller import caller_token
 from plumbing.grpc.interceptors import ServiceInterceptor
 
@@ -130,3 +130,46 @@ async def test_each_call_is_a_server_span_child_of_its_callers_span() -> None:
     assert dict(ok.attributes or {})["rpc.grpc.status_code"] == 0
     assert refused.status.status_code is StatusCode.ERROR
     assert dict(refused.attributes or {})["rpc.grpc.status_code"] == 16  # UNAUTHENTICATED
+
+
+CANARY = "usr_canary42 canary@example.org"
+
+
+async def _fails_with_canary(request: object, context: object) -> None:
+    raise NotFound(f"no account {CANARY}")
+
+
+async def _crashes_with_canary(request: object, context: object) -> None:
+    raise RuntimeError(f"bug while reading {CANARY}")
+
+
+async def test_no_error_text_or_metadata_value_reaches_a_server_span() -> None:
+    """An error's message (a refusal or a crash naming a person), a header's value and
+    baggage stay off the span: its attributes, status, events and links. (A caller's
+    `tracestate` is kept, as W3C asks: the gateway never forwards a client's, gateway/tracing.py.)"""
+    metadata = [
+        ("authorization", f"Bearer {CANARY}"),
+        ("baggage", f"user={CANARY}"),
+        ("x-user", CANARY),
+    ]
+    with recorded_spans() as exporter:
+        for behaviour in (_fails_with_canary, _crashes_with_canary):
+
+            async def failing(details: object, behaviour: Any = behaviour) -> Any:
+                return grpc.unary_unary_rpc_method_handler(behaviour)
+
+            handler = await ServiceInterceptor().intercept_service(failing, Details(metadata))
+            with pytest.raises(grpc.aio.AbortError):
+                await handler.unary_unary(None, Context(metadata))
+        spans = [s for s in exporter.get_finished_spans() if s.name == METHOD]
+    assert len(spans) == 2
+    for span in spans:
+        assert span.status.status_code is StatusCode.ERROR
+        seen = [
+            *map(str, (span.attributes or {}).values()),
+            str(span.status.description),
+            *(f"{e.name} {dict(e.attributes or {})}" for e in span.events),
+            *(str(dict(link.attributes or {})) for link in span.links),
+        ]
+        leaked = [text for text in seen if "canary" in text]
+        assert not leaked, leaked
