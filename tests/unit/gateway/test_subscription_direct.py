@@ -274,3 +274,29 @@ async def test_one_viewers_follow_never_reaches_another_subscriber(live: Live, q
             assert len(live.executions) == len(users)
         finally:
             await _close(sockets)
+
+
+#: Authorship asked through an alias or a fragment only: the feed must still ask it for the
+#: subscriber (so the key holds its answer) and never send the author's answer to readers.
+AUTHORSHIP = [
+    "subscription { postAdded { id me: viewerIsAuthor } }",
+    "subscription { postAdded { id ... on Post { me: viewerIsAuthor } } }",
+    """subscription { postAdded { id author { ...A } } }
+       fragment A on Author { handle me: isViewer }""",
+]
+
+
+@pytest.mark.parametrize("query", AUTHORSHIP)
+async def test_authorship_through_aliases_and_fragments_stays_with_the_author(
+    live: Live, query: str
+) -> None:
+    for users in ([AUTHOR, "usr_a", "usr_b"], ["usr_a", "usr_b", AUTHOR]):
+        sockets = await _subscribe(live, users, query)
+        try:
+            await live.publish()
+            seen = await _received(sockets)
+            mine = [data.get("me", data.get("author", {}).get("me")) for _, data in seen]
+            assert mine == [u == AUTHOR for u in users], (users, mine)
+            assert len(live.executions) == 2  # the author's answer, and the readers' one
+        finally:
+            await _close(sockets)
