@@ -28,7 +28,7 @@ import uvicorn
 from perf import events as event_bench
 from perf.ceiling import ceiling_app
 from perf.load import percentile, run_fanout, run_load
-from perf.procstat import CpuMeter, rss_mb
+from perf.procstat import CpuMeter, rss_mb, wait_until_idle
 from perf.queries import CREATE_POST, FEED, POST_ADDED, POST_PAGE, SEARCH
 from perf.report import Report
 from perf.seed import FULL, SMOKE, Seeded, post_input, seed
@@ -66,6 +66,19 @@ class Bench:
         self.connections = 2 if smoke else 20
         self.cpu_ms: dict[str, float] = {}
 
+    async def settle(self, name: str) -> None:
+        """Waits for the system to go quiet before scenario `name`: the figures of one
+        scenario must not carry the leftovers of the one before (a smoke run does not wait)."""
+        if self.smoke:
+            return
+        waited, busy = await wait_until_idle(self.processes)
+        if busy:
+            print(f"bench: {name} starts with {', '.join(busy)} still busy", file=sys.stderr)
+        elif waited > 1.0:
+            print(
+                f"bench: {name} waited {waited:.1f} s for the system to go quiet", file=sys.stderr
+            )
+
     async def client(self, job: dict[str, Any]) -> dict[str, Any]:
         """The load client: a child process, or in this process for a smoke run (which
         proves the harness, not the figures, and cannot spare a second per interpreter)."""
@@ -94,6 +107,7 @@ class Bench:
             "requests": self.requests,
             "seconds": self.seconds,
         }
+        await self.settle(name)
         # The ceiling runs in the bench's own process while the system idles.
         processes = {"ceiling": os.getpid()} if ceiling else self.processes
         meters = {p: CpuMeter(pid) for p, pid in processes.items()}
@@ -168,9 +182,10 @@ class Bench:
             # Bounds the warm-up (every socket live); 1,000 sockets take a while to open.
             "seconds": 60 + subscribers // 10,
         }
+        name = f"postAdded.{subscribers}_subscribers"
+        await self.settle(name)
         with _gc_pauses() as paused:
             result = await self.client(job)
-        name = f"postAdded.{subscribers}_subscribers"
         # The gateway runs in this process: the collector's pauses (over the whole run:
         # connecting, warm-up and the timed posts) delay the deliveries they fall on.
         self.report.add(f"{name}.gc_pauses", paused["seconds"] * 1000, "ms in the gateway")

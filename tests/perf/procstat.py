@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import time
 from dataclasses import dataclass
 
 _TICKS = os.sysconf("SC_CLK_TCK")
@@ -34,3 +36,21 @@ class CpuMeter:
 
     def stop(self) -> float:
         return cpu_seconds(self.pid) - self._began
+
+
+async def wait_until_idle(
+    pids: dict[str, int], *, busy: float = 0.05, window: float = 0.5, within: float = 60.0
+) -> tuple[float, list[str]]:
+    """Waits until each process used under `busy` of a core over one `window` of seconds, so
+    a scenario does not inherit the last one's leftovers (events still being applied, a
+    checkpoint). Returns the seconds waited and the processes still busy after `within`."""
+    began = time.perf_counter()
+    while True:
+        before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+        await asyncio.sleep(window)
+        still = [
+            name for name, pid in pids.items() if cpu_seconds(pid) - before[name] >= busy * window
+        ]
+        waited = time.perf_counter() - began
+        if not still or waited >= within:
+            return waited, still
