@@ -12,11 +12,11 @@ from google.protobuf.descriptor import FieldDescriptor
 
 from consilium.audit.v1 import audit_pb2
 
-_TOOL = Path(__file__).resolve().parents[3] / "tools" / "verify_audit_export.py"
+_TOOL = Path(__file__).resolve().parents[3] / "tools" / "audit_event_wire.py"
 
 
 def _tool() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("verify_audit_export", _TOOL)
+    spec = importlib.util.spec_from_file_location("audit_event_wire", _TOOL)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
