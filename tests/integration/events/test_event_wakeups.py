@@ -40,6 +40,14 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
         yield created
 
 
+#: A relay that polls only every LONG_POLL seconds: only a wake-up brings it back in time.
+SLOW_POLL = {"idle_interval": LONG_POLL, "max_idle_interval": LONG_POLL}
+
+
+def slow_poll_relay(engine: AsyncEngine, bus: EventBus) -> OutboxRelay:
+    return OutboxRelay(engine, tables.outbox, bus, **SLOW_POLL)
+
+
 def note(topic: str, text: str) -> Event:
     return new_event(StringValue(value=text), topic=topic, key="k", source="/test")
 
@@ -87,9 +95,7 @@ async def received(bus: EventBus, topic: str, count: int) -> list[str]:
 async def test_an_event_written_while_the_relay_is_backed_off_goes_out_at_once(
     engine: AsyncEngine, bus: EventBus, topic: str
 ) -> None:
-    relay = OutboxRelay(
-        engine, tables.outbox, bus, idle_interval=LONG_POLL, max_idle_interval=LONG_POLL
-    )
+    relay = slow_poll_relay(engine, bus)
     relay.start()
     try:
         await write(engine, note(topic, "first"))
@@ -121,13 +127,7 @@ async def test_a_write_during_a_relay_pass_is_not_left_for_the_next_poll(
     engine: AsyncEngine, bus: EventBus, topic: str
 ) -> None:
     gated = GatedBus(bus)
-    relay = OutboxRelay(
-        engine,
-        tables.outbox,
-        gated,  # type: ignore[arg-type]
-        idle_interval=LONG_POLL,
-        max_idle_interval=LONG_POLL,
-    )
+    relay = slow_poll_relay(engine, gated)  # type: ignore[arg-type]
     relay.start()
     try:
         await write(engine, note(topic, "first"))
@@ -145,9 +145,7 @@ async def test_a_write_during_a_relay_pass_is_not_left_for_the_next_poll(
 async def test_a_relay_stopping_sends_what_another_process_wrote_without_waiting_for_the_poll(
     engine: AsyncEngine, bus: EventBus, topic: str
 ) -> None:
-    relay = OutboxRelay(
-        engine, tables.outbox, bus, idle_interval=LONG_POLL, max_idle_interval=LONG_POLL
-    )
+    relay = slow_poll_relay(engine, bus)
     relay.start()
     await write(engine, note(topic, "first"))
     await wait_until(lambda: relay.published == 1)
@@ -168,9 +166,7 @@ class HeldRelay(OutboxRelay):
     """A relay whose passes that find nothing wait at a gate before they report it."""
 
     def __init__(self, engine: AsyncEngine, bus: EventBus) -> None:
-        super().__init__(
-            engine, tables.outbox, bus, idle_interval=LONG_POLL, max_idle_interval=LONG_POLL
-        )
+        super().__init__(engine, tables.outbox, bus, **SLOW_POLL)
         self.found_nothing = asyncio.Event()
         self.gate = asyncio.Event()
 
