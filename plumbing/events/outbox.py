@@ -138,6 +138,7 @@ class OutboxRelay:
         batch_size: int = 200,
         idle_interval: float = 0.2,
         max_idle_interval: float = 2.0,
+        first_backoff: float = 0.1,
         max_backoff: float = 5.0,
         keep_sent: timedelta = timedelta(hours=1),
     ) -> None:
@@ -147,10 +148,12 @@ class OutboxRelay:
         self._batch_size = batch_size
         self._idle_interval = idle_interval
         self._max_idle_interval = max(max_idle_interval, idle_interval)
-        self._max_backoff = max_backoff
+        self._first_backoff = first_backoff
+        self._max_backoff = max(max_backoff, first_backoff)
         self._keep_sent = keep_sent
         self._wake = asyncio.Event()
         self._stopping = False
+        self._stop_asked = asyncio.Event()  # ends a backoff (a write's wake-up does not)
         self._task: asyncio.Task[None] | None = None
         #: Row locks on PostgreSQL; SQLite has one writer, so one relay per database.
         self._claims_rows = engine.dialect.name == "postgresql"
@@ -171,6 +174,7 @@ class OutboxRelay:
     async def stop(self) -> None:
         """Sends what it can within one more attempt, then stops."""
         self._stopping = True
+        self._stop_asked.set()
         self._wake.set()
         if self._task is not None:
             with contextlib.suppress(asyncio.CancelledError):
@@ -256,7 +260,7 @@ class OutboxRelay:
         return len(rows)
 
     async def _run(self) -> None:
-        backoff = 0.1
+        backoff = self._first_backoff
         idle = self._idle_interval / 2  # doubled by the first pass that finds nothing
         while True:
             # Cleared before the pass, not after: a write notified during it is looked at next.
@@ -266,19 +270,21 @@ class OutboxRelay:
             last_attempt = self._stopping
             try:
                 sent = await self.publish_pending()
-                backoff = 0.1
+                backoff = self._first_backoff
             except Exception:
                 self.failures += 1
-                retry_in = 0.0 if self._stopping else backoff  # stopping: its last attempt now
-                log.warning(
-                    "outbox relay: publishing failed; %s",
-                    "stopping" if last_attempt else f"retrying in {retry_in:.1f}s",
-                    exc_info=True,
-                )
                 if last_attempt:
+                    log.warning("outbox relay: publishing failed; stopping", exc_info=True)
                     return
-                await asyncio.sleep(retry_in)
-                backoff = min(backoff * 2, self._max_backoff) if retry_in else backoff
+                if self._stopping:  # asked during this pass: its last attempt comes now
+                    log.warning("outbox relay: publishing failed; one last try", exc_info=True)
+                    continue
+                log.warning(
+                    "outbox relay: publishing failed; retrying in %.1fs", backoff, exc_info=True
+                )
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stop_asked.wait(), backoff)
+                backoff = min(backoff * 2, self._max_backoff)
                 continue
             if last_attempt and sent == 0:
                 return

@@ -162,6 +162,34 @@ async def test_a_relay_stopping_sends_what_another_process_wrote_without_waiting
     assert await received(bus, topic, 2) == ["first", "late"]
 
 
+class FailingBus:
+    """A bus that is away: every publish fails."""
+
+    async def publish(self, events: Sequence[Event]) -> None:
+        raise ConnectionError("the broker is away")
+
+
+async def test_a_relay_backed_off_from_a_failing_bus_stops_at_once_and_keeps_the_row(
+    engine: AsyncEngine, topic: str
+) -> None:
+    relay = OutboxRelay(
+        engine,
+        tables.outbox,
+        FailingBus(),  # type: ignore[arg-type]
+        first_backoff=LONG_POLL,
+        max_backoff=LONG_POLL,
+        **SLOW_POLL,
+    )
+    relay.start()
+    await write(engine, note(topic, "kept"))
+    await wait_until(lambda: relay.failures == 1)  # now backed off for LONG_POLL seconds
+    stopping = asyncio.create_task(relay.stop())
+    done, _ = await asyncio.wait({stopping}, timeout=PROMPT)
+    assert stopping in done, "the relay sat out its backoff before stopping"
+    assert relay.failures == 2  # one last try, made at once
+    assert await relay.pending() == 1  # unsent, so the next start sends it
+
+
 class HeldRelay(OutboxRelay):
     """A relay whose passes that find nothing wait at a gate before they report it."""
 
