@@ -34,6 +34,15 @@ def set_timestamp(stamp: Timestamp, moment: datetime) -> None:
     stamp.seconds, stamp.nanos = _seconds_and_nanos(moment)
 
 
+#: The seconds a valid Timestamp may hold: 0001-01-01 to 9999-12-31, as protobuf checks.
+_MIN_SECONDS, _MAX_SECONDS = -62_135_596_800, 253_402_300_799
+
+
 def to_datetime(stamp: Timestamp) -> datetime:
-    """The aware UTC datetime of `stamp`, equal to `stamp.ToDatetime(tzinfo=UTC)`."""
+    """The aware UTC datetime of `stamp`, equal to `stamp.ToDatetime(tzinfo=UTC)`; like it,
+    ValueError for a Timestamp that is not valid (seconds or nanos out of range)."""
+    if not 0 <= stamp.nanos <= 999_999_999:
+        raise ValueError(f"Timestamp is not valid: nanos {stamp.nanos} out of range")
+    if not _MIN_SECONDS <= stamp.seconds <= _MAX_SECONDS:
+        raise ValueError(f"Timestamp is not valid: seconds {stamp.seconds} out of range")
     return _EPOCH + timedelta(seconds=stamp.seconds, microseconds=stamp.nanos // 1_000)

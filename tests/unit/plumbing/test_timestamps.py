@@ -57,3 +57,20 @@ def test_edge_timestamps_to_a_datetime_as_protobuf_does(seconds: int, nanos: int
     assert converted == stamp.ToDatetime(UTC)
     assert converted.tzinfo is UTC and converted.utcoffset() == stamp.ToDatetime(UTC).utcoffset()
     assert converted.isoformat() == stamp.ToDatetime(UTC).isoformat()
+
+
+@pytest.mark.parametrize(
+    ("seconds", "nanos"),
+    [
+        (0, -5),
+        (0, 1_000_000_000),
+        (253_402_300_800, 0),  # past 9999-12-31
+        (-62_135_596_801, 0),  # before 0001-01-01
+    ],
+)
+def test_an_invalid_timestamp_is_refused_as_protobuf_refuses_it(seconds: int, nanos: int) -> None:
+    stamp = Timestamp(seconds=seconds, nanos=nanos)
+    with pytest.raises(ValueError):
+        stamp.ToDatetime(UTC)
+    with pytest.raises(ValueError, match="Timestamp is not valid"):
+        to_datetime(stamp)
