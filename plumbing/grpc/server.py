@@ -21,7 +21,6 @@ log = logging.getLogger("consilium.grpc")
 
 HealthCheck = Callable[[], Awaitable[bool]]
 
-_HEALTH_PREFIX = "/grpc.health.v1.Health/"
 _SERVING = health_pb2.HealthCheckResponse.SERVING
 _NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 

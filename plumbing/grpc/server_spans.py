@@ -55,15 +55,11 @@ def start_server_span(
     """A context manager: the call's SERVER span, current while the handler runs, child of
     the caller's span when its metadata carries one."""
     carrier = {item[0]: item[1] for item in metadata or ()}
-    user_agent = carrier.get("user-agent")
-    span_attributes = {**attributes, **_peer_attributes(peer), "rpc.grpc.status_code": _OK}
-    if isinstance(user_agent, str):
-        span_attributes["rpc.user_agent"] = user_agent
     return _TRACER.start_as_current_span(
         method,
         context=propagate.extract(carrier),
         kind=SpanKind.SERVER,
-        attributes=span_attributes,
+        attributes={**attributes, **_peer_attributes(peer), "rpc.grpc.status_code": _OK},
         record_exception=False,
         set_status_on_exception=False,
     )
