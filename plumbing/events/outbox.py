@@ -50,8 +50,13 @@ _WRITTEN = "consilium.outbox.written"
 _relays: dict[Table, set[OutboxRelay]] = {}
 
 
+@event.listens_for(Session, "after_commit")
 def _wake_relays(session: Session) -> None:
-    """After a commit: the relays of the outboxes written to look now, not at their next poll."""
+    """After any session's commit: the relays of the outboxes it wrote to look now, not at
+    their next poll. Listened for once, on every Session: most commits wrote no outbox, and
+    for those it is one dictionary lookup. Not cleared on rollback (a savepoint's would clear
+    a lane's earlier writes too): a rolled-back write costs its relay one needless look at
+    the next commit, no more."""
     for table in session.info.pop(_WRITTEN, ()):
         for relay in list(_relays.get(table, ())):
             relay.notify()
@@ -62,12 +67,7 @@ async def add_to_outbox(session: AsyncSession, table: Table, events: Sequence[Ev
     when it does, this process's relay of `table` is woken (callers need not notify it)."""
     if not events:
         return
-    sync = session.sync_session
-    sync.info.setdefault(_WRITTEN, set()).add(table)
-    if not event.contains(sync, "after_commit", _wake_relays):
-        # Not cleared on rollback (a savepoint's would clear a lane's earlier writes too): a
-        # rolled-back write costs its relay one needless look at the next commit, no more.
-        event.listen(sync, "after_commit", _wake_relays)
+    session.sync_session.info.setdefault(_WRITTEN, set()).add(table)
     await session.execute(
         insert(table),
         [

@@ -158,13 +158,12 @@ async def build(
             previous=settings_previous_key(settings),
             source=SOURCE,
             authorize=_auditor_check(tokens, live),
-            notify=events.relay.notify,
             head_interval=settings.audit_head_interval,
         )
 
-        def notify() -> None:
-            events.relay.notify()
-            audit.publisher.poke()
+        # The relay wakes on every commit that queued an event (plumbing.events.outbox); the
+        # audit head publisher wants to know of those commits too.
+        notify = audit.publisher.poke
 
         store = SqlAnonymityStore(engine, notify=notify)
         erasures = ErasureLog(settings.resolved_erasure_log)

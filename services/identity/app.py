@@ -143,13 +143,12 @@ async def build(
             previous=settings_previous_key(settings),
             source=SOURCE,
             authorize=_auditor_check(store, keys),
-            notify=events.relay.notify,
             head_interval=settings.audit_head_interval,
         )
 
-        def notify() -> None:
-            events.relay.notify()
-            audit.publisher.poke()
+        # The relay wakes on every commit that queued an event (plumbing.events.outbox); the
+        # audit head publisher wants to know of those commits too.
+        notify = audit.publisher.poke
 
         journal = TaggedErasureJournal(ErasureLog(settings.resolved_erasure_log), subjects.tag)
         guard = LoginGuard(
