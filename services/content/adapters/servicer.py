@@ -7,6 +7,7 @@ a workload token) is a deployment concern still to come.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -42,6 +43,8 @@ from services.content.revisions import RevisionService
 from services.content.service import ContentService, Page
 
 Context = Any  # grpc.aio.ServicerContext; deliberately unused: metadata is never read
+
+log = logging.getLogger("consilium.content")
 
 
 def comment_page_to_proto(post_id: str, page: Page[Comment]) -> pb.CommentPage:
@@ -127,12 +130,14 @@ class ContentServicer(content_pb2_grpc.ContentServiceServicer):
     async def _carried(
         self, request: pb.ListFeedRequest | pb.SearchRequest, posts: Sequence[Post]
     ) -> pb.BatchGetFeedCardsResponse | None:
-        """The cards a page call asked to carry for its posts, as BatchGetFeedCards answers."""
+        """The cards a page call asked to carry for its posts, as BatchGetFeedCards answers.
+        If reading them fails, the page goes out without them: the gateway then asks
+        BatchGetFeedCards itself, and at worst the cards' fields fail, never the page."""
         if not request.HasField("cards"):
             return None
         parts = request.cards
-        return _cards_to_proto(
-            await self._engagement.feed_cards(
+        try:
+            cards = await self._engagement.feed_cards(
                 CardsAsked(
                     post_ids=[p.post_id for p in posts],
                     comment_counts=parts.comment_counts,
@@ -142,7 +147,11 @@ class ContentServicer(content_pb2_grpc.ContentServiceServicer):
                     posts={p.post_id: p for p in posts},
                 )
             )
-        )
+        except Exception as exc:
+            # The type only: a database error's text holds the statement's parameters.
+            log.warning("a page's feed cards failed (%s); sent without them", type(exc).__name__)
+            return None
+        return _cards_to_proto(cards)
 
     async def AddComment(
         self, request: pb.AddCommentRequest, context: Context

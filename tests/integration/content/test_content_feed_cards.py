@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from content_harness import ContentClient, alias, rpc_error
 
 from consilium.content.v1 import content_pb2 as pb
@@ -104,3 +105,21 @@ async def test_a_feed_or_search_page_carries_the_cards_of_its_posts(content: Con
     assert {c.count for c in feed.cards.counts} == {3, 0}
     plain = await content.stub.ListFeed(pb.ListFeedRequest(first=10))
     assert not plain.HasField("cards") and list(plain.posts) == list(feed.posts)
+
+
+async def test_a_page_whose_cards_fail_goes_out_without_them(
+    content: ContentClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A failed read of the cards costs the cards, not the page: the gateway asks for them
+    with BatchGetFeedCards when a page comes without them."""
+    await _seed(content)
+
+    async def failing(asked: object) -> object:
+        raise RuntimeError("the cards' read failed")
+
+    monkeypatch.setattr(content.instance.engagement, "feed_cards", failing)
+    parts = pb.FeedCardParts(comment_counts=True, reactions=True, polls=True)
+    feed = await content.stub.ListFeed(pb.ListFeedRequest(first=10, cards=parts))
+    found = await content.stub.Search(pb.SearchRequest(text="night shift", first=10, cards=parts))
+    assert len(feed.posts) == 3 and not feed.HasField("cards")
+    assert found.posts and not found.HasField("cards")
