@@ -213,10 +213,15 @@ class AnonymityService:
     ) -> list[str]:
         require_self(caller, user_id)
         wanted = [a for a in check_batch(alias_ids, "alias_ids") if is_alias_id(a)]
-        owner_index = self._vault.owner_index(user_id)
         async with self._store.reading() as repo:
-            found = await repo.get_aliases(wanted)
-        return [a for a in wanted if a in found and self._vault.owns(found[a], owner_index)]
+            return self._owned(user_id, wanted, await repo.get_aliases(wanted))
+
+    def _owned(self, user_id: str, asked: list[str], found: dict[str, StoredAlias]) -> list[str]:
+        """Which of `asked` (in order) the caller `user_id` owns among `found` (erased: none)."""
+        if not found:
+            return []
+        owner_index = self._vault.owner_index(user_id)
+        return [a for a in asked if a in found and self._vault.owns(found[a], owner_index)]
 
     async def alias_owners(
         self, alias_id: str, callers: Sequence[AccessClaims | None]
@@ -269,10 +274,7 @@ class AnonymityService:
                 found = await repo.alias_ids_by_slots(slots)
             if asked:
                 aliases = await repo.get_aliases(asked)
-        owned: list[str] = []
-        if aliases:
-            owner_index = self._vault.owner_index(user_id)
-            owned = [a for a in asked if a in aliases and self._vault.owns(aliases[a], owner_index)]
+        owned = self._owned(user_id, asked, aliases)
         return {slots[slot]: alias_id for slot, alias_id in found.items()}, owned
 
     async def list_aliases(
