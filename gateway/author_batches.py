@@ -19,10 +19,10 @@ import asyncio
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, TypeVar
 
+from gateway.clients.anonymity import MAX_BATCH
+
 V = TypeVar("V")
 
-#: Anonymity takes at most this many alias ids per call (services/anonymity MAX_BATCH).
-MAX_BATCH = 500
 
 Fetch = Callable[[list[str]], Awaitable[dict[str, V]]]
 
@@ -67,12 +67,12 @@ class AuthorBatches:
         return self._gate(fetch, self._owned)
 
     def _gate(self, fetch: Fetch[V], extras: list[str]) -> Fetch[V]:
-        gated = _Gated(self._open, _chunked(fetch, self._max_batch), extras)
+        gated = _Gated(self._open, chunked(fetch, self._max_batch), extras)
         self._gated.append(gated)
         return gated.__call__
 
 
-def _chunked(fetch: Fetch[V], size: int) -> Fetch[V]:
+def chunked(fetch: Fetch[V], size: int) -> Fetch[V]:
     """`fetch` in calls of at most `size` keys, together (a page rarely needs more than one)."""
 
     async def chunked(keys: list[str]) -> dict[str, V]:

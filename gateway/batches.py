@@ -23,8 +23,9 @@ from consilium.content.v1 import content_pb2 as cpb
 from consilium.content.v1 import types_pb2 as types
 from gateway import viewer_state
 from gateway.auth import Viewer
+from gateway.author_batches import chunked
 from gateway.caches import SharedCaches
-from gateway.clients.anonymity import AnonymityClient
+from gateway.clients.anonymity import MAX_BATCH, AnonymityClient
 from gateway.clients.content import (
     MAX_CARD_PAGES,
     MAX_CARD_POSTS,
@@ -36,8 +37,6 @@ from gateway.clients.identity import IdentityClient
 from gateway.tick_batch import TickBatch
 from gateway.viewer_state import PollResults, Reactions
 
-#: Anonymity takes at most this many alias ids (or scope ids) per call.
-MAX_ALIASES = 500
 PageKey = tuple[str, int, str]
 _SCOPE, _ALIAS = "scope", "alias"
 
@@ -131,13 +130,7 @@ class Batches:
         return await shared.personas.batch(alias_ids, self._describe, shared.persona_ttl)
 
     async def _describe(self, alias_ids: list[str]) -> dict[str, anon.Persona]:
-        if len(alias_ids) <= MAX_ALIASES:
-            return await self._anonymity.describe(alias_ids)
-        found: dict[str, anon.Persona] = {}
-        parts = [alias_ids[i : i + MAX_ALIASES] for i in range(0, len(alias_ids), MAX_ALIASES)]
-        for part in await asyncio.gather(*(self._anonymity.describe(p) for p in parts)):
-            found.update(part)
-        return found
+        return await chunked(self._anonymity.describe, MAX_BATCH)(alias_ids)
 
     async def _fetch_communities(self, community_ids: list[str]) -> dict[str, types.Community]:
         return await self._caches.communities.batch(community_ids, self._content.communities_by_id)
@@ -154,10 +147,10 @@ class Batches:
         aliases = [value for kind, value in keys if kind == _ALIAS]
         if viewer is None or not (scopes or aliases):
             return ViewerAliases({}, frozenset())
-        calls = [(scopes, aliases[:MAX_ALIASES])]
-        calls += [
-            ([], aliases[i : i + MAX_ALIASES])
-            for i in range(MAX_ALIASES, len(aliases), MAX_ALIASES)
+        # Anonymity takes at most MAX_BATCH scope ids and MAX_BATCH alias ids per call.
+        calls = [
+            (scopes[i : i + MAX_BATCH], aliases[i : i + MAX_BATCH])
+            for i in range(0, max(len(scopes), len(aliases)), MAX_BATCH)
         ]
         threads: dict[str, str] = {}
         owned: set[str] = set()

@@ -8,7 +8,7 @@ from gateway.clients.base import Metadata, UpstreamClient, invoke
 
 _SERVICE = "consilium.anonymity.v1.AnonymityService"
 #: Anonymity takes at most this many tokens or ids per call.
-_MAX_BATCH = 500
+MAX_BATCH = 500
 _IDEMPOTENT = (
     "GetOrCreateAlias",
     "BatchDescribeAliases",
@@ -56,8 +56,8 @@ class AnonymityClient(UpstreamClient):
         """Which of `tokens` (access tokens of signed-in people) belong to an owner of
         `alias_id`: BatchCheckOwnership for many people at once, each by their own token."""
         owners: set[str] = set()
-        for start in range(0, len(tokens), _MAX_BATCH):
-            part = tokens[start : start + _MAX_BATCH]
+        for start in range(0, len(tokens), MAX_BATCH):
+            part = tokens[start : start + MAX_BATCH]
             request = pb.CheckAliasOwnersRequest(alias_id=alias_id, access_tokens=part)
             reply = await invoke(self._stub.CheckAliasOwners, request)
             owners.update(part[p] for p in reply.owner_positions if 0 <= p < len(part))
