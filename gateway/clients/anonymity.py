@@ -66,9 +66,8 @@ class AnonymityClient(UpstreamClient):
     async def thread_aliases(
         self, user_id: str, scope_ids: list[str], metadata: Metadata
     ) -> dict[str, str]:
-        request = pb.BatchGetThreadAliasesRequest(user_id=user_id, scope_ids=scope_ids)
-        reply = await invoke(self._stub.BatchGetThreadAliases, request, metadata)
-        return {t.scope_id: t.alias_id for t in reply.thread_aliases}
+        """The caller's thread aliases in `scope_ids` (viewer_aliases, asking no ownership)."""
+        return (await self.viewer_aliases(user_id, scope_ids, [], metadata))[0]
 
     async def viewer_aliases(
         self, user_id: str, scope_ids: list[str], alias_ids: list[str], metadata: Metadata

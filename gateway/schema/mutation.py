@@ -6,7 +6,6 @@ import uuid
 from datetime import datetime
 
 import strawberry
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from consilium.anonymity.v1 import anonymity_pb2 as anon
 from consilium.content.v1 import content_pb2 as cpb
@@ -29,6 +28,7 @@ from gateway.schema.types.identity import AuthPayload, Physician, RegisterInput,
 from gateway.schema.types.posts import Comment, Post
 from gateway.schema.writes import CaseInput, case_to_proto, readable_post, thread_alias
 from plumbing.errors import FieldViolation, InvalidArgument
+from plumbing.timestamps import timestamp
 
 
 @strawberry.input
@@ -98,10 +98,7 @@ class Mutation(AuthorMutations, FollowMutations):
         alias = await anonymity.alias_for(
             viewer.user_id, to_proto(input.visibility, VISIBILITY), scope, viewer.metadata
         )
-        closes_at = None
-        if input.poll_closes_at is not None:
-            closes_at = Timestamp()
-            closes_at.FromDatetime(input.poll_closes_at)
+        closes_at = None if input.poll_closes_at is None else timestamp(input.poll_closes_at)
         post = await info.context.upstreams.content.create_post(
             cpb.CreatePostRequest(
                 request_id=uuid.uuid4().hex,

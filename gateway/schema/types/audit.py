@@ -6,16 +6,15 @@ Nothing here is reachable from content types (P4): only the AUDITOR root fields 
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
+from datetime import datetime
 
 import strawberry
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from consilium.audit.v1 import audit_pb2 as pb
 from gateway.schema.types.connections import Edge, PageInfo, edges
 from gateway.schema.types.enums import ProtoEnum, from_proto, to_proto
 from gateway.schema.types.transparency import AuditInclusionProof, ProofLoader
-from plumbing.timestamps import to_datetime
+from plumbing.timestamps import timestamp, to_datetime
 
 #: The most events one page may hold (the audit service's own maximum).
 MAX_AUDIT_PAGE = 200
@@ -95,16 +94,6 @@ SUBJECT_KIND: ProtoEnum = (pb.SubjectKind, "SUBJECT_KIND")
 PROBLEM_KIND: ProtoEnum = (pb.ProblemKind, "PROBLEM_KIND")
 
 
-def _time(stamp: Timestamp) -> datetime:
-    return to_datetime(stamp)
-
-
-def _stamp(moment: datetime) -> Timestamp:
-    stamp = Timestamp()
-    stamp.FromDatetime(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
-    return stamp
-
-
 @strawberry.type(description="One identity access, as its producer recorded and signed it.")
 class AuditEvent:
     id: strawberry.ID
@@ -139,7 +128,7 @@ class AuditEvent:
     def from_proto(cls, event: pb.AuditEvent, proofs: ProofLoader | None = None) -> AuditEvent:
         return cls(
             id=strawberry.ID(event.event_id),
-            occurred_at=_time(event.occurred_at),
+            occurred_at=to_datetime(event.occurred_at),
             producer=event.producer,
             sequence=event.sequence,
             actor_id=strawberry.ID(event.actor_id),
@@ -211,9 +200,9 @@ class AuditFilter:
             producer=self.producer or "",
         )
         if self.occurred_after is not None:
-            message.occurred_after.CopyFrom(_stamp(self.occurred_after))
+            message.occurred_after.CopyFrom(timestamp(self.occurred_after))
         if self.occurred_before is not None:
-            message.occurred_before.CopyFrom(_stamp(self.occurred_before))
+            message.occurred_before.CopyFrom(timestamp(self.occurred_before))
         return message
 
 
