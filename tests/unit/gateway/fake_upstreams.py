@@ -78,6 +78,9 @@ class FakeContent:
     comments_of: dict[str, list[types.Comment]] = field(default_factory=dict)
     #: Set to make BatchGetFeedCards fail as an unreachable content would.
     cards_down: bool = False
+    #: Cleared to send pages without the cards they were asked to carry, as content does
+    #: when reading them failed.
+    carries_cards: bool = True
 
     @classmethod
     def seeded(cls, calls: Calls, posts: int, comments: int) -> FakeContent:
@@ -134,7 +137,7 @@ class FakeContent:
         return cpb.SearchResponse(posts=page, cursors=[p.post_id for p in page]), carried
 
     async def _carried(self, post_ids: list[str], cards: CardsAsked | None) -> FeedCards | None:
-        if not cards:
+        if not cards or not self.carries_cards:
             return None
         quiet = FakeContent(Calls(), self.posts_by_id, self.comments_of)
         return await quiet.feed_cards(
